@@ -1,0 +1,352 @@
+//! The application layer: a [`Container`] written once and rendered to a `docker run` in user
+//! data (and, in later renderers, to ECS, compose and Kubernetes), and the [`HostConfig`] of one
+//! machine (packages, files, containers, cron) rendered to cloud-init user data.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::{HasRefs, Refs, Value};
+
+/// How an image is pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ImageRef {
+    /// `repo:tag`.
+    Tag(String),
+    /// `repo@sha256:...`.
+    Digest(String),
+    /// No tag at all (Docker would pull `latest`); rejected by validation.
+    Unpinned,
+}
+
+/// A container image reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Image {
+    /// Repository, e.g. `vpac/aquamark`.
+    pub repository: String,
+    /// Tag or digest.
+    pub reference: ImageRef,
+}
+
+impl Image {
+    /// Parses `repo[:tag]` or `repo@digest`. Unpinned and `latest` images parse; validation
+    /// rejects them with the resource path, so every problem is reported at once.
+    pub fn parse(s: &str) -> Self {
+        if let Some((repo, digest)) = s.split_once('@') {
+            return Self {
+                repository: repo.to_owned(),
+                reference: ImageRef::Digest(digest.to_owned()),
+            };
+        }
+        let last_slash = s.rfind('/').map_or(0, |i| i + 1);
+        match s[last_slash..].rfind(':') {
+            Some(i) => Self {
+                repository: s[..last_slash + i].to_owned(),
+                reference: ImageRef::Tag(s[last_slash + i + 1..].to_owned()),
+            },
+            None => Self {
+                repository: s.to_owned(),
+                reference: ImageRef::Unpinned,
+            },
+        }
+    }
+
+    /// Why the image is not pinned, if it is not.
+    pub fn pin_problem(&self) -> Option<String> {
+        match &self.reference {
+            ImageRef::Unpinned => Some(format!(
+                "image `{self}` has no tag, so Docker pulls `latest`"
+            )),
+            ImageRef::Tag(t) if t == "latest" => {
+                Some(format!("image `{self}` uses the moving tag `latest`"))
+            }
+            ImageRef::Tag(t) if t.is_empty() => Some(format!("image `{self}` has an empty tag")),
+            ImageRef::Digest(d) if !d.starts_with("sha256:") => {
+                Some(format!("image `{self}` has a malformed digest"))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Image {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reference {
+            ImageRef::Tag(t) => write!(f, "{}:{t}", self.repository),
+            ImageRef::Digest(d) => write!(f, "{}@{d}", self.repository),
+            ImageRef::Unpinned => f.write_str(&self.repository),
+        }
+    }
+}
+
+/// One environment variable. A value that is or contains a [`crate::value::SecretRef`] is
+/// resolved where the container starts (at boot, by the ECS agent...) and never written out.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvVar {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: Value<String>,
+}
+impl_refs!(EnvVar { value });
+
+/// A published port.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PortMapping {
+    /// Port on the host.
+    pub host: u16,
+    /// Port in the container.
+    pub container: u16,
+}
+
+/// A bind mount or named volume.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mount {
+    /// Host path (absolute) or volume name.
+    pub source: String,
+    /// Path in the container.
+    pub target: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+/// Restart policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Restart {
+    /// Never restart.
+    No,
+    /// Restart on failure.
+    OnFailure,
+    /// Always restart, also after a reboot (`--restart=always`).
+    Always,
+    /// Like `Always` unless stopped by hand.
+    UnlessStopped,
+}
+
+impl Restart {
+    /// Docker's spelling.
+    pub fn as_docker(self) -> &'static str {
+        match self {
+            Restart::No => "no",
+            Restart::OnFailure => "on-failure",
+            Restart::Always => "always",
+            Restart::UnlessStopped => "unless-stopped",
+        }
+    }
+}
+
+/// Network mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NetworkMode {
+    /// Docker's default bridge with published ports.
+    Bridge,
+    /// The host's network stack.
+    Host,
+}
+
+/// A container health check.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerHealth {
+    /// Command run in the container (exec form).
+    pub command: Vec<String>,
+    /// Seconds between checks.
+    pub interval_seconds: u32,
+    /// Seconds before a check times out.
+    pub timeout_seconds: u32,
+    /// Failures before unhealthy.
+    pub retries: u32,
+    /// Grace period after start.
+    pub start_period_seconds: u32,
+}
+
+/// One container, described once for every runtime.
+#[derive(Debug, Clone, Serialize)]
+pub struct Container {
+    /// Name (`docker --name`, compose service, ECS container name).
+    pub name: String,
+    /// Pinned image.
+    pub image: Image,
+    /// Command (overrides the image's).
+    pub command: Vec<String>,
+    /// Environment.
+    pub env: Vec<EnvVar>,
+    /// Published ports.
+    pub ports: Vec<PortMapping>,
+    /// Mounts.
+    pub mounts: Vec<Mount>,
+    /// Restart policy.
+    pub restart: Restart,
+    /// Health check.
+    pub health: Option<ContainerHealth>,
+    /// Network mode.
+    pub network: NetworkMode,
+}
+
+impl Container {
+    /// A container with only a name and an image; fill the rest with struct update syntax or
+    /// the `with_*` methods.
+    pub fn new(name: impl Into<String>, image: &str) -> Self {
+        Self {
+            name: name.into(),
+            image: Image::parse(image),
+            command: Vec::new(),
+            env: Vec::new(),
+            ports: Vec::new(),
+            mounts: Vec::new(),
+            restart: Restart::Always,
+            health: None,
+            network: NetworkMode::Bridge,
+        }
+    }
+
+    /// Sets the command.
+    #[must_use]
+    pub fn with_command<I: IntoIterator<Item = S>, S: Into<String>>(mut self, command: I) -> Self {
+        self.command = command.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds an environment variable.
+    #[must_use]
+    pub fn with_env(mut self, name: impl Into<String>, value: impl Into<Value<String>>) -> Self {
+        self.env.push(EnvVar {
+            name: name.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Publishes `host` -> `container`.
+    #[must_use]
+    pub fn with_port(mut self, host: u16, container: u16) -> Self {
+        self.ports.push(PortMapping { host, container });
+        self
+    }
+
+    /// Adds a mount.
+    #[must_use]
+    pub fn with_mount(
+        mut self,
+        source: impl Into<String>,
+        target: impl Into<String>,
+        read_only: bool,
+    ) -> Self {
+        self.mounts.push(Mount {
+            source: source.into(),
+            target: target.into(),
+            read_only,
+        });
+        self
+    }
+
+    /// Sets the health check.
+    #[must_use]
+    pub fn with_health(mut self, health: ContainerHealth) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// True when some environment value is (or contains) a secret.
+    pub fn has_secrets(&self) -> bool {
+        self.env.iter().any(|e| e.value.contains_secret())
+    }
+}
+impl_refs!(Container { env });
+
+/// A file written on the host at boot.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostFile {
+    /// Absolute path.
+    pub path: String,
+    /// Octal mode, e.g. `0o755`.
+    pub mode: u32,
+    /// Content (literal; files that need deploy-time values are env files of containers).
+    pub content: String,
+}
+
+/// A cron job (`/etc/cron.d`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CronJob {
+    /// File name under `/etc/cron.d` (letters, digits, `-`, `_`).
+    pub name: String,
+    /// Five-field schedule, e.g. `*/5 * * * *`.
+    pub schedule: String,
+    /// User the command runs as.
+    pub user: String,
+    /// The command.
+    pub command: String,
+}
+
+/// The setup of one host, rendered to cloud-init user data.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct HostConfig {
+    /// Host name shown in logs and file names, e.g. `aquamark-web`.
+    pub name: String,
+    /// Distribution packages to install.
+    pub packages: Vec<String>,
+    /// Install Docker if the image lacks it.
+    pub docker: bool,
+    /// Files to write.
+    pub files: Vec<HostFile>,
+    /// Containers to run.
+    pub containers: Vec<Container>,
+    /// Cron jobs.
+    pub cron: Vec<CronJob>,
+}
+
+impl HostConfig {
+    /// True when a container needs a secret at boot (the AWS CLI and jq are installed).
+    pub fn needs_secrets(&self) -> bool {
+        self.containers.iter().any(Container::has_secrets)
+    }
+}
+
+impl HasRefs for HostConfig {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.containers.collect_refs(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_parsing_and_pinning() {
+        let cases = [
+            ("vpac/aquamark:1.0.1", "vpac/aquamark", Some("1.0.1"), false),
+            (
+                "registry:5000/team/app:2",
+                "registry:5000/team/app",
+                Some("2"),
+                false,
+            ),
+            (
+                "registry:5000/team/app",
+                "registry:5000/team/app",
+                None,
+                true,
+            ),
+            ("vpac/aquamark", "vpac/aquamark", None, true),
+            (
+                "vpac/aquamark:latest",
+                "vpac/aquamark",
+                Some("latest"),
+                true,
+            ),
+        ];
+        for (s, repo, tag, bad) in cases {
+            let img = Image::parse(s);
+            assert_eq!(img.repository, repo, "{s}");
+            if let Some(tag) = tag {
+                assert_eq!(img.reference, ImageRef::Tag(tag.into()), "{s}");
+            }
+            assert_eq!(img.pin_problem().is_some(), bad, "{s}");
+            assert_eq!(img.to_string(), s);
+        }
+        let d = Image::parse("app@sha256:abc");
+        assert_eq!(d.reference, ImageRef::Digest("sha256:abc".into()));
+        assert!(d.pin_problem().is_none());
+    }
+}

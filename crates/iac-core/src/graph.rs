@@ -1,0 +1,152 @@
+//! The dependency graph of a stack: edges come from references and explicit `depends_on`.
+//!
+//! Gives a deterministic topological order (ties broken by insertion order), the reverse order
+//! for destroy, a cycle error that names the cycle, and the critical path under a cost function
+//! (the SDK engine uses estimated creation times).
+
+use indexmap::{IndexMap, IndexSet};
+
+use crate::error::CoreError;
+use crate::id::LogicalId;
+use crate::model::{ResourceEntry, Stack};
+
+/// Dependencies between the resources of one stack.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    /// For each resource (insertion order), the resources it depends on (first-use order).
+    deps: IndexMap<LogicalId, IndexSet<LogicalId>>,
+    order: Vec<LogicalId>,
+}
+
+impl Graph {
+    /// Builds the graph. References to unknown ids are ignored here (validation reports them).
+    pub fn new(stack: &Stack) -> Result<Self, CoreError> {
+        let mut deps: IndexMap<LogicalId, IndexSet<LogicalId>> = IndexMap::new();
+        for entry in stack.resources() {
+            let mut set = IndexSet::new();
+            for r in entry.resource.refs().attrs {
+                if r.id != entry.id && stack.resource(&r.id).is_some() {
+                    set.insert(r.id);
+                }
+            }
+            for d in &entry.depends_on {
+                if stack.resource(d).is_some() {
+                    set.insert(d.clone());
+                }
+            }
+            deps.insert(entry.id.clone(), set);
+        }
+        let order = topo_order(&deps).map_err(|cycle| CoreError::Cycle {
+            stack: stack.name().to_owned(),
+            cycle,
+        })?;
+        Ok(Self { deps, order })
+    }
+
+    /// What `id` depends on directly.
+    pub fn dependencies(&self, id: &LogicalId) -> impl Iterator<Item = &LogicalId> {
+        self.deps.get(id).into_iter().flatten()
+    }
+
+    /// What depends on `id` directly.
+    pub fn dependents<'a>(&'a self, id: &'a LogicalId) -> impl Iterator<Item = &'a LogicalId> + 'a {
+        self.deps
+            .iter()
+            .filter(move |(_, d)| d.contains(id))
+            .map(|(k, _)| k)
+    }
+
+    /// Creation order: every resource after all it depends on.
+    pub fn order(&self) -> &[LogicalId] {
+        &self.order
+    }
+
+    /// Deletion order: the reverse of [`Graph::order`].
+    pub fn reverse_order(&self) -> impl Iterator<Item = &LogicalId> {
+        self.order.iter().rev()
+    }
+
+    /// The longest chain by `cost` (e.g. seconds to create each resource): its total and the
+    /// resources on it, first to last. Ties go to the earlier resource.
+    pub fn critical_path(
+        &self,
+        stack: &Stack,
+        cost: impl Fn(&ResourceEntry) -> u64,
+    ) -> (u64, Vec<LogicalId>) {
+        let mut finish: IndexMap<&LogicalId, (u64, Option<&LogicalId>)> = IndexMap::new();
+        for id in &self.order {
+            let own = stack.resource(id).map_or(0, &cost);
+            let (start, via) = self
+                .dependencies(id)
+                .filter_map(|d| finish.get(d).map(|(t, _)| (*t, d)))
+                .fold(
+                    (0, None),
+                    |best, (t, d)| if t > best.0 { (t, Some(d)) } else { best },
+                );
+            finish.insert(id, (start + own, via));
+        }
+        let Some((mut at, (total, _))) = finish.iter().fold(
+            None,
+            |best: Option<(&LogicalId, (u64, Option<&LogicalId>))>, (k, v)| match best {
+                Some((_, b)) if b.0 >= v.0 => best,
+                _ => Some((k, *v)),
+            },
+        ) else {
+            return (0, Vec::new());
+        };
+        let mut path = vec![at.clone()];
+        while let Some(Some(prev)) = finish.get(at).map(|(_, via)| *via) {
+            path.push(prev.clone());
+            at = prev;
+        }
+        path.reverse();
+        (total, path)
+    }
+}
+
+/// Kahn's algorithm, always taking the earliest ready node in insertion order. On a cycle,
+/// returns one cycle found by walking the remaining nodes.
+fn topo_order(
+    deps: &IndexMap<LogicalId, IndexSet<LogicalId>>,
+) -> Result<Vec<LogicalId>, Vec<LogicalId>> {
+    let mut done: IndexSet<&LogicalId> = IndexSet::new();
+    let mut order = Vec::with_capacity(deps.len());
+    while order.len() < deps.len() {
+        let next = deps
+            .iter()
+            .find(|(id, d)| !done.contains(id) && d.iter().all(|x| done.contains(x)));
+        match next {
+            Some((id, _)) => {
+                done.insert(id);
+                order.push(id.clone());
+            }
+            None => return Err(find_cycle(deps, &done)),
+        }
+    }
+    Ok(order)
+}
+
+fn find_cycle(
+    deps: &IndexMap<LogicalId, IndexSet<LogicalId>>,
+    done: &IndexSet<&LogicalId>,
+) -> Vec<LogicalId> {
+    // Every remaining node has an undone dependency; follow them until one repeats.
+    let start = deps
+        .keys()
+        .find(|k| !done.contains(k))
+        .expect("a node is left when Kahn stops");
+    let mut path: Vec<&LogicalId> = vec![start];
+    loop {
+        let cur = path[path.len() - 1];
+        let next = deps[cur]
+            .iter()
+            .find(|d| !done.contains(d))
+            .expect("remaining nodes have remaining deps");
+        if let Some(pos) = path.iter().position(|p| *p == next) {
+            let mut cycle: Vec<LogicalId> = path[pos..].iter().map(|x| (*x).clone()).collect();
+            cycle.push(next.clone());
+            return cycle;
+        }
+        path.push(next);
+    }
+}

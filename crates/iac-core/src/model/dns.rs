@@ -1,0 +1,79 @@
+//! Route53 records.
+
+use serde::Serialize;
+
+use crate::value::{HasRefs, Refs, Value};
+
+/// Record type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RecordType {
+    /// IPv4 address (or alias).
+    A,
+    /// IPv6 address (or alias).
+    Aaaa,
+    /// Canonical name.
+    Cname,
+}
+
+impl RecordType {
+    /// The Route53 spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Cname => "CNAME",
+        }
+    }
+}
+
+/// What a record answers.
+#[derive(Debug, Clone, Serialize)]
+pub enum RecordTarget {
+    /// An alias to an AWS resource (load balancer, distribution).
+    Alias {
+        /// The target's DNS name.
+        dns_name: Value<String>,
+        /// The target's hosted zone.
+        hosted_zone_id: Value<String>,
+        /// Answer only while the target is healthy.
+        evaluate_target_health: bool,
+    },
+    /// Plain values with a TTL.
+    Values {
+        /// TTL in seconds.
+        ttl: u32,
+        /// The values.
+        values: Vec<Value<String>>,
+    },
+}
+
+/// `AWS::Route53::RecordSet` / `aws_route53_record`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordSet {
+    /// The hosted zone's id.
+    pub hosted_zone_id: Value<String>,
+    /// Fully qualified name, e.g. `survey.example.org`.
+    pub name: Value<String>,
+    /// Type.
+    pub record_type: RecordType,
+    /// Answer.
+    pub target: RecordTarget,
+}
+
+impl HasRefs for RecordSet {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.hosted_zone_id.collect_refs(out);
+        self.name.collect_refs(out);
+        match &self.target {
+            RecordTarget::Alias {
+                dns_name,
+                hosted_zone_id,
+                ..
+            } => {
+                dns_name.collect_refs(out);
+                hosted_zone_id.collect_refs(out);
+            }
+            RecordTarget::Values { values, .. } => values.collect_refs(out),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Application load balancers, target groups and listeners.
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::{HasRefs, Refs, Value};
+
+/// Who can reach a load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Scheme {
+    /// Public DNS name and addresses.
+    InternetFacing,
+    /// Private addresses only.
+    Internal,
+}
+
+/// `AWS::ElasticLoadBalancingV2::LoadBalancer` / `aws_lb` (application).
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadBalancer {
+    /// The load balancer's name (at most 32 characters); derived when absent.
+    pub name: Option<String>,
+    /// Public or internal.
+    pub scheme: Scheme,
+    /// Subnets, one per zone (public ones for an internet-facing balancer).
+    pub subnet_ids: Vec<Value<String>>,
+    /// Security groups.
+    pub security_group_ids: Vec<Value<String>>,
+    /// Refuse deletion through the API.
+    pub deletion_protection: bool,
+    /// Drop requests with invalid headers (request smuggling defence).
+    pub drop_invalid_header_fields: bool,
+    /// Idle timeout in seconds.
+    pub idle_timeout_seconds: u32,
+}
+impl_refs!(LoadBalancer {
+    subnet_ids,
+    security_group_ids
+});
+
+/// Application protocol of a listener or target group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AppProtocol {
+    /// HTTP.
+    Http,
+    /// HTTPS.
+    Https,
+}
+
+impl AppProtocol {
+    /// The ELB API spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            AppProtocol::Http => "HTTP",
+            AppProtocol::Https => "HTTPS",
+        }
+    }
+}
+
+/// A target group's health check.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthCheck {
+    /// Path requested, e.g. `/ping`.
+    pub path: String,
+    /// Port (`None`: the traffic port).
+    pub port: Option<u16>,
+    /// Protocol.
+    pub protocol: AppProtocol,
+    /// HTTP codes that count as healthy, e.g. `200`.
+    pub matcher: String,
+    /// Seconds between checks.
+    pub interval_seconds: u32,
+    /// Seconds before a check times out.
+    pub timeout_seconds: u32,
+    /// Successes before healthy.
+    pub healthy_threshold: u32,
+    /// Failures before unhealthy.
+    pub unhealthy_threshold: u32,
+}
+
+impl HealthCheck {
+    /// An HTTP check of `path` expecting 200, every 15 s.
+    pub fn http(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            port: None,
+            protocol: AppProtocol::Http,
+            matcher: "200".into(),
+            interval_seconds: 15,
+            timeout_seconds: 5,
+            healthy_threshold: 2,
+            unhealthy_threshold: 3,
+        }
+    }
+}
+
+/// `AWS::ElasticLoadBalancingV2::TargetGroup` / `aws_lb_target_group` (instance targets).
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetGroup {
+    /// The group's name (at most 32 characters); derived when absent.
+    pub name: Option<String>,
+    /// Port on the instances.
+    pub port: u16,
+    /// Protocol to the instances.
+    pub protocol: AppProtocol,
+    /// The VPC.
+    pub vpc_id: Value<String>,
+    /// Health check.
+    pub health_check: HealthCheck,
+    /// Seconds to drain connections from a deregistered target.
+    pub deregistration_delay_seconds: u32,
+}
+impl_refs!(TargetGroup { vpc_id });
+
+/// What a listener does with a request.
+#[derive(Debug, Clone, Serialize)]
+pub enum ListenerAction {
+    /// Send it to a target group (ARN).
+    Forward(Value<String>),
+    /// Answer with a permanent redirect to HTTPS on `port`.
+    RedirectToHttps {
+        /// HTTPS port, 443.
+        port: u16,
+    },
+}
+
+/// `AWS::ElasticLoadBalancingV2::Listener` / `aws_lb_listener`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listener {
+    /// The load balancer's ARN.
+    pub load_balancer_arn: Value<String>,
+    /// Port.
+    pub port: u16,
+    /// Protocol.
+    pub protocol: AppProtocol,
+    /// ACM certificate ARNs (HTTPS).
+    pub certificate_arns: Vec<Value<String>>,
+    /// TLS policy (HTTPS), e.g. `ELBSecurityPolicy-TLS13-1-2-2021-06`.
+    pub ssl_policy: Option<String>,
+    /// The default action.
+    pub default_action: ListenerAction,
+}
+impl HasRefs for Listener {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.load_balancer_arn.collect_refs(out);
+        self.certificate_arns.collect_refs(out);
+        if let ListenerAction::Forward(tg) = &self.default_action {
+            tg.collect_refs(out);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! IAM roles and instance profiles.
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::Value;
+
+/// One statement of an inline policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Statement {
+    /// `Allow` when true, `Deny` otherwise.
+    pub allow: bool,
+    /// Actions, e.g. `secretsmanager:GetSecretValue`.
+    pub actions: Vec<String>,
+    /// Resource ARNs (never `*` for data access; validation warns).
+    pub resources: Vec<Value<String>>,
+}
+impl_refs!(Statement { resources });
+
+/// A named inline policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    /// Policy name, unique in the role.
+    pub name: String,
+    /// Statements.
+    pub statements: Vec<Statement>,
+}
+impl_refs!(Policy { statements });
+
+/// `AWS::IAM::Role` / `aws_iam_role`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    /// What the role is for.
+    pub description: String,
+    /// Service principals allowed to assume it, e.g. `ec2.amazonaws.com`.
+    pub assumed_by: Vec<String>,
+    /// Managed policies attached.
+    pub managed_policy_arns: Vec<Value<String>>,
+    /// Inline policies.
+    pub policies: Vec<Policy>,
+}
+impl_refs!(Role {
+    managed_policy_arns,
+    policies
+});
+
+/// `AWS::IAM::InstanceProfile` / `aws_iam_instance_profile`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceProfile {
+    /// The role's name.
+    pub role: Value<String>,
+}
+impl_refs!(InstanceProfile { role });

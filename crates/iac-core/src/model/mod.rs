@@ -1,0 +1,514 @@
+//! The stack model: resources in a closed enum, parameters, outputs, and the builder that makes
+//! an immutable [`Stack`].
+//!
+//! Adding a resource kind means adding it to the `resources!` list below; every renderer and the
+//! SDK engine `match` on [`Resource`], so the compiler then lists each place still to write.
+
+pub mod compute;
+pub mod dns;
+pub mod elb;
+pub mod iam;
+pub mod network;
+pub mod raw;
+pub mod rds;
+
+use std::marker::PhantomData;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::error::CoreError;
+use crate::id::LogicalId;
+use crate::validate::{Diagnostic, Path};
+use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
+
+pub use compute::*;
+pub use dns::*;
+pub use elb::*;
+pub use iam::*;
+pub use network::*;
+pub use raw::*;
+pub use rds::*;
+
+macro_rules! resources {
+    ($( $kind:ident => $label:literal, attrs: [$($attr:ident),*] ; )*) => {
+        /// Every resource kind the model knows.
+        #[derive(Debug, Clone, Serialize)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum Resource {
+            $(
+                #[doc = concat!("A ", $label, ".")]
+                $kind($kind),
+            )*
+        }
+
+        impl Resource {
+            /// A short human name of the kind, used in messages.
+            pub fn kind_name(&self) -> &'static str {
+                match self { $( Resource::$kind(_) => $label, )* }
+            }
+
+            /// The attributes this kind exposes to references.
+            pub fn attrs(&self) -> &'static [Attr] {
+                match self { $( Resource::$kind(_) => &[$(Attr::$attr),*], )* }
+            }
+
+            /// True when the kind exposes `attr`.
+            pub fn supports(&self, attr: Attr) -> bool {
+                self.attrs().contains(&attr)
+            }
+        }
+
+        impl HasRefs for Resource {
+            fn collect_refs(&self, out: &mut Refs) {
+                match self { $( Resource::$kind(r) => r.collect_refs(out), )* }
+            }
+        }
+
+        $(
+            impl From<$kind> for Resource {
+                fn from(r: $kind) -> Self { Resource::$kind(r) }
+            }
+            impl Kind for $kind {}
+        )*
+    };
+}
+
+resources! {
+    Vpc => "VPC", attrs: [Id, CidrBlock];
+    Subnet => "subnet", attrs: [Id];
+    InternetGateway => "internet gateway", attrs: [Id];
+    VpcGatewayAttachment => "gateway attachment", attrs: [];
+    RouteTable => "route table", attrs: [Id];
+    Route => "route", attrs: [];
+    SubnetRouteTableAssociation => "route table association", attrs: [];
+    Eip => "Elastic IP", attrs: [AllocationId];
+    NatGateway => "NAT gateway", attrs: [Id];
+    SecurityGroup => "security group", attrs: [Id];
+    SecurityGroupIngress => "security group rule", attrs: [];
+    Role => "IAM role", attrs: [Name, Arn];
+    InstanceProfile => "instance profile", attrs: [Name, Arn];
+    LaunchTemplate => "launch template", attrs: [Id, LatestVersionNumber];
+    Instance => "EC2 instance", attrs: [Id, PrivateIp];
+    AutoScalingGroup => "auto scaling group", attrs: [Name];
+    ScalingPolicy => "scaling policy", attrs: [Arn];
+    LoadBalancer => "load balancer", attrs: [Arn, DnsName, CanonicalHostedZoneId];
+    TargetGroup => "target group", attrs: [Arn];
+    Listener => "listener", attrs: [Arn];
+    DbSubnetGroup => "DB subnet group", attrs: [Name];
+    DbParameterGroup => "DB parameter group", attrs: [Name];
+    DbInstance => "RDS instance", attrs: [Id, EndpointAddress, EndpointPort, MasterUserSecretArn, Arn];
+    RecordSet => "DNS record", attrs: [];
+    RawResource => "raw resource", attrs: [];
+}
+
+/// Marker for resource structs that can be added to a stack.
+pub trait Kind: Into<Resource> {}
+
+impl Resource {
+    /// Resources that hold data: deletion protection, snapshot/retain policies and the SDK
+    /// engine's refusal to replace or delete them apply.
+    pub fn is_stateful(&self) -> bool {
+        matches!(self, Resource::DbInstance(_))
+    }
+
+    /// The references this resource makes.
+    pub fn refs(&self) -> Refs {
+        let mut out = Refs::default();
+        self.collect_refs(&mut out);
+        out
+    }
+}
+
+/// A reason to suppress one policy check (checkov id) on one resource. Rendered into the output
+/// (CloudFormation `Metadata`, a Terraform comment) so reviewers see it where it applies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppression {
+    /// The check's id, e.g. `CKV_AWS_91`.
+    pub check: String,
+    /// Why it does not apply here.
+    pub reason: String,
+}
+
+/// Which backend an override is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Backend {
+    /// CloudFormation (path inside `Properties`).
+    CloudFormation,
+    /// Terraform (argument path inside the resource block).
+    Terraform,
+}
+
+/// A property the model lacks, set as data on one backend's output. Path segments are separated
+/// by `.`, e.g. `Tags` or `MetadataOptions.HttpPutResponseHopLimit`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Override {
+    /// The backend.
+    pub backend: Backend,
+    /// Dotted path inside the properties or arguments.
+    pub path: String,
+    /// The value (JSON; `null` deletes).
+    pub value: serde_json::Value,
+}
+
+/// A resource with its id and the options every kind shares.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceEntry {
+    /// The logical id.
+    pub id: LogicalId,
+    /// The resource.
+    pub resource: Resource,
+    /// Extra ordering dependencies on top of the references.
+    pub depends_on: Vec<LogicalId>,
+    /// Policy checks that do not apply, with reasons.
+    pub suppressions: Vec<Suppression>,
+    /// Per-backend property overrides.
+    pub overrides: Vec<Override>,
+}
+
+/// What kind of value a parameter takes. Backends render a typed parameter or variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ParamKind {
+    /// Free text.
+    String,
+    /// An EC2 image id (`ami-...`).
+    ImageId,
+    /// An ACM certificate ARN.
+    CertificateArn,
+}
+
+/// A stack input, given at deploy time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Parameter {
+    /// The kind.
+    pub kind: ParamKind,
+    /// What it is for.
+    pub description: String,
+    /// Default value.
+    pub default: Option<String>,
+}
+
+/// A stack output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// What it is.
+    pub description: String,
+    /// The value.
+    pub value: Value<String>,
+}
+
+/// An immutable stack: build it with [`StackBuilder`]; every later phase is a function over it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stack {
+    name: String,
+    env: String,
+    description: String,
+    resources: IndexMap<LogicalId, ResourceEntry>,
+    parameters: IndexMap<LogicalId, Parameter>,
+    outputs: IndexMap<LogicalId, Output>,
+    tags: IndexMap<String, String>,
+}
+
+impl Stack {
+    /// The stack's name, e.g. `aquamark`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The environment, e.g. `prod`.
+    pub fn env(&self) -> &str {
+        &self.env
+    }
+    /// One line about the stack.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// Resources in insertion order.
+    pub fn resources(&self) -> impl ExactSizeIterator<Item = &ResourceEntry> {
+        self.resources.values()
+    }
+    /// One resource.
+    pub fn resource(&self, id: &LogicalId) -> Option<&ResourceEntry> {
+        self.resources.get(id)
+    }
+    /// Parameters in insertion order.
+    pub fn parameters(&self) -> &IndexMap<LogicalId, Parameter> {
+        &self.parameters
+    }
+    /// Outputs in insertion order.
+    pub fn outputs(&self) -> &IndexMap<LogicalId, Output> {
+        &self.outputs
+    }
+    /// Tags applied to every taggable resource (including `iac:stack` and `iac:env`).
+    pub fn tags(&self) -> &IndexMap<String, String> {
+        &self.tags
+    }
+    /// `<stack>-<env>-<id in kebab case>`, the physical name prefix used for resources the
+    /// model names itself; truncated to `max` characters with a stable hash suffix.
+    pub fn physical_name(&self, id: &LogicalId, max: usize) -> String {
+        let full = format!("{}-{}-{}", self.name, self.env, id.kebab_case());
+        crate::naming::fit(&full, max)
+    }
+}
+
+/// A typed handle to a resource in a stack; the accessors give [`Value`]s that refer to it.
+#[derive(Debug)]
+pub struct Handle<K> {
+    id: LogicalId,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> Clone for Handle<K> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id.clone(),
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<K> Handle<K> {
+    /// The logical id.
+    pub fn id(&self) -> &LogicalId {
+        &self.id
+    }
+
+    fn attr<T>(&self, attr: Attr) -> Value<T> {
+        Value::Attr(AttrRef {
+            id: self.id.clone(),
+            attr,
+        })
+    }
+}
+
+macro_rules! accessors {
+    ($kind:ty { $( $(#[$doc:meta])* $name:ident -> $t:ty = $attr:ident ),* $(,)? }) => {
+        impl Handle<$kind> {
+            $( $(#[$doc])* pub fn $name(&self) -> Value<$t> { self.attr(Attr::$attr) } )*
+        }
+    };
+}
+
+accessors!(Vpc { /** VPC id. */ vpc_id -> String = Id, /** Primary CIDR. */ cidr_block -> String = CidrBlock });
+accessors!(Subnet { /** Subnet id. */ subnet_id -> String = Id });
+accessors!(InternetGateway { /** Gateway id. */ gateway_id -> String = Id });
+accessors!(RouteTable { /** Table id. */ route_table_id -> String = Id });
+accessors!(Eip { /** Allocation id. */ allocation_id -> String = AllocationId });
+accessors!(NatGateway { /** Gateway id. */ nat_gateway_id -> String = Id });
+accessors!(SecurityGroup { /** Group id. */ group_id -> String = Id });
+accessors!(Role { /** Role name. */ name -> String = Name, /** Role ARN. */ arn -> String = Arn });
+accessors!(InstanceProfile { /** Profile name. */ name -> String = Name, /** Profile ARN. */ arn -> String = Arn });
+accessors!(LaunchTemplate {
+    /** Template id. */ template_id -> String = Id,
+    /** Latest version number. */ latest_version -> String = LatestVersionNumber,
+});
+accessors!(Instance { /** Instance id. */ instance_id -> String = Id, /** Private IP. */ private_ip -> String = PrivateIp });
+accessors!(AutoScalingGroup { /** Group name. */ name -> String = Name });
+accessors!(LoadBalancer {
+    /** ARN. */ arn -> String = Arn,
+    /** Public DNS name. */ dns_name -> String = DnsName,
+    /** Route53 zone for alias records. */ canonical_hosted_zone_id -> String = CanonicalHostedZoneId,
+});
+accessors!(TargetGroup { /** ARN. */ arn -> String = Arn });
+accessors!(Listener { /** ARN. */ arn -> String = Arn });
+accessors!(DbSubnetGroup { /** Group name. */ name -> String = Name });
+accessors!(DbParameterGroup { /** Group name. */ name -> String = Name });
+accessors!(DbInstance {
+    /** Endpoint host name. */ endpoint_address -> String = EndpointAddress,
+    /** Endpoint port. */ endpoint_port -> String = EndpointPort,
+    /** ARN of the RDS-managed master secret. */ master_user_secret_arn -> String = MasterUserSecretArn,
+    /** Instance ARN. */ arn -> String = Arn,
+});
+
+/// A handle to a parameter.
+#[derive(Debug, Clone)]
+pub struct ParamHandle {
+    id: LogicalId,
+}
+
+impl ParamHandle {
+    /// The parameter's value.
+    pub fn value(&self) -> Value<String> {
+        Value::Param(self.id.clone())
+    }
+    /// The parameter's id.
+    pub fn id(&self) -> &LogicalId {
+        &self.id
+    }
+}
+
+/// Builds a [`Stack`]. Problems (bad or duplicate ids) are collected and reported together by
+/// [`StackBuilder::build`], so a stack definition reads straight through without `?` on each line.
+#[derive(Debug)]
+pub struct StackBuilder {
+    stack: Stack,
+    problems: Vec<Diagnostic>,
+}
+
+impl StackBuilder {
+    /// A new stack named `name` (lowercase letters, digits and `-`) for environment `env`.
+    pub fn new(name: impl Into<String>, env: impl Into<String>) -> Self {
+        let name = name.into();
+        let env = env.into();
+        let mut problems = Vec::new();
+        for (what, v) in [("stack name", &name), ("environment", &env)] {
+            let ok = !v.is_empty()
+                && v.len() <= 32
+                && v.starts_with(|c: char| c.is_ascii_lowercase())
+                && v.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                problems.push(Diagnostic::error(
+                    "IAC001",
+                    Path::stack(&name),
+                    format!("{what} `{v}` is not valid"),
+                    "use 1-32 lowercase letters, digits and `-`, starting with a letter (it prefixes physical names)",
+                ));
+            }
+        }
+        let mut tags = IndexMap::new();
+        tags.insert("iac:stack".to_owned(), name.clone());
+        tags.insert("iac:env".to_owned(), env.clone());
+        Self {
+            stack: Stack {
+                name,
+                env,
+                description: String::new(),
+                resources: IndexMap::new(),
+                parameters: IndexMap::new(),
+                outputs: IndexMap::new(),
+                tags,
+            },
+            problems,
+        }
+    }
+
+    /// The stack's name.
+    pub fn name(&self) -> &str {
+        &self.stack.name
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &str {
+        &self.stack.env
+    }
+
+    /// Sets the description.
+    pub fn description(&mut self, text: impl Into<String>) -> &mut Self {
+        self.stack.description = text.into();
+        self
+    }
+
+    /// Adds a tag applied to every taggable resource.
+    pub fn tag(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.stack.tags.insert(key.into(), value.into());
+        self
+    }
+
+    fn checked_id(&mut self, id: &str, what: &str) -> LogicalId {
+        match LogicalId::new(id) {
+            Ok(id) => id,
+            Err(e) => {
+                self.problems.push(Diagnostic::error(
+                    "IAC001",
+                    Path::stack(&self.stack.name).resource(id),
+                    format!("{what}: {e}"),
+                    "rename it",
+                ));
+                // A stand-in that keeps the builder going; build() fails anyway.
+                LogicalId::new(format!("Invalid{}", self.problems.len())).expect("alphanumeric")
+            }
+        }
+    }
+
+    /// Adds a resource and returns its handle.
+    pub fn add<K: Kind>(&mut self, id: &str, resource: K) -> Handle<K> {
+        self.add_with(id, resource, |_| {})
+    }
+
+    /// Adds a resource and lets `configure` set its shared options (dependencies,
+    /// suppressions, overrides).
+    pub fn add_with<K: Kind>(
+        &mut self,
+        id: &str,
+        resource: K,
+        configure: impl FnOnce(&mut ResourceEntry),
+    ) -> Handle<K> {
+        let id = self.checked_id(id, "resource id");
+        let mut entry = ResourceEntry {
+            id: id.clone(),
+            resource: resource.into(),
+            depends_on: Vec::new(),
+            suppressions: Vec::new(),
+            overrides: Vec::new(),
+        };
+        configure(&mut entry);
+        if self.stack.resources.contains_key(&id) || self.stack.parameters.contains_key(&id) {
+            self.problems.push(Diagnostic::error(
+                "IAC002",
+                Path::stack(&self.stack.name).resource(id.as_str()),
+                format!("logical id `{id}` is used twice"),
+                "give each resource and parameter its own id",
+            ));
+        } else {
+            self.stack.resources.insert(id.clone(), entry);
+        }
+        Handle {
+            id,
+            kind: PhantomData,
+        }
+    }
+
+    /// Changes an already added resource's shared options.
+    pub fn configure<K>(&mut self, handle: &Handle<K>, configure: impl FnOnce(&mut ResourceEntry)) {
+        if let Some(entry) = self.stack.resources.get_mut(&handle.id) {
+            configure(entry);
+        }
+    }
+
+    /// Adds a parameter and returns its handle.
+    pub fn parameter(&mut self, id: &str, parameter: Parameter) -> ParamHandle {
+        let id = self.checked_id(id, "parameter id");
+        if self.stack.resources.contains_key(&id) || self.stack.parameters.contains_key(&id) {
+            self.problems.push(Diagnostic::error(
+                "IAC002",
+                Path::stack(&self.stack.name).resource(id.as_str()),
+                format!("logical id `{id}` is used twice"),
+                "give each resource and parameter its own id",
+            ));
+        } else {
+            self.stack.parameters.insert(id.clone(), parameter);
+        }
+        ParamHandle { id }
+    }
+
+    /// Adds an output.
+    pub fn output(
+        &mut self,
+        id: &str,
+        description: impl Into<String>,
+        value: impl Into<Value<String>>,
+    ) -> &mut Self {
+        let id = self.checked_id(id, "output id");
+        self.stack.outputs.insert(
+            id,
+            Output {
+                description: description.into(),
+                value: value.into(),
+            },
+        );
+        self
+    }
+
+    /// Finishes the stack. Fails with every problem found while building; run
+    /// [`crate::validate::validate`] afterwards for the semantic rules.
+    pub fn build(self) -> Result<Stack, CoreError> {
+        if self.problems.is_empty() {
+            Ok(self.stack)
+        } else {
+            Err(CoreError::Invalid {
+                stack: self.stack.name,
+                diagnostics: self.problems,
+            })
+        }
+    }
+}

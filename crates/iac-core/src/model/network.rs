@@ -1,0 +1,236 @@
+//! VPC, subnets, gateways, routes and security groups.
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::{HasRefs, Refs, Value};
+
+/// `AWS::EC2::VPC` / `aws_vpc`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vpc {
+    /// Primary IPv4 CIDR, e.g. `10.0.0.0/16`.
+    pub cidr_block: Value<String>,
+    /// Needed for EFS, RDS endpoint names and ECS.
+    pub enable_dns_hostnames: bool,
+    /// Use the Amazon-provided DNS server.
+    pub enable_dns_support: bool,
+}
+impl_refs!(Vpc { cidr_block });
+
+/// `AWS::EC2::Subnet` / `aws_subnet`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Subnet {
+    /// The VPC.
+    pub vpc_id: Value<String>,
+    /// The subnet's CIDR, inside the VPC's.
+    pub cidr_block: Value<String>,
+    /// The zone, usually [`crate::value::Pseudo::AvailabilityZone`].
+    pub availability_zone: Value<String>,
+    /// Give instances a public IPv4 address (off everywhere in this project's patterns).
+    pub map_public_ip_on_launch: bool,
+}
+impl_refs!(Subnet {
+    vpc_id,
+    cidr_block,
+    availability_zone
+});
+
+/// `AWS::EC2::InternetGateway` / `aws_internet_gateway`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct InternetGateway {}
+impl_refs!(InternetGateway {});
+
+/// `AWS::EC2::VPCGatewayAttachment` / `aws_internet_gateway_attachment`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VpcGatewayAttachment {
+    /// The VPC.
+    pub vpc_id: Value<String>,
+    /// The internet gateway.
+    pub internet_gateway_id: Value<String>,
+}
+impl_refs!(VpcGatewayAttachment {
+    vpc_id,
+    internet_gateway_id
+});
+
+/// `AWS::EC2::RouteTable` / `aws_route_table`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteTable {
+    /// The VPC.
+    pub vpc_id: Value<String>,
+}
+impl_refs!(RouteTable { vpc_id });
+
+/// Where a route sends traffic.
+#[derive(Debug, Clone, Serialize)]
+pub enum RouteTarget {
+    /// To the internet through an internet gateway.
+    InternetGateway(Value<String>),
+    /// To the internet through a NAT gateway (private subnets).
+    NatGateway(Value<String>),
+}
+
+/// `AWS::EC2::Route` / `aws_route`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Route {
+    /// The table.
+    pub route_table_id: Value<String>,
+    /// Destination, e.g. `0.0.0.0/0`.
+    pub destination_cidr_block: Value<String>,
+    /// Where to.
+    pub target: RouteTarget,
+}
+impl HasRefs for Route {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.route_table_id.collect_refs(out);
+        self.destination_cidr_block.collect_refs(out);
+        match &self.target {
+            RouteTarget::InternetGateway(v) | RouteTarget::NatGateway(v) => v.collect_refs(out),
+        }
+    }
+}
+
+/// `AWS::EC2::SubnetRouteTableAssociation` / `aws_route_table_association`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubnetRouteTableAssociation {
+    /// The subnet.
+    pub subnet_id: Value<String>,
+    /// The table.
+    pub route_table_id: Value<String>,
+}
+impl_refs!(SubnetRouteTableAssociation {
+    subnet_id,
+    route_table_id
+});
+
+/// `AWS::EC2::EIP` / `aws_eip` (VPC domain).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Eip {}
+impl_refs!(Eip {});
+
+/// `AWS::EC2::NatGateway` / `aws_nat_gateway`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NatGateway {
+    /// A public subnet.
+    pub subnet_id: Value<String>,
+    /// The Elastic IP's allocation id.
+    pub allocation_id: Value<String>,
+}
+impl_refs!(NatGateway {
+    subnet_id,
+    allocation_id
+});
+
+/// IP protocol of a security group rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// Every protocol (`-1`); ports are ignored.
+    All,
+}
+
+impl Protocol {
+    /// The EC2 API spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::All => "-1",
+        }
+    }
+}
+
+/// The other end of a rule.
+#[derive(Debug, Clone, Serialize)]
+pub enum Peer {
+    /// An IPv4 CIDR.
+    Cidr(Value<String>),
+    /// An IPv6 CIDR.
+    CidrV6(Value<String>),
+    /// Another security group (a named tier).
+    Group(Value<String>),
+}
+
+impl Peer {
+    /// True for `0.0.0.0/0` or `::/0`.
+    pub fn is_world(&self) -> bool {
+        match self {
+            Peer::Cidr(Value::Lit(c)) => c == "0.0.0.0/0",
+            Peer::CidrV6(Value::Lit(c)) => c == "::/0",
+            _ => false,
+        }
+    }
+}
+
+/// One ingress or egress rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// Protocol.
+    pub protocol: Protocol,
+    /// First port.
+    pub from_port: u16,
+    /// Last port.
+    pub to_port: u16,
+    /// Source (ingress) or destination (egress).
+    pub peer: Peer,
+    /// Why the rule exists (shown in the console; checkov requires it).
+    pub description: String,
+}
+
+impl Rule {
+    /// A TCP rule for one port.
+    pub fn tcp(port: u16, peer: Peer, description: impl Into<String>) -> Self {
+        Self {
+            protocol: Protocol::Tcp,
+            from_port: port,
+            to_port: port,
+            peer,
+            description: description.into(),
+        }
+    }
+
+    /// True when `port` is inside the rule's range (or the rule covers every protocol).
+    pub fn covers(&self, port: u16) -> bool {
+        self.protocol == Protocol::All || (self.from_port..=self.to_port).contains(&port)
+    }
+}
+
+impl HasRefs for Rule {
+    fn collect_refs(&self, out: &mut Refs) {
+        match &self.peer {
+            Peer::Cidr(v) | Peer::CidrV6(v) | Peer::Group(v) => v.collect_refs(out),
+        }
+    }
+}
+
+/// `AWS::EC2::SecurityGroup` / `aws_security_group` with inline rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityGroup {
+    /// The group's description (immutable in AWS).
+    pub description: String,
+    /// The VPC.
+    pub vpc_id: Value<String>,
+    /// Ingress rules.
+    pub ingress: Vec<Rule>,
+    /// Egress rules. Empty means no egress at all (not AWS's allow-all default).
+    pub egress: Vec<Rule>,
+}
+impl_refs!(SecurityGroup {
+    vpc_id,
+    ingress,
+    egress
+});
+
+/// `AWS::EC2::SecurityGroupIngress` / `aws_vpc_security_group_ingress_rule`: one rule added to a
+/// group from outside, so that a group can admit a tier created later without a cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecurityGroupIngress {
+    /// The group the rule belongs to.
+    pub group_id: Value<String>,
+    /// The rule.
+    pub rule: Rule,
+}
+impl_refs!(SecurityGroupIngress { group_id, rule });

@@ -1,0 +1,143 @@
+//! RDS instances, subnet groups and parameter groups.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::{HasRefs, Refs, SecretRef, Value};
+
+/// Database engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Engine {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL.
+    Mysql,
+}
+
+impl Engine {
+    /// The RDS API spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Mysql => "mysql",
+        }
+    }
+
+    /// The engine's default port.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Engine::Postgres => 5432,
+            Engine::Mysql => 3306,
+        }
+    }
+
+    /// Log types worth exporting to CloudWatch.
+    pub fn log_exports(self) -> Vec<String> {
+        match self {
+            Engine::Postgres => vec!["postgresql".into(), "upgrade".into()],
+            Engine::Mysql => vec!["error".into(), "general".into(), "slowquery".into()],
+        }
+    }
+}
+
+/// `AWS::RDS::DBSubnetGroup` / `aws_db_subnet_group`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbSubnetGroup {
+    /// Description.
+    pub description: String,
+    /// Private subnets in at least two zones.
+    pub subnet_ids: Vec<Value<String>>,
+}
+impl_refs!(DbSubnetGroup { subnet_ids });
+
+/// `AWS::RDS::DBParameterGroup` / `aws_db_parameter_group`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbParameterGroup {
+    /// Description.
+    pub description: String,
+    /// Family, e.g. `postgres16`.
+    pub family: String,
+    /// Parameters in order.
+    pub parameters: IndexMap<String, String>,
+}
+impl_refs!(DbParameterGroup {});
+
+/// Where the master password comes from. Never a literal.
+#[derive(Debug, Clone, Serialize)]
+pub enum MasterPassword {
+    /// RDS creates and rotates it in Secrets Manager (`ManageMasterUserPassword`).
+    ManagedByRds,
+    /// An existing secret.
+    Secret(SecretRef),
+}
+
+/// `AWS::RDS::DBInstance` / `aws_db_instance`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbInstance {
+    /// The instance identifier (physical); derived when absent.
+    pub identifier: Option<String>,
+    /// Engine.
+    pub engine: Engine,
+    /// Engine version, e.g. `16.4`.
+    pub engine_version: String,
+    /// Instance class, e.g. `db.t4g.medium`.
+    pub instance_class: Value<String>,
+    /// Storage in GiB.
+    pub allocated_storage_gib: u32,
+    /// Storage autoscaling ceiling in GiB.
+    pub max_allocated_storage_gib: Option<u32>,
+    /// `gp3`.
+    pub storage_type: String,
+    /// Encrypted at rest.
+    pub storage_encrypted: bool,
+    /// A standby in a second zone.
+    pub multi_az: bool,
+    /// Must be false (validation).
+    pub publicly_accessible: bool,
+    /// Days of automated backups (1-35).
+    pub backup_retention_days: u32,
+    /// Refuse deletion through the API.
+    pub deletion_protection: bool,
+    /// Initial database name.
+    pub db_name: Option<String>,
+    /// Master user name.
+    pub master_username: String,
+    /// Master password source.
+    pub master_password: MasterPassword,
+    /// Port (engine default when absent).
+    pub port: Option<u16>,
+    /// Security groups.
+    pub security_group_ids: Vec<Value<String>>,
+    /// Subnet group name.
+    pub subnet_group_name: Value<String>,
+    /// Parameter group name.
+    pub parameter_group_name: Option<Value<String>>,
+    /// IAM database authentication.
+    pub iam_authentication: bool,
+    /// Performance Insights.
+    pub performance_insights: bool,
+    /// Enhanced monitoring interval in seconds (0 = off) and its role ARN.
+    pub monitoring: Option<(u32, Value<String>)>,
+    /// Log types exported to CloudWatch.
+    pub log_exports: Vec<String>,
+    /// Apply minor engine upgrades in the maintenance window.
+    pub auto_minor_version_upgrade: bool,
+    /// Copy tags to snapshots.
+    pub copy_tags_to_snapshot: bool,
+}
+
+impl HasRefs for DbInstance {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.instance_class.collect_refs(out);
+        self.security_group_ids.collect_refs(out);
+        self.subnet_group_name.collect_refs(out);
+        self.parameter_group_name.collect_refs(out);
+        if let Some((_, role)) = &self.monitoring {
+            role.collect_refs(out);
+        }
+        if let MasterPassword::Secret(s) = &self.master_password {
+            s.collect_refs(out);
+        }
+    }
+}

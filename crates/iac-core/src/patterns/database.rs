@@ -1,0 +1,213 @@
+//! `Database`: a private RDS instance with its subnet group, parameter group, security group
+//! (closed until tiers are admitted with [`Database::allow_from`]), enhanced monitoring role and
+//! an RDS-managed master password in Secrets Manager.
+
+use indexmap::IndexMap;
+
+use crate::model::{
+    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Peer, Role, Rule,
+    SecurityGroup, SecurityGroupIngress, StackBuilder, Statement,
+};
+use crate::patterns::network::Network;
+use crate::value::{SecretRef, Value};
+
+/// The managed policy for RDS enhanced monitoring.
+pub const RDS_MONITORING_POLICY: &str =
+    "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+
+/// What a database looks like.
+#[derive(Debug, Clone)]
+pub struct DatabaseProps<'a> {
+    /// Prefix of every logical id, e.g. `Database`.
+    pub name: &'a str,
+    /// Where it runs (private subnets).
+    pub network: &'a Network,
+    /// Engine.
+    pub engine: Engine,
+    /// Engine version.
+    pub engine_version: String,
+    /// Parameter group family, e.g. `postgres16`.
+    pub family: String,
+    /// Engine parameters.
+    pub parameters: IndexMap<String, String>,
+    /// Instance class.
+    pub instance_class: String,
+    /// Storage in GiB.
+    pub allocated_storage_gib: u32,
+    /// Storage autoscaling ceiling in GiB.
+    pub max_allocated_storage_gib: Option<u32>,
+    /// Days of automated backups.
+    pub backup_retention_days: u32,
+    /// Standby in a second zone.
+    pub multi_az: bool,
+    /// Physical identifier (e.g. `aquamark`).
+    pub identifier: Option<String>,
+    /// Initial database.
+    pub db_name: String,
+    /// Master user.
+    pub master_username: String,
+    /// Enhanced monitoring interval (seconds; 0 = off).
+    pub monitoring_interval: u32,
+}
+
+/// Handles of a database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    /// The instance.
+    pub instance: Handle<DbInstance>,
+    /// Its security group.
+    pub security_group: Handle<SecurityGroup>,
+    /// The engine's port.
+    pub port: u16,
+    /// The database name.
+    pub db_name: String,
+    /// The master user.
+    pub master_username: String,
+    engine: Engine,
+    name: String,
+}
+
+impl Database {
+    /// Adds the database's resources.
+    pub fn create(stack: &mut StackBuilder, p: DatabaseProps<'_>) -> Self {
+        let n = p.name;
+        let port = p.engine.default_port();
+        let sg = stack.add(
+            &format!("{n}SecurityGroup"),
+            SecurityGroup {
+                description: format!(
+                    "{} {} {n}: admits only the named tiers",
+                    stack.name(),
+                    stack.env()
+                ),
+                vpc_id: p.network.vpc_id.clone(),
+                ingress: Vec::new(),
+                egress: Vec::new(),
+            },
+        );
+        let subnets = stack.add(
+            &format!("{n}SubnetGroup"),
+            DbSubnetGroup {
+                description: format!("{} {} {n} private subnets", stack.name(), stack.env()),
+                subnet_ids: p.network.private_subnets.clone(),
+            },
+        );
+        let params = stack.add(
+            &format!("{n}ParameterGroup"),
+            DbParameterGroup {
+                description: format!("{} {} {n} parameters", stack.name(), stack.env()),
+                family: p.family,
+                parameters: p.parameters,
+            },
+        );
+        let monitoring = (p.monitoring_interval > 0).then(|| {
+            let role = stack.add(
+                &format!("{n}MonitoringRole"),
+                Role {
+                    description: format!(
+                        "{} {} {n} enhanced monitoring",
+                        stack.name(),
+                        stack.env()
+                    ),
+                    assumed_by: vec!["monitoring.rds.amazonaws.com".into()],
+                    managed_policy_arns: vec![Value::from(RDS_MONITORING_POLICY)],
+                    policies: Vec::new(),
+                },
+            );
+            (p.monitoring_interval, role.arn())
+        });
+        let multi_az = p.multi_az;
+        let instance = stack.add_with(
+            &format!("{n}Instance"),
+            DbInstance {
+                identifier: p.identifier,
+                engine: p.engine,
+                engine_version: p.engine_version,
+                instance_class: p.instance_class.into(),
+                allocated_storage_gib: p.allocated_storage_gib,
+                max_allocated_storage_gib: p.max_allocated_storage_gib,
+                storage_type: "gp3".into(),
+                storage_encrypted: true,
+                multi_az: p.multi_az,
+                publicly_accessible: false,
+                backup_retention_days: p.backup_retention_days,
+                deletion_protection: true,
+                db_name: Some(p.db_name.clone()),
+                master_username: p.master_username.clone(),
+                master_password: MasterPassword::ManagedByRds,
+                port: Some(port),
+                security_group_ids: vec![sg.group_id()],
+                subnet_group_name: subnets.name(),
+                parameter_group_name: Some(params.name()),
+                iam_authentication: true,
+                performance_insights: true,
+                monitoring,
+                log_exports: p.engine.log_exports(),
+                auto_minor_version_upgrade: true,
+                copy_tags_to_snapshot: true,
+            },
+            |e| {
+                if !multi_az {
+                    e.suppressions.push(super::suppress(
+                        "CKV_AWS_157",
+                        "single-AZ by choice in this environment to halve its cost; prod runs Multi-AZ",
+                    ));
+                }
+            },
+        );
+        Self {
+            instance,
+            security_group: sg,
+            port,
+            db_name: p.db_name,
+            master_username: p.master_username,
+            engine: p.engine,
+            name: n.to_owned(),
+        }
+    }
+
+    /// Admits a tier's security group on the database port, as its own rule resource
+    /// `<Database>From<Tier>`.
+    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &str, group_id: Value<String>) {
+        stack.add(
+            &format!("{}From{tier}", self.name),
+            SecurityGroupIngress {
+                group_id: self.security_group.group_id(),
+                rule: Rule::tcp(
+                    self.port,
+                    Peer::Group(group_id),
+                    format!("{} from the {tier} tier", self.engine.as_aws()),
+                ),
+            },
+        );
+    }
+
+    /// The RDS-managed master password (JSON key `password` of the managed secret).
+    pub fn master_password(&self) -> SecretRef {
+        SecretRef::secrets_manager(self.instance.master_user_secret_arn()).key("password")
+    }
+
+    /// `scheme://user:password@host:port/db`, the password URL-encoded and resolved where the
+    /// value is used (never written into a template).
+    pub fn url(&self, scheme: &str) -> Value<String> {
+        Value::join([
+            Value::from(format!("{scheme}://{}:", self.master_username)),
+            Value::Secret(self.master_password().url_encoded()),
+            Value::from("@"),
+            self.instance.endpoint_address(),
+            Value::from(format!(":{}/{}", self.port, self.db_name)),
+        ])
+    }
+
+    /// The IAM statement that lets a tier read the master secret.
+    pub fn read_secret_statement(&self) -> Statement {
+        Statement {
+            allow: true,
+            actions: vec![
+                "secretsmanager:GetSecretValue".into(),
+                "secretsmanager:DescribeSecret".into(),
+            ],
+            resources: vec![self.instance.master_user_secret_arn()],
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Patterns: functions that add a group of resources to a [`crate::model::StackBuilder`] and
+//! return typed handles. A user can always drop to the raw resources instead.
+
+pub mod database;
+pub mod dns;
+pub mod host;
+pub mod network;
+pub mod web_tier;
+
+pub use database::{Database, DatabaseProps};
+pub use dns::alias_record;
+pub use host::{Host, HostProps};
+pub use network::{Network, NetworkProps};
+pub use web_tier::{WebTier, WebTierProps};
+
+use crate::model::{Policy, Role, StackBuilder, Statement, Suppression};
+use crate::value::Value;
+
+/// The managed policy that lets SSM Run Command and Session Manager reach an instance (used for
+/// one-off commands such as migrations, and instead of opening SSH).
+pub const SSM_MANAGED_POLICY: &str = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
+
+/// A role for EC2 instances with SSM access and the given inline statements.
+pub(crate) fn instance_role(
+    stack: &mut StackBuilder,
+    id: &str,
+    description: String,
+    statements: Vec<Statement>,
+) -> crate::model::Handle<Role> {
+    let policies = if statements.is_empty() {
+        Vec::new()
+    } else {
+        vec![Policy {
+            name: "app".into(),
+            statements,
+        }]
+    };
+    stack.add(
+        id,
+        Role {
+            description,
+            assumed_by: vec!["ec2.amazonaws.com".into()],
+            managed_policy_arns: vec![Value::from(SSM_MANAGED_POLICY)],
+            policies,
+        },
+    )
+}
+
+/// Shorthand for a suppression.
+pub fn suppress(check: &str, reason: &str) -> Suppression {
+    Suppression {
+        check: check.to_owned(),
+        reason: reason.to_owned(),
+    }
+}

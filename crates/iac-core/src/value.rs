@@ -1,0 +1,386 @@
+//! Property values and typed references.
+//!
+//! Every resource property that could come from somewhere else is a [`Value<T>`]: a literal, a
+//! reference to another resource's attribute ([`AttrRef`]), a stack parameter, a join of string
+//! parts, a secret reference, or a pseudo value such as the region. Each backend renders a
+//! reference in its own syntax (`Fn::GetAtt`, an HCL traversal, the value read back from AWS); there
+//! are no marker strings inside plain strings.
+
+use serde::Serialize;
+
+use crate::id::LogicalId;
+
+/// A resource attribute that another resource can refer to.
+///
+/// The set is closed so that every backend can map each one; [`crate::model::Resource::supports`]
+/// says which kinds expose which attributes, and validation rejects the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Attr {
+    /// The primary identifier (`Ref` in CloudFormation, `id` in Terraform).
+    Id,
+    /// The ARN.
+    Arn,
+    /// The physical name (role name, group name, subnet group name...).
+    Name,
+    /// A load balancer's DNS name.
+    DnsName,
+    /// A load balancer's Route53 zone, for alias records.
+    CanonicalHostedZoneId,
+    /// A database's endpoint host name.
+    EndpointAddress,
+    /// A database's endpoint port.
+    EndpointPort,
+    /// The ARN of the Secrets Manager secret RDS manages for the master password.
+    MasterUserSecretArn,
+    /// A launch template's latest version number.
+    LatestVersionNumber,
+    /// An Elastic IP's allocation id.
+    AllocationId,
+    /// An instance's private IP address.
+    PrivateIp,
+    /// A VPC's primary CIDR block.
+    CidrBlock,
+}
+
+/// A reference to an attribute of a resource in the same stack.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AttrRef {
+    /// The resource referred to.
+    pub id: LogicalId,
+    /// Which of its attributes.
+    pub attr: Attr,
+}
+
+/// Values known only where the stack is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Pseudo {
+    /// The region deployed to.
+    Region,
+    /// The account deployed to.
+    AccountId,
+    /// The n-th availability zone of the region (0-based), in the provider's order.
+    AvailabilityZone(u8),
+}
+
+/// Where a secret lives. Secrets are only ever references: no backend ever sees the value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum SecretSource {
+    /// A Secrets Manager secret, by ARN or name (often another resource's attribute, such as
+    /// [`Attr::MasterUserSecretArn`]).
+    SecretsManager(Box<Value<String>>),
+    /// An SSM `SecureString` parameter, by name.
+    SsmSecureString(String),
+}
+
+/// How a secret's value is inserted where it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub enum SecretEncoding {
+    /// As it is.
+    #[default]
+    Raw,
+    /// Percent-encoded, for use inside a URL (a password in `DATABASE_URL`).
+    Url,
+}
+
+/// A reference to a secret value, optionally one key of a JSON secret.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SecretRef {
+    /// Where it lives.
+    pub source: SecretSource,
+    /// For a JSON secret, the key to read (`password` for RDS-managed secrets).
+    pub json_key: Option<String>,
+    /// How to insert it.
+    pub encoding: SecretEncoding,
+}
+
+impl SecretRef {
+    /// A Secrets Manager secret by ARN or name.
+    pub fn secrets_manager(id: impl Into<Value<String>>) -> Self {
+        Self {
+            source: SecretSource::SecretsManager(Box::new(id.into())),
+            json_key: None,
+            encoding: SecretEncoding::Raw,
+        }
+    }
+
+    /// An SSM `SecureString` parameter by name.
+    pub fn ssm(name: impl Into<String>) -> Self {
+        Self {
+            source: SecretSource::SsmSecureString(name.into()),
+            json_key: None,
+            encoding: SecretEncoding::Raw,
+        }
+    }
+
+    /// Reads one key of a JSON secret.
+    #[must_use]
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.json_key = Some(key.into());
+        self
+    }
+
+    /// Percent-encodes the value where it is inserted.
+    #[must_use]
+    pub fn url_encoded(mut self) -> Self {
+        self.encoding = SecretEncoding::Url;
+        self
+    }
+}
+
+/// A property value: a literal or something resolved by the backend.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub enum Value<T> {
+    /// A literal.
+    Lit(T),
+    /// Another resource's attribute.
+    Attr(AttrRef),
+    /// A stack parameter, by id.
+    Param(LogicalId),
+    /// A pseudo value such as the region.
+    Pseudo(Pseudo),
+    /// String parts concatenated (only built through [`Value::join`]).
+    Join(Vec<Value<String>>),
+    /// A secret, resolved where it is consumed and never written out.
+    Secret(SecretRef),
+}
+
+/// Types that can be literals in a [`Value`].
+pub trait Literal: Clone + std::fmt::Debug {
+    /// The literal as JSON (what CloudFormation and Terraform both accept).
+    fn to_json(&self) -> serde_json::Value;
+}
+
+macro_rules! literal_via_json {
+    ($($t:ty),*) => {$(
+        impl Literal for $t {
+            fn to_json(&self) -> serde_json::Value { serde_json::json!(self) }
+        }
+        impl From<$t> for Value<$t> {
+            fn from(v: $t) -> Self { Value::Lit(v) }
+        }
+    )*};
+}
+literal_via_json!(String, bool, u16, u32, u64, i64, f64);
+
+impl From<&str> for Value<String> {
+    fn from(v: &str) -> Self {
+        Value::Lit(v.to_owned())
+    }
+}
+
+impl From<&String> for Value<String> {
+    fn from(v: &String) -> Self {
+        Value::Lit(v.clone())
+    }
+}
+
+impl From<SecretRef> for Value<String> {
+    fn from(v: SecretRef) -> Self {
+        Value::Secret(v)
+    }
+}
+
+impl<T> From<AttrRef> for Value<T> {
+    fn from(v: AttrRef) -> Self {
+        Value::Attr(v)
+    }
+}
+
+impl<T> Value<T> {
+    /// The literal, if this is one.
+    pub fn as_lit(&self) -> Option<&T> {
+        match self {
+            Value::Lit(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A parameter reference.
+    pub fn param(id: &LogicalId) -> Self {
+        Value::Param(id.clone())
+    }
+
+    /// Adds every reference inside this value to `out`.
+    pub fn collect_refs(&self, out: &mut Refs) {
+        match self {
+            Value::Lit(_) | Value::Pseudo(_) => {}
+            Value::Attr(r) => out.attrs.push(r.clone()),
+            Value::Param(p) => out.params.push(p.clone()),
+            Value::Join(parts) => parts.iter().for_each(|p| p.collect_refs(out)),
+            Value::Secret(s) => s.collect_refs(out),
+        }
+    }
+
+    /// True when the value contains a secret anywhere.
+    pub fn contains_secret(&self) -> bool {
+        match self {
+            Value::Secret(_) => true,
+            Value::Join(parts) => parts.iter().any(Value::contains_secret),
+            _ => false,
+        }
+    }
+}
+
+impl Value<String> {
+    /// Concatenates parts; adjacent literals are merged and a single part is returned as is.
+    pub fn join<I, V>(parts: I) -> Self
+    where
+        I: IntoIterator<Item = V>,
+        V: Into<Value<String>>,
+    {
+        let mut out: Vec<Value<String>> = Vec::new();
+        for part in parts {
+            match part.into() {
+                Value::Join(inner) => {
+                    for p in inner {
+                        push_merged(&mut out, p);
+                    }
+                }
+                p => push_merged(&mut out, p),
+            }
+        }
+        out.retain(|p| !matches!(p, Value::Lit(s) if s.is_empty()));
+        match out.len() {
+            0 => Value::Lit(String::new()),
+            1 => out.pop().expect("one part"),
+            _ => Value::Join(out),
+        }
+    }
+}
+
+fn push_merged(out: &mut Vec<Value<String>>, part: Value<String>) {
+    if let (Some(Value::Lit(prev)), Value::Lit(next)) = (out.last_mut(), &part) {
+        prev.push_str(next);
+    } else {
+        out.push(part);
+    }
+}
+
+impl SecretRef {
+    /// Adds the references in the secret's location to `out`.
+    pub fn collect_refs(&self, out: &mut Refs) {
+        if let SecretSource::SecretsManager(id) = &self.source {
+            id.collect_refs(out);
+        }
+    }
+}
+
+/// The references a resource (or part of one) makes.
+#[derive(Debug, Default, Clone)]
+pub struct Refs {
+    /// Attribute references.
+    pub attrs: Vec<AttrRef>,
+    /// Parameter references.
+    pub params: Vec<LogicalId>,
+}
+
+/// Anything that may contain references.
+pub trait HasRefs {
+    /// Adds every reference to `out`.
+    fn collect_refs(&self, out: &mut Refs);
+}
+
+impl<T> HasRefs for Value<T> {
+    fn collect_refs(&self, out: &mut Refs) {
+        Value::collect_refs(self, out);
+    }
+}
+
+impl<T: HasRefs> HasRefs for Vec<T> {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.iter().for_each(|v| v.collect_refs(out));
+    }
+}
+
+impl<T: HasRefs> HasRefs for Option<T> {
+    fn collect_refs(&self, out: &mut Refs) {
+        if let Some(v) = self {
+            v.collect_refs(out);
+        }
+    }
+}
+
+impl HasRefs for SecretRef {
+    fn collect_refs(&self, out: &mut Refs) {
+        SecretRef::collect_refs(self, out);
+    }
+}
+
+/// Implements [`HasRefs`] for a struct by listing the fields that can hold references.
+#[macro_export]
+macro_rules! impl_refs {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        impl $crate::value::HasRefs for $ty {
+            #[allow(unused_variables)]
+            fn collect_refs(&self, out: &mut $crate::value::Refs) {
+                $( $crate::value::HasRefs::collect_refs(&self.$field, out); )*
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> LogicalId {
+        LogicalId::new(s).unwrap()
+    }
+
+    #[test]
+    fn join_merges_literals_and_flattens() {
+        let host = Value::Attr(AttrRef {
+            id: id("Db"),
+            attr: Attr::EndpointAddress,
+        });
+        let inner = Value::join(["a", "b"]);
+        assert_eq!(inner, Value::Lit("ab".into()));
+        let v = Value::join([
+            Value::from("postgres://"),
+            host.clone(),
+            Value::from(":"),
+            Value::from("5432"),
+        ]);
+        assert_eq!(
+            v,
+            Value::Join(vec![
+                Value::Lit("postgres://".into()),
+                host.clone(),
+                Value::Lit(":5432".into())
+            ])
+        );
+        let nested = Value::join([v.clone(), Value::from("/db")]);
+        let Value::Join(parts) = nested else {
+            panic!("join")
+        };
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[2], Value::Lit(":5432/db".into()));
+    }
+
+    #[test]
+    fn refs_are_found_inside_joins_and_secrets() {
+        let secret = SecretRef::secrets_manager(Value::Attr(AttrRef {
+            id: id("Db"),
+            attr: Attr::MasterUserSecretArn,
+        }))
+        .key("password")
+        .url_encoded();
+        let v = Value::join([
+            Value::from("x"),
+            Value::Secret(secret),
+            Value::Param(id("Ami")),
+        ]);
+        let mut refs = Refs::default();
+        v.collect_refs(&mut refs);
+        assert_eq!(
+            refs.attrs,
+            vec![AttrRef {
+                id: id("Db"),
+                attr: Attr::MasterUserSecretArn
+            }]
+        );
+        assert_eq!(refs.params, vec![id("Ami")]);
+        assert!(v.contains_secret());
+        assert!(!Value::from("x").contains_secret());
+    }
+}

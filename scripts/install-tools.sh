@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Install the pinned python "oracle" tools the Rust test-suite calls
+# (cfn-lint, checkov, python-hcl2, moto_server) and, when cheap, shellcheck.
+#
+#   scripts/install-tools.sh            # installs into ${XDG_CACHE_HOME:-$HOME/.cache}/iac-rs
+#   IAC_CACHE_DIR=/some/dir scripts/install-tools.sh
+#
+# Layout under $IAC_CACHE_DIR:
+#   venv-tools    -> venv-tools-<hash>    cfn-lint, python-hcl2, moto[server]  (requirements-tools.txt)
+#   venv-checkov  -> venv-checkov-<hash>  checkov                              (requirements-checkov.txt)
+#   tools.env     KEY=absolute_path lines: IAC_CFN_LINT, IAC_CHECKOV, IAC_PYTHON,
+#                 IAC_MOTO_SERVER and, when available, IAC_SHELLCHECK
+#
+# Two venvs because checkov depends on bc-python-hcl2, which installs the same
+# top-level `hcl2` package as python-hcl2.
+#
+# Each venv is built in its own directory named after the hash of its stamp
+# (requirements sha256 + pip pin + interpreter). The stamp file is written only
+# after the install and a smoke test succeed, and only then is the `venv-NAME`
+# symlink switched over (atomic rename). A failed build is deleted, so the next
+# run retries; the previous good venv stays in use. A second run with unchanged
+# inputs only checks the stamps and is near-instant.
+#
+# Environment:
+#   IAC_CACHE_DIR          cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/iac-rs)
+#   IAC_BOOTSTRAP_PYTHON   interpreter used to create the venvs (default python3; CPython >= 3.11.5, < 3.15)
+#   IAC_SKIP_SHELLCHECK=1  do not try to install shellcheck with apt-get
+set -euo pipefail
+
+PIP_PIN="pip==26.3"
+LAYOUT_VERSION=1
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+PY="${IAC_BOOTSTRAP_PYTHON:-python3}"
+
+IAC_CACHE_DIR="${IAC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/iac-rs}"
+mkdir -p "$IAC_CACHE_DIR"
+IAC_CACHE_DIR="$(cd "$IAC_CACHE_DIR" && pwd -P)"
+
+log() { printf 'install-tools: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# A directory being built right now; removed if the script exits before it is complete.
+BUILDING=""
+cleanup() {
+    if [ -n "$BUILDING" ] && [ -e "$BUILDING" ]; then
+        log "removing incomplete venv $BUILDING"
+        rm -rf -- "$BUILDING"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# One installer at a time per cache dir (tests may call it concurrently).
+if command -v flock >/dev/null 2>&1; then
+    exec 9>"$IAC_CACHE_DIR/.install.lock"
+    flock 9
+fi
+
+command -v "$PY" >/dev/null 2>&1 || die "$PY not found (set IAC_BOOTSTRAP_PYTHON)"
+"$PY" - <<'EOF' || die "$PY is not CPython >= 3.11.5, < 3.15 (the pins in scripts/requirements-*.txt need it; set IAC_BOOTSTRAP_PYTHON)"
+import sys
+ok = sys.implementation.name == "cpython" and (3, 11, 5) <= sys.version_info[:3] and sys.version_info[:2] < (3, 15)
+sys.exit(0 if ok else 1)
+EOF
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || die "$PY lacks the venv/ensurepip modules (Debian: apt-get install python3-venv)"
+PY_ID="$("$PY" -c 'import os, platform, sys; print(platform.python_implementation(), platform.python_version(), platform.machine(), os.path.realpath(sys.executable))')"
+
+# stamp_for NAME REQFILE: the exact content the stamp of that venv must have.
+stamp_for() {
+    local req="$2" sum
+    sum="$(sha256sum "$req" | cut -d' ' -f1)"
+    printf '%s sha256=%s\npip=%s\npython=%s\nlayout=%s\n' \
+        "$(basename "$req")" "$sum" "$PIP_PIN" "$PY_ID" "$LAYOUT_VERSION"
+}
+
+# smoke_test NAME DIR: fail unless the venv's tools actually run.
+smoke_test() {
+    local dir="$2"
+    case "$1" in
+        tools)
+            "$dir/bin/cfn-lint" --version >/dev/null
+            "$dir/bin/python" -c 'import hcl2, moto, cfnlint' >/dev/null
+            "$dir/bin/moto_server" --help >/dev/null
+            ;;
+        checkov)
+            "$dir/bin/checkov" --version >/dev/null
+            ;;
+    esac
+}
+
+# ensure_venv NAME REQFILE: make $IAC_CACHE_DIR/venv-NAME a complete venv for REQFILE.
+ensure_venv() {
+    local name="$1" req="$2" stamp hash dir link tmp_link old
+    [ -f "$req" ] || die "missing $req"
+    stamp="$(stamp_for "$name" "$req")"
+    hash="$(printf '%s' "$stamp" | sha256sum | cut -c1-16)"
+    dir="$IAC_CACHE_DIR/venv-$name-$hash"
+    link="$IAC_CACHE_DIR/venv-$name"
+
+    if [ -f "$dir/.iac-stamp" ] && [ "$(cat "$dir/.iac-stamp")" = "$stamp" ] \
+        && "$dir/bin/python" -c '' >/dev/null 2>&1; then
+        log "venv-$name up to date ($(basename "$dir"))"
+    else
+        [ -e "$dir" ] && { log "discarding incomplete or stale $dir"; rm -rf -- "$dir"; }
+        log "building venv-$name from $(basename "$req") ..."
+        BUILDING="$dir"
+        "$PY" -m venv "$dir"
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$PIP_PIN"
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+            --no-deps --only-binary=:all: --no-warn-script-location -r "$req"
+        "$dir/bin/python" -m pip check >/dev/null || {
+            "$dir/bin/python" -m pip check >&2 || true
+            die "pip check failed for venv-$name: $(basename "$req") is not a complete, consistent lock"
+        }
+        smoke_test "$name" "$dir"
+        printf '%s' "$stamp" >"$dir/.iac-stamp.tmp"
+        mv -f "$dir/.iac-stamp.tmp" "$dir/.iac-stamp"
+        BUILDING=""
+        log "venv-$name built"
+    fi
+
+    # Point venv-NAME at the good build (rename of a fresh symlink is atomic).
+    if [ "$(readlink "$link" 2>/dev/null || true)" != "$(basename "$dir")" ]; then
+        if [ -e "$link" ] && [ ! -L "$link" ]; then rm -rf -- "$link"; fi
+        tmp_link="$IAC_CACHE_DIR/.venv-$name.link.$$"
+        ln -sfn "$(basename "$dir")" "$tmp_link"
+        mv -fT "$tmp_link" "$link"
+    fi
+    # Drop builds that are no longer referenced.
+    for old in "$IAC_CACHE_DIR/venv-$name-"*; do
+        [ -d "$old" ] && [ ! -L "$old" ] && [ "$old" != "$dir" ] && rm -rf -- "$old"
+    done
+    return 0
+}
+
+# Prints the path of shellcheck if present (installing it with apt-get when
+# cheap: root, apt-get available); prints nothing and returns 0 otherwise.
+ensure_shellcheck() {
+    local p
+    if p="$(command -v shellcheck 2>/dev/null)"; then printf '%s\n' "$p"; return 0; fi
+    if [ "${IAC_SKIP_SHELLCHECK:-0}" = 1 ]; then log "shellcheck: not on PATH, IAC_SKIP_SHELLCHECK=1, skipping"; return 0; fi
+    if [ "$(id -u)" != 0 ]; then log "shellcheck: not on PATH and not root, skipping (install it with your package manager)"; return 0; fi
+    if ! command -v apt-get >/dev/null 2>&1; then log "shellcheck: not on PATH and apt-get unavailable, skipping"; return 0; fi
+    log "shellcheck: installing with apt-get ..."
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1; then
+            log "shellcheck: apt-get install failed, skipping"
+            return 0
+        fi
+    fi
+    if p="$(command -v shellcheck 2>/dev/null)"; then printf '%s\n' "$p"; fi
+    return 0
+}
+
+ensure_venv tools "$SCRIPT_DIR/requirements-tools.txt"
+ensure_venv checkov "$SCRIPT_DIR/requirements-checkov.txt"
+SHELLCHECK="$(ensure_shellcheck)"
+
+TOOLS="$IAC_CACHE_DIR/venv-tools/bin"
+CHECKOV_BIN="$IAC_CACHE_DIR/venv-checkov/bin"
+
+# tools.env, written atomically.
+env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
+{
+    printf 'IAC_CFN_LINT=%s\n' "$TOOLS/cfn-lint"
+    printf 'IAC_CHECKOV=%s\n' "$CHECKOV_BIN/checkov"
+    printf 'IAC_PYTHON=%s\n' "$TOOLS/python"
+    printf 'IAC_MOTO_SERVER=%s\n' "$TOOLS/moto_server"
+    if [ -n "$SHELLCHECK" ]; then printf 'IAC_SHELLCHECK=%s\n' "$SHELLCHECK"; fi
+} >"$env_tmp"
+mv -f "$env_tmp" "$IAC_CACHE_DIR/tools.env"
+
+# One line per tool: name, version, absolute path. Versions come from the
+# installed package metadata (fast); the executables were smoke-tested at build.
+pkg_version() { # VENV_BIN PACKAGE
+    "$1/python" -c 'import importlib.metadata as m, sys; print(m.version(sys.argv[1]))' "$2"
+}
+printf '%-12s %-10s %s\n' cfn-lint "$(pkg_version "$TOOLS" cfn-lint)" "$TOOLS/cfn-lint"
+printf '%-12s %-10s %s\n' checkov "$(pkg_version "$CHECKOV_BIN" checkov)" "$CHECKOV_BIN/checkov"
+printf '%-12s %-10s %s\n' python-hcl2 "$(pkg_version "$TOOLS" python-hcl2)" "$TOOLS/python"
+printf '%-12s %-10s %s\n' moto_server "$(pkg_version "$TOOLS" moto)" "$TOOLS/moto_server"
+if [ -n "$SHELLCHECK" ]; then
+    printf '%-12s %-10s %s\n' shellcheck "$("$SHELLCHECK" --version | awk '/^version:/ {print $2}')" "$SHELLCHECK"
+fi
+log "wrote $IAC_CACHE_DIR/tools.env"
