@@ -34,10 +34,7 @@ impl Image {
     /// rejects them with the resource path, so every problem is reported at once.
     pub fn parse(s: &str) -> Self {
         if let Some((repo, digest)) = s.split_once('@') {
-            return Self {
-                repository: repo.to_owned(),
-                reference: ImageRef::Digest(digest.to_owned()),
-            };
+            return Self { repository: repo.to_owned(), reference: ImageRef::Digest(digest.to_owned()) };
         }
         let last_slash = s.rfind('/').map_or(0, |i| i + 1);
         match s[last_slash..].rfind(':') {
@@ -45,26 +42,17 @@ impl Image {
                 repository: s[..last_slash + i].to_owned(),
                 reference: ImageRef::Tag(s[last_slash + i + 1..].to_owned()),
             },
-            None => Self {
-                repository: s.to_owned(),
-                reference: ImageRef::Unpinned,
-            },
+            None => Self { repository: s.to_owned(), reference: ImageRef::Unpinned },
         }
     }
 
     /// Why the image is not pinned, if it is not.
     pub fn pin_problem(&self) -> Option<String> {
         match &self.reference {
-            ImageRef::Unpinned => Some(format!(
-                "image `{self}` has no tag, so Docker pulls `latest`"
-            )),
-            ImageRef::Tag(t) if t == "latest" => {
-                Some(format!("image `{self}` uses the moving tag `latest`"))
-            }
+            ImageRef::Unpinned => Some(format!("image `{self}` has no tag, so Docker pulls `latest`")),
+            ImageRef::Tag(t) if t == "latest" => Some(format!("image `{self}` uses the moving tag `latest`")),
             ImageRef::Tag(t) if t.is_empty() => Some(format!("image `{self}` has an empty tag")),
-            ImageRef::Digest(d) if !d.starts_with("sha256:") => {
-                Some(format!("image `{self}` has a malformed digest"))
-            }
+            ImageRef::Digest(d) if !d.starts_with("sha256:") => Some(format!("image `{self}` has a malformed digest")),
             _ => None,
         }
     }
@@ -210,10 +198,7 @@ impl Container {
     /// Adds an environment variable.
     #[must_use]
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<Value<String>>) -> Self {
-        self.env.push(EnvVar {
-            name: name.into(),
-            value: value.into(),
-        });
+        self.env.push(EnvVar { name: name.into(), value: value.into() });
         self
     }
 
@@ -226,17 +211,8 @@ impl Container {
 
     /// Adds a mount.
     #[must_use]
-    pub fn with_mount(
-        mut self,
-        source: impl Into<String>,
-        target: impl Into<String>,
-        read_only: bool,
-    ) -> Self {
-        self.mounts.push(Mount {
-            source: source.into(),
-            target: target.into(),
-            read_only,
-        });
+    pub fn with_mount(mut self, source: impl Into<String>, target: impl Into<String>, read_only: bool) -> Self {
+        self.mounts.push(Mount { source: source.into(), target: target.into(), read_only });
         self
     }
 
@@ -316,25 +292,10 @@ mod tests {
     fn image_parsing_and_pinning() {
         let cases = [
             ("vpac/aquamark:1.0.1", "vpac/aquamark", Some("1.0.1"), false),
-            (
-                "registry:5000/team/app:2",
-                "registry:5000/team/app",
-                Some("2"),
-                false,
-            ),
-            (
-                "registry:5000/team/app",
-                "registry:5000/team/app",
-                None,
-                true,
-            ),
+            ("registry:5000/team/app:2", "registry:5000/team/app", Some("2"), false),
+            ("registry:5000/team/app", "registry:5000/team/app", None, true),
             ("vpac/aquamark", "vpac/aquamark", None, true),
-            (
-                "vpac/aquamark:latest",
-                "vpac/aquamark",
-                Some("latest"),
-                true,
-            ),
+            ("vpac/aquamark:latest", "vpac/aquamark", Some("latest"), true),
         ];
         for (s, repo, tag, bad) in cases {
             let img = Image::parse(s);

@@ -48,9 +48,5 @@ fn list(diagnostics: &[Diagnostic]) -> String {
 }
 
 fn cycle_text(cycle: &[LogicalId]) -> String {
-    cycle
-        .iter()
-        .map(LogicalId::as_str)
-        .collect::<Vec<_>>()
-        .join(" -> ")
+    cycle.iter().map(LogicalId::as_str).collect::<Vec<_>>().join(" -> ")
 }

@@ -36,10 +36,7 @@ impl Graph {
             }
             deps.insert(entry.id.clone(), set);
         }
-        let order = topo_order(&deps).map_err(|cycle| CoreError::Cycle {
-            stack: stack.name().to_owned(),
-            cycle,
-        })?;
+        let order = topo_order(&deps).map_err(|cycle| CoreError::Cycle { stack: stack.name().to_owned(), cycle })?;
         Ok(Self { deps, order })
     }
 
@@ -50,10 +47,7 @@ impl Graph {
 
     /// What depends on `id` directly.
     pub fn dependents<'a>(&'a self, id: &'a LogicalId) -> impl Iterator<Item = &'a LogicalId> + 'a {
-        self.deps
-            .iter()
-            .filter(move |(_, d)| d.contains(id))
-            .map(|(k, _)| k)
+        self.deps.iter().filter(move |(_, d)| d.contains(id)).map(|(k, _)| k)
     }
 
     /// Creation order: every resource after all it depends on.
@@ -68,30 +62,22 @@ impl Graph {
 
     /// The longest chain by `cost` (e.g. seconds to create each resource): its total and the
     /// resources on it, first to last. Ties go to the earlier resource.
-    pub fn critical_path(
-        &self,
-        stack: &Stack,
-        cost: impl Fn(&ResourceEntry) -> u64,
-    ) -> (u64, Vec<LogicalId>) {
+    pub fn critical_path(&self, stack: &Stack, cost: impl Fn(&ResourceEntry) -> u64) -> (u64, Vec<LogicalId>) {
         let mut finish: IndexMap<&LogicalId, (u64, Option<&LogicalId>)> = IndexMap::new();
         for id in &self.order {
             let own = stack.resource(id).map_or(0, &cost);
             let (start, via) = self
                 .dependencies(id)
                 .filter_map(|d| finish.get(d).map(|(t, _)| (*t, d)))
-                .fold(
-                    (0, None),
-                    |best, (t, d)| if t > best.0 { (t, Some(d)) } else { best },
-                );
+                .fold((0, None), |best, (t, d)| if t > best.0 { (t, Some(d)) } else { best });
             finish.insert(id, (start + own, via));
         }
-        let Some((mut at, (total, _))) = finish.iter().fold(
-            None,
-            |best: Option<(&LogicalId, (u64, Option<&LogicalId>))>, (k, v)| match best {
+        let Some((mut at, (total, _))) =
+            finish.iter().fold(None, |best: Option<(&LogicalId, (u64, Option<&LogicalId>))>, (k, v)| match best {
                 Some((_, b)) if b.0 >= v.0 => best,
                 _ => Some((k, *v)),
-            },
-        ) else {
+            })
+        else {
             return (0, Vec::new());
         };
         let mut path = vec![at.clone()];
@@ -106,15 +92,11 @@ impl Graph {
 
 /// Kahn's algorithm, always taking the earliest ready node in insertion order. On a cycle,
 /// returns one cycle found by walking the remaining nodes.
-fn topo_order(
-    deps: &IndexMap<LogicalId, IndexSet<LogicalId>>,
-) -> Result<Vec<LogicalId>, Vec<LogicalId>> {
+fn topo_order(deps: &IndexMap<LogicalId, IndexSet<LogicalId>>) -> Result<Vec<LogicalId>, Vec<LogicalId>> {
     let mut done: IndexSet<&LogicalId> = IndexSet::new();
     let mut order = Vec::with_capacity(deps.len());
     while order.len() < deps.len() {
-        let next = deps
-            .iter()
-            .find(|(id, d)| !done.contains(id) && d.iter().all(|x| done.contains(x)));
+        let next = deps.iter().find(|(id, d)| !done.contains(id) && d.iter().all(|x| done.contains(x)));
         match next {
             Some((id, _)) => {
                 done.insert(id);
@@ -126,22 +108,13 @@ fn topo_order(
     Ok(order)
 }
 
-fn find_cycle(
-    deps: &IndexMap<LogicalId, IndexSet<LogicalId>>,
-    done: &IndexSet<&LogicalId>,
-) -> Vec<LogicalId> {
+fn find_cycle(deps: &IndexMap<LogicalId, IndexSet<LogicalId>>, done: &IndexSet<&LogicalId>) -> Vec<LogicalId> {
     // Every remaining node has an undone dependency; follow them until one repeats.
-    let start = deps
-        .keys()
-        .find(|k| !done.contains(k))
-        .expect("a node is left when Kahn stops");
+    let start = deps.keys().find(|k| !done.contains(k)).expect("a node is left when Kahn stops");
     let mut path: Vec<&LogicalId> = vec![start];
     loop {
         let cur = path[path.len() - 1];
-        let next = deps[cur]
-            .iter()
-            .find(|d| !done.contains(d))
-            .expect("remaining nodes have remaining deps");
+        let next = deps[cur].iter().find(|d| !done.contains(d)).expect("remaining nodes have remaining deps");
         if let Some(pos) = path.iter().position(|p| *p == next) {
             let mut cycle: Vec<LogicalId> = path[pos..].iter().map(|x| (*x).clone()).collect();
             cycle.push(next.clone());

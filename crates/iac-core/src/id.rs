@@ -31,10 +31,7 @@ impl LogicalId {
         }
         if id.len() > MAX_LOGICAL_ID_LEN {
             return Err(CoreError::InvalidLogicalId {
-                reason: format!(
-                    "it has {} characters; the limit is {MAX_LOGICAL_ID_LEN}",
-                    id.len()
-                ),
+                reason: format!("it has {} characters; the limit is {MAX_LOGICAL_ID_LEN}", id.len()),
                 id,
             });
         }
@@ -49,8 +46,7 @@ impl LogicalId {
         }
         if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Err(CoreError::InvalidLogicalId {
-                reason: "it must start with a letter (Terraform labels cannot start with a digit)"
-                    .into(),
+                reason: "it must start with a letter (Terraform labels cannot start with a digit)".into(),
                 id,
             });
         }
@@ -74,9 +70,7 @@ impl LogicalId {
                 let boundary = match prev {
                     None => false,
                     Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
-                    Some(p) if p.is_ascii_uppercase() => {
-                        next.is_some_and(|n| n.is_ascii_lowercase())
-                    }
+                    Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
                     Some(_) => false,
                 };
                 if boundary {

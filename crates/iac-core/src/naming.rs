@@ -15,9 +15,7 @@ pub fn fit(name: &str, max: usize) -> String {
 
 /// 32-bit FNV-1a.
 pub fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
-    })
+    bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
 }
 
 #[cfg(test)]
@@ -33,4 +31,71 @@ mod tests {
         assert_eq!(a, fit(long, 32));
         assert_ne!(a, fit("aquamark-prod-application-load-balancer2", 32));
     }
+}
+
+use crate::model::{Resource, ResourceEntry, Stack};
+
+/// The physical name the backends give a resource, when the kind has one: the model's explicit
+/// name if set, otherwise `<stack>-<env>-<id>` fitted to the kind's limit (and lowercased where
+/// AWS requires it). Every backend and the SDK engine use this one function, so a stack deployed
+/// one way can be found the other way.
+pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
+    let derived = |max: usize| stack.physical_name(&entry.id, max);
+    match &entry.resource {
+        Resource::SecurityGroup(_) => Some(derived(255)),
+        Resource::Role(_) | Resource::InstanceProfile(_) => Some(derived(64)),
+        Resource::LaunchTemplate(lt) => Some(lt.name.clone().unwrap_or_else(|| derived(128))),
+        Resource::AutoScalingGroup(asg) => Some(asg.name.clone().unwrap_or_else(|| derived(255))),
+        Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
+        Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
+        Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) => Some(derived(255)),
+        Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
+        Resource::Vpc(_)
+        | Resource::Subnet(_)
+        | Resource::InternetGateway(_)
+        | Resource::RouteTable(_)
+        | Resource::Eip(_)
+        | Resource::NatGateway(_)
+        | Resource::Instance(_) => Some(derived(255)),
+        Resource::VpcGatewayAttachment(_)
+        | Resource::Route(_)
+        | Resource::SubnetRouteTableAssociation(_)
+        | Resource::SecurityGroupIngress(_)
+        | Resource::ScalingPolicy(_)
+        | Resource::Listener(_)
+        | Resource::RecordSet(_)
+        | Resource::RawResource(_) => None,
+    }
+}
+
+/// The tags a resource carries in every backend: the stack's tags, `Name` (the physical name,
+/// where the kind has one) and `iac:id`. Empty for kinds that cannot be tagged in both
+/// CloudFormation and Terraform.
+pub fn tags(stack: &Stack, entry: &ResourceEntry) -> Vec<(String, String)> {
+    if !taggable(&entry.resource) {
+        return Vec::new();
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    if let Some(name) = physical_name(stack, entry) {
+        out.push(("Name".into(), name));
+    }
+    out.extend(stack.tags().iter().map(|(k, v)| (k.clone(), v.clone())));
+    out.push(("iac:id".into(), entry.id.to_string()));
+    out
+}
+
+/// Kinds that take tags in both CloudFormation and Terraform.
+pub fn taggable(resource: &Resource) -> bool {
+    !matches!(
+        resource,
+        Resource::VpcGatewayAttachment(_)
+            | Resource::Route(_)
+            | Resource::SubnetRouteTableAssociation(_)
+            | Resource::SecurityGroupIngress(_)
+            | Resource::ScalingPolicy(_)
+            | Resource::Listener(_)
+            | Resource::RecordSet(_)
+            | Resource::InstanceProfile(_)
+            | Resource::RawResource(_)
+    )
 }

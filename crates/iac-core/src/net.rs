@@ -28,15 +28,8 @@ impl Ipv4Cidr {
         if bits < 32 && index >= (1u32 << bits) {
             return None;
         }
-        let size = if prefix == 32 {
-            1
-        } else {
-            1u32 << (32 - u32::from(prefix))
-        };
-        Some(Self {
-            base: self.base + index * size,
-            prefix,
-        })
+        let size = if prefix == 32 { 1 } else { 1u32 << (32 - u32::from(prefix)) };
+        Some(Self { base: self.base + index * size, prefix })
     }
 
     /// True when `other` lies inside this block.
@@ -46,22 +39,14 @@ impl Ipv4Cidr {
 }
 
 fn mask(prefix: u8) -> u32 {
-    if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(prefix))
-    }
+    if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) }
 }
 
 impl FromStr for Ipv4Cidr {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (addr, prefix) = s
-            .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not a CIDR block like 10.0.0.0/16"))?;
-        let addr: Ipv4Addr = addr
-            .parse()
-            .map_err(|_| format!("`{addr}` in `{s}` is not an IPv4 address"))?;
+        let (addr, prefix) = s.split_once('/').ok_or_else(|| format!("`{s}` is not a CIDR block like 10.0.0.0/16"))?;
+        let addr: Ipv4Addr = addr.parse().map_err(|_| format!("`{addr}` in `{s}` is not an IPv4 address"))?;
         let prefix: u8 = prefix
             .parse()
             .ok()
@@ -70,9 +55,7 @@ impl FromStr for Ipv4Cidr {
         let base = u32::from(addr);
         if base & !mask(prefix) != 0 {
             let net = Ipv4Addr::from(base & mask(prefix));
-            return Err(format!(
-                "`{s}` has host bits set; did you mean `{net}/{prefix}`?"
-            ));
+            return Err(format!("`{s}` has host bits set; did you mean `{net}/{prefix}`?"));
         }
         Ok(Self { base, prefix })
     }
@@ -109,12 +92,7 @@ mod tests {
         assert!(vpc.subnet(20, 16).is_none());
         assert!(vpc.contains("10.20.48.0/20".parse().unwrap()));
         assert!(!vpc.contains("10.21.0.0/20".parse().unwrap()));
-        assert!(
-            "10.20.0.1/16"
-                .parse::<Ipv4Cidr>()
-                .unwrap_err()
-                .contains("10.20.0.0/16")
-        );
+        assert!("10.20.0.1/16".parse::<Ipv4Cidr>().unwrap_err().contains("10.20.0.0/16"));
         assert!("10.20.0.0".parse::<Ipv4Cidr>().is_err());
         assert!("10.20.0.0/33".parse::<Ipv4Cidr>().is_err());
     }

@@ -13,8 +13,7 @@ use serde::Serialize;
 
 use crate::app::HostConfig;
 use crate::model::{
-    AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme,
-    Stack,
+    AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
 };
 use crate::value::{Attr, Value};
 
@@ -48,11 +47,7 @@ pub struct Path {
 impl Path {
     /// The stack as a whole.
     pub fn stack(stack: &str) -> Self {
-        Self {
-            stack: stack.to_owned(),
-            resource: None,
-            property: None,
-        }
+        Self { stack: stack.to_owned(), resource: None, property: None }
     }
     /// One resource.
     #[must_use]
@@ -98,34 +93,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error.
-    pub fn error(
-        code: &'static str,
-        path: Path,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity: Severity::Error,
-            code,
-            path,
-            message: message.into(),
-            hint: hint.into(),
-        }
+    pub fn error(code: &'static str, path: Path, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self { severity: Severity::Error, code, path, message: message.into(), hint: hint.into() }
     }
     /// A warning.
-    pub fn warning(
-        code: &'static str,
-        path: Path,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Self {
-        Self {
-            severity: Severity::Warning,
-            code,
-            path,
-            message: message.into(),
-            hint: hint.into(),
-        }
+    pub fn warning(code: &'static str, path: Path, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, code, path, message: message.into(), hint: hint.into() }
     }
 }
 
@@ -135,20 +108,13 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{sev}[{}] {}: {}\n  hint: {}",
-            self.code, self.path, self.message, self.hint
-        )
+        write!(f, "{sev}[{}] {}: {}\n  hint: {}", self.code, self.path, self.message, self.hint)
     }
 }
 
 /// Every problem of `stack`, errors first, each group in resource order.
 pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
-    let mut v = Validator {
-        stack,
-        out: Vec::new(),
-    };
+    let mut v = Validator { stack, out: Vec::new() };
     v.references();
     v.network_exposure();
     for entry in stack.resources() {
@@ -179,18 +145,10 @@ struct Validator<'a> {
 
 impl Validator<'_> {
     fn at(&self, entry: &ResourceEntry, property: impl Into<String>) -> Path {
-        Path::stack(self.stack.name())
-            .resource(entry.id.as_str())
-            .property(property)
+        Path::stack(self.stack.name()).resource(entry.id.as_str()).property(property)
     }
 
-    fn error(
-        &mut self,
-        code: &'static str,
-        path: Path,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
+    fn error(&mut self, code: &'static str, path: Path, message: impl Into<String>, hint: impl Into<String>) {
         self.out.push(Diagnostic::error(code, path, message, hint));
     }
 
@@ -248,22 +206,19 @@ impl Validator<'_> {
     /// internet-facing load balancer. Groups of databases admit only other groups.
     fn network_exposure(&mut self) {
         let stack = self.stack;
-        let groups_of =
-            |pred: &dyn Fn(&Resource) -> Option<Vec<Value<String>>>| -> BTreeSet<String> {
-                stack
-                    .resources()
-                    .filter_map(|e| pred(&e.resource))
-                    .flatten()
-                    .filter_map(|v| match v {
-                        Value::Attr(r) if r.attr == Attr::Id => Some(r.id.as_str().to_owned()),
-                        _ => None,
-                    })
-                    .collect()
-            };
+        let groups_of = |pred: &dyn Fn(&Resource) -> Option<Vec<Value<String>>>| -> BTreeSet<String> {
+            stack
+                .resources()
+                .filter_map(|e| pred(&e.resource))
+                .flatten()
+                .filter_map(|v| match v {
+                    Value::Attr(r) if r.attr == Attr::Id => Some(r.id.as_str().to_owned()),
+                    _ => None,
+                })
+                .collect()
+        };
         let public_lb_groups = groups_of(&|r| match r {
-            Resource::LoadBalancer(lb) if lb.scheme == Scheme::InternetFacing => {
-                Some(lb.security_group_ids.clone())
-            }
+            Resource::LoadBalancer(lb) if lb.scheme == Scheme::InternetFacing => Some(lb.security_group_ids.clone()),
             _ => None,
         });
         let data_groups = groups_of(&|r| match r {
@@ -274,17 +229,10 @@ impl Validator<'_> {
             let (id, rules): (String, Vec<(String, &crate::model::Rule)>) = match &entry.resource {
                 Resource::SecurityGroup(sg) => (
                     entry.id.as_str().to_owned(),
-                    sg.ingress
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| (format!("Ingress[{i}]"), r))
-                        .collect(),
+                    sg.ingress.iter().enumerate().map(|(i, r)| (format!("Ingress[{i}]"), r)).collect(),
                 ),
                 Resource::SecurityGroupIngress(rule) => match &rule.group_id {
-                    Value::Attr(r) => (
-                        r.id.as_str().to_owned(),
-                        vec![("Rule".to_owned(), &rule.rule)],
-                    ),
+                    Value::Attr(r) => (r.id.as_str().to_owned(), vec![("Rule".to_owned(), &rule.rule)]),
                     _ => (String::new(), vec![("Rule".to_owned(), &rule.rule)]),
                 },
                 _ => continue,
@@ -340,12 +288,7 @@ impl Validator<'_> {
                     );
                 }
                 if asg.subnet_ids.is_empty() {
-                    self.error(
-                        "IAC031",
-                        self.at(entry, "VPCZoneIdentifier"),
-                        "no subnets",
-                        "give the private subnets",
-                    );
+                    self.error("IAC031", self.at(entry, "VPCZoneIdentifier"), "no subnets", "give the private subnets");
                 }
             }
             Resource::TargetGroup(tg) => {
@@ -353,10 +296,7 @@ impl Validator<'_> {
                     self.error(
                         "IAC032",
                         self.at(entry, "HealthCheckPath"),
-                        format!(
-                            "health check path `{}` does not start with `/`",
-                            tg.health_check.path
-                        ),
+                        format!("health check path `{}` does not start with `/`", tg.health_check.path),
                         "write it as an absolute path, e.g. `/ping`",
                     );
                 }
@@ -370,9 +310,7 @@ impl Validator<'_> {
                         "add an ACM certificate ARN",
                     );
                 }
-                if l.protocol == AppProtocol::Http
-                    && matches!(l.default_action, ListenerAction::Forward(_))
-                {
+                if l.protocol == AppProtocol::Http && matches!(l.default_action, ListenerAction::Forward(_)) {
                     self.out.push(Diagnostic::warning(
                         "IAC034",
                         self.at(entry, "DefaultActions"),
@@ -469,10 +407,7 @@ impl Validator<'_> {
             self.error(
                 "IAC023",
                 self.at(entry, "BackupRetentionPeriod"),
-                format!(
-                    "backup retention of {} days; automated backups need 1 to 35",
-                    db.backup_retention_days
-                ),
+                format!("backup retention of {} days; automated backups need 1 to 35", db.backup_retention_days),
                 "keep at least 7 days",
             );
         }
@@ -487,9 +422,7 @@ impl Validator<'_> {
         if let Some(id) = &db.identifier {
             let ok = id.len() <= 63
                 && id.starts_with(|c: char| c.is_ascii_lowercase())
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                 && !id.ends_with('-')
                 && !id.contains("--");
             if !ok {
@@ -531,9 +464,8 @@ impl Validator<'_> {
             }
             for e in &c.env {
                 let upper = e.name.to_ascii_uppercase();
-                let sensitive = ["PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY"]
-                    .iter()
-                    .any(|w| upper.contains(w));
+                let sensitive =
+                    ["PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY"].iter().any(|w| upper.contains(w));
                 if sensitive && matches!(&e.value, Value::Lit(s) if !s.is_empty()) {
                     self.error(
                         "IAC042",
@@ -564,9 +496,7 @@ impl Validator<'_> {
             self.out.push(Diagnostic::warning(
                 "IAC060",
                 Path::stack(name),
-                format!(
-                    "{count} resources exceed CloudFormation's {CFN_MAX_RESOURCES} per template"
-                ),
+                format!("{count} resources exceed CloudFormation's {CFN_MAX_RESOURCES} per template"),
                 "split the stack; Terraform output is unaffected",
             ));
         }
@@ -574,10 +504,7 @@ impl Validator<'_> {
             self.error(
                 "IAC061",
                 Path::stack(name),
-                format!(
-                    "{} parameters exceed CloudFormation's {CFN_MAX_PARAMETERS}",
-                    s.parameters().len()
-                ),
+                format!("{} parameters exceed CloudFormation's {CFN_MAX_PARAMETERS}", s.parameters().len()),
                 "use fewer parameters",
             );
         }
@@ -585,10 +512,7 @@ impl Validator<'_> {
             self.error(
                 "IAC062",
                 Path::stack(name),
-                format!(
-                    "{} outputs exceed CloudFormation's {CFN_MAX_OUTPUTS}",
-                    s.outputs().len()
-                ),
+                format!("{} outputs exceed CloudFormation's {CFN_MAX_OUTPUTS}", s.outputs().len()),
                 "use fewer outputs",
             );
         }
@@ -598,11 +522,7 @@ impl Validator<'_> {
                 self.error(
                     "IAC063",
                     Path::stack(name).resource(e.id.as_str()),
-                    format!(
-                        "`{}` and `{other}` give the same Terraform label `{}`",
-                        e.id,
-                        e.id.snake_case()
-                    ),
+                    format!("`{}` and `{other}` give the same Terraform label `{}`", e.id, e.id.snake_case()),
                     "rename one of them",
                 );
             }

@@ -105,11 +105,7 @@ impl SecretRef {
 
     /// An SSM `SecureString` parameter by name.
     pub fn ssm(name: impl Into<String>) -> Self {
-        Self {
-            source: SecretSource::SsmSecureString(name.into()),
-            json_key: None,
-            encoding: SecretEncoding::Raw,
-        }
+        Self { source: SecretSource::SsmSecureString(name.into()), json_key: None, encoding: SecretEncoding::Raw }
     }
 
     /// Reads one key of a JSON secret.
@@ -329,56 +325,26 @@ mod tests {
 
     #[test]
     fn join_merges_literals_and_flattens() {
-        let host = Value::Attr(AttrRef {
-            id: id("Db"),
-            attr: Attr::EndpointAddress,
-        });
+        let host = Value::Attr(AttrRef { id: id("Db"), attr: Attr::EndpointAddress });
         let inner = Value::join(["a", "b"]);
         assert_eq!(inner, Value::Lit("ab".into()));
-        let v = Value::join([
-            Value::from("postgres://"),
-            host.clone(),
-            Value::from(":"),
-            Value::from("5432"),
-        ]);
-        assert_eq!(
-            v,
-            Value::Join(vec![
-                Value::Lit("postgres://".into()),
-                host.clone(),
-                Value::Lit(":5432".into())
-            ])
-        );
+        let v = Value::join([Value::from("postgres://"), host.clone(), Value::from(":"), Value::from("5432")]);
+        assert_eq!(v, Value::Join(vec![Value::Lit("postgres://".into()), host.clone(), Value::Lit(":5432".into())]));
         let nested = Value::join([v.clone(), Value::from("/db")]);
-        let Value::Join(parts) = nested else {
-            panic!("join")
-        };
+        let Value::Join(parts) = nested else { panic!("join") };
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[2], Value::Lit(":5432/db".into()));
     }
 
     #[test]
     fn refs_are_found_inside_joins_and_secrets() {
-        let secret = SecretRef::secrets_manager(Value::Attr(AttrRef {
-            id: id("Db"),
-            attr: Attr::MasterUserSecretArn,
-        }))
-        .key("password")
-        .url_encoded();
-        let v = Value::join([
-            Value::from("x"),
-            Value::Secret(secret),
-            Value::Param(id("Ami")),
-        ]);
+        let secret = SecretRef::secrets_manager(Value::Attr(AttrRef { id: id("Db"), attr: Attr::MasterUserSecretArn }))
+            .key("password")
+            .url_encoded();
+        let v = Value::join([Value::from("x"), Value::Secret(secret), Value::Param(id("Ami"))]);
         let mut refs = Refs::default();
         v.collect_refs(&mut refs);
-        assert_eq!(
-            refs.attrs,
-            vec![AttrRef {
-                id: id("Db"),
-                attr: Attr::MasterUserSecretArn
-            }]
-        );
+        assert_eq!(refs.attrs, vec![AttrRef { id: id("Db"), attr: Attr::MasterUserSecretArn }]);
         assert_eq!(refs.params, vec![id("Ami")]);
         assert!(v.contains_secret());
         assert!(!Value::from("x").contains_secret());

@@ -1,1 +1,20 @@
-//! placeholder
+//! `iac-render`: pure renderers from an [`iac_core::Stack`] to files.
+//!
+//! - [`cloudformation`]: a template as JSON or YAML, with deletion and replace policies on
+//!   stateful resources and checkov suppressions as resource metadata.
+//! - [`terraform`]: HCL written with `hcl-rs` (references as traversals), provider and variable
+//!   blocks, `prevent_destroy` on stateful resources.
+//! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
+//!   `templates/`.
+//!
+//! Every renderer is deterministic: the same stack gives byte-identical output. Nothing here does
+//! I/O; [`files::render_target`] returns the files as data and the caller writes them.
+
+pub mod cloudformation;
+pub mod error;
+pub mod files;
+pub mod terraform;
+pub mod userdata;
+
+pub use error::RenderError;
+pub use files::{OutputFile, Target, render_target};

@@ -22,12 +22,7 @@ pub struct RootVolume {
 impl RootVolume {
     /// An encrypted gp3 root volume.
     pub fn gp3(device_name: impl Into<String>, size_gib: u32) -> Self {
-        Self {
-            device_name: device_name.into(),
-            size_gib,
-            volume_type: "gp3".into(),
-            encrypted: true,
-        }
+        Self { device_name: device_name.into(), size_gib, volume_type: "gp3".into(), encrypted: true }
     }
 }
 
@@ -41,8 +36,8 @@ pub struct MachineSpec {
     pub instance_type: Value<String>,
     /// Security groups.
     pub security_group_ids: Vec<Value<String>>,
-    /// Instance profile ARN.
-    pub instance_profile_arn: Option<Value<String>>,
+    /// Instance profile name.
+    pub instance_profile: Option<Value<String>>,
     /// Root volume.
     pub root_volume: Option<RootVolume>,
     /// Host setup rendered to cloud-init user data.
@@ -52,14 +47,7 @@ pub struct MachineSpec {
     /// Detailed (1-minute) monitoring.
     pub detailed_monitoring: bool,
 }
-impl_refs!(MachineSpec {
-    image_id,
-    instance_type,
-    security_group_ids,
-    instance_profile_arn,
-    user_data,
-    key_name
-});
+impl_refs!(MachineSpec { image_id, instance_type, security_group_ids, instance_profile, user_data, key_name });
 
 /// `AWS::EC2::LaunchTemplate` / `aws_launch_template`. IMDSv2 is always required.
 #[derive(Debug, Clone, Serialize)]
@@ -114,12 +102,7 @@ pub struct AutoScalingGroup {
     /// Seconds before health checks count after launch.
     pub health_check_grace_period: u32,
 }
-impl_refs!(AutoScalingGroup {
-    launch_template_id,
-    launch_template_version,
-    subnet_ids,
-    target_group_arns
-});
+impl_refs!(AutoScalingGroup { launch_template_id, launch_template_version, subnet_ids, target_group_arns });
 
 /// Predefined target tracking metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -140,6 +123,4 @@ pub struct ScalingPolicy {
     /// The target value.
     pub target_value: f64,
 }
-impl_refs!(ScalingPolicy {
-    auto_scaling_group_name
-});
+impl_refs!(ScalingPolicy { auto_scaling_group_name });

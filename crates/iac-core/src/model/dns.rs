@@ -65,11 +65,7 @@ impl HasRefs for RecordSet {
         self.hosted_zone_id.collect_refs(out);
         self.name.collect_refs(out);
         match &self.target {
-            RecordTarget::Alias {
-                dns_name,
-                hosted_zone_id,
-                ..
-            } => {
+            RecordTarget::Alias { dns_name, hosted_zone_id, .. } => {
                 dns_name.collect_refs(out);
                 hosted_zone_id.collect_refs(out);
             }

@@ -32,10 +32,7 @@ pub struct LoadBalancer {
     /// Idle timeout in seconds.
     pub idle_timeout_seconds: u32,
 }
-impl_refs!(LoadBalancer {
-    subnet_ids,
-    security_group_ids
-});
+impl_refs!(LoadBalancer { subnet_ids, security_group_ids });
 
 /// Application protocol of a listener or target group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -39,10 +39,7 @@ pub struct Role {
     /// Inline policies.
     pub policies: Vec<Policy>,
 }
-impl_refs!(Role {
-    managed_policy_arns,
-    policies
-});
+impl_refs!(Role { managed_policy_arns, policies });
 
 /// `AWS::IAM::InstanceProfile` / `aws_iam_instance_profile`.
 #[derive(Debug, Clone, Serialize)]

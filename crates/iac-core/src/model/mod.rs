@@ -259,10 +259,7 @@ pub struct Handle<K> {
 
 impl<K> Clone for Handle<K> {
     fn clone(&self) -> Self {
-        Self {
-            id: self.id.clone(),
-            kind: PhantomData,
-        }
+        Self { id: self.id.clone(), kind: PhantomData }
     }
 }
 
@@ -273,10 +270,7 @@ impl<K> Handle<K> {
     }
 
     fn attr<T>(&self, attr: Attr) -> Value<T> {
-        Value::Attr(AttrRef {
-            id: self.id.clone(),
-            attr,
-        })
+        Value::Attr(AttrRef { id: self.id.clone(), attr })
     }
 }
 
@@ -354,8 +348,7 @@ impl StackBuilder {
             let ok = !v.is_empty()
                 && v.len() <= 32
                 && v.starts_with(|c: char| c.is_ascii_lowercase())
-                && v.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !ok {
                 problems.push(Diagnostic::error(
                     "IAC001",
@@ -452,10 +445,7 @@ impl StackBuilder {
         } else {
             self.stack.resources.insert(id.clone(), entry);
         }
-        Handle {
-            id,
-            kind: PhantomData,
-        }
+        Handle { id, kind: PhantomData }
     }
 
     /// Changes an already added resource's shared options.
@@ -482,20 +472,9 @@ impl StackBuilder {
     }
 
     /// Adds an output.
-    pub fn output(
-        &mut self,
-        id: &str,
-        description: impl Into<String>,
-        value: impl Into<Value<String>>,
-    ) -> &mut Self {
+    pub fn output(&mut self, id: &str, description: impl Into<String>, value: impl Into<Value<String>>) -> &mut Self {
         let id = self.checked_id(id, "output id");
-        self.stack.outputs.insert(
-            id,
-            Output {
-                description: description.into(),
-                value: value.into(),
-            },
-        );
+        self.stack.outputs.insert(id, Output { description: description.into(), value: value.into() });
         self
     }
 
@@ -505,10 +484,7 @@ impl StackBuilder {
         if self.problems.is_empty() {
             Ok(self.stack)
         } else {
-            Err(CoreError::Invalid {
-                stack: self.stack.name,
-                diagnostics: self.problems,
-            })
+            Err(CoreError::Invalid { stack: self.stack.name, diagnostics: self.problems })
         }
     }
 }

@@ -29,11 +29,7 @@ pub struct Subnet {
     /// Give instances a public IPv4 address (off everywhere in this project's patterns).
     pub map_public_ip_on_launch: bool,
 }
-impl_refs!(Subnet {
-    vpc_id,
-    cidr_block,
-    availability_zone
-});
+impl_refs!(Subnet { vpc_id, cidr_block, availability_zone });
 
 /// `AWS::EC2::InternetGateway` / `aws_internet_gateway`.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -48,10 +44,7 @@ pub struct VpcGatewayAttachment {
     /// The internet gateway.
     pub internet_gateway_id: Value<String>,
 }
-impl_refs!(VpcGatewayAttachment {
-    vpc_id,
-    internet_gateway_id
-});
+impl_refs!(VpcGatewayAttachment { vpc_id, internet_gateway_id });
 
 /// `AWS::EC2::RouteTable` / `aws_route_table`.
 #[derive(Debug, Clone, Serialize)]
@@ -98,10 +91,7 @@ pub struct SubnetRouteTableAssociation {
     /// The table.
     pub route_table_id: Value<String>,
 }
-impl_refs!(SubnetRouteTableAssociation {
-    subnet_id,
-    route_table_id
-});
+impl_refs!(SubnetRouteTableAssociation { subnet_id, route_table_id });
 
 /// `AWS::EC2::EIP` / `aws_eip` (VPC domain).
 #[derive(Debug, Clone, Serialize, Default)]
@@ -116,10 +106,7 @@ pub struct NatGateway {
     /// The Elastic IP's allocation id.
     pub allocation_id: Value<String>,
 }
-impl_refs!(NatGateway {
-    subnet_id,
-    allocation_id
-});
+impl_refs!(NatGateway { subnet_id, allocation_id });
 
 /// IP protocol of a security group rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -183,13 +170,7 @@ pub struct Rule {
 impl Rule {
     /// A TCP rule for one port.
     pub fn tcp(port: u16, peer: Peer, description: impl Into<String>) -> Self {
-        Self {
-            protocol: Protocol::Tcp,
-            from_port: port,
-            to_port: port,
-            peer,
-            description: description.into(),
-        }
+        Self { protocol: Protocol::Tcp, from_port: port, to_port: port, peer, description: description.into() }
     }
 
     /// True when `port` is inside the rule's range (or the rule covers every protocol).
@@ -218,11 +199,7 @@ pub struct SecurityGroup {
     /// Egress rules. Empty means no egress at all (not AWS's allow-all default).
     pub egress: Vec<Rule>,
 }
-impl_refs!(SecurityGroup {
-    vpc_id,
-    ingress,
-    egress
-});
+impl_refs!(SecurityGroup { vpc_id, ingress, egress });
 
 /// `AWS::EC2::SecurityGroupIngress` / `aws_vpc_security_group_ingress_rule`: one rule added to a
 /// group from outside, so that a group can admit a tier created later without a cycle.

@@ -5,15 +5,14 @@
 use indexmap::IndexMap;
 
 use crate::model::{
-    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Peer, Role, Rule,
-    SecurityGroup, SecurityGroupIngress, StackBuilder, Statement,
+    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Peer, Role, Rule, SecurityGroup,
+    SecurityGroupIngress, StackBuilder, Statement,
 };
 use crate::patterns::network::Network;
 use crate::value::{SecretRef, Value};
 
 /// The managed policy for RDS enhanced monitoring.
-pub const RDS_MONITORING_POLICY: &str =
-    "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+pub const RDS_MONITORING_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
 
 /// What a database looks like.
 #[derive(Debug, Clone)]
@@ -75,11 +74,7 @@ impl Database {
         let sg = stack.add(
             &format!("{n}SecurityGroup"),
             SecurityGroup {
-                description: format!(
-                    "{} {} {n}: admits only the named tiers",
-                    stack.name(),
-                    stack.env()
-                ),
+                description: format!("{} {} {n}: admits only the named tiers", stack.name(), stack.env()),
                 vpc_id: p.network.vpc_id.clone(),
                 ingress: Vec::new(),
                 egress: Vec::new(),
@@ -104,11 +99,7 @@ impl Database {
             let role = stack.add(
                 &format!("{n}MonitoringRole"),
                 Role {
-                    description: format!(
-                        "{} {} {n} enhanced monitoring",
-                        stack.name(),
-                        stack.env()
-                    ),
+                    description: format!("{} {} {n} enhanced monitoring", stack.name(), stack.env()),
                     assumed_by: vec!["monitoring.rds.amazonaws.com".into()],
                     managed_policy_arns: vec![Value::from(RDS_MONITORING_POLICY)],
                     policies: Vec::new(),
@@ -203,10 +194,7 @@ impl Database {
     pub fn read_secret_statement(&self) -> Statement {
         Statement {
             allow: true,
-            actions: vec![
-                "secretsmanager:GetSecretValue".into(),
-                "secretsmanager:DescribeSecret".into(),
-            ],
+            actions: vec!["secretsmanager:GetSecretValue".into(), "secretsmanager:DescribeSecret".into()],
             resources: vec![self.instance.master_user_secret_arn()],
         }
     }

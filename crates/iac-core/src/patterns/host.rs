@@ -2,8 +2,8 @@
 
 use crate::app::HostConfig;
 use crate::model::{
-    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup,
-    StackBuilder, Statement,
+    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup, StackBuilder,
+    Statement,
 };
 use crate::patterns::network::Network;
 use crate::value::Value;
@@ -51,21 +51,13 @@ impl Host {
         let mut egress: Vec<Rule> = p
             .internet_egress_ports
             .iter()
-            .map(|port| {
-                Rule::tcp(
-                    *port,
-                    Peer::Cidr("0.0.0.0/0".into()),
-                    "images, packages and AWS APIs",
-                )
-            })
+            .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"))
             .collect();
-        egress.extend(p.vpc_egress_ports.iter().map(|port| {
-            Rule::tcp(
-                *port,
-                Peer::Cidr(p.network.cidr.clone()),
-                "services inside the VPC",
-            )
-        }));
+        egress.extend(
+            p.vpc_egress_ports
+                .iter()
+                .map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")),
+        );
         let sg = stack.add(
             &format!("{n}SecurityGroup"),
             SecurityGroup {
@@ -74,13 +66,7 @@ impl Host {
                 ingress: p
                     .admin_cidrs
                     .iter()
-                    .map(|c| {
-                        Rule::tcp(
-                            22,
-                            Peer::Cidr(c.as_str().into()),
-                            "SSH from the local subnet (bastion hop)",
-                        )
-                    })
+                    .map(|c| Rule::tcp(22, Peer::Cidr(c.as_str().into()), "SSH from the local subnet (bastion hop)"))
                     .collect(),
                 egress,
             },
@@ -91,16 +77,8 @@ impl Host {
             format!("{} {} {n} host", stack.name(), stack.env()),
             p.statements,
         );
-        let profile = stack.add(
-            &format!("{n}InstanceProfile"),
-            InstanceProfile { role: role.name() },
-        );
-        let subnet = p
-            .network
-            .private_subnets
-            .first()
-            .cloned()
-            .unwrap_or_else(|| Value::from(""));
+        let profile = stack.add(&format!("{n}InstanceProfile"), InstanceProfile { role: role.name() });
+        let subnet = p.network.private_subnets.first().cloned().unwrap_or_else(|| Value::from(""));
         let instance = stack.add(
             &format!("{n}Instance"),
             Instance {
@@ -109,7 +87,7 @@ impl Host {
                     image_id: p.image_id,
                     instance_type: p.instance_type.into(),
                     security_group_ids: vec![sg.group_id()],
-                    instance_profile_arn: Some(profile.arn()),
+                    instance_profile: Some(profile.name()),
                     root_volume: Some(p.root_volume),
                     user_data: Some(p.host),
                     key_name: None,
@@ -117,10 +95,6 @@ impl Host {
                 },
             },
         );
-        Self {
-            instance,
-            security_group: sg,
-            role,
-        }
+        Self { instance, security_group: sg, role }
     }
 }

@@ -27,14 +27,7 @@ pub(crate) fn instance_role(
     description: String,
     statements: Vec<Statement>,
 ) -> crate::model::Handle<Role> {
-    let policies = if statements.is_empty() {
-        Vec::new()
-    } else {
-        vec![Policy {
-            name: "app".into(),
-            statements,
-        }]
-    };
+    let policies = if statements.is_empty() { Vec::new() } else { vec![Policy { name: "app".into(), statements }] };
     stack.add(
         id,
         Role {
@@ -48,8 +41,5 @@ pub(crate) fn instance_role(
 
 /// Shorthand for a suppression.
 pub fn suppress(check: &str, reason: &str) -> Suppression {
-    Suppression {
-        check: check.to_owned(),
-        reason: reason.to_owned(),
-    }
+    Suppression { check: check.to_owned(), reason: reason.to_owned() }
 }

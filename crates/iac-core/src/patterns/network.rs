@@ -41,12 +41,7 @@ impl Network {
         public_subnets: Vec<Value<String>>,
         private_subnets: Vec<Value<String>>,
     ) -> Self {
-        Self {
-            vpc_id: vpc_id.into(),
-            cidr: cidr.into(),
-            public_subnets,
-            private_subnets,
-        }
+        Self { vpc_id: vpc_id.into(), cidr: cidr.into(), public_subnets, private_subnets }
     }
 
     /// Creates the VPC, an internet gateway, public subnets routed to it, NAT gateway(s), and
@@ -55,11 +50,7 @@ impl Network {
     pub fn create(stack: &mut StackBuilder, props: &NetworkProps) -> Self {
         let vpc = stack.add(
             "Vpc",
-            Vpc {
-                cidr_block: props.cidr.to_string().into(),
-                enable_dns_hostnames: true,
-                enable_dns_support: true,
-            },
+            Vpc { cidr_block: props.cidr.to_string().into(), enable_dns_hostnames: true, enable_dns_support: true },
         );
         stack.configure(&vpc, |e| {
             e.suppressions.push(super::suppress(
@@ -74,17 +65,9 @@ impl Network {
         let igw = stack.add("InternetGateway", InternetGateway {});
         stack.add(
             "InternetGatewayAttachment",
-            VpcGatewayAttachment {
-                vpc_id: vpc.vpc_id(),
-                internet_gateway_id: igw.gateway_id(),
-            },
+            VpcGatewayAttachment { vpc_id: vpc.vpc_id(), internet_gateway_id: igw.gateway_id() },
         );
-        let public_rt = stack.add(
-            "PublicRouteTable",
-            RouteTable {
-                vpc_id: vpc.vpc_id(),
-            },
-        );
+        let public_rt = stack.add("PublicRouteTable", RouteTable { vpc_id: vpc.vpc_id() });
         let public_route = stack.add(
             "PublicDefaultRoute",
             Route {
@@ -94,8 +77,7 @@ impl Network {
             },
         );
         stack.configure(&public_route, |e| {
-            e.depends_on
-                .push(crate::id::LogicalId::new("InternetGatewayAttachment").expect("valid"))
+            e.depends_on.push(crate::id::LogicalId::new("InternetGatewayAttachment").expect("valid"))
         });
 
         let zones = u32::from(props.zones);
@@ -104,19 +86,13 @@ impl Network {
         let mut nats = Vec::new();
         for z in 0..zones {
             let n = z + 1;
-            let cidr = props
-                .cidr
-                .subnet(props.subnet_prefix, z)
-                .map(|c| c.to_string())
-                .unwrap_or_default();
+            let cidr = props.cidr.subnet(props.subnet_prefix, z).map(|c| c.to_string()).unwrap_or_default();
             let subnet = stack.add(
                 &format!("PublicSubnet{n}"),
                 Subnet {
                     vpc_id: vpc.vpc_id(),
                     cidr_block: cidr.into(),
-                    availability_zone: Value::Pseudo(Pseudo::AvailabilityZone(
-                        u8::try_from(z).unwrap_or(0),
-                    )),
+                    availability_zone: Value::Pseudo(Pseudo::AvailabilityZone(u8::try_from(z).unwrap_or(0))),
                     map_public_ip_on_launch: false,
                 },
             );
@@ -131,10 +107,7 @@ impl Network {
                 let eip = stack.add(&format!("NatEip{n}"), Eip {});
                 let nat = stack.add(
                     &format!("NatGateway{n}"),
-                    NatGateway {
-                        subnet_id: subnet.subnet_id(),
-                        allocation_id: eip.allocation_id(),
-                    },
+                    NatGateway { subnet_id: subnet.subnet_id(), allocation_id: eip.allocation_id() },
                 );
                 nats.push(nat);
             }
@@ -142,28 +115,17 @@ impl Network {
         }
         for z in 0..zones {
             let n = z + 1;
-            let cidr = props
-                .cidr
-                .subnet(props.subnet_prefix, zones + z)
-                .map(|c| c.to_string())
-                .unwrap_or_default();
+            let cidr = props.cidr.subnet(props.subnet_prefix, zones + z).map(|c| c.to_string()).unwrap_or_default();
             let subnet = stack.add(
                 &format!("PrivateSubnet{n}"),
                 Subnet {
                     vpc_id: vpc.vpc_id(),
                     cidr_block: cidr.into(),
-                    availability_zone: Value::Pseudo(Pseudo::AvailabilityZone(
-                        u8::try_from(z).unwrap_or(0),
-                    )),
+                    availability_zone: Value::Pseudo(Pseudo::AvailabilityZone(u8::try_from(z).unwrap_or(0))),
                     map_public_ip_on_launch: false,
                 },
             );
-            let rt = stack.add(
-                &format!("PrivateRouteTable{n}"),
-                RouteTable {
-                    vpc_id: vpc.vpc_id(),
-                },
-            );
+            let rt = stack.add(&format!("PrivateRouteTable{n}"), RouteTable { vpc_id: vpc.vpc_id() });
             let nat = &nats[if props.nat_per_zone { z as usize } else { 0 }];
             stack.add(
                 &format!("PrivateDefaultRoute{n}"),
@@ -175,18 +137,10 @@ impl Network {
             );
             stack.add(
                 &format!("PrivateSubnet{n}RouteTableAssociation"),
-                SubnetRouteTableAssociation {
-                    subnet_id: subnet.subnet_id(),
-                    route_table_id: rt.route_table_id(),
-                },
+                SubnetRouteTableAssociation { subnet_id: subnet.subnet_id(), route_table_id: rt.route_table_id() },
             );
             private_subnets.push(subnet.subnet_id());
         }
-        Self {
-            vpc_id: vpc.vpc_id(),
-            cidr: vpc.cidr_block(),
-            public_subnets,
-            private_subnets,
-        }
+        Self { vpc_id: vpc.vpc_id(), cidr: vpc.cidr_block(), public_subnets, private_subnets }
     }
 }

@@ -8,10 +8,9 @@
 
 use crate::app::HostConfig;
 use crate::model::{
-    AppProtocol, AutoScalingGroup, Handle, HealthCheck, HealthCheckType, InstanceProfile,
-    LaunchTemplate, Listener, ListenerAction, LoadBalancer, MachineSpec, Peer, Role, RootVolume,
-    Rule, ScalingPolicy, Scheme, SecurityGroup, StackBuilder, Statement, TargetGroup,
-    TrackedMetric,
+    AppProtocol, AutoScalingGroup, Handle, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, Listener,
+    ListenerAction, LoadBalancer, MachineSpec, Peer, Role, RootVolume, Rule, ScalingPolicy, Scheme, SecurityGroup,
+    StackBuilder, Statement, TargetGroup, TrackedMetric,
 };
 use crate::patterns::network::Network;
 use crate::value::Value;
@@ -94,16 +93,8 @@ impl WebTier {
                 ),
                 vpc_id: p.network.vpc_id.clone(),
                 ingress: vec![
-                    Rule::tcp(
-                        80,
-                        Peer::Cidr("0.0.0.0/0".into()),
-                        "HTTP from the internet (redirected to HTTPS)",
-                    ),
-                    Rule::tcp(
-                        443,
-                        Peer::Cidr("0.0.0.0/0".into()),
-                        "HTTPS from the internet",
-                    ),
+                    Rule::tcp(80, Peer::Cidr("0.0.0.0/0".into()), "HTTP from the internet (redirected to HTTPS)"),
+                    Rule::tcp(443, Peer::Cidr("0.0.0.0/0".into()), "HTTPS from the internet"),
                 ],
                 egress: vec![Rule::tcp(
                     p.instance_port,
@@ -112,41 +103,21 @@ impl WebTier {
                 )],
             },
         );
-        let mut ingress = vec![Rule::tcp(
-            p.instance_port,
-            Peer::Group(lb_sg.group_id()),
-            "from the load balancer",
-        )];
+        let mut ingress = vec![Rule::tcp(p.instance_port, Peer::Group(lb_sg.group_id()), "from the load balancer")];
         for cidr in &p.admin_cidrs {
-            ingress.push(Rule::tcp(
-                p.instance_port,
-                Peer::Cidr(cidr.as_str().into()),
-                "HTTP from the local subnet",
-            ));
-            ingress.push(Rule::tcp(
-                22,
-                Peer::Cidr(cidr.as_str().into()),
-                "SSH from the local subnet (bastion hop)",
-            ));
+            ingress.push(Rule::tcp(p.instance_port, Peer::Cidr(cidr.as_str().into()), "HTTP from the local subnet"));
+            ingress.push(Rule::tcp(22, Peer::Cidr(cidr.as_str().into()), "SSH from the local subnet (bastion hop)"));
         }
         let mut egress: Vec<Rule> = p
             .internet_egress_ports
             .iter()
-            .map(|port| {
-                Rule::tcp(
-                    *port,
-                    Peer::Cidr("0.0.0.0/0".into()),
-                    "images, packages and AWS APIs",
-                )
-            })
+            .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"))
             .collect();
-        egress.extend(p.vpc_egress_ports.iter().map(|port| {
-            Rule::tcp(
-                *port,
-                Peer::Cidr(p.network.cidr.clone()),
-                "services inside the VPC",
-            )
-        }));
+        egress.extend(
+            p.vpc_egress_ports
+                .iter()
+                .map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")),
+        );
         let instance_sg = stack.add(
             &format!("{n}InstanceSecurityGroup"),
             SecurityGroup {
@@ -162,10 +133,7 @@ impl WebTier {
             format!("{} {} {n} instances", stack.name(), stack.env()),
             p.statements,
         );
-        let profile = stack.add(
-            &format!("{n}InstanceProfile"),
-            InstanceProfile { role: role.name() },
-        );
+        let profile = stack.add(&format!("{n}InstanceProfile"), InstanceProfile { role: role.name() });
         let lt = stack.add(
             &format!("{n}LaunchTemplate"),
             LaunchTemplate {
@@ -174,7 +142,7 @@ impl WebTier {
                     image_id: p.image_id,
                     instance_type: p.instance_type.into(),
                     security_group_ids: vec![instance_sg.group_id()],
-                    instance_profile_arn: Some(profile.arn()),
+                    instance_profile: Some(profile.name()),
                     root_volume: Some(p.root_volume),
                     user_data: Some(p.host),
                     key_name: None,

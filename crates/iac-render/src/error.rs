@@ -1,0 +1,47 @@
+//! The crate's one error type.
+
+use thiserror::Error;
+
+/// What can go wrong while rendering.
+#[derive(Debug, Error)]
+pub enum RenderError {
+    /// The stack failed validation or graph construction.
+    #[error(transparent)]
+    Core(#[from] iac_core::CoreError),
+    /// A value cannot be expressed in the target's syntax.
+    #[error("stack `{stack}` resource `{resource}` property `{property}`: {message}")]
+    Unsupported {
+        /// The stack.
+        stack: String,
+        /// The resource.
+        resource: String,
+        /// The property.
+        property: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// A template failed to render (a bug in a template file).
+    #[error("template `{template}` failed for stack `{stack}` host `{host}`")]
+    Template {
+        /// The stack.
+        stack: String,
+        /// The host.
+        host: String,
+        /// The template.
+        template: String,
+        /// Tera's error.
+        #[source]
+        source: tera::Error,
+    },
+    /// Serialising the output failed.
+    #[error("could not write {format} for stack `{stack}`")]
+    Serialize {
+        /// The stack.
+        stack: String,
+        /// `JSON`, `YAML` or `HCL`.
+        format: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
