@@ -1,1 +1,108 @@
-//! placeholder
+//! `stacks`: the seed stacks, their per-environment config, and the `synth` command as a library
+//! function over a [`Registry`], so that a user's own crate gets the same CLI for its own stacks:
+//!
+//! ```no_run
+//! use clap::Parser;
+//! fn main() -> std::process::ExitCode {
+//!     stacks::synth::main(&stacks::registry(), &stacks::synth::SynthArgs::parse())
+//! }
+//! ```
+
+pub mod aquamark;
+pub mod config;
+pub mod error;
+pub mod synth;
+
+pub use config::ConfigSource;
+pub use error::StackError;
+
+use iac_core::Stack;
+
+/// Builds a stack for one environment from its config.
+pub type BuildFn = fn(env: &str, config: &ConfigSource) -> Result<Stack, StackError>;
+
+/// One stack a registry knows.
+#[derive(Debug, Clone)]
+pub struct StackDef {
+    /// Name, e.g. `aquamark`.
+    pub name: &'static str,
+    /// One line about it.
+    pub description: &'static str,
+    /// Environments and their config, in listing order.
+    pub envs: Vec<(&'static str, ConfigSource)>,
+    /// The builder.
+    pub build: BuildFn,
+}
+
+/// The stacks a `synth` command knows.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    stacks: Vec<StackDef>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a stack.
+    #[must_use]
+    pub fn with(mut self, def: StackDef) -> Self {
+        self.stacks.push(def);
+        self
+    }
+
+    /// Every stack, in registration order.
+    pub fn stacks(&self) -> &[StackDef] {
+        &self.stacks
+    }
+
+    /// A stack by name, or an error listing the names.
+    pub fn get(&self, name: &str) -> Result<&StackDef, StackError> {
+        self.stacks.iter().find(|s| s.name == name).ok_or_else(|| StackError::UnknownStack {
+            name: name.to_owned(),
+            valid: self.stacks.iter().map(|s| s.name.to_owned()).collect(),
+        })
+    }
+
+    /// Builds `name` for `env` with the registered config (or `config` when given).
+    pub fn build(&self, name: &str, env: &str, config: Option<&ConfigSource>) -> Result<Stack, StackError> {
+        let def = self.get(name)?;
+        let registered = def.envs.iter().find(|(e, _)| *e == env).map(|(_, c)| c);
+        let source = match (config, registered) {
+            (Some(c), _) => c,
+            (None, Some(c)) => c,
+            (None, None) => {
+                return Err(StackError::UnknownEnv {
+                    stack: name.to_owned(),
+                    env: env.to_owned(),
+                    valid: def.envs.iter().map(|(e, _)| (*e).to_owned()).collect(),
+                });
+            }
+        };
+        (def.build)(env, source)
+    }
+}
+
+macro_rules! config_file {
+    ($stack:literal, $env:literal) => {
+        (
+            $env,
+            ConfigSource {
+                file: concat!("stacks/config/", $stack, "/", $env, ".toml").to_owned(),
+                text: include_str!(concat!("../config/", $stack, "/", $env, ".toml")).to_owned(),
+            },
+        )
+    };
+}
+
+/// The seed stacks with their built-in config files (compiled in from `stacks/config/`).
+pub fn registry() -> Registry {
+    Registry::new().with(StackDef {
+        name: "aquamark",
+        description: "Aquamark survey app: RDS PostgreSQL, baked AMI in an ASG behind an ALB, daemons host, Route53",
+        envs: vec![config_file!("aquamark", "dev"), config_file!("aquamark", "prod")],
+        build: aquamark::build,
+    })
+}

@@ -1,8 +1,117 @@
-//! Targets and the files each one produces, as data (the caller writes them).
+//! Targets and the files each one produces, as data: the caller writes them (all or nothing).
 
-/// placeholder
-pub struct OutputFile;
-/// placeholder
-pub enum Target {}
-/// placeholder
-pub fn render_target() {}
+use std::fmt;
+use std::path::PathBuf;
+
+use iac_core::Stack;
+use iac_core::model::Resource;
+use iac_core::validate::{self, Diagnostic};
+
+use crate::cloudformation::{self, Format};
+use crate::error::RenderError;
+use crate::userdata;
+
+/// What to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// `cloudformation/<stack>.template.json` (or `.yaml`).
+    CloudFormation,
+    /// `terraform/main.tf`, `variables.tf`, `outputs.tf`.
+    Terraform,
+    /// `userdata/<host>.sh`, one per launch template or instance.
+    UserData,
+    /// All of the above.
+    All,
+}
+
+impl Target {
+    /// Every concrete target, in output order.
+    pub const CONCRETE: [Target; 3] = [Target::CloudFormation, Target::Terraform, Target::UserData];
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Target::CloudFormation => "cloudformation",
+            Target::Terraform => "terraform",
+            Target::UserData => "userdata",
+            Target::All => "all",
+        })
+    }
+}
+
+/// One rendered file, its path relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative path, e.g. `terraform/main.tf`.
+    pub path: PathBuf,
+    /// Contents.
+    pub contents: String,
+}
+
+/// The files of a target and the validation warnings (errors stop rendering).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Files in a stable order.
+    pub files: Vec<OutputFile>,
+    /// Warnings to print.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Validates `stack` and renders `target`. Fails with every validation error at once; nothing is
+/// rendered for an invalid stack.
+pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Rendered, RenderError> {
+    let diagnostics = validate::validate(stack);
+    if validate::has_errors(&diagnostics) {
+        return Err(iac_core::CoreError::Invalid { stack: stack.name().to_owned(), diagnostics }.into());
+    }
+    let mut files = Vec::new();
+    let targets: &[Target] = if target == Target::All { &Target::CONCRETE } else { std::slice::from_ref(&target) };
+    for t in targets {
+        match t {
+            Target::CloudFormation => files.push(OutputFile {
+                path: PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension())),
+                contents: cloudformation::render(stack, format)?,
+            }),
+            Target::Terraform => {
+                let tf = TMP_TF_STUB(stack)?;
+                files.push(OutputFile { path: "terraform/main.tf".into(), contents: tf.main_tf });
+                files.push(OutputFile { path: "terraform/variables.tf".into(), contents: tf.variables_tf });
+                files.push(OutputFile { path: "terraform/outputs.tf".into(), contents: tf.outputs_tf });
+            }
+            Target::UserData => {
+                for entry in stack.resources() {
+                    let host = match &entry.resource {
+                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref(),
+                        Resource::Instance(i) => i.machine.user_data.as_ref(),
+                        _ => None,
+                    };
+                    if let Some(host) = host {
+                        files.push(OutputFile {
+                            path: PathBuf::from(format!("userdata/{}.sh", entry.id.kebab_case())),
+                            contents: userdata::render_text(stack, host)?,
+                        });
+                    }
+                }
+            }
+            Target::All => unreachable!("expanded above"),
+        }
+    }
+    Ok(Rendered { files, warnings: diagnostics })
+}
+
+#[allow(non_snake_case)]
+fn TMP_TF_STUB(_: &Stack) -> Result<terraform_stub::TerraformFiles, RenderError> {
+    Ok(terraform_stub::TerraformFiles {
+        main_tf: String::new(),
+        variables_tf: String::new(),
+        outputs_tf: String::new(),
+    })
+}
+mod terraform_stub {
+    pub struct TerraformFiles {
+        pub main_tf: String,
+        pub variables_tf: String,
+        pub outputs_tf: String,
+    }
+}

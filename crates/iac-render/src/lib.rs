@@ -16,5 +16,6 @@ pub mod files;
 pub mod terraform;
 pub mod userdata;
 
+pub use cloudformation::Format;
 pub use error::RenderError;
-pub use files::{OutputFile, Target, render_target};
+pub use files::{OutputFile, Rendered, Target, render_target};

@@ -123,7 +123,7 @@ fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
         args.push(format!("--volume={}:{}{ro}", m.source, m.target));
     }
     if let Some(h) = &c.health {
-        args.push(format!("--health-cmd={}", h.command.join(" ")));
+        args.push(format!("--health-cmd={}", health_shell_command(&h.command)));
         args.push(format!("--health-interval={}s", h.interval_seconds));
         args.push(format!("--health-timeout={}s", h.timeout_seconds));
         args.push(format!("--health-retries={}", h.retries));
@@ -132,8 +132,18 @@ fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
     args.push("--log-driver=journald".into());
     args.push(c.image.to_string());
     args.extend(c.command.iter().cloned());
-    let run = args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" \\\n  ");
+    let run = format!("docker run {}", args[2..].iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" \\\n  "));
     ContainerCtx { name: c.name.clone(), image: shell_quote(&c.image.to_string()), env_file, env_lines, run }
+}
+
+/// Docker's `--health-cmd` takes a shell command; the model keeps the compose/ECS form
+/// (`["CMD-SHELL", "cmd"]` or `["CMD", "prog", "arg"...]`).
+fn health_shell_command(command: &[String]) -> String {
+    match command.split_first() {
+        Some((first, rest)) if first == "CMD-SHELL" => rest.join(" "),
+        Some((first, rest)) if first == "CMD" => rest.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
+        _ => command.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
+    }
 }
 
 fn secret_ctx(i: usize, s: &SecretRef, slots: &mut Slots) -> SecretCtx {

@@ -83,7 +83,7 @@ impl WebTier {
     /// Adds the tier's resources.
     pub fn create(stack: &mut StackBuilder, p: WebTierProps<'_>) -> Self {
         let n = p.name;
-        let lb_sg = stack.add(
+        let lb_sg = stack.add_with(
             &format!("{n}LoadBalancerSecurityGroup"),
             SecurityGroup {
                 description: format!(
@@ -101,6 +101,12 @@ impl WebTier {
                     Peer::Cidr(p.network.cidr.clone()),
                     "to the instances inside the VPC",
                 )],
+            },
+            |e| {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_260",
+                    "port 80 of the public load balancer only answers with a permanent redirect to HTTPS",
+                ));
             },
         );
         let mut ingress = vec![Rule::tcp(p.instance_port, Peer::Group(lb_sg.group_id()), "from the load balancer")];

@@ -1,0 +1,76 @@
+//! Per-environment config files (TOML, read with serde). Unknown fields are errors, and every
+//! error names the file, the line and the field.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::StackError;
+
+/// A config file: its name (for messages) and its text.
+#[derive(Debug, Clone)]
+pub struct ConfigSource {
+    /// The file's path as the user knows it, e.g. `stacks/config/aquamark/prod.toml`.
+    pub file: String,
+    /// Its contents.
+    pub text: String,
+}
+
+impl ConfigSource {
+    /// Reads a file from disk.
+    pub fn read(path: &std::path::Path) -> Result<Self, StackError> {
+        let text = std::fs::read_to_string(path).map_err(|source| StackError::Io {
+            action: "cannot read config file",
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self { file: path.display().to_string(), text })
+    }
+
+    /// Parses the file into `T`, with file, line, column and field in the error.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, StackError> {
+        toml::from_str(&self.text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |span| line_col(&self.text, span.start));
+            StackError::Config { file: self.file.clone(), line, column, message: e.message().trim().to_owned() }
+        })
+    }
+
+    /// An error about a field whose value is not acceptable.
+    pub fn value_error(&self, field: &str, message: impl Into<String>) -> StackError {
+        StackError::ConfigValue { file: self.file.clone(), field: field.to_owned(), message: message.into() }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Demo {
+        name: String,
+        size: u32,
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let src = ConfigSource { file: "demo.toml".into(), text: "name = \"x\"\nsiez = 3\n".into() };
+        let err = src.parse::<Demo>().unwrap_err().to_string();
+        assert!(err.starts_with("demo.toml:2:1:"), "{err}");
+        assert!(err.contains("siez"), "{err}");
+
+        let src = ConfigSource { file: "demo.toml".into(), text: "name = \"x\"\n".into() };
+        let err = src.parse::<Demo>().unwrap_err().to_string();
+        assert!(err.contains("demo.toml") && err.contains("size"), "{err}");
+
+        let src = ConfigSource { file: "demo.toml".into(), text: "name = \"x\"\nsize = \"big\"\n".into() };
+        let err = src.parse::<Demo>().unwrap_err().to_string();
+        assert!(err.starts_with("demo.toml:2:"), "{err}");
+    }
+}
