@@ -1,0 +1,318 @@
+//! Validation rules, references and the graph, each exercised on a small stack.
+
+use iac_core::app::{Container, HostConfig};
+use iac_core::model::*;
+use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps};
+use iac_core::validate::{Severity, validate};
+use iac_core::value::{Attr, AttrRef, SecretRef, Value};
+use iac_core::{CoreError, LogicalId, graph::Graph};
+use indexmap::IndexMap;
+
+fn vpc(stack: &mut StackBuilder) -> Handle<Vpc> {
+    stack.add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true })
+}
+
+fn sg(stack: &mut StackBuilder, id: &str, vpc: &Handle<Vpc>, ingress: Vec<Rule>) -> Handle<SecurityGroup> {
+    sg_in(stack, id, vpc.vpc_id(), ingress)
+}
+
+fn sg_in(stack: &mut StackBuilder, id: &str, vpc_id: Value<String>, ingress: Vec<Rule>) -> Handle<SecurityGroup> {
+    stack.add(id, SecurityGroup { description: id.into(), vpc_id, ingress, egress: Vec::new() })
+}
+
+fn codes(stack: &Stack) -> Vec<(&'static str, String)> {
+    validate(stack).into_iter().map(|d| (d.code, d.path.to_string())).collect()
+}
+
+fn world(port: u16) -> Rule {
+    Rule::tcp(port, Peer::Cidr("0.0.0.0/0".into()), "world")
+}
+
+fn db(stack: &mut StackBuilder, sgs: Vec<Value<String>>, mutate: impl FnOnce(&mut DbInstance)) -> Handle<DbInstance> {
+    let mut d = DbInstance {
+        identifier: Some("demo".into()),
+        engine: Engine::Postgres,
+        engine_version: "17.6".into(),
+        instance_class: "db.t4g.micro".into(),
+        allocated_storage_gib: 20,
+        max_allocated_storage_gib: None,
+        storage_type: "gp3".into(),
+        storage_encrypted: true,
+        multi_az: false,
+        publicly_accessible: false,
+        backup_retention_days: 7,
+        deletion_protection: true,
+        db_name: None,
+        master_username: "app".into(),
+        master_password: MasterPassword::ManagedByRds,
+        port: None,
+        security_group_ids: sgs,
+        subnet_group_name: "sn".into(),
+        parameter_group_name: None,
+        iam_authentication: true,
+        performance_insights: true,
+        monitoring: None,
+        log_exports: Vec::new(),
+        auto_minor_version_upgrade: true,
+        copy_tags_to_snapshot: true,
+    };
+    mutate(&mut d);
+    stack.add("Db", d)
+}
+
+#[test]
+fn world_ingress_is_refused_except_web_ports_on_a_public_load_balancer() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let v = vpc(&mut s);
+    let lb_sg = sg(&mut s, "LbSg", &v, vec![world(80), world(443), world(8080)]);
+    let app_sg = sg(&mut s, "AppSg", &v, vec![world(443), Rule::tcp(22, Peer::CidrV6("::/0".into()), "ssh")]);
+    s.add(
+        "Lb",
+        LoadBalancer {
+            name: None,
+            scheme: Scheme::InternetFacing,
+            subnet_ids: vec!["a".into(), "b".into()],
+            security_group_ids: vec![lb_sg.group_id()],
+            deletion_protection: true,
+            drop_invalid_header_fields: true,
+            idle_timeout_seconds: 60,
+        },
+    );
+    let _ = app_sg;
+    let stack = s.build().unwrap();
+    let found = codes(&stack);
+    let iac010: Vec<&String> = found.iter().filter(|(c, _)| *c == "IAC010").map(|(_, p)| p).collect();
+    assert_eq!(iac010, ["demo/LbSg/Ingress[2]", "demo/AppSg/Ingress[0]", "demo/AppSg/Ingress[1]"], "{found:?}");
+}
+
+#[test]
+fn internal_load_balancer_gets_no_exception() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let v = vpc(&mut s);
+    let lb_sg = sg(&mut s, "LbSg", &v, vec![world(443)]);
+    s.add(
+        "Lb",
+        LoadBalancer {
+            name: None,
+            scheme: Scheme::Internal,
+            subnet_ids: vec!["a".into(), "b".into()],
+            security_group_ids: vec![lb_sg.group_id()],
+            deletion_protection: true,
+            drop_invalid_header_fields: true,
+            idle_timeout_seconds: 60,
+        },
+    );
+    assert!(codes(&s.build().unwrap()).iter().any(|(c, _)| *c == "IAC010"));
+}
+
+#[test]
+fn database_rules_fire() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let v = vpc(&mut s);
+    let db_sg = sg(&mut s, "DbSg", &v, vec![Rule::tcp(5432, Peer::Cidr("10.0.0.0/8".into()), "range")]);
+    db(&mut s, vec![db_sg.group_id()], |d| {
+        d.publicly_accessible = true;
+        d.deletion_protection = false;
+        d.storage_encrypted = false;
+        d.backup_retention_days = 0;
+        d.identifier = Some("Bad_Name".into());
+    });
+    let found: Vec<&str> = codes(&s.build().unwrap()).into_iter().map(|(c, _)| c).collect();
+    for code in ["IAC011", "IAC020", "IAC021", "IAC022", "IAC023", "IAC025"] {
+        assert!(found.contains(&code), "{code} missing from {found:?}");
+    }
+}
+
+#[test]
+fn database_without_security_group_is_refused() {
+    let mut s = StackBuilder::new("demo", "dev");
+    db(&mut s, Vec::new(), |_| {});
+    assert!(codes(&s.build().unwrap()).iter().any(|(c, p)| *c == "IAC024" && p == "demo/Db/VPCSecurityGroups"));
+}
+
+#[test]
+fn the_database_pattern_admits_only_named_tiers() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let net = Network::create(
+        &mut s,
+        &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: false },
+    );
+    let db = Database::create(
+        &mut s,
+        DatabaseProps {
+            name: "Database",
+            network: &net,
+            engine: Engine::Postgres,
+            engine_version: "17.6".into(),
+            family: "postgres17".into(),
+            parameters: IndexMap::new(),
+            instance_class: "db.t4g.micro".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: None,
+            backup_retention_days: 7,
+            multi_az: false,
+            identifier: None,
+            db_name: "app".into(),
+            master_username: "app".into(),
+            monitoring_interval: 0,
+        },
+    );
+    let app = sg_in(&mut s, "AppSg", net.vpc_id.clone(), Vec::new());
+    db.allow_from(&mut s, "App", app.group_id());
+    // A range instead of a tier is refused even when added as a separate rule.
+    s.add(
+        "DatabaseFromOffice",
+        SecurityGroupIngress {
+            group_id: db.security_group.group_id(),
+            rule: Rule::tcp(5432, Peer::Cidr("192.168.0.0/16".into()), "office"),
+        },
+    );
+    let stack = s.build().unwrap();
+    let found = codes(&stack);
+    assert_eq!(
+        found.iter().filter(|(c, _)| c.starts_with("IAC01")).collect::<Vec<_>>(),
+        [&("IAC011", "demo/DatabaseFromOffice/Rule".to_owned())],
+        "{found:?}"
+    );
+    let url = db.url("postgresql");
+    assert!(url.contains_secret());
+}
+
+#[test]
+fn unpinned_images_and_literal_secrets_are_refused() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let host = HostConfig {
+        name: "h".into(),
+        containers: vec![
+            Container::new("a", "nginx").with_env("DB_PASSWORD", "hunter2"),
+            Container::new("b", "nginx:latest").with_env("API_TOKEN", SecretRef::ssm("/demo/token")),
+        ],
+        ..HostConfig::default()
+    };
+    s.add(
+        "Host",
+        Instance {
+            subnet_id: "subnet-1".into(),
+            machine: MachineSpec {
+                image_id: "ami-12345678".into(),
+                instance_type: "t3.micro".into(),
+                security_group_ids: Vec::new(),
+                instance_profile: None,
+                root_volume: Some(RootVolume {
+                    device_name: "/dev/xvda".into(),
+                    size_gib: 8,
+                    volume_type: "gp3".into(),
+                    encrypted: false,
+                }),
+                user_data: Some(host),
+                key_name: None,
+                detailed_monitoring: false,
+            },
+        },
+    );
+    let found = codes(&s.build().unwrap());
+    let want = [
+        ("IAC040", "demo/Host/BlockDeviceMappings[0].Ebs.Encrypted"),
+        ("IAC041", "demo/Host/UserData.Containers[0].Image"),
+        ("IAC042", "demo/Host/UserData.Containers[0].Env.DB_PASSWORD"),
+        ("IAC041", "demo/Host/UserData.Containers[1].Image"),
+    ];
+    for (code, path) in want {
+        assert!(found.iter().any(|(c, p)| *c == code && p == path), "{code} {path} missing from {found:?}");
+    }
+    assert!(!found.iter().any(|(_, p)| p.contains("API_TOKEN")), "a secret reference is fine: {found:?}");
+}
+
+#[test]
+fn references_are_checked() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let v = vpc(&mut s);
+    s.add(
+        "Subnet",
+        Subnet {
+            vpc_id: Value::Attr(AttrRef { id: LogicalId::new("Missing").unwrap(), attr: Attr::Id }),
+            cidr_block: Value::Attr(AttrRef { id: v.id().clone(), attr: Attr::DnsName }),
+            availability_zone: Value::Param(LogicalId::new("Zone").unwrap()),
+            map_public_ip_on_launch: true,
+        },
+    );
+    let diags = validate(&s.build().unwrap());
+    let found: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(found, ["IAC004", "IAC005", "IAC006", "IAC037"], "{diags:#?}");
+    assert_eq!(diags[3].severity, Severity::Warning);
+    assert!(diags[1].message.contains("VPC has no such attribute"), "{}", diags[1].message);
+}
+
+#[test]
+fn builder_collects_bad_and_duplicate_ids() {
+    let mut s = StackBuilder::new("Demo", "dev");
+    vpc(&mut s);
+    vpc(&mut s);
+    s.add("bad-id", InternetGateway {});
+    let Err(CoreError::Invalid { diagnostics, .. }) = s.build() else { panic!("must fail") };
+    let found: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(found, ["IAC001", "IAC002", "IAC001"], "{diagnostics:#?}");
+}
+
+#[test]
+fn graph_orders_and_names_cycles() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let a = LogicalId::new("A").unwrap();
+    let b = LogicalId::new("B").unwrap();
+    let c = LogicalId::new("C").unwrap();
+    let rt = |dep: &LogicalId| RouteTable { vpc_id: Value::Attr(AttrRef { id: dep.clone(), attr: Attr::Id }) };
+    s.add("A", rt(&b));
+    s.add("B", rt(&c));
+    s.add("C", rt(&a));
+    let stack = s.build().unwrap();
+    let err = Graph::new(&stack).unwrap_err().to_string();
+    assert!(err.contains("A -> B -> C -> A"), "{err}");
+    assert!(validate(&stack).iter().any(|d| d.code == "IAC003"));
+
+    let mut s = StackBuilder::new("demo", "dev");
+    let v = vpc(&mut s);
+    let igw = s.add("Igw", InternetGateway {});
+    s.add("Attach", VpcGatewayAttachment { vpc_id: v.vpc_id(), internet_gateway_id: igw.gateway_id() });
+    let rtb = s.add("Rt", RouteTable { vpc_id: v.vpc_id() });
+    s.add_with(
+        "Route",
+        Route {
+            route_table_id: rtb.route_table_id(),
+            destination_cidr_block: "0.0.0.0/0".into(),
+            target: RouteTarget::InternetGateway(igw.gateway_id()),
+        },
+        |e| e.depends_on.push(LogicalId::new("Attach").unwrap()),
+    );
+    let stack = s.build().unwrap();
+    let g = Graph::new(&stack).unwrap();
+    let order: Vec<&str> = g.order().iter().map(LogicalId::as_str).collect();
+    assert_eq!(order, ["Vpc", "Igw", "Attach", "Rt", "Route"]);
+    let reverse: Vec<&str> = g.reverse_order().map(LogicalId::as_str).collect();
+    assert_eq!(reverse, ["Route", "Rt", "Attach", "Igw", "Vpc"]);
+    let (total, path) = g.critical_path(&stack, |e| if e.id.as_str() == "Attach" { 10 } else { 1 });
+    assert_eq!(total, 12);
+    assert_eq!(path.iter().map(LogicalId::as_str).collect::<Vec<_>>(), ["Vpc", "Attach", "Route"]);
+}
+
+#[test]
+fn physical_names_fit_limits() {
+    let mut s = StackBuilder::new("a-rather-long-stack-name", "production");
+    s.add(
+        "ApplicationLoadBalancerForTheWebTier",
+        LoadBalancer {
+            name: None,
+            scheme: Scheme::Internal,
+            subnet_ids: vec!["a".into(), "b".into()],
+            security_group_ids: Vec::new(),
+            deletion_protection: true,
+            drop_invalid_header_fields: true,
+            idle_timeout_seconds: 60,
+        },
+    );
+    let stack = s.build().unwrap();
+    let entry = stack.resources().next().unwrap();
+    let name = iac_core::naming::physical_name(&stack, entry).unwrap();
+    assert!(name.len() <= 32, "{name}");
+    assert!(name.starts_with("a-rather-long-stack-na"), "{name}");
+    assert_eq!(name, iac_core::naming::physical_name(&stack, entry).unwrap());
+}
