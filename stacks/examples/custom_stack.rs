@@ -3,6 +3,8 @@
 //!
 //! Run it with `cargo run -p stacks --example custom_stack`; `cargo test` builds and runs it too.
 
+#![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
+
 use iac_core::app::{Container, HostConfig};
 use iac_core::model::{Engine, RootVolume, StackBuilder};
 use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, Network, NetworkProps};

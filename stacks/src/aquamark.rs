@@ -166,6 +166,7 @@ fi
 "#;
 
 /// Builds the stack for `env` from `source`.
+#[allow(clippy::too_many_lines)] // the stack, read top to bottom
 pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     let cfg: Config = source.parse()?;
     let mut stack = StackBuilder::new("aquamark", env);

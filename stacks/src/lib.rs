@@ -71,8 +71,7 @@ impl Registry {
         let def = self.get(name)?;
         let registered = def.envs.iter().find(|(e, _)| *e == env).map(|(_, c)| c);
         let source = match (config, registered) {
-            (Some(c), _) => c,
-            (None, Some(c)) => c,
+            (Some(c), _) | (None, Some(c)) => c,
             (None, None) => {
                 return Err(StackError::UnknownEnv {
                     stack: name.to_owned(),

@@ -137,7 +137,7 @@ pub fn run(
                 }
             }
             TargetArg::Userdata if rendered.files.len() == 1 => {
-                stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?
+                stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
             }
             TargetArg::Userdata | TargetArg::All => {
                 return Err(StackError::Io {

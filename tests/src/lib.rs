@@ -2,6 +2,8 @@
 //! a directory, and the external oracles (cfn-lint, checkov, python-hcl2, shellcheck) found
 //! through `tools.env`, which `scripts/install-tools.sh` writes.
 
+#![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -56,12 +58,16 @@ pub fn with_suffix<'a>(paths: &'a [PathBuf], suffix: &'a str) -> impl Iterator<I
 }
 
 fn tools_env() -> Vec<(String, String)> {
-    let dir = std::env::var_os("IAC_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
-        home.join("iac-rs")
-    });
+    let dir = std::env::var_os("IAC_CACHE_DIR").map_or_else(
+        || {
+            let home = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
+            home.join("iac-rs")
+        },
+        PathBuf::from,
+    );
     std::fs::read_to_string(dir.join("tools.env"))
         .unwrap_or_default()
         .lines()

@@ -2,6 +2,8 @@
 //! YAML), python-hcl2, the AWS provider argument check and checkov on Terraform, shellcheck on
 //! user data. Each test renders every stack and environment into a temporary directory.
 
+#![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -68,10 +68,9 @@ impl LogicalId {
                 let prev = i.checked_sub(1).map(|j| chars[j]);
                 let next = chars.get(i + 1).copied();
                 let boundary = match prev {
-                    None => false,
                     Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
                     Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
-                    Some(_) => false,
+                    None | Some(_) => false,
                 };
                 if boundary {
                     out.push('_');

@@ -18,21 +18,6 @@ pub fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fits_and_stays_stable() {
-        assert_eq!(fit("short", 32), "short");
-        let long = "aquamark-prod-application-load-balancer";
-        let a = fit(long, 32);
-        assert_eq!(a.len(), 32);
-        assert_eq!(a, fit(long, 32));
-        assert_ne!(a, fit("aquamark-prod-application-load-balancer2", 32));
-    }
-}
-
 use crate::model::{Resource, ResourceEntry, Stack};
 
 /// The physical name the backends give a resource, when the kind has one: the model's explicit
@@ -42,15 +27,16 @@ use crate::model::{Resource, ResourceEntry, Stack};
 pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
     let derived = |max: usize| stack.physical_name(&entry.id, max);
     match &entry.resource {
-        Resource::SecurityGroup(_) => Some(derived(255)),
         Resource::Role(_) | Resource::InstanceProfile(_) => Some(derived(64)),
         Resource::LaunchTemplate(lt) => Some(lt.name.clone().unwrap_or_else(|| derived(128))),
         Resource::AutoScalingGroup(asg) => Some(asg.name.clone().unwrap_or_else(|| derived(255))),
         Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
         Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
-        Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) => Some(derived(255)),
         Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
-        Resource::Vpc(_)
+        Resource::SecurityGroup(_)
+        | Resource::DbSubnetGroup(_)
+        | Resource::DbParameterGroup(_)
+        | Resource::Vpc(_)
         | Resource::Subnet(_)
         | Resource::InternetGateway(_)
         | Resource::RouteTable(_)
@@ -98,4 +84,19 @@ pub fn taggable(resource: &Resource) -> bool {
             | Resource::InstanceProfile(_)
             | Resource::RawResource(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fits_and_stays_stable() {
+        assert_eq!(fit("short", 32), "short");
+        let long = "aquamark-prod-application-load-balancer";
+        let a = fit(long, 32);
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, fit(long, 32));
+        assert_ne!(a, fit("aquamark-prod-application-load-balancer2", 32));
+    }
 }

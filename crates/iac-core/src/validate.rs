@@ -129,7 +129,7 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
             "remove one reference of the cycle",
         ));
     }
-    v.out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    v.out.sort_by_key(|d| std::cmp::Reverse(d.severity));
     v.out
 }
 
@@ -270,6 +270,7 @@ impl Validator<'_> {
         }
     }
 
+    #[allow(clippy::too_many_lines)] // one arm per resource kind
     fn resource(&mut self, entry: &ResourceEntry) {
         match &entry.resource {
             Resource::DbInstance(db) => self.database(entry, db),
@@ -437,15 +438,15 @@ impl Validator<'_> {
     }
 
     fn machine(&mut self, entry: &ResourceEntry, m: &MachineSpec) {
-        if let Some(v) = &m.root_volume {
-            if !v.encrypted {
-                self.error(
-                    "IAC040",
-                    self.at(entry, "BlockDeviceMappings[0].Ebs.Encrypted"),
-                    "the root volume is not encrypted",
-                    "set encrypted to true",
-                );
-            }
+        if let Some(v) = &m.root_volume
+            && !v.encrypted
+        {
+            self.error(
+                "IAC040",
+                self.at(entry, "BlockDeviceMappings[0].Ebs.Encrypted"),
+                "the root volume is not encrypted",
+                "set encrypted to true",
+            );
         }
         if let Some(host) = &m.user_data {
             self.host(entry, host);

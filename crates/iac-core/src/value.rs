@@ -284,7 +284,9 @@ impl<T> HasRefs for Value<T> {
 
 impl<T: HasRefs> HasRefs for Vec<T> {
     fn collect_refs(&self, out: &mut Refs) {
-        self.iter().for_each(|v| v.collect_refs(out));
+        for v in self {
+            v.collect_refs(out);
+        }
     }
 }
 

@@ -255,6 +255,7 @@ fn builder_collects_bad_and_duplicate_ids() {
 }
 
 #[test]
+#[allow(clippy::many_single_char_names)]
 fn graph_orders_and_names_cycles() {
     let mut s = StackBuilder::new("demo", "dev");
     let a = LogicalId::new("A").unwrap();

@@ -221,6 +221,7 @@ impl Renderer<'_> {
         json!(naming::physical_name(self.stack, entry).unwrap_or_default())
     }
 
+    #[allow(clippy::too_many_lines, clippy::many_single_char_names)] // one arm per resource kind
     fn resource(&self, entry: &ResourceEntry) -> Result<Json, RenderError> {
         let ctx = |p: &str| Ctx { resource: entry.id.as_str(), property: p.to_owned() };
         let c = ctx("");

@@ -73,6 +73,7 @@ pub enum MasterPassword {
 }
 
 /// `AWS::RDS::DBInstance` / `aws_db_instance`.
+#[allow(clippy::struct_excessive_bools)] // mirrors the AWS API's switches one to one
 #[derive(Debug, Clone, Serialize)]
 pub struct DbInstance {
     /// The instance identifier (physical); derived when absent.

@@ -63,7 +63,7 @@ impl Network {
             ));
         });
         let igw = stack.add("InternetGateway", InternetGateway {});
-        stack.add(
+        let attachment = stack.add(
             "InternetGatewayAttachment",
             VpcGatewayAttachment { vpc_id: vpc.vpc_id(), internet_gateway_id: igw.gateway_id() },
         );
@@ -77,7 +77,7 @@ impl Network {
             },
         );
         stack.configure(&public_route, |e| {
-            e.depends_on.push(crate::id::LogicalId::new("InternetGatewayAttachment").expect("valid"))
+            e.depends_on.push(attachment.id().clone());
         });
 
         let zones = u32::from(props.zones);

@@ -81,6 +81,7 @@ pub struct WebTier {
 
 impl WebTier {
     /// Adds the tier's resources.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: WebTierProps<'_>) -> Self {
         let n = p.name;
         let lb_sg = stack.add_with(
