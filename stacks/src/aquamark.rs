@@ -165,6 +165,20 @@ if ! curl -fsS --max-time 10 http://127.0.0.1/ping | grep -q 'Web services are U
 fi
 "#;
 
+/// The schema migration as a one-off on the daemons host (the rollout runs it through SSM after
+/// the switch): `aquamark-migrate [image]`, the image defaulting to the deployed version.
+fn migrate_script(image: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# One-off schema migration: alembic upgrade head with the given (or deployed) image.
+set -eu
+image="${{1:-{image}}}"
+docker pull "$image"
+exec docker run --rm --env-file=/etc/iac/recalc.env "$image" alembic upgrade head
+"#
+    )
+}
+
 /// Builds the stack for `env` from `source`.
 #[allow(clippy::too_many_lines)] // the stack, read top to bottom
 pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
@@ -308,7 +322,11 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 name: "aquamark-daemons".into(),
                 packages: Vec::new(),
                 docker: true,
-                files: Vec::new(),
+                files: vec![HostFile {
+                    path: "/usr/local/bin/aquamark-migrate".into(),
+                    mode: 0o755,
+                    content: migrate_script(&cfg.app.image),
+                }],
                 containers: vec![
                     daemon("recalc", "./server/recalculate.py"),
                     daemon("notify", "./server/notifications.py"),

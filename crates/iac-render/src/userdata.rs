@@ -130,9 +130,11 @@ fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
         args.push(format!("--health-start-period={}s", h.start_period_seconds));
     }
     args.push("--log-driver=journald".into());
-    args.push(c.image.to_string());
-    args.extend(c.command.iter().cloned());
-    let run = format!("docker run {}", args[2..].iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" \\\n  "));
+    let mut last = vec![shell_quote(&c.image.to_string())];
+    last.extend(c.command.iter().map(|a| shell_quote(a)));
+    let mut lines: Vec<String> = args[2..].iter().map(|a| shell_quote(a)).collect();
+    lines.push(last.join(" "));
+    let run = format!("docker run {}", lines.join(" \\\n  "));
     ContainerCtx { name: c.name.clone(), image: shell_quote(&c.image.to_string()), env_file, env_lines, run }
 }
 
