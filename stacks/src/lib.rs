@@ -70,15 +70,12 @@ impl Registry {
     pub fn build(&self, name: &str, env: &str, config: Option<&ConfigSource>) -> Result<Stack, StackError> {
         let def = self.get(name)?;
         let registered = def.envs.iter().find(|(e, _)| *e == env).map(|(_, c)| c);
-        let source = match (config, registered) {
-            (Some(c), _) | (None, Some(c)) => c,
-            (None, None) => {
-                return Err(StackError::UnknownEnv {
-                    stack: name.to_owned(),
-                    env: env.to_owned(),
-                    valid: def.envs.iter().map(|(e, _)| (*e).to_owned()).collect(),
-                });
-            }
+        let Some(source) = config.or(registered) else {
+            return Err(StackError::UnknownEnv {
+                stack: name.to_owned(),
+                env: env.to_owned(),
+                valid: def.envs.iter().map(|(e, _)| (*e).to_owned()).collect(),
+            });
         };
         (def.build)(env, source)
     }

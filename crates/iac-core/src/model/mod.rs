@@ -413,6 +413,20 @@ impl StackBuilder {
         }
     }
 
+    /// True when no resource or parameter has `id` yet; otherwise records the clash.
+    fn is_unused(&mut self, id: &LogicalId) -> bool {
+        let used = self.stack.resources.contains_key(id) || self.stack.parameters.contains_key(id);
+        if used {
+            self.problems.push(Diagnostic::error(
+                "IAC002",
+                Path::stack(&self.stack.name).resource(id.as_str()),
+                format!("logical id `{id}` is used twice"),
+                "give each resource and parameter its own id",
+            ));
+        }
+        !used
+    }
+
     /// Adds a resource and returns its handle.
     pub fn add<K: Kind>(&mut self, id: &str, resource: K) -> Handle<K> {
         self.add_with(id, resource, |_| {})
@@ -435,14 +449,7 @@ impl StackBuilder {
             overrides: Vec::new(),
         };
         configure(&mut entry);
-        if self.stack.resources.contains_key(&id) || self.stack.parameters.contains_key(&id) {
-            self.problems.push(Diagnostic::error(
-                "IAC002",
-                Path::stack(&self.stack.name).resource(id.as_str()),
-                format!("logical id `{id}` is used twice"),
-                "give each resource and parameter its own id",
-            ));
-        } else {
+        if self.is_unused(&id) {
             self.stack.resources.insert(id.clone(), entry);
         }
         Handle { id, kind: PhantomData }
@@ -458,14 +465,7 @@ impl StackBuilder {
     /// Adds a parameter and returns its handle.
     pub fn parameter(&mut self, id: &str, parameter: Parameter) -> ParamHandle {
         let id = self.checked_id(id, "parameter id");
-        if self.stack.resources.contains_key(&id) || self.stack.parameters.contains_key(&id) {
-            self.problems.push(Diagnostic::error(
-                "IAC002",
-                Path::stack(&self.stack.name).resource(id.as_str()),
-                format!("logical id `{id}` is used twice"),
-                "give each resource and parameter its own id",
-            ));
-        } else {
+        if self.is_unused(&id) {
             self.stack.parameters.insert(id.clone(), parameter);
         }
         ParamHandle { id }

@@ -48,16 +48,7 @@ impl Host {
     /// Adds the host's resources.
     pub fn create(stack: &mut StackBuilder, p: HostProps<'_>) -> Self {
         let n = p.name;
-        let mut egress: Vec<Rule> = p
-            .internet_egress_ports
-            .iter()
-            .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"))
-            .collect();
-        egress.extend(
-            p.vpc_egress_ports
-                .iter()
-                .map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")),
-        );
+        let egress = super::egress_rules(&p.internet_egress_ports, &p.vpc_egress_ports, p.network);
         let sg = stack.add(
             &format!("{n}SecurityGroup"),
             SecurityGroup {

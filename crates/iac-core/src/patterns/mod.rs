@@ -39,6 +39,18 @@ pub(crate) fn instance_role(
     )
 }
 
+/// TCP egress to the internet on `internet_ports` (images, packages, AWS APIs) and inside the
+/// network's range on `vpc_ports` (the database).
+pub(crate) fn egress_rules(internet_ports: &[u16], vpc_ports: &[u16], network: &Network) -> Vec<crate::model::Rule> {
+    use crate::model::{Peer, Rule};
+    let internet = internet_ports
+        .iter()
+        .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"));
+    let vpc =
+        vpc_ports.iter().map(|port| Rule::tcp(*port, Peer::Cidr(network.cidr.clone()), "services inside the VPC"));
+    internet.chain(vpc).collect()
+}
+
 /// Shorthand for a suppression.
 pub fn suppress(check: &str, reason: &str) -> Suppression {
     Suppression { check: check.to_owned(), reason: reason.to_owned() }

@@ -115,16 +115,7 @@ impl WebTier {
             ingress.push(Rule::tcp(p.instance_port, Peer::Cidr(cidr.as_str().into()), "HTTP from the local subnet"));
             ingress.push(Rule::tcp(22, Peer::Cidr(cidr.as_str().into()), "SSH from the local subnet (bastion hop)"));
         }
-        let mut egress: Vec<Rule> = p
-            .internet_egress_ports
-            .iter()
-            .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"))
-            .collect();
-        egress.extend(
-            p.vpc_egress_ports
-                .iter()
-                .map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")),
-        );
+        let egress = super::egress_rules(&p.internet_egress_ports, &p.vpc_egress_ports, p.network);
         let instance_sg = stack.add(
             &format!("{n}InstanceSecurityGroup"),
             SecurityGroup {
