@@ -9,7 +9,7 @@ use iac_core::validate::{self, Diagnostic};
 
 use crate::cloudformation::{self, Format};
 use crate::error::RenderError;
-use crate::userdata;
+use crate::{terraform, userdata};
 
 /// What to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
                 contents: cloudformation::render(stack, format)?,
             }),
             Target::Terraform => {
-                let tf = TMP_TF_STUB(stack)?;
+                let tf = terraform::render(stack)?;
                 files.push(OutputFile { path: "terraform/main.tf".into(), contents: tf.main_tf });
                 files.push(OutputFile { path: "terraform/variables.tf".into(), contents: tf.variables_tf });
                 files.push(OutputFile { path: "terraform/outputs.tf".into(), contents: tf.outputs_tf });
@@ -98,20 +98,4 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
         }
     }
     Ok(Rendered { files, warnings: diagnostics })
-}
-
-#[allow(non_snake_case)]
-fn TMP_TF_STUB(_: &Stack) -> Result<terraform_stub::TerraformFiles, RenderError> {
-    Ok(terraform_stub::TerraformFiles {
-        main_tf: String::new(),
-        variables_tf: String::new(),
-        outputs_tf: String::new(),
-    })
-}
-mod terraform_stub {
-    pub struct TerraformFiles {
-        pub main_tf: String,
-        pub variables_tf: String,
-        pub outputs_tf: String,
-    }
 }

@@ -138,6 +138,10 @@ impl Database {
                 copy_tags_to_snapshot: true,
             },
             |e| {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_354",
+                    "Performance Insights data is encrypted with the AWS-managed RDS key; the stack holds no customer-managed KMS key",
+                ));
                 if !multi_az {
                     e.suppressions.push(super::suppress(
                         "CKV_AWS_157",

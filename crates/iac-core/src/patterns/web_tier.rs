@@ -132,7 +132,7 @@ impl WebTier {
             p.statements,
         );
         let profile = stack.add(&format!("{n}InstanceProfile"), InstanceProfile { role: role.name() });
-        let lt = stack.add(
+        let lt = stack.add_with(
             &format!("{n}LaunchTemplate"),
             LaunchTemplate {
                 name: None,
@@ -146,6 +146,12 @@ impl WebTier {
                     key_name: None,
                     detailed_monitoring: true,
                 },
+            },
+            |e| {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_341",
+                    "hop limit 2 lets containers on the Docker bridge reach IMDSv2 for the instance role's credentials",
+                ));
             },
         );
         let tg = stack.add(
