@@ -165,6 +165,7 @@ impl WebTier {
                 deregistration_delay_seconds: 30,
             },
         );
+        let deletion_protection = p.deletion_protection;
         let lb = stack.add_with(
             &format!("{n}LoadBalancer"),
             LoadBalancer {
@@ -185,6 +186,12 @@ impl WebTier {
                     "CKV2_AWS_28",
                     "a WAF web ACL is attached by the organisation's firewall manager policy, not by this stack",
                 ));
+                if !deletion_protection {
+                    e.suppressions.push(super::suppress(
+                        "CKV_AWS_150",
+                        "deletion protection is off by this environment's choice: the load balancer holds no data and is recreated freely",
+                    ));
+                }
                 e.suppressions.push(super::suppress(
                     "CKV2_AWS_20",
                     "the HTTP listener only redirects to HTTPS (checkov cannot follow the redirect action)",
