@@ -109,3 +109,14 @@ fn shellcheck_passes_on_user_data() {
     eprintln!("shellcheck: {} scripts", scripts.len());
     assert!(out.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn the_provider_argument_checker_catches_typos() {
+    if oracle("IAC_PYTHON").is_none() {
+        return;
+    }
+    let script = workspace_root().join("tests/oracles/test_tf_schema_check.sh");
+    let out = run(Command::new("bash").arg(&script));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("0 failed"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}
