@@ -123,3 +123,45 @@ fn help_teaches() {
     assert!(ok);
     assert!(out.contains("Examples:") && out.contains("--target"), "{out}");
 }
+
+#[test]
+fn deploys_into_an_existing_vpc() {
+    let dir = tempfile::tempdir().unwrap();
+    let prod =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/aquamark/prod.toml")).unwrap();
+    let existing = prod
+        .replace("cidr = \"10.20.0.0/16\"\nzones = 2\nnat_per_zone = true\n", "")
+        .replace("local_subnet_cidr = \"10.20.0.0/20\"", "local_subnet_cidr = \"172.31.0.0/20\"")
+        .replace(
+            "[app]",
+            "[network.existing]\nvpc_id = \"vpc-0123456789abcdef0\"\ncidr = \"172.31.0.0/16\"\n\
+             public_subnet_ids = [\"subnet-0aaa\", \"subnet-0bbb\"]\nprivate_subnet_ids = [\"subnet-0ccc\", \"subnet-0ddd\"]\n\n[app]",
+        );
+    let file = dir.path().join("existing.toml");
+    std::fs::write(&file, existing).unwrap();
+    let (ok, out, err) =
+        synth(&["aquamark", "--env", "prod", "--config", file.to_str().unwrap(), "--target", "cloudformation"]);
+    assert!(ok, "{err}");
+    let t: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let r = t["Resources"].as_object().unwrap();
+    assert!(
+        !r.values().any(|v| v["Type"] == "AWS::EC2::VPC" || v["Type"] == "AWS::EC2::Subnet"),
+        "no network is created"
+    );
+    assert_eq!(
+        r["WebAutoScalingGroup"]["Properties"]["VPCZoneIdentifier"],
+        serde_json::json!(["subnet-0ccc", "subnet-0ddd"])
+    );
+    assert_eq!(r["WebLoadBalancer"]["Properties"]["Subnets"], serde_json::json!(["subnet-0aaa", "subnet-0bbb"]));
+    assert_eq!(r["DatabaseSecurityGroup"]["Properties"]["VpcId"], "vpc-0123456789abcdef0");
+    let ingress = r["WebInstanceSecurityGroup"]["Properties"]["SecurityGroupIngress"].as_array().unwrap();
+    assert!(ingress.iter().any(|rule| rule["CidrIp"] == "172.31.0.0/20" && rule["FromPort"] == 22), "{ingress:?}");
+
+    // Giving both a new range and an existing VPC is refused with the field named.
+    let both = std::fs::read_to_string(&file).unwrap().replace("[network]\n", "[network]\ncidr = \"10.9.0.0/16\"\n");
+    std::fs::write(&file, both).unwrap();
+    let (ok, _, err) =
+        synth(&["aquamark", "--env", "prod", "--config", file.to_str().unwrap(), "--target", "cloudformation"]);
+    assert!(!ok);
+    assert!(err.contains("existing.toml: field `network`") && err.contains("exactly one"), "{err}");
+}

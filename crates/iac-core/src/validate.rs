@@ -15,6 +15,7 @@ use crate::app::HostConfig;
 use crate::model::{
     AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
 };
+use crate::net::Ipv4Cidr;
 use crate::value::{Attr, Value};
 
 /// CloudFormation's limit on resources per template.
@@ -341,6 +342,7 @@ impl Validator<'_> {
                 }
             }
             Resource::Subnet(s) => {
+                self.subnet_cidr(entry, s);
                 if s.map_public_ip_on_launch {
                     self.out.push(Diagnostic::warning(
                         "IAC037",
@@ -376,6 +378,45 @@ impl Validator<'_> {
                     "write why the check does not apply; it is rendered into the output for reviewers",
                 );
             }
+        }
+    }
+
+    /// A literal subnet range must be a CIDR block inside its VPC's literal range.
+    fn subnet_cidr(&mut self, entry: &ResourceEntry, s: &crate::model::Subnet) {
+        let Value::Lit(text) = &s.cidr_block else { return };
+        let cidr = match text.parse::<Ipv4Cidr>() {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = if text.is_empty() {
+                    "the subnet has no range (the VPC's range is too small for it)".to_owned()
+                } else {
+                    e
+                };
+                self.error(
+                    "IAC038",
+                    self.at(entry, "CidrBlock"),
+                    msg,
+                    "give the VPC a larger range or fewer, smaller subnets",
+                );
+                return;
+            }
+        };
+        let vpc_range = match &s.vpc_id {
+            Value::Attr(r) => match self.stack.resource(&r.id).map(|e| &e.resource) {
+                Some(Resource::Vpc(vpc)) => vpc.cidr_block.as_lit().and_then(|c| c.parse::<Ipv4Cidr>().ok()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(vpc) = vpc_range
+            && !vpc.contains(cidr)
+        {
+            self.error(
+                "IAC038",
+                self.at(entry, "CidrBlock"),
+                format!("subnet range {cidr} is outside the VPC's {vpc}"),
+                "carve subnets out of the VPC's range",
+            );
         }
     }
 

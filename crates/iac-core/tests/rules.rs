@@ -317,3 +317,31 @@ fn physical_names_fit_limits() {
     assert!(name.starts_with("a-rather-long-stack-na"), "{name}");
     assert_eq!(name, iac_core::naming::physical_name(&stack, entry).unwrap());
 }
+
+#[test]
+fn subnet_ranges_must_fit_the_vpc() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let v = vpc(&mut s);
+    let subnet = |cidr: &str| Subnet {
+        vpc_id: v.vpc_id(),
+        cidr_block: cidr.into(),
+        availability_zone: "eu-west-1a".into(),
+        map_public_ip_on_launch: false,
+    };
+    s.add("Inside", subnet("10.0.16.0/20"));
+    s.add("Outside", subnet("10.1.0.0/20"));
+    s.add("Garbled", subnet("10.0.0.1/20"));
+    s.add("Empty", subnet(""));
+    let found = codes(&s.build().unwrap());
+    let bad: Vec<&str> = found.iter().filter(|(c, _)| *c == "IAC038").map(|(_, p)| p.as_str()).collect();
+    assert_eq!(bad, ["demo/Outside/CidrBlock", "demo/Garbled/CidrBlock", "demo/Empty/CidrBlock"], "{found:?}");
+
+    // Three zones of /18 do not fit twice (public and private) in a /17.
+    let mut s = StackBuilder::new("demo", "dev");
+    Network::create(
+        &mut s,
+        &NetworkProps { cidr: "10.0.0.0/17".parse().unwrap(), zones: 3, subnet_prefix: 18, nat_per_zone: false },
+    );
+    let found = codes(&s.build().unwrap());
+    assert!(found.iter().any(|(c, p)| *c == "IAC038" && p == "demo/PublicSubnet3/CidrBlock"), "{found:?}");
+}
