@@ -27,9 +27,11 @@ cargo fmt --all --check
 
 step "cargo clippy (workspace lints, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --package stacks --features aws --all-targets --locked -- -D warnings
 
-step "cargo test (unit, snapshots, oracles, CLI, examples)"
+step "cargo test (unit, snapshots, oracles, CLI, examples, the SDK engine on a local moto server)"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+cargo test --package stacks --features aws --locked
 
 step "all tests passed"

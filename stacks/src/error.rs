@@ -53,6 +53,13 @@ pub enum StackError {
     /// Rendering failed.
     #[error(transparent)]
     Render(#[from] iac_render::RenderError),
+    /// The SDK engine failed.
+    #[cfg(feature = "aws")]
+    #[error(transparent)]
+    Aws(#[from] iac_aws::AwsError),
+    /// Bad command-line input.
+    #[error("{0}")]
+    Usage(String),
     /// Reading or writing a file failed.
     #[error("{action} `{}`", path.display())]
     Io {

@@ -10,6 +10,8 @@
 
 pub mod aquamark;
 pub mod config;
+#[cfg(feature = "aws")]
+pub mod deploy;
 pub mod error;
 pub mod synth;
 

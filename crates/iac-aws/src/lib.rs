@@ -1,36 +1,31 @@
-//! `iac-aws`: the SDK engine (plan, apply, destroy, drift, AMI bake, blue/green rollout).
+//! `iac-aws`: the SDK engine. Plans, applies, destroys and checks drift of an
+//! [`iac_core::Stack`] straight through the AWS SDKs, with no CloudFormation and no state file:
+//! state is the `iac:*` tags on the resources themselves ([`state`]).
 //!
-//! This crate is the only one in the workspace that will do I/O: it will depend on tokio and
-//! the `aws-sdk-*` crates, with one module per AWS service matching on
-//! [`iac_core::model::Resource`]. It is a skeleton until the SDK engine issue lands; today it
-//! only states which resource kinds the engine will refuse (the raw escape hatch), so that the
-//! rule is fixed and tested now.
+//! The desired state of each resource is its CloudFormation rendering with every intrinsic
+//! resolved against what exists ([`desired`]), so the SDK path and the template cannot
+//! disagree. One module per AWS service ([`services`]) creates, updates, deletes and discovers
+//! resources; [`engine`] walks the dependency graph in parallel.
 
-use iac_core::model::{Resource, Stack};
-use thiserror::Error;
+pub mod clients;
+pub mod desired;
+pub mod engine;
+pub mod error;
+pub mod plan;
+pub mod services;
+pub mod state;
 
-/// Errors of the SDK engine.
-#[derive(Debug, Error)]
-pub enum AwsError {
-    /// A resource the SDK engine cannot manage.
-    #[error(
-        "stack `{stack}` resource `{id}`: a {kind} cannot be deployed through the SDK engine; \
-         render the stack to CloudFormation or Terraform, or model the resource as a typed kind"
-    )]
-    Unsupported {
-        /// The stack.
-        stack: String,
-        /// The resource.
-        id: String,
-        /// Its kind.
-        kind: &'static str,
-    },
-}
+pub use clients::Clients;
+pub use engine::{Engine, Options};
+pub use error::AwsError;
+pub use plan::{Action, Change, Plan};
+
+use iac_core::model::Stack;
 
 /// Checks that every resource of `stack` can be handled by the SDK engine.
 pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
     for entry in stack.resources() {
-        if let Resource::RawResource(_) = entry.resource {
+        if services::service_of(&entry.resource).is_none() {
             return Err(AwsError::Unsupported {
                 stack: stack.name().to_owned(),
                 id: entry.id.to_string(),

@@ -1,0 +1,90 @@
+//! AWS clients built from `aws-config`, so `AWS_ENDPOINT_URL`, `AWS_PROFILE`, `AWS_REGION` and
+//! the usual credential chain work as users expect (and a local moto server is just an endpoint).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// Counts every request sent (each retry attempt too).
+#[derive(Debug, Clone, Default)]
+struct CallCounter(Arc<AtomicUsize>);
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "iac-call-counter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// One client per service the engine uses.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// EC2: VPCs, subnets, gateways, routes, security groups, launch templates, instances.
+    pub ec2: aws_sdk_ec2::Client,
+    /// Auto scaling groups and policies.
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    /// Load balancers, target groups, listeners.
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// RDS instances, subnet and parameter groups.
+    pub rds: aws_sdk_rds::Client,
+    /// Route53 records.
+    pub route53: aws_sdk_route53::Client,
+    /// IAM roles and instance profiles.
+    pub iam: aws_sdk_iam::Client,
+    /// The region the clients talk to.
+    pub region: String,
+    counter: CallCounter,
+}
+
+impl Clients {
+    /// Clients from the environment (profiles, `AWS_ENDPOINT_URL`, region...).
+    pub async fn from_env() -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::new(&config, &[])
+    }
+
+    /// Clients from a loaded config, with extra interceptors on every client (tests inject
+    /// throttling and latency this way, below the engine).
+    pub fn new(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
+        let counter = CallCounter::default();
+        macro_rules! client {
+            ($krate:ident) => {{
+                let mut b = $krate::config::Builder::from(config).interceptor(counter.clone());
+                for i in interceptors {
+                    b = b.interceptor(i.clone());
+                }
+                $krate::Client::from_conf(b.build())
+            }};
+        }
+        Self {
+            ec2: client!(aws_sdk_ec2),
+            autoscaling: client!(aws_sdk_autoscaling),
+            elbv2: client!(aws_sdk_elasticloadbalancingv2),
+            rds: client!(aws_sdk_rds),
+            route53: client!(aws_sdk_route53),
+            iam: client!(aws_sdk_iam),
+            region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
+            counter,
+        }
+    }
+
+    /// SDK requests sent so far by these clients (retries included).
+    pub fn calls(&self) -> usize {
+        self.counter.0.load(Ordering::Relaxed)
+    }
+}

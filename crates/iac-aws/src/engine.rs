@@ -1,0 +1,580 @@
+//! The engine: discover what exists, plan, apply along the dependency graph in parallel (a
+//! bounded number of resources in flight), destroy in reverse order, and report drift.
+//!
+//! Apply is idempotent and resumable: every resource is tagged when it is created, so a rerun
+//! after an interruption discovers what was done and plans only the rest. Stateful resources
+//! (RDS) are never replaced or deleted without [`Options::allow_data_loss`], and then only after a
+//! final snapshot (taken by the service module).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iac_core::graph::Graph;
+use iac_core::model::Stack;
+use iac_core::validate::{has_errors, validate};
+use iac_core::{CoreError, LogicalId, naming};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use tokio::task::JoinSet;
+
+use crate::clients::Clients;
+use crate::desired::{self, Facts};
+use crate::error::AwsError;
+use crate::plan::{Action, Change, Plan};
+use crate::services::{self, Ctx, Timing};
+use crate::state::{Observed, TAG_HASH, Tags};
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Resources worked on at the same time.
+    pub concurrency: usize,
+    /// Allow replacing or deleting stateful resources (after a final snapshot).
+    pub allow_data_loss: bool,
+    /// Values of the stack's parameters (defaults fill the rest).
+    pub params: BTreeMap<String, String>,
+    /// Polling and retry timing.
+    pub timing: Timing,
+    /// Test hook: stop (as if killed) after this many resources are done.
+    pub fault_after: Option<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            allow_data_loss: false,
+            params: BTreeMap::new(),
+            timing: Timing::default(),
+            fault_after: None,
+        }
+    }
+}
+
+/// A progress event, for the caller to print.
+#[derive(Debug, Clone, Serialize)]
+pub enum Event {
+    /// Work on a resource started.
+    Started {
+        /// Logical id.
+        id: String,
+        /// `create`, `update`, `replace` or `delete`.
+        action: &'static str,
+    },
+    /// Work on a resource finished.
+    Finished {
+        /// Logical id.
+        id: String,
+        /// What was done.
+        action: &'static str,
+        /// How long it took.
+        seconds: f64,
+    },
+}
+
+/// What an apply or destroy did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Resources created, updated, replaced or deleted.
+    pub changed: usize,
+    /// Wall time.
+    pub seconds: f64,
+    /// Time of each resource's own work, by id.
+    pub durations: BTreeMap<String, f64>,
+    /// SDK calls made (every attempt, retries included).
+    pub calls: usize,
+}
+
+/// A property changed outside the tool.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    /// Logical id.
+    pub id: String,
+    /// Properties that differ from the stack.
+    pub properties: Vec<String>,
+    /// Or: the resource is gone.
+    pub missing: bool,
+}
+
+/// Progress callback.
+pub type Progress<'a> = &'a (dyn Fn(&Event) + Sync);
+
+/// The engine for one stack.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    clients: Clients,
+    stack: Arc<Stack>,
+    template: Arc<Json>,
+    graph: Arc<Graph>,
+    options: Options,
+}
+
+impl Engine {
+    /// Validates the stack (errors stop here) and prepares its desired state.
+    pub fn new(clients: Clients, stack: Stack, options: Options) -> Result<Self, AwsError> {
+        let diagnostics = validate(&stack);
+        if has_errors(&diagnostics) {
+            return Err(CoreError::Invalid { stack: stack.name().to_owned(), diagnostics }.into());
+        }
+        crate::check_supported(&stack)?;
+        let template = iac_render::cloudformation::template(&stack)?;
+        let graph = Graph::new(&stack)?;
+        Ok(Self { clients, stack: Arc::new(stack), template: Arc::new(template), graph: Arc::new(graph), options })
+    }
+
+    /// The stack.
+    pub fn stack(&self) -> &Stack {
+        &self.stack
+    }
+
+    /// The clients (tests read the call counter and inspect AWS through them).
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx { clients: &self.clients, stack: &self.stack, timing: self.options.timing }
+    }
+
+    fn props(&self, id: &LogicalId) -> &Json {
+        &self.template["Resources"][id.as_str()]["Properties"]
+    }
+
+    /// Everything of this stack and environment that exists, by logical id. A resource of the
+    /// stack is matched by id *and* type (instances an ASG launched carry the ASG's id through
+    /// tag propagation, but are not the ASG); two matches for one id are an error, never a
+    /// silent pick.
+    pub async fn discover(&self) -> Result<HashMap<LogicalId, Observed>, AwsError> {
+        let found = services::discover(&self.ctx()).await?;
+        let mut out: HashMap<LogicalId, Observed> = HashMap::new();
+        for o in found {
+            let wanted = self.template["Resources"][o.id.as_str()]["Type"].as_str();
+            if wanted.is_some_and(|t| t != o.cfn_type) {
+                continue;
+            }
+            if let Some(other) = out.get(&o.id) {
+                return Err(AwsError::Resolve {
+                    stack: self.stack.name().to_owned(),
+                    id: o.id.to_string(),
+                    property: "iac:id".into(),
+                    message: format!(
+                        "two resources carry this id: {} and {}; delete or re-tag the stray one",
+                        other.physical_id, o.physical_id
+                    ),
+                });
+            }
+            out.insert(o.id.clone(), o);
+        }
+        Ok(out)
+    }
+
+    async fn zones(&self) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .ctx()
+            .retry("-", "ec2:DescribeAvailabilityZones", &[], || self.clients.ec2.describe_availability_zones().send())
+            .await?;
+        let mut zones: Vec<String> =
+            out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_owned)).collect();
+        zones.sort();
+        Ok(zones)
+    }
+
+    /// The plan: one decision per resource of the stack, then deletions of what is tagged as
+    /// this stack's but no longer in it.
+    pub async fn plan(&self) -> Result<Plan, AwsError> {
+        let observed = self.discover().await?;
+        let zones = self.zones().await?;
+        let facts = Facts {
+            stack: &self.stack,
+            params: &self.options.params,
+            region: &self.clients.region,
+            account: ACCOUNT_UNKNOWN,
+            zones: &zones,
+            observed: &observed,
+        };
+        let mut changes = Vec::new();
+        for entry in self.stack.resources() {
+            let desired = desired::resolve(&facts, entry.id.as_str(), self.props(&entry.id), false)?;
+            let cfn_type =
+                self.template["Resources"][entry.id.as_str()]["Type"].as_str().unwrap_or_default().to_owned();
+            let current = observed.get(&entry.id);
+            let action = match current {
+                None => Action::Create,
+                Some(o) => decide(&desired, o),
+            };
+            let data_loss = entry.resource.is_stateful() && matches!(action, Action::Replace { .. });
+            changes.push(Change {
+                id: entry.id.to_string(),
+                cfn_type,
+                physical_id: current.map(|o| o.physical_id.clone()),
+                action,
+                data_loss,
+            });
+        }
+        // A replaced resource gets a new identity: what refers to it is applied again.
+        let replaced: HashSet<String> =
+            changes.iter().filter(|c| matches!(c.action, Action::Replace { .. })).map(|c| c.id.clone()).collect();
+        for c in &mut changes {
+            let Ok(id) = LogicalId::new(c.id.as_str()) else { continue };
+            if c.action == Action::Unchanged && self.graph.dependencies(&id).any(|d| replaced.contains(d.as_str())) {
+                c.action = Action::Update { changes: vec!["(a dependency is replaced)".into()] };
+            }
+        }
+        let mut orphans: Vec<&Observed> = observed.values().filter(|o| self.stack.resource(&o.id).is_none()).collect();
+        orphans.sort_by_key(|o| (type_rank(&o.cfn_type), o.id.clone()));
+        for o in orphans {
+            changes.push(Change {
+                id: o.id.to_string(),
+                cfn_type: o.cfn_type.clone(),
+                physical_id: Some(o.physical_id.clone()),
+                action: Action::Delete,
+                data_loss: is_stateful_type(&o.cfn_type),
+            });
+        }
+        Ok(Plan { stack: self.stack.name().to_owned(), env: self.stack.env().to_owned(), changes })
+    }
+
+    fn refuse_data_loss(&self, plan: &Plan, action: &'static str) -> Result<(), AwsError> {
+        let ids: Vec<String> = plan.changes.iter().filter(|c| c.data_loss).map(|c| c.id.clone()).collect();
+        if ids.is_empty() || self.options.allow_data_loss {
+            Ok(())
+        } else {
+            Err(AwsError::DataLoss { stack: self.stack.name().to_owned(), action, ids })
+        }
+    }
+
+    /// Carries out `plan` along the graph, `concurrency` resources at a time.
+    pub async fn apply(&self, plan: &Plan, progress: Progress<'_>) -> Result<Report, AwsError> {
+        self.refuse_data_loss(plan, "replace or delete")?;
+        let started_at = Instant::now();
+        let calls_before = self.clients.calls();
+        let observed = Arc::new(Mutex::new(self.discover().await?));
+        let zones = Arc::new(self.zones().await?);
+        let actions: HashMap<&str, &Action> = plan.changes.iter().map(|c| (c.id.as_str(), &c.action)).collect();
+
+        let mut done: HashSet<LogicalId> = HashSet::new();
+        let mut running: HashSet<LogicalId> = HashSet::new();
+        let mut durations = BTreeMap::new();
+        let mut changed = 0;
+        let mut tasks: JoinSet<ApplyTask> = JoinSet::new();
+        let order: Vec<LogicalId> = self.graph.order().to_vec();
+        loop {
+            for id in &order {
+                if done.contains(id) || running.contains(id) || tasks.len() >= self.options.concurrency.max(1) {
+                    continue;
+                }
+                if !self.graph.dependencies(id).all(|d| done.contains(d)) {
+                    continue;
+                }
+                let action = actions.get(id.as_str()).copied().cloned().unwrap_or(Action::Create);
+                if action == Action::Unchanged {
+                    done.insert(id.clone());
+                    continue;
+                }
+                let verb = verb(&action);
+                progress(&Event::Started { id: id.to_string(), action: verb });
+                running.insert(id.clone());
+                let engine = self.clone();
+                let id = id.clone();
+                let observed = Arc::clone(&observed);
+                let zones = Arc::clone(&zones);
+                tasks.spawn(async move {
+                    let t = Instant::now();
+                    let result = Box::pin(engine.apply_one(&id, &action, &observed, &zones)).await;
+                    (id, verb, t.elapsed().as_secs_f64(), result)
+                });
+            }
+            if tasks.is_empty() {
+                if done.len() >= order.len() {
+                    break;
+                }
+                // Everything left is unchanged (marked above) or waiting: loop again.
+                if order.iter().all(|id| done.contains(id) || running.contains(id)) {
+                    break;
+                }
+                continue;
+            }
+            let Some(joined) = tasks.join_next().await else { break };
+            let (id, verb, seconds, result) = joined.expect("engine tasks do not panic");
+            running.remove(&id);
+            match result {
+                Ok(Some(o)) => {
+                    observed.lock().expect("not poisoned").insert(id.clone(), o);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    // Let the others finish what they started, then report.
+                    while let Some(j) = tasks.join_next().await {
+                        if let Ok((oid, _, _, Ok(Some(o)))) = j {
+                            observed.lock().expect("not poisoned").insert(oid, o);
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+            progress(&Event::Finished { id: id.to_string(), action: verb, seconds });
+            durations.insert(id.to_string(), seconds);
+            done.insert(id);
+            changed += 1;
+            if self.options.fault_after.is_some_and(|n| changed >= n) {
+                tasks.abort_all();
+                return Err(AwsError::FaultInjected(changed));
+            }
+        }
+        // Resources tagged as ours but gone from the stack, dependents first.
+        for c in plan.changes.iter().filter(|c| c.action == Action::Delete) {
+            let Ok(id) = LogicalId::new(c.id.as_str()) else { continue };
+            let current = observed.lock().expect("not poisoned").get(&id).cloned();
+            if let Some(current) = current {
+                progress(&Event::Started { id: c.id.clone(), action: "delete" });
+                let t = Instant::now();
+                services::delete(&self.ctx(), &current).await?;
+                progress(&Event::Finished { id: c.id.clone(), action: "delete", seconds: t.elapsed().as_secs_f64() });
+                changed += 1;
+            }
+        }
+        Ok(Report {
+            changed,
+            seconds: started_at.elapsed().as_secs_f64(),
+            durations,
+            calls: self.clients.calls() - calls_before,
+        })
+    }
+
+    async fn apply_one(
+        &self,
+        id: &LogicalId,
+        action: &Action,
+        observed: &Mutex<HashMap<LogicalId, Observed>>,
+        zones: &[String],
+    ) -> Result<Option<Observed>, AwsError> {
+        let snapshot = observed.lock().expect("not poisoned").clone();
+        let facts = Facts {
+            stack: &self.stack,
+            params: &self.options.params,
+            region: &self.clients.region,
+            account: ACCOUNT_UNKNOWN,
+            zones,
+            observed: &snapshot,
+        };
+        let desired = desired::resolve(&facts, id.as_str(), self.props(id), true)?;
+        let hash = desired::hash(&desired);
+        let entry = self.stack.resource(id).expect("planned resources are in the stack");
+        let mut tags: Tags = naming::tags(&self.stack, entry);
+        tags.push((TAG_HASH.to_owned(), hash.clone()));
+        let props = desired.as_object().cloned().unwrap_or_default();
+        let ctx = self.ctx();
+        let current = snapshot.get(id);
+        let mut result = match (action, current) {
+            (Action::Update { .. }, Some(c)) => services::update(&ctx, entry, c, &props, &tags).await?,
+            (Action::Replace { .. }, Some(c)) => {
+                services::delete(&ctx, c).await?;
+                services::create(&ctx, entry, &props, &tags).await?
+            }
+            _ => services::create(&ctx, entry, &props, &tags).await?,
+        };
+        result.hash = Some(hash);
+        Ok(Some(result))
+    }
+
+    /// Deletes everything of the stack that exists, dependents first, `concurrency` at a time.
+    pub async fn destroy(&self, progress: Progress<'_>) -> Result<Report, AwsError> {
+        let started_at = Instant::now();
+        let calls_before = self.clients.calls();
+        let observed = self.discover().await?;
+        let stateful: Vec<String> =
+            observed.values().filter(|o| is_stateful_type(&o.cfn_type)).map(|o| o.id.to_string()).collect();
+        if !stateful.is_empty() && !self.options.allow_data_loss {
+            return Err(AwsError::DataLoss { stack: self.stack.name().to_owned(), action: "delete", ids: stateful });
+        }
+        let mut durations = BTreeMap::new();
+        let mut changed = 0;
+        // Orphans (tagged, no longer in the stack) first, by type rank; then the stack in reverse.
+        let mut orphans: Vec<&Observed> = observed.values().filter(|o| self.stack.resource(&o.id).is_none()).collect();
+        orphans.sort_by_key(|o| (type_rank(&o.cfn_type), o.id.clone()));
+        for o in orphans {
+            progress(&Event::Started { id: o.id.to_string(), action: "delete" });
+            let t = Instant::now();
+            services::delete(&self.ctx(), o).await?;
+            progress(&Event::Finished { id: o.id.to_string(), action: "delete", seconds: t.elapsed().as_secs_f64() });
+            changed += 1;
+        }
+        let mut gone: HashSet<LogicalId> =
+            self.graph.order().iter().filter(|id| !observed.contains_key(*id)).cloned().collect();
+        let mut running: HashSet<LogicalId> = HashSet::new();
+        let mut tasks: JoinSet<(LogicalId, f64, Result<(), AwsError>)> = JoinSet::new();
+        let order: Vec<LogicalId> = self.graph.reverse_order().cloned().collect();
+        loop {
+            for id in &order {
+                if gone.contains(id) || running.contains(id) || tasks.len() >= self.options.concurrency.max(1) {
+                    continue;
+                }
+                if !self.graph.dependents(id).all(|d| gone.contains(d)) {
+                    continue;
+                }
+                let Some(current) = observed.get(id).cloned() else { continue };
+                progress(&Event::Started { id: id.to_string(), action: "delete" });
+                running.insert(id.clone());
+                let engine = self.clone();
+                let id = id.clone();
+                tasks.spawn(async move {
+                    let t = Instant::now();
+                    let r = services::delete(&engine.ctx(), &current).await;
+                    (id, t.elapsed().as_secs_f64(), r)
+                });
+            }
+            let Some(joined) = tasks.join_next().await else { break };
+            let (id, seconds, result) = joined.expect("engine tasks do not panic");
+            if let Err(e) = result {
+                while tasks.join_next().await.is_some() {}
+                return Err(e);
+            }
+            running.remove(&id);
+            progress(&Event::Finished { id: id.to_string(), action: "delete", seconds });
+            durations.insert(id.to_string(), seconds);
+            gone.insert(id);
+            changed += 1;
+        }
+        Ok(Report {
+            changed,
+            seconds: started_at.elapsed().as_secs_f64(),
+            durations,
+            calls: self.clients.calls() - calls_before,
+        })
+    }
+
+    /// Properties that differ between AWS and the stack, for resources that exist.
+    pub async fn drift(&self) -> Result<Vec<Drift>, AwsError> {
+        let observed = self.discover().await?;
+        let zones = self.zones().await?;
+        let facts = Facts {
+            stack: &self.stack,
+            params: &self.options.params,
+            region: &self.clients.region,
+            account: ACCOUNT_UNKNOWN,
+            zones: &zones,
+            observed: &observed,
+        };
+        let mut out = Vec::new();
+        for entry in self.stack.resources() {
+            match observed.get(&entry.id) {
+                None => out.push(Drift { id: entry.id.to_string(), properties: Vec::new(), missing: true }),
+                Some(o) => {
+                    let desired = desired::resolve(&facts, entry.id.as_str(), self.props(&entry.id), false)?;
+                    let properties = desired::changed(&desired, &o.props);
+                    if !properties.is_empty() {
+                        out.push(Drift { id: entry.id.to_string(), properties, missing: false });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The desired properties of `id`, resolved against `observed` (the inventory test compares
+    /// these with what AWS reports).
+    pub fn desired(
+        &self,
+        id: &LogicalId,
+        observed: &HashMap<LogicalId, Observed>,
+        zones: &[String],
+    ) -> Result<Map<String, Json>, AwsError> {
+        let facts = Facts {
+            stack: &self.stack,
+            params: &self.options.params,
+            region: &self.clients.region,
+            account: ACCOUNT_UNKNOWN,
+            zones,
+            observed,
+        };
+        Ok(desired::resolve(&facts, id.as_str(), self.props(id), true)?.as_object().cloned().unwrap_or_default())
+    }
+
+    /// The availability zones the engine resolves `Fn::GetAZs` with.
+    pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
+        self.zones().await
+    }
+
+    /// The sum of all resources' own durations and the critical path under them.
+    pub fn critical_path(&self, durations: &BTreeMap<String, f64>) -> (Duration, Vec<LogicalId>) {
+        let (micros, path) = self.graph.critical_path(&self.stack, |e| {
+            durations
+                .get(e.id.as_str())
+                .map_or(0, |s| u64::try_from(Duration::from_secs_f64(*s).as_micros()).unwrap_or(u64::MAX))
+        });
+        (Duration::from_micros(micros), path)
+    }
+}
+
+/// What an apply task hands back: the resource, the verb, its seconds and what it observed.
+type ApplyTask = (LogicalId, &'static str, f64, Result<Option<Observed>, AwsError>);
+
+/// `AWS::AccountId` is not needed by the modelled kinds; it resolves to this when used.
+const ACCOUNT_UNKNOWN: &str = "";
+
+fn decide(desired: &Json, o: &Observed) -> Action {
+    let hash = desired::hash(desired);
+    let changes = desired::changed(desired, &o.props);
+    // The hash is written when a resource is created; a process killed between the create call
+    // and its follow-up calls leaves the right hash on a half-configured resource, so what is
+    // read back must agree too.
+    if changes.is_empty() && (o.hash.is_none() || o.hash.as_deref() == Some(hash.as_str())) {
+        return Action::Unchanged;
+    }
+    let forced: Vec<&String> =
+        changes.iter().filter(|c| services::replaced_by(&o.cfn_type).contains(&c.as_str())).collect();
+    if let Some(first) = forced.first() {
+        return Action::Replace { reason: format!("changing {first} requires a new resource") };
+    }
+    if changes.is_empty() {
+        // Something not read back changed (a tag, a nested setting): re-apply in place.
+        return Action::Update { changes: vec!["(properties not read back)".into()] };
+    }
+    Action::Update { changes }
+}
+
+fn verb(action: &Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Update { .. } => "update",
+        Action::Replace { .. } => "replace",
+        Action::Delete => "delete",
+        Action::Unchanged => "unchanged",
+    }
+}
+
+fn is_stateful_type(cfn_type: &str) -> bool {
+    cfn_type == "AWS::RDS::DBInstance"
+}
+
+/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first.
+fn type_rank(cfn_type: &str) -> usize {
+    const ORDER: [&str; 24] = [
+        "AWS::Route53::RecordSet",
+        "AWS::AutoScaling::ScalingPolicy",
+        "AWS::AutoScaling::AutoScalingGroup",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::EC2::Instance",
+        "AWS::EC2::LaunchTemplate",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBSubnetGroup",
+        "AWS::RDS::DBParameterGroup",
+        "AWS::IAM::InstanceProfile",
+        "AWS::IAM::Role",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::Route",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::RouteTable",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::VPC",
+    ];
+    ORDER.iter().position(|t| *t == cfn_type).unwrap_or(ORDER.len())
+}

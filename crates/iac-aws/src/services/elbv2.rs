@@ -1,0 +1,887 @@
+//! Elastic Load Balancing v2: application load balancers, target groups and listeners.
+//!
+//! - `AWS::ElasticLoadBalancingV2::LoadBalancer`: created with its tags, waited on until `active`,
+//!   then given its `LoadBalancerAttributes`. `Ref` is the ARN; `DNSName`,
+//!   `CanonicalHostedZoneID`, `LoadBalancerFullName` and `LoadBalancerName` are attributes.
+//!   Subnets, security groups and attributes change in place. Deleting one turns its deletion
+//!   protection off first: the engine only deletes what the user asked it to (destroy, or a
+//!   replacement the plan showed).
+//! - `AWS::ElasticLoadBalancingV2::TargetGroup`: created with its tags and health check, then
+//!   given its `TargetGroupAttributes`. The health check, matcher and attributes change in place
+//!   (`ModifyTargetGroup`, `ModifyTargetGroupAttributes`).
+//! - `AWS::ElasticLoadBalancingV2::Listener`: created with tags (`iac:*`, which CloudFormation
+//!   cannot put on a listener, so the module adds them itself); port, protocol, certificates,
+//!   TLS policy and default actions change in place (`ModifyListener`).
+//!
+//! Discovery: `DescribeLoadBalancers` and `DescribeTargetGroups`, then `DescribeTags` in batches
+//! of 20 ARNs, keeping what carries this stack's `iac:stack`/`iac:env` tags. Listeners are found
+//! through this stack's load balancers (`DescribeListeners`); a listener without tags (made by
+//! another tool, or where tagging a listener is refused) is matched to the stack's own entries by
+//! its load balancer's logical id and its port, and has no `iac:hash`.
+//!
+//! Only the properties this module manages are read back (the attributes the renderer sets, for
+//! example), so what is read back equals the template when nothing changed.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ForwardActionConfig, IpAddressType,
+    Listener as AwsListener, LoadBalancer as AwsLoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
+    LoadBalancerStateEnum, LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
+    RedirectActionStatusCodeEnum, Tag, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetGroupTuple,
+    TargetTypeEnum,
+};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use iac_core::LogicalId;
+use iac_core::model::{Resource, ResourceEntry};
+use iac_core::value::Value;
+use serde_json::{Map, Value as Json, json};
+
+use super::Ctx;
+use super::autoscaling::retry_if;
+use super::util::{b, i, list, obj, opt, s};
+use crate::error::AwsError;
+use crate::state::{self, Observed, TAG_ID, TAG_STACK, Tags};
+
+const LB: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
+const TG: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
+const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
+
+/// Load balancer attributes read back (the ones the renderer sets).
+const LB_ATTRIBUTES: [&str; 3] =
+    ["deletion_protection.enabled", "routing.http.drop_invalid_header_fields.enabled", "idle_timeout.timeout_seconds"];
+/// Target group attributes read back (the ones the renderer sets).
+const TG_ATTRIBUTES: [&str; 1] = ["deregistration_delay.timeout_seconds"];
+
+/// A subnet or security group an ELB call cannot see yet right after EC2 created it.
+const LB_CONSISTENCY: [&str; 3] = ["SubnetNotFound", "InvalidSubnet", "InvalidSecurityGroup"];
+
+/// Creates a load balancer, target group or listener and waits until it is usable.
+pub async fn create(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    match &entry.resource {
+        Resource::LoadBalancer(_) => create_load_balancer(ctx, &entry.id, props, tags).await,
+        Resource::TargetGroup(_) => create_target_group(ctx, &entry.id, props, tags).await,
+        Resource::Listener(_) => {
+            let tags = listener_tags(ctx, entry, tags);
+            let req = ctx
+                .clients
+                .elbv2
+                .create_listener()
+                .load_balancer_arn(s(props, "LoadBalancerArn"))
+                .set_port(i(props, "Port"))
+                .set_protocol(opt(props, "Protocol").map(|p| ProtocolEnum::from(p.as_str())))
+                .set_ssl_policy(opt(props, "SslPolicy"))
+                .set_certificates(certificates(props))
+                .set_default_actions(Some(actions(props.get("DefaultActions"))))
+                .set_tags(Some(elb_tags(&tags)));
+            let out = ctx
+                .retry(
+                    id,
+                    "elasticloadbalancing:CreateListener",
+                    &["TargetGroupNotFound", "CertificateNotFound"],
+                    || req.clone().send(),
+                )
+                .await?;
+            let arn = out.listeners().first().and_then(AwsListener::listener_arn).map(str::to_owned);
+            let arn = arn.ok_or_else(|| missing(ctx, id, "elasticloadbalancing:CreateListener", "no listener ARN"))?;
+            read_listener(ctx, &entry.id, &arn).await
+        }
+        _ => Err(unsupported(ctx, entry)),
+    }
+}
+
+/// Updates a load balancer, target group or listener in place and re-writes its tags.
+pub async fn update(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let arn = current.physical_id.as_str();
+    let elb = &ctx.clients.elbv2;
+    match &entry.resource {
+        Resource::LoadBalancer(_) => {
+            let subnets = list(props, "Subnets");
+            if !subnets.is_empty() && !same_set(&subnets, &list(&current.props, "Subnets")) {
+                let req = elb.set_subnets().load_balancer_arn(arn).set_subnets(Some(subnets));
+                ctx.retry(id, "elasticloadbalancing:SetSubnets", &LB_CONSISTENCY, || req.clone().send()).await?;
+            }
+            let groups = list(props, "SecurityGroups");
+            if !groups.is_empty() && !same_set(&groups, &list(&current.props, "SecurityGroups")) {
+                let req = elb.set_security_groups().load_balancer_arn(arn).set_security_groups(Some(groups));
+                ctx.retry(id, "elasticloadbalancing:SetSecurityGroups", &LB_CONSISTENCY, || req.clone().send()).await?;
+            }
+            set_lb_attributes(ctx, id, arn, props).await?;
+            add_tags(ctx, id, arn, tags).await?;
+            wait_active(ctx, &entry.id, arn).await?;
+            read_load_balancer(ctx, &entry.id, arn).await
+        }
+        Resource::TargetGroup(_) => {
+            let req = elb
+                .modify_target_group()
+                .target_group_arn(arn)
+                .set_health_check_enabled(b(props, "HealthCheckEnabled"))
+                .set_health_check_path(opt(props, "HealthCheckPath"))
+                .set_health_check_port(opt(props, "HealthCheckPort"))
+                .set_health_check_protocol(opt(props, "HealthCheckProtocol").map(|p| ProtocolEnum::from(p.as_str())))
+                .set_health_check_interval_seconds(i(props, "HealthCheckIntervalSeconds"))
+                .set_health_check_timeout_seconds(i(props, "HealthCheckTimeoutSeconds"))
+                .set_healthy_threshold_count(i(props, "HealthyThresholdCount"))
+                .set_unhealthy_threshold_count(i(props, "UnhealthyThresholdCount"))
+                .set_matcher(matcher(props));
+            ctx.retry(id, "elasticloadbalancing:ModifyTargetGroup", &[], || req.clone().send()).await?;
+            set_tg_attributes(ctx, id, arn, props).await?;
+            add_tags(ctx, id, arn, tags).await?;
+            read_target_group(ctx, &entry.id, arn).await
+        }
+        Resource::Listener(_) => {
+            let req = elb
+                .modify_listener()
+                .listener_arn(arn)
+                .set_port(i(props, "Port"))
+                .set_protocol(opt(props, "Protocol").map(|p| ProtocolEnum::from(p.as_str())))
+                .set_ssl_policy(opt(props, "SslPolicy"))
+                .set_certificates(certificates(props))
+                .set_default_actions(Some(actions(props.get("DefaultActions"))));
+            ctx.retry(
+                id,
+                "elasticloadbalancing:ModifyListener",
+                &["TargetGroupNotFound", "CertificateNotFound"],
+                || req.clone().send(),
+            )
+            .await?;
+            add_tags(ctx, id, arn, &listener_tags(ctx, entry, tags)).await?;
+            read_listener(ctx, &entry.id, arn).await
+        }
+        _ => Err(unsupported(ctx, entry)),
+    }
+}
+
+/// Deletes a load balancer (deletion protection off first, then waits until it is gone), a
+/// target group or a listener. Already gone is success.
+pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    let id = current.id.as_str();
+    let arn = current.physical_id.as_str();
+    let elb = &ctx.clients.elbv2;
+    match current.cfn_type.as_str() {
+        LB => {
+            let off = elb
+                .modify_load_balancer_attributes()
+                .load_balancer_arn(arn)
+                .attributes(LoadBalancerAttribute::builder().key("deletion_protection.enabled").value("false").build());
+            let found = ctx
+                .retry(id, "elasticloadbalancing:ModifyLoadBalancerAttributes", &[], || {
+                    let req = off.clone();
+                    async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+                })
+                .await?;
+            if found.is_none() {
+                return Ok(());
+            }
+            let req = elb.delete_load_balancer().load_balancer_arn(arn);
+            ctx.retry(id, "elasticloadbalancing:DeleteLoadBalancer", &["ResourceInUse"], || {
+                let req = req.clone();
+                async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+            })
+            .await?;
+            ctx.wait_for(id, "deleted", || async move {
+                Ok(describe_load_balancer(ctx, id, arn).await?.is_none().then_some(()))
+            })
+            .await
+        }
+        TG => {
+            // In use by a listener that is being deleted right now: retried.
+            let req = elb.delete_target_group().target_group_arn(arn);
+            ctx.retry(id, "elasticloadbalancing:DeleteTargetGroup", &["ResourceInUse"], || {
+                let req = req.clone();
+                async move { unless_missing(req.send().await, "TargetGroupNotFound") }
+            })
+            .await?;
+            Ok(())
+        }
+        LISTENER => {
+            let req = elb.delete_listener().listener_arn(arn);
+            ctx.retry(id, "elasticloadbalancing:DeleteListener", &[], || {
+                let req = req.clone();
+                async move { unless_missing(req.send().await, "ListenerNotFound") }
+            })
+            .await?;
+            Ok(())
+        }
+        other => Err(AwsError::Unsupported {
+            stack: ctx.stack.name().to_owned(),
+            id: id.to_owned(),
+            kind: if other.is_empty() { "resource" } else { "non-ELBv2 resource in the ELBv2 module" },
+        }),
+    }
+}
+
+/// Finds this stack's load balancers and target groups by their tags, and the listeners of those
+/// load balancers (by tags, or by port for untagged ones).
+pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let (lbs, tgs) = tokio::join!(discover_load_balancers(ctx), discover_target_groups(ctx));
+    let (lbs, tgs) = (lbs?, tgs?);
+    let listeners = discover_listeners(ctx, &lbs).await?;
+    Ok(lbs.into_iter().chain(tgs).chain(listeners).collect())
+}
+
+/// Properties whose change forces a replacement (CloudFormation's "Update requires: Replacement").
+pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
+    match cfn_type {
+        LB => &["Name", "Scheme", "Type"],
+        TG => &["Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"],
+        LISTENER => &["LoadBalancerArn"],
+        _ => &[],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load balancers
+
+async fn create_load_balancer(
+    ctx: &Ctx<'_>,
+    id: &LogicalId,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let groups = list(props, "SecurityGroups");
+    let req = ctx
+        .clients
+        .elbv2
+        .create_load_balancer()
+        .name(s(props, "Name"))
+        .set_subnets(Some(list(props, "Subnets")))
+        .set_security_groups((!groups.is_empty()).then_some(groups))
+        .set_scheme(opt(props, "Scheme").map(|v| LoadBalancerSchemeEnum::from(v.as_str())))
+        .set_type(opt(props, "Type").map(|v| LoadBalancerTypeEnum::from(v.as_str())))
+        .set_ip_address_type(opt(props, "IpAddressType").map(|v| IpAddressType::from(v.as_str())))
+        .set_tags(Some(elb_tags(tags)));
+    let out = ctx
+        .retry(id.as_str(), "elasticloadbalancing:CreateLoadBalancer", &LB_CONSISTENCY, || req.clone().send())
+        .await?;
+    let arn = out.load_balancers().first().and_then(AwsLoadBalancer::load_balancer_arn).map(str::to_owned);
+    let arn = arn
+        .ok_or_else(|| missing(ctx, id.as_str(), "elasticloadbalancing:CreateLoadBalancer", "no load balancer ARN"))?;
+    wait_active(ctx, id, &arn).await?;
+    set_lb_attributes(ctx, id.as_str(), &arn, props).await?;
+    read_load_balancer(ctx, id, &arn).await
+}
+
+async fn wait_active(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<(), AwsError> {
+    let idstr = id.as_str();
+    ctx.wait_for(idstr, "active", || async move {
+        let lb = describe_load_balancer(ctx, idstr, arn).await?;
+        match lb.as_ref().and_then(AwsLoadBalancer::state).and_then(|s| s.code()) {
+            Some(LoadBalancerStateEnum::Active) => Ok(Some(())),
+            Some(LoadBalancerStateEnum::Failed) => {
+                let reason =
+                    lb.as_ref().and_then(AwsLoadBalancer::state).and_then(|s| s.reason()).unwrap_or("no reason given");
+                Err(missing(
+                    ctx,
+                    idstr,
+                    "elasticloadbalancing:DescribeLoadBalancers",
+                    &format!("the load balancer failed: {reason}"),
+                ))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+async fn describe_load_balancer(ctx: &Ctx<'_>, id: &str, arn: &str) -> Result<Option<AwsLoadBalancer>, AwsError> {
+    let req = ctx.clients.elbv2.describe_load_balancers().load_balancer_arns(arn);
+    let out = ctx
+        .retry(id, "elasticloadbalancing:DescribeLoadBalancers", &[], || {
+            let req = req.clone();
+            async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+        })
+        .await?;
+    Ok(out.and_then(|o| o.load_balancers().first().cloned()))
+}
+
+async fn set_lb_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
+    let attrs: Vec<LoadBalancerAttribute> = key_values(props, "LoadBalancerAttributes")
+        .into_iter()
+        .map(|(k, v)| LoadBalancerAttribute::builder().key(k).value(v).build())
+        .collect();
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    let req = ctx.clients.elbv2.modify_load_balancer_attributes().load_balancer_arn(arn).set_attributes(Some(attrs));
+    ctx.retry(id, "elasticloadbalancing:ModifyLoadBalancerAttributes", &["LoadBalancerNotFound"], || {
+        req.clone().send()
+    })
+    .await?;
+    Ok(())
+}
+
+async fn read_load_balancer(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<Observed, AwsError> {
+    let lb = describe_load_balancer(ctx, id.as_str(), arn).await?;
+    let lb = lb.ok_or_else(|| {
+        missing(ctx, id.as_str(), "elasticloadbalancing:DescribeLoadBalancers", "the load balancer is gone")
+    })?;
+    observe_load_balancer(ctx, id.clone(), &lb).await
+}
+
+async fn observe_load_balancer(ctx: &Ctx<'_>, id: LogicalId, lb: &AwsLoadBalancer) -> Result<Observed, AwsError> {
+    let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
+    let req = ctx.clients.elbv2.describe_load_balancer_attributes().load_balancer_arn(&arn);
+    let attrs = ctx
+        .retry(id.as_str(), "elasticloadbalancing:DescribeLoadBalancerAttributes", &[], || req.clone().send())
+        .await?;
+    let attributes: Vec<Json> = attrs
+        .attributes()
+        .iter()
+        .filter(|a| a.key().is_some_and(|k| LB_ATTRIBUTES.contains(&k)))
+        .map(|a| json!({ "Key": a.key().unwrap_or_default(), "Value": a.value().unwrap_or_default() }))
+        .collect();
+    let name = lb.load_balancer_name().unwrap_or_default();
+    let full_name = arn.split_once(":loadbalancer/").map_or("", |(_, rest)| rest);
+    let mut o = Observed::new(id, LB, &arn)
+        .attr("LoadBalancerArn", &arn)
+        .attr("DNSName", lb.dns_name().unwrap_or_default())
+        .attr("CanonicalHostedZoneID", lb.canonical_hosted_zone_id().unwrap_or_default())
+        .attr("LoadBalancerFullName", full_name)
+        .attr("LoadBalancerName", name)
+        .prop("Name", name);
+    if let Some(t) = lb.r#type() {
+        o = o.prop("Type", t.as_str());
+    }
+    if let Some(scheme) = lb.scheme() {
+        o = o.prop("Scheme", scheme.as_str());
+    }
+    let subnets: Vec<Json> = lb.availability_zones().iter().filter_map(|z| z.subnet_id()).map(|x| json!(x)).collect();
+    if !subnets.is_empty() {
+        o = o.prop("Subnets", subnets);
+    }
+    if !lb.security_groups().is_empty() {
+        o = o.prop("SecurityGroups", lb.security_groups().to_vec());
+    }
+    if !attributes.is_empty() {
+        o = o.prop("LoadBalancerAttributes", attributes);
+    }
+    Ok(o)
+}
+
+async fn discover_load_balancers(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let req = ctx.clients.elbv2.describe_load_balancers().set_marker(marker.clone());
+        let page = ctx.retry("-", "elasticloadbalancing:DescribeLoadBalancers", &[], || req.clone().send()).await?;
+        all.extend(page.load_balancers().iter().cloned());
+        marker = page.next_marker().filter(|m| !m.is_empty()).map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let arns: Vec<String> = all.iter().filter_map(|lb| lb.load_balancer_arn().map(str::to_owned)).collect();
+    let tags = tags_of(ctx, &arns, "LoadBalancerNotFound").await?;
+    let mut out = Vec::new();
+    for lb in &all {
+        let Some(t) = lb.load_balancer_arn().and_then(|a| tags.get(a)) else { continue };
+        let Some((id, hash)) = state::ours(t, ctx.stack.name(), ctx.stack.env()) else { continue };
+        let mut o = observe_load_balancer(ctx, id, lb).await?;
+        o.hash = hash;
+        out.push(o);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target groups
+
+async fn create_target_group(
+    ctx: &Ctx<'_>,
+    id: &LogicalId,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let req = ctx
+        .clients
+        .elbv2
+        .create_target_group()
+        .name(s(props, "Name"))
+        .set_port(i(props, "Port"))
+        .set_protocol(opt(props, "Protocol").map(|p| ProtocolEnum::from(p.as_str())))
+        .set_protocol_version(opt(props, "ProtocolVersion"))
+        .set_vpc_id(opt(props, "VpcId"))
+        .set_target_type(opt(props, "TargetType").map(|t| TargetTypeEnum::from(t.as_str())))
+        .set_health_check_enabled(b(props, "HealthCheckEnabled"))
+        .set_health_check_path(opt(props, "HealthCheckPath"))
+        .set_health_check_port(opt(props, "HealthCheckPort"))
+        .set_health_check_protocol(opt(props, "HealthCheckProtocol").map(|p| ProtocolEnum::from(p.as_str())))
+        .set_health_check_interval_seconds(i(props, "HealthCheckIntervalSeconds"))
+        .set_health_check_timeout_seconds(i(props, "HealthCheckTimeoutSeconds"))
+        .set_healthy_threshold_count(i(props, "HealthyThresholdCount"))
+        .set_unhealthy_threshold_count(i(props, "UnhealthyThresholdCount"))
+        .set_matcher(matcher(props))
+        .set_tags(Some(elb_tags(tags)));
+    // A VPC EC2 just created may not be visible to ELB yet ("ValidationError: The VPC ID ... is not found").
+    let vpc_not_yet = |code: &str, message: &str| code == "ValidationError" && message.contains("not found");
+    let out = retry_if(ctx, id.as_str(), "elasticloadbalancing:CreateTargetGroup", vpc_not_yet, || req.clone().send())
+        .await?;
+    let arn = out.target_groups().first().and_then(AwsTargetGroup::target_group_arn).map(str::to_owned);
+    let arn =
+        arn.ok_or_else(|| missing(ctx, id.as_str(), "elasticloadbalancing:CreateTargetGroup", "no target group ARN"))?;
+    set_tg_attributes(ctx, id.as_str(), &arn, props).await?;
+    read_target_group(ctx, id, &arn).await
+}
+
+async fn set_tg_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
+    let attrs: Vec<TargetGroupAttribute> = key_values(props, "TargetGroupAttributes")
+        .into_iter()
+        .map(|(k, v)| TargetGroupAttribute::builder().key(k).value(v).build())
+        .collect();
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    let req = ctx.clients.elbv2.modify_target_group_attributes().target_group_arn(arn).set_attributes(Some(attrs));
+    ctx.retry(id, "elasticloadbalancing:ModifyTargetGroupAttributes", &["TargetGroupNotFound"], || req.clone().send())
+        .await?;
+    Ok(())
+}
+
+async fn read_target_group(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<Observed, AwsError> {
+    let req = ctx.clients.elbv2.describe_target_groups().target_group_arns(arn);
+    let out = ctx
+        .retry(id.as_str(), "elasticloadbalancing:DescribeTargetGroups", &["TargetGroupNotFound"], || {
+            req.clone().send()
+        })
+        .await?;
+    let tg = out.target_groups().first().ok_or_else(|| {
+        missing(ctx, id.as_str(), "elasticloadbalancing:DescribeTargetGroups", "the target group is gone")
+    })?;
+    observe_target_group(ctx, id.clone(), tg).await
+}
+
+async fn observe_target_group(ctx: &Ctx<'_>, id: LogicalId, tg: &AwsTargetGroup) -> Result<Observed, AwsError> {
+    let arn = tg.target_group_arn().unwrap_or_default().to_owned();
+    let req = ctx.clients.elbv2.describe_target_group_attributes().target_group_arn(&arn);
+    let attrs = ctx
+        .retry(id.as_str(), "elasticloadbalancing:DescribeTargetGroupAttributes", &[], || req.clone().send())
+        .await?;
+    let attributes: Vec<Json> = attrs
+        .attributes()
+        .iter()
+        .filter(|a| a.key().is_some_and(|k| TG_ATTRIBUTES.contains(&k)))
+        .map(|a| json!({ "Key": a.key().unwrap_or_default(), "Value": a.value().unwrap_or_default() }))
+        .collect();
+    let name = tg.target_group_name().unwrap_or_default();
+    let full_name = arn.split_once(":targetgroup/").map_or(String::new(), |(_, rest)| format!("targetgroup/{rest}"));
+    let mut o = Observed::new(id, TG, &arn)
+        .attr("TargetGroupArn", &arn)
+        .attr("TargetGroupFullName", full_name)
+        .attr("TargetGroupName", name)
+        .prop("Name", name);
+    let mut put = |k: &str, v: Option<Json>| {
+        if let Some(v) = v {
+            o.props.insert(k.to_owned(), v);
+        }
+    };
+    put("Port", tg.port().map(Json::from));
+    put("Protocol", tg.protocol().map(|p| json!(p.as_str())));
+    put("VpcId", tg.vpc_id().map(Json::from));
+    put("TargetType", tg.target_type().map(|t| json!(t.as_str())));
+    put("HealthCheckEnabled", tg.health_check_enabled().map(Json::from));
+    put("HealthCheckPath", tg.health_check_path().map(Json::from));
+    put("HealthCheckPort", tg.health_check_port().map(Json::from));
+    put("HealthCheckProtocol", tg.health_check_protocol().map(|p| json!(p.as_str())));
+    put("HealthCheckIntervalSeconds", tg.health_check_interval_seconds().map(Json::from));
+    put("HealthCheckTimeoutSeconds", tg.health_check_timeout_seconds().map(Json::from));
+    put("HealthyThresholdCount", tg.healthy_threshold_count().map(Json::from));
+    put("UnhealthyThresholdCount", tg.unhealthy_threshold_count().map(Json::from));
+    put("Matcher", tg.matcher().and_then(Matcher::http_code).map(|c| json!({ "HttpCode": c })));
+    put("TargetGroupAttributes", (!attributes.is_empty()).then_some(Json::Array(attributes)));
+    Ok(o)
+}
+
+async fn discover_target_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let req = ctx.clients.elbv2.describe_target_groups().set_marker(marker.clone());
+        let page = ctx.retry("-", "elasticloadbalancing:DescribeTargetGroups", &[], || req.clone().send()).await?;
+        all.extend(page.target_groups().iter().cloned());
+        marker = page.next_marker().filter(|m| !m.is_empty()).map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let arns: Vec<String> = all.iter().filter_map(|tg| tg.target_group_arn().map(str::to_owned)).collect();
+    let tags = tags_of(ctx, &arns, "TargetGroupNotFound").await?;
+    let mut out = Vec::new();
+    for tg in &all {
+        let Some(t) = tg.target_group_arn().and_then(|a| tags.get(a)) else { continue };
+        let Some((id, hash)) = state::ours(t, ctx.stack.name(), ctx.stack.env()) else { continue };
+        let mut o = observe_target_group(ctx, id, tg).await?;
+        o.hash = hash;
+        out.push(o);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listeners
+
+async fn read_listener(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<Observed, AwsError> {
+    let req = ctx.clients.elbv2.describe_listeners().listener_arns(arn);
+    let out = ctx
+        .retry(id.as_str(), "elasticloadbalancing:DescribeListeners", &["ListenerNotFound"], || req.clone().send())
+        .await?;
+    let l = out
+        .listeners()
+        .first()
+        .ok_or_else(|| missing(ctx, id.as_str(), "elasticloadbalancing:DescribeListeners", "the listener is gone"))?;
+    Ok(observe_listener(id.clone(), l))
+}
+
+fn observe_listener(id: LogicalId, l: &AwsListener) -> Observed {
+    let arn = l.listener_arn().unwrap_or_default();
+    let mut o = Observed::new(id, LISTENER, arn).attr("ListenerArn", arn);
+    if let Some(lb) = l.load_balancer_arn() {
+        o = o.prop("LoadBalancerArn", lb);
+    }
+    if let Some(port) = l.port() {
+        o = o.prop("Port", port);
+    }
+    let protocol = l.protocol().map(ProtocolEnum::as_str).unwrap_or_default();
+    if !protocol.is_empty() {
+        o = o.prop("Protocol", protocol);
+    }
+    o = o.prop("DefaultActions", l.default_actions().iter().map(action_json).collect::<Vec<_>>());
+    // Plain HTTP listeners have neither (moto reports a TLS policy on them anyway).
+    if matches!(protocol, "HTTPS" | "TLS") {
+        let certs: Vec<Json> = l
+            .certificates()
+            .iter()
+            .filter_map(|c| c.certificate_arn())
+            .map(|c| json!({ "CertificateArn": c }))
+            .collect();
+        o = o.prop("Certificates", certs);
+        if let Some(p) = l.ssl_policy() {
+            o = o.prop("SslPolicy", p);
+        }
+    }
+    o
+}
+
+fn action_json(a: &Action) -> Json {
+    let mut m = Map::new();
+    if let Some(t) = a.r#type() {
+        m.insert("Type".into(), json!(t.as_str()));
+    }
+    if let Some(arn) = a.target_group_arn() {
+        m.insert("TargetGroupArn".into(), json!(arn));
+    }
+    if let Some(order) = a.order() {
+        m.insert("Order".into(), json!(order));
+    }
+    if let Some(r) = a.redirect_config() {
+        let mut c = Map::new();
+        for (k, v) in [
+            ("Protocol", r.protocol()),
+            ("Port", r.port()),
+            ("Host", r.host()),
+            ("Path", r.path()),
+            ("Query", r.query()),
+        ] {
+            if let Some(v) = v {
+                c.insert(k.into(), json!(v));
+            }
+        }
+        if let Some(code) = r.status_code() {
+            c.insert("StatusCode".into(), json!(code.as_str()));
+        }
+        m.insert("RedirectConfig".into(), Json::Object(c));
+    }
+    if let Some(f) = a.fixed_response_config() {
+        let mut c = Map::new();
+        for (k, v) in
+            [("StatusCode", f.status_code()), ("ContentType", f.content_type()), ("MessageBody", f.message_body())]
+        {
+            if let Some(v) = v {
+                c.insert(k.into(), json!(v));
+            }
+        }
+        m.insert("FixedResponseConfig".into(), Json::Object(c));
+    }
+    if let Some(f) = a.forward_config() {
+        let groups: Vec<Json> = f
+            .target_groups()
+            .iter()
+            .map(|t| {
+                let mut g = json!({ "TargetGroupArn": t.target_group_arn().unwrap_or_default() });
+                if let Some(w) = t.weight() {
+                    g["Weight"] = json!(w);
+                }
+                g
+            })
+            .collect();
+        m.insert("ForwardConfig".into(), json!({ "TargetGroups": groups }));
+    }
+    Json::Object(m)
+}
+
+/// The listeners of this stack's load balancers: tagged ones by their tags, untagged ones by
+/// matching the stack's listener entries (same load balancer, same port).
+async fn discover_listeners(ctx: &Ctx<'_>, lbs: &[Observed]) -> Result<Vec<Observed>, AwsError> {
+    let mut out = Vec::new();
+    for lb in lbs {
+        let mut found = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let req =
+                ctx.clients.elbv2.describe_listeners().load_balancer_arn(&lb.physical_id).set_marker(marker.clone());
+            let page = ctx
+                .retry(lb.id.as_str(), "elasticloadbalancing:DescribeListeners", &[], || {
+                    let req = req.clone();
+                    async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+                })
+                .await?;
+            let Some(page) = page else { break };
+            found.extend(page.listeners().iter().cloned());
+            marker = page.next_marker().filter(|m| !m.is_empty()).map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        let arns: Vec<String> = found.iter().filter_map(|l| l.listener_arn().map(str::to_owned)).collect();
+        let tags = tags_of(ctx, &arns, "ListenerNotFound").await?;
+        let mut untagged = Vec::new();
+        let mut seen: HashSet<LogicalId> = HashSet::new();
+        for l in &found {
+            let t = l.listener_arn().and_then(|a| tags.get(a));
+            match t.and_then(|t| state::ours(t, ctx.stack.name(), ctx.stack.env())) {
+                Some((id, hash)) => {
+                    seen.insert(id.clone());
+                    let mut o = observe_listener(id, l);
+                    o.hash = hash;
+                    out.push(o);
+                }
+                None if t.is_none_or(|t| !t.iter().any(|(k, _)| k == TAG_STACK)) => untagged.push(l),
+                None => {}
+            }
+        }
+        for l in untagged {
+            let entry = ctx.stack.resources().find(|e| match &e.resource {
+                Resource::Listener(x) => {
+                    !seen.contains(&e.id)
+                        && matches!(&x.load_balancer_arn, Value::Attr(r) if r.id == lb.id)
+                        && l.port() == Some(i32::from(x.port))
+                }
+                _ => false,
+            });
+            if let Some(entry) = entry {
+                seen.insert(entry.id.clone());
+                out.push(observe_listener(entry.id.clone(), l));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Listeners are not taggable in CloudFormation, so [`iac_core::naming::tags`] gives them none:
+/// the engine's tags (the hash) plus the stack's tags and `iac:id`.
+fn listener_tags(ctx: &Ctx<'_>, entry: &ResourceEntry, given: &Tags) -> Tags {
+    let mut out: Tags = ctx.stack.tags().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    out.push((TAG_ID.to_owned(), entry.id.to_string()));
+    for (k, v) in given {
+        match out.iter_mut().find(|(key, _)| key == k) {
+            Some(slot) => slot.1.clone_from(v),
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+fn certificates(props: &Map<String, Json>) -> Option<Vec<Certificate>> {
+    let certs: Vec<Certificate> = props
+        .get("Certificates")
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("CertificateArn").and_then(Json::as_str))
+                .map(|arn| Certificate::builder().certificate_arn(arn).build())
+                .collect()
+        })
+        .unwrap_or_default();
+    (!certs.is_empty()).then_some(certs)
+}
+
+/// `DefaultActions` in CloudFormation's shape to SDK actions.
+fn actions(value: Option<&Json>) -> Vec<Action> {
+    let Some(list) = value.and_then(Json::as_array) else { return Vec::new() };
+    list.iter()
+        .filter_map(Json::as_object)
+        .map(|a| {
+            let mut builder = Action::builder()
+                .set_type(opt(a, "Type").map(|t| ActionTypeEnum::from(t.as_str())))
+                .set_target_group_arn(opt(a, "TargetGroupArn"))
+                .set_order(i(a, "Order"));
+            if let Some(r) = obj(a, "RedirectConfig") {
+                builder = builder.redirect_config(
+                    RedirectActionConfig::builder()
+                        .set_protocol(opt(r, "Protocol"))
+                        .set_port(opt(r, "Port"))
+                        .set_host(opt(r, "Host"))
+                        .set_path(opt(r, "Path"))
+                        .set_query(opt(r, "Query"))
+                        .set_status_code(opt(r, "StatusCode").map(|c| RedirectActionStatusCodeEnum::from(c.as_str())))
+                        .build(),
+                );
+            }
+            if let Some(f) = obj(a, "FixedResponseConfig") {
+                builder = builder.fixed_response_config(
+                    FixedResponseActionConfig::builder()
+                        .set_status_code(opt(f, "StatusCode"))
+                        .set_content_type(opt(f, "ContentType"))
+                        .set_message_body(opt(f, "MessageBody"))
+                        .build(),
+                );
+            }
+            if let Some(f) = obj(a, "ForwardConfig") {
+                let groups: Vec<TargetGroupTuple> = f
+                    .get("TargetGroups")
+                    .and_then(Json::as_array)
+                    .map(|g| {
+                        g.iter()
+                            .filter_map(Json::as_object)
+                            .map(|t| {
+                                TargetGroupTuple::builder()
+                                    .set_target_group_arn(opt(t, "TargetGroupArn"))
+                                    .set_weight(i(t, "Weight"))
+                                    .build()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                builder =
+                    builder.forward_config(ForwardActionConfig::builder().set_target_groups(Some(groups)).build());
+            }
+            builder.build()
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared
+
+fn matcher(props: &Map<String, Json>) -> Option<Matcher> {
+    let m = obj(props, "Matcher")?;
+    Some(Matcher::builder().set_http_code(opt(m, "HttpCode")).set_grpc_code(opt(m, "GrpcCode")).build())
+}
+
+/// `[{Key, Value}]` pairs of an attribute list.
+fn key_values(props: &Map<String, Json>, key: &str) -> Vec<(String, String)> {
+    props
+        .get(key)
+        .and_then(Json::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Json::as_object)
+                .map(|kv| (s(kv, "Key"), s(kv, "Value")))
+                .filter(|(k, _)| !k.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn elb_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+async fn add_tags(ctx: &Ctx<'_>, id: &str, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let req = ctx.clients.elbv2.add_tags().resource_arns(arn).set_tags(Some(elb_tags(tags)));
+    ctx.retry(id, "elasticloadbalancing:AddTags", &[], || req.clone().send()).await?;
+    Ok(())
+}
+
+/// Tags of `arns`, by ARN, read in batches of 20 (the API's limit). A resource deleted between
+/// the listing and this call (`not_found`) is left out.
+async fn tags_of(ctx: &Ctx<'_>, arns: &[String], not_found: &'static str) -> Result<HashMap<String, Tags>, AwsError> {
+    let mut out = HashMap::new();
+    for chunk in arns.chunks(20) {
+        let req = ctx.clients.elbv2.describe_tags().set_resource_arns(Some(chunk.to_vec()));
+        let page = ctx
+            .retry("-", "elasticloadbalancing:DescribeTags", &[], || {
+                let req = req.clone();
+                async move { unless_missing(req.send().await, not_found) }
+            })
+            .await?;
+        let mut pages: Vec<_> = page.into_iter().collect();
+        if pages.is_empty() {
+            // One of the batch is gone: ask one by one.
+            for arn in chunk {
+                let req = ctx.clients.elbv2.describe_tags().resource_arns(arn);
+                let one = ctx
+                    .retry("-", "elasticloadbalancing:DescribeTags", &[], || {
+                        let req = req.clone();
+                        async move { unless_missing(req.send().await, not_found) }
+                    })
+                    .await?;
+                pages.extend(one);
+            }
+        }
+        for p in pages {
+            for d in p.tag_descriptions() {
+                let Some(arn) = d.resource_arn() else { continue };
+                let tags: Tags = d
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
+                    .collect();
+                out.insert(arn.to_owned(), tags);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `Ok(None)` when the call failed because the resource does not exist (error code `code`).
+fn unless_missing<T, E: ProvideErrorMetadata, R>(
+    result: Result<T, SdkError<E, R>>,
+    code: &str,
+) -> Result<Option<T>, SdkError<E, R>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn same_set(a: &[String], b: &[String]) -> bool {
+    let a: HashSet<&String> = a.iter().collect();
+    let b: HashSet<&String> = b.iter().collect();
+    a == b
+}
+
+fn missing(ctx: &Ctx<'_>, id: &str, action: &str, message: &str) -> AwsError {
+    AwsError::Sdk {
+        stack: ctx.stack.name().to_owned(),
+        id: id.to_owned(),
+        action: action.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
+    AwsError::Unsupported {
+        stack: ctx.stack.name().to_owned(),
+        id: entry.id.to_string(),
+        kind: entry.resource.kind_name(),
+    }
+}

@@ -1,0 +1,351 @@
+//! One module per AWS service. [`service_of`] is the one exhaustive `match` on
+//! [`Resource`]: a new kind in `iac-core` is a compile error here until the engine handles it.
+//!
+//! Every module offers the same five functions over CloudFormation-shaped, fully resolved
+//! properties (see [`crate::desired`]):
+//! `create` (and wait until ready), `update` (in place), `delete`, `discover` (by the `iac:*` tags,
+//! or by name where a kind cannot be tagged) and `replaced_by` (the properties whose change forces
+//! a replacement).
+
+pub mod autoscaling;
+pub mod ec2;
+pub mod elbv2;
+pub mod iam;
+pub mod rds;
+pub mod route53;
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use iac_core::Stack;
+use iac_core::model::{Resource, ResourceEntry};
+use serde_json::{Map, Value as Json};
+
+use crate::clients::Clients;
+use crate::error::AwsError;
+use crate::state::{Observed, Tags};
+
+/// The service a resource kind belongs to; `None` for kinds the engine refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// EC2.
+    Ec2,
+    /// IAM.
+    Iam,
+    /// Auto Scaling.
+    AutoScaling,
+    /// Elastic Load Balancing v2.
+    Elbv2,
+    /// RDS.
+    Rds,
+    /// Route53.
+    Route53,
+}
+
+/// Which module handles `resource`.
+pub fn service_of(resource: &Resource) -> Option<Service> {
+    Some(match resource {
+        Resource::Vpc(_)
+        | Resource::Subnet(_)
+        | Resource::InternetGateway(_)
+        | Resource::VpcGatewayAttachment(_)
+        | Resource::RouteTable(_)
+        | Resource::Route(_)
+        | Resource::SubnetRouteTableAssociation(_)
+        | Resource::Eip(_)
+        | Resource::NatGateway(_)
+        | Resource::SecurityGroup(_)
+        | Resource::SecurityGroupIngress(_)
+        | Resource::LaunchTemplate(_)
+        | Resource::Instance(_) => Service::Ec2,
+        Resource::Role(_) | Resource::InstanceProfile(_) => Service::Iam,
+        Resource::AutoScalingGroup(_) | Resource::ScalingPolicy(_) => Service::AutoScaling,
+        Resource::LoadBalancer(_) | Resource::TargetGroup(_) | Resource::Listener(_) => Service::Elbv2,
+        Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
+        Resource::RecordSet(_) => Service::Route53,
+        Resource::RawResource(_) => return None,
+    })
+}
+
+/// How long to wait for readiness, and how often to look.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Between two polls.
+    pub poll: Duration,
+    /// Before giving up.
+    pub timeout: Duration,
+    /// First backoff of a retried call (doubled each time, with full jitter).
+    pub backoff: Duration,
+    /// Attempts of a retried call.
+    pub attempts: u32,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_secs(5),
+            timeout: Duration::from_mins(30),
+            backoff: Duration::from_millis(500),
+            attempts: 8,
+        }
+    }
+}
+
+/// What every service function gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The clients.
+    pub clients: &'a Clients,
+    /// The stack (names, tags, entries).
+    pub stack: &'a Stack,
+    /// Polling and retry timing.
+    pub timing: Timing,
+}
+
+impl Ctx<'_> {
+    /// An SDK error with its whole context, for resource `id` and `action` (`ec2:CreateVpc`).
+    pub fn sdk_error<E, R>(&self, id: &str, action: &str, err: &SdkError<E, R>) -> AwsError
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        AwsError::Sdk {
+            stack: self.stack.name().to_owned(),
+            id: id.to_owned(),
+            action: action.to_owned(),
+            message: DisplayErrorContext(err).to_string(),
+        }
+    }
+
+    /// Runs `call` until it succeeds, retrying throttling and eventual-consistency errors
+    /// (`codes`, plus the throttling family) with exponential backoff and full jitter.
+    pub async fn retry<T, E, R, F, Fut>(
+        &self,
+        id: &str,
+        action: &str,
+        codes: &[&str],
+        mut call: F,
+    ) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, R>>>,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
+        R: std::fmt::Debug,
+    {
+        let mut attempt = 0;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(err) => {
+                    attempt += 1;
+                    let transient = is_throttling(&err)
+                        || err
+                            .as_service_error()
+                            .and_then(ProvideErrorMetadata::code)
+                            .is_some_and(|c| codes.contains(&c));
+                    if !transient || attempt >= self.timing.attempts {
+                        return Err(self.sdk_error(id, action, &err));
+                    }
+                    tokio::time::sleep(jitter(self.timing.backoff, attempt)).await;
+                }
+            }
+        }
+    }
+
+    /// Polls `check` until it returns `Some`, or fails with a timeout naming `state`.
+    pub async fn wait_for<T, F, Fut>(&self, id: &str, state: &str, mut check: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, AwsError>>,
+    {
+        let start = tokio::time::Instant::now();
+        loop {
+            if let Some(v) = check().await? {
+                return Ok(v);
+            }
+            if start.elapsed() >= self.timing.timeout {
+                return Err(AwsError::Timeout {
+                    stack: self.stack.name().to_owned(),
+                    id: id.to_owned(),
+                    state: state.to_owned(),
+                    seconds: self.timing.timeout.as_secs(),
+                });
+            }
+            tokio::time::sleep(self.timing.poll).await;
+        }
+    }
+}
+
+/// Throttling codes of every service, and transport errors the SDK gave up on.
+fn is_throttling<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    const THROTTLING: [&str; 7] = [
+        "Throttling",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "PriorRequestNotComplete",
+        "RequestThrottled",
+        "SlowDown",
+    ];
+    match err {
+        SdkError::ServiceError(e) => e.err().code().is_some_and(|c| THROTTLING.contains(&c)),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        _ => false,
+    }
+}
+
+/// `base * 2^(attempt-1)`, capped at 20 s, scaled by a pseudo-random factor in [0, 1).
+fn jitter(base: std::time::Duration, attempt: u32) -> std::time::Duration {
+    let ceiling = base.saturating_mul(1 << attempt.min(10).saturating_sub(1)).min(std::time::Duration::from_secs(20));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(iac_core::naming::fnv1a(&nanos.to_le_bytes()));
+    ceiling.mul_f64(f64::from(u32::try_from(seed % 1000).unwrap_or(0)) / 1000.0)
+}
+
+/// Creates `entry` with resolved `props` and `tags` (which include `iac:hash`).
+pub async fn create(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    match service_of(&entry.resource) {
+        Some(Service::Ec2) => Box::pin(ec2::create(ctx, entry, props, tags)).await,
+        Some(Service::Iam) => Box::pin(iam::create(ctx, entry, props, tags)).await,
+        Some(Service::AutoScaling) => Box::pin(autoscaling::create(ctx, entry, props, tags)).await,
+        Some(Service::Elbv2) => Box::pin(elbv2::create(ctx, entry, props, tags)).await,
+        Some(Service::Rds) => Box::pin(rds::create(ctx, entry, props, tags)).await,
+        Some(Service::Route53) => Box::pin(route53::create(ctx, entry, props, tags)).await,
+        None => Err(unsupported(ctx, entry)),
+    }
+}
+
+/// Updates `current` in place to `props`.
+pub async fn update(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    match service_of(&entry.resource) {
+        Some(Service::Ec2) => Box::pin(ec2::update(ctx, entry, current, props, tags)).await,
+        Some(Service::Iam) => Box::pin(iam::update(ctx, entry, current, props, tags)).await,
+        Some(Service::AutoScaling) => Box::pin(autoscaling::update(ctx, entry, current, props, tags)).await,
+        Some(Service::Elbv2) => Box::pin(elbv2::update(ctx, entry, current, props, tags)).await,
+        Some(Service::Rds) => Box::pin(rds::update(ctx, entry, current, props, tags)).await,
+        Some(Service::Route53) => Box::pin(route53::update(ctx, entry, current, props, tags)).await,
+        None => Err(unsupported(ctx, entry)),
+    }
+}
+
+/// Deletes `current` (stateful kinds take a final snapshot; the engine checks the user allowed it).
+pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    match current.cfn_type.split("::").nth(1) {
+        Some("EC2") => Box::pin(ec2::delete(ctx, current)).await,
+        Some("IAM") => Box::pin(iam::delete(ctx, current)).await,
+        Some("AutoScaling") => Box::pin(autoscaling::delete(ctx, current)).await,
+        Some("ElasticLoadBalancingV2") => Box::pin(elbv2::delete(ctx, current)).await,
+        Some("RDS") => Box::pin(rds::delete(ctx, current)).await,
+        Some("Route53") => Box::pin(route53::delete(ctx, current)).await,
+        _ => Err(AwsError::Unsupported {
+            stack: ctx.stack.name().to_owned(),
+            id: current.id.to_string(),
+            kind: "raw resource",
+        }),
+    }
+}
+
+/// Everything of this stack and environment that exists, from every service.
+pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    // Boxed: the SDK's futures are large, and six of them side by side overflow a thread's stack.
+    let (from_ec2, from_iam, from_autoscaling, from_elbv2, from_rds, from_route53) = tokio::join!(
+        Box::pin(ec2::discover(ctx)),
+        Box::pin(iam::discover(ctx)),
+        Box::pin(autoscaling::discover(ctx)),
+        Box::pin(elbv2::discover(ctx)),
+        Box::pin(rds::discover(ctx)),
+        Box::pin(route53::discover(ctx))
+    );
+    let mut out = Vec::new();
+    for part in [from_ec2, from_iam, from_autoscaling, from_elbv2, from_rds, from_route53] {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+/// Properties of `cfn_type` whose change forces a replacement.
+pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
+    match cfn_type.split("::").nth(1) {
+        Some("EC2") => ec2::replaced_by(cfn_type),
+        Some("IAM") => iam::replaced_by(cfn_type),
+        Some("AutoScaling") => autoscaling::replaced_by(cfn_type),
+        Some("ElasticLoadBalancingV2") => elbv2::replaced_by(cfn_type),
+        Some("RDS") => rds::replaced_by(cfn_type),
+        Some("Route53") => route53::replaced_by(cfn_type),
+        _ => &[],
+    }
+}
+
+fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
+    AwsError::Unsupported {
+        stack: ctx.stack.name().to_owned(),
+        id: entry.id.to_string(),
+        kind: entry.resource.kind_name(),
+    }
+}
+
+/// Shared helpers for the service modules.
+pub mod util {
+    use serde_json::{Map, Value as Json};
+
+    /// A string property (numbers and booleans as text); empty when absent.
+    pub fn s(props: &Map<String, Json>, key: &str) -> String {
+        match props.get(key) {
+            Some(Json::String(v)) => v.clone(),
+            Some(Json::Number(n)) => n.to_string(),
+            Some(Json::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// An optional string property.
+    pub fn opt(props: &Map<String, Json>, key: &str) -> Option<String> {
+        props.get(key).filter(|v| !v.is_null()).map(|_| s(props, key))
+    }
+
+    /// An integer property (also from a numeric string).
+    pub fn i(props: &Map<String, Json>, key: &str) -> Option<i32> {
+        match props.get(key) {
+            Some(Json::Number(n)) => n.as_i64().and_then(|v| i32::try_from(v).ok()),
+            Some(Json::String(v)) => v.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A boolean property (also from `"true"`).
+    pub fn b(props: &Map<String, Json>, key: &str) -> Option<bool> {
+        match props.get(key) {
+            Some(Json::Bool(v)) => Some(*v),
+            Some(Json::String(v)) => v.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A list of strings.
+    pub fn list(props: &Map<String, Json>, key: &str) -> Vec<String> {
+        props
+            .get(key)
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
+
+    /// An object property.
+    pub fn obj<'a>(props: &'a Map<String, Json>, key: &str) -> Option<&'a Map<String, Json>> {
+        props.get(key).and_then(Json::as_object)
+    }
+}

@@ -1,0 +1,1013 @@
+//! RDS: `AWS::RDS::DBSubnetGroup`, `AWS::RDS::DBParameterGroup` and `AWS::RDS::DBInstance`.
+//!
+//! All three kinds are tagged in their create call (`Tags`), so a killed run never leaves an
+//! untagged resource; discovery lists instances (their `TagList` comes with them), subnet groups
+//! and parameter groups (tags through `ListTagsForResource`) and keeps those whose `iac:*` tags
+//! name this stack and environment.
+//!
+//! - Parameter groups: parameters are set with `ModifyDBParameterGroup`, 20 at a time. A static
+//!   parameter (the group's own `ApplyType` where AWS reports it, else a short list of known
+//!   static names such as `innodb_log_file_size`) uses `pending-reboot`, others `immediate`.
+//!   Parameters removed from the stack are reset to the engine default.
+//! - Instances: created with every property of the template (the master password is always
+//!   managed by RDS in Secrets Manager; a password literal never reaches this engine) and waited
+//!   on until `available`. Updates diff the template against a fresh `DescribeDBInstances` and
+//!   send only what differs, in one `ModifyDBInstance` with `ApplyImmediately`.
+//! - Deleting an instance is the data-safety path: deletion protection is turned off, then the
+//!   instance is deleted with a final snapshot `<identifier>-final-<unix seconds>` (never
+//!   `SkipFinalSnapshot`), and the call returns once the instance is gone. The engine only calls
+//!   it when the user allowed data loss.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
+use aws_sdk_rds::operation::describe_db_parameter_groups::DescribeDBParameterGroupsError;
+use aws_sdk_rds::operation::describe_db_subnet_groups::DescribeDBSubnetGroupsError;
+use aws_sdk_rds::types::{
+    ApplyMethod, CloudwatchLogsExportConfiguration, DbInstance, DbParameterGroup, DbSubnetGroup, Parameter, Tag,
+};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use iac_core::LogicalId;
+use iac_core::model::{Resource, ResourceEntry};
+use serde_json::{Map, Value as Json};
+
+use super::Ctx;
+use super::util::{b, i, list, obj, opt, s};
+use crate::error::AwsError;
+use crate::state::{self, Observed, TAG_HASH, Tags};
+
+const SUBNET_GROUP: &str = "AWS::RDS::DBSubnetGroup";
+const PARAMETER_GROUP: &str = "AWS::RDS::DBParameterGroup";
+const INSTANCE: &str = "AWS::RDS::DBInstance";
+
+/// Parameters AWS applies only at reboot, for when the group does not report `ApplyType`
+/// (moto, or a parameter unknown to the family).
+const STATIC_PARAMETERS: [&str; 22] = [
+    "innodb_log_file_size",
+    "innodb_log_files_in_group",
+    "innodb_buffer_pool_instances",
+    "innodb_log_buffer_size",
+    "innodb_read_io_threads",
+    "innodb_write_io_threads",
+    "innodb_open_files",
+    "innodb_page_size",
+    "lower_case_table_names",
+    "performance_schema",
+    "table_open_cache_instances",
+    "shared_buffers",
+    "shared_preload_libraries",
+    "max_worker_processes",
+    "max_wal_senders",
+    "max_replication_slots",
+    "max_locks_per_transaction",
+    "max_prepared_transactions",
+    "wal_buffers",
+    "huge_pages",
+    "track_activity_query_size",
+    "rds.logical_replication",
+];
+
+/// Creates a subnet group, a parameter group (with its parameters) or an instance (and waits
+/// until it is `available`).
+pub async fn create(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let mut observed = match &entry.resource {
+        Resource::DbSubnetGroup(_) => create_subnet_group(ctx, entry, props, tags).await?,
+        Resource::DbParameterGroup(_) => create_parameter_group(ctx, entry, props, tags).await?,
+        Resource::DbInstance(_) => create_instance(ctx, entry, props, tags).await?,
+        _ => return Err(unsupported(ctx, entry)),
+    };
+    observed.hash = tag(tags, TAG_HASH);
+    Ok(observed)
+}
+
+/// Updates in place: subnet group description and subnets; parameters; the instance settings
+/// RDS can change without replacement. Tags are rewritten (the hash changed).
+pub async fn update(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let mut observed = match &entry.resource {
+        Resource::DbSubnetGroup(_) => update_subnet_group(ctx, entry, current, props, tags).await?,
+        Resource::DbParameterGroup(_) => update_parameter_group(ctx, entry, current, props, tags).await?,
+        Resource::DbInstance(_) => update_instance(ctx, entry, current, props, tags).await?,
+        _ => return Err(unsupported(ctx, entry)),
+    };
+    observed.hash = tag(tags, TAG_HASH);
+    Ok(observed)
+}
+
+/// Deletes; an instance gets a final snapshot first (see the module docs). Already gone is success.
+pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    match current.cfn_type.as_str() {
+        SUBNET_GROUP => delete_subnet_group(ctx, current).await,
+        PARAMETER_GROUP => delete_parameter_group(ctx, current).await,
+        INSTANCE => delete_instance(ctx, current).await,
+        _ => Err(AwsError::Unsupported {
+            stack: ctx.stack.name().to_owned(),
+            id: current.id.to_string(),
+            kind: "resource type of another service",
+        }),
+    }
+}
+
+/// Finds this stack's instances, subnet groups and parameter groups by their `iac:*` tags.
+pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    // Boxed: the three futures together are large (the SDK's request builders).
+    let (instances, subnet_groups, parameter_groups) = tokio::join!(
+        Box::pin(discover_instances(ctx)),
+        Box::pin(discover_subnet_groups(ctx)),
+        Box::pin(discover_parameter_groups(ctx))
+    );
+    let mut out = instances?;
+    out.extend(subnet_groups?);
+    out.extend(parameter_groups?);
+    Ok(out)
+}
+
+/// Properties whose change forces a new resource ("Update requires: Replacement").
+pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
+    match cfn_type {
+        SUBNET_GROUP => &["DBSubnetGroupName"],
+        PARAMETER_GROUP => &["DBParameterGroupName", "Family", "Description"],
+        INSTANCE => &[
+            "DBInstanceIdentifier",
+            "Engine",
+            "DBName",
+            "MasterUsername",
+            "StorageEncrypted",
+            "KmsKeyId",
+            "AvailabilityZone",
+            "DBSubnetGroupName",
+            "CharacterSetName",
+            "Timezone",
+        ],
+        _ => &[],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
+    AwsError::Unsupported {
+        stack: ctx.stack.name().to_owned(),
+        id: entry.id.to_string(),
+        kind: entry.resource.kind_name(),
+    }
+}
+
+fn tag(tags: &[(String, String)], key: &str) -> Option<String> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+fn rds_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter().map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned())).collect()
+}
+
+/// `Ok(None)` when the error says the resource does not exist.
+fn absent<T, E, R>(result: Result<T, SdkError<E, R>>, missing: fn(&E) -> bool) -> Result<Option<T>, SdkError<E, R>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.as_service_error().is_some_and(missing) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    err.code()
+}
+
+fn sdk_build_error(ctx: &Ctx<'_>, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
+    AwsError::Sdk {
+        stack: ctx.stack.name().to_owned(),
+        id: id.to_owned(),
+        action: action.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+async fn add_tags(ctx: &Ctx<'_>, id: &str, arn: &str, tags: &Tags) -> Result<(), AwsError> {
+    let rds = &ctx.clients.rds;
+    let tags = rds_tags(tags);
+    ctx.retry(id, "rds:AddTagsToResource", &[], || {
+        rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags.clone())).send()
+    })
+    .await?;
+    Ok(())
+}
+
+async fn list_tags(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let out = ctx
+        .retry("-", "rds:ListTagsForResource", &[], || rds.list_tags_for_resource().resource_name(arn).send())
+        .await?;
+    Ok(pairs(out.tag_list()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subnet groups
+
+async fn create_subnet_group(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let rds = &ctx.clients.rds;
+    let name = s(props, "DBSubnetGroupName");
+    let description = s(props, "DBSubnetGroupDescription");
+    let subnets = list(props, "SubnetIds");
+    let rds_tags = rds_tags(tags);
+    ctx.retry(id, "rds:CreateDBSubnetGroup", &["InvalidSubnet"], || {
+        rds.create_db_subnet_group()
+            .db_subnet_group_name(&name)
+            .db_subnet_group_description(&description)
+            .set_subnet_ids(Some(subnets.clone()))
+            .set_tags(Some(rds_tags.clone()))
+            .send()
+    })
+    .await?;
+    let group = find_subnet_group(ctx, id, &name).await?;
+    group.map(|g| observe_subnet_group(entry.id.clone(), &g)).ok_or_else(|| vanished(ctx, id, &name))
+}
+
+async fn update_subnet_group(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let rds = &ctx.clients.rds;
+    let name = current.physical_id.as_str();
+    let description = s(props, "DBSubnetGroupDescription");
+    let subnets = list(props, "SubnetIds");
+    ctx.retry(id, "rds:ModifyDBSubnetGroup", &["InvalidSubnet"], || {
+        rds.modify_db_subnet_group()
+            .db_subnet_group_name(name)
+            .db_subnet_group_description(&description)
+            .set_subnet_ids(Some(subnets.clone()))
+            .send()
+    })
+    .await?;
+    let group = find_subnet_group(ctx, id, name).await?.ok_or_else(|| vanished(ctx, id, name))?;
+    if let Some(arn) = group.db_subnet_group_arn() {
+        add_tags(ctx, id, arn, tags).await?;
+    }
+    Ok(observe_subnet_group(entry.id.clone(), &group))
+}
+
+async fn delete_subnet_group(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    let rds = &ctx.clients.rds;
+    let name = current.physical_id.as_str();
+    let id = current.id.as_str();
+    // An instance being deleted still holds the group for a while.
+    ctx.wait_for(id, "deletable (no instance uses the subnet group)", || async move {
+        match rds.delete_db_subnet_group().db_subnet_group_name(name).send().await {
+            Ok(_) => Ok(Some(())),
+            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_db_subnet_group_not_found_fault) => Ok(Some(())),
+            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_invalid_db_subnet_group_state_fault) => Ok(None),
+            Err(e) if super::is_throttling(&e) => Ok(None),
+            Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBSubnetGroup", &e)),
+        }
+    })
+    .await
+}
+
+async fn find_subnet_group(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<Option<DbSubnetGroup>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let out = ctx
+        .retry(id, "rds:DescribeDBSubnetGroups", &[], || async move {
+            absent(
+                rds.describe_db_subnet_groups().db_subnet_group_name(name).send().await,
+                DescribeDBSubnetGroupsError::is_db_subnet_group_not_found_fault,
+            )
+        })
+        .await?;
+    Ok(out.and_then(|o| o.db_subnet_groups().first().cloned()))
+}
+
+fn observe_subnet_group(id: LogicalId, g: &DbSubnetGroup) -> Observed {
+    let name = g.db_subnet_group_name().unwrap_or_default();
+    let subnets: Vec<Json> =
+        g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(|s| Json::String(s.to_owned())).collect();
+    Observed::new(id, SUBNET_GROUP, name)
+        .prop("DBSubnetGroupName", name)
+        .prop("DBSubnetGroupDescription", g.db_subnet_group_description().unwrap_or_default())
+        .prop("SubnetIds", subnets)
+}
+
+async fn discover_subnet_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let mut groups = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let m = marker.clone();
+        let out = ctx
+            .retry("-", "rds:DescribeDBSubnetGroups", &[], || {
+                rds.describe_db_subnet_groups().set_marker(m.clone()).send()
+            })
+            .await?;
+        groups.extend(out.db_subnet_groups().iter().cloned());
+        marker = out.marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let mut found = Vec::new();
+    for g in groups.iter().filter(|g| g.db_subnet_group_name() != Some("default")) {
+        let Some(arn) = g.db_subnet_group_arn() else { continue };
+        let tags = list_tags(ctx, arn).await?;
+        if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+            let mut o = observe_subnet_group(id, g);
+            o.hash = hash;
+            found.push(o);
+        }
+    }
+    Ok(found)
+}
+
+fn vanished(ctx: &Ctx<'_>, id: &str, name: &str) -> AwsError {
+    sdk_build_error(
+        ctx,
+        id,
+        "rds:Describe",
+        format!("`{name}` was created but cannot be read back; re-run (apply resumes)"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter groups
+
+async fn create_parameter_group(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let rds = &ctx.clients.rds;
+    let name = s(props, "DBParameterGroupName");
+    let family = s(props, "Family");
+    let description = s(props, "Description");
+    // The hash tag goes on last, once the parameters are set: a run killed in between leaves a
+    // group without a hash, which the next plan updates instead of trusting.
+    let (hash, ownership): (Tags, Tags) = tags.iter().cloned().partition(|(k, _)| k == TAG_HASH);
+    let rds_tags = rds_tags(&ownership);
+    ctx.retry(id, "rds:CreateDBParameterGroup", &[], || {
+        rds.create_db_parameter_group()
+            .db_parameter_group_name(&name)
+            .db_parameter_group_family(&family)
+            .description(&description)
+            .set_tags(Some(rds_tags.clone()))
+            .send()
+    })
+    .await?;
+    let desired = desired_parameters(props);
+    set_parameters(ctx, id, &name, &desired, &BTreeMap::new()).await?;
+    let group = find_parameter_group(ctx, id, &name).await?.ok_or_else(|| vanished(ctx, id, &name))?;
+    if let Some(arn) = group.db_parameter_group_arn() {
+        add_tags(ctx, id, arn, &hash).await?;
+    }
+    observe_parameter_group(ctx, entry.id.clone(), &group).await
+}
+
+async fn update_parameter_group(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let name = current.physical_id.as_str();
+    let desired = desired_parameters(props);
+    let now = user_parameters(ctx, id, name).await?;
+    set_parameters(ctx, id, name, &desired, &now).await?;
+    let group = find_parameter_group(ctx, id, name).await?.ok_or_else(|| vanished(ctx, id, name))?;
+    if let Some(arn) = group.db_parameter_group_arn() {
+        add_tags(ctx, id, arn, tags).await?;
+    }
+    observe_parameter_group(ctx, entry.id.clone(), &group).await
+}
+
+fn desired_parameters(props: &Map<String, Json>) -> BTreeMap<String, String> {
+    obj(props, "Parameters").map(|p| p.keys().map(|k| (k.clone(), s(p, k))).collect()).unwrap_or_default()
+}
+
+/// Sets what differs from `now` and resets what `now` has but `desired` does not.
+async fn set_parameters(
+    ctx: &Ctx<'_>,
+    id: &str,
+    name: &str,
+    desired: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    let changed: Vec<(&String, &String)> = desired.iter().filter(|(k, v)| now.get(*k) != Some(*v)).collect();
+    let removed: Vec<&String> = now.keys().filter(|k| !desired.contains_key(*k)).collect();
+    if changed.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    let apply_types = apply_types(ctx, id, name).await?;
+    let method = |param: &str| match apply_types.get(param).map(String::as_str) {
+        Some("static") => ApplyMethod::PendingReboot,
+        None if STATIC_PARAMETERS.contains(&param) => ApplyMethod::PendingReboot,
+        _ => ApplyMethod::Immediate,
+    };
+    let rds = &ctx.clients.rds;
+    let params: Vec<Parameter> = changed
+        .iter()
+        .map(|(k, v)| Parameter::builder().parameter_name(*k).parameter_value(*v).apply_method(method(k)).build())
+        .collect();
+    for batch in params.chunks(20) {
+        ctx.retry(id, "rds:ModifyDBParameterGroup", &["InvalidDBParameterGroupState"], || {
+            rds.modify_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch.to_vec())).send()
+        })
+        .await?;
+    }
+    let resets: Vec<Parameter> =
+        removed.iter().map(|k| Parameter::builder().parameter_name(*k).apply_method(method(k)).build()).collect();
+    for batch in resets.chunks(20) {
+        ctx.retry(id, "rds:ResetDBParameterGroup", &["InvalidDBParameterGroupState"], || {
+            rds.reset_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch.to_vec())).send()
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// `static` or `dynamic` for every parameter the group reports (all of the family's on AWS).
+async fn apply_types(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let mut out = BTreeMap::new();
+    for p in parameters(ctx, id, name, None).await? {
+        if let (Some(n), Some(t)) = (p.parameter_name(), p.apply_type()) {
+            out.insert(n.to_owned(), t.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The parameters set by the user (not engine or system defaults), name to value.
+async fn user_parameters(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    Ok(parameters(ctx, id, name, Some("user"))
+        .await?
+        .iter()
+        .filter(|p| p.source().is_none_or(|s| s == "user"))
+        .filter_map(|p| Some((p.parameter_name()?.to_owned(), p.parameter_value()?.to_owned())))
+        .collect())
+}
+
+async fn parameters(ctx: &Ctx<'_>, id: &str, name: &str, source: Option<&str>) -> Result<Vec<Parameter>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let mut out = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let m = marker.clone();
+        let page = ctx
+            .retry(id, "rds:DescribeDBParameters", &[], || {
+                rds.describe_db_parameters()
+                    .db_parameter_group_name(name)
+                    .set_source(source.map(str::to_owned))
+                    .set_marker(m.clone())
+                    .send()
+            })
+            .await?;
+        out.extend(page.parameters().iter().cloned());
+        marker = page.marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn delete_parameter_group(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    let rds = &ctx.clients.rds;
+    let name = current.physical_id.as_str();
+    let id = current.id.as_str();
+    // An instance being deleted still holds the group for a while.
+    ctx.wait_for(id, "deletable (no instance uses the parameter group)", || async move {
+        match rds.delete_db_parameter_group().db_parameter_group_name(name).send().await {
+            Ok(_) => Ok(Some(())),
+            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_db_parameter_group_not_found_fault) => Ok(Some(())),
+            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_invalid_db_parameter_group_state_fault) => Ok(None),
+            Err(e) if super::is_throttling(&e) => Ok(None),
+            Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBParameterGroup", &e)),
+        }
+    })
+    .await
+}
+
+async fn find_parameter_group(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<Option<DbParameterGroup>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let out = ctx
+        .retry(id, "rds:DescribeDBParameterGroups", &[], || async move {
+            absent(
+                rds.describe_db_parameter_groups().db_parameter_group_name(name).send().await,
+                DescribeDBParameterGroupsError::is_db_parameter_group_not_found_fault,
+            )
+        })
+        .await?;
+    Ok(out.and_then(|o| o.db_parameter_groups().first().cloned()))
+}
+
+async fn observe_parameter_group(ctx: &Ctx<'_>, id: LogicalId, g: &DbParameterGroup) -> Result<Observed, AwsError> {
+    let name = g.db_parameter_group_name().unwrap_or_default();
+    let params: Map<String, Json> =
+        user_parameters(ctx, id.as_str(), name).await?.into_iter().map(|(k, v)| (k, Json::String(v))).collect();
+    Ok(Observed::new(id, PARAMETER_GROUP, name)
+        .prop("DBParameterGroupName", name)
+        .prop("Family", g.db_parameter_group_family().unwrap_or_default())
+        .prop("Description", g.description().unwrap_or_default())
+        .prop("Parameters", Json::Object(params)))
+}
+
+async fn discover_parameter_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let mut groups = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let m = marker.clone();
+        let out = ctx
+            .retry("-", "rds:DescribeDBParameterGroups", &[], || {
+                rds.describe_db_parameter_groups().set_marker(m.clone()).send()
+            })
+            .await?;
+        groups.extend(out.db_parameter_groups().iter().cloned());
+        marker = out.marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    let mut found = Vec::new();
+    // `default.*` groups belong to AWS and cannot be tagged.
+    for g in groups.iter().filter(|g| !g.db_parameter_group_name().unwrap_or_default().starts_with("default.")) {
+        let Some(arn) = g.db_parameter_group_arn() else { continue };
+        let tags = list_tags(ctx, arn).await?;
+        if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+            let mut o = observe_parameter_group(ctx, id, g).await?;
+            o.hash = hash;
+            found.push(o);
+        }
+    }
+    Ok(found)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+async fn create_instance(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let rds = &ctx.clients.rds;
+    let identifier = s(props, "DBInstanceIdentifier");
+    let security_groups = list(props, "VPCSecurityGroups");
+    let log_exports = list(props, "EnableCloudwatchLogsExports");
+    if opt(props, "MasterUserPassword").is_some() {
+        return Err(AwsError::Resolve {
+            stack: ctx.stack.name().to_owned(),
+            id: id.to_owned(),
+            property: "MasterUserPassword".into(),
+            message: "the SDK engine never sends a password; use a password managed by RDS (ManageMasterUserPassword)"
+                .into(),
+        });
+    }
+    let monitoring = i(props, "MonitoringInterval");
+    let request = rds
+        .create_db_instance()
+        .db_instance_identifier(&identifier)
+        .engine(s(props, "Engine"))
+        .set_engine_version(opt(props, "EngineVersion"))
+        .db_instance_class(s(props, "DBInstanceClass"))
+        .set_allocated_storage(i(props, "AllocatedStorage"))
+        .set_max_allocated_storage(i(props, "MaxAllocatedStorage"))
+        .set_storage_type(opt(props, "StorageType"))
+        .set_iops(i(props, "Iops"))
+        .set_storage_throughput(i(props, "StorageThroughput"))
+        .set_storage_encrypted(b(props, "StorageEncrypted"))
+        .set_kms_key_id(opt(props, "KmsKeyId"))
+        .set_multi_az(b(props, "MultiAZ"))
+        .set_availability_zone(opt(props, "AvailabilityZone"))
+        .set_publicly_accessible(b(props, "PubliclyAccessible"))
+        .set_backup_retention_period(i(props, "BackupRetentionPeriod"))
+        .set_preferred_backup_window(opt(props, "PreferredBackupWindow"))
+        .set_preferred_maintenance_window(opt(props, "PreferredMaintenanceWindow"))
+        .set_deletion_protection(b(props, "DeletionProtection"))
+        .set_db_name(opt(props, "DBName"))
+        .set_master_username(opt(props, "MasterUsername"))
+        .set_manage_master_user_password(b(props, "ManageMasterUserPassword"))
+        .set_master_user_secret_kms_key_id(obj(props, "MasterUserSecret").and_then(|m| opt(m, "KmsKeyId")))
+        .set_port(i(props, "Port"))
+        .set_vpc_security_group_ids((!security_groups.is_empty()).then_some(security_groups))
+        .set_db_subnet_group_name(opt(props, "DBSubnetGroupName"))
+        .set_db_parameter_group_name(opt(props, "DBParameterGroupName"))
+        .set_option_group_name(opt(props, "OptionGroupName"))
+        .set_enable_iam_database_authentication(b(props, "EnableIAMDatabaseAuthentication"))
+        .set_enable_performance_insights(b(props, "EnablePerformanceInsights"))
+        .set_performance_insights_kms_key_id(opt(props, "PerformanceInsightsKMSKeyId"))
+        .set_performance_insights_retention_period(i(props, "PerformanceInsightsRetentionPeriod"))
+        .set_monitoring_interval(monitoring)
+        .set_monitoring_role_arn(opt(props, "MonitoringRoleArn").filter(|_| monitoring.unwrap_or(0) > 0))
+        .set_enable_cloudwatch_logs_exports((!log_exports.is_empty()).then_some(log_exports))
+        .set_auto_minor_version_upgrade(b(props, "AutoMinorVersionUpgrade"))
+        .set_copy_tags_to_snapshot(b(props, "CopyTagsToSnapshot"))
+        .set_ca_certificate_identifier(opt(props, "CACertificateIdentifier"))
+        .set_character_set_name(opt(props, "CharacterSetName"))
+        .set_license_model(opt(props, "LicenseModel"))
+        .set_network_type(opt(props, "NetworkType"))
+        .set_tags(Some(rds_tags(tags)));
+    // A new monitoring role takes a few seconds to be usable by RDS (InvalidParameterValue);
+    // a new security group or subnet group can also lag behind.
+    ctx.retry(id, "rds:CreateDBInstance", &["InvalidParameterValue", "InvalidVPCNetworkStateFault"], || {
+        request.clone().send()
+    })
+    .await?;
+    let db = wait_settled(ctx, id, &identifier).await?;
+    Ok(observe_instance(entry.id.clone(), &db))
+}
+
+#[allow(clippy::too_many_lines)] // one block per setting ModifyDBInstance can change
+async fn update_instance(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let rds = &ctx.clients.rds;
+    let identifier = current.physical_id.as_str();
+    let db = wait_settled(ctx, id, identifier).await?;
+    let mut req = rds.modify_db_instance().db_instance_identifier(identifier).apply_immediately(true);
+    let mut any = false;
+    let mut set = |differs: bool| {
+        any |= differs;
+        differs
+    };
+
+    let want_str = |k: &str| opt(props, k).filter(|v| !v.is_empty());
+    if let Some(class) = want_str("DBInstanceClass").filter(|c| set(Some(c.as_str()) != db.db_instance_class())) {
+        req = req.db_instance_class(class);
+    }
+    if let Some(size) = i(props, "AllocatedStorage") {
+        let now = db.allocated_storage().unwrap_or(0);
+        if size < now {
+            return Err(AwsError::Resolve {
+                stack: ctx.stack.name().to_owned(),
+                id: id.to_owned(),
+                property: "AllocatedStorage".into(),
+                message: format!(
+                    "RDS storage can only grow ({now} GiB now, {size} GiB asked); keep {now} or more, or migrate to a new instance"
+                ),
+            });
+        }
+        if set(size > now) {
+            req = req.allocated_storage(size);
+        }
+    }
+    if let Some(max) = i(props, "MaxAllocatedStorage").filter(|m| set(Some(*m) != db.max_allocated_storage())) {
+        req = req.max_allocated_storage(max);
+    }
+    if let Some(v) = want_str("StorageType").filter(|v| set(Some(v.as_str()) != db.storage_type())) {
+        req = req.storage_type(v);
+    }
+    if let Some(v) = i(props, "Iops").filter(|v| set(Some(*v) != db.iops())) {
+        req = req.iops(v);
+    }
+    if let Some(v) = i(props, "StorageThroughput").filter(|v| set(Some(*v) != db.storage_throughput())) {
+        req = req.storage_throughput(v);
+    }
+    if let Some(v) = i(props, "BackupRetentionPeriod").filter(|v| set(Some(*v) != db.backup_retention_period())) {
+        req = req.backup_retention_period(v);
+    }
+    if let Some(v) = want_str("PreferredBackupWindow").filter(|v| set(Some(v.as_str()) != db.preferred_backup_window()))
+    {
+        req = req.preferred_backup_window(v);
+    }
+    if let Some(v) =
+        want_str("PreferredMaintenanceWindow").filter(|v| set(Some(v.as_str()) != db.preferred_maintenance_window()))
+    {
+        req = req.preferred_maintenance_window(v);
+    }
+    for (key, now, apply) in [
+        ("MultiAZ", db.multi_az(), ModifyFlag::MultiAz),
+        ("DeletionProtection", db.deletion_protection(), ModifyFlag::DeletionProtection),
+        ("PubliclyAccessible", db.publicly_accessible(), ModifyFlag::PubliclyAccessible),
+        ("AutoMinorVersionUpgrade", db.auto_minor_version_upgrade(), ModifyFlag::AutoMinorVersionUpgrade),
+        ("CopyTagsToSnapshot", db.copy_tags_to_snapshot(), ModifyFlag::CopyTagsToSnapshot),
+        ("EnableIAMDatabaseAuthentication", db.iam_database_authentication_enabled(), ModifyFlag::IamAuthentication),
+        ("EnablePerformanceInsights", db.performance_insights_enabled(), ModifyFlag::PerformanceInsights),
+    ] {
+        if let Some(v) = b(props, key).filter(|v| set(Some(*v) != now)) {
+            req = apply.set(req, v);
+        }
+    }
+    let now_group = db.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name());
+    if let Some(g) = want_str("DBParameterGroupName").filter(|g| set(Some(g.as_str()) != now_group)) {
+        req = req.db_parameter_group_name(g);
+    }
+    let want_sgs: BTreeSet<String> = list(props, "VPCSecurityGroups").into_iter().collect();
+    let now_sgs: BTreeSet<String> = active_security_groups(&db).into_iter().collect();
+    if !want_sgs.is_empty() && set(want_sgs != now_sgs) {
+        req = req.set_vpc_security_group_ids(Some(want_sgs.into_iter().collect()));
+    }
+    let interval = i(props, "MonitoringInterval").unwrap_or(0);
+    let role = opt(props, "MonitoringRoleArn").filter(|_| interval > 0);
+    if set(interval != db.monitoring_interval().unwrap_or(0)
+        || (interval > 0 && role.as_deref() != db.monitoring_role_arn()))
+    {
+        req = req.monitoring_interval(interval).set_monitoring_role_arn(role);
+    }
+    let want_logs: BTreeSet<String> = list(props, "EnableCloudwatchLogsExports").into_iter().collect();
+    let now_logs: BTreeSet<String> = db.enabled_cloudwatch_logs_exports().iter().cloned().collect();
+    if set(want_logs != now_logs) {
+        let config = CloudwatchLogsExportConfiguration::builder()
+            .set_enable_log_types(Some(want_logs.difference(&now_logs).cloned().collect()))
+            .set_disable_log_types(Some(now_logs.difference(&want_logs).cloned().collect()))
+            .build();
+        req = req.cloudwatch_logs_export_configuration(config);
+    }
+    if let Some(version) = want_str("EngineVersion") {
+        let now = db.engine_version().unwrap_or_default();
+        // Only upgrades: with AutoMinorVersionUpgrade AWS may already run a newer minor version.
+        if set(newer(&version, now)) {
+            let major = |v: &str| v.split('.').next().unwrap_or_default().to_owned();
+            req = req.allow_major_version_upgrade(major(&version) != major(now)).engine_version(version);
+        }
+    }
+    if b(props, "ManageMasterUserPassword") == Some(true) && set(db.master_user_secret().is_none()) {
+        req = req.manage_master_user_password(true);
+    }
+    if let Some(port) = i(props, "Port")
+        .filter(|p| set(db.endpoint().and_then(aws_sdk_rds::types::Endpoint::port).is_some_and(|now| now != *p)))
+    {
+        req = req.db_port_number(port);
+    }
+
+    if any {
+        ctx.retry(
+            id,
+            "rds:ModifyDBInstance",
+            &["InvalidDBInstanceState", "InvalidParameterValue", "InvalidVPCNetworkStateFault"],
+            || req.clone().send(),
+        )
+        .await?;
+    }
+    let db = wait_settled(ctx, id, identifier).await?;
+    if let Some(arn) = db.db_instance_arn() {
+        add_tags(ctx, id, arn, tags).await?;
+    }
+    Ok(observe_instance(entry.id.clone(), &db))
+}
+
+/// Boolean settings of `ModifyDBInstance`, so they can be handled in one loop.
+#[derive(Clone, Copy)]
+enum ModifyFlag {
+    MultiAz,
+    DeletionProtection,
+    PubliclyAccessible,
+    AutoMinorVersionUpgrade,
+    CopyTagsToSnapshot,
+    IamAuthentication,
+    PerformanceInsights,
+}
+
+impl ModifyFlag {
+    fn set(
+        self,
+        req: aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder,
+        v: bool,
+    ) -> aws_sdk_rds::operation::modify_db_instance::builders::ModifyDBInstanceFluentBuilder {
+        match self {
+            ModifyFlag::MultiAz => req.multi_az(v),
+            ModifyFlag::DeletionProtection => req.deletion_protection(v),
+            ModifyFlag::PubliclyAccessible => req.publicly_accessible(v),
+            ModifyFlag::AutoMinorVersionUpgrade => req.auto_minor_version_upgrade(v),
+            ModifyFlag::CopyTagsToSnapshot => req.copy_tags_to_snapshot(v),
+            ModifyFlag::IamAuthentication => req.enable_iam_database_authentication(v),
+            ModifyFlag::PerformanceInsights => req.enable_performance_insights(v),
+        }
+    }
+}
+
+/// `a` is a strictly newer dotted version than `b` (numeric parts compared as numbers).
+fn newer(a: &str, b: &str) -> bool {
+    let parts = |v: &str| v.split('.').map(|p| p.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
+    parts(a) > parts(b)
+}
+
+fn active_security_groups(db: &DbInstance) -> Vec<String> {
+    db.vpc_security_groups()
+        .iter()
+        .filter(|g| g.status() != Some("removing"))
+        .filter_map(|g| g.vpc_security_group_id().map(str::to_owned))
+        .collect()
+}
+
+async fn find_instance(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<Option<DbInstance>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let out = ctx
+        .retry(id, "rds:DescribeDBInstances", &[], || async move {
+            absent(
+                rds.describe_db_instances().db_instance_identifier(identifier).send().await,
+                DescribeDBInstancesError::is_db_instance_not_found_fault,
+            )
+        })
+        .await?;
+    Ok(out.and_then(|o| o.db_instances().first().cloned()))
+}
+
+/// Waits until the instance is `available` with no pending modification.
+async fn wait_settled(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<DbInstance, AwsError> {
+    ctx.wait_for(id, "available", || async move {
+        let Some(db) = find_instance(ctx, id, identifier).await? else {
+            return Err(sdk_build_error(
+                ctx,
+                id,
+                "rds:DescribeDBInstances",
+                format!("DB instance `{identifier}` does not exist (deleted outside this tool?); re-run plan"),
+            ));
+        };
+        let pending = db.pending_modified_values().is_some_and(has_pending);
+        Ok((db.db_instance_status() == Some("available") && !pending).then_some(db))
+    })
+    .await
+}
+
+fn has_pending(p: &aws_sdk_rds::types::PendingModifiedValues) -> bool {
+    p.db_instance_class().is_some()
+        || p.allocated_storage().is_some()
+        || p.multi_az().is_some()
+        || p.engine_version().is_some()
+        || p.backup_retention_period().is_some()
+        || p.storage_type().is_some()
+        || p.iops().is_some()
+        || p.storage_throughput().is_some()
+        || p.port().is_some()
+        || p.db_instance_identifier().is_some()
+        || p.pending_cloudwatch_logs_exports()
+            .is_some_and(|l| !l.log_types_to_enable().is_empty() || !l.log_types_to_disable().is_empty())
+}
+
+fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
+    let identifier = db.db_instance_identifier().unwrap_or_default();
+    let mut o = Observed::new(id, INSTANCE, identifier);
+    if let Some(e) = db.endpoint() {
+        if let Some(address) = e.address() {
+            o = o.attr("Endpoint.Address", address);
+        }
+        if let Some(port) = e.port() {
+            o = o.attr("Endpoint.Port", port.to_string());
+        }
+    }
+    if let Some(arn) = db.master_user_secret().and_then(|m| m.secret_arn()) {
+        o = o.attr("MasterUserSecret.SecretArn", arn);
+    }
+    if let Some(arn) = db.db_instance_arn() {
+        o = o.attr("DBInstanceArn", arn);
+    }
+    let sgs: Vec<Json> = active_security_groups(db).into_iter().map(Json::String).collect();
+    o.prop("Engine", db.engine().unwrap_or_default())
+        .prop("EngineVersion", db.engine_version().unwrap_or_default())
+        .prop("DBInstanceClass", db.db_instance_class().unwrap_or_default())
+        .prop("AllocatedStorage", db.allocated_storage().unwrap_or(0).to_string())
+        .prop("StorageType", db.storage_type().unwrap_or_default())
+        .prop("StorageEncrypted", db.storage_encrypted().unwrap_or(false))
+        .prop("MultiAZ", db.multi_az().unwrap_or(false))
+        .prop("PubliclyAccessible", db.publicly_accessible().unwrap_or(false))
+        .prop("BackupRetentionPeriod", db.backup_retention_period().unwrap_or(0))
+        .prop("DeletionProtection", db.deletion_protection().unwrap_or(false))
+        .prop("VPCSecurityGroups", sgs)
+}
+
+async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    let rds = &ctx.clients.rds;
+    let id = current.id.as_str();
+    let identifier = current.physical_id.as_str();
+    let Some(db) = find_instance(ctx, id, identifier).await? else { return Ok(()) };
+    if db.db_instance_status() != Some("deleting") {
+        if db.deletion_protection() == Some(true) {
+            let exists = ctx
+                .wait_for(id, "modifiable (to turn deletion protection off)", || async move {
+                    let r = rds
+                        .modify_db_instance()
+                        .db_instance_identifier(identifier)
+                        .deletion_protection(false)
+                        .apply_immediately(true)
+                        .send()
+                        .await;
+                    match r {
+                        Ok(_) => Ok(Some(true)),
+                        Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError::is_db_instance_not_found_fault) => Ok(Some(false)),
+                        Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError::is_invalid_db_instance_state_fault) || super::is_throttling(&e) => {
+                            Ok(None)
+                        }
+                        Err(e) => Err(ctx.sdk_error(id, "rds:ModifyDBInstance", &e)),
+                    }
+                })
+                .await?;
+            if !exists {
+                return Ok(());
+            }
+        }
+        let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let snapshot = format!("{identifier}-final-{seconds}");
+        ctx.wait_for(id, "deletable", || {
+            let snapshot = snapshot.as_str();
+            async move {
+                let r = rds
+                    .delete_db_instance()
+                    .db_instance_identifier(identifier)
+                    .skip_final_snapshot(false)
+                    .final_db_snapshot_identifier(snapshot)
+                    .send()
+                    .await;
+                match r {
+                    Ok(_) => Ok(Some(())),
+                    Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError::is_db_instance_not_found_fault) => Ok(Some(())),
+                    // Still busy (modifying, backing up): try again at the next poll.
+                    Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError::is_invalid_db_instance_state_fault) || super::is_throttling(&e) => {
+                        Ok(None)
+                    }
+                    // Deletion protection not yet off everywhere: poll again.
+                    Err(e) if code(&e) == Some("InvalidParameterCombination") && e.message().is_some_and(|m| m.to_lowercase().contains("protect")) => {
+                        Ok(None)
+                    }
+                    Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBInstance", &e)),
+                }
+            }
+        })
+        .await?;
+    }
+    ctx.wait_for(id, "deleted", || async move { Ok(find_instance(ctx, id, identifier).await?.is_none().then_some(())) })
+        .await
+}
+
+async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let rds = &ctx.clients.rds;
+    let mut found = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let m = marker.clone();
+        let out = ctx
+            .retry("-", "rds:DescribeDBInstances", &[], || rds.describe_db_instances().set_marker(m.clone()).send())
+            .await?;
+        for db in out.db_instances() {
+            let mut tags = pairs(db.tag_list());
+            if let (true, Some(arn)) = (tags.is_empty(), db.db_instance_arn()) {
+                tags = list_tags(ctx, arn).await?;
+            }
+            if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+                let mut o = observe_instance(id, db);
+                o.hash = hash;
+                found.push(o);
+            }
+        }
+        marker = out.marker().map(str::to_owned);
+        if marker.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(newer("16.10", "16.9"));
+        assert!(newer("17.1", "16.4"));
+        assert!(!newer("16.4", "16.4"));
+        assert!(!newer("16.3", "16.4"));
+    }
+
+    #[test]
+    fn replacement_properties() {
+        assert!(replaced_by(INSTANCE).contains(&"DBInstanceIdentifier"));
+        assert!(replaced_by(INSTANCE).contains(&"StorageEncrypted"));
+        assert!(!replaced_by(INSTANCE).contains(&"DBInstanceClass"));
+        assert_eq!(replaced_by(SUBNET_GROUP), &["DBSubnetGroupName"]);
+    }
+}

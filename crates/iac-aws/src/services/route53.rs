@@ -1,0 +1,349 @@
+//! Route53: `AWS::Route53::RecordSet`, either an alias (`AliasTarget`) or plain values
+//! (`TTL` + `ResourceRecords`), written with an `UPSERT` change and waited on until `INSYNC`.
+//!
+//! Records cannot be tagged, so they carry no `iac:*` tags and no hash: the engine compares the
+//! read-back properties with the template instead. Their physical id is synthetic,
+//! `<zone id>|<name>|<type>`.
+//!
+//! Discovery by name: for each record of the stack, its `HostedZoneId` and `Name` are taken
+//! from the model (a literal, a parameter's default, or a join of those; a record whose zone or
+//! name is only known at apply time cannot be found before it is applied), and the zone is
+//! listed from that name and type. A record removed from the stack is no longer looked for, so
+//! it is not deleted as an orphan; destroy the stack before removing a record, or delete it
+//! by hand. Deleting sends a `DELETE` of exactly the record as it is now (read first).
+
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use iac_core::LogicalId;
+use iac_core::model::{Resource, ResourceEntry};
+use iac_core::value::{Pseudo, Value};
+use serde_json::{Map, Value as Json};
+
+use super::Ctx;
+use super::util::{b, i, list, obj, opt, s};
+use crate::error::AwsError;
+use crate::state::{Observed, Tags};
+
+const RECORD_SET: &str = "AWS::Route53::RecordSet";
+
+/// Creates (upserts) the record and waits until the change is `INSYNC`.
+pub async fn create(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    _tags: &Tags,
+) -> Result<Observed, AwsError> {
+    if !matches!(entry.resource, Resource::RecordSet(_)) {
+        return Err(unsupported(ctx, entry));
+    }
+    upsert(ctx, entry, props).await
+}
+
+/// Updates the record in place (another `UPSERT` of the same name and type).
+pub async fn update(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    _current: &Observed,
+    props: &Map<String, Json>,
+    _tags: &Tags,
+) -> Result<Observed, AwsError> {
+    if !matches!(entry.resource, Resource::RecordSet(_)) {
+        return Err(unsupported(ctx, entry));
+    }
+    upsert(ctx, entry, props).await
+}
+
+/// Deletes the record as it is now; a record (or zone) already gone is success.
+pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+    let id = current.id.as_str();
+    let Some((zone, name, kind)) = split_physical_id(&current.physical_id) else {
+        return Err(fail(
+            ctx,
+            id,
+            "route53:DeleteRecord",
+            format!("`{}` is not a record id (zone|name|type)", current.physical_id),
+        ));
+    };
+    let r53 = &ctx.clients.route53;
+    for _ in 0..ctx.timing.attempts.max(1) {
+        let Some(record) = find_record(ctx, id, zone, name, kind).await? else { return Ok(()) };
+        let change = Change::builder()
+            .action(ChangeAction::Delete)
+            .resource_record_set(record)
+            .build()
+            .map_err(|e| fail(ctx, id, "route53:ChangeResourceRecordSets", e))?;
+        let batch = ChangeBatch::builder()
+            .changes(change)
+            .build()
+            .map_err(|e| fail(ctx, id, "route53:ChangeResourceRecordSets", e))?;
+        let sent = ctx
+            .retry(id, "route53:ChangeResourceRecordSets", &[], || async {
+                match r53.change_resource_record_sets().hosted_zone_id(zone).change_batch(batch.clone()).send().await {
+                    Ok(out) => Ok(out.change_info().map(|c| c.id().to_owned())),
+                    // The zone is gone, or the record changed between the read and the delete:
+                    // read it again.
+                    Err(e) if matches!(e.code(), Some("NoSuchHostedZone" | "InvalidChangeBatch")) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        if let Some(change_id) = sent {
+            return wait_insync(ctx, id, &change_id).await;
+        }
+    }
+    Err(fail(
+        ctx,
+        id,
+        "route53:ChangeResourceRecordSets",
+        format!("record `{name}` ({kind}) kept changing while being deleted; re-run destroy"),
+    ))
+}
+
+/// Finds the stack's records by zone, name and type (see the module docs).
+pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+    let mut out = Vec::new();
+    for entry in ctx.stack.resources() {
+        let Resource::RecordSet(record) = &entry.resource else { continue };
+        let (Some(zone), Some(name)) = (literal(ctx, &record.hosted_zone_id), literal(ctx, &record.name)) else {
+            continue;
+        };
+        let kind = record.record_type.as_aws();
+        if let Some(found) = find_record(ctx, "-", &zone, &name, kind).await? {
+            out.push(observe(entry.id.clone(), &zone, &name, None, &found));
+        }
+    }
+    Ok(out)
+}
+
+/// Properties whose change forces a new record (the physical id holds zone, name and type).
+pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
+    match cfn_type {
+        RECORD_SET => &["HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"],
+        _ => &[],
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
+    AwsError::Unsupported {
+        stack: ctx.stack.name().to_owned(),
+        id: entry.id.to_string(),
+        kind: entry.resource.kind_name(),
+    }
+}
+
+fn fail(ctx: &Ctx<'_>, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
+    AwsError::Sdk {
+        stack: ctx.stack.name().to_owned(),
+        id: id.to_owned(),
+        action: action.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+/// `Z123` from `/hostedzone/Z123`.
+fn zone_id(zone: &str) -> &str {
+    zone.trim_start_matches("/hostedzone/").trim_start_matches("hostedzone/")
+}
+
+/// `<zone>|<name>|<type>`, with the name as the stack spells it (no trailing dot).
+fn physical_id(zone: &str, name: &str, kind: &str) -> String {
+    format!("{}|{}|{kind}", zone_id(zone), name.trim_end_matches('.'))
+}
+
+fn split_physical_id(id: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = id.splitn(3, '|');
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}
+
+/// A DNS name as Route53 answers it, back in the usual spelling: no trailing dot and `\ooo`
+/// octal escapes (Route53 writes `*` as `\052`) decoded.
+fn dns_name(name: &str) -> String {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut k = 0;
+    while k < bytes.len() {
+        if bytes[k] == b'\\'
+            && k + 4 <= bytes.len()
+            && bytes[k + 1..k + 4].iter().all(u8::is_ascii_digit)
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&bytes[k + 1..k + 4]).unwrap_or("?"), 8)
+        {
+            out.push(v);
+            k += 4;
+            continue;
+        }
+        out.push(bytes[k]);
+        k += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    dns_name(a).eq_ignore_ascii_case(&dns_name(b))
+}
+
+/// A model value known before apply: a literal, a parameter's default, the region, or a join
+/// of those.
+fn literal(ctx: &Ctx<'_>, v: &Value<String>) -> Option<String> {
+    match v {
+        Value::Lit(s) => Some(s.clone()),
+        Value::Param(p) => ctx.stack.parameters().get(p).and_then(|p| p.default.clone()),
+        Value::Pseudo(Pseudo::Region) => Some(ctx.clients.region.clone()),
+        Value::Join(parts) => parts.iter().map(|p| literal(ctx, p)).collect::<Option<Vec<_>>>().map(|p| p.concat()),
+        _ => None,
+    }
+}
+
+async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &Map<String, Json>) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let action = "route53:ChangeResourceRecordSets";
+    let zone = s(props, "HostedZoneId");
+    let name = s(props, "Name");
+    let kind = s(props, "Type");
+    let mut record = ResourceRecordSet::builder().name(&name).r#type(RrType::from(kind.as_str()));
+    if let Some(alias) = obj(props, "AliasTarget") {
+        let target = AliasTarget::builder()
+            .dns_name(s(alias, "DNSName"))
+            .hosted_zone_id(s(alias, "HostedZoneId"))
+            .evaluate_target_health(b(alias, "EvaluateTargetHealth").unwrap_or(false))
+            .build()
+            .map_err(|e| fail(ctx, id, action, e))?;
+        record = record.alias_target(target);
+    } else {
+        let values = list(props, "ResourceRecords")
+            .into_iter()
+            .map(|v| ResourceRecord::builder().value(v).build().map_err(|e| fail(ctx, id, action, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        record = record.set_ttl(i(props, "TTL").map(i64::from)).set_resource_records(Some(values));
+    }
+    if let Some(set) = opt(props, "SetIdentifier") {
+        record = record.set_identifier(set).set_weight(i(props, "Weight").map(i64::from));
+    }
+    let record = record.build().map_err(|e| fail(ctx, id, action, e))?;
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(record)
+        .build()
+        .map_err(|e| fail(ctx, id, action, e))?;
+    let batch = ChangeBatch::builder().changes(change).build().map_err(|e| fail(ctx, id, action, e))?;
+    let r53 = &ctx.clients.route53;
+    let zone_ref = zone_id(&zone);
+    let out = ctx
+        .retry(id, action, &[], || {
+            r53.change_resource_record_sets().hosted_zone_id(zone_ref).change_batch(batch.clone()).send()
+        })
+        .await?;
+    if let Some(info) = out.change_info() {
+        wait_insync(ctx, id, info.id()).await?;
+    }
+    let found = find_record(ctx, id, &zone, &name, &kind).await?.ok_or_else(|| {
+        fail(
+            ctx,
+            id,
+            "route53:ListResourceRecordSets",
+            format!("record `{name}` ({kind}) was written but cannot be read back"),
+        )
+    })?;
+    let alias_dns = obj(props, "AliasTarget").map(|a| s(a, "DNSName"));
+    Ok(observe(entry.id.clone(), &zone, &name, alias_dns.as_deref(), &found))
+}
+
+async fn wait_insync(ctx: &Ctx<'_>, id: &str, change_id: &str) -> Result<(), AwsError> {
+    let r53 = &ctx.clients.route53;
+    ctx.wait_for(id, "INSYNC", || async move {
+        let out =
+            ctx.retry(id, "route53:GetChange", &["NoSuchChange"], || r53.get_change().id(change_id).send()).await?;
+        Ok(out.change_info().is_some_and(|c| *c.status() == ChangeStatus::Insync).then_some(()))
+    })
+    .await
+}
+
+/// The record named `name` of type `kind` in `zone`, as Route53 has it; `None` when it (or the
+/// zone) does not exist.
+async fn find_record(
+    ctx: &Ctx<'_>,
+    id: &str,
+    zone: &str,
+    name: &str,
+    kind: &str,
+) -> Result<Option<ResourceRecordSet>, AwsError> {
+    let r53 = &ctx.clients.route53;
+    let zone = zone_id(zone);
+    let kind_t = RrType::from(kind);
+    let out = ctx
+        .retry(id, "route53:ListResourceRecordSets", &[], || {
+            let kind_t = kind_t.clone();
+            async move {
+                let r = r53
+                    .list_resource_record_sets()
+                    .hosted_zone_id(zone)
+                    .start_record_name(name)
+                    .start_record_type(kind_t)
+                    .max_items(10)
+                    .send()
+                    .await;
+                match r {
+                    Ok(out) => Ok(Some(out)),
+                    Err(e) if e.code() == Some("NoSuchHostedZone") => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await?;
+    Ok(out.and_then(|o| {
+        o.resource_record_sets().iter().find(|r| r.r#type().as_str() == kind && same_name(r.name(), name)).cloned()
+    }))
+}
+
+/// The record in CloudFormation's shape. `Name`, `HostedZoneId` and the alias target's
+/// `DNSName` (when known) keep the stack's spelling when Route53's means the same; otherwise an
+/// alias target's name is read back in lower case (ELB names as this stack derives them).
+fn observe(id: LogicalId, zone: &str, name: &str, alias_dns: Option<&str>, r: &ResourceRecordSet) -> Observed {
+    let kind = r.r#type().as_str().to_owned();
+    let read_name = if same_name(r.name(), name) { name.to_owned() } else { dns_name(r.name()) };
+    let o = Observed::new(id, RECORD_SET, physical_id(zone, name, &kind))
+        .prop("HostedZoneId", zone)
+        .prop("Name", read_name)
+        .prop("Type", kind);
+    if let Some(a) = r.alias_target() {
+        let dns = match alias_dns {
+            Some(want) if same_name(a.dns_name(), want) => want.to_owned(),
+            _ => dns_name(a.dns_name()).to_ascii_lowercase(),
+        };
+        o.prop(
+            "AliasTarget",
+            serde_json::json!({ "DNSName": dns, "HostedZoneId": a.hosted_zone_id(), "EvaluateTargetHealth": a.evaluate_target_health() }),
+        )
+        .prop("TTL", Json::Null)
+        .prop("ResourceRecords", Json::Null)
+    } else {
+        let values: Vec<Json> = r.resource_records().iter().map(|v| Json::String(v.value().to_owned())).collect();
+        o.prop("AliasTarget", Json::Null)
+            .prop("TTL", r.ttl().map_or(Json::Null, |t| Json::String(t.to_string())))
+            .prop("ResourceRecords", values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalised() {
+        assert_eq!(dns_name("survey.example.org."), "survey.example.org");
+        assert_eq!(dns_name("\\052.example.org."), "*.example.org");
+        assert!(same_name("Survey.Example.org.", "survey.example.org"));
+        assert_eq!(zone_id("/hostedzone/Z123"), "Z123");
+    }
+
+    #[test]
+    fn physical_ids_round_trip() {
+        let id = physical_id("/hostedzone/Z1", "a.example.org.", "A");
+        assert_eq!(id, "Z1|a.example.org|A");
+        assert_eq!(split_physical_id(&id), Some(("Z1", "a.example.org", "A")));
+    }
+}

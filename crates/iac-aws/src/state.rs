@@ -1,0 +1,74 @@
+//! State lives in AWS: every resource the engine creates carries the tags below, and discovery
+//! reads them back. Kinds that cannot be tagged are found by their physical name (documented on
+//! each service module).
+
+use std::collections::BTreeMap;
+
+use iac_core::LogicalId;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+/// Tag: the stack's name.
+pub const TAG_STACK: &str = "iac:stack";
+/// Tag: the environment.
+pub const TAG_ENV: &str = "iac:env";
+/// Tag: the logical id.
+pub const TAG_ID: &str = "iac:id";
+/// Tag: hash of the desired (resolved) properties when last applied.
+pub const TAG_HASH: &str = "iac:hash";
+
+/// A resource as it exists in AWS.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observed {
+    /// Its logical id (from the `iac:id` tag or the name).
+    pub id: LogicalId,
+    /// The CloudFormation type, e.g. `AWS::EC2::VPC`.
+    pub cfn_type: String,
+    /// The identifier used to read, update and delete it (`vpc-...`, an ARN, a name).
+    pub physical_id: String,
+    /// The `iac:hash` tag, if any.
+    pub hash: Option<String>,
+    /// Attributes other resources refer to, by CloudFormation name (`Ref`, `Arn`, `GroupId`,
+    /// `DNSName`, `Endpoint.Address`...).
+    pub attrs: BTreeMap<String, String>,
+    /// Key properties read back, in CloudFormation's shape (compared with the desired ones for
+    /// plan, drift and the inventory check).
+    pub props: Map<String, Json>,
+}
+
+impl Observed {
+    /// A new observation with `Ref` set to the physical id.
+    pub fn new(id: LogicalId, cfn_type: &str, physical_id: impl Into<String>) -> Self {
+        let physical_id = physical_id.into();
+        let mut attrs = BTreeMap::new();
+        attrs.insert("Ref".to_owned(), physical_id.clone());
+        Self { id, cfn_type: cfn_type.to_owned(), physical_id, hash: None, attrs, props: Map::new() }
+    }
+
+    /// Adds an attribute.
+    #[must_use]
+    pub fn attr(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.attrs.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Adds a property read back.
+    #[must_use]
+    pub fn prop(mut self, name: &str, value: impl Into<Json>) -> Self {
+        self.props.insert(name.to_owned(), value.into());
+        self
+    }
+}
+
+/// The tags of a resource: `(key, value)` pairs, in the order given.
+pub type Tags = Vec<(String, String)>;
+
+/// Reads `iac:id` and `iac:hash` out of a tag list, if the tags mark this stack and env.
+pub fn ours(tags: &[(String, String)], stack: &str, env: &str) -> Option<(LogicalId, Option<String>)> {
+    let get = |k: &str| tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    if get(TAG_STACK) != Some(stack) || get(TAG_ENV) != Some(env) {
+        return None;
+    }
+    let id = LogicalId::new(get(TAG_ID)?).ok()?;
+    Some((id, get(TAG_HASH).map(str::to_owned)))
+}
