@@ -6,51 +6,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
+use common::AquamarkWorld;
 use iac_aws::engine::Event;
 use iac_aws::{Action, Engine, Options};
-use iac_core::Stack;
-use stacks::ConfigSource;
-
-fn aquamark(zone: &str, edit: impl Fn(String) -> String) -> Stack {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../stacks/config/aquamark/prod.toml");
-    let text = edit(std::fs::read_to_string(path).expect("prod config").replace("Z0123456789ABCDEFGHIJ", zone));
-    let source = ConfigSource { file: "prod.toml".into(), text };
-    stacks::registry().build("aquamark", "prod", Some(&source)).expect("aquamark builds")
-}
-
-async fn ami(clients: &iac_aws::Clients) -> String {
-    let images = clients
-        .ec2
-        .describe_images()
-        .owners("amazon")
-        .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-*").build())
-        .send()
-        .await
-        .expect("describe_images");
-    images.images().first().and_then(|i| i.image_id()).expect("moto has an AL2023 image").to_owned()
-}
-
-/// The hosted zone the site record goes in (the stack does not own it).
-async fn zone(clients: &iac_aws::Clients) -> String {
-    let out = clients
-        .route53
-        .create_hosted_zone()
-        .name("example.org")
-        .caller_reference(format!("{:?}", std::time::SystemTime::now()))
-        .send()
-        .await
-        .expect("create_hosted_zone");
-    out.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_owned()
-}
-
-fn options(ami: &str, cert: &str) -> Options {
-    let mut params = BTreeMap::new();
-    params.insert("WebImageId".to_owned(), ami.to_owned());
-    params.insert("CertificateArn".to_owned(), cert.to_owned());
-    Options { params, timing: common::fast(), ..Options::default() }
-}
 
 fn quiet(_: &Event) {}
 
@@ -59,12 +17,10 @@ async fn aquamark_up_converges_changes_and_comes_down() {
     let Some(moto) = common::Moto::start() else { return };
     moto.reset();
     let clients = moto.clients().await;
-    let ami = ami(&clients).await;
-    let zone = zone(&clients).await;
-    let cert = moto.acm_certificate("survey.example.org");
+    let world = AquamarkWorld::create(&moto, &clients).await;
 
     // Up from nothing.
-    let engine = Engine::new(clients.clone(), aquamark(&zone, |t| t), options(&ami, &cert)).expect("engine");
+    let engine = Engine::new(clients.clone(), world.stack(|t| t), world.options()).expect("engine");
     let plan = engine.plan().await.expect("plan");
     assert_eq!(plan.counts()[0], engine.stack().resources().len(), "everything is created:\n{plan}");
     let report = engine.apply(&plan, &quiet).await.expect("apply");
@@ -91,8 +47,8 @@ async fn aquamark_up_converges_changes_and_comes_down() {
     assert!(again.is_empty(), "second plan is not empty:\n{again}");
 
     // A config change plans exactly that update.
-    let bigger = aquamark(&zone, |t| t.replace("backup_retention_days = 7 ", "backup_retention_days = 14 "));
-    let engine2 = Engine::new(clients.clone(), bigger, options(&ami, &cert)).expect("engine");
+    let bigger = world.stack(|t| t.replace("backup_retention_days = 7 ", "backup_retention_days = 14 "));
+    let engine2 = Engine::new(clients.clone(), bigger, world.options()).expect("engine");
     let plan = engine2.plan().await.expect("plan");
     let changed: Vec<(&str, &Action)> =
         plan.changes.iter().filter(|c| c.action != Action::Unchanged).map(|c| (c.id.as_str(), &c.action)).collect();
@@ -109,12 +65,9 @@ async fn aquamark_up_converges_changes_and_comes_down() {
     assert!(err.contains("DatabaseInstance") && err.contains("--allow-data-loss"), "{err}");
     assert!(!engine2.discover().await.expect("discover").is_empty(), "nothing was deleted");
     // ... and snapshotted with it.
-    let careless = Engine::new(
-        clients.clone(),
-        engine2.stack().clone(),
-        Options { allow_data_loss: true, ..options(&ami, &cert) },
-    )
-    .expect("engine");
+    let careless =
+        Engine::new(clients.clone(), engine2.stack().clone(), Options { allow_data_loss: true, ..world.options() })
+            .expect("engine");
     careless.destroy(&quiet).await.expect("destroy");
     assert!(careless.discover().await.expect("discover").is_empty(), "everything is gone");
     let snaps = clients.rds.describe_db_snapshots().send().await.expect("snapshots");
@@ -132,23 +85,18 @@ async fn an_interrupted_apply_is_finished_by_a_rerun() {
     let Some(moto) = common::Moto::start() else { return };
     moto.reset();
     let clients = moto.clients().await;
-    let ami = ami(&clients).await;
     for stop_after in [1, 7, 20] {
         moto.reset();
-        let zone = zone(&clients).await;
-        let cert = moto.acm_certificate("survey.example.org");
-        let stack = aquamark(&zone, |t| t);
+        let world = AquamarkWorld::create(&moto, &clients).await;
+        let stack = world.stack(|t| t);
         let total = stack.resources().len();
-        let engine = Engine::new(
-            clients.clone(),
-            stack.clone(),
-            Options { fault_after: Some(stop_after), ..options(&ami, &cert) },
-        )
-        .expect("engine");
+        let engine =
+            Engine::new(clients.clone(), stack.clone(), Options { fault_after: Some(stop_after), ..world.options() })
+                .expect("engine");
         let plan = engine.plan().await.expect("plan");
         let err = engine.apply(&plan, &quiet).await.expect_err("the fault hook stops it");
         assert!(err.to_string().contains("fault hook"), "{err}");
-        let rerun = Engine::new(clients.clone(), stack.clone(), options(&ami, &cert)).expect("engine");
+        let rerun = Engine::new(clients.clone(), stack.clone(), world.options()).expect("engine");
         let plan = rerun.plan().await.expect("plan");
         // What finished is unchanged; what was cut off mid-way is updated; nothing is replaced or deleted.
         let [create, update, replace, delete, unchanged] = plan.counts();

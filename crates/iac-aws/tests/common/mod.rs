@@ -4,6 +4,8 @@
 
 #![allow(dead_code, clippy::print_stderr)]
 
+pub mod faults;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -118,5 +120,58 @@ pub fn fast() -> Timing {
         timeout: Duration::from_secs(20),
         backoff: Duration::from_millis(10),
         attempts: 5,
+    }
+}
+
+/// What the Aquamark stack needs from outside on moto: an AMI, a hosted zone, a certificate.
+pub struct AquamarkWorld {
+    /// An AL2023 image of moto's.
+    pub ami: String,
+    /// The hosted zone id of `example.org`.
+    pub zone: String,
+    /// An ACM certificate ARN.
+    pub cert: String,
+}
+
+impl AquamarkWorld {
+    /// Creates the zone and the certificate (after a reset) and finds an image.
+    pub async fn create(moto: &Moto, clients: &Clients) -> Self {
+        let images = clients
+            .ec2
+            .describe_images()
+            .owners("amazon")
+            .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-*").build())
+            .send()
+            .await
+            .expect("describe_images");
+        let ami = images.images().first().and_then(|i| i.image_id()).expect("moto has an AL2023 image").to_owned();
+        let zone = clients
+            .route53
+            .create_hosted_zone()
+            .name("example.org")
+            .caller_reference(format!("{:?}", std::time::SystemTime::now()))
+            .send()
+            .await
+            .expect("create_hosted_zone");
+        let zone = zone.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_owned();
+        let cert = moto.acm_certificate("survey.example.org");
+        Self { ami, zone, cert }
+    }
+
+    /// Aquamark prod from its config file, edited by `edit`, with this world's zone.
+    pub fn stack(&self, edit: impl Fn(String) -> String) -> iac_core::Stack {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../stacks/config/aquamark/prod.toml");
+        let text =
+            edit(std::fs::read_to_string(path).expect("prod config").replace("Z0123456789ABCDEFGHIJ", &self.zone));
+        let source = stacks::ConfigSource { file: "prod.toml".into(), text };
+        stacks::registry().build("aquamark", "prod", Some(&source)).expect("aquamark builds")
+    }
+
+    /// Engine options with the parameters filled in and fast timing.
+    pub fn options(&self) -> iac_aws::Options {
+        let mut params = std::collections::BTreeMap::new();
+        params.insert("WebImageId".to_owned(), self.ami.clone());
+        params.insert("CertificateArn".to_owned(), self.cert.clone());
+        iac_aws::Options { params, timing: fast(), ..iac_aws::Options::default() }
     }
 }

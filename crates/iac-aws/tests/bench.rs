@@ -1,0 +1,44 @@
+//! Benchmark, not a timed test: Aquamark prod applied on moto with an injected per-call latency,
+//! printing the wall time next to the critical path and the sum of all resources' own times, to
+//! show the parallelism. Run it with
+//! `cargo test -p iac-aws --test bench -- --ignored --nocapture`.
+
+#![allow(clippy::print_stderr)] // the benchmark prints its table
+
+mod common;
+
+use std::time::Duration;
+
+use common::AquamarkWorld;
+use common::faults::Faults;
+use iac_aws::{Engine, Options};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 16)]
+#[ignore = "a benchmark: run with --ignored --nocapture"]
+async fn apply_parallelism() {
+    let Some(moto) = common::Moto::start() else { return };
+    eprintln!("| latency per call | concurrency | wall | critical path | sum of resources | SDK calls |");
+    eprintln!("|---|---|---|---|---|---|");
+    for latency_ms in [0u64, 50] {
+        for concurrency in [1usize, 8] {
+            moto.reset();
+            let plain = moto.clients().await;
+            let world = AquamarkWorld::create(&moto, &plain).await;
+            let (_faults, interceptor) = Faults::start(0, Duration::from_millis(latency_ms));
+            let clients = moto.clients_with(&[interceptor]).await;
+            let engine =
+                Engine::new(clients, world.stack(|t| t), Options { concurrency, ..world.options() }).expect("engine");
+            let plan = engine.plan().await.expect("plan");
+            let report = engine.apply(&plan, &|_| {}).await.expect("apply");
+            let (critical, path) = engine.critical_path(&report.durations);
+            let sum: f64 = report.durations.values().sum();
+            eprintln!(
+                "| {latency_ms} ms | {concurrency} | {:.2} s | {:.2} s ({} resources) | {sum:.2} s | {} |",
+                report.seconds,
+                critical.as_secs_f64(),
+                path.len(),
+                report.calls
+            );
+        }
+    }
+}
