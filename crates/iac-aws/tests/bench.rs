@@ -24,7 +24,7 @@ async fn apply_parallelism() {
             moto.reset();
             let plain = moto.clients().await;
             let world = AquamarkWorld::create(&moto, &plain).await;
-            let (_faults, interceptor) = Faults::start(0, Duration::from_millis(latency_ms));
+            let (_latency, interceptor) = Faults::start(0, Duration::from_millis(latency_ms));
             let clients = moto.clients_with(&[interceptor]).await;
             let engine =
                 Engine::new(clients, world.stack(|t| t), Options { concurrency, ..world.options() }).expect("engine");

@@ -76,7 +76,7 @@ impl Intercept for Handle {
             std::thread::sleep(f.latency);
         }
         let n = f.calls.fetch_add(1, Ordering::Relaxed) + 1;
-        if f.throttle_every > 0 && n % f.throttle_every == 0 {
+        if f.throttle_every > 0 && n.is_multiple_of(f.throttle_every) {
             let request = context.request_mut();
             // The signing scope names the service: `Credential=KEY/DATE/REGION/SERVICE/aws4_request`.
             let service = request
