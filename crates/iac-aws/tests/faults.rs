@@ -17,7 +17,7 @@ async fn aquamark_converges_through_throttling_and_latency() {
     moto.reset();
     let plain = moto.clients().await;
     let world = AquamarkWorld::create(&moto, &plain).await;
-    let (faults, interceptor) = Faults::start(4, Duration::from_millis(3));
+    let (injected, interceptor) = Faults::start(4, Duration::from_millis(3));
     let clients = moto.clients_with(&[interceptor]).await;
 
     let engine = Engine::new(clients, world.stack(|t| t), world.options()).expect("engine");
@@ -29,8 +29,8 @@ async fn aquamark_converges_through_throttling_and_latency() {
     eprintln!(
         "with every 4th call throttled and 3 ms latency: {:.2} s, {} calls seen, {} throttled",
         report.seconds,
-        faults.calls(),
-        faults.throttled()
+        injected.calls(),
+        injected.throttled()
     );
-    assert!(faults.throttled() > 20, "the interceptor throttled only {} calls", faults.throttled());
+    assert!(injected.throttled() > 20, "the interceptor throttled only {} calls", injected.throttled());
 }
