@@ -22,8 +22,8 @@ async fn apply_parallelism() {
     for latency_ms in [0u64, 50] {
         for concurrency in [1usize, 8] {
             moto.reset();
-            let plain = moto.clients().await;
-            let world = AquamarkWorld::create(&moto, &plain).await;
+            let setup_clients = moto.clients().await;
+            let world = AquamarkWorld::create(&moto, &setup_clients).await;
             let (_latency, interceptor) = Faults::start(0, Duration::from_millis(latency_ms));
             let clients = moto.clients_with(&[interceptor]).await;
             let engine =

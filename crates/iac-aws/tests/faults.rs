@@ -15,8 +15,8 @@ use iac_aws::Engine;
 async fn aquamark_converges_through_throttling_and_latency() {
     let Some(moto) = common::Moto::start() else { return };
     moto.reset();
-    let plain = moto.clients().await;
-    let world = AquamarkWorld::create(&moto, &plain).await;
+    let setup_clients = moto.clients().await;
+    let world = AquamarkWorld::create(&moto, &setup_clients).await;
     let (injected, interceptor) = Faults::start(4, Duration::from_millis(3));
     let clients = moto.clients_with(&[interceptor]).await;
 
