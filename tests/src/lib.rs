@@ -103,3 +103,90 @@ pub fn run(cmd: &mut Command) -> Output {
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned()
 }
+
+/// A local moto server on 127.0.0.1 and a free port, killed when dropped.
+pub struct MotoServer {
+    child: std::process::Child,
+    /// The port.
+    pub port: u16,
+}
+
+impl MotoServer {
+    /// Starts moto (managed IAM policies loaded, ACM certificates valid at once), or `None`
+    /// (skip) when it is not installed and `CI` is not `true`.
+    pub fn start() -> Option<Self> {
+        let server = oracle("IAC_MOTO_SERVER")?;
+        // A port found free can be taken by a parallel test before moto binds it; then this
+        // child exits (address in use) while the port answers: check the child, and retry.
+        for _ in 0..10 {
+            let port =
+                std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+            let mut child = Command::new(&server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_ALLOW_NONEXISTENT_REGION", "false")
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .env("MOTO_ACM_VALIDATION_WAIT", "0")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("moto_server starts");
+            let start = std::time::Instant::now();
+            let mut exited = false;
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if child.try_wait().ok().flatten().is_some() {
+                    exited = true;
+                    break;
+                }
+                assert!(
+                    start.elapsed() < std::time::Duration::from_secs(30),
+                    "moto_server did not listen on {port} in 30 s"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            if exited || child.try_wait().ok().flatten().is_some() {
+                continue;
+            }
+            return Some(Self { child, port });
+        }
+        panic!("moto_server could not get a port in 10 attempts");
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A raw HTTP/1.1 POST to moto; returns the whole response.
+    pub fn post(&self, path: &str, headers: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("moto answers");
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).expect("request written");
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        resp
+    }
+
+    /// `POST /moto-api/<path>`; panics unless moto answers 200.
+    pub fn api(&self, path: &str, body: &str) {
+        let resp = self.post(&format!("/moto-api/{path}"), "Content-Type: text/plain\r\n", body);
+        assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"), "moto-api/{path}: {resp}");
+    }
+
+    /// Clears every service, then seeds ids so runs are repeatable.
+    pub fn reset(&self) {
+        self.api("reset", "");
+        self.api("seed?a=42", "");
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

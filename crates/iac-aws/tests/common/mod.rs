@@ -6,84 +6,45 @@
 
 pub mod faults;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::Credentials;
 use iac_aws::Clients;
 use iac_aws::services::Timing;
 
-/// A running moto server.
+/// A running moto server with SDK clients.
 pub struct Moto {
-    child: Child,
+    server: tests::MotoServer,
     /// `http://127.0.0.1:PORT`.
     pub endpoint: String,
-    port: u16,
 }
 
 impl Moto {
     /// Starts moto, or returns `None` (skip) when it is not installed and `CI` is not `true`.
     pub fn start() -> Option<Self> {
-        let server = tests::oracle("IAC_MOTO_SERVER")?;
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
-        let child = Command::new(server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_ALLOW_NONEXISTENT_REGION", "false")
-            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-            .env("MOTO_ACM_VALIDATION_WAIT", "0")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let moto = Self { child, endpoint: format!("http://127.0.0.1:{port}"), port };
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "moto_server did not listen on {port} in 30 s");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(moto)
+        let server = tests::MotoServer::start()?;
+        Some(Self { endpoint: server.endpoint(), server })
     }
 
-    /// `POST /moto-api/<path>` with an optional body; panics unless moto answers 200.
-    pub fn api(&self, path: &str, body: &str) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("moto answers");
-        let req = format!(
-            "POST /moto-api/{path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        s.write_all(req.as_bytes()).expect("request written");
-        let mut resp = String::new();
-        let _ = s.read_to_string(&mut resp);
-        assert!(resp.starts_with("HTTP/1.1 200") || resp.starts_with("HTTP/1.0 200"), "moto-api/{path}: {resp}");
+    /// Clears every service, then seeds ids so runs are repeatable.
+    pub fn reset(&self) {
+        self.server.reset();
     }
 
     /// Requests an ACM certificate for `domain` and returns its ARN (a raw JSON-protocol call:
     /// the engine does not use ACM, so the tests do not pull in its SDK crate).
     pub fn acm_certificate(&self, domain: &str) -> String {
         let body = format!(r#"{{"DomainName":"{domain}","ValidationMethod":"DNS"}}"#);
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("moto answers");
-        let req = format!(
-            "POST / HTTP/1.1\r\nHost: acm.us-east-1.amazonaws.com\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             X-Amz-Target: CertificateManager.RequestCertificate\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
+        let resp = self.server.post(
+            "/",
+            "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CertificateManager.RequestCertificate\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0\r\n",
+            &body,
         );
-        s.write_all(req.as_bytes()).expect("request written");
-        let mut resp = String::new();
-        let _ = s.read_to_string(&mut resp);
         let json = resp.split("\r\n\r\n").nth(1).unwrap_or_default();
         let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("ACM answer {resp}: {e}"));
         v["CertificateArn"].as_str().expect("a certificate ARN").to_owned()
-    }
-
-    /// Clears every service, then seeds ids so runs are repeatable.
-    pub fn reset(&self) {
-        self.api("reset", "");
-        self.api("seed?a=42", "");
     }
 
     /// Clients pointed at this server (region us-east-1, dummy credentials).
@@ -103,13 +64,6 @@ impl Moto {
             .load()
             .await;
         Clients::new(&config, interceptors)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
