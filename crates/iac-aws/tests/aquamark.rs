@@ -60,6 +60,37 @@ async fn aquamark_up_converges_changes_and_comes_down() {
     engine2.apply(&plan, &quiet).await.expect("apply the change");
     assert!(engine2.plan().await.expect("plan").is_empty());
 
+    // Drift: a change made outside the tool is reported by property.
+    clients
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier("aquamark")
+        .backup_retention_period(3)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify outside the tool");
+    let drift = engine2.drift().await.expect("drift");
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(
+        (drift[0].id.as_str(), drift[0].properties.as_slice()),
+        ("DatabaseInstance", ["BackupRetentionPeriod".to_owned()].as_slice())
+    );
+
+    // Replacement: a target group's port cannot change in place; a database's identifier
+    // cannot either, and that one would lose data, so apply refuses it without the flag.
+    let moved = world.stack(|t| {
+        t.replace("backup_retention_days = 7 ", "backup_retention_days = 14 ")
+            .replace("identifier = \"aquamark\"", "identifier = \"aquamark2\"")
+    });
+    let engine3 = Engine::new(clients.clone(), moved, world.options()).expect("engine");
+    let plan = engine3.plan().await.expect("plan");
+    let db = plan.changes.iter().find(|c| c.id == "DatabaseInstance").expect("planned");
+    assert!(matches!(db.action, Action::Replace { .. }) && db.data_loss, "{plan}");
+    assert!(plan.to_string().contains("DATA LOSS"), "{plan}");
+    let err = engine3.apply(&plan, &quiet).await.expect_err("refused").to_string();
+    assert!(err.contains("refusing to replace or delete DatabaseInstance"), "{err}");
+
     // Destroy: the database is refused without the flag...
     let err = engine2.destroy(&quiet).await.expect_err("refused").to_string();
     assert!(err.contains("DatabaseInstance") && err.contains("--allow-data-loss"), "{err}");

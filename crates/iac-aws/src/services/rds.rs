@@ -887,7 +887,8 @@ fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
         o = o.attr("DBInstanceArn", arn);
     }
     let sgs: Vec<Json> = active_security_groups(db).into_iter().map(Json::String).collect();
-    o.prop("Engine", db.engine().unwrap_or_default())
+    o.prop("DBInstanceIdentifier", db.db_instance_identifier().unwrap_or_default())
+        .prop("Engine", db.engine().unwrap_or_default())
         .prop("EngineVersion", db.engine_version().unwrap_or_default())
         .prop("DBInstanceClass", db.db_instance_class().unwrap_or_default())
         .prop("AllocatedStorage", db.allocated_storage().unwrap_or(0).to_string())
