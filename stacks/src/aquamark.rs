@@ -3,7 +3,7 @@
 //! (EC2-Classic ELB, launch configurations, db.t2, Ubuntu 14.04, API keys in the AMI) the stack
 //! models the modern equivalent and the config files keep the guide's values as comments.
 
-use iac_core::app::{Container, CronJob, HostConfig, HostFile};
+use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile};
 use iac_core::model::HealthCheck;
 use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
 use iac_core::net::Ipv4Cidr;
@@ -263,6 +263,34 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         app_env(Container::new("aquamark", &cfg.app.image).with_env("ANALYTICS_ID", cfg.app.analytics_id.as_str()))
             .with_port(80, 8000);
     let local = cfg.network.local_subnet_cidr.to_string();
+    let watchdog = HostFile { path: "/usr/local/bin/aquamark-watchdog".into(), mode: 0o755, content: WATCHDOG.into() };
+    let watchdog_cron = CronJob {
+        name: "aquamark-watchdog".into(),
+        schedule: "*/5 * * * *".into(),
+        user: "root".into(),
+        command: "/usr/local/bin/aquamark-watchdog".into(),
+    };
+    // The guide's build instance, as a bake: Ubuntu (24.04 instead of 14.04), the tools, Docker,
+    // the app image at this version and the watchdog. The env file and the container start come
+    // from each instance's own user data at boot, so no secret is ever in the image.
+    stack.bake(Bake {
+        name: "aq-web".into(),
+        base: BaseImage::Lookup {
+            owners: vec!["099720109477".into()],
+            name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*".into(),
+        },
+        instance_type: "t3.small".into(),
+        ssh_username: "ubuntu".into(),
+        root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),
+        host: HostConfig {
+            name: "aq-web".into(),
+            packages: vec!["git".into(), "make".into(), "curl".into(), "python3-pip".into()],
+            docker: true,
+            files: vec![watchdog.clone()],
+            containers: vec![web_container.clone()],
+            cron: vec![watchdog_cron.clone()],
+        },
+    });
     let web = WebTier::create(
         &mut stack,
         WebTierProps {
@@ -274,18 +302,9 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 name: "aquamark-web".into(),
                 packages: vec!["curl".into()],
                 docker: true,
-                files: vec![HostFile {
-                    path: "/usr/local/bin/aquamark-watchdog".into(),
-                    mode: 0o755,
-                    content: WATCHDOG.into(),
-                }],
+                files: vec![watchdog],
                 containers: vec![web_container],
-                cron: vec![CronJob {
-                    name: "aquamark-watchdog".into(),
-                    schedule: "*/5 * * * *".into(),
-                    user: "root".into(),
-                    command: "/usr/local/bin/aquamark-watchdog".into(),
-                }],
+                cron: vec![watchdog_cron],
             },
             instance_port: 80,
             health_check: HealthCheck::http("/ping"),

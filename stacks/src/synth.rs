@@ -20,8 +20,8 @@ use crate::error::StackError;
 #[command(
     name = "synth",
     version,
-    about = "Render an infrastructure stack to CloudFormation, Terraform and cloud-init user data",
-    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
+    about = "Render an infrastructure stack to CloudFormation, Terraform, cloud-init user data and Packer",
+    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
 )]
 pub struct SynthArgs {
     /// The stack to render (see --list).
@@ -56,6 +56,8 @@ pub enum TargetArg {
     Terraform,
     /// `userdata/<host>.sh`.
     Userdata,
+    /// `packer/<bake>.pkr.hcl` and its bake script.
+    Packer,
     /// Every target.
     All,
 }
@@ -75,6 +77,7 @@ impl From<TargetArg> for Target {
             TargetArg::Cloudformation => Target::CloudFormation,
             TargetArg::Terraform => Target::Terraform,
             TargetArg::Userdata => Target::UserData,
+            TargetArg::Packer => Target::Packer,
             TargetArg::All => Target::All,
         }
     }
@@ -139,7 +142,7 @@ pub fn run(
             TargetArg::Userdata if rendered.files.len() == 1 => {
                 stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
             }
-            TargetArg::Userdata | TargetArg::All => {
+            TargetArg::Userdata | TargetArg::Packer | TargetArg::All => {
                 return Err(StackError::Io {
                     action: "this target writes several files; give an output directory with --out, e.g. --out",
                     path: PathBuf::from("out"),

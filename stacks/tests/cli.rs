@@ -40,6 +40,8 @@ fn writes_every_target_into_out() {
         "terraform/outputs.tf",
         "userdata/web-launch-template.sh",
         "userdata/daemons-instance.sh",
+        "packer/aq-web.pkr.hcl",
+        "packer/aq-web.sh",
     ] {
         assert!(dir.path().join(f).is_file(), "{f} missing; stderr: {err}");
     }

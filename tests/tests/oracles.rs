@@ -84,8 +84,10 @@ fn terraform_parses_and_uses_real_provider_arguments() {
     let (_dir, paths) = rendered_dir();
     let tf: Vec<&PathBuf> = with_suffix(&paths, ".tf").collect();
     assert!(!tf.is_empty());
+    let packer: Vec<&PathBuf> = with_suffix(&paths, ".pkr.hcl").collect();
+    assert!(!packer.is_empty(), "no Packer template rendered");
     let parse = "import sys, hcl2\nfor p in sys.argv[1:]:\n    with open(p) as f:\n        hcl2.load(f)\nprint('parsed', len(sys.argv) - 1)";
-    let out = run(Command::new(&python).arg("-c").arg(parse).args(&tf));
+    let out = run(Command::new(&python).arg("-c").arg(parse).args(&tf).args(&packer));
     assert!(out.status.success(), "python-hcl2 failed:\n{}", String::from_utf8_lossy(&out.stderr));
     eprintln!("python-hcl2: {}", String::from_utf8_lossy(&out.stdout).trim());
 

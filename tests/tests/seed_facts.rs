@@ -133,3 +133,31 @@ fn aquamark_user_data() {
     }
     assert_eq!(daemons.matches("--restart=always").count(), 2);
 }
+
+#[test]
+fn aquamark_bake() {
+    let stack = stacks::registry().build("aquamark", "prod", None).expect("builds");
+    let files =
+        iac_render::render_target(&stack, iac_render::Target::Packer, iac_render::Format::Json).expect("renders").files;
+    let template = &files.iter().find(|f| f.path.ends_with("aq-web.pkr.hcl")).expect("template").contents;
+    let script = &files.iter().find(|f| f.path.ends_with("aq-web.sh")).expect("script").contents;
+    // Named like the guide's `aq-web-v1.0.1-1`, from an Ubuntu base, encrypted, IMDSv2 only.
+    assert!(template.contains("format(\"aq-web-v%s-%s\", var.version, var.build)"), "{template}");
+    assert!(template.contains("ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"));
+    assert!(template.contains("encrypt_boot = true") && template.contains("http_tokens = \"required\""));
+    // git/make/curl/pip and Docker installed, the image pulled at its version, the watchdog cron.
+    for needle in [
+        "iac_install git make curl python3-pip",
+        "docker.io",
+        "docker pull vpac/aquamark:1.0.1",
+        "aquamark-watchdog",
+        "cloud-init clean",
+    ] {
+        assert!(script.contains(needle), "bake script lacks `{needle}`");
+    }
+    // Nothing is started and no secret is read at bake time.
+    assert!(
+        !script.contains("docker run") && !script.contains("iac_secret") && !script.contains("DATABASE_URL"),
+        "{script}"
+    );
+}

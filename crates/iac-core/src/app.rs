@@ -311,3 +311,36 @@ mod tests {
         assert!(d.pin_problem().is_none());
     }
 }
+
+/// Where a bake starts from.
+#[derive(Debug, Clone, Serialize)]
+pub enum BaseImage {
+    /// The newest image of `owners` whose name matches `name` (a wildcard pattern).
+    Lookup {
+        /// Account ids or aliases (`099720109477` is Canonical).
+        owners: Vec<String>,
+        /// Name pattern, e.g. `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*`.
+        name: String,
+    },
+    /// A fixed image id.
+    Id(String),
+}
+
+/// An AMI bake: a builder instance from a base image runs the setup of `host` in bake mode
+/// (packages, Docker, files, cron, container images pulled but not started, no secrets), and
+/// the image is saved as `<name>-v<version>-<build>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bake {
+    /// Image name prefix, e.g. `aq-web`.
+    pub name: String,
+    /// Base image.
+    pub base: BaseImage,
+    /// Builder instance type.
+    pub instance_type: String,
+    /// SSH user of the base image (Packer connects with it).
+    pub ssh_username: String,
+    /// Root volume of the image.
+    pub root_volume: crate::model::RootVolume,
+    /// What the image holds.
+    pub host: HostConfig,
+}

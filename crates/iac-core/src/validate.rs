@@ -122,6 +122,7 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
         v.resource(entry);
     }
     v.limits();
+    v.bakes();
     if let Err(e) = crate::graph::Graph::new(stack) {
         v.out.push(Diagnostic::error(
             "IAC003",
@@ -490,16 +491,19 @@ impl Validator<'_> {
             );
         }
         if let Some(host) = &m.user_data {
-            self.host(entry, host);
+            self.host(entry.id.as_str(), host);
         }
     }
 
-    fn host(&mut self, entry: &ResourceEntry, host: &HostConfig) {
+    /// The containers, secrets and cron jobs of a host, reported under `owner` (a resource id or
+    /// `bake:<name>`).
+    fn host(&mut self, owner: &str, host: &HostConfig) {
+        let at = |p: String| Path::stack(self.stack.name()).resource(owner).property(p);
         for (i, c) in host.containers.iter().enumerate() {
             if let Some(problem) = c.image.pin_problem() {
                 self.error(
                     "IAC041",
-                    self.at(entry, format!("UserData.Containers[{i}].Image")),
+                    at(format!("UserData.Containers[{i}].Image")),
                     problem,
                     "pin the image to a version tag or a digest, e.g. `vpac/aquamark:1.0.1`",
                 );
@@ -511,7 +515,7 @@ impl Validator<'_> {
                 if sensitive && matches!(&e.value, Value::Lit(s) if !s.is_empty()) {
                     self.error(
                         "IAC042",
-                        self.at(entry, format!("UserData.Containers[{i}].Env.{}", e.name)),
+                        at(format!("UserData.Containers[{i}].Env.{}", e.name)),
                         "a secret is written as a literal",
                         "use a SecretRef (Secrets Manager or SSM SecureString) so the value never appears in templates or logs",
                     );
@@ -522,11 +526,37 @@ impl Validator<'_> {
             if job.schedule.split_whitespace().count() != 5 {
                 self.error(
                     "IAC043",
-                    self.at(entry, format!("UserData.Cron[{i}].Schedule")),
+                    at(format!("UserData.Cron[{i}].Schedule")),
                     format!("cron schedule `{}` does not have five fields", job.schedule),
                     "write minute hour day-of-month month day-of-week, e.g. `*/5 * * * *`",
                 );
             }
+        }
+    }
+
+    fn bakes(&mut self) {
+        for bake in self.stack.bakes() {
+            let owner = format!("bake:{}", bake.name);
+            let ok = !bake.name.is_empty()
+                && bake.name.starts_with(|c: char| c.is_ascii_lowercase())
+                && bake.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                self.error(
+                    "IAC044",
+                    Path::stack(self.stack.name()).resource(&owner),
+                    format!("bake name `{}` is not valid", bake.name),
+                    "use lowercase letters, digits and `-` (images are named <name>-v<version>-<build>)",
+                );
+            }
+            if !bake.root_volume.encrypted {
+                self.error(
+                    "IAC040",
+                    Path::stack(self.stack.name()).resource(&owner).property("RootVolume.Encrypted"),
+                    "the image's root volume is not encrypted",
+                    "set encrypted to true",
+                );
+            }
+            self.host(&owner, &bake.host);
         }
     }
 

@@ -345,3 +345,34 @@ fn subnet_ranges_must_fit_the_vpc() {
     let found = codes(&s.build().unwrap());
     assert!(found.iter().any(|(c, p)| *c == "IAC038" && p == "demo/PublicSubnet3/CidrBlock"), "{found:?}");
 }
+
+#[test]
+fn bakes_are_validated() {
+    use iac_core::app::{Bake, BaseImage};
+    let mut s = StackBuilder::new("demo", "dev");
+    s.bake(Bake {
+        name: "Web_Image".into(),
+        base: BaseImage::Id("ami-12345678".into()),
+        instance_type: "t3.small".into(),
+        ssh_username: "ubuntu".into(),
+        root_volume: RootVolume {
+            device_name: "/dev/sda1".into(),
+            size_gib: 20,
+            volume_type: "gp3".into(),
+            encrypted: false,
+        },
+        host: HostConfig {
+            name: "web".into(),
+            containers: vec![Container::new("app", "nginx")],
+            ..HostConfig::default()
+        },
+    });
+    let found = codes(&s.build().unwrap());
+    for (code, path) in [
+        ("IAC044", "demo/bake:Web_Image"),
+        ("IAC040", "demo/bake:Web_Image/RootVolume.Encrypted"),
+        ("IAC041", "demo/bake:Web_Image/UserData.Containers[0].Image"),
+    ] {
+        assert!(found.iter().any(|(c, p)| *c == code && p == path), "{code} {path} missing from {found:?}");
+    }
+}

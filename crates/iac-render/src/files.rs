@@ -20,13 +20,15 @@ pub enum Target {
     Terraform,
     /// `userdata/<host>.sh`, one per launch template or instance.
     UserData,
+    /// `packer/<bake>.pkr.hcl` and `packer/<bake>.sh`, one pair per AMI bake.
+    Packer,
     /// All of the above.
     All,
 }
 
 impl Target {
     /// Every concrete target, in output order.
-    pub const CONCRETE: [Target; 3] = [Target::CloudFormation, Target::Terraform, Target::UserData];
+    pub const CONCRETE: [Target; 4] = [Target::CloudFormation, Target::Terraform, Target::UserData, Target::Packer];
 }
 
 impl fmt::Display for Target {
@@ -35,6 +37,7 @@ impl fmt::Display for Target {
             Target::CloudFormation => "cloudformation",
             Target::Terraform => "terraform",
             Target::UserData => "userdata",
+            Target::Packer => "packer",
             Target::All => "all",
         })
     }
@@ -94,6 +97,7 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
                     }
                 }
             }
+            Target::Packer => files.extend(crate::packer::render(stack)?),
             Target::All => unreachable!("expanded above"),
         }
     }

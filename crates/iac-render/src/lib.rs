@@ -4,6 +4,7 @@
 //!   stateful resources and checkov suppressions as resource metadata.
 //! - [`terraform`]: HCL written with `hcl-rs` (references as traversals), provider and variable
 //!   blocks, `prevent_destroy` on stateful resources.
+//! - [`packer`]: Packer templates and bake scripts for the stack's AMI bakes.
 //! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
 //!   `templates/`.
 //!
@@ -13,6 +14,7 @@
 pub mod cloudformation;
 pub mod error;
 pub mod files;
+pub mod packer;
 pub mod terraform;
 pub mod userdata;
 

@@ -160,17 +160,17 @@ fn provider_block(stack: &Stack) -> Block {
 
 /// The arguments of a block, in order.
 #[derive(Debug, Default)]
-struct Args(Vec<Structure>);
+pub(crate) struct Args(Vec<Structure>);
 
 impl Args {
     /// Adds `key = expr`.
-    fn set(&mut self, key: &str, expr: impl Into<Expression>) -> &mut Self {
+    pub(crate) fn set(&mut self, key: &str, expr: impl Into<Expression>) -> &mut Self {
         self.0.push(Structure::Attribute(Attribute::new(Identifier::unchecked(key), expr.into())));
         self
     }
 
     /// Adds `key = expr` when there is a value.
-    fn set_opt(&mut self, key: &str, expr: Option<Expression>) -> &mut Self {
+    pub(crate) fn set_opt(&mut self, key: &str, expr: Option<Expression>) -> &mut Self {
         if let Some(expr) = expr {
             self.set(key, expr);
         }
@@ -178,12 +178,18 @@ impl Args {
     }
 
     /// Adds a nested block without labels.
-    fn nested(&mut self, ident: &str, args: Args) -> &mut Self {
+    pub(crate) fn nested(&mut self, ident: &str, args: Args) -> &mut Self {
         self.0.push(Structure::Block(args.into_block(ident, &[])));
         self
     }
 
-    fn into_block(self, ident: &str, labels: &[&str]) -> Block {
+    /// Adds a nested block with labels (`provisioner "shell" { ... }`).
+    pub(crate) fn nested_labeled(&mut self, ident: &str, labels: &[&str], args: Args) -> &mut Self {
+        self.0.push(Structure::Block(args.into_block(ident, labels)));
+        self
+    }
+
+    pub(crate) fn into_block(self, ident: &str, labels: &[&str]) -> Block {
         Block {
             identifier: Identifier::unchecked(ident),
             labels: labels.iter().map(|l| BlockLabel::String((*l).to_owned())).collect(),
@@ -193,12 +199,12 @@ impl Args {
 }
 
 /// `root.a.b...`
-fn traversal(root: &str, path: &[&str]) -> Expression {
+pub(crate) fn traversal(root: &str, path: &[&str]) -> Expression {
     let ops = path.iter().map(|p| TraversalOperator::GetAttr(Identifier::unchecked(*p)));
     Expression::from(Traversal::new(Variable::unchecked(root), ops))
 }
 
-fn func(name: &str, args: impl IntoIterator<Item = Expression>) -> Expression {
+pub(crate) fn func(name: &str, args: impl IntoIterator<Item = Expression>) -> Expression {
     let mut call = FuncCall::new(Identifier::unchecked(name));
     call.args = args.into_iter().collect();
     Expression::from(call)
@@ -217,11 +223,11 @@ fn object_key(key: &str) -> ObjectKey {
     }
 }
 
-fn object<'k>(pairs: impl IntoIterator<Item = (&'k str, Expression)>) -> Expression {
+pub(crate) fn object<'k>(pairs: impl IntoIterator<Item = (&'k str, Expression)>) -> Expression {
     Expression::Object(pairs.into_iter().map(|(k, v)| (object_key(k), v)).collect())
 }
 
-fn tag_object<'t>(tags: impl IntoIterator<Item = (&'t str, &'t str)>) -> Expression {
+pub(crate) fn tag_object<'t>(tags: impl IntoIterator<Item = (&'t str, &'t str)>) -> Expression {
     object(tags.into_iter().map(|(k, v)| (k, Expression::from(v))))
 }
 

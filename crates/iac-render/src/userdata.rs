@@ -167,11 +167,28 @@ fn secret_ctx(i: usize, s: &SecretRef, slots: &mut Slots) -> SecretCtx {
 
 /// Renders `host`'s boot script as text and deploy-time values.
 pub fn segments(stack: &Stack, host: &HostConfig) -> Result<Vec<Segment>, RenderError> {
+    render(stack, host, false)
+}
+
+/// The bake script of `bake`: the same setup in bake mode (images pulled, nothing started, no
+/// secrets, cloud-init cleaned at the end). It has no deploy-time values.
+pub fn bake_script(stack: &Stack, bake: &iac_core::app::Bake) -> Result<String, RenderError> {
+    let mut out = String::new();
+    for seg in render(stack, &bake.host, true)? {
+        match seg {
+            Segment::Text(t) => out.push_str(&t),
+            Segment::Value(v) => unreachable!("bake mode renders no deploy-time value, found {v:?}"),
+        }
+    }
+    Ok(out)
+}
+
+fn render(stack: &Stack, host: &HostConfig, bake: bool) -> Result<Vec<Segment>, RenderError> {
     let mut slots = Slots { values: Vec::new(), secrets: Vec::new() };
     let containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, &mut slots)).collect();
-    let secrets_list = slots.secrets.clone();
+    let secrets_list = if bake { Vec::new() } else { slots.secrets.clone() };
     let secrets: Vec<SecretCtx> = secrets_list.iter().enumerate().map(|(i, s)| secret_ctx(i, s, &mut slots)).collect();
-    let region = slots.slot(&Value::Pseudo(iac_core::value::Pseudo::Region));
+    let region = if bake { String::new() } else { slots.slot(&Value::Pseudo(iac_core::value::Pseudo::Region)) };
     let files: Vec<FileCtx> = host
         .files
         .iter()
@@ -189,6 +206,8 @@ pub fn segments(stack: &Stack, host: &HostConfig) -> Result<Vec<Segment>, Render
         .collect();
 
     let mut ctx = tera::Context::new();
+    ctx.insert("bake", &bake);
+    ctx.insert("phase", if bake { "bake" } else { "boot setup" });
     ctx.insert("stack", stack.name());
     ctx.insert("env", stack.env());
     ctx.insert("host", &host.name);

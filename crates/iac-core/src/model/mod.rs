@@ -207,6 +207,7 @@ pub struct Stack {
     parameters: IndexMap<LogicalId, Parameter>,
     outputs: IndexMap<LogicalId, Output>,
     tags: IndexMap<String, String>,
+    bakes: Vec<crate::app::Bake>,
 }
 
 impl Stack {
@@ -237,6 +238,10 @@ impl Stack {
     /// Outputs in insertion order.
     pub fn outputs(&self) -> &IndexMap<LogicalId, Output> {
         &self.outputs
+    }
+    /// The AMI bakes of the stack's images.
+    pub fn bakes(&self) -> &[crate::app::Bake] {
+        &self.bakes
     }
     /// Tags applied to every taggable resource (including `iac:stack` and `iac:env`).
     pub fn tags(&self) -> &IndexMap<String, String> {
@@ -370,6 +375,7 @@ impl StackBuilder {
                 parameters: IndexMap::new(),
                 outputs: IndexMap::new(),
                 tags,
+                bakes: Vec::new(),
             },
             problems,
         }
@@ -469,6 +475,21 @@ impl StackBuilder {
             self.stack.parameters.insert(id.clone(), parameter);
         }
         ParamHandle { id }
+    }
+
+    /// Adds an AMI bake (rendered by the `packer` target; run by the SDK engine's bake).
+    pub fn bake(&mut self, bake: crate::app::Bake) -> &mut Self {
+        if self.stack.bakes.iter().any(|b| b.name == bake.name) {
+            self.problems.push(Diagnostic::error(
+                "IAC002",
+                Path::stack(&self.stack.name).resource(&bake.name),
+                format!("bake `{}` is defined twice", bake.name),
+                "give each bake its own name",
+            ));
+        } else {
+            self.stack.bakes.push(bake);
+        }
+        self
     }
 
     /// Adds an output.
