@@ -10,6 +10,7 @@ use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{
     Database, DatabaseProps, Host, HostProps, Network, NetworkProps, WebTier, WebTierProps, alias_record,
 };
+use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
 use iac_core::value::{Pseudo, Value};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -360,6 +361,20 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
     db.allow_from(&mut stack, "Daemons", daemons.security_group.group_id());
+
+    // The guide's upgrade: new ASG on the same load balancer, healthy, old one deleted; then
+    // the migration; then the daemons on the same image.
+    stack.rollout(RolloutPlan {
+        roles: vec![
+            Role { name: "web".into(), kind: RoleKind::Web },
+            Role { name: "daemons".into(), kind: RoleKind::Host },
+        ],
+        steps: vec![
+            Step::Switch("web".into()),
+            Step::RunOnce { role: "daemons".into(), command: vec!["/usr/local/bin/aquamark-migrate".into()] },
+            Step::UpdateHost("daemons".into()),
+        ],
+    });
 
     alias_record(
         &mut stack,

@@ -161,3 +161,19 @@ fn aquamark_bake() {
         "{script}"
     );
 }
+
+#[test]
+fn aquamark_upgrade_order() {
+    let stack = stacks::registry().build("aquamark", "prod", None).expect("builds");
+    let plan = stack.rollout().expect("aquamark declares its release order");
+    let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        steps,
+        [
+            "switch web blue/green",
+            "run `/usr/local/bin/aquamark-migrate` on daemons with the new image",
+            "update daemons to the new image"
+        ]
+    );
+    assert!(plan.validate("aquamark").is_empty());
+}

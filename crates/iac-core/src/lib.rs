@@ -25,6 +25,7 @@ pub mod model;
 pub mod naming;
 pub mod net;
 pub mod patterns;
+pub mod rollout;
 pub mod validate;
 pub mod value;
 

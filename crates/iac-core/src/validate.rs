@@ -123,6 +123,9 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
     }
     v.limits();
     v.bakes();
+    if let Some(plan) = stack.rollout() {
+        v.out.extend(plan.validate(stack.name()));
+    }
     if let Err(e) = crate::graph::Graph::new(stack) {
         v.out.push(Diagnostic::error(
             "IAC003",

@@ -376,3 +376,44 @@ fn bakes_are_validated() {
         assert!(found.iter().any(|(c, p)| *c == code && p == path), "{code} {path} missing from {found:?}");
     }
 }
+
+#[test]
+fn rollout_order_is_data_and_is_checked() {
+    use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
+    let role = |name: &str, kind| Role { name: name.into(), kind };
+    let migrate =
+        || Step::RunOnce { role: "worker".into(), command: vec!["alembic".into(), "upgrade".into(), "head".into()] };
+    // Ichnaea's order: stop scheduler and workers, migrate, start them, switch web.
+    let roles =
+        vec![role("web", RoleKind::Web), role("worker", RoleKind::Workers), role("scheduler", RoleKind::Singleton)];
+    let good = RolloutPlan {
+        roles: roles.clone(),
+        steps: vec![
+            Step::Stop("scheduler".into()),
+            Step::Stop("worker".into()),
+            migrate(),
+            Step::Start("scheduler".into()),
+            Step::Start("worker".into()),
+            Step::Switch("web".into()),
+        ],
+    };
+    assert!(good.validate("ichnaea").is_empty(), "{:?}", good.validate("ichnaea"));
+    assert_eq!(good.steps[2].to_string(), "run `alembic upgrade head` on worker with the new image");
+
+    // A scheduler started without stopping it would run twice; a stopped worker left down;
+    // a step that does not fit its role; an unknown role; the web role never upgraded.
+    let bad = RolloutPlan {
+        roles,
+        steps: vec![
+            Step::Stop("worker".into()),
+            migrate(),
+            Step::Start("scheduler".into()),
+            Step::Switch("worker".into()),
+            Step::Stop("db".into()),
+        ],
+    };
+    let found: Vec<(&str, String)> = bad.validate("ichnaea").into_iter().map(|d| (d.code, d.message)).collect();
+    let codes: Vec<&str> = found.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, ["IAC072", "IAC071", "IAC070", "IAC073", "IAC074"], "{found:?}");
+    assert!(found[0].1.contains("a singleton would run twice"), "{found:?}");
+}

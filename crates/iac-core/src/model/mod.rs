@@ -208,6 +208,7 @@ pub struct Stack {
     outputs: IndexMap<LogicalId, Output>,
     tags: IndexMap<String, String>,
     bakes: Vec<crate::app::Bake>,
+    rollout: Option<crate::rollout::RolloutPlan>,
 }
 
 impl Stack {
@@ -238,6 +239,10 @@ impl Stack {
     /// Outputs in insertion order.
     pub fn outputs(&self) -> &IndexMap<LogicalId, Output> {
         &self.outputs
+    }
+    /// The order of a release, if the stack declares one.
+    pub fn rollout(&self) -> Option<&crate::rollout::RolloutPlan> {
+        self.rollout.as_ref()
     }
     /// The AMI bakes of the stack's images.
     pub fn bakes(&self) -> &[crate::app::Bake] {
@@ -376,6 +381,7 @@ impl StackBuilder {
                 outputs: IndexMap::new(),
                 tags,
                 bakes: Vec::new(),
+                rollout: None,
             },
             problems,
         }
@@ -489,6 +495,12 @@ impl StackBuilder {
         } else {
             self.stack.bakes.push(bake);
         }
+        self
+    }
+
+    /// Declares the order of a release (checked by validation, carried out by `rollout`).
+    pub fn rollout(&mut self, plan: crate::rollout::RolloutPlan) -> &mut Self {
+        self.stack.rollout = Some(plan);
         self
     }
 
