@@ -137,6 +137,19 @@ impl Engine {
         Ctx { clients: &self.clients, stack: &self.stack, timing: self.options.timing }
     }
 
+    /// What desired properties are resolved against: this stack and its parameters, in this
+    /// region, with `zones` and the resources `observed`.
+    fn facts<'a>(&'a self, zones: &'a [String], observed: &'a HashMap<LogicalId, Observed>) -> Facts<'a> {
+        Facts {
+            stack: &self.stack,
+            params: &self.options.params,
+            region: &self.clients.region,
+            account: ACCOUNT_UNKNOWN,
+            zones,
+            observed,
+        }
+    }
+
     fn props(&self, id: &LogicalId) -> &Json {
         &self.template["Resources"][id.as_str()]["Properties"]
     }
@@ -185,14 +198,7 @@ impl Engine {
     pub async fn plan(&self) -> Result<Plan, AwsError> {
         let observed = self.discover().await?;
         let zones = self.zones().await?;
-        let facts = Facts {
-            stack: &self.stack,
-            params: &self.options.params,
-            region: &self.clients.region,
-            account: ACCOUNT_UNKNOWN,
-            zones: &zones,
-            observed: &observed,
-        };
+        let facts = self.facts(&zones, &observed);
         let mut changes = Vec::new();
         for entry in self.stack.resources() {
             let desired = desired::resolve(&facts, entry.id.as_str(), self.props(&entry.id), false)?;
@@ -350,14 +356,7 @@ impl Engine {
         zones: &[String],
     ) -> Result<Option<Observed>, AwsError> {
         let snapshot = observed.lock().expect("not poisoned").clone();
-        let facts = Facts {
-            stack: &self.stack,
-            params: &self.options.params,
-            region: &self.clients.region,
-            account: ACCOUNT_UNKNOWN,
-            zones,
-            observed: &snapshot,
-        };
+        let facts = self.facts(zones, &snapshot);
         let desired = desired::resolve(&facts, id.as_str(), self.props(id), true)?;
         let hash = desired::hash(&desired);
         let entry = self.stack.resource(id).expect("planned resources are in the stack");
@@ -448,14 +447,7 @@ impl Engine {
     pub async fn drift(&self) -> Result<Vec<Drift>, AwsError> {
         let observed = self.discover().await?;
         let zones = self.zones().await?;
-        let facts = Facts {
-            stack: &self.stack,
-            params: &self.options.params,
-            region: &self.clients.region,
-            account: ACCOUNT_UNKNOWN,
-            zones: &zones,
-            observed: &observed,
-        };
+        let facts = self.facts(&zones, &observed);
         let mut out = Vec::new();
         for entry in self.stack.resources() {
             match observed.get(&entry.id) {
@@ -480,14 +472,7 @@ impl Engine {
         observed: &HashMap<LogicalId, Observed>,
         zones: &[String],
     ) -> Result<Map<String, Json>, AwsError> {
-        let facts = Facts {
-            stack: &self.stack,
-            params: &self.options.params,
-            region: &self.clients.region,
-            account: ACCOUNT_UNKNOWN,
-            zones,
-            observed,
-        };
+        let facts = self.facts(zones, observed);
         Ok(desired::resolve(&facts, id.as_str(), self.props(id), true)?.as_object().cloned().unwrap_or_default())
     }
 

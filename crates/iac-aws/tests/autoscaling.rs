@@ -7,19 +7,19 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use aws_sdk_ec2::types::RequestLaunchTemplateData;
 use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
-use iac_aws::desired::{self, Facts};
+use common::{ZONES, apply, desired, id};
+use iac_aws::Clients;
+use iac_aws::desired;
 use iac_aws::services::{Ctx, autoscaling};
-use iac_aws::state::{Observed, TAG_HASH, Tags};
-use iac_aws::{AwsError, Clients};
+use iac_aws::state::{Observed, TAG_HASH};
 use iac_core::model::{AutoScalingGroup, Backend, HealthCheckType, Override, ScalingPolicy, TrackedMetric};
-use iac_core::{LogicalId, Stack, StackBuilder, naming};
-use serde_json::{Value as Json, json};
+use iac_core::{LogicalId, Stack, StackBuilder};
+use serde_json::json;
 
-const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const GROUP: &str = "WebAutoScalingGroup";
 const POLICY: &str = "WebCpuScalingPolicy";
 
@@ -154,44 +154,6 @@ fn stack(net: &Network, k: &Knobs) -> Stack {
         );
     }
     b.build().expect("stack builds")
-}
-
-fn id(s: &str) -> LogicalId {
-    LogicalId::new(s).expect("valid id")
-}
-
-/// The resolved properties of `name` and the tags the engine would give it.
-fn desired(stack: &Stack, observed: &HashMap<LogicalId, Observed>, name: &str) -> (Json, Tags) {
-    let template = iac_render::cloudformation::template(stack).expect("renders");
-    let params = BTreeMap::new();
-    let zones: Vec<String> = ZONES.iter().map(|z| (*z).to_owned()).collect();
-    let facts = Facts { stack, params: &params, region: "us-east-1", account: "123456789012", zones: &zones, observed };
-    let props = desired::resolve(&facts, name, &template["Resources"][name]["Properties"], true).expect("resolves");
-    let entry = stack.resource(&id(name)).expect("in the stack");
-    let mut tags = naming::tags(stack, entry);
-    tags.push((TAG_HASH.to_owned(), desired::hash(&props)));
-    (props, tags)
-}
-
-/// Creates (or, with `update`, updates) `name` as the engine would and records what came back.
-async fn apply(
-    ctx: &Ctx<'_>,
-    observed: &mut HashMap<LogicalId, Observed>,
-    name: &str,
-    update: bool,
-) -> Result<(Json, Observed), AwsError> {
-    let (props, tags) = desired(ctx.stack, observed, name);
-    let entry = ctx.stack.resource(&id(name)).expect("in the stack");
-    let map = props.as_object().expect("object").clone();
-    let mut o = if update {
-        let current = observed.get(&entry.id).expect("exists").clone();
-        autoscaling::update(ctx, entry, &current, &map, &tags).await?
-    } else {
-        autoscaling::create(ctx, entry, &map, &tags).await?
-    };
-    o.hash = Some(desired::hash(&props));
-    observed.insert(entry.id.clone(), o.clone());
-    Ok((props, o))
 }
 
 async fn found(ctx: &Ctx<'_>) -> HashMap<LogicalId, Observed> {

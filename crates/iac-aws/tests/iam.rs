@@ -5,9 +5,9 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use iac_aws::desired::{self, Facts};
+use iac_aws::desired;
 use iac_aws::services::{Ctx, iam};
 use iac_aws::state::{Observed, Tags};
 use iac_core::model::{InstanceProfile, Policy, Role, Statement};
@@ -49,13 +49,7 @@ fn stack(env: &str, web: Role, extra: &[&str]) -> Stack {
 }
 
 fn desired(stack: &Stack, observed: &HashMap<LogicalId, Observed>, id: &str) -> (Json, Map<String, Json>, Tags) {
-    let template = iac_render::cloudformation::template(stack).expect("renders");
-    let params = BTreeMap::new();
-    let zones = vec!["us-east-1a".to_owned(), "us-east-1b".to_owned()];
-    let facts = Facts { stack, params: &params, region: "us-east-1", account: "123456789012", zones: &zones, observed };
-    let props = desired::resolve(&facts, id, &template["Resources"][id]["Properties"], true).expect("resolves");
-    let mut tags = iac_core::naming::tags(stack, entry(stack, id));
-    tags.push(("iac:hash".into(), desired::hash(&props)));
+    let (props, tags) = common::desired_in(stack, observed, id, &common::ZONES[..2]);
     let map = props.as_object().cloned().unwrap_or_default();
     (props, map, tags)
 }

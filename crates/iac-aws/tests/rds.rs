@@ -4,16 +4,15 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use iac_aws::desired::{self, Facts};
+use common::ZONES;
+use iac_aws::desired;
 use iac_aws::services::{Ctx, rds};
 use iac_aws::state::{Observed, Tags};
 use iac_core::model::{DbInstance, DbParameterGroup, DbSubnetGroup, Engine, MasterPassword};
 use iac_core::{LogicalId, Stack, StackBuilder, Value};
 use serde_json::{Map, Value as Json};
-
-const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 
 struct Network {
     subnets: Vec<String>,
@@ -105,14 +104,7 @@ fn stack(net: &Network, edit: impl Fn(&mut DbInstance, &mut DbParameterGroup)) -
 
 /// The resolved properties of `id` and the tags the engine would put on it.
 fn desired(stack: &Stack, observed: &HashMap<LogicalId, Observed>, id: &str) -> (Json, Map<String, Json>, Tags) {
-    let template = iac_render::cloudformation::template(stack).expect("renders");
-    let params = BTreeMap::new();
-    let zones: Vec<String> = ZONES.iter().map(|z| (*z).to_owned()).collect();
-    let facts = Facts { stack, params: &params, region: "us-east-1", account: "123456789012", zones: &zones, observed };
-    let props = desired::resolve(&facts, id, &template["Resources"][id]["Properties"], true).expect("resolves");
-    let entry = stack.resource(&LogicalId::new(id).expect("id")).expect("entry");
-    let mut tags = iac_core::naming::tags(stack, entry);
-    tags.push(("iac:hash".into(), desired::hash(&props)));
+    let (props, tags) = common::desired(stack, observed, id);
     let map = props.as_object().cloned().unwrap_or_default();
     (props, map, tags)
 }

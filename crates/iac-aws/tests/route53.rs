@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use iac_aws::desired::{self, Facts};
+use iac_aws::desired;
 use iac_aws::services::{Ctx, route53};
 use iac_aws::state::{Observed, Tags};
 use iac_core::model::{RecordSet, RecordTarget, RecordType};
@@ -56,21 +56,7 @@ fn stack(zone: &str, lb_dns: &str, www_ttl: u32, www_target: &str) -> Stack {
 }
 
 fn desired(stack: &Stack, id: &str) -> (Json, Map<String, Json>, Tags) {
-    let template = iac_render::cloudformation::template(stack).expect("renders");
-    let params = BTreeMap::new();
-    let zones = vec!["us-east-1a".to_owned()];
-    let observed: HashMap<LogicalId, Observed> = HashMap::new();
-    let facts = Facts {
-        stack,
-        params: &params,
-        region: "us-east-1",
-        account: "123456789012",
-        zones: &zones,
-        observed: &observed,
-    };
-    let props = desired::resolve(&facts, id, &template["Resources"][id]["Properties"], true).expect("resolves");
-    let mut tags = iac_core::naming::tags(stack, entry(stack, id));
-    tags.push(("iac:hash".into(), desired::hash(&props)));
+    let (props, tags) = common::desired_in(stack, &HashMap::new(), id, &common::ZONES[..1]);
     let map = props.as_object().cloned().unwrap_or_default();
     (props, map, tags)
 }

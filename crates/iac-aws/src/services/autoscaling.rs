@@ -33,10 +33,10 @@ use iac_core::model::{Resource, ResourceEntry};
 use iac_core::value::Value;
 use serde_json::{Map, Value as Json, json};
 
-use super::Ctx;
 use super::util::{i, list, obj, opt, s};
+use super::{Ctx, absent, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{self, Observed, TAG_ENV, TAG_HASH, TAG_STACK, Tags};
+use crate::state::{Observed, TAG_ENV, TAG_HASH, TAG_STACK, Tags};
 
 const GROUP: &str = "AWS::AutoScaling::AutoScalingGroup";
 const POLICY: &str = "AWS::AutoScaling::ScalingPolicy";
@@ -88,21 +88,15 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
                 async move { ignore_not_found(req.send().await) }
             })
             .await?;
-            ctx.wait_for(
-                id,
-                "deleted",
-                || async move { Ok(describe_group(ctx, id, name).await?.is_none().then_some(())) },
-            )
-            .await
+            ctx.wait_gone(id, || describe_group(ctx, id, name)).await
         }
         POLICY => {
             let Some((group, name)) = policy_arn_parts(&current.physical_id) else {
-                return Err(AwsError::Sdk {
-                    stack: ctx.stack.name().to_owned(),
-                    id: id.to_owned(),
-                    action: "autoscaling:DeletePolicy".into(),
-                    message: format!("`{}` is not a scaling policy ARN", current.physical_id),
-                });
+                return Err(ctx.fail(
+                    id,
+                    "autoscaling:DeletePolicy",
+                    format!("`{}` is not a scaling policy ARN", current.physical_id),
+                ));
             };
             if describe_policies(ctx, id, &group, Some(&name)).await?.is_empty() {
                 return Ok(());
@@ -140,12 +134,7 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
             if is_deleting(g) {
                 continue;
             }
-            let tags: Tags = g
-                .tags()
-                .iter()
-                .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
-                .collect();
-            if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+            if let Some((id, hash)) = ctx.ours(&tag_pairs(g.tags())) {
                 let mut o = observe_group(id, g);
                 o.hash = hash;
                 groups.push(o);
@@ -319,12 +308,11 @@ async fn wait_in_service(ctx: &Ctx<'_>, id: &LogicalId, name: &str, props: &Map<
     let wanted = usize::try_from(desired).unwrap_or(0);
     ctx.wait_for(idstr, &format!("{desired} instances InService"), || async move {
         let Some(g) = describe_group(ctx, idstr, name).await? else {
-            return Err(AwsError::Sdk {
-                stack: ctx.stack.name().to_owned(),
-                id: idstr.to_owned(),
-                action: "autoscaling:DescribeAutoScalingGroups".into(),
-                message: format!("the group `{name}` disappeared while waiting for its instances"),
-            });
+            return Err(ctx.fail(
+                idstr,
+                "autoscaling:DescribeAutoScalingGroups",
+                format!("the group `{name}` disappeared while waiting for its instances"),
+            ));
         };
         let in_service =
             g.instances().iter().filter(|x| x.lifecycle_state() == Some(&LifecycleState::InService)).count();
@@ -346,12 +334,9 @@ fn is_deleting(g: &AwsGroup) -> bool {
 async fn read_group(ctx: &Ctx<'_>, id: &LogicalId, name: &str) -> Result<Observed, AwsError> {
     match describe_group(ctx, id.as_str(), name).await? {
         Some(g) => Ok(observe_group(id.clone(), &g)),
-        None => Err(AwsError::Sdk {
-            stack: ctx.stack.name().to_owned(),
-            id: id.to_string(),
-            action: "autoscaling:DescribeAutoScalingGroups".into(),
-            message: format!("the group `{name}` is gone"),
-        }),
+        None => {
+            Err(ctx.fail(id.as_str(), "autoscaling:DescribeAutoScalingGroups", format!("the group `{name}` is gone")))
+        }
     }
 }
 
@@ -494,12 +479,11 @@ async fn put_policy(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) ->
     let found = describe_policies(ctx, id.as_str(), &group, Some(&name)).await?;
     match found.first() {
         Some(p) => Ok(observe_policy(id.clone(), p)),
-        None => Err(AwsError::Sdk {
-            stack: ctx.stack.name().to_owned(),
-            id: id.to_string(),
-            action: "autoscaling:DescribePolicies".into(),
-            message: format!("policy `{name}` of group `{group}` is not there after PutScalingPolicy"),
-        }),
+        None => Err(ctx.fail(
+            id.as_str(),
+            "autoscaling:DescribePolicies",
+            format!("policy `{name}` of group `{group}` is not there after PutScalingPolicy"),
+        )),
     }
 }
 
@@ -650,16 +634,10 @@ fn busy(code: &str, _message: &str) -> bool {
 fn ignore_not_found<T, E: ProvideErrorMetadata, R>(
     result: Result<T, SdkError<E, R>>,
 ) -> Result<Option<T>, SdkError<E, R>> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) => {
-            let gone = e.as_service_error().is_some_and(|s| {
-                s.code() == Some("ValidationError")
-                    && s.message().is_some_and(|m| m.contains("not found") || m.contains("does not exist"))
-            });
-            if gone { Ok(None) } else { Err(e) }
-        }
-    }
+    absent(result, |s| {
+        s.code() == Some("ValidationError")
+            && s.message().is_some_and(|m| m.contains("not found") || m.contains("does not exist"))
+    })
 }
 
 /// Like [`Ctx::retry`], for errors recognised by code *and message* (`transient`), on top of
@@ -707,14 +685,6 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     let ceiling = base.saturating_mul(1 << attempt.min(10).saturating_sub(1)).min(Duration::from_secs(20));
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     ceiling.mul_f64(0.5 + f64::from(nanos % 500) / 1000.0)
-}
-
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
 }
 
 #[cfg(test)]

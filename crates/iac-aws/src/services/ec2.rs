@@ -86,8 +86,8 @@ use iac_core::LogicalId;
 use iac_core::model::{Resource, ResourceEntry};
 use serde_json::{Map, Value as Json, json};
 
-use super::Ctx;
 use super::util::{b, i, list, obj, opt, s};
+use super::{Ctx, absent_on, code_in, own_tags, sdk_tags, tag_pairs, unsupported};
 use crate::desired::{self, Facts};
 use crate::error::AwsError;
 use crate::state::{self, Observed, TAG_HASH, TAG_ID, Tags};
@@ -141,7 +141,7 @@ async fn create_any(
         Resource::Eip(_) => create_eip(ctx, id, props, tags).await,
         Resource::NatGateway(_) => create_nat(ctx, id, props, tags).await,
         Resource::SecurityGroup(_) => create_sg(ctx, id, props, tags).await,
-        Resource::SecurityGroupIngress(_) => create_ingress(ctx, id, props, &rule_tags(ctx, id, tags)).await,
+        Resource::SecurityGroupIngress(_) => create_ingress(ctx, id, props, &own_tags(ctx, id, tags)).await,
         Resource::LaunchTemplate(_) => create_lt(ctx, id, props, tags).await,
         Resource::Instance(_) => create_instance(ctx, id, props, tags).await,
         _ => Err(unsupported(ctx, entry)),
@@ -214,7 +214,7 @@ async fn update_any(
             retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
             Ok(read_sg(ctx, id, physical).await?.0)
         }
-        Resource::SecurityGroupIngress(_) => update_ingress(ctx, id, current, props, &rule_tags(ctx, id, tags)).await,
+        Resource::SecurityGroupIngress(_) => update_ingress(ctx, id, current, props, &own_tags(ctx, id, tags)).await,
         Resource::LaunchTemplate(_) => update_lt(ctx, id, current, props, tags).await,
         Resource::Instance(_) => update_instance(ctx, id, current, props, tags).await,
         _ => Err(unsupported(ctx, entry)),
@@ -390,32 +390,10 @@ pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
 
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
-}
-
-/// An AWS answer that makes no sense (a resource missing right after it was made).
-fn odd(ctx: &Ctx<'_>, id: &str, action: &str, message: impl Into<String>) -> AwsError {
-    AwsError::Sdk {
-        stack: ctx.stack.name().to_owned(),
-        id: id.to_owned(),
-        action: action.to_owned(),
-        message: message.into(),
-    }
-}
-
 fn must(ctx: &Ctx<'_>, id: &str, found: Option<Observed>, physical: &str) -> Result<Observed, AwsError> {
     found.ok_or_else(|| {
-        odd(ctx, id, "ec2:Describe", format!("{physical} is not there; re-run plan (it will be created again)"))
+        ctx.fail(id, "ec2:Describe", format!("{physical} is not there; re-run plan (it will be created again)"))
     })
-}
-
-fn code_in<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
-    err.as_service_error().and_then(ProvideErrorMetadata::code).is_some_and(|c| codes.contains(&c))
 }
 
 /// Runs `call` (retrying throttling and the `retry` codes); an error with a code in `gone` is
@@ -436,13 +414,7 @@ where
 {
     ctx.retry(id, action, retry, || {
         let fut = call();
-        async move {
-            match fut.await {
-                Ok(v) => Ok(Some(v)),
-                Err(e) if code_in(&e, gone) => Ok(None),
-                Err(e) => Err(e),
-            }
-        }
+        async move { absent_on(fut.await, gone) }
     })
     .await
 }
@@ -482,15 +454,39 @@ where
     .await
 }
 
+/// A page of a paginated `Describe*` answer.
+trait Page {
+    /// The token of the next page, if any.
+    fn next_page(&self) -> Option<&str>;
+}
+
+macro_rules! page {
+    ($($output:ty),* $(,)?) => {
+        $(impl Page for $output {
+            fn next_page(&self) -> Option<&str> {
+                self.next_token()
+            }
+        })*
+    };
+}
+
+page!(
+    aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput,
+    aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput,
+    aws_sdk_ec2::operation::describe_internet_gateways::DescribeInternetGatewaysOutput,
+    aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput,
+    aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput,
+    aws_sdk_ec2::operation::describe_security_group_rules::DescribeSecurityGroupRulesOutput,
+    aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput,
+    aws_sdk_ec2::operation::describe_tags::DescribeTagsOutput,
+    aws_sdk_ec2::operation::describe_launch_templates::DescribeLaunchTemplatesOutput,
+    aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput,
+);
+
 /// Every page of a paginated call.
-async fn paged<O, E, R, F, Fut>(
-    ctx: &Ctx<'_>,
-    id: &str,
-    action: &str,
-    call: F,
-    next: impl Fn(&O) -> Option<String>,
-) -> Result<Vec<O>, AwsError>
+async fn paged<O, E, R, F, Fut>(ctx: &Ctx<'_>, id: &str, action: &str, call: F) -> Result<Vec<O>, AwsError>
 where
+    O: Page,
     F: Fn(Option<String>) -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
     E: std::error::Error + ProvideErrorMetadata + 'static,
@@ -500,12 +496,47 @@ where
     let mut token: Option<String> = None;
     loop {
         let page = ctx.retry(id, action, &[], || call(token.clone())).await?;
-        token = next(&page).filter(|t| !t.is_empty());
+        token = page.next_page().filter(|t| !t.is_empty()).map(str::to_owned);
         pages.push(page);
         if token.is_none() {
             return Ok(pages);
         }
     }
+}
+
+/// Every page of a discovery call, given the filters on this stack's tags (and the page token).
+async fn ours_paged<O, E, R, F, Fut>(ctx: &Ctx<'_>, action: &str, call: F) -> Result<Vec<O>, AwsError>
+where
+    O: Page,
+    F: Fn(Vec<Filter>, Option<String>) -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let filters = ours_filters(ctx);
+    paged(ctx, "-", action, |t| call(filters.clone(), t)).await
+}
+
+/// Reads the one resource `physical` with `call` (retrying the `not_yet` codes: it may have just
+/// been made) and picks it out of the answer; not listed is an error.
+async fn describe_one<O, T, E, R, F, Fut>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    action: &str,
+    not_yet: &[&str],
+    physical: &str,
+    call: F,
+    pick: impl FnOnce(&O) -> Option<&T>,
+) -> Result<T, AwsError>
+where
+    T: Clone,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let out = ctx.retry(id, action, not_yet, call).await?;
+    pick(&out).cloned().ok_or_else(|| ctx.fail(id, action, format!("{physical} is not listed")))
 }
 
 fn filter<S: Into<String>>(name: &str, values: impl IntoIterator<Item = S>) -> Filter {
@@ -520,21 +551,13 @@ fn ours_filters(ctx: &Ctx<'_>) -> Vec<Filter> {
     ]
 }
 
-fn tags_of(tags: &[Tag]) -> Tags {
-    tags.iter().map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned())).collect()
-}
-
-fn sdk_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
-}
-
 fn tag_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
     TagSpecification::builder().resource_type(kind).set_tags(Some(sdk_tags(tags))).build()
 }
 
 /// The logical id and hash, when `tags` mark this stack and environment.
 fn ours(ctx: &Ctx<'_>, tags: &[Tag]) -> Option<(LogicalId, Option<String>)> {
-    state::ours(&tags_of(tags), ctx.stack.name(), ctx.stack.env())
+    ctx.ours(&tag_pairs(tags))
 }
 
 fn with_hash(mut o: Observed, tags: &[Tag]) -> Observed {
@@ -577,20 +600,6 @@ fn known_only(ctx: &Ctx<'_>, id: &str, path: &str, props: &Map<String, Json>, kn
                 .into(),
         }),
     }
-}
-
-/// The tags of a standalone rule: the kind has none in CloudFormation or Terraform, so the
-/// engine passes only the hash; the stack's tags and `iac:id` are added here.
-fn rule_tags(ctx: &Ctx<'_>, id: &LogicalId, tags: &Tags) -> Tags {
-    let mut out: Tags = ctx.stack.tags().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    out.push((TAG_ID.to_owned(), id.to_string()));
-    for (k, v) in tags {
-        match out.iter_mut().find(|(key, _)| key == k) {
-            Some(slot) => slot.1.clone_from(v),
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -684,28 +693,24 @@ async fn observe_vpc(ctx: &Ctx<'_>, id: LogicalId, vpc: &aws_sdk_ec2::types::Vpc
 
 async fn read_vpc(ctx: &Ctx<'_>, id: &LogicalId, vpc_id: &str) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let out = ctx
-        .retry(id.as_str(), "ec2:DescribeVpcs", &["InvalidVpcID.NotFound"], || {
-            ec2.describe_vpcs().vpc_ids(vpc_id).send()
-        })
-        .await?;
-    let vpc = out
-        .vpcs()
-        .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeVpcs", format!("{vpc_id} is not listed")))?;
-    observe_vpc(ctx, id.clone(), vpc).await
+    let vpc = describe_one(
+        ctx,
+        id.as_str(),
+        "ec2:DescribeVpcs",
+        &["InvalidVpcID.NotFound"],
+        vpc_id,
+        || ec2.describe_vpcs().vpc_ids(vpc_id).send(),
+        |o| o.vpcs().first(),
+    )
+    .await?;
+    observe_vpc(ctx, id.clone(), &vpc).await
 }
 
 async fn discover_vpcs(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeVpcs",
-        |t| ec2.describe_vpcs().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeVpcs", |filters, t| {
+        ec2.describe_vpcs().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     let mut out = Vec::new();
     for vpc in pages.iter().flat_map(|p| p.vpcs()) {
@@ -780,28 +785,24 @@ fn observe_subnet(id: LogicalId, x: &aws_sdk_ec2::types::Subnet) -> Observed {
 
 async fn read_subnet(ctx: &Ctx<'_>, id: &LogicalId, subnet_id: &str) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let out = ctx
-        .retry(id.as_str(), "ec2:DescribeSubnets", &["InvalidSubnetID.NotFound"], || {
-            ec2.describe_subnets().subnet_ids(subnet_id).send()
-        })
-        .await?;
-    let x = out
-        .subnets()
-        .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeSubnets", format!("{subnet_id} is not listed")))?;
-    Ok(observe_subnet(id.clone(), x))
+    let x = describe_one(
+        ctx,
+        id.as_str(),
+        "ec2:DescribeSubnets",
+        &["InvalidSubnetID.NotFound"],
+        subnet_id,
+        || ec2.describe_subnets().subnet_ids(subnet_id).send(),
+        |o| o.subnets().first(),
+    )
+    .await?;
+    Ok(observe_subnet(id.clone(), &x))
 }
 
 async fn discover_subnets(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeSubnets",
-        |t| ec2.describe_subnets().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeSubnets", |filters, t| {
+        ec2.describe_subnets().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     Ok(pages
         .iter()
@@ -832,28 +833,24 @@ fn observe_igw(id: LogicalId, g: &aws_sdk_ec2::types::InternetGateway) -> Observ
 
 async fn read_igw(ctx: &Ctx<'_>, id: &LogicalId, igw: &str) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let out = ctx
-        .retry(id.as_str(), "ec2:DescribeInternetGateways", &["InvalidInternetGatewayID.NotFound"], || {
-            ec2.describe_internet_gateways().internet_gateway_ids(igw).send()
-        })
-        .await?;
-    let g = out
-        .internet_gateways()
-        .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeInternetGateways", format!("{igw} is not listed")))?;
-    Ok(observe_igw(id.clone(), g))
+    let g = describe_one(
+        ctx,
+        id.as_str(),
+        "ec2:DescribeInternetGateways",
+        &["InvalidInternetGatewayID.NotFound"],
+        igw,
+        || ec2.describe_internet_gateways().internet_gateway_ids(igw).send(),
+        |o| o.internet_gateways().first(),
+    )
+    .await?;
+    Ok(observe_igw(id.clone(), &g))
 }
 
 async fn discover_igws(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeInternetGateways",
-        |t| ec2.describe_internet_gateways().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeInternetGateways", |filters, t| {
+        ec2.describe_internet_gateways().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     Ok(pages
         .iter()
@@ -961,28 +958,24 @@ fn observe_route_table(id: LogicalId, t: &aws_sdk_ec2::types::RouteTable) -> Obs
 
 async fn read_route_table(ctx: &Ctx<'_>, id: &LogicalId, table: &str) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let out = ctx
-        .retry(id.as_str(), "ec2:DescribeRouteTables", &["InvalidRouteTableID.NotFound"], || {
-            ec2.describe_route_tables().route_table_ids(table).send()
-        })
-        .await?;
-    let t = out
-        .route_tables()
-        .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeRouteTables", format!("{table} is not listed")))?;
-    Ok(observe_route_table(id.clone(), t))
+    let t = describe_one(
+        ctx,
+        id.as_str(),
+        "ec2:DescribeRouteTables",
+        &["InvalidRouteTableID.NotFound"],
+        table,
+        || ec2.describe_route_tables().route_table_ids(table).send(),
+        |o| o.route_tables().first(),
+    )
+    .await?;
+    Ok(observe_route_table(id.clone(), &t))
 }
 
 async fn discover_route_tables(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeRouteTables",
-        |t| ec2.describe_route_tables().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeRouteTables", |filters, t| {
+        ec2.describe_route_tables().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     Ok(pages
         .iter()
@@ -1208,16 +1201,17 @@ fn observe_eip(id: LogicalId, a: &aws_sdk_ec2::types::Address) -> Observed {
 
 async fn read_eip(ctx: &Ctx<'_>, id: &LogicalId, allocation: &str) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let out = ctx
-        .retry(id.as_str(), "ec2:DescribeAddresses", &["InvalidAllocationID.NotFound"], || {
-            ec2.describe_addresses().allocation_ids(allocation).send()
-        })
-        .await?;
-    let a = out
-        .addresses()
-        .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeAddresses", format!("{allocation} is not listed")))?;
-    Ok(observe_eip(id.clone(), a))
+    let a = describe_one(
+        ctx,
+        id.as_str(),
+        "ec2:DescribeAddresses",
+        &["InvalidAllocationID.NotFound"],
+        allocation,
+        || ec2.describe_addresses().allocation_ids(allocation).send(),
+        |o| o.addresses().first(),
+    )
+    .await?;
+    Ok(observe_eip(id.clone(), &a))
 }
 
 async fn discover_eips(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
@@ -1261,7 +1255,7 @@ async fn create_nat(
             Some(NatGatewayState::Available) => Ok(Some(())),
             Some(NatGatewayState::Failed | NatGatewayState::Deleted | NatGatewayState::Deleting) => {
                 let why = g.as_ref().and_then(|g| g.failure_message()).unwrap_or("no reason given");
-                Err(odd(ctx, id.as_str(), "ec2:CreateNatGateway", format!("{nat_id} failed: {why}")))
+                Err(ctx.fail(id.as_str(), "ec2:CreateNatGateway", format!("{nat_id} failed: {why}")))
             }
             _ => Ok(None),
         }
@@ -1293,20 +1287,15 @@ fn observe_nat(id: LogicalId, g: &aws_sdk_ec2::types::NatGateway) -> Observed {
 
 async fn read_nat(ctx: &Ctx<'_>, id: &LogicalId, nat: &str) -> Result<Observed, AwsError> {
     let g = describe_nat(ctx, id.as_str(), nat).await?;
-    let g = g.ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeNatGateways", format!("{nat} is not listed")))?;
+    let g = g.ok_or_else(|| ctx.fail(id.as_str(), "ec2:DescribeNatGateways", format!("{nat} is not listed")))?;
     Ok(observe_nat(id.clone(), &g))
 }
 
 async fn discover_nats(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeNatGateways",
-        |t| ec2.describe_nat_gateways().set_filter(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeNatGateways", |filters, t| {
+        ec2.describe_nat_gateways().set_filter(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     Ok(pages
         .iter()
@@ -1490,13 +1479,9 @@ async fn group_rules(ctx: &Ctx<'_>, id: &str, groups: &[SecurityGroup]) -> Resul
         return Ok(Vec::new());
     }
     let ec2 = &ctx.clients.ec2;
-    let pages = paged(
-        ctx,
-        id,
-        "ec2:DescribeSecurityGroupRules",
-        |t| ec2.describe_security_group_rules().filters(filter("group-id", ids.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = paged(ctx, id, "ec2:DescribeSecurityGroupRules", |t| {
+        ec2.describe_security_group_rules().filters(filter("group-id", ids.clone())).set_next_token(t).send()
+    })
     .await?;
     let mut rules: Vec<SgRule> =
         pages.iter().flat_map(|p| p.security_group_rules()).filter_map(SgRule::from_sdk).collect();
@@ -1665,7 +1650,7 @@ async fn read_sg(ctx: &Ctx<'_>, id: &LogicalId, group_id: &str) -> Result<(Obser
     let groups = out.security_groups();
     let g = groups
         .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeSecurityGroups", format!("{group_id} is not listed")))?;
+        .ok_or_else(|| ctx.fail(id.as_str(), "ec2:DescribeSecurityGroups", format!("{group_id} is not listed")))?;
     let rules = group_rules(ctx, id.as_str(), groups).await?;
     Ok((observe_sg(id.clone(), g, &rules), rules))
 }
@@ -1673,14 +1658,9 @@ async fn read_sg(ctx: &Ctx<'_>, id: &LogicalId, group_id: &str) -> Result<(Obser
 /// This stack's groups (and the raw groups, for the standalone rules' descriptions).
 async fn discover_sgs(ctx: &Ctx<'_>) -> Result<(Vec<SecurityGroup>, Vec<Observed>), AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeSecurityGroups",
-        |t| ec2.describe_security_groups().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeSecurityGroups", |filters, t| {
+        ec2.describe_security_groups().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     let groups: Vec<SecurityGroup> = pages.iter().flat_map(|p| p.security_groups()).cloned().collect();
     let rules = group_rules(ctx, "-", &groups).await?;
@@ -1727,7 +1707,7 @@ async fn describe_rule(ctx: &Ctx<'_>, id: &str, rule_id: &str) -> Result<Option<
 async fn read_ingress(ctx: &Ctx<'_>, id: &LogicalId, rule_id: &str) -> Result<Observed, AwsError> {
     let (rule, tags) = describe_rule(ctx, id.as_str(), rule_id)
         .await?
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeSecurityGroupRules", format!("{rule_id} is not listed")))?;
+        .ok_or_else(|| ctx.fail(id.as_str(), "ec2:DescribeSecurityGroupRules", format!("{rule_id} is not listed")))?;
     Ok(observe_ingress(id.clone(), &rule, &tags))
 }
 
@@ -1780,8 +1760,7 @@ async fn adopt_rule(ctx: &Ctx<'_>, id: &LogicalId, rule: &SgRule, tags: &Tags) -
         .await?;
     let rules = group_rules(ctx, id.as_str(), groups.security_groups()).await?;
     let existing = rules.iter().find(|r| r.same_rule(rule)).and_then(|r| r.rule_id.clone()).ok_or_else(|| {
-        odd(
-            ctx,
+        ctx.fail(
             id.as_str(),
             "ec2:AuthorizeSecurityGroupIngress",
             format!("AWS calls the rule a duplicate, but {} has no such rule", rule.group_id),
@@ -1825,14 +1804,9 @@ async fn delete_ingress(ctx: &Ctx<'_>, id: &str, rule_id: &str) -> Result<(), Aw
 
 async fn discover_ingress(ctx: &Ctx<'_>, groups: &[SecurityGroup]) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeSecurityGroupRules",
-        |t| ec2.describe_security_group_rules().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeSecurityGroupRules", |filters, t| {
+        ec2.describe_security_group_rules().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     let raw: Vec<&SecurityGroupRule> = pages.iter().flat_map(|p| p.security_group_rules()).collect();
     // Descriptions come from the groups; fetch those that are not this stack's.
@@ -2119,13 +2093,9 @@ async fn tags_by_resource(
         return Ok(out);
     }
     let ec2 = &ctx.clients.ec2;
-    let pages = paged(
-        ctx,
-        id,
-        "ec2:DescribeTags",
-        |t| ec2.describe_tags().filters(filter("resource-id", resources.to_vec())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = paged(ctx, id, "ec2:DescribeTags", |t| {
+        ec2.describe_tags().filters(filter("resource-id", resources.to_vec())).set_next_token(t).send()
+    })
     .await?;
     for t in pages.iter().flat_map(|p| p.tags()) {
         if let Some(resource) = t.resource_id() {
@@ -2166,32 +2136,25 @@ async fn observe_lt(
 
 async fn read_lt(ctx: &Ctx<'_>, id: &LogicalId, lt_id: &str) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let out = ctx
-        .retry(
-            id.as_str(),
-            "ec2:DescribeLaunchTemplates",
-            &["InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException"],
-            || ec2.describe_launch_templates().launch_template_ids(lt_id).send(),
-        )
-        .await?;
-    let t = out
-        .launch_templates()
-        .first()
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeLaunchTemplates", format!("{lt_id} is not listed")))?;
+    let t = describe_one(
+        ctx,
+        id.as_str(),
+        "ec2:DescribeLaunchTemplates",
+        &["InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException"],
+        lt_id,
+        || ec2.describe_launch_templates().launch_template_ids(lt_id).send(),
+        |o| o.launch_templates().first(),
+    )
+    .await?;
     let tags = tags_by_resource(ctx, id.as_str(), &[lt_id.to_owned()]).await?;
-    observe_lt(ctx, id.clone(), t, tags.get(lt_id).map_or(&[], Vec::as_slice)).await
+    observe_lt(ctx, id.clone(), &t, tags.get(lt_id).map_or(&[], Vec::as_slice)).await
 }
 
 async fn discover_lts(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let filters = ours_filters(ctx);
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeLaunchTemplates",
-        |t| ec2.describe_launch_templates().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = ours_paged(ctx, "ec2:DescribeLaunchTemplates", |filters, t| {
+        ec2.describe_launch_templates().set_filters(Some(filters)).set_next_token(t).send()
+    })
     .await?;
     let templates: Vec<&aws_sdk_ec2::types::LaunchTemplate> = pages.iter().flat_map(|p| p.launch_templates()).collect();
     let ids: Vec<String> = templates.iter().filter_map(|t| t.launch_template_id().map(str::to_owned)).collect();
@@ -2375,8 +2338,7 @@ async fn wait_instance(ctx: &Ctx<'_>, id: &str, instance_id: &str, state: &Insta
             {
                 let why =
                     x.as_ref().and_then(|x| x.state_reason()).and_then(|r| r.message()).unwrap_or("no reason given");
-                Err(odd(
-                    ctx,
+                Err(ctx.fail(
                     id,
                     "ec2:RunInstances",
                     format!("{instance_id} is terminating instead of {}: {why}", state.as_str()),
@@ -2436,7 +2398,7 @@ async fn observe_instance(ctx: &Ctx<'_>, id: LogicalId, x: &Instance) -> Result<
 async fn read_instance(ctx: &Ctx<'_>, id: &LogicalId, instance_id: &str) -> Result<Observed, AwsError> {
     let x = describe_instance(ctx, id.as_str(), instance_id)
         .await?
-        .ok_or_else(|| odd(ctx, id.as_str(), "ec2:DescribeInstances", format!("{instance_id} is not listed")))?;
+        .ok_or_else(|| ctx.fail(id.as_str(), "ec2:DescribeInstances", format!("{instance_id} is not listed")))?;
     observe_instance(ctx, id.clone(), &x).await
 }
 
@@ -2444,13 +2406,9 @@ async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
     let mut filters = ours_filters(ctx);
     filters.push(filter("instance-state-name", ["pending", "running", "stopping", "stopped"]));
-    let pages = paged(
-        ctx,
-        "-",
-        "ec2:DescribeInstances",
-        |t| ec2.describe_instances().set_filters(Some(filters.clone())).set_next_token(t).send(),
-        |o| o.next_token().map(str::to_owned),
-    )
+    let pages = paged(ctx, "-", "ec2:DescribeInstances", |t| {
+        ec2.describe_instances().set_filters(Some(filters.clone())).set_next_token(t).send()
+    })
     .await?;
     let mut out = Vec::new();
     for x in pages.iter().flat_map(|p| p.reservations()).flat_map(|r| r.instances()) {

@@ -28,21 +28,19 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, FixedResponseActionConfig, ForwardActionConfig, IpAddressType,
     Listener as AwsListener, LoadBalancer as AwsLoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
     LoadBalancerStateEnum, LoadBalancerTypeEnum, Matcher, ProtocolEnum, RedirectActionConfig,
-    RedirectActionStatusCodeEnum, Tag, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetGroupTuple,
+    RedirectActionStatusCodeEnum, TargetGroup as AwsTargetGroup, TargetGroupAttribute, TargetGroupTuple,
     TargetTypeEnum,
 };
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
 use iac_core::model::{Resource, ResourceEntry};
 use iac_core::value::Value;
 use serde_json::{Map, Value as Json, json};
 
-use super::Ctx;
 use super::autoscaling::retry_if;
 use super::util::{b, i, list, obj, opt, s};
+use super::{Ctx, absent_on, own_tags, paged_items, sdk_tags, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{self, Observed, TAG_ID, TAG_STACK, Tags};
+use crate::state::{Observed, TAG_STACK, Tags};
 
 const LB: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
 const TG: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
@@ -69,7 +67,7 @@ pub async fn create(
         Resource::LoadBalancer(_) => create_load_balancer(ctx, &entry.id, props, tags).await,
         Resource::TargetGroup(_) => create_target_group(ctx, &entry.id, props, tags).await,
         Resource::Listener(_) => {
-            let tags = listener_tags(ctx, entry, tags);
+            let tags = own_tags(ctx, &entry.id, tags);
             let req = ctx
                 .clients
                 .elbv2
@@ -80,7 +78,7 @@ pub async fn create(
                 .set_ssl_policy(opt(props, "SslPolicy"))
                 .set_certificates(certificates(props))
                 .set_default_actions(Some(actions(props.get("DefaultActions"))))
-                .set_tags(Some(elb_tags(&tags)));
+                .set_tags(Some(sdk_tags(&tags)));
             let out = ctx
                 .retry(
                     id,
@@ -90,7 +88,7 @@ pub async fn create(
                 )
                 .await?;
             let arn = out.listeners().first().and_then(AwsListener::listener_arn).map(str::to_owned);
-            let arn = arn.ok_or_else(|| missing(ctx, id, "elasticloadbalancing:CreateListener", "no listener ARN"))?;
+            let arn = arn.ok_or_else(|| ctx.fail(id, "elasticloadbalancing:CreateListener", "no listener ARN"))?;
             read_listener(ctx, &entry.id, &arn).await
         }
         _ => Err(unsupported(ctx, entry)),
@@ -159,7 +157,7 @@ pub async fn update(
                 || req.clone().send(),
             )
             .await?;
-            add_tags(ctx, id, arn, &listener_tags(ctx, entry, tags)).await?;
+            add_tags(ctx, id, arn, &own_tags(ctx, &entry.id, tags)).await?;
             read_listener(ctx, &entry.id, arn).await
         }
         _ => Err(unsupported(ctx, entry)),
@@ -181,7 +179,7 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
             let found = ctx
                 .retry(id, "elasticloadbalancing:ModifyLoadBalancerAttributes", &[], || {
                     let req = off.clone();
-                    async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+                    async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
                 })
                 .await?;
             if found.is_none() {
@@ -190,20 +188,17 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
             let req = elb.delete_load_balancer().load_balancer_arn(arn);
             ctx.retry(id, "elasticloadbalancing:DeleteLoadBalancer", &["ResourceInUse"], || {
                 let req = req.clone();
-                async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+                async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
             })
             .await?;
-            ctx.wait_for(id, "deleted", || async move {
-                Ok(describe_load_balancer(ctx, id, arn).await?.is_none().then_some(()))
-            })
-            .await
+            ctx.wait_gone(id, || describe_load_balancer(ctx, id, arn)).await
         }
         TG => {
             // In use by a listener that is being deleted right now: retried.
             let req = elb.delete_target_group().target_group_arn(arn);
             ctx.retry(id, "elasticloadbalancing:DeleteTargetGroup", &["ResourceInUse"], || {
                 let req = req.clone();
-                async move { unless_missing(req.send().await, "TargetGroupNotFound") }
+                async move { absent_on(req.send().await, &["TargetGroupNotFound"]) }
             })
             .await?;
             Ok(())
@@ -212,7 +207,7 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
             let req = elb.delete_listener().listener_arn(arn);
             ctx.retry(id, "elasticloadbalancing:DeleteListener", &[], || {
                 let req = req.clone();
-                async move { unless_missing(req.send().await, "ListenerNotFound") }
+                async move { absent_on(req.send().await, &["ListenerNotFound"]) }
             })
             .await?;
             Ok(())
@@ -264,13 +259,13 @@ async fn create_load_balancer(
         .set_scheme(opt(props, "Scheme").map(|v| LoadBalancerSchemeEnum::from(v.as_str())))
         .set_type(opt(props, "Type").map(|v| LoadBalancerTypeEnum::from(v.as_str())))
         .set_ip_address_type(opt(props, "IpAddressType").map(|v| IpAddressType::from(v.as_str())))
-        .set_tags(Some(elb_tags(tags)));
+        .set_tags(Some(sdk_tags(tags)));
     let out = ctx
         .retry(id.as_str(), "elasticloadbalancing:CreateLoadBalancer", &LB_CONSISTENCY, || req.clone().send())
         .await?;
     let arn = out.load_balancers().first().and_then(AwsLoadBalancer::load_balancer_arn).map(str::to_owned);
-    let arn = arn
-        .ok_or_else(|| missing(ctx, id.as_str(), "elasticloadbalancing:CreateLoadBalancer", "no load balancer ARN"))?;
+    let arn =
+        arn.ok_or_else(|| ctx.fail(id.as_str(), "elasticloadbalancing:CreateLoadBalancer", "no load balancer ARN"))?;
     wait_active(ctx, id, &arn).await?;
     set_lb_attributes(ctx, id.as_str(), &arn, props).await?;
     read_load_balancer(ctx, id, &arn).await
@@ -285,11 +280,10 @@ async fn wait_active(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<(), Aws
             Some(LoadBalancerStateEnum::Failed) => {
                 let reason =
                     lb.as_ref().and_then(AwsLoadBalancer::state).and_then(|s| s.reason()).unwrap_or("no reason given");
-                Err(missing(
-                    ctx,
+                Err(ctx.fail(
                     idstr,
                     "elasticloadbalancing:DescribeLoadBalancers",
-                    &format!("the load balancer failed: {reason}"),
+                    format!("the load balancer failed: {reason}"),
                 ))
             }
             _ => Ok(None),
@@ -303,7 +297,7 @@ async fn describe_load_balancer(ctx: &Ctx<'_>, id: &str, arn: &str) -> Result<Op
     let out = ctx
         .retry(id, "elasticloadbalancing:DescribeLoadBalancers", &[], || {
             let req = req.clone();
-            async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+            async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
         })
         .await?;
     Ok(out.and_then(|o| o.load_balancers().first().cloned()))
@@ -328,7 +322,7 @@ async fn set_lb_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &Map<Strin
 async fn read_load_balancer(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<Observed, AwsError> {
     let lb = describe_load_balancer(ctx, id.as_str(), arn).await?;
     let lb = lb.ok_or_else(|| {
-        missing(ctx, id.as_str(), "elasticloadbalancing:DescribeLoadBalancers", "the load balancer is gone")
+        ctx.fail(id.as_str(), "elasticloadbalancing:DescribeLoadBalancers", "the load balancer is gone")
     })?;
     observe_load_balancer(ctx, id.clone(), &lb).await
 }
@@ -374,24 +368,18 @@ async fn observe_load_balancer(ctx: &Ctx<'_>, id: LogicalId, lb: &AwsLoadBalance
 }
 
 async fn discover_load_balancers(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    let mut all = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let req = ctx.clients.elbv2.describe_load_balancers().set_marker(marker.clone());
-        let page = ctx.retry("-", "elasticloadbalancing:DescribeLoadBalancers", &[], || req.clone().send()).await?;
-        all.extend(page.load_balancers().iter().cloned());
-        marker = page.next_marker().filter(|m| !m.is_empty()).map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    let arns: Vec<String> = all.iter().filter_map(|lb| lb.load_balancer_arn().map(str::to_owned)).collect();
-    let tags = tags_of(ctx, &arns, "LoadBalancerNotFound").await?;
+    let elb = &ctx.clients.elbv2;
+    let all = paged_items(
+        ctx,
+        "-",
+        "elasticloadbalancing:DescribeLoadBalancers",
+        |marker| elb.describe_load_balancers().set_marker(marker).send(),
+        |p| (p.load_balancers(), p.next_marker().filter(|m| !m.is_empty())),
+    )
+    .await?;
     let mut out = Vec::new();
-    for lb in &all {
-        let Some(t) = lb.load_balancer_arn().and_then(|a| tags.get(a)) else { continue };
-        let Some((id, hash)) = state::ours(t, ctx.stack.name(), ctx.stack.env()) else { continue };
-        let mut o = observe_load_balancer(ctx, id, lb).await?;
+    for (id, hash, x) in ours_by_arn(ctx, &all, AwsLoadBalancer::load_balancer_arn, "LoadBalancerNotFound").await? {
+        let mut o = observe_load_balancer(ctx, id, x).await?;
         o.hash = hash;
         out.push(o);
     }
@@ -426,14 +414,14 @@ async fn create_target_group(
         .set_healthy_threshold_count(i(props, "HealthyThresholdCount"))
         .set_unhealthy_threshold_count(i(props, "UnhealthyThresholdCount"))
         .set_matcher(matcher(props))
-        .set_tags(Some(elb_tags(tags)));
+        .set_tags(Some(sdk_tags(tags)));
     // A VPC EC2 just created may not be visible to ELB yet ("ValidationError: The VPC ID ... is not found").
     let vpc_not_yet = |code: &str, message: &str| code == "ValidationError" && message.contains("not found");
     let out = retry_if(ctx, id.as_str(), "elasticloadbalancing:CreateTargetGroup", vpc_not_yet, || req.clone().send())
         .await?;
     let arn = out.target_groups().first().and_then(AwsTargetGroup::target_group_arn).map(str::to_owned);
     let arn =
-        arn.ok_or_else(|| missing(ctx, id.as_str(), "elasticloadbalancing:CreateTargetGroup", "no target group ARN"))?;
+        arn.ok_or_else(|| ctx.fail(id.as_str(), "elasticloadbalancing:CreateTargetGroup", "no target group ARN"))?;
     set_tg_attributes(ctx, id.as_str(), &arn, props).await?;
     read_target_group(ctx, id, &arn).await
 }
@@ -460,7 +448,7 @@ async fn read_target_group(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<O
         })
         .await?;
     let tg = out.target_groups().first().ok_or_else(|| {
-        missing(ctx, id.as_str(), "elasticloadbalancing:DescribeTargetGroups", "the target group is gone")
+        ctx.fail(id.as_str(), "elasticloadbalancing:DescribeTargetGroups", "the target group is gone")
     })?;
     observe_target_group(ctx, id.clone(), tg).await
 }
@@ -507,24 +495,18 @@ async fn observe_target_group(ctx: &Ctx<'_>, id: LogicalId, tg: &AwsTargetGroup)
 }
 
 async fn discover_target_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    let mut all = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let req = ctx.clients.elbv2.describe_target_groups().set_marker(marker.clone());
-        let page = ctx.retry("-", "elasticloadbalancing:DescribeTargetGroups", &[], || req.clone().send()).await?;
-        all.extend(page.target_groups().iter().cloned());
-        marker = page.next_marker().filter(|m| !m.is_empty()).map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    let arns: Vec<String> = all.iter().filter_map(|tg| tg.target_group_arn().map(str::to_owned)).collect();
-    let tags = tags_of(ctx, &arns, "TargetGroupNotFound").await?;
+    let elb = &ctx.clients.elbv2;
+    let all = paged_items(
+        ctx,
+        "-",
+        "elasticloadbalancing:DescribeTargetGroups",
+        |marker| elb.describe_target_groups().set_marker(marker).send(),
+        |p| (p.target_groups(), p.next_marker().filter(|m| !m.is_empty())),
+    )
+    .await?;
     let mut out = Vec::new();
-    for tg in &all {
-        let Some(t) = tg.target_group_arn().and_then(|a| tags.get(a)) else { continue };
-        let Some((id, hash)) = state::ours(t, ctx.stack.name(), ctx.stack.env()) else { continue };
-        let mut o = observe_target_group(ctx, id, tg).await?;
+    for (id, hash, x) in ours_by_arn(ctx, &all, AwsTargetGroup::target_group_arn, "TargetGroupNotFound").await? {
+        let mut o = observe_target_group(ctx, id, x).await?;
         o.hash = hash;
         out.push(o);
     }
@@ -542,7 +524,7 @@ async fn read_listener(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<Obser
     let l = out
         .listeners()
         .first()
-        .ok_or_else(|| missing(ctx, id.as_str(), "elasticloadbalancing:DescribeListeners", "the listener is gone"))?;
+        .ok_or_else(|| ctx.fail(id.as_str(), "elasticloadbalancing:DescribeListeners", "the listener is gone"))?;
     Ok(observe_listener(id.clone(), l))
 }
 
@@ -646,7 +628,7 @@ async fn discover_listeners(ctx: &Ctx<'_>, lbs: &[Observed]) -> Result<Vec<Obser
             let page = ctx
                 .retry(lb.id.as_str(), "elasticloadbalancing:DescribeListeners", &[], || {
                     let req = req.clone();
-                    async move { unless_missing(req.send().await, "LoadBalancerNotFound") }
+                    async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
                 })
                 .await?;
             let Some(page) = page else { break };
@@ -662,7 +644,7 @@ async fn discover_listeners(ctx: &Ctx<'_>, lbs: &[Observed]) -> Result<Vec<Obser
         let mut seen: HashSet<LogicalId> = HashSet::new();
         for l in &found {
             let t = l.listener_arn().and_then(|a| tags.get(a));
-            match t.and_then(|t| state::ours(t, ctx.stack.name(), ctx.stack.env())) {
+            match t.and_then(|t| ctx.ours(t)) {
                 Some((id, hash)) => {
                     seen.insert(id.clone());
                     let mut o = observe_listener(id, l);
@@ -689,20 +671,6 @@ async fn discover_listeners(ctx: &Ctx<'_>, lbs: &[Observed]) -> Result<Vec<Obser
         }
     }
     Ok(out)
-}
-
-/// Listeners are not taggable in CloudFormation, so [`iac_core::naming::tags`] gives them none:
-/// the engine's tags (the hash) plus the stack's tags and `iac:id`.
-fn listener_tags(ctx: &Ctx<'_>, entry: &ResourceEntry, given: &Tags) -> Tags {
-    let mut out: Tags = ctx.stack.tags().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    out.push((TAG_ID.to_owned(), entry.id.to_string()));
-    for (k, v) in given {
-        match out.iter_mut().find(|(key, _)| key == k) {
-            Some(slot) => slot.1.clone_from(v),
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
 }
 
 fn certificates(props: &Map<String, Json>) -> Option<Vec<Certificate>> {
@@ -797,17 +765,33 @@ fn key_values(props: &Map<String, Json>, key: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn elb_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
-}
-
 async fn add_tags(ctx: &Ctx<'_>, id: &str, arn: &str, tags: &Tags) -> Result<(), AwsError> {
     if tags.is_empty() {
         return Ok(());
     }
-    let req = ctx.clients.elbv2.add_tags().resource_arns(arn).set_tags(Some(elb_tags(tags)));
+    let req = ctx.clients.elbv2.add_tags().resource_arns(arn).set_tags(Some(sdk_tags(tags)));
     ctx.retry(id, "elasticloadbalancing:AddTags", &[], || req.clone().send()).await?;
     Ok(())
+}
+
+/// The resources among `all` that carry this stack's tags, with their logical id and hash (their
+/// tags read by ARN; one deleted meanwhile, `not_found`, is left out).
+async fn ours_by_arn<'a, T>(
+    ctx: &Ctx<'_>,
+    all: &'a [T],
+    arn: impl Fn(&T) -> Option<&str>,
+    not_found: &'static str,
+) -> Result<Vec<(LogicalId, Option<String>, &'a T)>, AwsError> {
+    let arns: Vec<String> = all.iter().filter_map(|x| arn(x).map(str::to_owned)).collect();
+    let tags = tags_of(ctx, &arns, not_found).await?;
+    Ok(all
+        .iter()
+        .filter_map(|x| {
+            let t = arn(x).and_then(|a| tags.get(a))?;
+            let (id, hash) = ctx.ours(t)?;
+            Some((id, hash, x))
+        })
+        .collect())
 }
 
 /// Tags of `arns`, by ARN, read in batches of 20 (the API's limit). A resource deleted between
@@ -819,7 +803,7 @@ async fn tags_of(ctx: &Ctx<'_>, arns: &[String], not_found: &'static str) -> Res
         let page = ctx
             .retry("-", "elasticloadbalancing:DescribeTags", &[], || {
                 let req = req.clone();
-                async move { unless_missing(req.send().await, not_found) }
+                async move { absent_on(req.send().await, &[not_found]) }
             })
             .await?;
         let mut pages: Vec<_> = page.into_iter().collect();
@@ -830,7 +814,7 @@ async fn tags_of(ctx: &Ctx<'_>, arns: &[String], not_found: &'static str) -> Res
                 let one = ctx
                     .retry("-", "elasticloadbalancing:DescribeTags", &[], || {
                         let req = req.clone();
-                        async move { unless_missing(req.send().await, not_found) }
+                        async move { absent_on(req.send().await, &[not_found]) }
                     })
                     .await?;
                 pages.extend(one);
@@ -839,49 +823,15 @@ async fn tags_of(ctx: &Ctx<'_>, arns: &[String], not_found: &'static str) -> Res
         for p in pages {
             for d in p.tag_descriptions() {
                 let Some(arn) = d.resource_arn() else { continue };
-                let tags: Tags = d
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
-                    .collect();
-                out.insert(arn.to_owned(), tags);
+                out.insert(arn.to_owned(), tag_pairs(d.tags()));
             }
         }
     }
     Ok(out)
 }
 
-/// `Ok(None)` when the call failed because the resource does not exist (error code `code`).
-fn unless_missing<T, E: ProvideErrorMetadata, R>(
-    result: Result<T, SdkError<E, R>>,
-    code: &str,
-) -> Result<Option<T>, SdkError<E, R>> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.as_service_error().and_then(ProvideErrorMetadata::code) == Some(code) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 fn same_set(a: &[String], b: &[String]) -> bool {
     let a: HashSet<&String> = a.iter().collect();
     let b: HashSet<&String> = b.iter().collect();
     a == b
-}
-
-fn missing(ctx: &Ctx<'_>, id: &str, action: &str, message: &str) -> AwsError {
-    AwsError::Sdk {
-        stack: ctx.stack.name().to_owned(),
-        id: id.to_owned(),
-        action: action.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
 }

@@ -10,7 +10,7 @@
 //! Discovery by name: IAM is not in the resource-groups tagging API and `ListRoles` has no tag
 //! filter. For each role and instance profile of the stack, its physical name
 //! ([`iac_core::naming::physical_name`]) is looked up with `GetRole` / `GetInstanceProfile`,
-//! and the resource counts as this stack's only when its own tags say so ([`state::ours`]), so
+//! and the resource counts as this stack's only when its own tags say so ([`crate::state::ours`]), so
 //! a same-named role of another stack is never adopted. Roles and profiles whose names start with
 //! `<stack>-<env>-` are looked up the same way, which finds those removed from the stack
 //! (orphans to delete).
@@ -24,10 +24,10 @@ use iac_core::LogicalId;
 use iac_core::model::{Resource, ResourceEntry};
 use serde_json::{Map, Value as Json};
 
-use super::Ctx;
 use super::util::{list, s};
+use super::{Ctx, absent_on, paged_items, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{self, Observed, TAG_HASH, TAG_ID, Tags};
+use crate::state::{Observed, TAG_HASH, TAG_ID, Tags};
 
 const ROLE: &str = "AWS::IAM::Role";
 const INSTANCE_PROFILE: &str = "AWS::IAM::InstanceProfile";
@@ -103,7 +103,7 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     for name in &roles {
         let Some(role) = get_role(ctx, "-", name).await? else { continue };
         let tags = role_tags(ctx, "-", name).await?;
-        if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+        if let Some((id, hash)) = ctx.ours(&tags) {
             let mut o = observe_role(ctx, id, &role).await?;
             o.hash = hash;
             out.push(o);
@@ -111,8 +111,8 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     }
     for name in &profiles {
         let Some(profile) = get_instance_profile(ctx, "-", name).await? else { continue };
-        let tags = pairs(profile.tags());
-        if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+        let tags = tag_pairs(profile.tags());
+        if let Some((id, hash)) = ctx.ours(&tags) {
             let mut o = observe_instance_profile(id, &profile);
             o.hash = hash;
             out.push(o);
@@ -133,14 +133,6 @@ pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
-}
-
 /// The stack's tags, `Name` and `iac:id` (which the engine leaves out for kinds CloudFormation
 /// cannot tag, such as instance profiles), then the given ones.
 fn full_tags(ctx: &Ctx<'_>, entry: &ResourceEntry, tags: &Tags) -> Tags {
@@ -159,35 +151,12 @@ fn hash_tag(tags: &Tags) -> Option<String> {
 }
 
 fn iam_tags(ctx: &Ctx<'_>, id: &str, tags: &[(String, String)]) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| build_error(ctx, id, "iam:Tag", e)))
-        .collect()
-}
-
-fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
-    tags.iter().map(|t| (t.key().to_owned(), t.value().to_owned())).collect()
-}
-
-fn build_error(ctx: &Ctx<'_>, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
-    AwsError::Sdk {
-        stack: ctx.stack.name().to_owned(),
-        id: id.to_owned(),
-        action: action.to_owned(),
-        message: message.to_string(),
-    }
-}
-
-fn is_missing<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    err.code() == Some("NoSuchEntity")
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| ctx.fail(id, "iam:Tag", e))).collect()
 }
 
 /// `Ok(None)` when IAM says the entity does not exist.
 fn absent<T, E: ProvideErrorMetadata, R>(result: Result<T, SdkError<E, R>>) -> Result<Option<T>, SdkError<E, R>> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if is_missing(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    absent_on(result, &["NoSuchEntity"])
 }
 
 /// `Ok(())` also when the entity is already gone.
@@ -281,7 +250,7 @@ async fn update_role(
     let name = current.physical_id.as_str();
     let role = get_role(ctx, id, name)
         .await?
-        .ok_or_else(|| build_error(ctx, id, "iam:GetRole", format!("role `{name}` no longer exists; re-run plan")))?;
+        .ok_or_else(|| ctx.fail(id, "iam:GetRole", format!("role `{name}` no longer exists; re-run plan")))?;
     if let Some(want) = props.get("AssumeRolePolicyDocument") {
         let now = role.assume_role_policy_document().map(policy_document);
         if now.as_ref() != Some(want) {
@@ -383,7 +352,7 @@ async fn role_tags(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<Vec<(String, S
             })
             .await?;
         let Some(page) = page else { break };
-        out.extend(pairs(page.tags()));
+        out.extend(tag_pairs(page.tags()));
         marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
         if marker.is_none() {
             break;
@@ -483,10 +452,7 @@ async fn delete_role(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<(), AwsError
         aws_sdk_iam::operation::list_instance_profiles_for_role::ListInstanceProfilesForRoleOutput::instance_profiles,
     ) {
         let profile = profile.instance_profile_name();
-        ctx.retry(id, "iam:RemoveRoleFromInstanceProfile", &[], || async move {
-            gone(iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(name).send().await)
-        })
-        .await?;
+        remove_from_profile(ctx, id, profile, name).await?;
     }
     for arn in attached_policies(ctx, id, name).await? {
         let arn = arn.as_str();
@@ -510,18 +476,15 @@ async fn delete_role(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<(), AwsError
 
 async fn listed_roles(ctx: &Ctx<'_>) -> Result<Vec<String>, AwsError> {
     let iam = &ctx.clients.iam;
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let m = marker.clone();
-        let page = ctx.retry("-", "iam:ListRoles", &[], || iam.list_roles().set_marker(m.clone()).send()).await?;
-        out.extend(page.roles().iter().map(|r| r.role_name().to_owned()));
-        marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+    let all = paged_items(
+        ctx,
+        "-",
+        "iam:ListRoles",
+        |m| iam.list_roles().set_marker(m).send(),
+        |p| (p.roles(), p.marker().filter(|_| p.is_truncated())),
+    )
+    .await?;
+    Ok(all.iter().map(|x| x.role_name().to_owned()).collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -570,8 +533,7 @@ async fn update_instance_profile(
 }
 
 fn vanished(ctx: &Ctx<'_>, id: &str, name: &str) -> AwsError {
-    build_error(
-        ctx,
+    ctx.fail(
         id,
         "iam:GetInstanceProfile",
         format!("instance profile `{name}` cannot be read back; re-run (apply resumes)"),
@@ -584,10 +546,7 @@ async fn sync_profile_roles(ctx: &Ctx<'_>, id: &str, name: &str, want: &[String]
     let now: BTreeSet<String> = profile.roles().iter().map(|r| r.role_name().to_owned()).collect();
     let want: BTreeSet<String> = want.iter().cloned().collect();
     for role in now.difference(&want) {
-        ctx.retry(id, "iam:RemoveRoleFromInstanceProfile", &[], || async move {
-            gone(iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(role).send().await)
-        })
-        .await?;
+        remove_from_profile(ctx, id, name, role).await?;
     }
     for role in want.difference(&now) {
         // A role created a moment ago may not be visible to IAM's other endpoints yet.
@@ -610,6 +569,15 @@ async fn tag_instance_profile(ctx: &Ctx<'_>, id: &str, name: &str, tags: &Tags) 
     })
     .await?;
     Ok(())
+}
+
+/// Takes `role` out of the instance profile `profile` (not in it is success).
+async fn remove_from_profile(ctx: &Ctx<'_>, id: &str, profile: &str, role: &str) -> Result<(), AwsError> {
+    let iam = &ctx.clients.iam;
+    ctx.retry(id, "iam:RemoveRoleFromInstanceProfile", &[], || async move {
+        gone(iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(role).send().await)
+    })
+    .await
 }
 
 async fn get_instance_profile(
@@ -640,10 +608,7 @@ async fn delete_instance_profile(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<
     let Some(profile) = get_instance_profile(ctx, id, name).await? else { return Ok(()) };
     for role in profile.roles() {
         let role = role.role_name();
-        ctx.retry(id, "iam:RemoveRoleFromInstanceProfile", &[], || async move {
-            gone(iam.remove_role_from_instance_profile().instance_profile_name(name).role_name(role).send().await)
-        })
-        .await?;
+        remove_from_profile(ctx, id, name, role).await?;
     }
     ctx.retry(id, "iam:DeleteInstanceProfile", &["DeleteConflict"], || async move {
         gone(iam.delete_instance_profile().instance_profile_name(name).send().await)
@@ -653,20 +618,15 @@ async fn delete_instance_profile(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<
 
 async fn listed_profiles(ctx: &Ctx<'_>) -> Result<Vec<String>, AwsError> {
     let iam = &ctx.clients.iam;
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let m = marker.clone();
-        let page = ctx
-            .retry("-", "iam:ListInstanceProfiles", &[], || iam.list_instance_profiles().set_marker(m.clone()).send())
-            .await?;
-        out.extend(page.instance_profiles().iter().map(|p| p.instance_profile_name().to_owned()));
-        marker = page.marker().filter(|_| page.is_truncated()).map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+    let all = paged_items(
+        ctx,
+        "-",
+        "iam:ListInstanceProfiles",
+        |m| iam.list_instance_profiles().set_marker(m).send(),
+        |p| (p.instance_profiles(), p.marker().filter(|_| p.is_truncated())),
+    )
+    .await?;
+    Ok(all.iter().map(|x| x.instance_profile_name().to_owned()).collect())
 }
 
 #[cfg(test)]

@@ -20,13 +20,13 @@ use std::time::Duration;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use iac_core::Stack;
 use iac_core::model::{Resource, ResourceEntry};
+use iac_core::{LogicalId, Stack};
 use serde_json::{Map, Value as Json};
 
 use crate::clients::Clients;
 use crate::error::AwsError;
-use crate::state::{Observed, Tags};
+use crate::state::{Observed, TAG_ID, Tags};
 
 /// The service a resource kind belongs to; `None` for kinds the engine refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,23 @@ impl Ctx<'_> {
         }
     }
 
+    /// An error of `action` on resource `id` that is not an SDK error: an answer that makes no
+    /// sense (a resource missing right after it was made), or a request that cannot be built.
+    pub fn fail(&self, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
+        AwsError::Sdk {
+            stack: self.stack.name().to_owned(),
+            id: id.to_owned(),
+            action: action.to_owned(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The logical id and `iac:hash` of a resource whose `tags` mark it as this stack's and
+    /// environment's.
+    pub fn ours(&self, tags: &[(String, String)]) -> Option<(LogicalId, Option<String>)> {
+        crate::state::ours(tags, self.stack.name(), self.stack.env())
+    }
+
     /// Runs `call` until it succeeds, retrying throttling and eventual-consistency errors
     /// (`codes`, plus the throttling family) with exponential backoff and full jitter.
     pub async fn retry<T, E, R, F, Fut>(
@@ -176,6 +193,19 @@ impl Ctx<'_> {
             }
             tokio::time::sleep(self.timing.poll).await;
         }
+    }
+
+    /// Polls `find` until it finds nothing: the resource is deleted.
+    pub async fn wait_gone<T, F, Fut>(&self, id: &str, mut find: F) -> Result<(), AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<Option<T>, AwsError>>,
+    {
+        self.wait_for(id, "deleted", || {
+            let found = find();
+            async move { Ok(found.await?.is_none().then_some(())) }
+        })
+        .await
     }
 }
 
@@ -290,12 +320,137 @@ pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
     }
 }
 
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
+/// The error for a resource kind the module (or the engine) does not handle.
+pub(crate) fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
     AwsError::Unsupported {
         stack: ctx.stack.name().to_owned(),
         id: entry.id.to_string(),
         kind: entry.resource.kind_name(),
     }
+}
+
+/// `Ok(None)` when the call failed because the resource does not exist (`missing` says so of the
+/// service error).
+pub(crate) fn absent<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    missing: impl FnOnce(&E) -> bool,
+) -> Result<Option<T>, SdkError<E, R>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.as_service_error().is_some_and(missing) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `Ok(None)` when the call failed with one of the error `codes`.
+pub(crate) fn absent_on<T, E: ProvideErrorMetadata, R>(
+    result: Result<T, SdkError<E, R>>,
+    codes: &[&str],
+) -> Result<Option<T>, SdkError<E, R>> {
+    absent(result, |e| e.code().is_some_and(|c| codes.contains(&c)))
+}
+
+/// Whether the call failed with one of the error `codes`.
+pub(crate) fn code_in<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code).is_some_and(|c| codes.contains(&c))
+}
+
+/// Every item of a paginated call: `call` gets the marker (or token) of the page it asks for;
+/// `page` gives a page's items and the next marker, `None` on the last page.
+pub(crate) async fn paged_items<O, T, E, R, F, Fut>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    action: &str,
+    call: F,
+    page: impl Fn(&O) -> (&[T], Option<&str>),
+) -> Result<Vec<T>, AwsError>
+where
+    T: Clone,
+    F: Fn(Option<String>) -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let mut all = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let m = marker.clone();
+        let out = ctx.retry(id, action, &[], || call(m.clone())).await?;
+        let (items, next) = page(&out);
+        all.extend(items.iter().cloned());
+        marker = next.map(str::to_owned);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
+/// The stack's tags and `iac:id`, then `given` (overriding the stack's values): for kinds the
+/// engine tags although CloudFormation cannot (listeners, standalone ingress rules), which
+/// therefore get only the hash from the engine.
+pub(crate) fn own_tags(ctx: &Ctx<'_>, id: &LogicalId, given: &Tags) -> Tags {
+    let mut out: Tags = ctx.stack.tags().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    out.push((TAG_ID.to_owned(), id.to_string()));
+    for (k, v) in given {
+        match out.iter_mut().find(|(key, _)| key == k) {
+            Some(slot) => slot.1.clone_from(v),
+            None => out.push((k.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+/// An SDK's own tag type, converted from and to our [`Tags`].
+pub(crate) trait SdkTag {
+    /// The tag as a `(key, value)` pair (an absent part is empty).
+    fn pair(&self) -> (String, String);
+}
+
+/// An SDK tag type that is built from a key and a value alone.
+pub(crate) trait NewSdkTag: SdkTag {
+    /// The tag `key` = `value`.
+    fn new(key: &str, value: &str) -> Self;
+}
+
+macro_rules! sdk_tag {
+    ($($read:ty),* ; $($new:ty),*) => {
+        $(impl SdkTag for $read {
+            fn pair(&self) -> (String, String) {
+                (self.key().unwrap_or_default().to_owned(), self.value().unwrap_or_default().to_owned())
+            }
+        })*
+        $(impl NewSdkTag for $new {
+            fn new(key: &str, value: &str) -> Self {
+                Self::builder().key(key).value(value).build()
+            }
+        })*
+    };
+}
+
+sdk_tag!(
+    aws_sdk_ec2::types::Tag,
+    aws_sdk_elasticloadbalancingv2::types::Tag,
+    aws_sdk_rds::types::Tag,
+    aws_sdk_autoscaling::types::TagDescription;
+    aws_sdk_ec2::types::Tag,
+    aws_sdk_elasticloadbalancingv2::types::Tag,
+    aws_sdk_rds::types::Tag
+);
+
+impl SdkTag for aws_sdk_iam::types::Tag {
+    fn pair(&self) -> (String, String) {
+        (self.key().to_owned(), self.value().to_owned())
+    }
+}
+
+/// An SDK's tags as our [`Tags`].
+pub(crate) fn tag_pairs<T: SdkTag>(tags: &[T]) -> Tags {
+    tags.iter().map(SdkTag::pair).collect()
+}
+
+/// Our [`Tags`] as an SDK's tags.
+pub(crate) fn sdk_tags<T: NewSdkTag>(tags: &Tags) -> Vec<T> {
+    tags.iter().map(|(k, v)| T::new(k, v)).collect()
 }
 
 /// Shared helpers for the service modules.

@@ -19,13 +19,14 @@
 //!   it when the user allowed data loss.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
 use aws_sdk_rds::operation::describe_db_parameter_groups::DescribeDBParameterGroupsError;
 use aws_sdk_rds::operation::describe_db_subnet_groups::DescribeDBSubnetGroupsError;
 use aws_sdk_rds::types::{
-    ApplyMethod, CloudwatchLogsExportConfiguration, DbInstance, DbParameterGroup, DbSubnetGroup, Parameter, Tag,
+    ApplyMethod, CloudwatchLogsExportConfiguration, DbInstance, DbParameterGroup, DbSubnetGroup, Parameter,
 };
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -33,10 +34,10 @@ use iac_core::LogicalId;
 use iac_core::model::{Resource, ResourceEntry};
 use serde_json::{Map, Value as Json};
 
-use super::Ctx;
 use super::util::{b, i, list, obj, opt, s};
+use super::{Ctx, absent, paged_items, sdk_tags, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{self, Observed, TAG_HASH, Tags};
+use crate::state::{Observed, TAG_HASH, Tags};
 
 const SUBNET_GROUP: &str = "AWS::RDS::DBSubnetGroup";
 const PARAMETER_GROUP: &str = "AWS::RDS::DBParameterGroup";
@@ -158,51 +159,17 @@ pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
-}
-
 fn tag(tags: &[(String, String)], key: &str) -> Option<String> {
     tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-}
-
-fn rds_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
-}
-
-fn pairs(tags: &[Tag]) -> Vec<(String, String)> {
-    tags.iter().map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned())).collect()
-}
-
-/// `Ok(None)` when the error says the resource does not exist.
-fn absent<T, E, R>(result: Result<T, SdkError<E, R>>, missing: fn(&E) -> bool) -> Result<Option<T>, SdkError<E, R>> {
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.as_service_error().is_some_and(missing) => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
 }
 
-fn sdk_build_error(ctx: &Ctx<'_>, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
-    AwsError::Sdk {
-        stack: ctx.stack.name().to_owned(),
-        id: id.to_owned(),
-        action: action.to_owned(),
-        message: message.to_string(),
-    }
-}
-
 async fn add_tags(ctx: &Ctx<'_>, id: &str, arn: &str, tags: &Tags) -> Result<(), AwsError> {
     let rds = &ctx.clients.rds;
-    let tags = rds_tags(tags);
+    let tags = sdk_tags(tags);
     ctx.retry(id, "rds:AddTagsToResource", &[], || {
         rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags.clone())).send()
     })
@@ -215,7 +182,7 @@ async fn list_tags(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<(String, String)>, Aw
     let out = ctx
         .retry("-", "rds:ListTagsForResource", &[], || rds.list_tags_for_resource().resource_name(arn).send())
         .await?;
-    Ok(pairs(out.tag_list()))
+    Ok(tag_pairs(out.tag_list()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,7 +199,7 @@ async fn create_subnet_group(
     let name = s(props, "DBSubnetGroupName");
     let description = s(props, "DBSubnetGroupDescription");
     let subnets = list(props, "SubnetIds");
-    let rds_tags = rds_tags(tags);
+    let rds_tags = sdk_tags(tags);
     ctx.retry(id, "rds:CreateDBSubnetGroup", &["InvalidSubnet"], || {
         rds.create_db_subnet_group()
             .db_subnet_group_name(&name)
@@ -276,17 +243,15 @@ async fn update_subnet_group(
 async fn delete_subnet_group(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
     let rds = &ctx.clients.rds;
     let name = current.physical_id.as_str();
-    let id = current.id.as_str();
-    // An instance being deleted still holds the group for a while.
-    ctx.wait_for(id, "deletable (no instance uses the subnet group)", || async move {
-        match rds.delete_db_subnet_group().db_subnet_group_name(name).send().await {
-            Ok(_) => Ok(Some(())),
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_db_subnet_group_not_found_fault) => Ok(Some(())),
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_invalid_db_subnet_group_state_fault) => Ok(None),
-            Err(e) if super::is_throttling(&e) => Ok(None),
-            Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBSubnetGroup", &e)),
-        }
-    })
+    delete_when_free(
+        ctx,
+        current.id.as_str(),
+        "deletable (no instance uses the subnet group)",
+        "rds:DeleteDBSubnetGroup",
+        || rds.delete_db_subnet_group().db_subnet_group_name(name).send(),
+        aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_db_subnet_group_not_found_fault,
+        aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_invalid_db_subnet_group_state_fault,
+    )
     .await
 }
 
@@ -315,26 +280,19 @@ fn observe_subnet_group(id: LogicalId, g: &DbSubnetGroup) -> Observed {
 
 async fn discover_subnet_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let rds = &ctx.clients.rds;
-    let mut groups = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let m = marker.clone();
-        let out = ctx
-            .retry("-", "rds:DescribeDBSubnetGroups", &[], || {
-                rds.describe_db_subnet_groups().set_marker(m.clone()).send()
-            })
-            .await?;
-        groups.extend(out.db_subnet_groups().iter().cloned());
-        marker = out.marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
+    let groups = paged_items(
+        ctx,
+        "-",
+        "rds:DescribeDBSubnetGroups",
+        |m| rds.describe_db_subnet_groups().set_marker(m).send(),
+        |o| (o.db_subnet_groups(), o.marker()),
+    )
+    .await?;
     let mut found = Vec::new();
     for g in groups.iter().filter(|g| g.db_subnet_group_name() != Some("default")) {
         let Some(arn) = g.db_subnet_group_arn() else { continue };
         let tags = list_tags(ctx, arn).await?;
-        if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+        if let Some((id, hash)) = ctx.ours(&tags) {
             let mut o = observe_subnet_group(id, g);
             o.hash = hash;
             found.push(o);
@@ -343,13 +301,39 @@ async fn discover_subnet_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError
     Ok(found)
 }
 
+/// Deletes a group with `call`, polling while an instance still holds it (`busy`, or
+/// throttled); `gone` means it is deleted already.
+async fn delete_when_free<O, E, R, F, Fut>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    state: &str,
+    action: &str,
+    call: F,
+    gone: fn(&E) -> bool,
+    busy: fn(&E) -> bool,
+) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let call = &call;
+    // An instance being deleted still holds the group for a while.
+    ctx.wait_for(id, state, move || async move {
+        match call().await {
+            Ok(_) => Ok(Some(())),
+            Err(e) if e.as_service_error().is_some_and(gone) => Ok(Some(())),
+            Err(e) if e.as_service_error().is_some_and(busy) => Ok(None),
+            Err(e) if super::is_throttling(&e) => Ok(None),
+            Err(e) => Err(ctx.sdk_error(id, action, &e)),
+        }
+    })
+    .await
+}
+
 fn vanished(ctx: &Ctx<'_>, id: &str, name: &str) -> AwsError {
-    sdk_build_error(
-        ctx,
-        id,
-        "rds:Describe",
-        format!("`{name}` was created but cannot be read back; re-run (apply resumes)"),
-    )
+    ctx.fail(id, "rds:Describe", format!("`{name}` was created but cannot be read back; re-run (apply resumes)"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -369,7 +353,7 @@ async fn create_parameter_group(
     // The hash tag goes on last, once the parameters are set: a run killed in between leaves a
     // group without a hash, which the next plan updates instead of trusting.
     let (hash, ownership): (Tags, Tags) = tags.iter().cloned().partition(|(k, _)| k == TAG_HASH);
-    let rds_tags = rds_tags(&ownership);
+    let rds_tags = sdk_tags(&ownership);
     ctx.retry(id, "rds:CreateDBParameterGroup", &[], || {
         rds.create_db_parameter_group()
             .db_parameter_group_name(&name)
@@ -435,19 +419,34 @@ async fn set_parameters(
         .iter()
         .map(|(k, v)| Parameter::builder().parameter_name(*k).parameter_value(*v).apply_method(method(k)).build())
         .collect();
-    for batch in params.chunks(20) {
-        ctx.retry(id, "rds:ModifyDBParameterGroup", &["InvalidDBParameterGroupState"], || {
-            rds.modify_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch.to_vec())).send()
-        })
-        .await?;
-    }
+    in_batches(ctx, id, "rds:ModifyDBParameterGroup", &params, |batch| {
+        rds.modify_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch)).send()
+    })
+    .await?;
     let resets: Vec<Parameter> =
         removed.iter().map(|k| Parameter::builder().parameter_name(*k).apply_method(method(k)).build()).collect();
-    for batch in resets.chunks(20) {
-        ctx.retry(id, "rds:ResetDBParameterGroup", &["InvalidDBParameterGroupState"], || {
-            rds.reset_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch.to_vec())).send()
-        })
-        .await?;
+    in_batches(ctx, id, "rds:ResetDBParameterGroup", &resets, |batch| {
+        rds.reset_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch)).send()
+    })
+    .await
+}
+
+/// Sends `params` with `call` 20 at a time (the API's limit), retrying while the group is busy.
+async fn in_batches<O, E, R, F, Fut>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    action: &str,
+    params: &[Parameter],
+    call: F,
+) -> Result<(), AwsError>
+where
+    F: Fn(Vec<Parameter>) -> Fut,
+    Fut: Future<Output = Result<O, SdkError<E, R>>>,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    for batch in params.chunks(20) {
+        ctx.retry(id, action, &["InvalidDBParameterGroupState"], || call(batch.to_vec())).await?;
     }
     Ok(())
 }
@@ -475,42 +474,34 @@ async fn user_parameters(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<BTreeMap
 
 async fn parameters(ctx: &Ctx<'_>, id: &str, name: &str, source: Option<&str>) -> Result<Vec<Parameter>, AwsError> {
     let rds = &ctx.clients.rds;
-    let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let m = marker.clone();
-        let page = ctx
-            .retry(id, "rds:DescribeDBParameters", &[], || {
-                rds.describe_db_parameters()
-                    .db_parameter_group_name(name)
-                    .set_source(source.map(str::to_owned))
-                    .set_marker(m.clone())
-                    .send()
-            })
-            .await?;
-        out.extend(page.parameters().iter().cloned());
-        marker = page.marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
-    Ok(out)
+    paged_items(
+        ctx,
+        id,
+        "rds:DescribeDBParameters",
+        |m| {
+            rds.describe_db_parameters()
+                .db_parameter_group_name(name)
+                .set_source(source.map(str::to_owned))
+                .set_marker(m)
+                .send()
+        },
+        |o| (o.parameters(), o.marker()),
+    )
+    .await
 }
 
 async fn delete_parameter_group(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
     let rds = &ctx.clients.rds;
     let name = current.physical_id.as_str();
-    let id = current.id.as_str();
-    // An instance being deleted still holds the group for a while.
-    ctx.wait_for(id, "deletable (no instance uses the parameter group)", || async move {
-        match rds.delete_db_parameter_group().db_parameter_group_name(name).send().await {
-            Ok(_) => Ok(Some(())),
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_db_parameter_group_not_found_fault) => Ok(Some(())),
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_invalid_db_parameter_group_state_fault) => Ok(None),
-            Err(e) if super::is_throttling(&e) => Ok(None),
-            Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBParameterGroup", &e)),
-        }
-    })
+    delete_when_free(
+        ctx,
+        current.id.as_str(),
+        "deletable (no instance uses the parameter group)",
+        "rds:DeleteDBParameterGroup",
+        || rds.delete_db_parameter_group().db_parameter_group_name(name).send(),
+        aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_db_parameter_group_not_found_fault,
+        aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_invalid_db_parameter_group_state_fault,
+    )
     .await
 }
 
@@ -540,27 +531,20 @@ async fn observe_parameter_group(ctx: &Ctx<'_>, id: LogicalId, g: &DbParameterGr
 
 async fn discover_parameter_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let rds = &ctx.clients.rds;
-    let mut groups = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let m = marker.clone();
-        let out = ctx
-            .retry("-", "rds:DescribeDBParameterGroups", &[], || {
-                rds.describe_db_parameter_groups().set_marker(m.clone()).send()
-            })
-            .await?;
-        groups.extend(out.db_parameter_groups().iter().cloned());
-        marker = out.marker().map(str::to_owned);
-        if marker.is_none() {
-            break;
-        }
-    }
+    let groups = paged_items(
+        ctx,
+        "-",
+        "rds:DescribeDBParameterGroups",
+        |m| rds.describe_db_parameter_groups().set_marker(m).send(),
+        |o| (o.db_parameter_groups(), o.marker()),
+    )
+    .await?;
     let mut found = Vec::new();
     // `default.*` groups belong to AWS and cannot be tagged.
     for g in groups.iter().filter(|g| !g.db_parameter_group_name().unwrap_or_default().starts_with("default.")) {
         let Some(arn) = g.db_parameter_group_arn() else { continue };
         let tags = list_tags(ctx, arn).await?;
-        if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+        if let Some((id, hash)) = ctx.ours(&tags) {
             let mut o = observe_parameter_group(ctx, id, g).await?;
             o.hash = hash;
             found.push(o);
@@ -635,7 +619,7 @@ async fn create_instance(
         .set_character_set_name(opt(props, "CharacterSetName"))
         .set_license_model(opt(props, "LicenseModel"))
         .set_network_type(opt(props, "NetworkType"))
-        .set_tags(Some(rds_tags(tags)));
+        .set_tags(Some(sdk_tags(tags)));
     // A new monitoring role takes a few seconds to be usable by RDS (InvalidParameterValue);
     // a new security group or subnet group can also lag behind.
     ctx.retry(id, "rds:CreateDBInstance", &["InvalidParameterValue", "InvalidVPCNetworkStateFault"], || {
@@ -841,8 +825,7 @@ async fn find_instance(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<Opti
 async fn wait_settled(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<DbInstance, AwsError> {
     ctx.wait_for(id, "available", || async move {
         let Some(db) = find_instance(ctx, id, identifier).await? else {
-            return Err(sdk_build_error(
-                ctx,
+            return Err(ctx.fail(
                 id,
                 "rds:DescribeDBInstances",
                 format!("DB instance `{identifier}` does not exist (deleted outside this tool?); re-run plan"),
@@ -960,8 +943,7 @@ async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsErr
         })
         .await?;
     }
-    ctx.wait_for(id, "deleted", || async move { Ok(find_instance(ctx, id, identifier).await?.is_none().then_some(())) })
-        .await
+    ctx.wait_gone(id, || find_instance(ctx, id, identifier)).await
 }
 
 async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
@@ -974,11 +956,11 @@ async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
             .retry("-", "rds:DescribeDBInstances", &[], || rds.describe_db_instances().set_marker(m.clone()).send())
             .await?;
         for db in out.db_instances() {
-            let mut tags = pairs(db.tag_list());
+            let mut tags = tag_pairs(db.tag_list());
             if let (true, Some(arn)) = (tags.is_empty(), db.db_instance_arn()) {
                 tags = list_tags(ctx, arn).await?;
             }
-            if let Some((id, hash)) = state::ours(&tags, ctx.stack.name(), ctx.stack.env()) {
+            if let Some((id, hash)) = ctx.ours(&tags) {
                 let mut o = observe_instance(id, db);
                 o.hash = hash;
                 found.push(o);

@@ -15,14 +15,13 @@
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
 use iac_core::model::{Resource, ResourceEntry};
 use iac_core::value::{Pseudo, Value};
 use serde_json::{Map, Value as Json};
 
-use super::Ctx;
 use super::util::{b, i, list, obj, opt, s};
+use super::{Ctx, absent_on, unsupported};
 use crate::error::AwsError;
 use crate::state::{Observed, Tags};
 
@@ -59,8 +58,7 @@ pub async fn update(
 pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
     let id = current.id.as_str();
     let Some((zone, name, kind)) = split_physical_id(&current.physical_id) else {
-        return Err(fail(
-            ctx,
+        return Err(ctx.fail(
             id,
             "route53:DeleteRecord",
             format!("`{}` is not a record id (zone|name|type)", current.physical_id),
@@ -73,28 +71,25 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
             .action(ChangeAction::Delete)
             .resource_record_set(record)
             .build()
-            .map_err(|e| fail(ctx, id, "route53:ChangeResourceRecordSets", e))?;
+            .map_err(|e| ctx.fail(id, "route53:ChangeResourceRecordSets", e))?;
         let batch = ChangeBatch::builder()
             .changes(change)
             .build()
-            .map_err(|e| fail(ctx, id, "route53:ChangeResourceRecordSets", e))?;
+            .map_err(|e| ctx.fail(id, "route53:ChangeResourceRecordSets", e))?;
         let sent = ctx
             .retry(id, "route53:ChangeResourceRecordSets", &[], || async {
-                match r53.change_resource_record_sets().hosted_zone_id(zone).change_batch(batch.clone()).send().await {
-                    Ok(out) => Ok(out.change_info().map(|c| c.id().to_owned())),
-                    // The zone is gone, or the record changed between the read and the delete:
-                    // read it again.
-                    Err(e) if matches!(e.code(), Some("NoSuchHostedZone" | "InvalidChangeBatch")) => Ok(None),
-                    Err(e) => Err(e),
-                }
+                // The zone is gone, or the record changed between the read and the delete: read
+                // it again.
+                let sent = r53.change_resource_record_sets().hosted_zone_id(zone).change_batch(batch.clone()).send();
+                absent_on(sent.await, &["NoSuchHostedZone", "InvalidChangeBatch"])
+                    .map(|out| out.and_then(|o| o.change_info().map(|c| c.id().to_owned())))
             })
             .await?;
         if let Some(change_id) = sent {
             return wait_insync(ctx, id, &change_id).await;
         }
     }
-    Err(fail(
-        ctx,
+    Err(ctx.fail(
         id,
         "route53:ChangeResourceRecordSets",
         format!("record `{name}` ({kind}) kept changing while being deleted; re-run destroy"),
@@ -126,23 +121,6 @@ pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
-}
-
-fn fail(ctx: &Ctx<'_>, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
-    AwsError::Sdk {
-        stack: ctx.stack.name().to_owned(),
-        id: id.to_owned(),
-        action: action.to_owned(),
-        message: message.to_string(),
-    }
-}
 
 /// `Z123` from `/hostedzone/Z123`.
 fn zone_id(zone: &str) -> &str {
@@ -211,25 +189,25 @@ async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &Map<String, Json>)
             .hosted_zone_id(s(alias, "HostedZoneId"))
             .evaluate_target_health(b(alias, "EvaluateTargetHealth").unwrap_or(false))
             .build()
-            .map_err(|e| fail(ctx, id, action, e))?;
+            .map_err(|e| ctx.fail(id, action, e))?;
         record = record.alias_target(target);
     } else {
         let values = list(props, "ResourceRecords")
             .into_iter()
-            .map(|v| ResourceRecord::builder().value(v).build().map_err(|e| fail(ctx, id, action, e)))
+            .map(|v| ResourceRecord::builder().value(v).build().map_err(|e| ctx.fail(id, action, e)))
             .collect::<Result<Vec<_>, _>>()?;
         record = record.set_ttl(i(props, "TTL").map(i64::from)).set_resource_records(Some(values));
     }
     if let Some(set) = opt(props, "SetIdentifier") {
         record = record.set_identifier(set).set_weight(i(props, "Weight").map(i64::from));
     }
-    let record = record.build().map_err(|e| fail(ctx, id, action, e))?;
+    let record = record.build().map_err(|e| ctx.fail(id, action, e))?;
     let change = Change::builder()
         .action(ChangeAction::Upsert)
         .resource_record_set(record)
         .build()
-        .map_err(|e| fail(ctx, id, action, e))?;
-    let batch = ChangeBatch::builder().changes(change).build().map_err(|e| fail(ctx, id, action, e))?;
+        .map_err(|e| ctx.fail(id, action, e))?;
+    let batch = ChangeBatch::builder().changes(change).build().map_err(|e| ctx.fail(id, action, e))?;
     let r53 = &ctx.clients.route53;
     let zone_ref = zone_id(&zone);
     let out = ctx
@@ -241,8 +219,7 @@ async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &Map<String, Json>)
         wait_insync(ctx, id, info.id()).await?;
     }
     let found = find_record(ctx, id, &zone, &name, &kind).await?.ok_or_else(|| {
-        fail(
-            ctx,
+        ctx.fail(
             id,
             "route53:ListResourceRecordSets",
             format!("record `{name}` ({kind}) was written but cannot be read back"),
@@ -286,11 +263,7 @@ async fn find_record(
                     .max_items(10)
                     .send()
                     .await;
-                match r {
-                    Ok(out) => Ok(Some(out)),
-                    Err(e) if e.code() == Some("NoSuchHostedZone") => Ok(None),
-                    Err(e) => Err(e),
-                }
+                absent_on(r, &["NoSuchHostedZone"])
             }
         })
         .await?;

@@ -6,12 +6,20 @@
 
 pub mod faults;
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ec2::config::Credentials;
-use iac_aws::Clients;
-use iac_aws::services::Timing;
+use iac_aws::desired::{self, Facts};
+use iac_aws::services::{self, Ctx, Timing};
+use iac_aws::state::{Observed, TAG_HASH, Tags};
+use iac_aws::{AwsError, Clients};
+use iac_core::{LogicalId, Stack, naming};
+use serde_json::Value as Json;
+
+/// The availability zones of moto's us-east-1 the tests use.
+pub const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
 
 /// A running moto server with SDK clients.
 pub struct Moto {
@@ -128,4 +136,49 @@ impl AquamarkWorld {
         params.insert("CertificateArn".to_owned(), self.cert.clone());
         iac_aws::Options { params, timing: fast(), ..iac_aws::Options::default() }
     }
+}
+
+/// A logical id from a literal.
+pub fn id(s: &str) -> LogicalId {
+    LogicalId::new(s).expect("valid id")
+}
+
+/// The resolved properties of `name` and the tags the engine would give it.
+pub fn desired(stack: &Stack, observed: &HashMap<LogicalId, Observed>, name: &str) -> (Json, Tags) {
+    desired_in(stack, observed, name, &ZONES)
+}
+
+/// [`desired`], in a region with only the availability zones `zones`.
+pub fn desired_in(stack: &Stack, observed: &HashMap<LogicalId, Observed>, name: &str, zones: &[&str]) -> (Json, Tags) {
+    let template = iac_render::cloudformation::template(stack).expect("renders");
+    let params = BTreeMap::new();
+    let zones: Vec<String> = zones.iter().map(|z| (*z).to_owned()).collect();
+    let facts = Facts { stack, params: &params, region: "us-east-1", account: "123456789012", zones: &zones, observed };
+    let props = desired::resolve(&facts, name, &template["Resources"][name]["Properties"], true).expect("resolves");
+    let entry = stack.resource(&id(name)).expect("in the stack");
+    let mut tags = naming::tags(stack, entry);
+    tags.push((TAG_HASH.to_owned(), desired::hash(&props)));
+    (props, tags)
+}
+
+/// Creates (or, with `update`, updates) `name` as the engine would, through its service module,
+/// and records what came back.
+pub async fn apply(
+    ctx: &Ctx<'_>,
+    observed: &mut HashMap<LogicalId, Observed>,
+    name: &str,
+    update: bool,
+) -> Result<(Json, Observed), AwsError> {
+    let (props, tags) = desired(ctx.stack, observed, name);
+    let entry = ctx.stack.resource(&id(name)).expect("in the stack");
+    let map = props.as_object().expect("object").clone();
+    let mut o = if update {
+        let current = observed.get(&entry.id).expect("exists").clone();
+        services::update(ctx, entry, &current, &map, &tags).await?
+    } else {
+        services::create(ctx, entry, &map, &tags).await?
+    };
+    o.hash = Some(desired::hash(&props));
+    observed.insert(entry.id.clone(), o.clone());
+    Ok((props, o))
 }
