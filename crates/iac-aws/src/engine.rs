@@ -36,7 +36,7 @@ pub struct Options {
     pub params: BTreeMap<String, String>,
     /// Polling and retry timing.
     pub timing: Timing,
-    /// Test hook: stop (as if killed) after this many resources are done.
+    /// Test hook: stop (as if killed at a resource boundary) after this many resources are done.
     pub fault_after: Option<usize>,
 }
 
@@ -324,7 +324,10 @@ impl Engine {
             done.insert(id);
             changed += 1;
             if self.options.fault_after.is_some_and(|n| changed >= n) {
-                tasks.abort_all();
+                // Stop at a resource boundary: what is in flight finishes, nothing new starts.
+                // (A kill in the middle of a create call can leave a second copy once the rerun
+                // creates it again; discovery then stops with an error naming both.)
+                while tasks.join_next().await.is_some() {}
                 return Err(AwsError::FaultInjected(changed));
             }
         }
