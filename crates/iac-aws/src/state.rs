@@ -72,3 +72,14 @@ pub fn ours(tags: &[(String, String)], stack: &str, env: &str) -> Option<(Logica
     let id = LogicalId::new(get(TAG_ID)?).ok()?;
     Some((id, get(TAG_HASH).map(str::to_owned)))
 }
+
+/// The `iac:hash` value in a tag list, if any.
+pub fn hash_of(tags: &[(String, String)]) -> Option<String> {
+    tags.iter().find(|(k, _)| k == TAG_HASH).map(|(_, v)| v.clone())
+}
+
+/// Splits `tags` into the `iac:hash` tag and the rest (the ownership tags), for kinds that put
+/// the hash on last, once every part of the resource is in place.
+pub fn split_hash(tags: &[(String, String)]) -> (Tags, Tags) {
+    tags.iter().cloned().partition(|(k, _)| k == TAG_HASH)
+}

@@ -27,7 +27,7 @@ use serde_json::{Map, Value as Json};
 use super::util::{list, s};
 use super::{Ctx, absent_on, paged_items, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{Observed, TAG_HASH, TAG_ID, Tags};
+use crate::state::{self, Observed, TAG_ID, Tags};
 
 const ROLE: &str = "AWS::IAM::Role";
 const INSTANCE_PROFILE: &str = "AWS::IAM::InstanceProfile";
@@ -45,7 +45,7 @@ pub async fn create(
         Resource::InstanceProfile(_) => create_instance_profile(ctx, entry, props, &tags).await?,
         _ => return Err(unsupported(ctx, entry)),
     };
-    observed.hash = hash_tag(&tags);
+    observed.hash = state::hash_of(&tags);
     Ok(observed)
 }
 
@@ -64,7 +64,7 @@ pub async fn update(
         Resource::InstanceProfile(_) => update_instance_profile(ctx, entry, current, props, &tags).await?,
         _ => return Err(unsupported(ctx, entry)),
     };
-    observed.hash = hash_tag(&tags);
+    observed.hash = state::hash_of(&tags);
     Ok(observed)
 }
 
@@ -146,10 +146,6 @@ fn full_tags(ctx: &Ctx<'_>, entry: &ResourceEntry, tags: &Tags) -> Tags {
     out.into_iter().collect()
 }
 
-fn hash_tag(tags: &Tags) -> Option<String> {
-    tags.iter().find(|(k, _)| k == TAG_HASH).map(|(_, v)| v.clone())
-}
-
 fn iam_tags(ctx: &Ctx<'_>, id: &str, tags: &[(String, String)]) -> Result<Vec<Tag>, AwsError> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| ctx.fail(id, "iam:Tag", e))).collect()
 }
@@ -209,7 +205,7 @@ async fn create_role(
     let id = entry.id.as_str();
     let iam = &ctx.clients.iam;
     let name = s(props, "RoleName");
-    let (hash, ownership): (Tags, Tags) = tags.iter().cloned().partition(|(k, _)| k == TAG_HASH);
+    let (hash, ownership) = state::split_hash(tags);
     let iam_tags = iam_tags(ctx, id, &ownership)?;
     let trust = props.get("AssumeRolePolicyDocument").map(json_text).unwrap_or_default();
     let description = s(props, "Description");
@@ -499,7 +495,7 @@ async fn create_instance_profile(
     let id = entry.id.as_str();
     let iam = &ctx.clients.iam;
     let name = s(props, "InstanceProfileName");
-    let (hash, ownership): (Tags, Tags) = tags.iter().cloned().partition(|(k, _)| k == TAG_HASH);
+    let (hash, ownership) = state::split_hash(tags);
     let iam_tags = iam_tags(ctx, id, &ownership)?;
     let path = props.get("Path").map_or_else(|| "/".to_owned(), json_text);
     ctx.retry(id, "iam:CreateInstanceProfile", &[], || {

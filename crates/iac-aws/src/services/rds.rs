@@ -37,7 +37,7 @@ use serde_json::{Map, Value as Json};
 use super::util::{b, i, list, obj, opt, s};
 use super::{Ctx, absent, paged_items, sdk_tags, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{Observed, TAG_HASH, Tags};
+use crate::state::{self, Observed, Tags};
 
 const SUBNET_GROUP: &str = "AWS::RDS::DBSubnetGroup";
 const PARAMETER_GROUP: &str = "AWS::RDS::DBParameterGroup";
@@ -84,7 +84,7 @@ pub async fn create(
         Resource::DbInstance(_) => create_instance(ctx, entry, props, tags).await?,
         _ => return Err(unsupported(ctx, entry)),
     };
-    observed.hash = tag(tags, TAG_HASH);
+    observed.hash = state::hash_of(tags);
     Ok(observed)
 }
 
@@ -103,7 +103,7 @@ pub async fn update(
         Resource::DbInstance(_) => update_instance(ctx, entry, current, props, tags).await?,
         _ => return Err(unsupported(ctx, entry)),
     };
-    observed.hash = tag(tags, TAG_HASH);
+    observed.hash = state::hash_of(tags);
     Ok(observed)
 }
 
@@ -158,10 +158,6 @@ pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn tag(tags: &[(String, String)], key: &str) -> Option<String> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-}
 
 fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
@@ -352,7 +348,7 @@ async fn create_parameter_group(
     let description = s(props, "Description");
     // The hash tag goes on last, once the parameters are set: a run killed in between leaves a
     // group without a hash, which the next plan updates instead of trusting.
-    let (hash, ownership): (Tags, Tags) = tags.iter().cloned().partition(|(k, _)| k == TAG_HASH);
+    let (hash, ownership) = state::split_hash(tags);
     let rds_tags = sdk_tags(&ownership);
     ctx.retry(id, "rds:CreateDBParameterGroup", &[], || {
         rds.create_db_parameter_group()
