@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 
 use iac_render::{Format, OutputFile, Target};
 
+pub mod apps;
+
 /// One rendered stack environment.
 pub struct Rendered {
     /// Stack name.
@@ -189,4 +191,30 @@ impl Drop for MotoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The compose and Kubernetes files of every stack with apps: the registry's (every environment)
+/// and the test stacks of [`apps`].
+pub fn render_apps() -> Vec<Rendered> {
+    let registry = stacks::registry();
+    let mut stacks = Vec::new();
+    for def in registry.stacks() {
+        for (env, _) in &def.envs {
+            stacks.push(registry.build(def.name, env, None).unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name)));
+        }
+    }
+    stacks.extend(apps::stacks());
+    let mut out = Vec::new();
+    for stack in stacks.iter().filter(|s| !s.apps().is_empty()) {
+        let mut files = Vec::new();
+        for target in [Target::Compose, Target::Kubernetes] {
+            files.extend(
+                iac_render::render_target(stack, target, Format::Json)
+                    .unwrap_or_else(|e| panic!("{}/{} {target}: {e}", stack.name(), stack.env()))
+                    .files,
+            );
+        }
+        out.push(Rendered { stack: stack.name().to_owned(), env: stack.env().to_owned(), files });
+    }
+    out
 }

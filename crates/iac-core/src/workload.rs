@@ -549,7 +549,9 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             let upper = e.name.to_ascii_uppercase();
             let sensitive =
                 ["PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY"].iter().any(|w| upper.contains(w));
-            if sensitive && matches!(&e.value, Value::Lit(v) if !v.is_empty()) {
+            // A flag such as MYSQL_RANDOM_ROOT_PASSWORD=yes is not a secret.
+            let flag = |v: &str| ["yes", "no", "true", "false", "1", "0"].contains(&v.to_ascii_lowercase().as_str());
+            if sensitive && matches!(&e.value, Value::Lit(v) if !v.is_empty() && !flag(v)) {
                 error(
                     "IAC145",
                     p(&format!("Env.{}", e.name)),
