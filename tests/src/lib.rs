@@ -32,11 +32,13 @@ pub fn render_all() -> Vec<Rendered> {
             let mut files = iac_render::render_target(&stack, Target::All, Format::Json)
                 .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
                 .files;
-            files.extend(
-                iac_render::render_target(&stack, Target::CloudFormation, Format::Yaml)
-                    .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
-                    .files,
-            );
+            if Target::CloudFormation.applies_to(&stack) {
+                files.extend(
+                    iac_render::render_target(&stack, Target::CloudFormation, Format::Yaml)
+                        .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
+                        .files,
+                );
+            }
             out.push(Rendered { stack: def.name.to_owned(), env: (*env).to_owned(), files });
         }
     }
@@ -78,7 +80,8 @@ fn tools_env() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The path of an oracle tool (`IAC_CFN_LINT`, `IAC_CHECKOV`, `IAC_PYTHON`, `IAC_SHELLCHECK`),
+/// The path of an oracle tool (`IAC_CFN_LINT`, `IAC_CHECKOV`, `IAC_PYTHON`, `IAC_SHELLCHECK`,
+/// `IAC_KUBERNETES_VALIDATE`),
 /// from the environment or `tools.env`. When it is missing: a failure when `CI=true`, otherwise
 /// a printed skip (`None`).
 pub fn oracle(var: &str) -> Option<PathBuf> {
