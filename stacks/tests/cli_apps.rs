@@ -7,6 +7,7 @@ use clap::Parser;
 use stacks::synth::{SynthArgs, run};
 use stacks::{ConfigSource, Registry, StackDef, StackError};
 
+#[allow(clippy::unnecessary_wraps)] // the signature of stacks::BuildFn
 fn ichnaea(_env: &str, _config: &ConfigSource) -> Result<iac_core::Stack, StackError> {
     Ok(tests::apps::ichnaea_local())
 }
@@ -21,7 +22,8 @@ fn registry() -> Registry {
 }
 
 fn synth(args: &[&str]) -> (Result<(), StackError>, String, String) {
-    let args = SynthArgs::try_parse_from(std::iter::once("synth").chain(args.iter().copied())).expect("arguments parse");
+    let args =
+        SynthArgs::try_parse_from(std::iter::once("synth").chain(args.iter().copied())).expect("arguments parse");
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let result = run(&registry(), &args, &mut out, &mut err);
     (result, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())

@@ -87,7 +87,12 @@ pub fn concerto() -> Stack {
                     .replicas(2)
                     .ingress(Ingress::new(["concerto.example.org"], 80).tls("concerto-tls").class("nginx"))
                     .http_probe("/api/check/health", 80)
-                    .resources(Resources { cpu_millis: 500, memory_mib: 1024, cpu_limit_millis: None, memory_limit_mib: 2048 })
+                    .resources(Resources {
+                        cpu_millis: 500,
+                        memory_mib: 1024,
+                        cpu_limit_millis: None,
+                        memory_limit_mib: 2048,
+                    })
                     .depends_on("mysql", Condition::Healthy)
                     .env_for(Platform::Compose, "DB_HOST", "mysql")
                     .env_for(Platform::Kubernetes, "DB_HOST", "mysql.databases.svc.cluster.local"),
@@ -100,7 +105,7 @@ pub fn concerto() -> Stack {
 }
 
 /// Ichnaea for local development: one image in three roles (web, worker, scheduler), MySQL and
-/// Redis containers, the GeoIP database on a read-only volume, map tiles on a schedule. No AWS
+/// Redis containers, the `GeoIP` database on a read-only volume, map tiles on a schedule. No AWS
 /// resources: the stack has only the app.
 pub fn ichnaea_local() -> Stack {
     let mut stack = StackBuilder::new("ichnaea", "local");
@@ -137,11 +142,11 @@ pub fn ichnaea_local() -> Stack {
             .volume(Volume::new("mysql-data", 10))
             .volume(Volume::new("redis-data", 1))
             .service(deps(
-                Service::new(
-                    role("web")
-                        .with_port(8000, 8000)
-                        .with_health(health(&["CMD-SHELL", "curl -fsS http://localhost:8000/__lbheartbeat__"], 10, 20)),
-                )
+                Service::new(role("web").with_port(8000, 8000).with_health(health(
+                    &["CMD-SHELL", "curl -fsS http://localhost:8000/__lbheartbeat__"],
+                    10,
+                    20,
+                )))
                 .replicas(3)
                 .http_probe("/__lbheartbeat__", 8000)
                 .run_as_user(10001)

@@ -59,7 +59,11 @@ fn kubernetes_objects_refer_to_each_other_correctly() {
                 pods_labels.push(labels);
                 if doc["kind"] == "Deployment" {
                     for (k, v) in doc["spec"]["selector"]["matchLabels"].as_object().unwrap() {
-                        assert_eq!(&labels[k], v, "{where_}: the selector of {} misses its pods", doc["metadata"]["name"]);
+                        assert_eq!(
+                            &labels[k], v,
+                            "{where_}: the selector of {} misses its pods",
+                            doc["metadata"]["name"]
+                        );
                     }
                 }
                 for v in pod["volumes"].as_array().into_iter().flatten() {

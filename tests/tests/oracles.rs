@@ -154,7 +154,10 @@ fn compose_files_follow_the_compose_spec() {
     for (text, expected) in [
         ("name: x\nservices:\n  a:\n    image: a:1\n    restart: no\n", "is not of type 'string'"),
         ("name: x\nservices:\n  a:\n    image: a:1\n    volumes: [\"data:/data\"]\n", "`data` is not declared"),
-        ("name: x\nservices:\n  a:\n    image: a:1\n    depends_on: {b: {condition: service_started}}\n", "unknown service"),
+        (
+            "name: x\nservices:\n  a:\n    image: a:1\n    depends_on: {b: {condition: service_started}}\n",
+            "unknown service",
+        ),
         ("name: x\nservices:\n  a:\n    image: a:1\n    environment: {X: \"a$b\"}\n", "neither `$$`"),
     ] {
         std::fs::write(&bad, text).expect("write");

@@ -273,7 +273,7 @@ impl Service {
 }
 
 /// A volume shared by the services and jobs that mount it (by name, through the container's
-/// mounts): a compose named volume, a Kubernetes PersistentVolumeClaim.
+/// mounts): a compose named volume, a Kubernetes `PersistentVolumeClaim`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Volume {
     /// Name, used as a mount's source.
@@ -307,7 +307,7 @@ impl Volume {
 }
 
 /// A command run on a schedule in a copy of a service's container (same image, environment and
-/// mounts): a Kubernetes CronJob; in compose a one-off service under the `jobs` profile.
+/// mounts): a Kubernetes `CronJob`; in compose a one-off service under the `jobs` profile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduledJob {
     /// Name.
@@ -462,9 +462,13 @@ pub fn cron_problem(schedule: &str) -> Option<String> {
     }
     for (text, (what, lo, hi, names)) in fields.iter().zip(FIELDS) {
         let number = |s: &str| -> Option<u32> {
-            let base = if what == "month" { 1 } else { 0 };
+            let base = u32::from(what == "month");
             s.parse::<u32>().ok().or_else(|| {
-                names.iter().position(|n| n.eq_ignore_ascii_case(s)).and_then(|i| u32::try_from(i).ok()).map(|i| i + base)
+                names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(s))
+                    .and_then(|i| u32::try_from(i).ok())
+                    .map(|i| i + base)
             })
         };
         for item in text.split(',') {
@@ -606,7 +610,10 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
                     error(
                         "IAC150",
                         p("Replicas"),
-                        format!("{} replicas mount volume `{}`, which one writer at a time may use", s.replicas, m.source),
+                        format!(
+                            "{} replicas mount volume `{}`, which one writer at a time may use",
+                            s.replicas, m.source
+                        ),
                         "make the volume shared (ReadWriteMany, Volume::shared) or run one replica",
                     );
                 }
@@ -719,7 +726,12 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             error("IAC158", p("Command"), "no command".into(), "give the command the job runs");
         }
         if let Some(problem) = cron_problem(&j.schedule) {
-            error("IAC159", p("Schedule"), problem, "write minute hour day-of-month month day-of-week, e.g. `*/5 * * * *`");
+            error(
+                "IAC159",
+                p("Schedule"),
+                problem,
+                "write minute hour day-of-month month day-of-week, e.g. `*/5 * * * *`",
+            );
         }
     }
     out.extend(warnings);
@@ -742,34 +754,8 @@ fn is_host_name(h: &str) -> bool {
 
 /// The first circle of start-order dependencies, as names with the first repeated at the end.
 fn dependency_cycle(app: &App) -> Option<Vec<String>> {
-    let edges: BTreeMap<&str, Vec<&str>> = app
-        .services
-        .iter()
-        .map(|s| (s.name(), s.depends_on.iter().map(|d| d.service.as_str()).collect()))
-        .collect();
-    fn visit<'a>(
-        n: &'a str,
-        edges: &BTreeMap<&'a str, Vec<&'a str>>,
-        path: &mut Vec<&'a str>,
-        done: &mut BTreeSet<&'a str>,
-    ) -> Option<Vec<String>> {
-        if let Some(i) = path.iter().position(|p| *p == n) {
-            let mut cycle: Vec<String> = path[i..].iter().map(|s| (*s).to_owned()).collect();
-            cycle.push(n.to_owned());
-            return Some(cycle);
-        }
-        if !done.insert(n) {
-            return None;
-        }
-        path.push(n);
-        for next in edges.get(n).into_iter().flatten() {
-            if let Some(c) = visit(next, edges, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        None
-    }
+    let edges: BTreeMap<&str, Vec<&str>> =
+        app.services.iter().map(|s| (s.name(), s.depends_on.iter().map(|d| d.service.as_str()).collect())).collect();
     let mut done = BTreeSet::new();
     for s in &app.services {
         let mut path = Vec::new();
@@ -777,6 +763,31 @@ fn dependency_cycle(app: &App) -> Option<Vec<String>> {
             return Some(c);
         }
     }
+    None
+}
+
+/// Depth-first search from `n`; the first circle found, or `None`.
+fn visit<'a>(
+    n: &'a str,
+    edges: &BTreeMap<&'a str, Vec<&'a str>>,
+    path: &mut Vec<&'a str>,
+    done: &mut BTreeSet<&'a str>,
+) -> Option<Vec<String>> {
+    if let Some(i) = path.iter().position(|p| *p == n) {
+        let mut cycle: Vec<String> = path[i..].iter().map(|s| (*s).to_owned()).collect();
+        cycle.push(n.to_owned());
+        return Some(cycle);
+    }
+    if !done.insert(n) {
+        return None;
+    }
+    path.push(n);
+    for next in edges.get(n).into_iter().flatten() {
+        if let Some(c) = visit(next, edges, path, done) {
+            return Some(c);
+        }
+    }
+    path.pop();
     None
 }
 
@@ -803,10 +814,12 @@ mod tests {
         App::new("shop")
             .volume(Volume::shared("data", 10))
             .service(
-                Service::new(Container::new("web", "shop/web:1.2.3").with_port(8080, 80).with_mount("data", "/data", false))
-                    .replicas(3)
-                    .ingress(Ingress::new(["shop.example.org"], 80))
-                    .depends_on("db", Condition::Healthy),
+                Service::new(
+                    Container::new("web", "shop/web:1.2.3").with_port(8080, 80).with_mount("data", "/data", false),
+                )
+                .replicas(3)
+                .ingress(Ingress::new(["shop.example.org"], 80))
+                .depends_on("db", Condition::Healthy),
             )
             .service(Service::backing(Container::new("db", "mysql:8.4.3").with_health(health())))
             .job(ScheduledJob::new("tick", "* * * * *", "web", ["php", "tick"]))
@@ -861,7 +874,8 @@ mod tests {
         for ok in ["* * * * *", "*/5 * * * *", "0 3 * * *", "0 0 1 1 0", "15,45 8-18/2 * JAN-MAR mon", "@daily"] {
             assert_eq!(cron_problem(ok), None, "{ok}");
         }
-        for bad in ["* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "*/0 * * * *", "5-1 * * * *", "@often", "a * * * *"]
+        for bad in
+            ["* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "*/0 * * * *", "5-1 * * * *", "@often", "a * * * *"]
         {
             assert!(cron_problem(bad).is_some(), "{bad}");
         }

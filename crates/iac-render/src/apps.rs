@@ -130,7 +130,7 @@ fn shown(v: &Value<String>) -> String {
     }
 }
 
-/// Block-style YAML of a JSON value, written so that YAML 1.1 and 1.2 readers (PyYAML, go-yaml)
+/// Block-style YAML of a JSON value, written so that YAML 1.1 and 1.2 readers (`PyYAML`, `go-yaml`)
 /// read it alike: a string is plain only when it starts with a letter or `/`, has no `: ` or
 /// ` #`, and is not `yes`, `no`, `on`, `off`, `y`, `n`, `true`, `false` or `null` in any case;
 /// every other string is double-quoted. So `80:80` (a base-60 number to YAML 1.1), `no` and

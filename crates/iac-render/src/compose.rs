@@ -32,7 +32,9 @@ pub fn render(stack: &Stack) -> Result<Vec<OutputFile>, RenderError> {
     stack
         .apps()
         .iter()
-        .map(|app| Ok(OutputFile { path: format!("compose/{}/compose.yaml", app.name).into(), contents: text(stack, app)? }))
+        .map(|app| {
+            Ok(OutputFile { path: format!("compose/{}/compose.yaml", app.name).into(), contents: text(stack, app)? })
+        })
         .collect()
 }
 
@@ -59,7 +61,7 @@ pub fn text(stack: &Stack, app: &App) -> Result<String, RenderError> {
             let _ = writeln!(out, "#   {} cd <this directory> && docker compose run --rm {}", j.schedule, j.name);
         }
     }
-    out.push_str("\n");
+    out.push('\n');
     out.push_str(&yaml);
     Ok(out)
 }
@@ -131,7 +133,10 @@ fn container(stack: &Stack, app: &App, s: &Service, c: &Container) -> Result<Map
         o.insert("environment".into(), Json::Object(vars));
     }
     if !c.ports.is_empty() {
-        o.insert("ports".into(), json!(c.ports.iter().map(|p| format!("{}:{}", p.host, p.container)).collect::<Vec<_>>()));
+        o.insert(
+            "ports".into(),
+            json!(c.ports.iter().map(|p| format!("{}:{}", p.host, p.container)).collect::<Vec<_>>()),
+        );
     }
     if !c.mounts.is_empty() {
         let mounts: Vec<String> = c

@@ -5,8 +5,8 @@
 //! (replicas, readiness and liveness probes from the HTTP probe or the health command, requests
 //! and limits, no privilege escalation, a non-root user when the service names one, `Recreate`
 //! when it mounts a single-writer volume), a Service for its ports and an Ingress when it has
-//! one (hosts, TLS secret, class). Each volume is a PersistentVolumeClaim (`ReadWriteMany` when
-//! shared) and each scheduled job a CronJob (`concurrencyPolicy: Forbid`) running the service's
+//! one (hosts, TLS secret, class). Each volume is a `PersistentVolumeClaim` (`ReadWriteMany` when
+//! shared) and each scheduled job a `CronJob` (`concurrencyPolicy: Forbid`) running the service's
 //! pod with the job's command.
 //!
 //! Secrets are never written: variables read `secretKeyRef` from the Secret `<app>-secrets`,
@@ -77,7 +77,7 @@ pub fn text(stack: &Stack, app: &App) -> Result<String, RenderError> {
 }
 
 /// The objects of `app`, in apply order: claims, then per service its Deployment, Service and
-/// Ingress, then the CronJobs.
+/// Ingress, then the `CronJob`s.
 pub fn documents(stack: &Stack, app: &App) -> Result<Vec<Json>, RenderError> {
     let r = Renderer { stack, app };
     let mut docs = Vec::new();
@@ -146,7 +146,8 @@ impl Renderer<'_> {
 
     fn deployment(&self, s: &Service) -> Result<Json, RenderError> {
         let version = label_version(s);
-        let single_writer = s.container.mounts.iter().any(|m| self.app.volumes.iter().any(|v| v.name == m.source && !v.shared));
+        let single_writer =
+            s.container.mounts.iter().any(|m| self.app.volumes.iter().any(|v| v.name == m.source && !v.shared));
         let mut spec = Map::new();
         spec.insert("replicas".into(), json!(s.replicas));
         spec.insert("selector".into(), json!({ "matchLabels": self.selector(s.name()) }));
@@ -370,9 +371,7 @@ fn probes(s: &Service) -> Option<(Json, Json)> {
 /// `[A-Za-z0-9._-]`).
 fn label_version(s: &Service) -> Option<String> {
     match &s.container.image.reference {
-        ImageRef::Tag(t)
-            if t.len() <= 63 && t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) =>
-        {
+        ImageRef::Tag(t) if t.len() <= 63 && t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) => {
             Some(t.clone())
         }
         _ => None,

@@ -7,7 +7,7 @@
 //! - [`packer`]: Packer templates and bake scripts for the stack's AMI bakes.
 //! - [`compose`]: compose spec YAML for the stack's apps (local stand-ins included).
 //! - [`kubernetes`]: Kubernetes manifests for the stack's apps (Deployments, Services,
-//!   Ingresses, claims, CronJobs; secrets as references to a Secret the operator creates).
+//!   Ingresses, claims, `CronJob`s; secrets as references to a Secret the operator creates).
 //! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
 //!   `templates/`.
 //!

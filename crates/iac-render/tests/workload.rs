@@ -1,5 +1,5 @@
 //! The compose and Kubernetes renderers on small apps: secrets only as references, values that
-//! only AWS knows refused or replaced per platform, probes, claims, CronJobs, escaping, and the
+//! only AWS knows refused or replaced per platform, probes, claims, `CronJob`s, escaping, and the
 //! targets that apply to a stack.
 
 use iac_core::app::{Container, ContainerHealth};
@@ -35,19 +35,17 @@ fn app(web: Service) -> App {
     App::new("shop")
         .volume(Volume::shared("uploads", 5).storage_class("nfs"))
         .service(web)
-        .service(
-            Service::backing(
-                Container::new("db", "postgres:17.2")
-                    .with_env("POSTGRES_PASSWORD", SecretRef::ssm("/shop/db-password"))
-                    .with_health(ContainerHealth {
-                        command: vec!["CMD".into(), "pg_isready".into()],
-                        interval_seconds: 5,
-                        timeout_seconds: 3,
-                        retries: 10,
-                        start_period_seconds: 0,
-                    }),
-            ),
-        )
+        .service(Service::backing(
+            Container::new("db", "postgres:17.2")
+                .with_env("POSTGRES_PASSWORD", SecretRef::ssm("/shop/db-password"))
+                .with_health(ContainerHealth {
+                    command: vec!["CMD".into(), "pg_isready".into()],
+                    interval_seconds: 5,
+                    timeout_seconds: 3,
+                    retries: 10,
+                    start_period_seconds: 0,
+                }),
+        ))
         .secret("DB_PASSWORD", SecretRef::ssm("/shop/db-password"))
         .job(ScheduledJob::new("cleanup", "*/15 * * * *", "web", ["cleanup", "--older-than=7d"]))
 }
@@ -60,13 +58,16 @@ fn stack_with(app: App) -> Stack {
 }
 
 fn shop() -> Stack {
-    stack_with(app(
-        Service::new(web())
-            .replicas(3)
-            .ingress(Ingress::new(["shop.example.org"], 8080).tls("shop-tls").class("nginx"))
-            .depends_on("db", Condition::Healthy)
-            .resources(Resources { cpu_millis: 250, memory_mib: 256, cpu_limit_millis: Some(1000), memory_limit_mib: 512 }),
-    ))
+    stack_with(app(Service::new(web())
+        .replicas(3)
+        .ingress(Ingress::new(["shop.example.org"], 8080).tls("shop-tls").class("nginx"))
+        .depends_on("db", Condition::Healthy)
+        .resources(Resources {
+            cpu_millis: 250,
+            memory_mib: 256,
+            cpu_limit_millis: Some(1000),
+            memory_limit_mib: 512,
+        })))
 }
 
 fn compose_doc(stack: &Stack) -> Json {
@@ -89,7 +90,10 @@ fn find<'a>(docs: &'a [Json], kind: &str, name: &str) -> &'a Json {
 fn compose_reads_secrets_from_required_variables_and_escapes_dollars() {
     let doc = compose_doc(&shop());
     let web = &doc["services"]["web"];
-    assert_eq!(web["environment"]["DB_PASSWORD"], "${DB_PASSWORD:?set DB_PASSWORD (a secret, see the top of this file)}");
+    assert_eq!(
+        web["environment"]["DB_PASSWORD"],
+        "${DB_PASSWORD:?set DB_PASSWORD (a secret, see the top of this file)}"
+    );
     // The stand-in's password is the same named secret, so one variable sets both.
     assert_eq!(doc["services"]["db"]["environment"]["POSTGRES_PASSWORD"], web["environment"]["DB_PASSWORD"]);
     assert_eq!(web["command"], json!(["serve", "--price=$$5", "$$(HOME)"]));
@@ -112,8 +116,10 @@ fn compose_reads_secrets_from_required_variables_and_escapes_dollars() {
 fn kubernetes_reads_secrets_from_a_secret_and_leaves_stand_ins_out() {
     let stack = shop();
     let docs = k8s_docs(&stack);
-    let kinds: Vec<String> =
-        docs.iter().map(|d| format!("{}/{}", d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap())).collect();
+    let kinds: Vec<String> = docs
+        .iter()
+        .map(|d| format!("{}/{}", d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap()))
+        .collect();
     assert_eq!(
         kinds,
         ["PersistentVolumeClaim/uploads", "Deployment/web", "Service/web", "Ingress/web", "CronJob/cleanup"],
@@ -122,7 +128,10 @@ fn kubernetes_reads_secrets_from_a_secret_and_leaves_stand_ins_out() {
     let container = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0];
     let env = container["env"].as_array().unwrap();
     let password = env.iter().find(|e| e["name"] == "DB_PASSWORD").unwrap();
-    assert_eq!(password, &json!({ "name": "DB_PASSWORD", "valueFrom": { "secretKeyRef": { "name": "shop-secrets", "key": "DB_PASSWORD" } } }));
+    assert_eq!(
+        password,
+        &json!({ "name": "DB_PASSWORD", "valueFrom": { "secretKeyRef": { "name": "shop-secrets", "key": "DB_PASSWORD" } } })
+    );
     assert!(password.get("value").is_none());
     assert_eq!(container["args"], json!(["serve", "--price=$5", "$$(HOME)"]), "args keep the ENTRYPOINT; $( escaped");
     let text = kubernetes::text(&stack, &stack.apps()[0]).unwrap();
@@ -135,7 +144,10 @@ fn probes_come_from_the_health_check_or_the_http_probe() {
     let docs = k8s_docs(&shop());
     let c = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0];
     let exec = json!({ "command": ["sh", "-c", "curl -f http://localhost:8080/health || exit 1"] });
-    assert_eq!(c["readinessProbe"], json!({ "exec": exec, "periodSeconds": 15, "timeoutSeconds": 4, "failureThreshold": 5 }));
+    assert_eq!(
+        c["readinessProbe"],
+        json!({ "exec": exec, "periodSeconds": 15, "timeoutSeconds": 4, "failureThreshold": 5 })
+    );
     assert_eq!(c["livenessProbe"]["initialDelaySeconds"], 40);
     assert_eq!(c["livenessProbe"]["exec"], exec);
 
@@ -162,12 +174,18 @@ fn claims_deployments_and_cron_jobs() {
         .unwrap());
     assert_eq!(d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"], "1.4.2");
     let c = &d["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(c["resources"], json!({ "requests": { "cpu": "250m", "memory": "256Mi" }, "limits": { "cpu": "1000m", "memory": "512Mi" } }));
+    assert_eq!(
+        c["resources"],
+        json!({ "requests": { "cpu": "250m", "memory": "256Mi" }, "limits": { "cpu": "1000m", "memory": "512Mi" } })
+    );
     assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
     let ing = find(&docs, "Ingress", "web");
     assert_eq!(ing["spec"]["tls"], json!([{ "hosts": ["shop.example.org"], "secretName": "shop-tls" }]));
     assert_eq!(ing["spec"]["ingressClassName"], "nginx");
-    assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"], json!({ "name": "web", "port": { "number": 8080 } }));
+    assert_eq!(
+        ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"],
+        json!({ "name": "web", "port": { "number": 8080 } })
+    );
     let cron = find(&docs, "CronJob", "cleanup");
     assert_eq!(cron["spec"]["schedule"], "*/15 * * * *");
     assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
@@ -207,11 +225,9 @@ fn values_only_aws_knows_need_a_platform_value() {
             assert!(text.contains(part), "`{part}` missing from: {text}");
         }
     }
-    let fixed = stack_with(app(
-        Service::new(web().with_env("ALLOWED", endpoint))
-            .env_for(Platform::Compose, "ALLOWED", "10.0.0.0/8")
-            .env_for(Platform::Kubernetes, "ALLOWED", "10.1.0.0/16"),
-    ));
+    let fixed = stack_with(app(Service::new(web().with_env("ALLOWED", endpoint))
+        .env_for(Platform::Compose, "ALLOWED", "10.0.0.0/8")
+        .env_for(Platform::Kubernetes, "ALLOWED", "10.1.0.0/16")));
     assert_eq!(compose_doc(&fixed)["services"]["web"]["environment"]["ALLOWED"], "10.0.0.0/8");
     let docs = k8s_docs(&fixed);
     let env = &find(&docs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["env"];
@@ -220,12 +236,22 @@ fn values_only_aws_knows_need_a_platform_value() {
 
 #[test]
 fn a_value_made_with_a_secret_is_provided_whole() {
-    let url = Value::join([Value::from("postgres://shop:"), Value::Secret(SecretRef::ssm("/shop/db-password")), Value::from("@db/shop")]);
+    let url = Value::join([
+        Value::from("postgres://shop:"),
+        Value::Secret(SecretRef::ssm("/shop/db-password")),
+        Value::from("@db/shop"),
+    ]);
     let stack = stack_with(app(Service::new(web().with_env("DATABASE_URL", url))));
     let doc = compose_doc(&stack);
-    assert_eq!(doc["services"]["web"]["environment"]["DATABASE_URL"], "${DATABASE_URL:?set DATABASE_URL (a secret, see the top of this file)}");
+    assert_eq!(
+        doc["services"]["web"]["environment"]["DATABASE_URL"],
+        "${DATABASE_URL:?set DATABASE_URL (a secret, see the top of this file)}"
+    );
     let text = compose::text(&stack, &stack.apps()[0]).unwrap();
-    assert!(text.contains("DATABASE_URL  (the whole value of DATABASE_URL: postgres://shop:<secret>@db/shop)"), "{text}");
+    assert!(
+        text.contains("DATABASE_URL  (the whole value of DATABASE_URL: postgres://shop:<secret>@db/shop)"),
+        "{text}"
+    );
     assert!(!text.contains("postgres://shop:@"), "no half-written URL");
 }
 
@@ -243,7 +269,10 @@ fn one_key_for_two_different_secrets_is_refused() {
 fn output_is_deterministic() {
     let (a, b) = (shop(), shop());
     for t in [Target::Compose, Target::Kubernetes] {
-        assert_eq!(render_target(&a, t, Format::Json).unwrap().files, render_target(&b, t, Format::Json).unwrap().files);
+        assert_eq!(
+            render_target(&a, t, Format::Json).unwrap().files,
+            render_target(&b, t, Format::Json).unwrap().files
+        );
     }
 }
 
@@ -252,17 +281,31 @@ fn targets_apply_only_to_stacks_that_have_something_for_them() {
     let mut s = StackBuilder::new("infra", "dev");
     s.add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
     let infra = s.build().unwrap();
-    let all: Vec<String> =
-        render_target(&infra, Target::All, Format::Json).unwrap().files.iter().map(|f| f.path.display().to_string()).collect();
-    assert_eq!(all, ["cloudformation/infra.template.json", "terraform/main.tf", "terraform/variables.tf", "terraform/outputs.tf"]);
+    let all: Vec<String> = render_target(&infra, Target::All, Format::Json)
+        .unwrap()
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    assert_eq!(
+        all,
+        ["cloudformation/infra.template.json", "terraform/main.tf", "terraform/variables.tf", "terraform/outputs.tf"]
+    );
     let err = render_target(&infra, Target::Kubernetes, Format::Json).expect_err("no apps");
-    assert_eq!(err.to_string(), "stack `infra` has nothing to render as k8s; its targets are: cloudformation, terraform");
+    assert_eq!(
+        err.to_string(),
+        "stack `infra` has nothing to render as k8s; its targets are: cloudformation, terraform"
+    );
 
     let mut s = StackBuilder::new("local", "dev");
     s.app(app(Service::new(web())));
     let local = s.build().unwrap();
-    let all: Vec<String> =
-        render_target(&local, Target::All, Format::Json).unwrap().files.iter().map(|f| f.path.display().to_string()).collect();
+    let all: Vec<String> = render_target(&local, Target::All, Format::Json)
+        .unwrap()
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
     assert_eq!(all, ["compose/shop/compose.yaml", "k8s/shop.yaml"]);
     let err = render_target(&local, Target::CloudFormation, Format::Json).expect_err("no resources");
     assert!(err.to_string().contains("its targets are: compose, k8s"), "{err}");
