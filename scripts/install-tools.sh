@@ -8,8 +8,9 @@
 # Layout under $IAC_CACHE_DIR:
 #   venv-tools    -> venv-tools-<hash>    cfn-lint, python-hcl2, moto[server]  (requirements-tools.txt)
 #   venv-checkov  -> venv-checkov-<hash>  checkov                              (requirements-checkov.txt)
+#   venv-kube     -> venv-kube-<hash>     kubernetes-validate                  (requirements-kube.txt)
 #   tools.env     KEY=absolute_path lines: IAC_CFN_LINT, IAC_CHECKOV, IAC_PYTHON,
-#                 IAC_MOTO_SERVER and, when available, IAC_SHELLCHECK
+#                 IAC_MOTO_SERVER, IAC_KUBERNETES_VALIDATE and, when available, IAC_SHELLCHECK
 #
 # Two venvs because checkov depends on bc-python-hcl2, which installs the same
 # top-level `hcl2` package as python-hcl2.
@@ -87,6 +88,9 @@ smoke_test() {
         checkov)
             "$dir/bin/checkov" --version >/dev/null
             ;;
+        kube)
+            "$dir/bin/kubernetes-validate" --version >/dev/null
+            ;;
     esac
 }
 
@@ -157,10 +161,12 @@ ensure_shellcheck() {
 
 ensure_venv tools "$SCRIPT_DIR/requirements-tools.txt"
 ensure_venv checkov "$SCRIPT_DIR/requirements-checkov.txt"
+ensure_venv kube "$SCRIPT_DIR/requirements-kube.txt"
 SHELLCHECK="$(ensure_shellcheck)"
 
 TOOLS="$IAC_CACHE_DIR/venv-tools/bin"
 CHECKOV_BIN="$IAC_CACHE_DIR/venv-checkov/bin"
+KUBE_BIN="$IAC_CACHE_DIR/venv-kube/bin"
 
 # tools.env, written atomically.
 env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
@@ -169,6 +175,7 @@ env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
     printf 'IAC_CHECKOV=%s\n' "$CHECKOV_BIN/checkov"
     printf 'IAC_PYTHON=%s\n' "$TOOLS/python"
     printf 'IAC_MOTO_SERVER=%s\n' "$TOOLS/moto_server"
+    printf 'IAC_KUBERNETES_VALIDATE=%s\n' "$KUBE_BIN/kubernetes-validate"
     if [ -n "$SHELLCHECK" ]; then printf 'IAC_SHELLCHECK=%s\n' "$SHELLCHECK"; fi
 } >"$env_tmp"
 mv -f "$env_tmp" "$IAC_CACHE_DIR/tools.env"
@@ -182,6 +189,7 @@ printf '%-12s %-10s %s\n' cfn-lint "$(pkg_version "$TOOLS" cfn-lint)" "$TOOLS/cf
 printf '%-12s %-10s %s\n' checkov "$(pkg_version "$CHECKOV_BIN" checkov)" "$CHECKOV_BIN/checkov"
 printf '%-12s %-10s %s\n' python-hcl2 "$(pkg_version "$TOOLS" python-hcl2)" "$TOOLS/python"
 printf '%-12s %-10s %s\n' moto_server "$(pkg_version "$TOOLS" moto)" "$TOOLS/moto_server"
+printf '%-12s %-10s %s\n' k8s-validate "$(pkg_version "$KUBE_BIN" kubernetes-validate)" "$KUBE_BIN/kubernetes-validate"
 if [ -n "$SHELLCHECK" ]; then
     printf '%-12s %-10s %s\n' shellcheck "$("$SHELLCHECK" --version | awk '/^version:/ {print $2}')" "$SHELLCHECK"
 fi

@@ -15,13 +15,13 @@ use crate::Registry;
 use crate::config::ConfigSource;
 use crate::error::StackError;
 
-/// Render a stack to CloudFormation, Terraform and cloud-init user data.
+/// Render a stack to CloudFormation, Terraform, cloud-init user data, Packer, compose and Kubernetes.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "synth",
     version,
-    about = "Render an infrastructure stack to CloudFormation, Terraform, cloud-init user data and Packer",
-    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
+    about = "Render an infrastructure stack to CloudFormation, Terraform, cloud-init user data, Packer, compose and Kubernetes",
+    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n  synth <stack> --env <env> --target k8s --out out/                 # out/k8s/<app>.yaml for each app of a stack with apps\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
 )]
 pub struct SynthArgs {
     /// The stack to render (see --list).
@@ -58,8 +58,12 @@ pub enum TargetArg {
     Userdata,
     /// `packer/<bake>.pkr.hcl` and its bake script.
     Packer,
-    /// Every target.
+    /// Every target that applies to the stack.
     All,
+    /// `compose/<app>/compose.yaml`, one compose project per app.
+    Compose,
+    /// `k8s/<app>.yaml`, Kubernetes manifests, one file per app.
+    K8s,
 }
 
 /// `--format`.
@@ -79,6 +83,8 @@ impl From<TargetArg> for Target {
             TargetArg::Userdata => Target::UserData,
             TargetArg::Packer => Target::Packer,
             TargetArg::All => Target::All,
+            TargetArg::Compose => Target::Compose,
+            TargetArg::K8s => Target::Kubernetes,
         }
     }
 }
@@ -139,10 +145,10 @@ pub fn run(
                     stdout.write_all(f.contents.as_bytes()).map_err(io)?;
                 }
             }
-            TargetArg::Userdata if rendered.files.len() == 1 => {
+            TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s if rendered.files.len() == 1 => {
                 stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
             }
-            TargetArg::Userdata | TargetArg::Packer | TargetArg::All => {
+            TargetArg::Userdata | TargetArg::Packer | TargetArg::All | TargetArg::Compose | TargetArg::K8s => {
                 return Err(StackError::Io {
                     action: "this target writes several files; give an output directory with --out, e.g. --out",
                     path: PathBuf::from("out"),

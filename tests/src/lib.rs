@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 
 use iac_render::{Format, OutputFile, Target};
 
+pub mod apps;
+
 /// One rendered stack environment.
 pub struct Rendered {
     /// Stack name.
@@ -30,11 +32,13 @@ pub fn render_all() -> Vec<Rendered> {
             let mut files = iac_render::render_target(&stack, Target::All, Format::Json)
                 .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
                 .files;
-            files.extend(
-                iac_render::render_target(&stack, Target::CloudFormation, Format::Yaml)
-                    .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
-                    .files,
-            );
+            if Target::CloudFormation.applies_to(&stack) {
+                files.extend(
+                    iac_render::render_target(&stack, Target::CloudFormation, Format::Yaml)
+                        .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
+                        .files,
+                );
+            }
             out.push(Rendered { stack: def.name.to_owned(), env: (*env).to_owned(), files });
         }
     }
@@ -76,7 +80,8 @@ fn tools_env() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The path of an oracle tool (`IAC_CFN_LINT`, `IAC_CHECKOV`, `IAC_PYTHON`, `IAC_SHELLCHECK`),
+/// The path of an oracle tool (`IAC_CFN_LINT`, `IAC_CHECKOV`, `IAC_PYTHON`, `IAC_SHELLCHECK`,
+/// `IAC_KUBERNETES_VALIDATE`),
 /// from the environment or `tools.env`. When it is missing: a failure when `CI=true`, otherwise
 /// a printed skip (`None`).
 pub fn oracle(var: &str) -> Option<PathBuf> {
@@ -189,4 +194,30 @@ impl Drop for MotoServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The compose and Kubernetes files of every stack with apps: the registry's (every environment)
+/// and the test stacks of [`apps`].
+pub fn render_apps() -> Vec<Rendered> {
+    let registry = stacks::registry();
+    let mut stacks = Vec::new();
+    for def in registry.stacks() {
+        for (env, _) in &def.envs {
+            stacks.push(registry.build(def.name, env, None).unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name)));
+        }
+    }
+    stacks.extend(apps::stacks());
+    let mut out = Vec::new();
+    for stack in stacks.iter().filter(|s| !s.apps().is_empty()) {
+        let mut files = Vec::new();
+        for target in [Target::Compose, Target::Kubernetes] {
+            files.extend(
+                iac_render::render_target(stack, target, Format::Json)
+                    .unwrap_or_else(|e| panic!("{}/{} {target}: {e}", stack.name(), stack.env()))
+                    .files,
+            );
+        }
+        out.push(Rendered { stack: stack.name().to_owned(), env: stack.env().to_owned(), files });
+    }
+    out
 }

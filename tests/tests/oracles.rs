@@ -1,6 +1,8 @@
 //! External oracles on everything rendered: cfn-lint and checkov on CloudFormation (JSON and
 //! YAML), python-hcl2, the AWS provider argument check and checkov on Terraform, shellcheck on
-//! user data. Each test renders every stack and environment into a temporary directory.
+//! user data; the compose-spec schema (and references it cannot express) on compose files and
+//! kubernetes-validate (strict) on Kubernetes manifests. Each test renders every stack and
+//! environment into a temporary directory.
 
 #![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
 
@@ -121,4 +123,77 @@ fn the_provider_argument_checker_catches_typos() {
     let out = run(Command::new("bash").arg(&script));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("0 failed"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The compose and Kubernetes files of every stack with apps, written to a temporary directory.
+fn rendered_apps_dir() -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let paths = write_all(dir.path(), &tests::render_apps());
+    (dir, paths)
+}
+
+fn compose_check(python: &Path, files: &[&PathBuf]) -> std::process::Output {
+    let oracles = workspace_root().join("tests/oracles");
+    run(Command::new(python).arg(oracles.join("compose_check.py")).arg(oracles.join("compose-spec.json")).args(files))
+}
+
+#[test]
+fn compose_files_follow_the_compose_spec() {
+    let Some(python) = oracle("IAC_PYTHON") else { return };
+    let (dir, paths) = rendered_apps_dir();
+    let files: Vec<&PathBuf> = with_suffix(&paths, "compose.yaml").collect();
+    assert!(files.len() >= 2, "{files:?}");
+    let out = compose_check(&python, &files);
+    let text = String::from_utf8_lossy(&out.stdout);
+    eprintln!("compose-spec: {}", text.lines().last().unwrap_or(""));
+    assert!(out.status.success(), "compose-spec check:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+
+    // The check fails where it should: `no` unquoted is `false` to a YAML 1.1 reader, and an
+    // undeclared volume, an unknown dependency and a bare `$` are caught beside the schema.
+    let bad = dir.path().join("bad.yaml");
+    for (text, expected) in [
+        ("name: x\nservices:\n  a:\n    image: a:1\n    restart: no\n", "is not of type 'string'"),
+        ("name: x\nservices:\n  a:\n    image: a:1\n    volumes: [\"data:/data\"]\n", "`data` is not declared"),
+        (
+            "name: x\nservices:\n  a:\n    image: a:1\n    depends_on: {b: {condition: service_started}}\n",
+            "unknown service",
+        ),
+        ("name: x\nservices:\n  a:\n    image: a:1\n    environment: {X: \"a$b\"}\n", "neither `$$`"),
+    ] {
+        std::fs::write(&bad, text).expect("write");
+        let out = compose_check(&python, &[&bad]);
+        let found = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success() && found.contains(expected), "{text}\n=> {found}");
+    }
+}
+
+/// The Kubernetes version the manifests are checked against (what EKS, GKE and AKS all run).
+const KUBERNETES_VERSION: &str = "1.33.0";
+
+fn kubernetes_validate(tool: &Path, files: &[&PathBuf]) -> std::process::Output {
+    run(Command::new(tool).args(["--strict", "--kubernetes-version", KUBERNETES_VERSION]).args(files))
+}
+
+#[test]
+fn kubernetes_manifests_validate() {
+    let Some(tool) = oracle("IAC_KUBERNETES_VALIDATE") else { return };
+    let (dir, paths) = rendered_apps_dir();
+    let files: Vec<&PathBuf> = paths.iter().filter(|p| p.parent().is_some_and(|d| d.ends_with("k8s"))).collect();
+    assert!(files.len() >= 2, "{files:?}");
+    let out = kubernetes_validate(&tool, &files);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let passed = text.lines().filter(|l| l.contains(" passed ")).count();
+    eprintln!("kubernetes-validate {KUBERNETES_VERSION} --strict: {} files, {passed} objects passed", files.len());
+    assert!(out.status.success(), "kubernetes-validate:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(passed >= 10, "too few objects checked:\n{text}");
+
+    // Strict mode rejects a field Kubernetes does not have.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports:\n    - port: 80\n      targetPorts: 80\n",
+    )
+    .expect("write");
+    let out = kubernetes_validate(&tool, &[&bad]);
+    assert!(!out.status.success(), "a misspelt field passed:\n{}", String::from_utf8_lossy(&out.stdout));
 }

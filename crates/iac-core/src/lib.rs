@@ -28,6 +28,7 @@ pub mod patterns;
 pub mod rollout;
 pub mod validate;
 pub mod value;
+pub mod workload;
 
 pub use error::CoreError;
 pub use id::LogicalId;

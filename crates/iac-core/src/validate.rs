@@ -123,6 +123,9 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
     }
     v.limits();
     v.bakes();
+    for app in stack.apps() {
+        v.out.extend(crate::workload::validate_app(stack.name(), app, &|id| stack.resource(id).is_some()));
+    }
     if let Some(plan) = stack.rollout() {
         v.out.extend(plan.validate(stack.name()));
     }

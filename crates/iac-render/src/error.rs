@@ -44,4 +44,17 @@ pub enum RenderError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The stack has nothing the requested target renders.
+    #[error(
+        "stack `{stack}` has nothing to render as {target}; its targets are: {}",
+        applicable.join(", ")
+    )]
+    TargetNotApplicable {
+        /// The stack.
+        stack: String,
+        /// The target asked for.
+        target: String,
+        /// The targets that apply.
+        applicable: Vec<String>,
+    },
 }

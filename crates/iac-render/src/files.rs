@@ -22,13 +22,41 @@ pub enum Target {
     UserData,
     /// `packer/<bake>.pkr.hcl` and `packer/<bake>.sh`, one pair per AMI bake.
     Packer,
-    /// All of the above.
+    /// All of the above that apply to the stack ([`Target::applies_to`]).
     All,
+    /// `compose/<app>/compose.yaml`, one per app.
+    Compose,
+    /// `k8s/<app>.yaml`, one per app.
+    Kubernetes,
 }
 
 impl Target {
     /// Every concrete target, in output order.
-    pub const CONCRETE: [Target; 4] = [Target::CloudFormation, Target::Terraform, Target::UserData, Target::Packer];
+    pub const CONCRETE: [Target; 6] = [
+        Target::CloudFormation,
+        Target::Terraform,
+        Target::UserData,
+        Target::Packer,
+        Target::Compose,
+        Target::Kubernetes,
+    ];
+
+    /// True when the stack has something this target renders: AWS resources for CloudFormation
+    /// and Terraform, hosts with user data, AMI bakes for Packer, apps for compose and
+    /// Kubernetes. `All` always applies.
+    pub fn applies_to(self, stack: &Stack) -> bool {
+        match self {
+            Target::CloudFormation | Target::Terraform => stack.resources().len() > 0,
+            Target::UserData => stack.resources().any(|e| match &e.resource {
+                Resource::LaunchTemplate(lt) => lt.machine.user_data.is_some(),
+                Resource::Instance(i) => i.machine.user_data.is_some(),
+                _ => false,
+            }),
+            Target::Packer => !stack.bakes().is_empty(),
+            Target::Compose | Target::Kubernetes => !stack.apps().is_empty(),
+            Target::All => true,
+        }
+    }
 }
 
 impl fmt::Display for Target {
@@ -39,6 +67,8 @@ impl fmt::Display for Target {
             Target::UserData => "userdata",
             Target::Packer => "packer",
             Target::All => "all",
+            Target::Compose => "compose",
+            Target::Kubernetes => "k8s",
         })
     }
 }
@@ -69,8 +99,18 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
         return Err(iac_core::CoreError::Invalid { stack: stack.name().to_owned(), diagnostics }.into());
     }
     let mut files = Vec::new();
-    let targets: &[Target] = if target == Target::All { &Target::CONCRETE } else { std::slice::from_ref(&target) };
-    for t in targets {
+    let targets: Vec<Target> = if target == Target::All {
+        Target::CONCRETE.into_iter().filter(|t| t.applies_to(stack)).collect()
+    } else if target.applies_to(stack) {
+        vec![target]
+    } else {
+        return Err(RenderError::TargetNotApplicable {
+            stack: stack.name().to_owned(),
+            target: target.to_string(),
+            applicable: Target::CONCRETE.iter().filter(|t| t.applies_to(stack)).map(ToString::to_string).collect(),
+        });
+    };
+    for t in &targets {
         match t {
             Target::CloudFormation => files.push(OutputFile {
                 path: PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension())),
@@ -98,6 +138,8 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
                 }
             }
             Target::Packer => files.extend(crate::packer::render(stack)?),
+            Target::Compose => files.extend(crate::compose::render(stack)?),
+            Target::Kubernetes => files.extend(crate::kubernetes::render(stack)?),
             Target::All => unreachable!("expanded above"),
         }
     }

@@ -5,6 +5,9 @@
 //! - [`terraform`]: HCL written with `hcl-rs` (references as traversals), provider and variable
 //!   blocks, `prevent_destroy` on stateful resources.
 //! - [`packer`]: Packer templates and bake scripts for the stack's AMI bakes.
+//! - [`compose`]: compose spec YAML for the stack's apps (local stand-ins included).
+//! - [`kubernetes`]: Kubernetes manifests for the stack's apps (Deployments, Services,
+//!   Ingresses, claims, `CronJob`s; secrets as references to a Secret the operator creates).
 //! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
 //!   `templates/`.
 //!
@@ -17,6 +20,10 @@ pub mod files;
 pub mod packer;
 pub mod terraform;
 pub mod userdata;
+
+mod apps;
+pub mod compose;
+pub mod kubernetes;
 
 pub use cloudformation::Format;
 pub use error::RenderError;

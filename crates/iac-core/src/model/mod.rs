@@ -209,6 +209,7 @@ pub struct Stack {
     tags: IndexMap<String, String>,
     bakes: Vec<crate::app::Bake>,
     rollout: Option<crate::rollout::RolloutPlan>,
+    apps: Vec<crate::workload::App>,
 }
 
 impl Stack {
@@ -247,6 +248,10 @@ impl Stack {
     /// The AMI bakes of the stack's images.
     pub fn bakes(&self) -> &[crate::app::Bake] {
         &self.bakes
+    }
+    /// The applications for container platforms (compose, Kubernetes).
+    pub fn apps(&self) -> &[crate::workload::App] {
+        &self.apps
     }
     /// Tags applied to every taggable resource (including `iac:stack` and `iac:env`).
     pub fn tags(&self) -> &IndexMap<String, String> {
@@ -382,6 +387,7 @@ impl StackBuilder {
                 tags,
                 bakes: Vec::new(),
                 rollout: None,
+                apps: Vec::new(),
             },
             problems,
         }
@@ -494,6 +500,22 @@ impl StackBuilder {
             ));
         } else {
             self.stack.bakes.push(bake);
+        }
+        self
+    }
+
+    /// Adds an application for container platforms (rendered by the `compose` and `k8s`
+    /// targets; checked by validation).
+    pub fn app(&mut self, app: crate::workload::App) -> &mut Self {
+        if self.stack.apps.iter().any(|a| a.name == app.name) {
+            self.problems.push(Diagnostic::error(
+                "IAC140",
+                Path::stack(&self.stack.name).resource(&format!("app:{}", app.name)),
+                format!("app `{}` is defined twice", app.name),
+                "give each app its own name",
+            ));
+        } else {
+            self.stack.apps.push(app);
         }
         self
     }
