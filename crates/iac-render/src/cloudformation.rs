@@ -8,7 +8,8 @@
 
 use iac_core::Stack;
 use iac_core::model::{
-    AppProtocol, AutoScalingGroup, Backend, DbInstance, HealthCheckType, Listener, ListenerAction, LoadBalancer,
+    AccessPoint, AppProtocol, AutoScalingGroup, EcsCluster, EcsService, FileSystem, LogGroup, Schedule, TaskDefinition,
+    TaskNetwork, Backend, DbInstance, HealthCheckType, Listener, ListenerAction, LoadBalancer,
     MachineSpec, MasterPassword, ParamKind, Peer, RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Scheme,
     SecurityGroup, Statement, TargetGroup, TrackedMetric,
 };
@@ -16,6 +17,7 @@ use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
 
+use crate::ecs::{self, Node};
 use crate::error::RenderError;
 use crate::userdata::{self, Segment};
 
@@ -161,6 +163,13 @@ impl Renderer<'_> {
             (Some(Resource::DbInstance(_)), Attr::EndpointPort) => get_att("Endpoint.Port"),
             (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
             (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
+            (
+                Some(
+                    Resource::EcsCluster(_) | Resource::LogGroup(_) | Resource::FileSystem(_) | Resource::AccessPoint(_),
+                ),
+                Attr::Arn,
+            ) => get_att("Arn"),
+            (Some(Resource::EcsService(_)), Attr::Name) => get_att("Name"),
             // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
             _ => json!({ "Ref": id }),
         }
@@ -371,6 +380,20 @@ impl Renderer<'_> {
                 }
                 ("AWS::Route53::RecordSet".into(), p)
             }
+            Resource::EcsCluster(x) => ("AWS::ECS::Cluster".into(), Self::ecs_cluster(self.name(entry), x)),
+            Resource::TaskDefinition(x) => ("AWS::ECS::TaskDefinition".into(), self.task_definition(entry, x)?),
+            Resource::EcsService(x) => ("AWS::ECS::Service".into(), self.ecs_service(entry, x)?),
+            Resource::LogGroup(x) => ("AWS::Logs::LogGroup".into(), self.log_group(entry, x)?),
+            Resource::FileSystem(x) => ("AWS::EFS::FileSystem".into(), self.file_system(entry, x)?),
+            Resource::MountTarget(x) => (
+                "AWS::EFS::MountTarget".into(),
+                json!({
+                    "FileSystemId": v(&x.file_system_id)?, "SubnetId": v(&x.subnet_id)?,
+                    "SecurityGroups": self.list(&x.security_group_ids, &c)?,
+                }),
+            ),
+            Resource::AccessPoint(x) => ("AWS::EFS::AccessPoint".into(), self.access_point(x, &c)?),
+            Resource::Schedule(x) => ("AWS::Scheduler::Schedule".into(), self.schedule(entry, x)?),
             Resource::RawResource(x) => {
                 match &x.cloudformation {
                     Some((ty, props)) => (ty.clone(), props.clone()),
@@ -386,7 +409,13 @@ impl Renderer<'_> {
             Resource::AutoScalingGroup(_) | Resource::LaunchTemplate(_) | Resource::RawResource(_)
         );
         if !has_own_tags && tags.as_array().is_some_and(|t| !t.is_empty()) {
-            props["Tags"] = tags;
+            // EFS names its tag properties after the kind.
+            let key = match entry.resource {
+                Resource::FileSystem(_) => "FileSystemTags",
+                Resource::AccessPoint(_) => "AccessPointTags",
+                _ => "Tags",
+            };
+            props[key] = tags;
         }
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::CloudFormation) {
             set_path(&mut props, &o.path, o.value.clone());
@@ -397,8 +426,10 @@ impl Renderer<'_> {
             out.insert("DependsOn".into(), json!(entry.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>()));
         }
         if entry.resource.is_stateful() {
-            out.insert("DeletionPolicy".into(), json!("Snapshot"));
-            out.insert("UpdateReplacePolicy".into(), json!("Snapshot"));
+            // EFS has no snapshot on deletion: the file system is kept (its backups are AWS Backup's).
+            let policy = if matches!(entry.resource, Resource::FileSystem(_)) { "Retain" } else { "Snapshot" };
+            out.insert("DeletionPolicy".into(), json!(policy));
+            out.insert("UpdateReplacePolicy".into(), json!(policy));
         }
         if !entry.suppressions.is_empty() {
             let skip: Vec<Json> =
@@ -553,7 +584,7 @@ impl Renderer<'_> {
             "Port": x.port,
             "Protocol": x.protocol.as_aws(),
             "VpcId": self.str_value(&x.vpc_id, &ctx)?,
-            "TargetType": "instance",
+            "TargetType": x.target_type.as_aws(),
             "HealthCheckEnabled": true,
             "HealthCheckPath": h.path,
             "HealthCheckPort": h.port.map_or_else(|| "traffic-port".to_owned(), |p| p.to_string()),
@@ -639,6 +670,192 @@ impl Renderer<'_> {
             MasterPassword::Secret(s) => p["MasterUserPassword"] = self.dynamic_reference(s, &ctx)?,
         }
         Ok(p)
+    }
+
+    /// An ECS container definition tree with CloudFormation's (capitalised) property names.
+    fn node(&self, n: &Node, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        Ok(match n {
+            Node::Lit(v) => v.clone(),
+            Node::Value(v) => self.str_value(v, ctx)?,
+            Node::Obj(pairs) => {
+                let mut m = Map::new();
+                for (k, v) in pairs {
+                    let mut key = k.to_string();
+                    if let Some(first) = key.get_mut(0..1) {
+                        first.make_ascii_uppercase();
+                    }
+                    m.insert(key, self.node(v, ctx)?);
+                }
+                Json::Object(m)
+            }
+            Node::Map(pairs) => {
+                let mut m = Map::new();
+                for (k, v) in pairs {
+                    m.insert(k.clone(), self.node(v, ctx)?);
+                }
+                Json::Object(m)
+            }
+            Node::List(items) => Json::Array(items.iter().map(|i| self.node(i, ctx)).collect::<Result<_, _>>()?),
+        })
+    }
+
+    fn ecs_cluster(name: Json, x: &EcsCluster) -> Json {
+        json!({
+            "ClusterName": name,
+            "ClusterSettings": [{ "Name": "containerInsights", "Value": if x.container_insights { "enabled" } else { "disabled" } }],
+        })
+    }
+
+    fn task_definition(&self, entry: &ResourceEntry, x: &TaskDefinition) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "ContainerDefinitions".into() };
+        let mut containers = Vec::new();
+        for c in &x.containers {
+            let def = ecs::container_definition(c, x.logs.as_ref()).map_err(|p| {
+                self.unsupported(
+                    &Ctx { resource: entry.id.as_str(), property: format!("ContainerDefinitions.{}.{}", c.name, p.property) },
+                    p.message,
+                )
+            })?;
+            containers.push(self.node(&def, &ctx)?);
+        }
+        let volumes = x
+            .volumes
+            .iter()
+            .map(|vol| {
+                Ok(json!({
+                    "Name": vol.name,
+                    "EFSVolumeConfiguration": {
+                        "FilesystemId": self.str_value(&vol.file_system_id, &ctx)?,
+                        "TransitEncryption": "ENABLED",
+                        "AuthorizationConfig": { "AccessPointId": self.str_value(&vol.access_point_id, &ctx)?, "IAM": "ENABLED" },
+                    },
+                }))
+            })
+            .collect::<Result<Vec<_>, RenderError>>()?;
+        let mut p = json!({
+            "Family": self.name(entry),
+            "Cpu": x.cpu.to_string(),
+            "Memory": x.memory_mib.to_string(),
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "RuntimePlatform": { "CpuArchitecture": x.cpu_architecture.as_aws(), "OperatingSystemFamily": "LINUX" },
+            "ExecutionRoleArn": self.str_value(&x.execution_role_arn, &ctx)?,
+            "TaskRoleArn": self.str_value(&x.task_role_arn, &ctx)?,
+            "ContainerDefinitions": containers,
+        });
+        if !volumes.is_empty() {
+            p["Volumes"] = Json::Array(volumes);
+        }
+        Ok(p)
+    }
+
+    fn awsvpc(&self, n: &TaskNetwork, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        Ok(json!({
+            "AwsvpcConfiguration": {
+                "Subnets": self.list(&n.subnet_ids, ctx)?,
+                "SecurityGroups": self.list(&n.security_group_ids, ctx)?,
+                "AssignPublicIp": if n.assign_public_ip { "ENABLED" } else { "DISABLED" },
+            },
+        }))
+    }
+
+    fn ecs_service(&self, entry: &ResourceEntry, x: &EcsService) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "Service".into() };
+        let mut p = json!({
+            "ServiceName": self.name(entry),
+            "Cluster": self.str_value(&x.cluster, &ctx)?,
+            "TaskDefinition": self.str_value(&x.task_definition, &ctx)?,
+            "DesiredCount": x.desired_count,
+            "LaunchType": "FARGATE",
+            "PlatformVersion": "LATEST",
+            "SchedulingStrategy": "REPLICA",
+            "NetworkConfiguration": self.awsvpc(&x.network, &ctx)?,
+            "DeploymentConfiguration": {
+                "MinimumHealthyPercent": x.minimum_healthy_percent,
+                "MaximumPercent": x.maximum_percent,
+                "DeploymentCircuitBreaker": { "Enable": x.circuit_breaker_rollback, "Rollback": x.circuit_breaker_rollback },
+            },
+            "PropagateTags": "SERVICE",
+            "EnableECSManagedTags": true,
+        });
+        if let Some(lb) = &x.load_balancer {
+            p["LoadBalancers"] = json!([{
+                "TargetGroupArn": self.str_value(&lb.target_group_arn, &ctx)?,
+                "ContainerName": lb.container_name,
+                "ContainerPort": lb.container_port,
+            }]);
+            p["HealthCheckGracePeriodSeconds"] = json!(x.health_check_grace_period_seconds);
+        }
+        Ok(p)
+    }
+
+    fn log_group(&self, entry: &ResourceEntry, x: &LogGroup) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "KmsKeyId".into() };
+        let mut p = json!({ "LogGroupName": self.name(entry), "RetentionInDays": x.retention_days });
+        if let Some(key) = &x.kms_key_arn {
+            p["KmsKeyId"] = self.str_value(key, &ctx)?;
+        }
+        Ok(p)
+    }
+
+    fn file_system(&self, entry: &ResourceEntry, x: &FileSystem) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "KmsKeyId".into() };
+        let mut lifecycle = Vec::new();
+        if let Some(days) = x.transition_to_ia_days {
+            lifecycle.push(json!({ "TransitionToIA": format!("AFTER_{days}_{}", if days == 1 { "DAY" } else { "DAYS" }) }));
+            lifecycle.push(json!({ "TransitionToPrimaryStorageClass": "AFTER_1_ACCESS" }));
+        }
+        let mut p = json!({
+            "Encrypted": x.encrypted,
+            "PerformanceMode": x.performance_mode.as_aws(),
+            "ThroughputMode": "elastic",
+            "BackupPolicy": { "Status": if x.backups { "ENABLED" } else { "DISABLED" } },
+        });
+        if let Some(key) = &x.kms_key_id {
+            p["KmsKeyId"] = self.str_value(key, &ctx)?;
+        }
+        if !lifecycle.is_empty() {
+            p["LifecyclePolicies"] = Json::Array(lifecycle);
+        }
+        Ok(p)
+    }
+
+    fn access_point(&self, x: &AccessPoint, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        let (uid, gid) = (x.posix_user.uid.to_string(), x.posix_user.gid.to_string());
+        Ok(json!({
+            "FileSystemId": self.str_value(&x.file_system_id, ctx)?,
+            "PosixUser": { "Uid": uid, "Gid": gid },
+            "RootDirectory": {
+                "Path": x.root_directory,
+                "CreationInfo": { "OwnerUid": uid, "OwnerGid": gid, "Permissions": x.permissions },
+            },
+        }))
+    }
+
+    fn schedule(&self, entry: &ResourceEntry, x: &Schedule) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "Target".into() };
+        let t = &x.task;
+        Ok(json!({
+            "Name": self.name(entry),
+            "Description": x.description,
+            "ScheduleExpression": x.expression,
+            "ScheduleExpressionTimezone": x.timezone,
+            "FlexibleTimeWindow": { "Mode": "OFF" },
+            "State": "ENABLED",
+            "Target": {
+                "Arn": self.str_value(&t.cluster_arn, &ctx)?,
+                "RoleArn": self.str_value(&x.role_arn, &ctx)?,
+                "Input": t.input(),
+                "EcsParameters": {
+                    "TaskDefinitionArn": self.str_value(&t.task_definition_arn, &ctx)?,
+                    "LaunchType": "FARGATE",
+                    "PlatformVersion": "LATEST",
+                    "TaskCount": 1,
+                    "NetworkConfiguration": self.awsvpc(&t.network, &ctx)?,
+                },
+                "RetryPolicy": { "MaximumRetryAttempts": iac_core::model::SCHEDULE_RETRIES, "MaximumEventAgeInSeconds": iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS },
+            },
+        }))
     }
 }
 

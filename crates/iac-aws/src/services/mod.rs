@@ -67,6 +67,16 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
         Resource::RawResource(_) => return None,
+        // ECS, EFS, CloudWatch Logs and EventBridge Scheduler have no SDK module yet: the engine
+        // refuses these kinds by name; deploy such stacks with CloudFormation or Terraform.
+        Resource::EcsCluster(_)
+        | Resource::TaskDefinition(_)
+        | Resource::EcsService(_)
+        | Resource::LogGroup(_)
+        | Resource::FileSystem(_)
+        | Resource::MountTarget(_)
+        | Resource::AccessPoint(_)
+        | Resource::Schedule(_) => return None,
     })
 }
 
