@@ -116,7 +116,7 @@ pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
     };
     match format {
         Format::Json => serde_json::to_string_pretty(&doc).map(|s| s + "\n").map_err(|e| ser(Box::new(e), "JSON")),
-        Format::Yaml => serde_yaml_ng::to_string(&doc).map_err(|e| ser(Box::new(e), "YAML")),
+        Format::Yaml => serde_yaml_ng::to_string(&doc).map(|t| quote_yaml11_booleans(&t)).map_err(|e| ser(Box::new(e), "YAML")),
     }
 }
 
@@ -859,6 +859,50 @@ impl Renderer<'_> {
     }
 }
 
+/// Words that YAML 1.1 (CloudFormation's and cfn-lint's parsers) reads as booleans but YAML 1.2
+/// (the serializer) writes bare, e.g. EventBridge Scheduler's `Mode: OFF`.
+const YAML11_BOOLEANS: &[&str] =
+    &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+
+/// Quotes bare scalar values (`key: OFF`, `- OFF`) that a YAML 1.1 parser would read as booleans.
+/// Real booleans are written `true`/`false`, so every such bare word is a string. The content of
+/// block scalars (`|`, `>`: scripts) is left as it is.
+fn quote_yaml11_booleans(text: &str) -> String {
+    let indent = |s: &str| s.len() - s.trim_start().len();
+    let mut out = String::with_capacity(text.len());
+    // Indentation of the line that opened a block scalar, while inside one.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        if let Some(opened) = block {
+            if body.trim().is_empty() || indent(body) > opened {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        let value_at = body.rfind(": ").map(|i| i + 2).or_else(|| {
+            let trimmed = body.trim_start();
+            trimmed.starts_with("- ").then(|| body.len() - trimmed.len() + 2)
+        });
+        let value = value_at.map_or("", |i| &body[i..]);
+        if value.starts_with('|') || value.starts_with('>') {
+            block = Some(indent(body));
+        }
+        match value_at {
+            Some(i) if YAML11_BOOLEANS.contains(&value) => {
+                out.push_str(&body[..i]);
+                out.push('\'');
+                out.push_str(value);
+                out.push('\'');
+                out.push_str(newline);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// Sets (or with `null`, removes) the value at a dotted path, creating objects on the way.
 fn set_path(root: &mut Json, path: &str, value: Json) {
     let mut cur = root;
@@ -877,5 +921,17 @@ fn set_path(root: &mut Json, path: &str, value: Json) {
             return;
         }
         cur = obj.entry(part.to_owned()).or_insert_with(|| Json::Object(Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    use super::quote_yaml11_booleans;
+
+    #[test]
+    fn yaml11_booleans_are_quoted_outside_block_scalars() {
+        let text = "A:\n  Mode: OFF\n  List:\n  - on\n  - 'no'\n  Real: true\n  Script: |-\n    #!/bin/sh\n    x: no\n\n    - OFF\n  After: Yes\nB: offline\n";
+        let want = "A:\n  Mode: 'OFF'\n  List:\n  - 'on'\n  - 'no'\n  Real: true\n  Script: |-\n    #!/bin/sh\n    x: no\n\n    - OFF\n  After: 'Yes'\nB: offline\n";
+        assert_eq!(quote_yaml11_booleans(text), want);
     }
 }
