@@ -274,6 +274,7 @@ pub fn container(app: &AppConfig, db: &DatabaseEnv) -> Container {
 }
 
 /// Builds the stack for `env` from `source`.
+#[allow(clippy::too_many_lines)] // the stack, read top to bottom
 pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     let cfg: Config = source.parse()?;
     let mut stack = StackBuilder::new("concerto", env);

@@ -199,12 +199,8 @@ fn concerto_prod() {
     assert_eq!(repo, "campsych/concerto-platform");
     assert!(tag.split('.').count() == 3 && tag.split('.').all(|p| p.parse::<u32>().is_ok()), "XX.YY.ZZ: {tag}");
     assert_eq!(c["PortMappings"][0]["ContainerPort"], 80);
-    let env: std::collections::BTreeMap<&str, &Value> = c["Environment"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["Name"].as_str().unwrap(), &e["Value"]))
-        .collect();
+    let env: std::collections::BTreeMap<&str, &Value> =
+        c["Environment"].as_array().unwrap().iter().map(|e| (e["Name"].as_str().unwrap(), &e["Value"])).collect();
     assert_eq!(env["DB_HOST"]["Fn::GetAtt"], serde_json::json!(["DatabaseInstance", "Endpoint.Address"]));
     for (name, value) in [
         ("DB_PORT", "3306"),
@@ -296,7 +292,10 @@ fn concerto_prod() {
 
     // DNS: the domain is an alias of the load balancer.
     assert_eq!(r["SiteRecord"]["Properties"]["AliasTarget"]["DNSName"]["Fn::GetAtt"][0], "AppLoadBalancer");
+}
 
+#[test]
+fn concerto_terraform() {
     // The same facts in Terraform.
     let tf = terraform("concerto", "prod");
     for needle in [

@@ -16,7 +16,9 @@ use iac_aws::Clients;
 use iac_aws::desired;
 use iac_aws::services::{Ctx, elbv2};
 use iac_aws::state::Observed;
-use iac_core::model::{AppProtocol, HealthCheck, Listener, ListenerAction, LoadBalancer, Scheme, TargetGroup, TargetType};
+use iac_core::model::{
+    AppProtocol, HealthCheck, Listener, ListenerAction, LoadBalancer, Scheme, TargetGroup, TargetType,
+};
 use iac_core::{LogicalId, Stack, StackBuilder};
 use serde_json::json;
 

@@ -38,7 +38,6 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::EcsService(s) => Some(s.name.clone().unwrap_or_else(|| derived(255))),
         Resource::LogGroup(g) => Some(g.name.clone().unwrap_or_else(|| derived(512))),
         Resource::Schedule(s) => Some(s.name.clone().unwrap_or_else(|| derived(64))),
-        Resource::FileSystem(_) | Resource::AccessPoint(_) => Some(derived(255)),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -48,7 +47,9 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::RouteTable(_)
         | Resource::Eip(_)
         | Resource::NatGateway(_)
-        | Resource::Instance(_) => Some(derived(255)),
+        | Resource::Instance(_)
+        | Resource::FileSystem(_)
+        | Resource::AccessPoint(_) => Some(derived(255)),
         Resource::VpcGatewayAttachment(_)
         | Resource::Route(_)
         | Resource::SubnetRouteTableAssociation(_)

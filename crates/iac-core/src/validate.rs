@@ -392,7 +392,6 @@ impl Validator<'_> {
                     );
                 }
             }
-            Resource::EcsCluster(_) | Resource::MountTarget(_) => {}
             Resource::Vpc(_)
             | Resource::InternetGateway(_)
             | Resource::VpcGatewayAttachment(_)
@@ -408,6 +407,8 @@ impl Validator<'_> {
             | Resource::ScalingPolicy(_)
             | Resource::DbParameterGroup(_)
             | Resource::RecordSet(_)
+            | Resource::EcsCluster(_)
+            | Resource::MountTarget(_)
             | Resource::RawResource(_) => {}
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
@@ -578,7 +579,12 @@ impl Validator<'_> {
     /// as `secrets`), mounts on the task's volumes, awsvpc ports, and a Fargate size.
     fn task_definition(&mut self, entry: &ResourceEntry, t: &crate::model::TaskDefinition) {
         if t.containers.is_empty() {
-            self.error("IAC125", self.at(entry, "ContainerDefinitions"), "a task without containers", "add the container");
+            self.error(
+                "IAC125",
+                self.at(entry, "ContainerDefinitions"),
+                "a task without containers",
+                "add the container",
+            );
         }
         for (i, c) in t.containers.iter().enumerate() {
             let at = |p: &str| format!("ContainerDefinitions[{i}].{p}");
@@ -631,7 +637,10 @@ impl Validator<'_> {
                     self.error(
                         "IAC127",
                         self.at(entry, at("PortMappings")),
-                        format!("port {} is published as {}; awsvpc tasks publish the container port itself", p.container, p.host),
+                        format!(
+                            "port {} is published as {}; awsvpc tasks publish the container port itself",
+                            p.container, p.host
+                        ),
                         "map the port to itself (the load balancer's target group chooses the outside port)",
                     );
                 }
@@ -820,5 +829,5 @@ fn fargate_size_ok(cpu: u32, memory_mib: u32) -> bool {
         16384 => (32768, 122_880, 8192),
         _ => return false,
     };
-    (min..=max).contains(&memory_mib) && memory_mib % step == 0
+    (min..=max).contains(&memory_mib) && memory_mib.is_multiple_of(step)
 }

@@ -3,7 +3,9 @@
 
 use iac_core::app::Container;
 use iac_core::model::*;
-use iac_core::patterns::{ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume};
+use iac_core::patterns::{
+    ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume,
+};
 use iac_core::validate::{Severity, validate};
 use iac_core::value::{SecretRef, Value};
 
@@ -40,7 +42,10 @@ fn containers_are_pinned_and_secrets_are_whole_references() {
     let good = Container::new("ok", "example/app:1.0").with_env("DB_PASSWORD", Value::Secret(SecretRef::ssm("/pw")));
     let bad = Container::new("bad", "example/app:latest")
         .with_env("DB_PASSWORD", "hunter2")
-        .with_env("URL", Value::join([Value::from("mysql://u:"), Value::Secret(SecretRef::ssm("/pw")), Value::from("@h")]))
+        .with_env(
+            "URL",
+            Value::join([Value::from("mysql://u:"), Value::Secret(SecretRef::ssm("/pw")), Value::from("@h")]),
+        )
         .with_env("ENCODED", Value::Secret(SecretRef::ssm("/pw").url_encoded()))
         .with_mount("nowhere", "/data", false)
         .with_port(8080, 80);
@@ -61,9 +66,14 @@ fn containers_are_pinned_and_secrets_are_whole_references() {
 
 #[test]
 fn fargate_sizes_are_checked() {
-    for (cpu, memory, ok) in
-        [(256, 512, true), (256, 4096, false), (512, 2048, true), (512, 1536, false), (1024, 8192, true), (300, 1024, false)]
-    {
+    for (cpu, memory, ok) in [
+        (256, 512, true),
+        (256, 4096, false),
+        (512, 2048, true),
+        (512, 1536, false),
+        (1024, 8192, true),
+        (300, 1024, false),
+    ] {
         let mut s = StackBuilder::new("demo", "dev");
         s.add("Task", task(vec![Container::new("a", "example/a:1")], Vec::new(), cpu, memory));
         let stack = s.build().unwrap();
@@ -80,7 +90,11 @@ fn service(task_definition: Value<String>, mutate: impl FnOnce(&mut EcsService))
         cluster: "arn:aws:ecs:eu-west-1:1:cluster/c".into(),
         task_definition,
         desired_count: 2,
-        network: TaskNetwork { subnet_ids: vec!["subnet-1".into()], security_group_ids: vec!["sg-1".into()], assign_public_ip: false },
+        network: TaskNetwork {
+            subnet_ids: vec!["subnet-1".into()],
+            security_group_ids: vec!["sg-1".into()],
+            assign_public_ip: false,
+        },
         load_balancer: Some(ServiceLoadBalancer {
             target_group_arn: "arn:tg".into(),
             container_name: "web".into(),
@@ -142,7 +156,11 @@ fn file_systems_are_encrypted_backed_up_stateful_and_admit_only_tiers() {
     );
     s.add(
         "Mt",
-        MountTarget { file_system_id: fs.file_system_id(), subnet_id: "subnet-1".into(), security_group_ids: vec![open.group_id()] },
+        MountTarget {
+            file_system_id: fs.file_system_id(),
+            subnet_id: "subnet-1".into(),
+            security_group_ids: vec![open.group_id()],
+        },
     );
     s.add(
         "Ap",
@@ -169,7 +187,11 @@ fn schedules_and_log_groups() {
     let run = |command: Vec<String>| RunTask {
         cluster_arn: "arn:c".into(),
         task_definition_arn: "arn:t".into(),
-        network: TaskNetwork { subnet_ids: vec!["subnet-1".into()], security_group_ids: Vec::new(), assign_public_ip: false },
+        network: TaskNetwork {
+            subnet_ids: vec!["subnet-1".into()],
+            security_group_ids: Vec::new(),
+            assign_public_ip: false,
+        },
         container_name: "web".into(),
         command,
     };
@@ -205,8 +227,10 @@ fn schedules_and_log_groups() {
 #[test]
 fn the_container_service_pattern_passes_every_rule() {
     let mut s = StackBuilder::new("demo", "prod");
-    let network =
-        Network::create(&mut s, &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: true });
+    let network = Network::create(
+        &mut s,
+        &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: true },
+    );
     let svc = ContainerService::create(
         &mut s,
         ContainerServiceProps {
@@ -255,7 +279,16 @@ fn the_container_service_pattern_passes_every_rule() {
     assert!(matches!(&sg.ingress[0].peer, Peer::Group(_)));
     assert!(sg.egress.iter().any(|r| r.from_port == 2049), "NFS to the file system");
     let kinds: Vec<&str> = stack.resources().map(|e| e.resource.kind_name()).collect();
-    for kind in ["ECS cluster", "ECS task definition", "ECS service", "log group", "EFS file system", "EFS mount target", "EFS access point", "schedule"] {
+    for kind in [
+        "ECS cluster",
+        "ECS task definition",
+        "ECS service",
+        "log group",
+        "EFS file system",
+        "EFS mount target",
+        "EFS access point",
+        "schedule",
+    ] {
         assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
     }
     assert_eq!(kinds.iter().filter(|k| **k == "EFS mount target").count(), 2, "one per private subnet");

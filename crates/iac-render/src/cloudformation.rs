@@ -8,10 +8,10 @@
 
 use iac_core::Stack;
 use iac_core::model::{
-    AccessPoint, AppProtocol, AutoScalingGroup, EcsCluster, EcsService, FileSystem, LogGroup, Schedule, TaskDefinition,
-    TaskNetwork, Backend, DbInstance, HealthCheckType, Listener, ListenerAction, LoadBalancer,
-    MachineSpec, MasterPassword, ParamKind, Peer, RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Scheme,
-    SecurityGroup, Statement, TargetGroup, TrackedMetric,
+    AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, EcsCluster, EcsService, FileSystem,
+    HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, ParamKind, Peer,
+    RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, Scheme, SecurityGroup, Statement, TargetGroup,
+    TaskDefinition, TaskNetwork, TrackedMetric,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
@@ -116,7 +116,9 @@ pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
     };
     match format {
         Format::Json => serde_json::to_string_pretty(&doc).map(|s| s + "\n").map_err(|e| ser(Box::new(e), "JSON")),
-        Format::Yaml => serde_yaml_ng::to_string(&doc).map(|t| quote_yaml11_booleans(&t)).map_err(|e| ser(Box::new(e), "YAML")),
+        Format::Yaml => {
+            serde_yaml_ng::to_string(&doc).map(|t| quote_yaml11_booleans(&t)).map_err(|e| ser(Box::new(e), "YAML"))
+        }
     }
 }
 
@@ -156,19 +158,23 @@ impl Renderer<'_> {
             (Some(Resource::LaunchTemplate(_)), Attr::LatestVersionNumber) => get_att("LatestVersionNumber"),
             (Some(Resource::Eip(_)), Attr::AllocationId) => get_att("AllocationId"),
             (Some(Resource::Instance(_)), Attr::PrivateIp) => get_att("PrivateIp"),
-            (Some(Resource::Role(_) | Resource::InstanceProfile(_)), Attr::Arn) => get_att("Arn"),
+            (
+                Some(
+                    Resource::Role(_)
+                    | Resource::InstanceProfile(_)
+                    | Resource::EcsCluster(_)
+                    | Resource::LogGroup(_)
+                    | Resource::FileSystem(_)
+                    | Resource::AccessPoint(_),
+                ),
+                Attr::Arn,
+            ) => get_att("Arn"),
             (Some(Resource::LoadBalancer(_)), Attr::DnsName) => get_att("DNSName"),
             (Some(Resource::LoadBalancer(_)), Attr::CanonicalHostedZoneId) => get_att("CanonicalHostedZoneID"),
             (Some(Resource::DbInstance(_)), Attr::EndpointAddress) => get_att("Endpoint.Address"),
             (Some(Resource::DbInstance(_)), Attr::EndpointPort) => get_att("Endpoint.Port"),
             (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
             (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
-            (
-                Some(
-                    Resource::EcsCluster(_) | Resource::LogGroup(_) | Resource::FileSystem(_) | Resource::AccessPoint(_),
-                ),
-                Attr::Arn,
-            ) => get_att("Arn"),
             (Some(Resource::EcsService(_)), Attr::Name) => get_att("Name"),
             // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
             _ => json!({ "Ref": id }),
@@ -380,7 +386,7 @@ impl Renderer<'_> {
                 }
                 ("AWS::Route53::RecordSet".into(), p)
             }
-            Resource::EcsCluster(x) => ("AWS::ECS::Cluster".into(), Self::ecs_cluster(self.name(entry), x)),
+            Resource::EcsCluster(x) => ("AWS::ECS::Cluster".into(), Self::ecs_cluster(&self.name(entry), x)),
             Resource::TaskDefinition(x) => ("AWS::ECS::TaskDefinition".into(), self.task_definition(entry, x)?),
             Resource::EcsService(x) => ("AWS::ECS::Service".into(), self.ecs_service(entry, x)?),
             Resource::LogGroup(x) => ("AWS::Logs::LogGroup".into(), self.log_group(entry, x)?),
@@ -699,7 +705,7 @@ impl Renderer<'_> {
         })
     }
 
-    fn ecs_cluster(name: Json, x: &EcsCluster) -> Json {
+    fn ecs_cluster(name: &Json, x: &EcsCluster) -> Json {
         json!({
             "ClusterName": name,
             "ClusterSettings": [{ "Name": "containerInsights", "Value": if x.container_insights { "enabled" } else { "disabled" } }],
@@ -712,7 +718,10 @@ impl Renderer<'_> {
         for c in &x.containers {
             let def = ecs::container_definition(c, x.logs.as_ref()).map_err(|p| {
                 self.unsupported(
-                    &Ctx { resource: entry.id.as_str(), property: format!("ContainerDefinitions.{}.{}", c.name, p.property) },
+                    &Ctx {
+                        resource: entry.id.as_str(),
+                        property: format!("ContainerDefinitions.{}.{}", c.name, p.property),
+                    },
                     p.message,
                 )
             })?;
@@ -802,7 +811,8 @@ impl Renderer<'_> {
         let ctx = Ctx { resource: entry.id.as_str(), property: "KmsKeyId".into() };
         let mut lifecycle = Vec::new();
         if let Some(days) = x.transition_to_ia_days {
-            lifecycle.push(json!({ "TransitionToIA": format!("AFTER_{days}_{}", if days == 1 { "DAY" } else { "DAYS" }) }));
+            lifecycle
+                .push(json!({ "TransitionToIA": format!("AFTER_{days}_{}", if days == 1 { "DAY" } else { "DAYS" }) }));
             lifecycle.push(json!({ "TransitionToPrimaryStorageClass": "AFTER_1_ACCESS" }));
         }
         let mut p = json!({
@@ -860,7 +870,7 @@ impl Renderer<'_> {
 }
 
 /// Words that YAML 1.1 (CloudFormation's and cfn-lint's parsers) reads as booleans but YAML 1.2
-/// (the serializer) writes bare, e.g. EventBridge Scheduler's `Mode: OFF`.
+/// (the serializer) writes bare, e.g. `EventBridge` Scheduler's `Mode: OFF`.
 const YAML11_BOOLEANS: &[&str] =
     &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
 

@@ -60,7 +60,8 @@ fn value_from(name: &str, s: &SecretRef) -> Result<Node, Problem> {
         (SecretSource::SsmSecureString(_), Some(_)) => {
             return Err(Problem {
                 property: format!("Secrets.{name}"),
-                message: "ECS reads a JSON key only from Secrets Manager; store the value in its own SSM parameter".into(),
+                message: "ECS reads a JSON key only from Secrets Manager; store the value in its own SSM parameter"
+                    .into(),
             });
         }
     })
@@ -100,12 +101,15 @@ pub(crate) fn container_definition(c: &Container, logs: Option<&AwsLogs>) -> Res
     let mut secrets = Vec::new();
     for e in &c.env {
         match &e.value {
-            Value::Secret(s) => secrets.push(Node::Obj(vec![("name", lit(e.name.as_str())), ("valueFrom", value_from(&e.name, s)?)])),
+            Value::Secret(s) => {
+                secrets.push(Node::Obj(vec![("name", lit(e.name.as_str())), ("valueFrom", value_from(&e.name, s)?)]));
+            }
             v if v.contains_secret() => {
                 return Err(Problem {
                     property: format!("Environment.{}", e.name),
-                    message: "a secret inside a larger value cannot be injected by ECS; give the secret its own variable"
-                        .into(),
+                    message:
+                        "a secret inside a larger value cannot be injected by ECS; give the secret its own variable"
+                            .into(),
                 });
             }
             v => env.push(Node::Obj(vec![("name", lit(e.name.as_str())), ("value", Node::Value(v.clone()))])),

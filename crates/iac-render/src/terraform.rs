@@ -26,13 +26,12 @@ use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey,
 use iac_core::Stack;
 use iac_core::app::HostConfig;
 use iac_core::model::{
-    AccessPoint, EcsCluster, EcsService, FileSystem, LogGroup, MountTarget, Schedule, TaskDefinition, TaskNetwork,
-    AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, Eip, HealthCheckType,
-    Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener, ListenerAction, LoadBalancer, MachineSpec,
-    MasterPassword, NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource,
-    ResourceEntry, Role, Route, RouteTable, RouteTarget, Rule, ScalingPolicy, Scheme, SecurityGroup,
-    SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TrackedMetric, Vpc,
-    VpcGatewayAttachment,
+    AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, EcsCluster,
+    EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener,
+    ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, MountTarget, NatGateway, ParamKind, Peer,
+    Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route, RouteTable, RouteTarget,
+    Rule, ScalingPolicy, Schedule, Scheme, SecurityGroup, SecurityGroupIngress, Statement, Subnet,
+    SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric, Vpc, VpcGatewayAttachment,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
@@ -1186,15 +1185,15 @@ impl<'a> Renderer<'a> {
                 }
                 object(out)
             }
-            Node::List(items) => {
-                Expression::Array(items.iter().map(|i| self.node(i, prop)).collect::<Result<_, _>>()?)
-            }
+            Node::List(items) => Expression::Array(items.iter().map(|i| self.node(i, prop)).collect::<Result<_, _>>()?),
         })
     }
 
     fn ecs_cluster(r: &EcsCluster, name: Option<String>, tags: Option<Expression>) -> Args {
         let mut setting = Args::default();
-        setting.set("name", "containerInsights").set("value", if r.container_insights { "enabled" } else { "disabled" });
+        setting
+            .set("name", "containerInsights")
+            .set("value", if r.container_insights { "enabled" } else { "disabled" });
         let mut a = Args::default();
         a.set_opt("name", name.map(Expression::from)).nested("setting", setting).set_opt("tags", tags);
         a

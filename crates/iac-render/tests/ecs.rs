@@ -1,11 +1,13 @@
-//! ECS, EFS, CloudWatch Logs and EventBridge Scheduler kinds, rendered to CloudFormation and
+//! ECS, EFS, CloudWatch Logs and `EventBridge` Scheduler kinds, rendered to CloudFormation and
 //! Terraform from one `ContainerService` stack: every kind's properties, references as
 //! intrinsics and traversals, secrets as ECS `secrets` entries (never plain environment values).
 
 use hcl::{Block, Body, Expression};
 use iac_core::app::{Container, ContainerHealth};
 use iac_core::model::{CpuArchitecture, HealthCheck, PosixUser, Stack, StackBuilder};
-use iac_core::patterns::{ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume};
+use iac_core::patterns::{
+    ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume,
+};
 use iac_core::value::{SecretRef, Value};
 use iac_render::RenderError;
 use serde_json::{Value as Json, json};
@@ -31,8 +33,10 @@ fn container(env: Vec<(&str, Value<String>)>) -> Container {
 
 fn stack_with(c: Container) -> Result<Stack, iac_core::CoreError> {
     let mut s = StackBuilder::new("demo", "dev");
-    let network =
-        Network::create(&mut s, &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: false });
+    let network = Network::create(
+        &mut s,
+        &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: false },
+    );
     ContainerService::create(
         &mut s,
         ContainerServiceProps {
@@ -73,7 +77,10 @@ fn stack_with(c: Container) -> Result<Stack, iac_core::CoreError> {
 fn stack() -> Stack {
     stack_with(container(vec![
         ("PLAIN", Value::from("1")),
-        ("DB_PASSWORD", Value::Secret(SecretRef::secrets_manager("arn:aws:secretsmanager:eu-west-1:1:secret:db").key("password"))),
+        (
+            "DB_PASSWORD",
+            Value::Secret(SecretRef::secrets_manager("arn:aws:secretsmanager:eu-west-1:1:secret:db").key("password")),
+        ),
         ("API_TOKEN", Value::Secret(SecretRef::ssm("/demo/token"))),
     ]))
     .unwrap()
@@ -106,7 +113,10 @@ fn cloudformation_task_definition_renders_the_container() {
     assert_eq!(c["WorkingDirectory"], "/srv");
     assert_eq!(c["StopTimeout"], 30);
     assert_eq!(c["PortMappings"], json!([{ "ContainerPort": 8080, "Protocol": "tcp" }]));
-    assert_eq!(c["MountPoints"], json!([{ "SourceVolume": "shared", "ContainerPath": "/srv/shared", "ReadOnly": false }]));
+    assert_eq!(
+        c["MountPoints"],
+        json!([{ "SourceVolume": "shared", "ContainerPath": "/srv/shared", "ReadOnly": false }])
+    );
     // An exec-form health command gets ECS's `CMD` marker.
     assert_eq!(c["HealthCheck"]["Command"], json!(["CMD", "curl", "-f", "http://localhost:8080/health"]));
     assert_eq!(c["HealthCheck"]["StartPeriod"], 60);
@@ -120,7 +130,10 @@ fn cloudformation_task_definition_renders_the_container() {
     assert_eq!(vol["Name"], "shared");
     assert_eq!(vol["EFSVolumeConfiguration"]["FilesystemId"], json!({ "Ref": "AppFileSystem" }));
     assert_eq!(vol["EFSVolumeConfiguration"]["TransitEncryption"], "ENABLED");
-    assert_eq!(vol["EFSVolumeConfiguration"]["AuthorizationConfig"], json!({ "AccessPointId": { "Ref": "AppAccessPoint" }, "IAM": "ENABLED" }));
+    assert_eq!(
+        vol["EFSVolumeConfiguration"]["AuthorizationConfig"],
+        json!({ "AccessPointId": { "Ref": "AppAccessPoint" }, "IAM": "ENABLED" })
+    );
 }
 
 #[test]
@@ -155,12 +168,12 @@ fn secrets_become_ecs_secrets_entries_never_environment_values() {
 fn a_secret_inside_a_larger_value_or_url_encoded_is_refused() {
     let joined = Value::join([Value::from("mysql://u:"), Value::Secret(SecretRef::ssm("/pw")), Value::from("@db")]);
     let s = stack_with(container(vec![("DATABASE_URL", joined)])).unwrap();
-    for err in [
-        iac_render::cloudformation::template(&s).unwrap_err(),
-        iac_render::terraform::render(&s).unwrap_err(),
-    ] {
-        assert!(matches!(&err, RenderError::Unsupported { resource, property, .. }
-            if resource == "AppTaskDefinition" && property.ends_with("web.Environment.DATABASE_URL")), "{err}");
+    for err in [iac_render::cloudformation::template(&s).unwrap_err(), iac_render::terraform::render(&s).unwrap_err()] {
+        assert!(
+            matches!(&err, RenderError::Unsupported { resource, property, .. }
+            if resource == "AppTaskDefinition" && property.ends_with("web.Environment.DATABASE_URL")),
+            "{err}"
+        );
         assert!(err.to_string().contains("its own variable"), "{err}");
     }
     let encoded = Value::Secret(SecretRef::secrets_manager("arn:x").key("password").url_encoded());
@@ -174,7 +187,10 @@ fn cloudformation_service_cluster_and_logs() {
     let t = cfn();
     let r = &t["Resources"];
     assert_eq!(r["AppCluster"]["Type"], "AWS::ECS::Cluster");
-    assert_eq!(props(&t, "AppCluster")["ClusterSettings"], json!([{ "Name": "containerInsights", "Value": "enabled" }]));
+    assert_eq!(
+        props(&t, "AppCluster")["ClusterSettings"],
+        json!([{ "Name": "containerInsights", "Value": "enabled" }])
+    );
     let svc = &r["AppService"];
     assert_eq!(svc["Type"], "AWS::ECS::Service");
     assert_eq!(svc["DependsOn"], json!(["AppHttpsListener"]), "the target group belongs to the load balancer first");
@@ -185,12 +201,18 @@ fn cloudformation_service_cluster_and_logs() {
     assert_eq!(p["LaunchType"], "FARGATE");
     assert_eq!(p["DesiredCount"], 3);
     assert_eq!(p["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"], "DISABLED");
-    assert_eq!(p["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"], json!([{ "Ref": "PrivateSubnet1" }, { "Ref": "PrivateSubnet2" }]));
+    assert_eq!(
+        p["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"],
+        json!([{ "Ref": "PrivateSubnet1" }, { "Ref": "PrivateSubnet2" }])
+    );
     assert_eq!(
         p["DeploymentConfiguration"],
         json!({ "MinimumHealthyPercent": 100, "MaximumPercent": 200, "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true } })
     );
-    assert_eq!(p["LoadBalancers"], json!([{ "TargetGroupArn": { "Ref": "AppTargetGroup" }, "ContainerName": "web", "ContainerPort": 8080 }]));
+    assert_eq!(
+        p["LoadBalancers"],
+        json!([{ "TargetGroupArn": { "Ref": "AppTargetGroup" }, "ContainerName": "web", "ContainerPort": 8080 }])
+    );
     assert_eq!(p["HealthCheckGracePeriodSeconds"], 90);
     assert_eq!(props(&t, "AppTargetGroup")["TargetType"], "ip");
     assert_eq!(props(&t, "AppTargetGroup")["Port"], 8080);
@@ -219,7 +241,10 @@ fn cloudformation_file_system_is_retained_and_private() {
         let mt = &r[format!("AppMountTarget{i}")];
         assert_eq!(mt["Type"], "AWS::EFS::MountTarget");
         assert_eq!(mt["Properties"]["SubnetId"], json!({ "Ref": format!("PrivateSubnet{i}") }));
-        assert_eq!(mt["Properties"]["SecurityGroups"], json!([{ "Fn::GetAtt": ["AppFileSystemSecurityGroup", "GroupId"] }]));
+        assert_eq!(
+            mt["Properties"]["SecurityGroups"],
+            json!([{ "Fn::GetAtt": ["AppFileSystemSecurityGroup", "GroupId"] }])
+        );
         assert!(mt["Properties"].get("Tags").is_none());
     }
     // NFS only from the tasks' group.
@@ -229,7 +254,10 @@ fn cloudformation_file_system_is_retained_and_private() {
     assert_eq!(ingress[0]["SourceSecurityGroupId"], json!({ "Fn::GetAtt": ["AppTaskSecurityGroup", "GroupId"] }));
     let ap = props(&t, "AppAccessPoint");
     assert_eq!(ap["PosixUser"], json!({ "Uid": "1000", "Gid": "1001" }));
-    assert_eq!(ap["RootDirectory"], json!({ "Path": "/shared", "CreationInfo": { "OwnerUid": "1000", "OwnerGid": "1001", "Permissions": "0750" } }));
+    assert_eq!(
+        ap["RootDirectory"],
+        json!({ "Path": "/shared", "CreationInfo": { "OwnerUid": "1000", "OwnerGid": "1001", "Permissions": "0750" } })
+    );
     assert!(ap["AccessPointTags"].is_array());
     // The task role may mount and write the file system, nothing else.
     let st = &props(&t, "AppTaskRole")["Policies"][0]["PolicyDocument"]["Statement"][0];
@@ -257,7 +285,10 @@ fn cloudformation_schedule_runs_the_task_with_the_command() {
     assert_eq!(ecs["LaunchType"], "FARGATE");
     assert_eq!(ecs["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"], "DISABLED");
     let role = props(&t, "AppSchedulerRole");
-    assert_eq!(role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"], json!(["scheduler.amazonaws.com"]));
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        json!(["scheduler.amazonaws.com"])
+    );
     let st = &role["Policies"][0]["PolicyDocument"]["Statement"];
     assert_eq!(st[0]["Action"], json!(["ecs:RunTask"]));
     assert_eq!(st[1]["Action"], json!(["iam:PassRole"]));
@@ -296,8 +327,14 @@ fn terraform_task_definition_and_service() {
     assert_eq!(attr(td, "execution_role_arn"), "aws_iam_role.app_execution_role.arn");
     let defs = attr(td, "container_definitions");
     assert!(defs.starts_with("jsonencode(["), "{defs}");
-    assert!(defs.contains("\"awslogs-group\" = aws_cloudwatch_log_group.app_log_group.name") || defs.contains("awslogs-group = aws_cloudwatch_log_group.app_log_group.name"), "{defs}");
-    let Some(Expression::FuncCall(call)) = td.body().attributes().find(|a| a.key() == "container_definitions").map(|a| a.expr().clone()) else {
+    assert!(
+        defs.contains("\"awslogs-group\" = aws_cloudwatch_log_group.app_log_group.name")
+            || defs.contains("awslogs-group = aws_cloudwatch_log_group.app_log_group.name"),
+        "{defs}"
+    );
+    let Some(Expression::FuncCall(call)) =
+        td.body().attributes().find(|a| a.key() == "container_definitions").map(|a| a.expr().clone())
+    else {
         panic!("jsonencode call")
     };
     assert_eq!(call.name.to_string(), "jsonencode");
@@ -305,7 +342,10 @@ fn terraform_task_definition_and_service() {
     let efs = nested(vol, "efs_volume_configuration")[0];
     assert_eq!(attr(efs, "file_system_id"), "aws_efs_file_system.app_file_system.id");
     assert_eq!(attr(efs, "transit_encryption"), "\"ENABLED\"");
-    assert_eq!(attr(nested(efs, "authorization_config")[0], "access_point_id"), "aws_efs_access_point.app_access_point.id");
+    assert_eq!(
+        attr(nested(efs, "authorization_config")[0], "access_point_id"),
+        "aws_efs_access_point.app_access_point.id"
+    );
 
     let svc = block(&body, "aws_ecs_service", "app_service");
     assert_eq!(attr(svc, "cluster"), "aws_ecs_cluster.app_cluster.arn");
@@ -365,6 +405,9 @@ fn terraform_schedule() {
 
 #[test]
 fn rendering_is_deterministic() {
-    assert_eq!(iac_render::cloudformation::template(&stack()).unwrap(), iac_render::cloudformation::template(&stack()).unwrap());
+    assert_eq!(
+        iac_render::cloudformation::template(&stack()).unwrap(),
+        iac_render::cloudformation::template(&stack()).unwrap()
+    );
     assert_eq!(iac_render::terraform::render(&stack()).unwrap(), iac_render::terraform::render(&stack()).unwrap());
 }

@@ -1,4 +1,4 @@
-//! EventBridge Scheduler schedules that run an ECS task (the scheduled commands of a container
+//! `EventBridge` Scheduler schedules that run an ECS task (the scheduled commands of a container
 //! service, in place of cron on a host).
 
 use serde::Serialize;

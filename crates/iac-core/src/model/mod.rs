@@ -6,15 +6,15 @@
 
 pub mod compute;
 pub mod dns;
+pub mod ecs;
+pub mod efs;
 pub mod elb;
+pub mod events;
 pub mod iam;
+pub mod logs;
 pub mod network;
 pub mod raw;
 pub mod rds;
-pub mod ecs;
-pub mod efs;
-pub mod events;
-pub mod logs;
 
 use std::marker::PhantomData;
 
@@ -28,15 +28,15 @@ use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
 
 pub use compute::*;
 pub use dns::*;
+pub use ecs::*;
+pub use efs::*;
 pub use elb::*;
+pub use events::*;
 pub use iam::*;
+pub use logs::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
-pub use ecs::*;
-pub use efs::*;
-pub use events::*;
-pub use logs::*;
 
 macro_rules! resources {
     ($( $kind:ident => $label:literal, attrs: [$($attr:ident),*] ; )*) => {

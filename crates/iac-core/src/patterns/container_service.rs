@@ -10,14 +10,14 @@
 //! file system, plus the caller's statements), the task definition, the target group (IP
 //! targets), the load balancer with its HTTP→HTTPS redirect and HTTPS listeners, the service
 //! (deployment circuit breaker with rollback, 100%/200% so capacity never drops), and one
-//! EventBridge Scheduler schedule per scheduled command, each running the task with its command
+//! `EventBridge` Scheduler schedule per scheduled command, each running the task with its command
 //! replaced, with the role the scheduler assumes.
 
 use crate::app::Container;
 use crate::id::LogicalId;
 use crate::model::{
     AccessPoint, AwsLogs, CpuArchitecture, EcsCluster, EcsService, EfsVolume, FileSystem, Handle, HealthCheck,
-    LoadBalancer, LogGroup, MountTarget, PerformanceMode, Peer, Policy, PosixUser, Role, RunTask, Rule, Schedule,
+    LoadBalancer, LogGroup, MountTarget, Peer, PerformanceMode, Policy, PosixUser, Role, Rule, RunTask, Schedule,
     SecurityGroup, ServiceLoadBalancer, StackBuilder, Statement, TargetGroup, TargetType, TaskDefinition, TaskNetwork,
 };
 use crate::patterns::network::Network;
@@ -153,11 +153,22 @@ fn secret_statements(container: &Container) -> Vec<Statement> {
     out
 }
 
-fn ecs_role(stack: &mut StackBuilder, id: &str, description: String, managed: Vec<Value<String>>, statements: Vec<Statement>) -> Handle<Role> {
+fn ecs_role(
+    stack: &mut StackBuilder,
+    id: &str,
+    description: String,
+    managed: Vec<Value<String>>,
+    statements: Vec<Statement>,
+) -> Handle<Role> {
     let policies = if statements.is_empty() { Vec::new() } else { vec![Policy { name: "app".into(), statements }] };
     stack.add(
         id,
-        Role { description, assumed_by: vec!["ecs-tasks.amazonaws.com".into()], managed_policy_arns: managed, policies },
+        Role {
+            description,
+            assumed_by: vec!["ecs-tasks.amazonaws.com".into()],
+            managed_policy_arns: managed,
+            policies,
+        },
     )
 }
 

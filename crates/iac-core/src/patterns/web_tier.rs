@@ -189,13 +189,21 @@ pub(crate) fn load_balancer_security_group(
     stack.add_with(
         &format!("{n}LoadBalancerSecurityGroup"),
         SecurityGroup {
-            description: format!("{} {} {n} load balancer: HTTP and HTTPS from the internet", stack.name(), stack.env()),
+            description: format!(
+                "{} {} {n} load balancer: HTTP and HTTPS from the internet",
+                stack.name(),
+                stack.env()
+            ),
             vpc_id: network.vpc_id.clone(),
             ingress: vec![
                 Rule::tcp(80, Peer::Cidr("0.0.0.0/0".into()), "HTTP from the internet (redirected to HTTPS)"),
                 Rule::tcp(443, Peer::Cidr("0.0.0.0/0".into()), "HTTPS from the internet"),
             ],
-            egress: vec![Rule::tcp(target_port, Peer::Cidr(network.cidr.clone()), format!("to the {targets} inside the VPC"))],
+            egress: vec![Rule::tcp(
+                target_port,
+                Peer::Cidr(network.cidr.clone()),
+                format!("to the {targets} inside the VPC"),
+            )],
         },
         |e| {
             e.suppressions.push(super::suppress(
