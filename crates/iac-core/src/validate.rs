@@ -382,6 +382,16 @@ impl Validator<'_> {
                 }
             }
             Resource::Schedule(sch) => self.schedule(entry, sch),
+            Resource::MountTarget(mt) => {
+                if self.is_public_subnet(&mt.subnet_id) {
+                    self.error(
+                        "IAC137",
+                        self.at(entry, "SubnetId"),
+                        "a file system's mount target is in a public subnet",
+                        "put mount targets in the private subnets, next to the tasks that mount them",
+                    );
+                }
+            }
             Resource::AccessPoint(ap) => {
                 if !ap.root_directory.starts_with('/') || ap.root_directory == "/" {
                     self.error(
@@ -408,7 +418,6 @@ impl Validator<'_> {
             | Resource::DbParameterGroup(_)
             | Resource::RecordSet(_)
             | Resource::EcsCluster(_)
-            | Resource::MountTarget(_)
             | Resource::RawResource(_) => {}
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
@@ -665,6 +674,14 @@ impl Validator<'_> {
                 "run tasks in private subnets without public addresses; traffic comes through the load balancer",
             );
         }
+        if let Some(i) = svc.network.subnet_ids.iter().position(|s| self.is_public_subnet(s)) {
+            self.error(
+                "IAC138",
+                self.at(entry, format!("NetworkConfiguration.AwsvpcConfiguration.Subnets[{i}]")),
+                "tasks are placed in a public subnet",
+                "place tasks in the private subnets; the load balancer in the public ones reaches them",
+            );
+        }
         if svc.minimum_healthy_percent < 100 {
             self.out.push(Diagnostic::warning(
                 "IAC133",
@@ -692,6 +709,29 @@ impl Validator<'_> {
                 );
             }
         }
+    }
+
+    /// True when `subnet` is a subnet of the stack that gives public addresses or whose route
+    /// table sends traffic to an internet gateway.
+    fn is_public_subnet(&self, subnet: &Value<String>) -> bool {
+        let Value::Attr(r) = subnet else { return false };
+        let Some(Resource::Subnet(s)) = self.stack.resource(&r.id).map(|e| &e.resource) else { return false };
+        if s.map_public_ip_on_launch {
+            return true;
+        }
+        let tables: Vec<&Value<String>> = self
+            .stack
+            .resources()
+            .filter_map(|e| match &e.resource {
+                Resource::SubnetRouteTableAssociation(a) if a.subnet_id == *subnet => Some(&a.route_table_id),
+                _ => None,
+            })
+            .collect();
+        self.stack.resources().any(|e| {
+            matches!(&e.resource, Resource::Route(route)
+                if tables.contains(&&route.route_table_id)
+                    && matches!(route.target, crate::model::RouteTarget::InternetGateway(_)))
+        })
     }
 
     fn file_system(&mut self, entry: &ResourceEntry, fs: &crate::model::FileSystem) {

@@ -171,10 +171,29 @@ fn file_systems_are_encrypted_backed_up_stateful_and_admit_only_tiers() {
             permissions: "0755".into(),
         },
     );
+    let public = s.add(
+        "Public",
+        Subnet {
+            vpc_id: vpc.vpc_id(),
+            cidr_block: "10.0.0.0/24".into(),
+            availability_zone: "eu-west-1a".into(),
+            map_public_ip_on_launch: true,
+        },
+    );
+    s.add(
+        "PublicMt",
+        MountTarget {
+            file_system_id: fs.file_system_id(),
+            subnet_id: public.subnet_id(),
+            security_group_ids: Vec::new(),
+        },
+    );
     let stack = s.build().unwrap();
     assert!(has(&stack, "IAC135", "demo/Fs/Encrypted"), "{:?}", codes(&stack));
     assert!(has(&stack, "IAC126", "demo/FsSg/Ingress[0]"));
     assert!(has(&stack, "IAC128", "demo/Ap/RootDirectory.Path"));
+    assert!(has(&stack, "IAC137", "demo/PublicMt/SubnetId"), "{:?}", codes(&stack));
+    assert!(!has(&stack, "IAC137", "demo/Mt/SubnetId"));
     let backups = validate(&stack).into_iter().find(|d| d.code == "IAC136").unwrap();
     assert_eq!(backups.severity, Severity::Warning);
     let entry = stack.resources().find(|e| e.id.as_str() == "Fs").unwrap();
@@ -269,8 +288,32 @@ fn the_container_service_pattern_passes_every_rule() {
         },
     );
     assert!(svc.file_system.is_some());
+    // Tasks and mount targets in a public subnet (routed to the internet gateway) are refused.
+    s.add(
+        "StrayMt",
+        MountTarget {
+            file_system_id: svc.file_system.as_ref().unwrap().file_system_id(),
+            subnet_id: network.public_subnets[0].clone(),
+            security_group_ids: Vec::new(),
+        },
+    );
+    let td = svc.task_definition.arn();
+    s.add(
+        "StrayService",
+        service(td, |x| {
+            x.network.subnet_ids = vec![network.private_subnets[0].clone(), network.public_subnets[1].clone()];
+            x.load_balancer = None;
+        }),
+    );
     let stack = s.build().unwrap();
-    assert!(validate(&stack).is_empty(), "{:?}", codes(&stack));
+    assert_eq!(
+        codes(&stack),
+        [
+            ("IAC137", "demo/StrayMt/SubnetId".to_owned()),
+            ("IAC138", "demo/StrayService/NetworkConfiguration.AwsvpcConfiguration.Subnets[1]".to_owned())
+        ],
+        "the pattern's own resources pass every rule"
+    );
     // The tasks' group admits the container port from the load balancer's group only.
     let Some(Resource::SecurityGroup(sg)) = stack.resource(svc.task_security_group.id()).map(|e| &e.resource) else {
         panic!("task group")
@@ -291,5 +334,6 @@ fn the_container_service_pattern_passes_every_rule() {
     ] {
         assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
     }
-    assert_eq!(kinds.iter().filter(|k| **k == "EFS mount target").count(), 2, "one per private subnet");
+    let mount_targets = stack.resources().filter(|e| e.id.as_str().starts_with("AppMountTarget")).count();
+    assert_eq!(mount_targets, 2, "one per private subnet");
 }
