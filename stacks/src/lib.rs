@@ -9,6 +9,7 @@
 //! ```
 
 pub mod aquamark;
+pub mod concerto;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod deploy;
@@ -102,5 +103,11 @@ pub fn registry() -> Registry {
         description: "Aquamark survey app: RDS PostgreSQL, baked AMI in an ASG behind an ALB, daemons host, Route53",
         envs: vec![config_file!("aquamark", "dev"), config_file!("aquamark", "prod")],
         build: aquamark::build,
+    })
+    .with(StackDef {
+        name: "concerto",
+        description: "Concerto testing platform: ECS Fargate service behind an ALB, /data on EFS, RDS MySQL, scheduled tasks, Route53",
+        envs: vec![config_file!("concerto", "dev"), config_file!("concerto", "prod")],
+        build: concerto::build,
     })
 }

@@ -177,3 +177,167 @@ fn aquamark_upgrade_order() {
     );
     assert!(plan.validate("aquamark").is_empty());
 }
+
+fn terraform(stack: &str, env: &str) -> String {
+    let stack = stacks::registry().build(stack, env, None).expect("builds");
+    iac_render::terraform::render(&stack).expect("renders").main_tf
+}
+
+#[test]
+fn concerto_prod() {
+    let (t, text) = cfn("concerto", "prod");
+    let r = &t["Resources"];
+
+    // One container: the pinned image on port 80, every variable of the guide with its default,
+    // the password only as a reference to the RDS-managed secret.
+    let task = &r["AppTaskDefinition"]["Properties"];
+    let containers = task["ContainerDefinitions"].as_array().unwrap();
+    assert_eq!(containers.len(), 1);
+    let c = &containers[0];
+    let image = c["Image"].as_str().unwrap();
+    let (repo, tag) = image.split_once(':').expect("a tag");
+    assert_eq!(repo, "campsych/concerto-platform");
+    assert!(tag.split('.').count() == 3 && tag.split('.').all(|p| p.parse::<u32>().is_ok()), "XX.YY.ZZ: {tag}");
+    assert_eq!(c["PortMappings"][0]["ContainerPort"], 80);
+    let env: std::collections::BTreeMap<&str, &Value> =
+        c["Environment"].as_array().unwrap().iter().map(|e| (e["Name"].as_str().unwrap(), &e["Value"])).collect();
+    assert_eq!(env["DB_HOST"]["Fn::GetAtt"], serde_json::json!(["DatabaseInstance", "Endpoint.Address"]));
+    for (name, value) in [
+        ("DB_PORT", "3306"),
+        ("DB_NAME", "concerto"),
+        ("DB_USER", "concerto"),
+        ("TZ", "Europe/London"),
+        ("PHP_FPM_PM", "dynamic"),
+        ("PHP_FPM_PM_MAX_CHILDREN", "30"),
+        ("PHP_FPM_PM_START_SERVERS", "10"),
+        ("PHP_FPM_PM_MIN_SPARE_SERVERS", "5"),
+        ("PHP_FPM_PM_MAX_SPARE_SERVERS", "15"),
+        ("PHP_FPM_PM_PROCESS_IDLE_TIMEOUT", "10s"),
+        ("PHP_FPM_PM_MAX_REQUESTS", "300"),
+    ] {
+        assert_eq!(env[name], value, "{name}");
+    }
+    assert!(!env.contains_key("DB_PASSWORD"), "the password is never a plain variable");
+    let secrets = c["Secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 1);
+    assert_eq!(secrets[0]["Name"], "DB_PASSWORD");
+    let from = secrets[0]["ValueFrom"]["Fn::Join"][1].as_array().unwrap();
+    assert_eq!(from[0]["Fn::GetAtt"], serde_json::json!(["DatabaseInstance", "MasterUserSecret.SecretArn"]));
+    assert_eq!(from[1], ":password::");
+    assert!(!text.contains("changeme"), "the guide's default password is never used");
+
+    // Health /api/check/health (200) in the container and on the target group; logs to CloudWatch.
+    assert!(c["HealthCheck"]["Command"][1].as_str().unwrap().contains("/api/check/health"));
+    let tg = &r["AppTargetGroup"]["Properties"];
+    assert_eq!(tg["HealthCheckPath"], "/api/check/health");
+    assert_eq!(tg["Matcher"]["HttpCode"], "200");
+    assert_eq!(tg["TargetType"], "ip");
+    assert_eq!(c["LogConfiguration"]["LogDriver"], "awslogs");
+    assert_eq!(c["LogConfiguration"]["Options"]["awslogs-group"]["Ref"], "AppLogGroup");
+    assert_eq!(r["AppLogGroup"]["Type"], "AWS::Logs::LogGroup");
+
+    // /data shared by every replica: EFS through an access point, TLS and IAM on the mount.
+    assert_eq!(c["MountPoints"][0]["ContainerPath"], "/data");
+    let vol = &task["Volumes"][0];
+    assert_eq!(vol["Name"], c["MountPoints"][0]["SourceVolume"]);
+    assert_eq!(vol["EFSVolumeConfiguration"]["TransitEncryption"], "ENABLED");
+    assert_eq!(vol["EFSVolumeConfiguration"]["AuthorizationConfig"]["IAM"], "ENABLED");
+    assert_eq!(r["AppAccessPoint"]["Properties"]["RootDirectory"]["Path"], "/data");
+    let fs = &r["AppFileSystem"];
+    assert_eq!(fs["Properties"]["Encrypted"], true);
+    assert_eq!(fs["DeletionPolicy"], "Retain");
+    assert_eq!(resources_of_type(&t, "AWS::EFS::MountTarget").count(), 2);
+    let nfs = r["AppFileSystemSecurityGroup"]["Properties"]["SecurityGroupIngress"].as_array().unwrap();
+    assert!(nfs.iter().all(|rule| rule.get("CidrIp").is_none() && rule["FromPort"] == 2049));
+
+    // A REPLICA service on Fargate behind an ALB that terminates TLS, HTTP redirected.
+    let svc = &r["AppService"]["Properties"];
+    assert_eq!(svc["SchedulingStrategy"], "REPLICA");
+    assert_eq!(svc["LaunchType"], "FARGATE");
+    assert_eq!(svc["DesiredCount"], 2);
+    assert_eq!(svc["LoadBalancers"][0]["ContainerName"], "concerto");
+    assert_eq!(svc["DeploymentConfiguration"]["MinimumHealthyPercent"], 100);
+    assert_eq!(svc["DeploymentConfiguration"]["DeploymentCircuitBreaker"]["Rollback"], true);
+    let https = &r["AppHttpsListener"]["Properties"];
+    assert_eq!(https["Protocol"], "HTTPS");
+    assert_eq!(https["Certificates"][0]["CertificateArn"]["Ref"], "CertificateArn");
+    assert_eq!(r["AppHttpListener"]["Properties"]["DefaultActions"][0]["Type"], "redirect");
+    assert_eq!(r["AppCluster"]["Properties"]["ClusterSettings"][0]["Value"], "enabled");
+
+    // RDS MySQL 8.0, private, protected, admitting only the tasks.
+    let db = &r["DatabaseInstance"]["Properties"];
+    assert_eq!(db["Engine"], "mysql");
+    assert!(db["EngineVersion"].as_str().unwrap().starts_with("8.0."));
+    assert_eq!(db["DBName"], "concerto");
+    assert_eq!(db["MasterUsername"], "concerto");
+    assert_eq!(db["PubliclyAccessible"], false);
+    assert_eq!(db["ManageMasterUserPassword"], true);
+    let rule = &r["DatabaseFromApp"]["Properties"];
+    assert_eq!(rule["FromPort"], 3306);
+    assert_eq!(rule["SourceSecurityGroupId"]["Fn::GetAtt"][0], "AppTaskSecurityGroup");
+
+    // The two scheduled commands: tick every minute, sessions cleared daily.
+    let schedules: Vec<(&str, Value)> = resources_of_type(&t, "AWS::Scheduler::Schedule")
+        .map(|(_, s)| {
+            let p = &s["Properties"];
+            let input: Value = serde_json::from_str(p["Target"]["Input"].as_str().unwrap()).unwrap();
+            (p["ScheduleExpression"].as_str().unwrap(), input["containerOverrides"][0]["command"].clone())
+        })
+        .collect();
+    assert_eq!(schedules.len(), 2);
+    assert_eq!(schedules[0].0, "rate(1 minute)");
+    assert!(schedules[0].1.as_array().unwrap().contains(&Value::from("concerto:schedule:tick")));
+    assert!(schedules[1].0.starts_with("cron(") && schedules[1].0.contains(" * * ? *"), "daily: {}", schedules[1].0);
+    assert!(schedules[1].1.as_array().unwrap().contains(&Value::from("concerto:sessions:clear")));
+
+    // DNS: the domain is an alias of the load balancer.
+    assert_eq!(r["SiteRecord"]["Properties"]["AliasTarget"]["DNSName"]["Fn::GetAtt"][0], "AppLoadBalancer");
+}
+
+#[test]
+fn concerto_terraform() {
+    // The same facts in Terraform.
+    let tf = terraform("concerto", "prod");
+    for needle in [
+        "resource \"aws_ecs_service\" \"app_service\"",
+        "scheduling_strategy = \"REPLICA\"",
+        "image = \"campsych/concerto-platform:",
+        "valueFrom = join(\"\", [aws_db_instance.database_instance.master_user_secret[0].secret_arn, \":password::\"])",
+        "containerPath = \"/data\"",
+        "path = \"/api/check/health\"",
+        "schedule_expression = \"rate(1 minute)\"",
+        "concerto:sessions:clear",
+        "logDriver = \"awslogs\"",
+    ] {
+        assert!(tf.contains(needle), "Terraform lacks `{needle}`");
+    }
+    assert!(!tf.contains("aws_secretsmanager_secret_version"), "the task reads the secret itself");
+}
+
+#[test]
+fn concerto_container_is_one_definition() {
+    // The function the compose and Kubernetes renderings reuse gives the same container the stack
+    // deploys on ECS.
+    let source = stacks::ConfigSource {
+        file: "stacks/config/concerto/dev.toml".into(),
+        text: include_str!("../../stacks/config/concerto/dev.toml").into(),
+    };
+    let cfg: stacks::concerto::Config = source.parse().unwrap();
+    let c = stacks::concerto::container(
+        &cfg.app,
+        &stacks::concerto::DatabaseEnv {
+            host: "database".into(),
+            port: 3306,
+            name: "concerto".into(),
+            user: "concerto".into(),
+            password: iac_core::SecretRef::ssm("/concerto/db-password").into(),
+        },
+    );
+    assert_eq!(c.image.to_string(), "campsych/concerto-platform:5.0.28");
+    assert!(c.image.pin_problem().is_none());
+    let names: Vec<&str> = c.env.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names.len(), 13, "{names:?}");
+    assert!(c.env.iter().find(|e| e.name == "DB_PASSWORD").unwrap().value.contains_secret());
+    assert_eq!(c.mounts[0].target, "/data");
+    assert_eq!(c.ports[0].container, 80);
+}

@@ -16,7 +16,9 @@ use iac_aws::Clients;
 use iac_aws::desired;
 use iac_aws::services::{Ctx, elbv2};
 use iac_aws::state::Observed;
-use iac_core::model::{AppProtocol, HealthCheck, Listener, ListenerAction, LoadBalancer, Scheme, TargetGroup};
+use iac_core::model::{
+    AppProtocol, HealthCheck, Listener, ListenerAction, LoadBalancer, Scheme, TargetGroup, TargetType,
+};
 use iac_core::{LogicalId, Stack, StackBuilder};
 use serde_json::json;
 
@@ -92,6 +94,7 @@ fn stack(net: &Network, k: &Knobs) -> Stack {
             vpc_id: net.vpc.as_str().into(),
             health_check: HealthCheck { matcher: "200-299".into(), ..HealthCheck::http(k.health_path) },
             deregistration_delay_seconds: k.deregistration_delay,
+            target_type: TargetType::Instance,
         },
     );
     let lb = b.add(

@@ -169,6 +169,18 @@ pub struct Container {
     pub health: Option<ContainerHealth>,
     /// Network mode.
     pub network: NetworkMode,
+    /// CPU units reserved for the container (1024 = one vCPU); `None`: a share of the task's.
+    pub cpu_units: Option<u32>,
+    /// Hard memory limit in MiB; `None`: the task's (or the host's).
+    pub memory_mib: Option<u32>,
+    /// User (`uid`, `uid:gid` or a name) the process runs as; the image's when `None`.
+    pub user: Option<String>,
+    /// Working directory; the image's when `None`.
+    pub working_dir: Option<String>,
+    /// Seconds between SIGTERM and SIGKILL on stop; the runtime's default when `None`.
+    pub stop_timeout_seconds: Option<u32>,
+    /// The root file system is read-only (writable paths must be mounts).
+    pub read_only_root_filesystem: bool,
 }
 
 impl Container {
@@ -185,6 +197,12 @@ impl Container {
             restart: Restart::Always,
             health: None,
             network: NetworkMode::Bridge,
+            cpu_units: None,
+            memory_mib: None,
+            user: None,
+            working_dir: None,
+            stop_timeout_seconds: None,
+            read_only_root_filesystem: false,
         }
     }
 

@@ -33,6 +33,11 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
         Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
         Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
+        Resource::EcsCluster(c) => Some(c.name.clone().unwrap_or_else(|| derived(255))),
+        Resource::TaskDefinition(t) => Some(t.family.clone().unwrap_or_else(|| derived(255))),
+        Resource::EcsService(s) => Some(s.name.clone().unwrap_or_else(|| derived(255))),
+        Resource::LogGroup(g) => Some(g.name.clone().unwrap_or_else(|| derived(512))),
+        Resource::Schedule(s) => Some(s.name.clone().unwrap_or_else(|| derived(64))),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -42,7 +47,9 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::RouteTable(_)
         | Resource::Eip(_)
         | Resource::NatGateway(_)
-        | Resource::Instance(_) => Some(derived(255)),
+        | Resource::Instance(_)
+        | Resource::FileSystem(_)
+        | Resource::AccessPoint(_) => Some(derived(255)),
         Resource::VpcGatewayAttachment(_)
         | Resource::Route(_)
         | Resource::SubnetRouteTableAssociation(_)
@@ -50,6 +57,7 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::ScalingPolicy(_)
         | Resource::Listener(_)
         | Resource::RecordSet(_)
+        | Resource::MountTarget(_)
         | Resource::RawResource(_) => None,
     }
 }
@@ -83,6 +91,8 @@ pub fn taggable(resource: &Resource) -> bool {
             | Resource::RecordSet(_)
             | Resource::InstanceProfile(_)
             | Resource::RawResource(_)
+            | Resource::MountTarget(_)
+            | Resource::Schedule(_)
     )
 }
 

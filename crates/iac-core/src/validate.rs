@@ -233,6 +233,10 @@ impl Validator<'_> {
             Resource::DbInstance(db) => Some(db.security_group_ids.clone()),
             _ => None,
         });
+        let file_system_groups = groups_of(&|r| match r {
+            Resource::MountTarget(m) => Some(m.security_group_ids.clone()),
+            _ => None,
+        });
         for entry in stack.resources() {
             let (id, rules): (String, Vec<(String, &crate::model::Rule)>) = match &entry.resource {
                 Resource::SecurityGroup(sg) => (
@@ -265,6 +269,14 @@ impl Validator<'_> {
                              admit the load balancer's group, the subnet CIDR or a VPN range instead",
                         );
                     }
+                }
+                if file_system_groups.contains(id) && !matches!(rule.peer, Peer::Group(_)) {
+                    self.error(
+                        "IAC126",
+                        self.at(entry, prop.clone()),
+                        "a file system's security group admits an address range",
+                        "admit NFS (2049) only from the security groups of the tiers that mount it (Peer::Group)",
+                    );
                 }
                 if data_groups.contains(id) && !matches!(rule.peer, Peer::Group(_)) {
                     self.error(
@@ -359,6 +371,40 @@ impl Validator<'_> {
                     ));
                 }
             }
+            Resource::TaskDefinition(t) => self.task_definition(entry, t),
+            Resource::EcsService(svc) => self.ecs_service(entry, svc),
+            Resource::FileSystem(fs) => self.file_system(entry, fs),
+            Resource::LogGroup(g) => {
+                if !crate::model::LOG_RETENTION_DAYS.contains(&g.retention_days) {
+                    self.error(
+                        "IAC132",
+                        self.at(entry, "RetentionInDays"),
+                        format!("CloudWatch Logs does not accept a retention of {} days", g.retention_days),
+                        format!("use one of {:?}", crate::model::LOG_RETENTION_DAYS),
+                    );
+                }
+            }
+            Resource::Schedule(sch) => self.schedule(entry, sch),
+            Resource::MountTarget(mt) => {
+                if self.is_public_subnet(&mt.subnet_id) {
+                    self.error(
+                        "IAC137",
+                        self.at(entry, "SubnetId"),
+                        "a file system's mount target is in a public subnet",
+                        "put mount targets in the private subnets, next to the tasks that mount them",
+                    );
+                }
+            }
+            Resource::AccessPoint(ap) => {
+                if !ap.root_directory.starts_with('/') || ap.root_directory == "/" {
+                    self.error(
+                        "IAC128",
+                        self.at(entry, "RootDirectory.Path"),
+                        format!("root directory `{}` is not an absolute sub-directory", ap.root_directory),
+                        "give the directory clients see as `/`, e.g. `/data`, so each access point stays inside its own tree",
+                    );
+                }
+            }
             Resource::Vpc(_)
             | Resource::InternetGateway(_)
             | Resource::VpcGatewayAttachment(_)
@@ -374,6 +420,7 @@ impl Validator<'_> {
             | Resource::ScalingPolicy(_)
             | Resource::DbParameterGroup(_)
             | Resource::RecordSet(_)
+            | Resource::EcsCluster(_)
             | Resource::RawResource(_) => {}
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
@@ -540,6 +587,205 @@ impl Validator<'_> {
         }
     }
 
+    /// ECS containers: pinned images, secrets only as whole references (the agent injects them
+    /// as `secrets`), mounts on the task's volumes, awsvpc ports, and a Fargate size.
+    fn task_definition(&mut self, entry: &ResourceEntry, t: &crate::model::TaskDefinition) {
+        if t.containers.is_empty() {
+            self.error(
+                "IAC125",
+                self.at(entry, "ContainerDefinitions"),
+                "a task without containers",
+                "add the container",
+            );
+        }
+        for (i, c) in t.containers.iter().enumerate() {
+            let at = |p: &str| format!("ContainerDefinitions[{i}].{p}");
+            if let Some(problem) = c.image.pin_problem() {
+                self.error(
+                    "IAC120",
+                    self.at(entry, at("Image")),
+                    problem,
+                    "pin the image to a version tag or a digest, e.g. `campsych/concerto-platform:5.0.28`",
+                );
+            }
+            for e in &c.env {
+                match &e.value {
+                    Value::Lit(v) if !v.is_empty() && looks_secret(&e.name) => self.error(
+                        "IAC121",
+                        self.at(entry, at(&format!("Environment.{}", e.name))),
+                        "a secret is written as a literal",
+                        "use a SecretRef (Secrets Manager or SSM SecureString): ECS injects it as a `secrets` entry",
+                    ),
+                    Value::Secret(s) if s.encoding != crate::value::SecretEncoding::Raw => self.error(
+                        "IAC122",
+                        self.at(entry, at(&format!("Secrets.{}", e.name))),
+                        "ECS cannot encode a secret before it injects it",
+                        "pass the raw secret and let the application build what it needs (e.g. a URL) from it",
+                    ),
+                    v if !matches!(v, Value::Secret(_)) && v.contains_secret() => self.error(
+                        "IAC122",
+                        self.at(entry, at(&format!("Environment.{}", e.name))),
+                        "a secret is part of a larger value; ECS injects secrets only as whole variables",
+                        "give the secret its own variable (e.g. DB_PASSWORD) and the rest as plain ones",
+                    ),
+                    _ => {}
+                }
+            }
+            for m in &c.mounts {
+                if !t.volumes.iter().any(|v| v.name == m.source) {
+                    self.error(
+                        "IAC123",
+                        self.at(entry, at("MountPoints")),
+                        format!("mount `{}` -> `{}` names no volume of the task", m.source, m.target),
+                        format!(
+                            "name one of the task's volumes ({})",
+                            t.volumes.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+            for p in &c.ports {
+                if p.host != p.container {
+                    self.error(
+                        "IAC127",
+                        self.at(entry, at("PortMappings")),
+                        format!(
+                            "port {} is published as {}; awsvpc tasks publish the container port itself",
+                            p.container, p.host
+                        ),
+                        "map the port to itself (the load balancer's target group chooses the outside port)",
+                    );
+                }
+            }
+        }
+        if !fargate_size_ok(t.cpu, t.memory_mib) {
+            self.error(
+                "IAC124",
+                self.at(entry, "Memory"),
+                format!("{} CPU units with {} MiB is not a Fargate task size", t.cpu, t.memory_mib),
+                "e.g. 256 CPU with 512-2048 MiB, 512 with 1024-4096, 1024 with 2048-8192 (steps of 1024)",
+            );
+        }
+    }
+
+    fn ecs_service(&mut self, entry: &ResourceEntry, svc: &crate::model::EcsService) {
+        if svc.network.assign_public_ip {
+            self.error(
+                "IAC131",
+                self.at(entry, "NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp"),
+                "tasks get public addresses",
+                "run tasks in private subnets without public addresses; traffic comes through the load balancer",
+            );
+        }
+        if let Some(i) = svc.network.subnet_ids.iter().position(|s| self.is_public_subnet(s)) {
+            self.error(
+                "IAC138",
+                self.at(entry, format!("NetworkConfiguration.AwsvpcConfiguration.Subnets[{i}]")),
+                "tasks are placed in a public subnet",
+                "place tasks in the private subnets; the load balancer in the public ones reaches them",
+            );
+        }
+        if svc.minimum_healthy_percent < 100 {
+            self.out.push(Diagnostic::warning(
+                "IAC133",
+                self.at(entry, "DeploymentConfiguration.MinimumHealthyPercent"),
+                format!("deployments may drop to {}% of the desired tasks", svc.minimum_healthy_percent),
+                "keep 100 (and a maximum of 200) so capacity never drops during a deployment",
+            ));
+        }
+        if let (Some(lb), Value::Attr(r)) = (&svc.load_balancer, &svc.task_definition)
+            && let Some(Resource::TaskDefinition(t)) = self.stack.resource(&r.id).map(|e| &e.resource)
+        {
+            let serves = t
+                .containers
+                .iter()
+                .any(|c| c.name == lb.container_name && c.ports.iter().any(|p| p.container == lb.container_port));
+            if !serves {
+                self.error(
+                    "IAC134",
+                    self.at(entry, "LoadBalancers[0]"),
+                    format!(
+                        "the load balancer sends traffic to container `{}` port {}, which task `{}` does not have",
+                        lb.container_name, lb.container_port, r.id
+                    ),
+                    "name a container of the task and one of its ports",
+                );
+            }
+        }
+    }
+
+    /// True when `subnet` is a subnet of the stack that gives public addresses or whose route
+    /// table sends traffic to an internet gateway.
+    fn is_public_subnet(&self, subnet: &Value<String>) -> bool {
+        let Value::Attr(r) = subnet else { return false };
+        let Some(Resource::Subnet(s)) = self.stack.resource(&r.id).map(|e| &e.resource) else { return false };
+        if s.map_public_ip_on_launch {
+            return true;
+        }
+        let tables: Vec<&Value<String>> = self
+            .stack
+            .resources()
+            .filter_map(|e| match &e.resource {
+                Resource::SubnetRouteTableAssociation(a) if a.subnet_id == *subnet => Some(&a.route_table_id),
+                _ => None,
+            })
+            .collect();
+        self.stack.resources().any(|e| {
+            matches!(&e.resource, Resource::Route(route)
+                if tables.contains(&&route.route_table_id)
+                    && matches!(route.target, crate::model::RouteTarget::InternetGateway(_)))
+        })
+    }
+
+    fn file_system(&mut self, entry: &ResourceEntry, fs: &crate::model::FileSystem) {
+        if !fs.encrypted {
+            self.error(
+                "IAC135",
+                self.at(entry, "Encrypted"),
+                "the file system is not encrypted",
+                "set encrypted to true (it cannot be changed after creation)",
+            );
+        }
+        if !fs.backups {
+            self.out.push(Diagnostic::warning(
+                "IAC136",
+                self.at(entry, "BackupPolicy"),
+                "the file system has no automatic backups",
+                "switch backups on: it holds the application's shared data",
+            ));
+        }
+    }
+
+    fn schedule(&mut self, entry: &ResourceEntry, s: &crate::model::Schedule) {
+        let e = s.expression.as_str();
+        let ok = ["rate(", "cron(", "at("].iter().any(|p| e.starts_with(p)) && e.ends_with(')');
+        if !ok {
+            self.error(
+                "IAC129",
+                self.at(entry, "ScheduleExpression"),
+                format!("`{e}` is not a schedule expression"),
+                "write `rate(1 minute)`, `cron(0 3 * * ? *)` (six fields) or `at(2030-01-01T00:00:00)`",
+            );
+        } else if let Some(fields) = e.strip_prefix("cron(").and_then(|x| x.strip_suffix(')'))
+            && fields.split_whitespace().count() != 6
+        {
+            self.error(
+                "IAC129",
+                self.at(entry, "ScheduleExpression"),
+                format!("`{e}` does not have six fields"),
+                "EventBridge cron has minutes hours day-of-month month day-of-week year, e.g. `cron(0 3 * * ? *)`",
+            );
+        }
+        if s.task.command.is_empty() {
+            self.error(
+                "IAC130",
+                self.at(entry, "Target.Input"),
+                "the scheduled task has no command",
+                "give the command the container runs on schedule",
+            );
+        }
+    }
+
     fn bakes(&mut self) {
         for bake in self.stack.bakes() {
             let owner = format!("bake:{}", bake.name);
@@ -606,4 +852,25 @@ impl Validator<'_> {
             }
         }
     }
+}
+
+/// Names that suggest a secret value.
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY"].iter().any(|w| upper.contains(w))
+}
+
+/// Fargate's CPU and memory combinations.
+fn fargate_size_ok(cpu: u32, memory_mib: u32) -> bool {
+    let (min, max, step) = match cpu {
+        256 => return matches!(memory_mib, 512 | 1024 | 2048),
+        512 => (1024, 4096, 1024),
+        1024 => (2048, 8192, 1024),
+        2048 => (4096, 16384, 1024),
+        4096 => (8192, 30720, 1024),
+        8192 => (16384, 61440, 4096),
+        16384 => (32768, 122_880, 8192),
+        _ => return false,
+    };
+    (min..=max).contains(&memory_mib) && memory_mib.is_multiple_of(step)
 }

@@ -8,14 +8,16 @@
 
 use iac_core::Stack;
 use iac_core::model::{
-    AppProtocol, AutoScalingGroup, Backend, DbInstance, HealthCheckType, Listener, ListenerAction, LoadBalancer,
-    MachineSpec, MasterPassword, ParamKind, Peer, RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Scheme,
-    SecurityGroup, Statement, TargetGroup, TrackedMetric,
+    AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, EcsCluster, EcsService, FileSystem,
+    HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, ParamKind, Peer,
+    RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, Scheme, SecurityGroup, Statement, TargetGroup,
+    TaskDefinition, TaskNetwork, TrackedMetric,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
 
+use crate::ecs::{self, Node};
 use crate::error::RenderError;
 use crate::userdata::{self, Segment};
 
@@ -114,7 +116,9 @@ pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
     };
     match format {
         Format::Json => serde_json::to_string_pretty(&doc).map(|s| s + "\n").map_err(|e| ser(Box::new(e), "JSON")),
-        Format::Yaml => serde_yaml_ng::to_string(&doc).map_err(|e| ser(Box::new(e), "YAML")),
+        Format::Yaml => {
+            serde_yaml_ng::to_string(&doc).map(|t| quote_yaml11_booleans(&t)).map_err(|e| ser(Box::new(e), "YAML"))
+        }
     }
 }
 
@@ -154,13 +158,24 @@ impl Renderer<'_> {
             (Some(Resource::LaunchTemplate(_)), Attr::LatestVersionNumber) => get_att("LatestVersionNumber"),
             (Some(Resource::Eip(_)), Attr::AllocationId) => get_att("AllocationId"),
             (Some(Resource::Instance(_)), Attr::PrivateIp) => get_att("PrivateIp"),
-            (Some(Resource::Role(_) | Resource::InstanceProfile(_)), Attr::Arn) => get_att("Arn"),
+            (
+                Some(
+                    Resource::Role(_)
+                    | Resource::InstanceProfile(_)
+                    | Resource::EcsCluster(_)
+                    | Resource::LogGroup(_)
+                    | Resource::FileSystem(_)
+                    | Resource::AccessPoint(_),
+                ),
+                Attr::Arn,
+            ) => get_att("Arn"),
             (Some(Resource::LoadBalancer(_)), Attr::DnsName) => get_att("DNSName"),
             (Some(Resource::LoadBalancer(_)), Attr::CanonicalHostedZoneId) => get_att("CanonicalHostedZoneID"),
             (Some(Resource::DbInstance(_)), Attr::EndpointAddress) => get_att("Endpoint.Address"),
             (Some(Resource::DbInstance(_)), Attr::EndpointPort) => get_att("Endpoint.Port"),
             (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
             (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
+            (Some(Resource::EcsService(_)), Attr::Name) => get_att("Name"),
             // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
             _ => json!({ "Ref": id }),
         }
@@ -371,6 +386,20 @@ impl Renderer<'_> {
                 }
                 ("AWS::Route53::RecordSet".into(), p)
             }
+            Resource::EcsCluster(x) => ("AWS::ECS::Cluster".into(), Self::ecs_cluster(&self.name(entry), x)),
+            Resource::TaskDefinition(x) => ("AWS::ECS::TaskDefinition".into(), self.task_definition(entry, x)?),
+            Resource::EcsService(x) => ("AWS::ECS::Service".into(), self.ecs_service(entry, x)?),
+            Resource::LogGroup(x) => ("AWS::Logs::LogGroup".into(), self.log_group(entry, x)?),
+            Resource::FileSystem(x) => ("AWS::EFS::FileSystem".into(), self.file_system(entry, x)?),
+            Resource::MountTarget(x) => (
+                "AWS::EFS::MountTarget".into(),
+                json!({
+                    "FileSystemId": v(&x.file_system_id)?, "SubnetId": v(&x.subnet_id)?,
+                    "SecurityGroups": self.list(&x.security_group_ids, &c)?,
+                }),
+            ),
+            Resource::AccessPoint(x) => ("AWS::EFS::AccessPoint".into(), self.access_point(x, &c)?),
+            Resource::Schedule(x) => ("AWS::Scheduler::Schedule".into(), self.schedule(entry, x)?),
             Resource::RawResource(x) => {
                 match &x.cloudformation {
                     Some((ty, props)) => (ty.clone(), props.clone()),
@@ -386,7 +415,13 @@ impl Renderer<'_> {
             Resource::AutoScalingGroup(_) | Resource::LaunchTemplate(_) | Resource::RawResource(_)
         );
         if !has_own_tags && tags.as_array().is_some_and(|t| !t.is_empty()) {
-            props["Tags"] = tags;
+            // EFS names its tag properties after the kind.
+            let key = match entry.resource {
+                Resource::FileSystem(_) => "FileSystemTags",
+                Resource::AccessPoint(_) => "AccessPointTags",
+                _ => "Tags",
+            };
+            props[key] = tags;
         }
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::CloudFormation) {
             set_path(&mut props, &o.path, o.value.clone());
@@ -397,8 +432,10 @@ impl Renderer<'_> {
             out.insert("DependsOn".into(), json!(entry.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>()));
         }
         if entry.resource.is_stateful() {
-            out.insert("DeletionPolicy".into(), json!("Snapshot"));
-            out.insert("UpdateReplacePolicy".into(), json!("Snapshot"));
+            // EFS has no snapshot on deletion: the file system is kept (its backups are AWS Backup's).
+            let policy = if matches!(entry.resource, Resource::FileSystem(_)) { "Retain" } else { "Snapshot" };
+            out.insert("DeletionPolicy".into(), json!(policy));
+            out.insert("UpdateReplacePolicy".into(), json!(policy));
         }
         if !entry.suppressions.is_empty() {
             let skip: Vec<Json> =
@@ -553,7 +590,7 @@ impl Renderer<'_> {
             "Port": x.port,
             "Protocol": x.protocol.as_aws(),
             "VpcId": self.str_value(&x.vpc_id, &ctx)?,
-            "TargetType": "instance",
+            "TargetType": x.target_type.as_aws(),
             "HealthCheckEnabled": true,
             "HealthCheckPath": h.path,
             "HealthCheckPort": h.port.map_or_else(|| "traffic-port".to_owned(), |p| p.to_string()),
@@ -640,6 +677,240 @@ impl Renderer<'_> {
         }
         Ok(p)
     }
+
+    /// An ECS container definition tree with CloudFormation's (capitalised) property names.
+    fn node(&self, n: &Node, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        Ok(match n {
+            Node::Lit(v) => v.clone(),
+            Node::Value(v) => self.str_value(v, ctx)?,
+            Node::Obj(pairs) => {
+                let mut m = Map::new();
+                for (k, v) in pairs {
+                    let mut key = k.to_string();
+                    if let Some(first) = key.get_mut(0..1) {
+                        first.make_ascii_uppercase();
+                    }
+                    m.insert(key, self.node(v, ctx)?);
+                }
+                Json::Object(m)
+            }
+            Node::Map(pairs) => {
+                let mut m = Map::new();
+                for (k, v) in pairs {
+                    m.insert(k.clone(), self.node(v, ctx)?);
+                }
+                Json::Object(m)
+            }
+            Node::List(items) => Json::Array(items.iter().map(|i| self.node(i, ctx)).collect::<Result<_, _>>()?),
+        })
+    }
+
+    fn ecs_cluster(name: &Json, x: &EcsCluster) -> Json {
+        json!({
+            "ClusterName": name,
+            "ClusterSettings": [{ "Name": "containerInsights", "Value": if x.container_insights { "enabled" } else { "disabled" } }],
+        })
+    }
+
+    fn task_definition(&self, entry: &ResourceEntry, x: &TaskDefinition) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "ContainerDefinitions".into() };
+        let mut containers = Vec::new();
+        for c in &x.containers {
+            let def = ecs::container_definition(c, x.logs.as_ref()).map_err(|p| {
+                self.unsupported(
+                    &Ctx {
+                        resource: entry.id.as_str(),
+                        property: format!("ContainerDefinitions.{}.{}", c.name, p.property),
+                    },
+                    p.message,
+                )
+            })?;
+            containers.push(self.node(&def, &ctx)?);
+        }
+        let volumes = x
+            .volumes
+            .iter()
+            .map(|vol| {
+                Ok(json!({
+                    "Name": vol.name,
+                    "EFSVolumeConfiguration": {
+                        "FilesystemId": self.str_value(&vol.file_system_id, &ctx)?,
+                        "TransitEncryption": "ENABLED",
+                        "AuthorizationConfig": { "AccessPointId": self.str_value(&vol.access_point_id, &ctx)?, "IAM": "ENABLED" },
+                    },
+                }))
+            })
+            .collect::<Result<Vec<_>, RenderError>>()?;
+        let mut p = json!({
+            "Family": self.name(entry),
+            "Cpu": x.cpu.to_string(),
+            "Memory": x.memory_mib.to_string(),
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": ["FARGATE"],
+            "RuntimePlatform": { "CpuArchitecture": x.cpu_architecture.as_aws(), "OperatingSystemFamily": "LINUX" },
+            "ExecutionRoleArn": self.str_value(&x.execution_role_arn, &ctx)?,
+            "TaskRoleArn": self.str_value(&x.task_role_arn, &ctx)?,
+            "ContainerDefinitions": containers,
+        });
+        if !volumes.is_empty() {
+            p["Volumes"] = Json::Array(volumes);
+        }
+        Ok(p)
+    }
+
+    fn awsvpc(&self, n: &TaskNetwork, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        Ok(json!({
+            "AwsvpcConfiguration": {
+                "Subnets": self.list(&n.subnet_ids, ctx)?,
+                "SecurityGroups": self.list(&n.security_group_ids, ctx)?,
+                "AssignPublicIp": if n.assign_public_ip { "ENABLED" } else { "DISABLED" },
+            },
+        }))
+    }
+
+    fn ecs_service(&self, entry: &ResourceEntry, x: &EcsService) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "Service".into() };
+        let mut p = json!({
+            "ServiceName": self.name(entry),
+            "Cluster": self.str_value(&x.cluster, &ctx)?,
+            "TaskDefinition": self.str_value(&x.task_definition, &ctx)?,
+            "DesiredCount": x.desired_count,
+            "LaunchType": "FARGATE",
+            "PlatformVersion": "LATEST",
+            "SchedulingStrategy": "REPLICA",
+            "NetworkConfiguration": self.awsvpc(&x.network, &ctx)?,
+            "DeploymentConfiguration": {
+                "MinimumHealthyPercent": x.minimum_healthy_percent,
+                "MaximumPercent": x.maximum_percent,
+                "DeploymentCircuitBreaker": { "Enable": x.circuit_breaker_rollback, "Rollback": x.circuit_breaker_rollback },
+            },
+            "PropagateTags": "SERVICE",
+            "EnableECSManagedTags": true,
+        });
+        if let Some(lb) = &x.load_balancer {
+            p["LoadBalancers"] = json!([{
+                "TargetGroupArn": self.str_value(&lb.target_group_arn, &ctx)?,
+                "ContainerName": lb.container_name,
+                "ContainerPort": lb.container_port,
+            }]);
+            p["HealthCheckGracePeriodSeconds"] = json!(x.health_check_grace_period_seconds);
+        }
+        Ok(p)
+    }
+
+    fn log_group(&self, entry: &ResourceEntry, x: &LogGroup) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "KmsKeyId".into() };
+        let mut p = json!({ "LogGroupName": self.name(entry), "RetentionInDays": x.retention_days });
+        if let Some(key) = &x.kms_key_arn {
+            p["KmsKeyId"] = self.str_value(key, &ctx)?;
+        }
+        Ok(p)
+    }
+
+    fn file_system(&self, entry: &ResourceEntry, x: &FileSystem) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "KmsKeyId".into() };
+        let mut lifecycle = Vec::new();
+        if let Some(days) = x.transition_to_ia_days {
+            lifecycle
+                .push(json!({ "TransitionToIA": format!("AFTER_{days}_{}", if days == 1 { "DAY" } else { "DAYS" }) }));
+            lifecycle.push(json!({ "TransitionToPrimaryStorageClass": "AFTER_1_ACCESS" }));
+        }
+        let mut p = json!({
+            "Encrypted": x.encrypted,
+            "PerformanceMode": x.performance_mode.as_aws(),
+            "ThroughputMode": "elastic",
+            "BackupPolicy": { "Status": if x.backups { "ENABLED" } else { "DISABLED" } },
+        });
+        if let Some(key) = &x.kms_key_id {
+            p["KmsKeyId"] = self.str_value(key, &ctx)?;
+        }
+        if !lifecycle.is_empty() {
+            p["LifecyclePolicies"] = Json::Array(lifecycle);
+        }
+        Ok(p)
+    }
+
+    fn access_point(&self, x: &AccessPoint, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        let (uid, gid) = (x.posix_user.uid.to_string(), x.posix_user.gid.to_string());
+        Ok(json!({
+            "FileSystemId": self.str_value(&x.file_system_id, ctx)?,
+            "PosixUser": { "Uid": uid, "Gid": gid },
+            "RootDirectory": {
+                "Path": x.root_directory,
+                "CreationInfo": { "OwnerUid": uid, "OwnerGid": gid, "Permissions": x.permissions },
+            },
+        }))
+    }
+
+    fn schedule(&self, entry: &ResourceEntry, x: &Schedule) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "Target".into() };
+        let t = &x.task;
+        Ok(json!({
+            "Name": self.name(entry),
+            "Description": x.description,
+            "ScheduleExpression": x.expression,
+            "ScheduleExpressionTimezone": x.timezone,
+            "FlexibleTimeWindow": { "Mode": "OFF" },
+            "State": "ENABLED",
+            "Target": {
+                "Arn": self.str_value(&t.cluster_arn, &ctx)?,
+                "RoleArn": self.str_value(&x.role_arn, &ctx)?,
+                "Input": t.input(),
+                "EcsParameters": {
+                    "TaskDefinitionArn": self.str_value(&t.task_definition_arn, &ctx)?,
+                    "LaunchType": "FARGATE",
+                    "PlatformVersion": "LATEST",
+                    "TaskCount": 1,
+                    "NetworkConfiguration": self.awsvpc(&t.network, &ctx)?,
+                },
+                "RetryPolicy": { "MaximumRetryAttempts": iac_core::model::SCHEDULE_RETRIES, "MaximumEventAgeInSeconds": iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS },
+            },
+        }))
+    }
+}
+
+/// Words that YAML 1.1 (CloudFormation's and cfn-lint's parsers) reads as booleans but YAML 1.2
+/// (the serializer) writes bare, e.g. `EventBridge` Scheduler's `Mode: OFF`.
+const YAML11_BOOLEANS: &[&str] =
+    &["y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+
+/// Quotes bare scalar values (`key: OFF`, `- OFF`) that a YAML 1.1 parser would read as booleans.
+/// Real booleans are written `true`/`false`, so every such bare word is a string. The content of
+/// block scalars (`|`, `>`: scripts) is left as it is.
+fn quote_yaml11_booleans(text: &str) -> String {
+    let indent = |s: &str| s.len() - s.trim_start().len();
+    let mut out = String::with_capacity(text.len());
+    // Indentation of the line that opened a block scalar, while inside one.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        if let Some(opened) = block {
+            if body.trim().is_empty() || indent(body) > opened {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        let value_at = body.rfind(": ").map(|i| i + 2).or_else(|| {
+            let trimmed = body.trim_start();
+            trimmed.starts_with("- ").then(|| body.len() - trimmed.len() + 2)
+        });
+        let value = value_at.map_or("", |i| &body[i..]);
+        if value.starts_with('|') || value.starts_with('>') {
+            block = Some(indent(body));
+        }
+        match value_at {
+            Some(i) if YAML11_BOOLEANS.contains(&value) => {
+                out.push_str(&body[..i]);
+                out.push('\'');
+                out.push_str(value);
+                out.push('\'');
+                out.push_str(newline);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Sets (or with `null`, removes) the value at a dotted path, creating objects on the way.
@@ -660,5 +931,17 @@ fn set_path(root: &mut Json, path: &str, value: Json) {
             return;
         }
         cur = obj.entry(part.to_owned()).or_insert_with(|| Json::Object(Map::new()));
+    }
+}
+
+#[cfg(test)]
+mod yaml_tests {
+    use super::quote_yaml11_booleans;
+
+    #[test]
+    fn yaml11_booleans_are_quoted_outside_block_scalars() {
+        let text = "A:\n  Mode: OFF\n  List:\n  - on\n  - 'no'\n  Real: true\n  Script: |-\n    #!/bin/sh\n    x: no\n\n    - OFF\n  After: Yes\nB: offline\n";
+        let want = "A:\n  Mode: 'OFF'\n  List:\n  - 'on'\n  - 'no'\n  Real: true\n  Script: |-\n    #!/bin/sh\n    x: no\n\n    - OFF\n  After: 'Yes'\nB: offline\n";
+        assert_eq!(quote_yaml11_booleans(text), want);
     }
 }

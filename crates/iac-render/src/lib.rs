@@ -15,6 +15,7 @@
 //! I/O; [`files::render_target`] returns the files as data and the caller writes them.
 
 pub mod cloudformation;
+mod ecs;
 pub mod error;
 pub mod files;
 pub mod packer;

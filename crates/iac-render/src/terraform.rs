@@ -26,17 +26,18 @@ use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey,
 use iac_core::Stack;
 use iac_core::app::HostConfig;
 use iac_core::model::{
-    AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, Eip, HealthCheckType,
-    Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener, ListenerAction, LoadBalancer, MachineSpec,
-    MasterPassword, NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource,
-    ResourceEntry, Role, Route, RouteTable, RouteTarget, Rule, ScalingPolicy, Scheme, SecurityGroup,
-    SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TrackedMetric, Vpc,
-    VpcGatewayAttachment,
+    AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, EcsCluster,
+    EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener,
+    ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, MountTarget, NatGateway, ParamKind, Peer,
+    Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route, RouteTable, RouteTarget,
+    Rule, ScalingPolicy, Schedule, Scheme, SecurityGroup, SecurityGroupIngress, Statement, Subnet,
+    SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric, Vpc, VpcGatewayAttachment,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use indexmap::IndexMap;
 
+use crate::ecs::{self, Node};
 use crate::error::RenderError;
 use crate::userdata::{self, Segment};
 
@@ -278,6 +279,14 @@ fn tf_type(entry: &ResourceEntry) -> Option<&str> {
         Resource::DbParameterGroup(_) => "aws_db_parameter_group",
         Resource::DbInstance(_) => "aws_db_instance",
         Resource::RecordSet(_) => "aws_route53_record",
+        Resource::EcsCluster(_) => "aws_ecs_cluster",
+        Resource::TaskDefinition(_) => "aws_ecs_task_definition",
+        Resource::EcsService(_) => "aws_ecs_service",
+        Resource::LogGroup(_) => "aws_cloudwatch_log_group",
+        Resource::FileSystem(_) => "aws_efs_file_system",
+        Resource::MountTarget(_) => "aws_efs_mount_target",
+        Resource::AccessPoint(_) => "aws_efs_access_point",
+        Resource::Schedule(_) => "aws_scheduler_schedule",
         Resource::RawResource(raw) => return raw.terraform.as_ref().map(|(ty, _)| ty.as_str()),
     })
 }
@@ -547,6 +556,14 @@ impl<'a> Renderer<'a> {
             Resource::DbParameterGroup(r) => ("aws_db_parameter_group".into(), Self::db_parameter_group(r, name, tags)),
             Resource::DbInstance(r) => ("aws_db_instance".into(), self.db_instance(r, name, tags)?),
             Resource::RecordSet(r) => ("aws_route53_record".into(), self.record_set(r)?),
+            Resource::EcsCluster(r) => ("aws_ecs_cluster".into(), Self::ecs_cluster(r, name, tags)),
+            Resource::TaskDefinition(r) => ("aws_ecs_task_definition".into(), self.task_definition(r, name, tags)?),
+            Resource::EcsService(r) => ("aws_ecs_service".into(), self.ecs_service(r, name, tags)?),
+            Resource::LogGroup(r) => ("aws_cloudwatch_log_group".into(), self.log_group(r, name, tags)?),
+            Resource::FileSystem(r) => ("aws_efs_file_system".into(), self.file_system(r, tags, &mut extra)?),
+            Resource::MountTarget(r) => ("aws_efs_mount_target".into(), self.mount_target(r)?),
+            Resource::AccessPoint(r) => ("aws_efs_access_point".into(), self.access_point(r, tags)?),
+            Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
             Resource::RawResource(r) => self.raw(r)?,
         };
 
@@ -982,7 +999,7 @@ impl<'a> Renderer<'a> {
             .set("port", r.port)
             .set("protocol", r.protocol.as_aws())
             .set("vpc_id", self.expr(&r.vpc_id, "vpc_id")?)
-            .set("target_type", "instance")
+            .set("target_type", r.target_type.as_aws())
             .set("deregistration_delay", r.deregistration_delay_seconds)
             .nested("health_check", hc)
             .set_opt("tags", tags);
@@ -1145,6 +1162,215 @@ impl<'a> Renderer<'a> {
             a.set(key, json_expr(value));
         }
         Ok((ty.clone(), a))
+    }
+
+    // ----- ECS, EFS, logs, schedules -----
+
+    /// An ECS container definition tree as an HCL object (for `jsonencode`).
+    fn node(&mut self, n: &Node, prop: &str) -> Result<Expression, RenderError> {
+        Ok(match n {
+            Node::Lit(v) => json_expr(v),
+            Node::Value(v) => self.expr(v, prop)?,
+            Node::Obj(pairs) => {
+                let mut out = Vec::new();
+                for (k, v) in pairs {
+                    out.push((*k, self.node(v, prop)?));
+                }
+                object(out)
+            }
+            Node::Map(pairs) => {
+                let mut out = Vec::new();
+                for (k, v) in pairs {
+                    out.push((k.as_str(), self.node(v, prop)?));
+                }
+                object(out)
+            }
+            Node::List(items) => Expression::Array(items.iter().map(|i| self.node(i, prop)).collect::<Result<_, _>>()?),
+        })
+    }
+
+    fn ecs_cluster(r: &EcsCluster, name: Option<String>, tags: Option<Expression>) -> Args {
+        let mut setting = Args::default();
+        setting
+            .set("name", "containerInsights")
+            .set("value", if r.container_insights { "enabled" } else { "disabled" });
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from)).nested("setting", setting).set_opt("tags", tags);
+        a
+    }
+
+    fn task_definition(
+        &mut self,
+        r: &TaskDefinition,
+        name: Option<String>,
+        tags: Option<Expression>,
+    ) -> Result<Args, RenderError> {
+        let mut containers = Vec::new();
+        for c in &r.containers {
+            let def = ecs::container_definition(c, r.logs.as_ref()).map_err(|p| {
+                self.unsupported(&format!("container_definitions.{}.{}", c.name, p.property), p.message)
+            })?;
+            containers.push(self.node(&def, "container_definitions")?);
+        }
+        let mut platform = Args::default();
+        platform.set("operating_system_family", "LINUX").set("cpu_architecture", r.cpu_architecture.as_aws());
+        let mut a = Args::default();
+        a.set_opt("family", name.map(Expression::from))
+            .set("cpu", r.cpu.to_string())
+            .set("memory", r.memory_mib.to_string())
+            .set("network_mode", "awsvpc")
+            .set("requires_compatibilities", Expression::Array(vec![Expression::from("FARGATE")]))
+            .set("execution_role_arn", self.expr(&r.execution_role_arn, "execution_role_arn")?)
+            .set("task_role_arn", self.expr(&r.task_role_arn, "task_role_arn")?)
+            .set("container_definitions", func("jsonencode", [Expression::Array(containers)]))
+            .nested("runtime_platform", platform);
+        for v in &r.volumes {
+            let mut auth = Args::default();
+            auth.set("access_point_id", self.expr(&v.access_point_id, "volume.access_point_id")?).set("iam", "ENABLED");
+            let mut efs = Args::default();
+            efs.set("file_system_id", self.expr(&v.file_system_id, "volume.file_system_id")?)
+                .set("transit_encryption", "ENABLED")
+                .nested("authorization_config", auth);
+            let mut vol = Args::default();
+            vol.set("name", v.name.as_str()).nested("efs_volume_configuration", efs);
+            a.nested("volume", vol);
+        }
+        a.set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn network_configuration(&mut self, n: &TaskNetwork, prop: &str) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("subnets", self.exprs(&n.subnet_ids, prop)?)
+            .set("security_groups", self.exprs(&n.security_group_ids, prop)?)
+            .set("assign_public_ip", n.assign_public_ip);
+        Ok(a)
+    }
+
+    fn ecs_service(
+        &mut self,
+        r: &EcsService,
+        name: Option<String>,
+        tags: Option<Expression>,
+    ) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from))
+            .set("cluster", self.expr(&r.cluster, "cluster")?)
+            .set("task_definition", self.expr(&r.task_definition, "task_definition")?)
+            .set("desired_count", r.desired_count)
+            .set("launch_type", "FARGATE")
+            .set("platform_version", "LATEST")
+            .set("scheduling_strategy", "REPLICA")
+            .nested("network_configuration", self.network_configuration(&r.network, "network_configuration")?);
+        if let Some(lb) = &r.load_balancer {
+            let mut l = Args::default();
+            l.set("target_group_arn", self.expr(&lb.target_group_arn, "load_balancer.target_group_arn")?)
+                .set("container_name", lb.container_name.as_str())
+                .set("container_port", lb.container_port);
+            a.nested("load_balancer", l).set("health_check_grace_period_seconds", r.health_check_grace_period_seconds);
+        }
+        let mut breaker = Args::default();
+        breaker.set("enable", r.circuit_breaker_rollback).set("rollback", r.circuit_breaker_rollback);
+        a.set("deployment_minimum_healthy_percent", r.minimum_healthy_percent)
+            .set("deployment_maximum_percent", r.maximum_percent)
+            .nested("deployment_circuit_breaker", breaker)
+            .set("propagate_tags", "SERVICE")
+            .set("enable_ecs_managed_tags", true)
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn log_group(&mut self, r: &LogGroup, name: Option<String>, tags: Option<Expression>) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from))
+            .set("retention_in_days", r.retention_days)
+            .set_opt("kms_key_id", self.opt_expr(r.kms_key_arn.as_ref(), "kms_key_id")?)
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn file_system(
+        &mut self,
+        r: &FileSystem,
+        tags: Option<Expression>,
+        extra: &mut Vec<(String, String, Args)>,
+    ) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("encrypted", r.encrypted).set_opt("kms_key_id", self.opt_expr(r.kms_key_id.as_ref(), "kms_key_id")?);
+        a.set("performance_mode", r.performance_mode.as_aws()).set("throughput_mode", "elastic");
+        if let Some(days) = r.transition_to_ia_days {
+            let mut ia = Args::default();
+            ia.set("transition_to_ia", format!("AFTER_{days}_{}", if days == 1 { "DAY" } else { "DAYS" }));
+            a.nested("lifecycle_policy", ia);
+            let mut back = Args::default();
+            back.set("transition_to_primary_storage_class", "AFTER_1_ACCESS");
+            a.nested("lifecycle_policy", back);
+        }
+        a.set_opt("tags", tags);
+        let label = self.label.clone();
+        let mut policy = Args::default();
+        policy.set("status", if r.backups { "ENABLED" } else { "DISABLED" });
+        let mut backup = Args::default();
+        backup.set("file_system_id", traversal("aws_efs_file_system", &[&label, "id"])).nested("backup_policy", policy);
+        extra.push(("aws_efs_backup_policy".into(), label, backup));
+        Ok(a)
+    }
+
+    fn mount_target(&mut self, r: &MountTarget) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("file_system_id", self.expr(&r.file_system_id, "file_system_id")?)
+            .set("subnet_id", self.expr(&r.subnet_id, "subnet_id")?)
+            .set("security_groups", self.exprs(&r.security_group_ids, "security_groups")?);
+        Ok(a)
+    }
+
+    fn access_point(&mut self, r: &AccessPoint, tags: Option<Expression>) -> Result<Args, RenderError> {
+        let mut user = Args::default();
+        user.set("uid", r.posix_user.uid).set("gid", r.posix_user.gid);
+        let mut info = Args::default();
+        info.set("owner_uid", r.posix_user.uid)
+            .set("owner_gid", r.posix_user.gid)
+            .set("permissions", r.permissions.as_str());
+        let mut root = Args::default();
+        root.set("path", r.root_directory.as_str()).nested("creation_info", info);
+        let mut a = Args::default();
+        a.set("file_system_id", self.expr(&r.file_system_id, "file_system_id")?)
+            .nested("posix_user", user)
+            .nested("root_directory", root)
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn schedule(&mut self, r: &Schedule, name: Option<String>) -> Result<Args, RenderError> {
+        let t = &r.task;
+        let mut window = Args::default();
+        window.set("mode", "OFF");
+        let mut ecs = Args::default();
+        ecs.set("task_definition_arn", self.expr(&t.task_definition_arn, "target.ecs_parameters.task_definition_arn")?)
+            .set("launch_type", "FARGATE")
+            .set("platform_version", "LATEST")
+            .set("task_count", 1)
+            .nested("network_configuration", self.network_configuration(&t.network, "target.ecs_parameters")?);
+        let mut retry = Args::default();
+        retry
+            .set("maximum_retry_attempts", iac_core::model::SCHEDULE_RETRIES)
+            .set("maximum_event_age_in_seconds", iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS);
+        let mut target = Args::default();
+        target
+            .set("arn", self.expr(&t.cluster_arn, "target.arn")?)
+            .set("role_arn", self.expr(&r.role_arn, "target.role_arn")?)
+            .set("input", t.input())
+            .nested("ecs_parameters", ecs)
+            .nested("retry_policy", retry);
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from))
+            .set("description", r.description.as_str())
+            .set("schedule_expression", r.expression.as_str())
+            .set("schedule_expression_timezone", r.timezone.as_str())
+            .set("state", "ENABLED")
+            .nested("flexible_time_window", window)
+            .nested("target", target);
+        Ok(a)
     }
 
     // ----- variables and outputs -----

@@ -66,7 +66,18 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::LoadBalancer(_) | Resource::TargetGroup(_) | Resource::Listener(_) => Service::Elbv2,
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
-        Resource::RawResource(_) => return None,
+        // Raw resources, and ECS, EFS, CloudWatch Logs and EventBridge Scheduler (no SDK module
+        // yet): the engine refuses these kinds by name; deploy such stacks with CloudFormation or
+        // Terraform.
+        Resource::RawResource(_)
+        | Resource::EcsCluster(_)
+        | Resource::TaskDefinition(_)
+        | Resource::EcsService(_)
+        | Resource::LogGroup(_)
+        | Resource::FileSystem(_)
+        | Resource::MountTarget(_)
+        | Resource::AccessPoint(_)
+        | Resource::Schedule(_) => return None,
     })
 }
 

@@ -90,7 +90,26 @@ impl HealthCheck {
     }
 }
 
-/// `AWS::ElasticLoadBalancingV2::TargetGroup` / `aws_lb_target_group` (instance targets).
+/// What a target group's targets are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TargetType {
+    /// EC2 instances (an ASG registers them).
+    Instance,
+    /// IP addresses (ECS tasks with `awsvpc` networking register theirs).
+    Ip,
+}
+
+impl TargetType {
+    /// The ELB API spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            TargetType::Instance => "instance",
+            TargetType::Ip => "ip",
+        }
+    }
+}
+
+/// `AWS::ElasticLoadBalancingV2::TargetGroup` / `aws_lb_target_group`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetGroup {
     /// The group's name (at most 32 characters); derived when absent.
@@ -105,6 +124,8 @@ pub struct TargetGroup {
     pub health_check: HealthCheck,
     /// Seconds to drain connections from a deregistered target.
     pub deregistration_delay_seconds: u32,
+    /// Instances or IP addresses.
+    pub target_type: TargetType,
 }
 impl_refs!(TargetGroup { vpc_id });
 

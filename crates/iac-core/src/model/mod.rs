@@ -6,8 +6,12 @@
 
 pub mod compute;
 pub mod dns;
+pub mod ecs;
+pub mod efs;
 pub mod elb;
+pub mod events;
 pub mod iam;
+pub mod logs;
 pub mod network;
 pub mod raw;
 pub mod rds;
@@ -24,8 +28,12 @@ use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
 
 pub use compute::*;
 pub use dns::*;
+pub use ecs::*;
+pub use efs::*;
 pub use elb::*;
+pub use events::*;
 pub use iam::*;
+pub use logs::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
@@ -100,6 +108,14 @@ resources! {
     DbInstance => "RDS instance", attrs: [Id, EndpointAddress, EndpointPort, MasterUserSecretArn, Arn];
     RecordSet => "DNS record", attrs: [];
     RawResource => "raw resource", attrs: [];
+    EcsCluster => "ECS cluster", attrs: [Name, Arn];
+    TaskDefinition => "ECS task definition", attrs: [Arn];
+    EcsService => "ECS service", attrs: [Name];
+    LogGroup => "log group", attrs: [Name, Arn];
+    FileSystem => "EFS file system", attrs: [Id, Arn];
+    MountTarget => "EFS mount target", attrs: [];
+    AccessPoint => "EFS access point", attrs: [Id, Arn];
+    Schedule => "schedule", attrs: [];
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -109,7 +125,7 @@ impl Resource {
     /// Resources that hold data: deletion protection, snapshot/retain policies and the SDK
     /// engine's refusal to replace or delete them apply.
     pub fn is_stateful(&self) -> bool {
-        matches!(self, Resource::DbInstance(_))
+        matches!(self, Resource::DbInstance(_) | Resource::FileSystem(_))
     }
 
     /// The references this resource makes.
@@ -327,6 +343,12 @@ accessors!(DbInstance {
     /** ARN of the RDS-managed master secret. */ master_user_secret_arn -> String = MasterUserSecretArn,
     /** Instance ARN. */ arn -> String = Arn,
 });
+accessors!(EcsCluster { /** Cluster name. */ name -> String = Name, /** Cluster ARN. */ arn -> String = Arn });
+accessors!(TaskDefinition { /** ARN (with the revision). */ arn -> String = Arn });
+accessors!(EcsService { /** Service name. */ name -> String = Name });
+accessors!(LogGroup { /** Group name. */ name -> String = Name, /** Group ARN. */ arn -> String = Arn });
+accessors!(FileSystem { /** File system id. */ file_system_id -> String = Id, /** File system ARN. */ arn -> String = Arn });
+accessors!(AccessPoint { /** Access point id. */ access_point_id -> String = Id, /** Access point ARN. */ arn -> String = Arn });
 
 /// A handle to a parameter.
 #[derive(Debug, Clone)]

@@ -1,12 +1,14 @@
 //! Patterns: functions that add a group of resources to a [`crate::model::StackBuilder`] and
 //! return typed handles. A user can always drop to the raw resources instead.
 
+pub mod container_service;
 pub mod database;
 pub mod dns;
 pub mod host;
 pub mod network;
 pub mod web_tier;
 
+pub use container_service::{ContainerService, ContainerServiceProps, ScheduledCommand, SharedVolume};
 pub use database::{Database, DatabaseProps};
 pub use dns::alias_record;
 pub use host::{Host, HostProps};

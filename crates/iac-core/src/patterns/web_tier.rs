@@ -10,7 +10,7 @@ use crate::app::HostConfig;
 use crate::model::{
     AppProtocol, AutoScalingGroup, Handle, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, Listener,
     ListenerAction, LoadBalancer, MachineSpec, Peer, Role, RootVolume, Rule, ScalingPolicy, Scheme, SecurityGroup,
-    StackBuilder, Statement, TargetGroup, TrackedMetric,
+    StackBuilder, Statement, TargetGroup, TargetType, TrackedMetric,
 };
 use crate::patterns::network::Network;
 use crate::value::Value;
@@ -84,32 +84,7 @@ impl WebTier {
     #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: WebTierProps<'_>) -> Self {
         let n = p.name;
-        let lb_sg = stack.add_with(
-            &format!("{n}LoadBalancerSecurityGroup"),
-            SecurityGroup {
-                description: format!(
-                    "{} {} {n} load balancer: HTTP and HTTPS from the internet",
-                    stack.name(),
-                    stack.env()
-                ),
-                vpc_id: p.network.vpc_id.clone(),
-                ingress: vec![
-                    Rule::tcp(80, Peer::Cidr("0.0.0.0/0".into()), "HTTP from the internet (redirected to HTTPS)"),
-                    Rule::tcp(443, Peer::Cidr("0.0.0.0/0".into()), "HTTPS from the internet"),
-                ],
-                egress: vec![Rule::tcp(
-                    p.instance_port,
-                    Peer::Cidr(p.network.cidr.clone()),
-                    "to the instances inside the VPC",
-                )],
-            },
-            |e| {
-                e.suppressions.push(super::suppress(
-                    "CKV_AWS_260",
-                    "port 80 of the public load balancer only answers with a permanent redirect to HTTPS",
-                ));
-            },
-        );
+        let lb_sg = load_balancer_security_group(stack, n, p.network, p.instance_port, "instances");
         let mut ingress = vec![Rule::tcp(p.instance_port, Peer::Group(lb_sg.group_id()), "from the load balancer")];
         for cidr in &p.admin_cidrs {
             ingress.push(Rule::tcp(p.instance_port, Peer::Cidr(cidr.as_str().into()), "HTTP from the local subnet"));
@@ -154,70 +129,17 @@ impl WebTier {
                 ));
             },
         );
-        let tg = stack.add(
-            &format!("{n}TargetGroup"),
-            TargetGroup {
-                name: None,
-                port: p.instance_port,
-                protocol: AppProtocol::Http,
-                vpc_id: p.network.vpc_id.clone(),
+        let (tg, lb) = public_load_balancer(
+            stack,
+            PublicLoadBalancerProps {
+                name: n,
+                network: p.network,
+                security_group: &lb_sg,
+                target_port: p.instance_port,
+                target_type: TargetType::Instance,
                 health_check: p.health_check,
-                deregistration_delay_seconds: 30,
-            },
-        );
-        let deletion_protection = p.deletion_protection;
-        let lb = stack.add_with(
-            &format!("{n}LoadBalancer"),
-            LoadBalancer {
-                name: None,
-                scheme: Scheme::InternetFacing,
-                subnet_ids: p.network.public_subnets.clone(),
-                security_group_ids: vec![lb_sg.group_id()],
+                certificate_arn: p.certificate_arn,
                 deletion_protection: p.deletion_protection,
-                drop_invalid_header_fields: true,
-                idle_timeout_seconds: 60,
-            },
-            |e| {
-                e.suppressions.push(super::suppress(
-                    "CKV_AWS_91",
-                    "access logs need a log bucket per account and region; they are switched on by the logging baseline",
-                ));
-                e.suppressions.push(super::suppress(
-                    "CKV2_AWS_28",
-                    "a WAF web ACL is attached by the organisation's firewall manager policy, not by this stack",
-                ));
-                if !deletion_protection {
-                    e.suppressions.push(super::suppress(
-                        "CKV_AWS_150",
-                        "deletion protection is off by this environment's choice: the load balancer holds no data and is recreated freely",
-                    ));
-                }
-                e.suppressions.push(super::suppress(
-                    "CKV2_AWS_20",
-                    "the HTTP listener only redirects to HTTPS (checkov cannot follow the redirect action)",
-                ));
-            },
-        );
-        stack.add(
-            &format!("{n}HttpListener"),
-            Listener {
-                load_balancer_arn: lb.arn(),
-                port: 80,
-                protocol: AppProtocol::Http,
-                certificate_arns: Vec::new(),
-                ssl_policy: None,
-                default_action: ListenerAction::RedirectToHttps { port: 443 },
-            },
-        );
-        stack.add(
-            &format!("{n}HttpsListener"),
-            Listener {
-                load_balancer_arn: lb.arn(),
-                port: 443,
-                protocol: AppProtocol::Https,
-                certificate_arns: vec![p.certificate_arn],
-                ssl_policy: Some(DEFAULT_SSL_POLICY.into()),
-                default_action: ListenerAction::Forward(tg.arn()),
             },
         );
         let asg = stack.add(
@@ -253,4 +175,139 @@ impl WebTier {
             role,
         }
     }
+}
+
+/// The security group of a public load balancer: HTTP and HTTPS from the internet in, the
+/// targets' port inside the VPC out (`targets` names them in the rule) (`<name>LoadBalancerSecurityGroup`).
+pub(crate) fn load_balancer_security_group(
+    stack: &mut StackBuilder,
+    n: &str,
+    network: &Network,
+    target_port: u16,
+    targets: &str,
+) -> Handle<SecurityGroup> {
+    stack.add_with(
+        &format!("{n}LoadBalancerSecurityGroup"),
+        SecurityGroup {
+            description: format!(
+                "{} {} {n} load balancer: HTTP and HTTPS from the internet",
+                stack.name(),
+                stack.env()
+            ),
+            vpc_id: network.vpc_id.clone(),
+            ingress: vec![
+                Rule::tcp(80, Peer::Cidr("0.0.0.0/0".into()), "HTTP from the internet (redirected to HTTPS)"),
+                Rule::tcp(443, Peer::Cidr("0.0.0.0/0".into()), "HTTPS from the internet"),
+            ],
+            egress: vec![Rule::tcp(
+                target_port,
+                Peer::Cidr(network.cidr.clone()),
+                format!("to the {targets} inside the VPC"),
+            )],
+        },
+        |e| {
+            e.suppressions.push(super::suppress(
+                "CKV_AWS_260",
+                "port 80 of the public load balancer only answers with a permanent redirect to HTTPS",
+            ));
+        },
+    )
+}
+
+/// What [`public_load_balancer`] needs.
+pub(crate) struct PublicLoadBalancerProps<'a> {
+    /// Prefix of the logical ids.
+    pub name: &'a str,
+    /// Where it runs (public subnets).
+    pub network: &'a Network,
+    /// From [`load_balancer_security_group`].
+    pub security_group: &'a Handle<SecurityGroup>,
+    /// Port of the targets.
+    pub target_port: u16,
+    /// Instances (an ASG) or IP addresses (ECS tasks).
+    pub target_type: TargetType,
+    /// The target group's health check.
+    pub health_check: HealthCheck,
+    /// ACM certificate of the HTTPS listener.
+    pub certificate_arn: Value<String>,
+    /// Refuse deletion of the load balancer through the API.
+    pub deletion_protection: bool,
+}
+
+/// An internet-facing application load balancer that terminates TLS: the target group
+/// (`<name>TargetGroup`), the balancer (`<name>LoadBalancer`), an HTTP listener that redirects to
+/// HTTPS (`<name>HttpListener`) and the HTTPS listener that forwards (`<name>HttpsListener`).
+pub(crate) fn public_load_balancer(
+    stack: &mut StackBuilder,
+    p: PublicLoadBalancerProps<'_>,
+) -> (Handle<TargetGroup>, Handle<LoadBalancer>) {
+    let n = p.name;
+    let tg = stack.add(
+        &format!("{n}TargetGroup"),
+        TargetGroup {
+            name: None,
+            port: p.target_port,
+            protocol: AppProtocol::Http,
+            vpc_id: p.network.vpc_id.clone(),
+            health_check: p.health_check,
+            deregistration_delay_seconds: 30,
+            target_type: p.target_type,
+        },
+    );
+    let deletion_protection = p.deletion_protection;
+    let lb = stack.add_with(
+        &format!("{n}LoadBalancer"),
+        LoadBalancer {
+            name: None,
+            scheme: Scheme::InternetFacing,
+            subnet_ids: p.network.public_subnets.clone(),
+            security_group_ids: vec![p.security_group.group_id()],
+            deletion_protection: p.deletion_protection,
+            drop_invalid_header_fields: true,
+            idle_timeout_seconds: 60,
+        },
+        |e| {
+            e.suppressions.push(super::suppress(
+                "CKV_AWS_91",
+                "access logs need a log bucket per account and region; they are switched on by the logging baseline",
+            ));
+            e.suppressions.push(super::suppress(
+                "CKV2_AWS_28",
+                "a WAF web ACL is attached by the organisation's firewall manager policy, not by this stack",
+            ));
+            if !deletion_protection {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_150",
+                    "deletion protection is off by this environment's choice: the load balancer holds no data and is recreated freely",
+                ));
+            }
+            e.suppressions.push(super::suppress(
+                "CKV2_AWS_20",
+                "the HTTP listener only redirects to HTTPS (checkov cannot follow the redirect action)",
+            ));
+        },
+    );
+    stack.add(
+        &format!("{n}HttpListener"),
+        Listener {
+            load_balancer_arn: lb.arn(),
+            port: 80,
+            protocol: AppProtocol::Http,
+            certificate_arns: Vec::new(),
+            ssl_policy: None,
+            default_action: ListenerAction::RedirectToHttps { port: 443 },
+        },
+    );
+    stack.add(
+        &format!("{n}HttpsListener"),
+        Listener {
+            load_balancer_arn: lb.arn(),
+            port: 443,
+            protocol: AppProtocol::Https,
+            certificate_arns: vec![p.certificate_arn],
+            ssl_policy: Some(DEFAULT_SSL_POLICY.into()),
+            default_action: ListenerAction::Forward(tg.arn()),
+        },
+    );
+    (tg, lb)
 }

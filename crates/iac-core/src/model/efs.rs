@@ -1,0 +1,79 @@
+//! EFS: encrypted file systems shared by tasks, their mount targets (one per private subnet)
+//! and access points (a fixed POSIX user and root directory).
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::Value;
+
+/// EFS performance mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PerformanceMode {
+    /// Lowest latency; right for web content and sessions.
+    GeneralPurpose,
+    /// Higher aggregate throughput, higher latency.
+    MaxIo,
+}
+
+impl PerformanceMode {
+    /// The EFS API spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            PerformanceMode::GeneralPurpose => "generalPurpose",
+            PerformanceMode::MaxIo => "maxIO",
+        }
+    }
+}
+
+/// `AWS::EFS::FileSystem` / `aws_efs_file_system` (elastic throughput).
+#[derive(Debug, Clone, Serialize)]
+pub struct FileSystem {
+    /// Encrypted at rest (validation requires it).
+    pub encrypted: bool,
+    /// A customer-managed KMS key (ARN or id); the AWS-managed `aws/elasticfilesystem` key when absent.
+    pub kms_key_id: Option<Value<String>>,
+    /// Performance mode.
+    pub performance_mode: PerformanceMode,
+    /// Automatic daily backups by AWS Backup.
+    pub backups: bool,
+    /// Days without access before files move to Infrequent Access (1, 7, 14, 30, 60, 90...);
+    /// they move back on first access. `None`: never.
+    pub transition_to_ia_days: Option<u32>,
+}
+impl_refs!(FileSystem { kms_key_id });
+
+/// `AWS::EFS::MountTarget` / `aws_efs_mount_target`: the file system's address in one subnet.
+#[derive(Debug, Clone, Serialize)]
+pub struct MountTarget {
+    /// The file system's id.
+    pub file_system_id: Value<String>,
+    /// The subnet (a private one).
+    pub subnet_id: Value<String>,
+    /// Security groups (admitting NFS only from the named tiers).
+    pub security_group_ids: Vec<Value<String>>,
+}
+impl_refs!(MountTarget { file_system_id, subnet_id, security_group_ids });
+
+/// The POSIX identity every request through an access point runs as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PosixUser {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// `AWS::EFS::AccessPoint` / `aws_efs_access_point`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessPoint {
+    /// The file system's id.
+    pub file_system_id: Value<String>,
+    /// The identity enforced on every request.
+    pub posix_user: PosixUser,
+    /// The directory clients see as `/`, e.g. `/data`; created on first use owned by
+    /// `posix_user` with `permissions`.
+    pub root_directory: String,
+    /// Octal permissions of a created root directory, e.g. `0755`.
+    pub permissions: String,
+}
+impl_refs!(AccessPoint { file_system_id });

@@ -1,0 +1,64 @@
+//! `EventBridge` Scheduler schedules that run an ECS task (the scheduled commands of a container
+//! service, in place of cron on a host).
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::model::TaskNetwork;
+use crate::value::{HasRefs, Refs, Value};
+
+/// Attempts after a failed start of a scheduled task.
+pub const SCHEDULE_RETRIES: u32 = 2;
+/// Seconds after which a start that keeps failing is dropped (the next run comes anyway).
+pub const SCHEDULE_MAX_EVENT_AGE_SECONDS: u32 = 300;
+
+/// `AWS::Scheduler::Schedule` / `aws_scheduler_schedule` with an ECS `RunTask` target; a failed
+/// start is retried [`SCHEDULE_RETRIES`] times within [`SCHEDULE_MAX_EVENT_AGE_SECONDS`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Schedule {
+    /// The schedule's name; derived when absent.
+    pub name: Option<String>,
+    /// What it does.
+    pub description: String,
+    /// `rate(1 minute)`, `cron(0 3 * * ? *)` or `at(...)`.
+    pub expression: String,
+    /// Time zone of a `cron` expression, e.g. `Europe/London`.
+    pub timezone: String,
+    /// The role the scheduler assumes (allowed `ecs:RunTask` and to pass the task's roles).
+    pub role_arn: Value<String>,
+    /// The task to run.
+    pub task: RunTask,
+}
+
+/// A Fargate task started by a schedule, with its container's command replaced.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunTask {
+    /// The cluster's ARN.
+    pub cluster_arn: Value<String>,
+    /// The task definition's ARN.
+    pub task_definition_arn: Value<String>,
+    /// Where the task runs.
+    pub network: TaskNetwork,
+    /// The container whose command is replaced.
+    pub container_name: String,
+    /// The command it runs instead of its own.
+    pub command: Vec<String>,
+}
+impl_refs!(RunTask { cluster_arn, task_definition_arn, network });
+
+impl HasRefs for Schedule {
+    fn collect_refs(&self, out: &mut Refs) {
+        self.role_arn.collect_refs(out);
+        self.task.collect_refs(out);
+    }
+}
+
+impl RunTask {
+    /// The `RunTask` overrides as the JSON text both backends pass as the target's input.
+    pub fn input(&self) -> String {
+        serde_json::json!({
+            "containerOverrides": [{ "name": self.container_name, "command": self.command }],
+        })
+        .to_string()
+    }
+}

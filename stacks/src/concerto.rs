@@ -1,0 +1,416 @@
+//! Concerto (adaptive testing platform): one container as a REPLICA ECS service on Fargate
+//! behind an application load balancer that terminates TLS, `/data` shared by every task on EFS
+//! through an access point, RDS MySQL, logs in CloudWatch, the two scheduled console commands as
+//! scheduled tasks, and a Route53 alias. From `seeds/000`; the guide names no instance sizes or
+//! versions, so the config files choose them and say so.
+//!
+//! [`container`] is the one definition of the Concerto container: the ECS task renders it here,
+//! and the compose and Kubernetes renderings take the same function.
+
+use iac_core::app::{Container, ContainerHealth};
+use iac_core::model::{CpuArchitecture, Engine, HealthCheck, ParamKind, Parameter, PosixUser, Stack, StackBuilder};
+use iac_core::net::Ipv4Cidr;
+use iac_core::patterns::{
+    ContainerService, ContainerServiceProps, Database, DatabaseProps, Network, NetworkProps, ScheduledCommand,
+    SharedVolume, alias_record,
+};
+use iac_core::value::Value;
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::config::ConfigSource;
+use crate::error::StackError;
+
+/// The stack's config, one file per environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where it runs.
+    pub network: NetworkConfig,
+    /// The container and its settings.
+    pub app: AppConfig,
+    /// The ECS service.
+    pub service: ServiceConfig,
+    /// The shared `/data` directory.
+    pub data: DataConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Console commands run on a schedule.
+    #[serde(default)]
+    pub schedules: Vec<ScheduleConfig>,
+    /// DNS.
+    pub dns: DnsConfig,
+}
+
+/// A new VPC, or an existing one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Range of a new VPC.
+    pub cidr: Option<Ipv4Cidr>,
+    /// Zones of a new VPC.
+    #[serde(default = "two")]
+    pub zones: u8,
+    /// One NAT gateway per zone.
+    #[serde(default)]
+    pub nat_per_zone: bool,
+    /// An existing VPC instead of a new one.
+    pub existing: Option<ExistingNetwork>,
+}
+
+fn two() -> u8 {
+    2
+}
+
+/// Ids of an existing VPC.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExistingNetwork {
+    /// `vpc-...`.
+    pub vpc_id: String,
+    /// Its range.
+    pub cidr: Ipv4Cidr,
+    /// Public subnets (load balancer).
+    pub public_subnet_ids: Vec<String>,
+    /// Private subnets (tasks, file system, database).
+    pub private_subnet_ids: Vec<String>,
+}
+
+/// The container: the guide's environment variables, with its defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Pinned image, `campsych/concerto-platform:<version tag>` (never `latest`).
+    pub image: String,
+    /// `TZ`.
+    #[serde(default = "london")]
+    pub timezone: String,
+    /// PHP-FPM process manager tuning (`PHP_FPM_PM*`).
+    #[serde(default)]
+    pub php_fpm: PhpFpmConfig,
+}
+
+fn london() -> String {
+    "Europe/London".into()
+}
+
+/// The `PHP_FPM_PM*` variables of the image, with the guide's defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhpFpmConfig {
+    /// `PHP_FPM_PM`: `dynamic`, `static` or `ondemand`.
+    pub pm: String,
+    /// `PHP_FPM_PM_MAX_CHILDREN`.
+    pub max_children: u32,
+    /// `PHP_FPM_PM_START_SERVERS`.
+    pub start_servers: u32,
+    /// `PHP_FPM_PM_MIN_SPARE_SERVERS`.
+    pub min_spare_servers: u32,
+    /// `PHP_FPM_PM_MAX_SPARE_SERVERS`.
+    pub max_spare_servers: u32,
+    /// `PHP_FPM_PM_PROCESS_IDLE_TIMEOUT`, e.g. `10s`.
+    pub process_idle_timeout: String,
+    /// `PHP_FPM_PM_MAX_REQUESTS`.
+    pub max_requests: u32,
+}
+
+impl Default for PhpFpmConfig {
+    fn default() -> Self {
+        Self {
+            pm: "dynamic".into(),
+            max_children: 30,
+            start_servers: 10,
+            min_spare_servers: 5,
+            max_spare_servers: 15,
+            process_idle_timeout: "10s".into(),
+            max_requests: 300,
+        }
+    }
+}
+
+/// The ECS service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Task CPU units.
+    pub cpu: u32,
+    /// Task memory, MiB.
+    pub memory_mib: u32,
+    /// Tasks kept running.
+    pub desired_count: u32,
+    /// Days the container's output is kept in CloudWatch.
+    pub log_retention_days: u32,
+    /// ACM certificate (default of the `CertificateArn` parameter).
+    pub certificate_arn: Option<String>,
+    /// Refuse deletion of the load balancer.
+    pub deletion_protection: bool,
+}
+
+/// The shared `/data` directory (files and sessions) on EFS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// User id files are written as (`www-data` in the image).
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Days without access before files move to Infrequent Access.
+    pub transition_to_ia_days: Option<u32>,
+}
+
+/// The database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// DB instance identifier.
+    pub identifier: String,
+    /// Instance class.
+    pub instance_class: String,
+    /// MySQL version.
+    pub engine_version: String,
+    /// Parameter group family, e.g. `mysql8.0`.
+    pub family: String,
+    /// Storage (GiB SSD).
+    pub allocated_storage_gib: u32,
+    /// Storage autoscaling ceiling.
+    pub max_allocated_storage_gib: Option<u32>,
+    /// Days of automated backups.
+    pub backup_retention_days: u32,
+    /// Standby in a second zone.
+    pub multi_az: bool,
+    /// `DB_NAME`.
+    #[serde(default = "concerto")]
+    pub db_name: String,
+    /// `DB_USER`.
+    #[serde(default = "concerto")]
+    pub username: String,
+}
+
+fn concerto() -> String {
+    "concerto".into()
+}
+
+/// A console command on a schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// Suffix of the logical id, e.g. `ScheduleTick`.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// `rate(1 minute)` or `cron(0 3 * * ? *)` (in the app's time zone).
+    pub expression: String,
+    /// The command, run in the image's working directory.
+    pub command: Vec<String>,
+}
+
+/// DNS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    /// The hosted zone's id.
+    pub hosted_zone_id: String,
+    /// The site's name, e.g. `concerto.example.org`.
+    pub domain: String,
+}
+
+/// The port Concerto serves on in the container.
+pub const PORT: u16 = 80;
+/// Where Concerto keeps uploaded files (`/data/files`) and sessions (`/data/sessions`).
+pub const DATA_DIR: &str = "/data";
+/// The volume name of `/data` (an EFS volume on ECS, a named volume in compose, a PVC on Kubernetes).
+pub const DATA_VOLUME: &str = "data";
+/// Health check path (answers 200).
+pub const HEALTH_PATH: &str = "/api/check/health";
+
+/// How the container reaches its database. `password` must be a secret reference (ECS injects
+/// it as a `secrets` entry; other runtimes resolve it where the container starts).
+#[derive(Debug, Clone)]
+pub struct DatabaseEnv {
+    /// `DB_HOST`.
+    pub host: Value<String>,
+    /// `DB_PORT`.
+    pub port: u16,
+    /// `DB_NAME`.
+    pub name: String,
+    /// `DB_USER`.
+    pub user: String,
+    /// `DB_PASSWORD`.
+    pub password: Value<String>,
+}
+
+/// The Concerto container: the pinned image on port 80, every environment variable the guide
+/// names (with its default unless the config overrides it), `/data` on the `data` volume, the
+/// health check on `/api/check/health`, and its logs on stdout (the image copies `prod.log` there).
+pub fn container(app: &AppConfig, db: &DatabaseEnv) -> Container {
+    let fpm = &app.php_fpm;
+    let mut c = Container::new("concerto", &app.image)
+        .with_port(PORT, PORT)
+        .with_env("DB_HOST", db.host.clone())
+        .with_env("DB_PORT", db.port.to_string().as_str())
+        .with_env("DB_NAME", db.name.as_str())
+        .with_env("DB_USER", db.user.as_str())
+        .with_env("DB_PASSWORD", db.password.clone())
+        .with_env("TZ", app.timezone.as_str())
+        .with_env("PHP_FPM_PM", fpm.pm.as_str())
+        .with_env("PHP_FPM_PM_MAX_CHILDREN", fpm.max_children.to_string().as_str())
+        .with_env("PHP_FPM_PM_START_SERVERS", fpm.start_servers.to_string().as_str())
+        .with_env("PHP_FPM_PM_MIN_SPARE_SERVERS", fpm.min_spare_servers.to_string().as_str())
+        .with_env("PHP_FPM_PM_MAX_SPARE_SERVERS", fpm.max_spare_servers.to_string().as_str())
+        .with_env("PHP_FPM_PM_PROCESS_IDLE_TIMEOUT", fpm.process_idle_timeout.as_str())
+        .with_env("PHP_FPM_PM_MAX_REQUESTS", fpm.max_requests.to_string().as_str())
+        .with_mount(DATA_VOLUME, DATA_DIR, false)
+        .with_health(ContainerHealth {
+            command: vec!["CMD-SHELL".into(), format!("curl -fsS http://localhost:{PORT}{HEALTH_PATH} || exit 1")],
+            interval_seconds: 30,
+            timeout_seconds: 5,
+            retries: 3,
+            // The first start creates the schema (concerto:setup) before it answers.
+            start_period_seconds: 120,
+        });
+    // The upstream task definition's working directory, where `bin/console` is.
+    c.working_dir = Some("/app/concerto".into());
+    c
+}
+
+/// Builds the stack for `env` from `source`.
+#[allow(clippy::too_many_lines)] // the stack, read top to bottom
+pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
+    let cfg: Config = source.parse()?;
+    let mut stack = StackBuilder::new("concerto", env);
+    stack.description("Concerto testing platform: ECS Fargate service behind an ALB, /data on EFS, RDS MySQL, DNS");
+    stack.tag("app", "concerto");
+
+    let network = match (&cfg.network.existing, cfg.network.cidr) {
+        (Some(e), None) => Network::existing(
+            e.vpc_id.as_str(),
+            e.cidr.to_string(),
+            e.public_subnet_ids.iter().map(Value::from).collect(),
+            e.private_subnet_ids.iter().map(Value::from).collect(),
+        ),
+        (None, Some(cidr)) => Network::create(
+            &mut stack,
+            &NetworkProps { cidr, zones: cfg.network.zones, subnet_prefix: 20, nat_per_zone: cfg.network.nat_per_zone },
+        ),
+        _ => {
+            return Err(source.value_error(
+                "network",
+                "give exactly one of `cidr` (a new VPC) or `existing` (ids of a VPC you already have)",
+            ));
+        }
+    };
+    let certificate = stack.parameter(
+        "CertificateArn",
+        Parameter {
+            kind: ParamKind::CertificateArn,
+            description: format!("ACM certificate for {}", cfg.dns.domain),
+            default: cfg.service.certificate_arn.clone(),
+        },
+    );
+
+    let db = Database::create(
+        &mut stack,
+        DatabaseProps {
+            name: "Database",
+            network: &network,
+            engine: Engine::Mysql,
+            engine_version: cfg.database.engine_version.clone(),
+            family: cfg.database.family.clone(),
+            parameters: IndexMap::from([
+                ("character_set_server".to_owned(), "utf8mb4".to_owned()),
+                ("collation_server".to_owned(), "utf8mb4_unicode_ci".to_owned()),
+            ]),
+            instance_class: cfg.database.instance_class.clone(),
+            allocated_storage_gib: cfg.database.allocated_storage_gib,
+            max_allocated_storage_gib: cfg.database.max_allocated_storage_gib,
+            backup_retention_days: cfg.database.backup_retention_days,
+            multi_az: cfg.database.multi_az,
+            identifier: Some(cfg.database.identifier.clone()),
+            db_name: cfg.database.db_name.clone(),
+            master_username: cfg.database.username.clone(),
+            monitoring_interval: 60,
+        },
+    );
+    // Concerto's image connects to MySQL without TLS (its Doctrine and R connections set no SSL
+    // options), so the server cannot require it; the traffic stays inside the private subnets.
+    stack.configure(&db.instance, |e| {
+        e.suppressions.push(iac_core::patterns::suppress(
+            "CKV2_AWS_69",
+            "the Concerto image connects to MySQL without TLS (no SSL options in its Doctrine or R connections); require_secure_transport would lock it out, and the traffic stays between two security groups in private subnets",
+        ));
+    });
+    let app = container(
+        &cfg.app,
+        &DatabaseEnv {
+            host: db.instance.endpoint_address(),
+            port: db.port,
+            name: db.db_name.clone(),
+            user: db.master_username.clone(),
+            password: Value::Secret(db.master_password()),
+        },
+    );
+    let service = ContainerService::create(
+        &mut stack,
+        ContainerServiceProps {
+            name: "App",
+            network: &network,
+            container: app,
+            cpu: cfg.service.cpu,
+            memory_mib: cfg.service.memory_mib,
+            // The published image is built for x86_64 only (guide: "Limitations of Docker container").
+            cpu_architecture: CpuArchitecture::X86_64,
+            desired_count: cfg.service.desired_count,
+            health_check: HealthCheck::http(HEALTH_PATH),
+            health_check_grace_period_seconds: 300,
+            certificate_arn: certificate.value(),
+            deletion_protection: cfg.service.deletion_protection,
+            log_retention_days: cfg.service.log_retention_days,
+            shared_volume: Some(SharedVolume {
+                volume: DATA_VOLUME.into(),
+                posix_user: PosixUser { uid: cfg.data.uid, gid: cfg.data.gid },
+                root_directory: DATA_DIR.into(),
+                permissions: "0755".into(),
+                transition_to_ia_days: cfg.data.transition_to_ia_days,
+            }),
+            schedules: cfg
+                .schedules
+                .iter()
+                .map(|s| ScheduledCommand {
+                    name: s.name.clone(),
+                    description: s.description.clone(),
+                    expression: s.expression.clone(),
+                    command: s.command.clone(),
+                })
+                .collect(),
+            timezone: cfg.app.timezone.clone(),
+            statements: Vec::new(),
+            internet_egress_ports: vec![443],
+            vpc_egress_ports: vec![db.port],
+        },
+    );
+    db.allow_from(&mut stack, "App", service.task_security_group.group_id());
+
+    alias_record(
+        &mut stack,
+        "SiteRecord",
+        cfg.dns.hosted_zone_id.as_str(),
+        cfg.dns.domain.as_str(),
+        &service.load_balancer,
+    );
+
+    stack.output("SiteUrl", "The site", Value::from(format!("https://{}", cfg.dns.domain)));
+    stack.output("LoadBalancerDnsName", "The load balancer's DNS name", service.load_balancer.dns_name());
+    stack.output("ClusterName", "The ECS cluster", service.cluster.name());
+    stack.output("ServiceName", "The ECS service", service.service.name());
+    stack.output("LogGroupName", "CloudWatch log group of the containers", service.log_group.name());
+    stack.output("DatabaseEndpoint", "The database's endpoint", db.instance.endpoint_address());
+    stack.output(
+        "DatabaseSecretArn",
+        "Secrets Manager secret of the master password (managed by RDS)",
+        db.instance.master_user_secret_arn(),
+    );
+    if let Some(fs) = &service.file_system {
+        stack.output("FileSystemId", "EFS file system holding /data", fs.file_system_id());
+    }
+    Ok(stack.build()?)
+}
