@@ -33,6 +33,10 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
         Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
         Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
+        Resource::CacheReplicationGroup(g) => Some(g.replication_group_id.clone().unwrap_or_else(|| derived(40))),
+        Resource::Bucket(b) => b.name.clone(),
+        Resource::OriginAccessControl(o) => Some(o.name.clone().unwrap_or_else(|| derived(64))),
+        Resource::CacheSubnetGroup(_) | Resource::CacheParameterGroup(_) => Some(derived(255)),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -50,7 +54,10 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::ScalingPolicy(_)
         | Resource::Listener(_)
         | Resource::RecordSet(_)
-        | Resource::RawResource(_) => None,
+        | Resource::RawResource(_)
+        | Resource::BucketPolicy(_)
+        | Resource::Distribution(_)
+        | Resource::ScheduledAction(_) => None,
     }
 }
 
@@ -83,6 +90,9 @@ pub fn taggable(resource: &Resource) -> bool {
             | Resource::RecordSet(_)
             | Resource::InstanceProfile(_)
             | Resource::RawResource(_)
+            | Resource::BucketPolicy(_)
+            | Resource::OriginAccessControl(_)
+            | Resource::ScheduledAction(_)
     )
 }
 

@@ -4,13 +4,17 @@
 //! Adding a resource kind means adding it to the `resources!` list below; every renderer and the
 //! SDK engine `match` on [`Resource`], so the compiler then lists each place still to write.
 
+pub mod cloudfront;
 pub mod compute;
 pub mod dns;
+pub mod elasticache;
 pub mod elb;
 pub mod iam;
 pub mod network;
 pub mod raw;
 pub mod rds;
+pub mod s3;
+pub mod schedule;
 
 use std::marker::PhantomData;
 
@@ -29,6 +33,10 @@ pub use iam::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
+pub use cloudfront::*;
+pub use elasticache::*;
+pub use s3::*;
+pub use schedule::*;
 
 macro_rules! resources {
     ($( $kind:ident => $label:literal, attrs: [$($attr:ident),*] ; )*) => {
@@ -100,6 +108,14 @@ resources! {
     DbInstance => "RDS instance", attrs: [Id, EndpointAddress, EndpointPort, MasterUserSecretArn, Arn];
     RecordSet => "DNS record", attrs: [];
     RawResource => "raw resource", attrs: [];
+    CacheSubnetGroup => "cache subnet group", attrs: [Name];
+    CacheParameterGroup => "cache parameter group", attrs: [Name];
+    CacheReplicationGroup => "cache replication group", attrs: [Id, EndpointAddress, EndpointPort, ReaderEndpointAddress];
+    Bucket => "S3 bucket", attrs: [Name, Arn, RegionalDomainName];
+    BucketPolicy => "bucket policy", attrs: [];
+    OriginAccessControl => "origin access control", attrs: [Id];
+    Distribution => "CloudFront distribution", attrs: [Id, Arn, DnsName, CanonicalHostedZoneId];
+    ScheduledAction => "scheduled action", attrs: [];
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -109,7 +125,11 @@ impl Resource {
     /// Resources that hold data: deletion protection, snapshot/retain policies and the SDK
     /// engine's refusal to replace or delete them apply.
     pub fn is_stateful(&self) -> bool {
-        matches!(self, Resource::DbInstance(_))
+        match self {
+            Resource::DbInstance(db) => !db.is_replica(),
+            Resource::CacheReplicationGroup(_) | Resource::Bucket(_) => true,
+            _ => false,
+        }
     }
 
     /// The references this resource makes.
@@ -321,6 +341,27 @@ accessors!(DbInstance {
     /** Endpoint port. */ endpoint_port -> String = EndpointPort,
     /** ARN of the RDS-managed master secret. */ master_user_secret_arn -> String = MasterUserSecretArn,
     /** Instance ARN. */ arn -> String = Arn,
+    /** Instance identifier (what a read replica's source takes). */ identifier -> String = Id,
+});
+accessors!(CacheSubnetGroup { /** Group name. */ name -> String = Name });
+accessors!(CacheParameterGroup { /** Group name. */ name -> String = Name });
+accessors!(CacheReplicationGroup {
+    /** Replication group id. */ group_id -> String = Id,
+    /** Primary endpoint host name (reads and writes). */ primary_endpoint_address -> String = EndpointAddress,
+    /** Port. */ port -> String = EndpointPort,
+    /** Reader endpoint host name (reads spread over the replicas). */ reader_endpoint_address -> String = ReaderEndpointAddress,
+});
+accessors!(Bucket {
+    /** Bucket name. */ name -> String = Name,
+    /** Bucket ARN. */ arn -> String = Arn,
+    /** Regional domain name (a CloudFront origin). */ regional_domain_name -> String = RegionalDomainName,
+});
+accessors!(OriginAccessControl { /** Control id. */ control_id -> String = Id });
+accessors!(Distribution {
+    /** Distribution id. */ distribution_id -> String = Id,
+    /** Distribution ARN. */ arn -> String = Arn,
+    /** `*.cloudfront.net` domain name. */ domain_name -> String = DnsName,
+    /** Route53 zone for alias records. */ hosted_zone_id -> String = CanonicalHostedZoneId,
 });
 
 /// A handle to a parameter.

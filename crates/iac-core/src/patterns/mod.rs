@@ -1,12 +1,16 @@
 //! Patterns: functions that add a group of resources to a [`crate::model::StackBuilder`] and
 //! return typed handles. A user can always drop to the raw resources instead.
 
+pub mod cache;
+pub mod cdn;
 pub mod database;
 pub mod dns;
 pub mod host;
 pub mod network;
 pub mod web_tier;
 
+pub use cache::{Cache, CacheProps};
+pub use cdn::{AssetCdn, AssetCdnProps};
 pub use database::{Database, DatabaseProps};
 pub use dns::alias_record;
 pub use host::{Host, HostProps};
