@@ -13,6 +13,7 @@ pub mod config;
 #[cfg(feature = "aws")]
 pub mod deploy;
 pub mod error;
+pub mod ichnaea;
 pub mod synth;
 
 pub use config::ConfigSource;
@@ -102,5 +103,11 @@ pub fn registry() -> Registry {
         description: "Aquamark survey app: RDS PostgreSQL, baked AMI in an ASG behind an ALB, daemons host, Route53",
         envs: vec![config_file!("aquamark", "dev"), config_file!("aquamark", "prod")],
         build: aquamark::build,
+    })
+    .with(StackDef {
+        name: "ichnaea",
+        description: "Ichnaea location service: web/worker/scheduler roles of one image, RDS MySQL + replica, Redis, S3 + CloudFront",
+        envs: vec![config_file!("ichnaea", "dev"), config_file!("ichnaea", "prod")],
+        build: ichnaea::build,
     })
 }

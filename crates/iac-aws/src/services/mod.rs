@@ -64,9 +64,19 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::Role(_) | Resource::InstanceProfile(_) => Service::Iam,
         Resource::AutoScalingGroup(_) | Resource::ScalingPolicy(_) => Service::AutoScaling,
         Resource::LoadBalancer(_) | Resource::TargetGroup(_) | Resource::Listener(_) => Service::Elbv2,
+        // Read replicas are not handled by the engine yet (it would create a primary).
+        Resource::DbInstance(db) if db.is_replica() => return None,
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
-        Resource::RawResource(_) => return None,
+        Resource::RawResource(_)
+        | Resource::CacheSubnetGroup(_)
+        | Resource::CacheParameterGroup(_)
+        | Resource::CacheReplicationGroup(_)
+        | Resource::Bucket(_)
+        | Resource::BucketPolicy(_)
+        | Resource::OriginAccessControl(_)
+        | Resource::Distribution(_)
+        | Resource::ScheduledAction(_) => return None,
     })
 }
 
