@@ -386,6 +386,17 @@ fn role_group(stack: &mut StackBuilder, p: RoleGroupProps<'_>) -> RoleGroup {
     RoleGroup { group, security_group: sg }
 }
 
+/// The whole-bucket rule: old versions go after a week, unfinished uploads after a week.
+fn housekeeping() -> LifecycleRule {
+    LifecycleRule {
+        id: "housekeeping".into(),
+        prefix: String::new(),
+        expiration_days: None,
+        noncurrent_expiration_days: Some(7),
+        abort_incomplete_upload_days: Some(7),
+    }
+}
+
 fn price_class(source: &ConfigSource, text: &str) -> Result<PriceClass, StackError> {
     match text {
         "PriceClass_100" => Ok(PriceClass::PriceClass100),
@@ -513,15 +524,9 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                     prefix: "export/".into(),
                     expiration_days: Some(cfg.assets.export_expiration_days),
                     noncurrent_expiration_days: Some(1),
-                    abort_incomplete_upload_days: Some(1),
+                    abort_incomplete_upload_days: None,
                 },
-                LifecycleRule {
-                    id: "old-versions".into(),
-                    prefix: String::new(),
-                    expiration_days: None,
-                    noncurrent_expiration_days: Some(7),
-                    abort_incomplete_upload_days: Some(7),
-                },
+                housekeeping(),
             ],
             aliases: cfg.assets.domain.iter().cloned().collect(),
             certificate_arn: assets_certificate.as_ref().map(iac_core::model::ParamHandle::value),
@@ -537,13 +542,16 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             block_public_access: true,
             versioning: true,
             object_ownership: ObjectOwnership::BucketOwnerEnforced,
-            lifecycle_rules: vec![LifecycleRule {
-                id: "observations".into(),
-                prefix: "backups/".into(),
-                expiration_days: Some(cfg.backup.observation_expiration_days),
-                noncurrent_expiration_days: Some(7),
-                abort_incomplete_upload_days: Some(7),
-            }],
+            lifecycle_rules: vec![
+                LifecycleRule {
+                    id: "observations".into(),
+                    prefix: "backups/".into(),
+                    expiration_days: Some(cfg.backup.observation_expiration_days),
+                    noncurrent_expiration_days: Some(1),
+                    abort_incomplete_upload_days: None,
+                },
+                housekeeping(),
+            ],
         },
         |e| iac_core::patterns::cdn::bucket_suppressions(e, false),
     );

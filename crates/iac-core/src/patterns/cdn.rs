@@ -75,6 +75,7 @@ impl AssetCdn {
             None => ViewerCertificate::CloudFrontDefault,
         };
         let default_cert = matches!(certificate, ViewerCertificate::CloudFrontDefault);
+        let no_root_object = p.default_root_object.is_none();
         let distribution = stack.add_with(
             &format!("{n}Distribution"),
             Distribution {
@@ -103,6 +104,20 @@ impl AssetCdn {
                     "CKV_AWS_86",
                     "standard logs need a log bucket per account; they are switched on by the logging baseline",
                 ));
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_374",
+                    "the assets are public data for every country: no geographic restriction applies",
+                ));
+                e.suppressions.push(super::suppress(
+                    "CKV2_AWS_32",
+                    "the managed SecurityHeadersPolicy is attached by id, which checkov cannot resolve to a resource",
+                ));
+                if no_root_object {
+                    e.suppressions.push(super::suppress(
+                        "CKV_AWS_305",
+                        "assets are fetched by path; `/` lists nothing (origin access control answers 403 there)",
+                    ));
+                }
                 e.suppressions.push(super::suppress(
                     "CKV_AWS_310",
                     "one origin: the bucket is regional and as available as a failover origin would be",

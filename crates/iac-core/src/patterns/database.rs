@@ -232,6 +232,10 @@ impl Database {
                     "CKV_AWS_354",
                     "Performance Insights data is encrypted with the AWS-managed RDS key; the stack holds no customer-managed KMS key",
                 ));
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_16",
+                    "a read replica is encrypted because its primary is; CloudFormation refuses StorageEncrypted next to SourceDBInstanceIdentifier",
+                ));
                 if !multi_az {
                     e.suppressions.push(super::suppress(
                         "CKV_AWS_157",
