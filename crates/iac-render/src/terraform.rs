@@ -1950,6 +1950,7 @@ mod tests {
                 log_exports: Vec::new(),
                 auto_minor_version_upgrade: true,
                 copy_tags_to_snapshot: true,
+                source_db_instance: None,
             },
         );
         s.add(
