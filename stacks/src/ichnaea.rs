@@ -280,6 +280,17 @@ exec flock --nonblock /run/ichnaea-map.lock \
     )
 }
 
+/// An interactive shell in the app's environment (the guide's `shell` role).
+fn shell_script(image: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# Interactive shell in the app's environment (the `shell` command), on the primary database.
+set -eu
+exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} shell
+"#
+    )
+}
+
 /// What every role's host runs besides its container: the GeoIP refresh.
 fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<CronJob>) -> HostConfig {
     let refresh = CronJob {
@@ -730,6 +741,11 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                     path: "/usr/local/bin/ichnaea-migrate".into(),
                     mode: 0o755,
                     content: migrate_script(&cfg.app.image),
+                });
+                host.files.push(HostFile {
+                    path: "/usr/local/bin/ichnaea-shell".into(),
+                    mode: 0o755,
+                    content: shell_script(&cfg.app.image),
                 });
                 host.files.push(HostFile {
                     path: "/usr/local/bin/ichnaea-map".into(),
