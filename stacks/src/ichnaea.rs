@@ -16,10 +16,11 @@
 //!   validation). The price is that a zone outage pauses periodic tasks until the zone is back;
 //!   the workers keep draining the queues meanwhile.
 //! - **The map job is a cron job on the admin node** (`flock`, so runs never overlap), as the
-//!   guide does it: the admin node already has the image, the env file and the GeoIP database,
+//!   guide does it: the admin node already has the image, the env file and the `GeoLite2` database,
 //!   and an ASG scaled up on a schedule (`ScheduledAction`) would need to scale itself down
 //!   again when the job ends, with permissions to match, for a job of minutes a day.
 
+use iac_core::Handle;
 use iac_core::app::{Container, CronJob, HostConfig, HostFile, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
@@ -34,7 +35,6 @@ use iac_core::patterns::{
 };
 use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
 use iac_core::value::{Pseudo, SecretRef, Value};
-use iac_core::Handle;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
@@ -208,7 +208,7 @@ pub struct AssetsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackupConfig {
-    /// Bucket name (global). It also holds the GeoIP database under `geoip/`.
+    /// Bucket name (global). It also holds the `GeoLite2` database under `geoip/`.
     pub bucket: String,
     /// Days before observation backups (`backups/`) are deleted.
     pub observation_expiration_days: u32,
@@ -224,12 +224,12 @@ pub struct DnsConfig {
     pub domain: String,
 }
 
-/// Where the GeoIP database lives on every host, mounted into the containers.
+/// Where the `GeoLite2` database lives on every host, mounted into the containers.
 const GEOIP_DIR: &str = "/opt/geoip";
 /// The env file of the admin node's container, shared by its one-off commands.
 const ADMIN_ENV: &str = "/etc/iac/ichnaea.env";
 
-/// Fetches the GeoIP database from the backup bucket when it changed and swaps it in with the
+/// Fetches the `GeoLite2` database from the backup bucket when it changed and swaps it in with the
 /// given containers stopped: the app does not tolerate the file changing under it (guide).
 const GEOIP_SCRIPT: &str = r#"#!/bin/sh
 # ichnaea-geoip BUCKET CONTAINER...: installs s3://BUCKET/geoip/GeoLite2-City.mmdb in /opt/geoip
@@ -271,27 +271,27 @@ exec docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro "
 /// The map tiles job (`map`), never two runs at once.
 fn map_script(image: &str) -> String {
     format!(
-        r#"#!/bin/sh
+        r"#!/bin/sh
 # Renders the data map tiles (the `map` command) and uploads them to the asset bucket.
 set -eu
 exec flock --nonblock /run/ichnaea-map.lock \
   docker run --rm --name=ichnaea-map --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} map
-"#
+"
     )
 }
 
 /// An interactive shell in the app's environment (the guide's `shell` role).
 fn shell_script(image: &str) -> String {
     format!(
-        r#"#!/bin/sh
+        r"#!/bin/sh
 # Interactive shell in the app's environment (the `shell` command), on the primary database.
 set -eu
 exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} shell
-"#
+"
     )
 }
 
-/// What every role's host runs besides its container: the GeoIP refresh.
+/// What every role's host runs besides its container: the `GeoLite2` refresh.
 fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<CronJob>) -> HostConfig {
     let refresh = CronJob {
         name: "ichnaea-geoip".into(),
@@ -305,7 +305,11 @@ fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<Cr
         name: name.into(),
         packages: vec!["curl".into()],
         docker: true,
-        files: vec![HostFile { path: "/usr/local/bin/ichnaea-geoip".into(), mode: 0o755, content: GEOIP_SCRIPT.into() }],
+        files: vec![HostFile {
+            path: "/usr/local/bin/ichnaea-geoip".into(),
+            mode: 0o755,
+            content: GEOIP_SCRIPT.into(),
+        }],
         containers: vec![container],
         cron: jobs,
     }
@@ -334,15 +338,25 @@ struct RoleGroup {
 
 fn role_group(stack: &mut StackBuilder, p: RoleGroupProps<'_>) -> RoleGroup {
     let n = p.name;
-    let mut egress: Vec<Rule> =
-        [80, 443].iter().map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs")).collect();
-    egress.extend(p.vpc_egress_ports.iter().map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")));
+    let mut egress: Vec<Rule> = [80, 443]
+        .iter()
+        .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"))
+        .collect();
+    egress.extend(
+        p.vpc_egress_ports
+            .iter()
+            .map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")),
+    );
     let sg = stack.add(
         &format!("{n}InstanceSecurityGroup"),
         SecurityGroup {
             description: format!("{} {} {n} instances", stack.name(), stack.env()),
             vpc_id: p.network.vpc_id.clone(),
-            ingress: vec![Rule::tcp(22, Peer::Cidr(p.local_cidr.as_str().into()), "SSH from the local subnet (bastion hop)")],
+            ingress: vec![Rule::tcp(
+                22,
+                Peer::Cidr(p.local_cidr.as_str().into()),
+                "SSH from the local subnet (bastion hop)",
+            )],
             egress,
         },
     );
@@ -568,7 +582,10 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     );
     stack.add(
         "BackupBucketPolicy",
-        BucketPolicy { bucket: backup.name(), statements: vec![PolicyStatement::deny_insecure_transport(backup.arn())] },
+        BucketPolicy {
+            bucket: backup.name(),
+            statements: vec![PolicyStatement::deny_insecure_transport(backup.arn())],
+        },
     );
 
     // What the roles may do: read the database password and SECRET_KEY, fetch the GeoIP
@@ -580,11 +597,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         Value::Pseudo(Pseudo::AccountId),
         Value::from(format!(":parameter/{}", cfg.app.secret_key_parameter.trim_start_matches('/'))),
     ]);
-    let read_secret_key = Statement {
-        allow: true,
-        actions: vec!["ssm:GetParameter".into()],
-        resources: vec![secret_key_arn],
-    };
+    let read_secret_key =
+        Statement { allow: true, actions: vec!["ssm:GetParameter".into()], resources: vec![secret_key_arn] };
     let read_geoip = Statement {
         allow: true,
         actions: vec!["s3:GetObject".into()],
@@ -791,7 +805,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         ],
     });
 
-    alias_record(&mut stack, "SiteRecord", cfg.dns.hosted_zone_id.as_str(), cfg.dns.domain.as_str(), &web.load_balancer);
+    alias_record(
+        &mut stack,
+        "SiteRecord",
+        cfg.dns.hosted_zone_id.as_str(),
+        cfg.dns.domain.as_str(),
+        &web.load_balancer,
+    );
     if let Some(domain) = &cfg.assets.domain {
         assets.alias_record(&mut stack, "AssetsRecord", cfg.dns.hosted_zone_id.as_str(), domain.as_str());
     }
@@ -809,9 +829,17 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     stack.output("AssetsDomainName", "The CDN's domain name", assets.distribution.domain_name());
     stack.output("AssetBucketName", "The asset bucket", assets.bucket.name());
     stack.output("BackupBucketName", "The backup bucket", backup.name());
-    stack.output("SchedulerAutoScalingGroupName", "The scheduler's group (always one instance)", scheduler.group.name());
+    stack.output(
+        "SchedulerAutoScalingGroupName",
+        "The scheduler's group (always one instance)",
+        scheduler.group.name(),
+    );
     stack.output("WorkerAutoScalingGroupName", "The workers' group", worker.group.name());
-    stack.output("WebAutoScalingGroupName", "The web role's group (the blue one during a rollout)", web.auto_scaling_group.name());
+    stack.output(
+        "WebAutoScalingGroupName",
+        "The web role's group (the blue one during a rollout)",
+        web.auto_scaling_group.name(),
+    );
     stack.output("AdminInstanceId", "The admin node", admin.instance.instance_id());
     Ok(stack.build()?)
 }

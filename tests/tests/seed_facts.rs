@@ -296,7 +296,14 @@ fn ichnaea_roles_share_one_image_and_read_secrets_at_boot() {
         assert!(script.contains("--volume=/opt/geoip:/app/geoip"), "{role}");
         assert!(script.contains("--restart=always"), "{role}");
         // The guide's env file, with the secrets read through the instance role at boot.
-        for var in ["DB_HOST=", "DB_USER=location", "DB_PASSWORD=\"${IAC_SECRET_", "GEOIP_PATH=/app/geoip/GeoLite2-City.mmdb", "REDIS_HOST=", "SECRET_KEY=\"${IAC_SECRET_"] {
+        for var in [
+            "DB_HOST=",
+            "DB_USER=location",
+            "DB_PASSWORD=\"${IAC_SECRET_",
+            "GEOIP_PATH=/app/geoip/GeoLite2-City.mmdb",
+            "REDIS_HOST=",
+            "SECRET_KEY=\"${IAC_SECRET_",
+        ] {
             assert!(script.contains(var), "{role} lacks {var}");
         }
         assert!(script.contains("iac_secret ssm /ichnaea/prod/secret-key"), "{role}");

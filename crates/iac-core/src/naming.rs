@@ -36,7 +36,6 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::CacheReplicationGroup(g) => Some(g.replication_group_id.clone().unwrap_or_else(|| derived(40))),
         Resource::Bucket(b) => b.name.clone(),
         Resource::OriginAccessControl(o) => Some(o.name.clone().unwrap_or_else(|| derived(64))),
-        Resource::CacheSubnetGroup(_) | Resource::CacheParameterGroup(_) => Some(derived(255)),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -46,7 +45,9 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::RouteTable(_)
         | Resource::Eip(_)
         | Resource::NatGateway(_)
-        | Resource::Instance(_) => Some(derived(255)),
+        | Resource::Instance(_)
+        | Resource::CacheSubnetGroup(_)
+        | Resource::CacheParameterGroup(_) => Some(derived(255)),
         Resource::VpcGatewayAttachment(_)
         | Resource::Route(_)
         | Resource::SubnetRouteTableAssociation(_)

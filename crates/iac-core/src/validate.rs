@@ -15,7 +15,9 @@ use crate::app::HostConfig;
 use crate::model::{
     AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
 };
-use crate::model::{Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction, ViewerCertificate};
+use crate::model::{
+    Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction, ViewerCertificate,
+};
 use crate::net::Ipv4Cidr;
 use crate::value::{Attr, Value};
 
@@ -373,7 +375,9 @@ impl Validator<'_> {
             | Resource::ScalingPolicy(_)
             | Resource::DbParameterGroup(_)
             | Resource::RecordSet(_)
-            | Resource::RawResource(_) => {}
+            | Resource::RawResource(_)
+            | Resource::CacheParameterGroup(_)
+            | Resource::OriginAccessControl(_) => {}
             Resource::CacheReplicationGroup(c) => self.cache(entry, c),
             Resource::CacheSubnetGroup(g) => {
                 if g.subnet_ids.len() < 2 {
@@ -389,7 +393,6 @@ impl Validator<'_> {
             Resource::BucketPolicy(p) => self.bucket_policy(entry, p),
             Resource::Distribution(d) => self.distribution(entry, d),
             Resource::ScheduledAction(a) => self.scheduled_action(entry, a),
-            Resource::CacheParameterGroup(_) | Resource::OriginAccessControl(_) => {}
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
             if s.reason.trim().len() < 10 {
@@ -467,7 +470,8 @@ impl Validator<'_> {
                 "set storage_encrypted to true",
             );
         }
-        if !(1..=35).contains(&db.backup_retention_days) && !(db.is_replica() && db.backup_retention_days == 0) {
+        let replica_without_backups = db.is_replica() && db.backup_retention_days == 0;
+        if !(1..=35).contains(&db.backup_retention_days) && !replica_without_backups {
             self.error(
                 "IAC023",
                 self.at(entry, "BackupRetentionPeriod"),
@@ -600,14 +604,26 @@ impl Validator<'_> {
         for (i, r) in b.lifecycle_rules.iter().enumerate() {
             let path = self.at(entry, format!("LifecycleConfiguration.Rules[{i}]"));
             if !ids.insert(r.id.as_str()) {
-                self.error("IAC109", path, format!("lifecycle rule id `{}` is used twice", r.id), "give each rule its own id");
+                self.error(
+                    "IAC109",
+                    path,
+                    format!("lifecycle rule id `{}` is used twice", r.id),
+                    "give each rule its own id",
+                );
             } else if r.expiration_days.is_none()
                 && r.noncurrent_expiration_days.is_none()
                 && r.abort_incomplete_upload_days.is_none()
             {
                 self.error("IAC109", path, format!("lifecycle rule `{}` does nothing", r.id), "give it an expiration");
-            } else if [r.expiration_days, r.noncurrent_expiration_days, r.abort_incomplete_upload_days].contains(&Some(0)) {
-                self.error("IAC109", path, format!("lifecycle rule `{}` has a period of 0 days", r.id), "use 1 day or more");
+            } else if [r.expiration_days, r.noncurrent_expiration_days, r.abort_incomplete_upload_days]
+                .contains(&Some(0))
+            {
+                self.error(
+                    "IAC109",
+                    path,
+                    format!("lifecycle rule `{}` has a period of 0 days", r.id),
+                    "use 1 day or more",
+                );
             }
         }
     }
@@ -636,7 +652,8 @@ impl Validator<'_> {
                 "give an ACM certificate from us-east-1 (ViewerCertificate::Acm)",
             ),
             ViewerCertificate::Acm { minimum_protocol_version, .. }
-                if !minimum_protocol_version.starts_with("TLSv1.2") && !minimum_protocol_version.starts_with("TLSv1.3") =>
+                if !minimum_protocol_version.starts_with("TLSv1.2")
+                    && !minimum_protocol_version.starts_with("TLSv1.3") =>
             {
                 self.error(
                     "IAC111",

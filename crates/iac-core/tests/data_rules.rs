@@ -1,5 +1,5 @@
 //! Validation of the data and delivery kinds (IAC100-IAC112), the stateful set, and the Cache,
-//! AssetCdn and read replica patterns.
+//! `AssetCdn` and read replica patterns.
 
 use iac_core::model::*;
 use iac_core::patterns::{AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Network, NetworkProps};
@@ -54,7 +54,10 @@ fn bucket(mutate: impl FnOnce(&mut Bucket)) -> Bucket {
 }
 
 fn network(s: &mut StackBuilder) -> Network {
-    Network::create(s, &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: false })
+    Network::create(
+        s,
+        &NetworkProps { cidr: "10.0.0.0/16".parse().unwrap(), zones: 2, subnet_prefix: 20, nat_per_zone: false },
+    )
 }
 
 #[test]
@@ -96,10 +99,13 @@ fn cache_rules_fire() {
 
     // No snapshots is allowed, with a warning; one node cannot be Multi-AZ.
     let mut s = StackBuilder::new("demo", "dev");
-    s.add("Cache", group(|g| {
-        g.snapshot_retention_days = 0;
-        g.num_cache_clusters = 1;
-    }));
+    s.add(
+        "Cache",
+        group(|g| {
+            g.snapshot_retention_days = 0;
+            g.num_cache_clusters = 1;
+        }),
+    );
     let stack = s.build().unwrap();
     let d = validate(&stack);
     assert!(d.iter().any(|d| d.code == "IAC104" && d.severity == Severity::Warning), "{d:#?}");
@@ -109,7 +115,8 @@ fn cache_rules_fire() {
 #[test]
 fn a_cache_admits_only_security_groups() {
     let mut s = StackBuilder::new("demo", "dev");
-    let vpc = s.add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
+    let vpc =
+        s.add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
     let sg = s.add(
         "CacheSg",
         SecurityGroup {
@@ -208,7 +215,10 @@ fn distribution_and_schedule_rules_fire() {
         "OldTls",
         dist(
             vec!["b.example.org".into()],
-            ViewerCertificate::Acm { certificate_arn: "arn:aws:acm:us-east-1:1:certificate/x".into(), minimum_protocol_version: "TLSv1_2016".into() },
+            ViewerCertificate::Acm {
+                certificate_arn: "arn:aws:acm:us-east-1:1:certificate/x".into(),
+                minimum_protocol_version: "TLSv1_2016".into(),
+            },
         ),
     );
     s.add(

@@ -13,8 +13,8 @@ use iac_core::model::{
     SecurityGroup, Statement, TargetGroup, TrackedMetric,
 };
 use iac_core::model::{
-    Bucket, BucketEncryption, BucketPolicy, CLOUDFRONT_HOSTED_ZONE_ID, CacheReplicationGroup, Distribution,
-    Principal, ScheduledAction, ViewerCertificate,
+    Bucket, BucketEncryption, BucketPolicy, CLOUDFRONT_HOSTED_ZONE_ID, CacheReplicationGroup, Distribution, Principal,
+    ScheduledAction, ViewerCertificate,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
@@ -158,7 +158,7 @@ impl Renderer<'_> {
             (Some(Resource::LaunchTemplate(_)), Attr::LatestVersionNumber) => get_att("LatestVersionNumber"),
             (Some(Resource::Eip(_)), Attr::AllocationId) => get_att("AllocationId"),
             (Some(Resource::Instance(_)), Attr::PrivateIp) => get_att("PrivateIp"),
-            (Some(Resource::Role(_) | Resource::InstanceProfile(_)), Attr::Arn) => get_att("Arn"),
+            (Some(Resource::Role(_) | Resource::InstanceProfile(_) | Resource::Bucket(_)), Attr::Arn) => get_att("Arn"),
             (Some(Resource::LoadBalancer(_)), Attr::DnsName) => get_att("DNSName"),
             (Some(Resource::LoadBalancer(_)), Attr::CanonicalHostedZoneId) => get_att("CanonicalHostedZoneID"),
             (Some(Resource::DbInstance(_)), Attr::EndpointAddress) => get_att("Endpoint.Address"),
@@ -170,7 +170,6 @@ impl Renderer<'_> {
             (Some(Resource::CacheReplicationGroup(_)), Attr::ReaderEndpointAddress) => {
                 get_att("ReaderEndPoint.Address")
             }
-            (Some(Resource::Bucket(_)), Attr::Arn) => get_att("Arn"),
             (Some(Resource::Bucket(_)), Attr::RegionalDomainName) => get_att("RegionalDomainName"),
             (Some(Resource::Distribution(_)), Attr::DnsName) => get_att("DomainName"),
             (Some(Resource::Distribution(_)), Attr::CanonicalHostedZoneId) => json!(CLOUDFRONT_HOSTED_ZONE_ID),

@@ -34,8 +34,8 @@ use iac_core::model::{
     VpcGatewayAttachment,
 };
 use iac_core::model::{
-    Bucket, BucketEncryption, BucketPolicy, CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup,
-    Distribution, OriginAccessControl, Principal, ScheduledAction, ViewerCertificate,
+    Bucket, BucketEncryption, BucketPolicy, CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Distribution,
+    OriginAccessControl, Principal, ScheduledAction, ViewerCertificate,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
@@ -576,7 +576,9 @@ impl<'a> Renderer<'a> {
             Resource::DbInstance(r) => ("aws_db_instance".into(), self.db_instance(r, name, tags)?),
             Resource::RecordSet(r) => ("aws_route53_record".into(), self.record_set(r)?),
             Resource::RawResource(r) => self.raw(r)?,
-            Resource::CacheSubnetGroup(r) => ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?),
+            Resource::CacheSubnetGroup(r) => {
+                ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?)
+            }
             Resource::CacheParameterGroup(r) => {
                 ("aws_elasticache_parameter_group".into(), Self::cache_parameter_group(r, name, tags))
             }
@@ -1270,13 +1272,12 @@ impl<'a> Renderer<'a> {
     ) -> Result<Args, RenderError> {
         let label = self.label.clone();
         let mut a = Args::default();
-        match name {
-            Some(n) => a.set("bucket", n),
-            None => {
-                let prefix = iac_core::naming::fit(&self.stack.physical_name(&self.resource_id()?, 255), 36);
-                a.set("bucket_prefix", format!("{prefix}-"))
-            }
-        };
+        if let Some(n) = name {
+            a.set("bucket", n);
+        } else {
+            let prefix = iac_core::naming::fit(&self.stack.physical_name(&self.resource_id()?, 255), 36);
+            a.set("bucket_prefix", format!("{prefix}-"));
+        }
         a.set_opt("tags", tags);
         let bucket_id = || traversal("aws_s3_bucket", &[&label, "id"]);
 
@@ -1414,12 +1415,17 @@ impl<'a> Renderer<'a> {
             let aliases: Vec<Expression> = r.aliases.iter().map(|x| Expression::from(x.as_str())).collect();
             a.set("aliases", Expression::Array(aliases));
         }
-        a.set("price_class", r.price_class.as_aws()).set("http_version", r.http_version.as_str()).set("is_ipv6_enabled", r.ipv6);
+        a.set("price_class", r.price_class.as_aws())
+            .set("http_version", r.http_version.as_str())
+            .set("is_ipv6_enabled", r.ipv6);
         let mut origin = Args::default();
         origin
             .set("origin_id", origin_id)
             .set("domain_name", self.expr(&r.origin_domain_name, "origin.domain_name")?)
-            .set("origin_access_control_id", self.expr(&r.origin_access_control_id, "origin.origin_access_control_id")?);
+            .set(
+                "origin_access_control_id",
+                self.expr(&r.origin_access_control_id, "origin.origin_access_control_id")?,
+            );
         a.nested("origin", origin);
         let methods = || Expression::Array(vec![Expression::from("GET"), Expression::from("HEAD")]);
         let mut behavior = Args::default();

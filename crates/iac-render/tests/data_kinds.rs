@@ -128,9 +128,14 @@ fn read_replica_leaves_out_what_it_inherits() {
     let tf = terraform::render(&stack(true)).unwrap();
     let body = hcl::parse(&tf.main_tf).unwrap();
     let replica = block(&body, "aws_db_instance", "database_replica1");
-    assert_eq!(attr(replica, "replicate_source_db").unwrap().to_string(), "aws_db_instance.database_instance.identifier");
+    assert_eq!(
+        attr(replica, "replicate_source_db").unwrap().to_string(),
+        "aws_db_instance.database_instance.identifier"
+    );
     assert_eq!(attr(replica, "skip_final_snapshot"), Some(&Expression::Bool(true)));
-    for absent in ["username", "manage_master_user_password", "db_name", "allocated_storage", "final_snapshot_identifier"] {
+    for absent in
+        ["username", "manage_master_user_password", "db_name", "allocated_storage", "final_snapshot_identifier"]
+    {
         assert!(attr(replica, absent).is_none(), "{absent} on a replica");
     }
     assert!(nested(replica, "lifecycle").is_empty());
@@ -158,7 +163,10 @@ fn cache_is_private_encrypted_multi_az_and_kept() {
     let pg = &t["Resources"]["CacheParameterGroup"]["Properties"];
     assert_eq!(pg["CacheParameterGroupFamily"], "redis7");
     assert_eq!(pg["Properties"]["maxmemory-policy"], "volatile-lru");
-    assert_eq!(t["Outputs"]["Cache"]["Value"], json!({ "Fn::GetAtt": ["CacheReplicationGroup", "PrimaryEndPoint.Address"] }));
+    assert_eq!(
+        t["Outputs"]["Cache"]["Value"],
+        json!({ "Fn::GetAtt": ["CacheReplicationGroup", "PrimaryEndPoint.Address"] })
+    );
     assert_eq!(
         t["Outputs"]["CacheReader"]["Value"],
         json!({ "Fn::GetAtt": ["CacheReplicationGroup", "ReaderEndPoint.Address"] })
@@ -180,7 +188,10 @@ fn cache_is_private_encrypted_multi_az_and_kept() {
     let pg = block(&body, "aws_elasticache_parameter_group", "cache_parameter_group");
     assert_eq!(attr(nested(pg, "parameter")[0], "name"), Some(&Expression::String("maxmemory-policy".into())));
     let out = tf.outputs_tf;
-    assert!(out.contains("aws_elasticache_replication_group.cache_replication_group.primary_endpoint_address"), "{out}");
+    assert!(
+        out.contains("aws_elasticache_replication_group.cache_replication_group.primary_endpoint_address"),
+        "{out}"
+    );
     assert!(out.contains("aws_elasticache_replication_group.cache_replication_group.reader_endpoint_address"));
 }
 
@@ -285,7 +296,10 @@ fn cdn_reads_the_private_bucket_through_origin_access_control() {
         attr(origin, "origin_access_control_id").unwrap().to_string(),
         "aws_cloudfront_origin_access_control.assets_origin_access_control.id"
     );
-    assert_eq!(attr(origin, "domain_name").unwrap().to_string(), "aws_s3_bucket.assets_bucket.bucket_regional_domain_name");
+    assert_eq!(
+        attr(origin, "domain_name").unwrap().to_string(),
+        "aws_s3_bucket.assets_bucket.bucket_regional_domain_name"
+    );
     let cert = nested(dist, "viewer_certificate")[0];
     assert_eq!(attr(cert, "minimum_protocol_version"), Some(&Expression::String("TLSv1.2_2021".into())));
     assert_eq!(nested(nested(dist, "restrictions")[0], "geo_restriction").len(), 1);
@@ -301,7 +315,10 @@ fn cdn_reads_the_private_bucket_through_origin_access_control() {
     // Without an alias: the default certificate, and the reasons for the checks that follow.
     let t = cfn(&stack(false));
     let d = &t["Resources"]["AssetsDistribution"];
-    assert_eq!(d["Properties"]["DistributionConfig"]["ViewerCertificate"], json!({ "CloudFrontDefaultCertificate": true }));
+    assert_eq!(
+        d["Properties"]["DistributionConfig"]["ViewerCertificate"],
+        json!({ "CloudFrontDefaultCertificate": true })
+    );
     assert!(d["Properties"]["DistributionConfig"].get("Aliases").is_none());
     let skips = d["Metadata"]["checkov"]["skip"].as_array().unwrap();
     assert!(skips.iter().any(|s| s["id"] == "CKV_AWS_174"), "{skips:?}");

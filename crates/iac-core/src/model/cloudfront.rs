@@ -13,7 +13,7 @@ pub const SECURITY_HEADERS_POLICY: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
 /// `AWS::CloudFront::OriginAccessControl` / `aws_cloudfront_origin_access_control`: CloudFront
-/// signs its requests to an S3 origin (SigV4, always), so the bucket stays private.
+/// signs its requests to an S3 origin (`SigV4`, always), so the bucket stays private.
 #[derive(Debug, Clone, Serialize)]
 pub struct OriginAccessControl {
     /// The control's name (unique in the account); derived when absent.

@@ -70,7 +70,13 @@ pub struct CacheReplicationGroup {
     /// Apply minor engine upgrades in the maintenance window.
     pub auto_minor_version_upgrade: bool,
 }
-impl_refs!(CacheReplicationGroup { node_type, auth_token, security_group_ids, subnet_group_name, parameter_group_name });
+impl_refs!(CacheReplicationGroup {
+    node_type,
+    auth_token,
+    security_group_ids,
+    subnet_group_name,
+    parameter_group_name
+});
 
 impl CacheReplicationGroup {
     /// The port clients connect to.

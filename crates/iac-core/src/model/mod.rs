@@ -26,15 +26,15 @@ use crate::id::LogicalId;
 use crate::validate::{Diagnostic, Path};
 use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
 
+pub use cloudfront::*;
 pub use compute::*;
 pub use dns::*;
+pub use elasticache::*;
 pub use elb::*;
 pub use iam::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
-pub use cloudfront::*;
-pub use elasticache::*;
 pub use s3::*;
 pub use schedule::*;
 

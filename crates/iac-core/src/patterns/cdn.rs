@@ -4,8 +4,8 @@
 
 use crate::model::{
     Bucket, BucketEncryption, BucketPolicy, CACHING_OPTIMIZED, Distribution, Handle, LifecycleRule, ObjectOwnership,
-    OriginAccessControl, PolicyStatement, PriceClass, RecordSet, RecordTarget, RecordType,
-    SECURITY_HEADERS_POLICY, StackBuilder, ViewerCertificate,
+    OriginAccessControl, PolicyStatement, PriceClass, RecordSet, RecordTarget, RecordType, SECURITY_HEADERS_POLICY,
+    StackBuilder, ViewerCertificate,
 };
 use crate::value::Value;
 
@@ -46,6 +46,7 @@ pub struct AssetCdn {
 
 impl AssetCdn {
     /// Adds the bucket, the origin access control, the distribution and the bucket policy.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: AssetCdnProps<'_>) -> Self {
         let n = p.name;
         let bucket = stack.add_with(
@@ -65,7 +66,11 @@ impl AssetCdn {
             &format!("{n}OriginAccessControl"),
             OriginAccessControl {
                 name: None,
-                description: format!("{} {} {n}: CloudFront signs its requests to the bucket", stack.name(), stack.env()),
+                description: format!(
+                    "{} {} {n}: CloudFront signs its requests to the bucket",
+                    stack.name(),
+                    stack.env()
+                ),
             },
         );
         let certificate = match p.certificate_arn {
@@ -181,10 +186,7 @@ pub fn bucket_suppressions(e: &mut crate::model::ResourceEntry, served_by_cloudf
         "CKV_AWS_144",
         "cross-region replication is a disaster-recovery choice of the account, not of this stack",
     ));
-    e.suppressions.push(super::suppress(
-        "CKV2_AWS_62",
-        "nothing consumes object events of this bucket",
-    ));
+    e.suppressions.push(super::suppress("CKV2_AWS_62", "nothing consumes object events of this bucket"));
     if served_by_cloudfront {
         e.suppressions.push(super::suppress(
             "CKV_AWS_145",

@@ -80,6 +80,7 @@ struct ReplicaTemplate {
 
 impl Database {
     /// Adds the database's resources.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: DatabaseProps<'_>) -> Self {
         let n = p.name;
         let port = p.engine.default_port();
