@@ -516,6 +516,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             monitoring_interval: 60,
         },
     );
+    // Ichnaea's default driver (PyMySQL) connects without TLS unless it is given the RDS CA
+    // bundle; traffic stays in the VPC and the database admits only the four roles' groups.
+    let no_tls = iac_core::patterns::suppress(
+        "CKV2_AWS_69",
+        "the app's MySQL driver (PyMySQL) has no TLS without the RDS CA bundle; only the role groups reach the database",
+    );
+    stack.configure(&db.instance, |e| e.suppressions.push(no_tls.clone()));
     // The web role never writes: it reads from a replica of its own.
     let replica = db.add_read_replica(
         &mut stack,
@@ -523,6 +530,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         cfg.database.replica_instance_class.as_deref(),
         cfg.database.replica_multi_az,
     );
+    stack.configure(&replica, |e| e.suppressions.push(no_tls));
     let cache = Cache::create(
         &mut stack,
         CacheProps {
@@ -623,15 +631,30 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         None => Value::join([Value::from("https://"), assets.distribution.domain_name(), Value::from("/")]),
     };
     let redis_host = cache.primary_endpoint();
-    let role_container = |name: &str, command: &[&str], db_host: Value<String>| {
+    // `mysql+pymysql://user:password@host:3306/location`, the password URL-encoded at boot.
+    let mysql_uri = |host: Value<String>| {
+        Value::join([
+            Value::from(format!("mysql+pymysql://{}:", cfg.database.username)),
+            Value::Secret(db.master_password().url_encoded()),
+            Value::from("@"),
+            host,
+            Value::from(format!(":{}/{}", db.port, db.db_name)),
+        ])
+    };
+    // The guide's env file (DB_HOST ... SECRET_KEY) plus the URIs current releases read
+    // (`ichnaea/conf.py`): DB_HOST and DB_READONLY_URI are where the role reads.
+    let role_container = |name: &str, command: &[&str], reads_from: Value<String>| {
         Container::new(name, &cfg.app.image)
             .with_command(command.iter().copied())
-            .with_env("DB_HOST", db_host)
+            .with_env("DB_HOST", reads_from.clone())
             .with_env("DB_USER", cfg.database.username.as_str())
             .with_env("DB_PASSWORD", Value::Secret(db.master_password()))
+            .with_env("DB_READONLY_URI", mysql_uri(reads_from))
+            .with_env("DB_READWRITE_URI", mysql_uri(db.instance.endpoint_address()))
+            .with_env("DB_DDL_URI", mysql_uri(db.instance.endpoint_address()))
             .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
             .with_env("REDIS_HOST", redis_host.clone())
-            // Newer releases read one URI; the cache only speaks TLS.
+            // The cache only speaks TLS: `rediss://`.
             .with_env(
                 "REDIS_URI",
                 Value::join([Value::from("rediss://"), redis_host.clone(), Value::from(format!(":{}/0", cache.port))]),

@@ -311,6 +311,10 @@ fn ichnaea_roles_share_one_image_and_read_secrets_at_boot() {
     }
     // The web role reads from the replica; the others write to the primary.
     assert!(web.contains("DB_HOST='<DatabaseReplica1.EndpointAddress>'"));
+    assert!(web.contains("DB_READONLY_URI=mysql+pymysql://location:\"${IAC_SECRET_"), "{web}");
+    assert!(web.contains("\"@'<DatabaseReplica1.EndpointAddress>':3306/location"), "the web role reads the replica");
+    assert!(web.contains("\"@'<DatabaseInstance.EndpointAddress>':3306/location"), "writes (if any) go to the primary");
+    assert!(web.contains("REDIS_URI=rediss://"), "the cache only speaks TLS");
     assert!(web.contains("--publish=8000:8000"));
     for script in [&worker, &scheduler, &admin] {
         assert!(script.contains("DB_HOST='<DatabaseInstance.EndpointAddress>'"));
