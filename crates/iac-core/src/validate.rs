@@ -487,6 +487,9 @@ impl Validator<'_> {
                 "use the Database pattern or give a group that admits the named tiers",
             );
         }
+        if let Some(source) = &db.source_db_instance {
+            self.replica_source(entry, db, source);
+        }
         if let Some(id) = &db.identifier {
             let ok = id.len() <= 63
                 && id.starts_with(|c: char| c.is_ascii_lowercase())
@@ -501,6 +504,33 @@ impl Validator<'_> {
                     "1-63 lowercase letters, digits and single hyphens, starting with a letter",
                 );
             }
+        }
+    }
+
+    /// A read replica's source is another RDS instance of the same engine, which is not itself
+    /// a replica being replicated here (RDS allows chains, this project's patterns do not).
+    fn replica_source(&mut self, entry: &ResourceEntry, db: &DbInstance, source: &Value<String>) {
+        let Value::Attr(r) = source else { return };
+        let problem = match self.stack.resource(&r.id).map(|e| &e.resource) {
+            Some(Resource::DbInstance(primary)) if primary.engine != db.engine => Some(format!(
+                "the replica runs {} but its source `{}` runs {}",
+                db.engine.as_aws(),
+                r.id,
+                primary.engine.as_aws()
+            )),
+            Some(Resource::DbInstance(primary)) if primary.is_replica() => {
+                Some(format!("the source `{}` is itself a replica", r.id))
+            }
+            Some(Resource::DbInstance(_)) | None => None,
+            Some(other) => Some(format!("the source `{}` is a {}, not an RDS instance", r.id, other.kind_name())),
+        };
+        if let Some(problem) = problem {
+            self.error(
+                "IAC113",
+                self.at(entry, "SourceDBInstanceIdentifier"),
+                problem,
+                "replicate the primary (Database::add_read_replica)",
+            );
         }
     }
 

@@ -323,3 +323,66 @@ fn patterns_are_valid_and_stateful_kinds_are_marked() {
     assert_eq!(rule.rule.from_port, 6379);
     assert!(matches!(&rule.rule.peer, Peer::Group(Value::Lit(g)) if g == "sg-app"));
 }
+
+#[test]
+fn a_replica_replicates_an_rds_instance_of_its_engine() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let net = network(&mut s);
+    let db = Database::create(
+        &mut s,
+        DatabaseProps {
+            name: "Db",
+            network: &net,
+            engine: Engine::Mysql,
+            engine_version: "8.4.7".into(),
+            family: "mysql8.4".into(),
+            parameters: IndexMap::new(),
+            instance_class: "db.t4g.small".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: None,
+            backup_retention_days: 7,
+            multi_az: false,
+            identifier: None,
+            db_name: "app".into(),
+            master_username: "app".into(),
+            monitoring_interval: 0,
+        },
+    );
+    let replica = db.add_read_replica(&mut s, "1", None, false);
+    let template = match &s.build().unwrap().resource(replica.id()).unwrap().resource {
+        Resource::DbInstance(r) => r.clone(),
+        _ => unreachable!("a replica"),
+    };
+    let mut s = StackBuilder::new("demo", "dev");
+    let net = network(&mut s);
+    let _ = Database::create(
+        &mut s,
+        DatabaseProps {
+            name: "Db",
+            network: &net,
+            engine: Engine::Mysql,
+            engine_version: "8.4.7".into(),
+            family: "mysql8.4".into(),
+            parameters: IndexMap::new(),
+            instance_class: "db.t4g.small".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: None,
+            backup_retention_days: 7,
+            multi_az: false,
+            identifier: None,
+            db_name: "app".into(),
+            master_username: "app".into(),
+            monitoring_interval: 0,
+        },
+    );
+    s.add("Postgres", DbInstance { engine: Engine::Postgres, ..template.clone() });
+    let chained = s.add("Chained", template.clone());
+    s.add("OfAReplica", DbInstance { source_db_instance: Some(chained.identifier()), ..template.clone() });
+    s.add("OfAGroup", DbInstance { source_db_instance: Some(net.vpc_id.clone()), ..template });
+    let stack = s.build().unwrap();
+    let at = |id: &str| format!("demo/{id}/SourceDBInstanceIdentifier");
+    assert!(has(&stack, "IAC113", &at("Postgres")), "{:?}", codes(&stack));
+    assert!(has(&stack, "IAC113", &at("OfAReplica")));
+    assert!(has(&stack, "IAC113", &at("OfAGroup")));
+    assert!(!has(&stack, "IAC113", &at("Chained")), "a replica of the primary is fine");
+}
