@@ -14,6 +14,7 @@ pub mod config;
 #[cfg(feature = "aws")]
 pub mod deploy;
 pub mod error;
+pub mod ichnaea;
 pub mod synth;
 
 pub use config::ConfigSource;
@@ -109,5 +110,11 @@ pub fn registry() -> Registry {
         description: "Concerto testing platform: ECS Fargate service behind an ALB, /data on EFS, RDS MySQL, scheduled tasks, Route53",
         envs: vec![config_file!("concerto", "dev"), config_file!("concerto", "prod")],
         build: concerto::build,
+    })
+    .with(StackDef {
+        name: "ichnaea",
+        description: "Ichnaea location service: web/worker/scheduler roles of one image, RDS MySQL + replica, Redis, S3 + CloudFront",
+        envs: vec![config_file!("ichnaea", "dev"), config_file!("ichnaea", "prod")],
+        build: ichnaea::build,
     })
 }

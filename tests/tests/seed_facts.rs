@@ -341,3 +341,187 @@ fn concerto_container_is_one_definition() {
     assert_eq!(c.mounts[0].target, "/data");
     assert_eq!(c.ports[0].container, 80);
 }
+
+/// The CloudFormation properties of `id`.
+fn props<'a>(t: &'a Value, id: &str) -> &'a Value {
+    let r = &t["Resources"][id];
+    assert!(r.is_object(), "no resource {id}");
+    &r["Properties"]
+}
+
+#[test]
+fn ichnaea_prod() {
+    let (t, text) = cfn("ichnaea", "prod");
+    let r = &t["Resources"];
+
+    // Web role: an ASG of 20 behind the load balancer (round-robin: the ALB default, not
+    // overridden), port 8000, health `/__lbheartbeat__`; HTTP redirects to HTTPS.
+    let web = props(&t, "WebAutoScalingGroup");
+    assert_eq!((web["MinSize"].as_str(), web["DesiredCapacity"].as_str()), (Some("20"), Some("20")));
+    assert_eq!(web["TargetGroupARNs"][0]["Ref"], "WebTargetGroup");
+    let tg = props(&t, "WebTargetGroup");
+    assert_eq!(tg["Port"], 8000);
+    assert_eq!(tg["HealthCheckPath"], "/__lbheartbeat__");
+    assert!(!text.contains("load_balancing.algorithm.type"), "round-robin is the default");
+    assert_eq!(props(&t, "WebHttpListener")["DefaultActions"][0]["Type"], "redirect");
+
+    // Worker role: an ASG of 5, no load balancer.
+    let worker = props(&t, "WorkerAutoScalingGroup");
+    assert_eq!((worker["MinSize"].as_str(), worker["DesiredCapacity"].as_str()), (Some("5"), Some("5")));
+    assert_eq!(worker["TargetGroupARNs"], serde_json::json!([]));
+
+    // Scheduler: exactly one, never two: min = max = desired = 1 in a single zone (no
+    // AZRebalance), and the release stops it before it starts on the new image.
+    let scheduler = props(&t, "SchedulerAutoScalingGroup");
+    for key in ["MinSize", "MaxSize", "DesiredCapacity"] {
+        assert_eq!(scheduler[key], "1", "{key}");
+    }
+    assert_eq!(scheduler["VPCZoneIdentifier"].as_array().unwrap().len(), 1);
+    assert!(r["SchedulerAutoScalingGroup"].get("UpdatePolicy").is_none(), "nothing replaces it behind the plan's back");
+
+    // RDS MySQL Multi-AZ, database `location`, private, protected; its parameter group sets
+    // utf8mb4 (the guide's utf8) and 4 GiB of redo (the guide's 2 x 2 GB innodb_log_file_size).
+    let db = props(&t, "DatabaseInstance");
+    assert_eq!(db["Engine"], "mysql");
+    assert!(db["EngineVersion"].as_str().unwrap().starts_with("8."));
+    assert_eq!(db["MultiAZ"], true);
+    assert_eq!(db["DBName"], "location");
+    assert_eq!(db["MasterUsername"], "location");
+    assert_eq!(db["PubliclyAccessible"], false);
+    assert_eq!(db["ManageMasterUserPassword"], true);
+    assert_eq!(r["DatabaseInstance"]["DeletionPolicy"], "Snapshot");
+    let pg = props(&t, "DatabaseParameterGroup");
+    assert_eq!(pg["Family"], "mysql8.4");
+    assert_eq!(pg["Parameters"]["character_set_server"], "utf8mb4");
+    assert_eq!(pg["Parameters"]["collation_server"], "utf8mb4_0900_ai_ci");
+    assert_eq!(pg["Parameters"]["innodb_redo_log_capacity"], "4294967296");
+    // A read replica of it, for the web role.
+    let replica = props(&t, "DatabaseReplica1");
+    assert_eq!(replica["SourceDBInstanceIdentifier"]["Ref"], "DatabaseInstance");
+    assert_eq!(replica["DBParameterGroupName"]["Ref"], "DatabaseParameterGroup");
+
+    // ElastiCache Redis, Multi-AZ with failover, encrypted, kept on deletion.
+    let cache = props(&t, "CacheReplicationGroup");
+    assert_eq!(cache["Engine"], "redis");
+    assert_eq!(cache["MultiAZEnabled"], true);
+    assert_eq!(cache["AutomaticFailoverEnabled"], true);
+    assert!(cache["NumCacheClusters"].as_u64().unwrap() >= 2);
+    assert_eq!(cache["AtRestEncryptionEnabled"], true);
+    assert_eq!(cache["TransitEncryptionEnabled"], true);
+    assert_eq!(r["CacheReplicationGroup"]["DeletionPolicy"], "Snapshot");
+
+    // The database and the cache admit the four roles, by security group only.
+    for (data, port) in [("Database", 3306), ("Cache", 6379)] {
+        for tier in ["Web", "Worker", "Scheduler", "Admin"] {
+            let rule = props(&t, &format!("{data}From{tier}"));
+            assert_eq!(rule["FromPort"], port);
+            assert!(rule.get("SourceSecurityGroupId").is_some() && rule.get("CidrIp").is_none(), "{rule}");
+        }
+    }
+
+    // The asset bucket behind CloudFront with origin access control; lifecycle: exports
+    // deleted after 2 days; the backup bucket deletes observations after 365 days.
+    let assets = props(&t, "AssetsBucket");
+    assert_eq!(assets["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"], true);
+    let rules = &assets["LifecycleConfiguration"]["Rules"];
+    assert_eq!((&rules[0]["Prefix"], &rules[0]["ExpirationInDays"]), (&"export/".into(), &2.into()));
+    let backup = props(&t, "BackupBucket");
+    let rules = &backup["LifecycleConfiguration"]["Rules"];
+    assert_eq!((&rules[0]["Prefix"], &rules[0]["ExpirationInDays"]), (&"backups/".into(), &365.into()));
+    for bucket in ["AssetsBucket", "BackupBucket"] {
+        assert_eq!(r[bucket]["DeletionPolicy"], "Retain", "{bucket}");
+    }
+    let dist = &props(&t, "AssetsDistribution")["DistributionConfig"];
+    assert_eq!(dist["Origins"][0]["OriginAccessControlId"]["Ref"], "AssetsOriginAccessControl");
+    assert_eq!(dist["DefaultCacheBehavior"]["ViewerProtocolPolicy"], "redirect-to-https");
+    assert_eq!(dist["Aliases"][0], "assets.location.example.org");
+
+    // Route53: the site is an alias of the load balancer, the assets of the distribution.
+    let site = props(&t, "SiteRecord");
+    assert_eq!(site["Name"], "location.example.org");
+    assert_eq!(site["AliasTarget"]["DNSName"]["Fn::GetAtt"][0], "WebLoadBalancer");
+    let assets_record = props(&t, "AssetsRecord");
+    assert_eq!(assets_record["AliasTarget"]["DNSName"]["Fn::GetAtt"][0], "AssetsDistribution");
+
+    // The admin node is one instance; no secret value anywhere in the template.
+    assert_eq!(r["AdminInstance"]["Type"], "AWS::EC2::Instance");
+    assert!(!text.contains("change_this_value"), "the guide's sample SECRET_KEY is not used");
+}
+
+#[test]
+fn ichnaea_roles_share_one_image_and_read_secrets_at_boot() {
+    let web = userdata("ichnaea", "prod", "web-launch-template.sh");
+    let worker = userdata("ichnaea", "prod", "worker-launch-template.sh");
+    let scheduler = userdata("ichnaea", "prod", "scheduler-launch-template.sh");
+    let admin = userdata("ichnaea", "prod", "admin-instance.sh");
+    // One image, the role as the command; the GeoIP volume everywhere.
+    for (script, role) in [(&web, "web"), (&worker, "worker"), (&scheduler, "scheduler")] {
+        assert!(script.contains(&format!("  mozilla/location:2.2.0 {role}\n")), "{role}");
+        assert!(script.contains("--volume=/opt/geoip:/app/geoip"), "{role}");
+        assert!(script.contains("--restart=always"), "{role}");
+        // The guide's env file, with the secrets read through the instance role at boot.
+        for var in [
+            "DB_HOST=",
+            "DB_USER=location",
+            "DB_PASSWORD=\"${IAC_SECRET_",
+            "GEOIP_PATH=/app/geoip/GeoLite2-City.mmdb",
+            "REDIS_HOST=",
+            "SECRET_KEY=\"${IAC_SECRET_",
+        ] {
+            assert!(script.contains(var), "{role} lacks {var}");
+        }
+        assert!(script.contains("iac_secret ssm /ichnaea/prod/secret-key"), "{role}");
+        assert!(script.contains("REDIS_HOST='<CacheReplicationGroup.EndpointAddress>'"), "{role}");
+    }
+    // The web role reads from the replica; the others write to the primary.
+    assert!(web.contains("DB_HOST='<DatabaseReplica1.EndpointAddress>'"));
+    assert!(web.contains("DB_READONLY_URI=mysql+pymysql://location:\"${IAC_SECRET_"), "{web}");
+    assert!(web.contains("\"@'<DatabaseReplica1.EndpointAddress>':3306/location"), "the web role reads the replica");
+    assert!(web.contains("\"@'<DatabaseInstance.EndpointAddress>':3306/location"), "writes (if any) go to the primary");
+    assert!(web.contains("REDIS_URI=rediss://"), "the cache only speaks TLS");
+    assert!(web.contains("--publish=8000:8000"));
+    for script in [&worker, &scheduler, &admin] {
+        assert!(script.contains("DB_HOST='<DatabaseInstance.EndpointAddress>'"));
+    }
+    // Admin node: migrations (`alembic upgrade head`), the shell, and the map job on a schedule.
+    for needle in [
+        "alembic upgrade head",
+        "mozilla/location:2.2.0 shell",
+        "mozilla/location:2.2.0 map",
+        "17 2 * * * root /usr/local/bin/ichnaea-map",
+        "flock --nonblock",
+    ] {
+        assert!(admin.contains(needle), "admin user data lacks `{needle}`");
+    }
+}
+
+#[test]
+fn ichnaea_upgrade_order() {
+    let stack = stacks::registry().build("ichnaea", "prod", None).expect("builds");
+    let plan = stack.rollout().expect("ichnaea declares its release order");
+    let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        steps,
+        [
+            "stop scheduler",
+            "stop worker",
+            "run `/usr/local/bin/ichnaea-migrate` on admin with the new image",
+            "start scheduler on the new image",
+            "start worker on the new image",
+            "switch web blue/green",
+            "update admin to the new image",
+        ]
+    );
+    assert!(plan.validate("ichnaea").is_empty());
+    let scheduler = plan.roles.iter().find(|r| r.name == "scheduler").unwrap();
+    assert_eq!(scheduler.kind, iac_core::rollout::RoleKind::Singleton);
+}
+
+#[test]
+fn ichnaea_dev_is_smaller_but_keeps_one_scheduler() {
+    let (t, _) = cfn("ichnaea", "dev");
+    assert_eq!(props(&t, "WebAutoScalingGroup")["DesiredCapacity"], "2");
+    assert_eq!(props(&t, "SchedulerAutoScalingGroup")["MaxSize"], "1");
+    assert_eq!(props(&t, "DatabaseInstance")["MultiAZ"], false);
+    assert!(t["Resources"].get("AssetsRecord").is_none(), "dev serves assets from *.cloudfront.net");
+}

@@ -26,12 +26,38 @@ use iac_core::model::Stack;
 pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
     for entry in stack.resources() {
         if services::service_of(&entry.resource).is_none() {
-            return Err(AwsError::Unsupported {
-                stack: stack.name().to_owned(),
-                id: entry.id.to_string(),
-                kind: entry.resource.kind_name(),
-            });
+            let kind = match &entry.resource {
+                iac_core::model::Resource::DbInstance(db) if db.is_replica() => "RDS read replica",
+                other => other.kind_name(),
+            };
+            return Err(AwsError::Unsupported { stack: stack.name().to_owned(), id: entry.id.to_string(), kind });
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership, StackBuilder};
+
+    #[test]
+    fn kinds_without_sdk_support_are_refused_by_name() {
+        let mut s = StackBuilder::new("demo", "dev");
+        s.add(
+            "Assets",
+            Bucket {
+                name: None,
+                encryption: BucketEncryption::S3Managed,
+                block_public_access: true,
+                versioning: true,
+                object_ownership: ObjectOwnership::BucketOwnerEnforced,
+                lifecycle_rules: Vec::new(),
+            },
+        );
+        let err = super::check_supported(&s.build().unwrap()).unwrap_err().to_string();
+        assert!(
+            err.contains("`Assets`") && err.contains("a S3 bucket cannot be deployed through the SDK engine"),
+            "{err}"
+        );
+    }
 }

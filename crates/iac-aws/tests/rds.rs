@@ -86,6 +86,7 @@ fn stack(net: &Network, edit: impl Fn(&mut DbInstance, &mut DbParameterGroup)) -
         log_exports: Engine::Mysql.log_exports(),
         auto_minor_version_upgrade: true,
         copy_tags_to_snapshot: true,
+        source_db_instance: None,
     };
     edit(&mut db, &mut params);
     let subnets = b.add(

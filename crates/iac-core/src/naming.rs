@@ -38,6 +38,9 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::EcsService(s) => Some(s.name.clone().unwrap_or_else(|| derived(255))),
         Resource::LogGroup(g) => Some(g.name.clone().unwrap_or_else(|| derived(512))),
         Resource::Schedule(s) => Some(s.name.clone().unwrap_or_else(|| derived(64))),
+        Resource::CacheReplicationGroup(g) => Some(g.replication_group_id.clone().unwrap_or_else(|| derived(40))),
+        Resource::Bucket(b) => b.name.clone(),
+        Resource::OriginAccessControl(o) => Some(o.name.clone().unwrap_or_else(|| derived(64))),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -49,7 +52,9 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::NatGateway(_)
         | Resource::Instance(_)
         | Resource::FileSystem(_)
-        | Resource::AccessPoint(_) => Some(derived(255)),
+        | Resource::AccessPoint(_)
+        | Resource::CacheSubnetGroup(_)
+        | Resource::CacheParameterGroup(_) => Some(derived(255)),
         Resource::VpcGatewayAttachment(_)
         | Resource::Route(_)
         | Resource::SubnetRouteTableAssociation(_)
@@ -58,7 +63,10 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         | Resource::Listener(_)
         | Resource::RecordSet(_)
         | Resource::MountTarget(_)
-        | Resource::RawResource(_) => None,
+        | Resource::RawResource(_)
+        | Resource::BucketPolicy(_)
+        | Resource::Distribution(_)
+        | Resource::ScheduledAction(_) => None,
     }
 }
 
@@ -93,6 +101,9 @@ pub fn taggable(resource: &Resource) -> bool {
             | Resource::RawResource(_)
             | Resource::MountTarget(_)
             | Resource::Schedule(_)
+            | Resource::BucketPolicy(_)
+            | Resource::OriginAccessControl(_)
+            | Resource::ScheduledAction(_)
     )
 }
 

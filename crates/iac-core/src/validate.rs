@@ -15,6 +15,9 @@ use crate::app::HostConfig;
 use crate::model::{
     AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
 };
+use crate::model::{
+    Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction, ViewerCertificate,
+};
 use crate::net::Ipv4Cidr;
 use crate::value::{Attr, Value};
 
@@ -231,6 +234,7 @@ impl Validator<'_> {
         });
         let data_groups = groups_of(&|r| match r {
             Resource::DbInstance(db) => Some(db.security_group_ids.clone()),
+            Resource::CacheReplicationGroup(c) => Some(c.security_group_ids.clone()),
             _ => None,
         });
         let file_system_groups = groups_of(&|r| match r {
@@ -282,7 +286,7 @@ impl Validator<'_> {
                     self.error(
                         "IAC011",
                         self.at(entry, prop),
-                        "a database's security group admits an address range",
+                        "a database's or cache's security group admits an address range",
                         "admit only the security groups of the tiers that use it (Peer::Group)",
                     );
                 }
@@ -421,7 +425,24 @@ impl Validator<'_> {
             | Resource::DbParameterGroup(_)
             | Resource::RecordSet(_)
             | Resource::EcsCluster(_)
-            | Resource::RawResource(_) => {}
+            | Resource::RawResource(_)
+            | Resource::CacheParameterGroup(_)
+            | Resource::OriginAccessControl(_) => {}
+            Resource::CacheReplicationGroup(c) => self.cache(entry, c),
+            Resource::CacheSubnetGroup(g) => {
+                if g.subnet_ids.len() < 2 {
+                    self.out.push(Diagnostic::warning(
+                        "IAC106",
+                        self.at(entry, "SubnetIds"),
+                        "a cache subnet group in one zone: Multi-AZ failover has nowhere to go",
+                        "give private subnets in two or more zones",
+                    ));
+                }
+            }
+            Resource::Bucket(b) => self.bucket(entry, b),
+            Resource::BucketPolicy(p) => self.bucket_policy(entry, p),
+            Resource::Distribution(d) => self.distribution(entry, d),
+            Resource::ScheduledAction(a) => self.scheduled_action(entry, a),
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
             if s.reason.trim().len() < 10 {
@@ -483,7 +504,7 @@ impl Validator<'_> {
                 "set publicly_accessible to false; reach it from the named tiers",
             );
         }
-        if !db.deletion_protection {
+        if !db.deletion_protection && !db.is_replica() {
             self.error(
                 "IAC021",
                 self.at(entry, "DeletionProtection"),
@@ -499,7 +520,8 @@ impl Validator<'_> {
                 "set storage_encrypted to true",
             );
         }
-        if !(1..=35).contains(&db.backup_retention_days) {
+        let replica_without_backups = db.is_replica() && db.backup_retention_days == 0;
+        if !(1..=35).contains(&db.backup_retention_days) && !replica_without_backups {
             self.error(
                 "IAC023",
                 self.at(entry, "BackupRetentionPeriod"),
@@ -515,6 +537,9 @@ impl Validator<'_> {
                 "use the Database pattern or give a group that admits the named tiers",
             );
         }
+        if let Some(source) = &db.source_db_instance {
+            self.replica_source(entry, db, source);
+        }
         if let Some(id) = &db.identifier {
             let ok = id.len() <= 63
                 && id.starts_with(|c: char| c.is_ascii_lowercase())
@@ -529,6 +554,219 @@ impl Validator<'_> {
                     "1-63 lowercase letters, digits and single hyphens, starting with a letter",
                 );
             }
+        }
+    }
+
+    /// A read replica's source is another RDS instance of the same engine, which is not itself
+    /// a replica being replicated here (RDS allows chains, this project's patterns do not).
+    fn replica_source(&mut self, entry: &ResourceEntry, db: &DbInstance, source: &Value<String>) {
+        let Value::Attr(r) = source else { return };
+        let problem = match self.stack.resource(&r.id).map(|e| &e.resource) {
+            Some(Resource::DbInstance(primary)) if primary.engine != db.engine => Some(format!(
+                "the replica runs {} but its source `{}` runs {}",
+                db.engine.as_aws(),
+                r.id,
+                primary.engine.as_aws()
+            )),
+            Some(Resource::DbInstance(primary)) if primary.is_replica() => {
+                Some(format!("the source `{}` is itself a replica", r.id))
+            }
+            Some(Resource::DbInstance(_)) | None => None,
+            Some(other) => Some(format!("the source `{}` is a {}, not an RDS instance", r.id, other.kind_name())),
+        };
+        if let Some(problem) = problem {
+            self.error(
+                "IAC113",
+                self.at(entry, "SourceDBInstanceIdentifier"),
+                problem,
+                "replicate the primary (Database::add_read_replica)",
+            );
+        }
+    }
+
+    /// Caches are private (see `network_exposure`), encrypted at rest and in transit, and fail
+    /// over within the group when Multi-AZ.
+    fn cache(&mut self, entry: &ResourceEntry, c: &CacheReplicationGroup) {
+        if !c.at_rest_encryption {
+            self.error(
+                "IAC100",
+                self.at(entry, "AtRestEncryptionEnabled"),
+                "the cache is not encrypted at rest",
+                "set at_rest_encryption to true (it cannot be switched on later without a new group)",
+            );
+        }
+        if !c.transit_encryption {
+            self.error(
+                "IAC101",
+                self.at(entry, "TransitEncryptionEnabled"),
+                "clients reach the cache without TLS",
+                "set transit_encryption to true and connect with TLS (`rediss://`)",
+            );
+        }
+        if c.multi_az && !(c.automatic_failover && c.num_cache_clusters >= 2) {
+            self.error(
+                "IAC102",
+                self.at(entry, "MultiAZEnabled"),
+                format!(
+                    "Multi-AZ needs automatic failover and a replica (failover {}, {} node(s))",
+                    c.automatic_failover, c.num_cache_clusters
+                ),
+                "switch automatic_failover on and use num_cache_clusters of 2 or more",
+            );
+        }
+        if c.security_group_ids.is_empty() {
+            self.error(
+                "IAC103",
+                self.at(entry, "SecurityGroupIds"),
+                "no security group: the VPC default group would apply",
+                "use the Cache pattern or give a group that admits the named tiers",
+            );
+        }
+        if c.snapshot_retention_days > 35 {
+            self.error(
+                "IAC104",
+                self.at(entry, "SnapshotRetentionLimit"),
+                format!("snapshot retention of {} days; ElastiCache keeps at most 35", c.snapshot_retention_days),
+                "keep 1 to 35 days",
+            );
+        } else if c.snapshot_retention_days == 0 {
+            self.out.push(Diagnostic::warning(
+                "IAC104",
+                self.at(entry, "SnapshotRetentionLimit"),
+                "the cache takes no automatic snapshots",
+                "keep at least one day of snapshots unless the data is disposable",
+            ));
+        }
+        if let Some(id) = &c.replication_group_id {
+            let ok = !id.is_empty()
+                && id.len() <= 40
+                && id.starts_with(|ch: char| ch.is_ascii_lowercase())
+                && id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-')
+                && !id.ends_with('-')
+                && !id.contains("--");
+            if !ok {
+                self.error(
+                    "IAC105",
+                    self.at(entry, "ReplicationGroupId"),
+                    format!("`{id}` is not a valid replication group id"),
+                    "1-40 lowercase letters, digits and single hyphens, starting with a letter",
+                );
+            }
+        }
+    }
+
+    /// Buckets block public access and have unique, meaningful lifecycle rules.
+    fn bucket(&mut self, entry: &ResourceEntry, b: &Bucket) {
+        if !b.block_public_access {
+            self.error(
+                "IAC107",
+                self.at(entry, "PublicAccessBlockConfiguration"),
+                "the bucket does not block public access",
+                "set block_public_access to true; serve public files through CloudFront with origin access control",
+            );
+        }
+        if let Some(name) = &b.name {
+            let ok = (3..=63).contains(&name.len())
+                && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && name.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+                && !name.contains("..");
+            if !ok {
+                self.error(
+                    "IAC108",
+                    self.at(entry, "BucketName"),
+                    format!("`{name}` is not a valid bucket name"),
+                    "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+                );
+            }
+        }
+        let mut ids = BTreeSet::new();
+        for (i, r) in b.lifecycle_rules.iter().enumerate() {
+            let path = self.at(entry, format!("LifecycleConfiguration.Rules[{i}]"));
+            if !ids.insert(r.id.as_str()) {
+                self.error(
+                    "IAC109",
+                    path,
+                    format!("lifecycle rule id `{}` is used twice", r.id),
+                    "give each rule its own id",
+                );
+            } else if r.expiration_days.is_none()
+                && r.noncurrent_expiration_days.is_none()
+                && r.abort_incomplete_upload_days.is_none()
+            {
+                self.error("IAC109", path, format!("lifecycle rule `{}` does nothing", r.id), "give it an expiration");
+            } else if [r.expiration_days, r.noncurrent_expiration_days, r.abort_incomplete_upload_days]
+                .contains(&Some(0))
+            {
+                self.error(
+                    "IAC109",
+                    path,
+                    format!("lifecycle rule `{}` has a period of 0 days", r.id),
+                    "use 1 day or more",
+                );
+            }
+        }
+    }
+
+    /// Nothing in a bucket policy may be allowed to everyone.
+    fn bucket_policy(&mut self, entry: &ResourceEntry, p: &BucketPolicy) {
+        for (i, st) in p.statements.iter().enumerate() {
+            if st.allow && matches!(st.principal, Principal::Any) {
+                self.error(
+                    "IAC110",
+                    self.at(entry, format!("PolicyDocument.Statement[{i}].Principal")),
+                    format!("statement `{}` allows everyone ({})", st.sid, st.actions.join(", ")),
+                    "allow a service with an `AWS:SourceArn` condition (e.g. PolicyStatement::cloudfront_read) or a role",
+                );
+            }
+        }
+    }
+
+    /// Aliases need a certificate, and viewers get TLS 1.2 or later.
+    fn distribution(&mut self, entry: &ResourceEntry, d: &Distribution) {
+        match &d.certificate {
+            ViewerCertificate::CloudFrontDefault if !d.aliases.is_empty() => self.error(
+                "IAC111",
+                self.at(entry, "DistributionConfig.ViewerCertificate"),
+                format!("aliases {:?} without a certificate that covers them", d.aliases),
+                "give an ACM certificate from us-east-1 (ViewerCertificate::Acm)",
+            ),
+            ViewerCertificate::Acm { minimum_protocol_version, .. }
+                if !minimum_protocol_version.starts_with("TLSv1.2")
+                    && !minimum_protocol_version.starts_with("TLSv1.3") =>
+            {
+                self.error(
+                    "IAC111",
+                    self.at(entry, "DistributionConfig.ViewerCertificate.MinimumProtocolVersion"),
+                    format!("viewers may use {minimum_protocol_version}"),
+                    "accept TLS 1.2 or later (`TLSv1.2_2021`)",
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn scheduled_action(&mut self, entry: &ResourceEntry, a: &ScheduledAction) {
+        if a.recurrence.split_whitespace().count() != 5 {
+            self.error(
+                "IAC112",
+                self.at(entry, "Recurrence"),
+                format!("recurrence `{}` does not have five fields", a.recurrence),
+                "write minute hour day-of-month month day-of-week, e.g. `0 8 * * *`",
+            );
+        }
+        if a.min_size.is_none() && a.max_size.is_none() && a.desired_capacity.is_none() {
+            self.error(
+                "IAC112",
+                self.at(entry, "DesiredCapacity"),
+                "the action changes no size",
+                "set at least one of min_size, max_size, desired_capacity",
+            );
+        }
+        if let (Some(min), Some(max)) = (a.min_size, a.max_size)
+            && min > max
+        {
+            self.error("IAC112", self.at(entry, "MinSize"), format!("min {min} > max {max}"), "fix the sizes");
         }
     }
 

@@ -40,6 +40,10 @@ pub enum Attr {
     PrivateIp,
     /// A VPC's primary CIDR block.
     CidrBlock,
+    /// A cache replication group's reader endpoint host name (spreads reads over the replicas).
+    ReaderEndpointAddress,
+    /// A bucket's regional domain name (`<bucket>.s3.<region>.amazonaws.com`), a CloudFront origin.
+    RegionalDomainName,
 }
 
 /// A reference to an attribute of a resource in the same stack.

@@ -55,6 +55,7 @@ fn db(stack: &mut StackBuilder, sgs: Vec<Value<String>>, mutate: impl FnOnce(&mu
         log_exports: Vec::new(),
         auto_minor_version_upgrade: true,
         copy_tags_to_snapshot: true,
+        source_db_instance: None,
     };
     mutate(&mut d);
     stack.add("Db", d)

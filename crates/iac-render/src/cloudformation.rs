@@ -13,6 +13,10 @@ use iac_core::model::{
     RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, Scheme, SecurityGroup, Statement, TargetGroup,
     TaskDefinition, TaskNetwork, TrackedMetric,
 };
+use iac_core::model::{
+    Bucket, BucketEncryption, BucketPolicy, CLOUDFRONT_HOSTED_ZONE_ID, CacheReplicationGroup, Distribution, Principal,
+    ScheduledAction, ViewerCertificate,
+};
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
@@ -162,6 +166,7 @@ impl Renderer<'_> {
                 Some(
                     Resource::Role(_)
                     | Resource::InstanceProfile(_)
+                    | Resource::Bucket(_)
                     | Resource::EcsCluster(_)
                     | Resource::LogGroup(_)
                     | Resource::FileSystem(_)
@@ -176,6 +181,18 @@ impl Renderer<'_> {
             (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
             (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
             (Some(Resource::EcsService(_)), Attr::Name) => get_att("Name"),
+            (Some(Resource::CacheReplicationGroup(_)), Attr::EndpointAddress) => get_att("PrimaryEndPoint.Address"),
+            (Some(Resource::CacheReplicationGroup(_)), Attr::EndpointPort) => get_att("PrimaryEndPoint.Port"),
+            (Some(Resource::CacheReplicationGroup(_)), Attr::ReaderEndpointAddress) => {
+                get_att("ReaderEndPoint.Address")
+            }
+            (Some(Resource::Bucket(_)), Attr::RegionalDomainName) => get_att("RegionalDomainName"),
+            (Some(Resource::Distribution(_)), Attr::DnsName) => get_att("DomainName"),
+            (Some(Resource::Distribution(_)), Attr::CanonicalHostedZoneId) => json!(CLOUDFRONT_HOSTED_ZONE_ID),
+            // A distribution has no ARN attribute in CloudFormation: it is built from its id.
+            (Some(Resource::Distribution(_)), Attr::Arn) => json!({ "Fn::Join": ["", [
+                "arn:", { "Ref": "AWS::Partition" }, ":cloudfront::", { "Ref": "AWS::AccountId" }, ":distribution/", { "Ref": id },
+            ]] }),
             // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
             _ => json!({ "Ref": id }),
         }
@@ -400,6 +417,31 @@ impl Renderer<'_> {
             ),
             Resource::AccessPoint(x) => ("AWS::EFS::AccessPoint".into(), self.access_point(x, &c)?),
             Resource::Schedule(x) => ("AWS::Scheduler::Schedule".into(), self.schedule(entry, x)?),
+            Resource::CacheSubnetGroup(x) => (
+                "AWS::ElastiCache::SubnetGroup".into(),
+                json!({ "CacheSubnetGroupName": self.name(entry), "Description": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? }),
+            ),
+            Resource::CacheParameterGroup(x) => (
+                "AWS::ElastiCache::ParameterGroup".into(),
+                json!({ "CacheParameterGroupFamily": x.family, "Description": x.description, "Properties": x.parameters }),
+            ),
+            Resource::CacheReplicationGroup(x) => {
+                ("AWS::ElastiCache::ReplicationGroup".into(), self.cache_replication_group(entry, x)?)
+            }
+            Resource::Bucket(x) => ("AWS::S3::Bucket".into(), self.bucket(entry, x)?),
+            Resource::BucketPolicy(x) => ("AWS::S3::BucketPolicy".into(), self.bucket_policy(x, &c)?),
+            Resource::OriginAccessControl(x) => (
+                "AWS::CloudFront::OriginAccessControl".into(),
+                json!({ "OriginAccessControlConfig": {
+                    "Name": self.name(entry),
+                    "Description": x.description,
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                } }),
+            ),
+            Resource::Distribution(x) => ("AWS::CloudFront::Distribution".into(), self.distribution(x, &c)?),
+            Resource::ScheduledAction(x) => ("AWS::AutoScaling::ScheduledAction".into(), self.scheduled_action(x, &c)?),
             Resource::RawResource(x) => {
                 match &x.cloudformation {
                     Some((ty, props)) => (ty.clone(), props.clone()),
@@ -432,8 +474,13 @@ impl Renderer<'_> {
             out.insert("DependsOn".into(), json!(entry.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>()));
         }
         if entry.resource.is_stateful() {
-            // EFS has no snapshot on deletion: the file system is kept (its backups are AWS Backup's).
-            let policy = if matches!(entry.resource, Resource::FileSystem(_)) { "Retain" } else { "Snapshot" };
+            // EFS has no snapshot on deletion (its backups are AWS Backup's) and buckets cannot be
+            // snapshotted: both are kept instead.
+            let policy = if matches!(entry.resource, Resource::FileSystem(_) | Resource::Bucket(_)) {
+                "Retain"
+            } else {
+                "Snapshot"
+            };
             out.insert("DeletionPolicy".into(), json!(policy));
             out.insert("UpdateReplacePolicy".into(), json!(policy));
         }
@@ -634,6 +681,9 @@ impl Renderer<'_> {
 
     fn db_instance(&self, entry: &ResourceEntry, x: &DbInstance) -> Result<Json, RenderError> {
         let ctx = Ctx { resource: entry.id.as_str(), property: "DBInstance".into() };
+        if let Some(source) = &x.source_db_instance {
+            return self.db_replica(entry, x, source, &ctx);
+        }
         let mut p = json!({
             "DBInstanceIdentifier": self.name(entry),
             "Engine": x.engine.as_aws(),
@@ -911,6 +961,243 @@ fn quote_yaml11_booleans(text: &str) -> String {
         }
     }
     out
+}
+
+impl Renderer<'_> {
+    /// A read replica: what it inherits from the source (master user and password, database
+    /// name, storage size and encryption) is left out, as CloudFormation asks.
+    fn db_replica(
+        &self,
+        entry: &ResourceEntry,
+        x: &DbInstance,
+        source: &Value<String>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Json, RenderError> {
+        let mut p = json!({
+            "DBInstanceIdentifier": self.name(entry),
+            "SourceDBInstanceIdentifier": self.str_value(source, ctx)?,
+            "Engine": x.engine.as_aws(),
+            "EngineVersion": x.engine_version,
+            "DBInstanceClass": self.str_value(&x.instance_class, ctx)?,
+            "StorageType": x.storage_type,
+            "MultiAZ": x.multi_az,
+            "PubliclyAccessible": x.publicly_accessible,
+            "DeletionProtection": x.deletion_protection,
+            "VPCSecurityGroups": self.list(&x.security_group_ids, ctx)?,
+            "DBSubnetGroupName": self.str_value(&x.subnet_group_name, ctx)?,
+            "EnableIAMDatabaseAuthentication": x.iam_authentication,
+            "EnablePerformanceInsights": x.performance_insights,
+            "EnableCloudwatchLogsExports": x.log_exports,
+            "AutoMinorVersionUpgrade": x.auto_minor_version_upgrade,
+            "CopyTagsToSnapshot": x.copy_tags_to_snapshot,
+        });
+        if x.backup_retention_days > 0 {
+            p["BackupRetentionPeriod"] = json!(x.backup_retention_days);
+        }
+        if let Some(port) = x.port {
+            p["Port"] = json!(port.to_string());
+        }
+        if let Some(pg) = &x.parameter_group_name {
+            p["DBParameterGroupName"] = self.str_value(pg, ctx)?;
+        }
+        if let Some((interval, role)) = &x.monitoring {
+            p["MonitoringInterval"] = json!(interval);
+            p["MonitoringRoleArn"] = self.str_value(role, ctx)?;
+        }
+        Ok(p)
+    }
+
+    fn cache_replication_group(&self, entry: &ResourceEntry, x: &CacheReplicationGroup) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "ReplicationGroup".into() };
+        let mut p = json!({
+            "ReplicationGroupId": self.name(entry),
+            "ReplicationGroupDescription": x.description,
+            "Engine": "redis",
+            "EngineVersion": x.engine_version,
+            "CacheNodeType": self.str_value(&x.node_type, &ctx)?,
+            "NumCacheClusters": x.num_cache_clusters,
+            "Port": x.port(),
+            "AutomaticFailoverEnabled": x.automatic_failover,
+            "MultiAZEnabled": x.multi_az,
+            "AtRestEncryptionEnabled": x.at_rest_encryption,
+            "TransitEncryptionEnabled": x.transit_encryption,
+            "SecurityGroupIds": self.list(&x.security_group_ids, &ctx)?,
+            "CacheSubnetGroupName": self.str_value(&x.subnet_group_name, &ctx)?,
+            "SnapshotRetentionLimit": x.snapshot_retention_days,
+            "AutoMinorVersionUpgrade": x.auto_minor_version_upgrade,
+        });
+        if x.transit_encryption {
+            p["TransitEncryptionMode"] = json!("required");
+        }
+        if let Some(token) = &x.auth_token {
+            p["AuthToken"] = self.dynamic_reference(token, &ctx)?;
+        }
+        if let Some(pg) = &x.parameter_group_name {
+            p["CacheParameterGroupName"] = self.str_value(pg, &ctx)?;
+        }
+        if let Some(w) = &x.snapshot_window {
+            p["SnapshotWindow"] = json!(w);
+        }
+        if let Some(w) = &x.maintenance_window {
+            p["PreferredMaintenanceWindow"] = json!(w);
+        }
+        Ok(p)
+    }
+
+    fn bucket(&self, entry: &ResourceEntry, x: &Bucket) -> Result<Json, RenderError> {
+        let ctx = Ctx { resource: entry.id.as_str(), property: "BucketEncryption".into() };
+        let by_default = match &x.encryption {
+            BucketEncryption::S3Managed => json!({ "SSEAlgorithm": "AES256" }),
+            BucketEncryption::Kms { key_id } => {
+                let mut d = json!({ "SSEAlgorithm": "aws:kms" });
+                if let Some(k) = key_id {
+                    d["KMSMasterKeyID"] = self.str_value(k, &ctx)?;
+                }
+                d
+            }
+        };
+        let bucket_key = matches!(x.encryption, BucketEncryption::Kms { .. });
+        let block = x.block_public_access;
+        let mut p = json!({
+            "BucketEncryption": { "ServerSideEncryptionConfiguration": [
+                { "ServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bucket_key },
+            ] },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": block, "BlockPublicPolicy": block, "IgnorePublicAcls": block, "RestrictPublicBuckets": block,
+            },
+            "OwnershipControls": { "Rules": [{ "ObjectOwnership": x.object_ownership.as_aws() }] },
+            "VersioningConfiguration": { "Status": if x.versioning { "Enabled" } else { "Suspended" } },
+        });
+        if let Some(name) = &x.name {
+            p["BucketName"] = json!(name);
+        }
+        if !x.lifecycle_rules.is_empty() {
+            let rules: Vec<Json> = x
+                .lifecycle_rules
+                .iter()
+                .map(|r| {
+                    let mut o = json!({ "Id": r.id, "Status": "Enabled" });
+                    if !r.prefix.is_empty() {
+                        o["Prefix"] = json!(r.prefix);
+                    }
+                    if let Some(d) = r.expiration_days {
+                        o["ExpirationInDays"] = json!(d);
+                    }
+                    if let Some(d) = r.noncurrent_expiration_days {
+                        o["NoncurrentVersionExpiration"] = json!({ "NoncurrentDays": d });
+                    }
+                    if let Some(d) = r.abort_incomplete_upload_days {
+                        o["AbortIncompleteMultipartUpload"] = json!({ "DaysAfterInitiation": d });
+                    }
+                    o
+                })
+                .collect();
+            p["LifecycleConfiguration"] = json!({ "Rules": rules });
+        }
+        Ok(p)
+    }
+
+    fn bucket_policy(&self, x: &BucketPolicy, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        let mut statements = Vec::new();
+        for st in &x.statements {
+            let principal = match &st.principal {
+                Principal::Any => json!("*"),
+                Principal::Service(s) => json!({ "Service": s }),
+                Principal::Aws(v) => json!({ "AWS": self.str_value(v, ctx)? }),
+            };
+            let mut o = json!({
+                "Sid": st.sid,
+                "Effect": if st.allow { "Allow" } else { "Deny" },
+                "Principal": principal,
+                "Action": st.actions,
+                "Resource": self.list(&st.resources, ctx)?,
+            });
+            if !st.conditions.is_empty() {
+                let mut cond = Map::new();
+                for c in &st.conditions {
+                    let values = self.list(&c.values, ctx)?;
+                    let values = match values {
+                        Json::Array(mut v) if v.len() == 1 => v.pop().unwrap_or(Json::Null),
+                        other => other,
+                    };
+                    let op = cond.entry(c.operator.clone()).or_insert_with(|| json!({}));
+                    op[c.key.as_str()] = values;
+                }
+                o["Condition"] = Json::Object(cond);
+            }
+            statements.push(o);
+        }
+        Ok(json!({
+            "Bucket": self.str_value(&x.bucket, ctx)?,
+            "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
+        }))
+    }
+
+    fn distribution(&self, x: &Distribution, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        let origin_id = "s3-origin";
+        let mut behavior = json!({
+            "TargetOriginId": origin_id,
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "AllowedMethods": ["GET", "HEAD"],
+            "CachedMethods": ["GET", "HEAD"],
+            "CachePolicyId": x.cache_policy_id,
+            "Compress": true,
+        });
+        if let Some(id) = &x.response_headers_policy_id {
+            behavior["ResponseHeadersPolicyId"] = json!(id);
+        }
+        let certificate = match &x.certificate {
+            ViewerCertificate::CloudFrontDefault => json!({ "CloudFrontDefaultCertificate": true }),
+            ViewerCertificate::Acm { certificate_arn, minimum_protocol_version } => json!({
+                "AcmCertificateArn": self.str_value(certificate_arn, ctx)?,
+                "SslSupportMethod": "sni-only",
+                "MinimumProtocolVersion": minimum_protocol_version,
+            }),
+        };
+        let mut config = json!({
+            "Enabled": true,
+            "Comment": x.comment,
+            "Origins": [{
+                "Id": origin_id,
+                "DomainName": self.str_value(&x.origin_domain_name, ctx)?,
+                "OriginAccessControlId": self.str_value(&x.origin_access_control_id, ctx)?,
+                // OAC replaces the legacy identity; CloudFront still wants the empty S3 config.
+                "S3OriginConfig": { "OriginAccessIdentity": "" },
+            }],
+            "DefaultCacheBehavior": behavior,
+            "PriceClass": x.price_class.as_aws(),
+            "HttpVersion": x.http_version,
+            "IPV6Enabled": x.ipv6,
+            "ViewerCertificate": certificate,
+        });
+        if let Some(root) = &x.default_root_object {
+            config["DefaultRootObject"] = json!(root);
+        }
+        if !x.aliases.is_empty() {
+            config["Aliases"] = json!(x.aliases);
+        }
+        Ok(json!({ "DistributionConfig": config }))
+    }
+
+    fn scheduled_action(&self, x: &ScheduledAction, ctx: &Ctx<'_>) -> Result<Json, RenderError> {
+        let mut p = json!({
+            "AutoScalingGroupName": self.str_value(&x.auto_scaling_group_name, ctx)?,
+            "Recurrence": x.recurrence,
+        });
+        if let Some(tz) = &x.time_zone {
+            p["TimeZone"] = json!(tz);
+        }
+        if let Some(n) = x.min_size {
+            p["MinSize"] = json!(n);
+        }
+        if let Some(n) = x.max_size {
+            p["MaxSize"] = json!(n);
+        }
+        if let Some(n) = x.desired_capacity {
+            p["DesiredCapacity"] = json!(n);
+        }
+        Ok(p)
+    }
 }
 
 /// Sets (or with `null`, removes) the value at a dotted path, creating objects on the way.

@@ -33,6 +33,10 @@ use iac_core::model::{
     Rule, ScalingPolicy, Schedule, Scheme, SecurityGroup, SecurityGroupIngress, Statement, Subnet,
     SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric, Vpc, VpcGatewayAttachment,
 };
+use iac_core::model::{
+    Bucket, BucketEncryption, BucketPolicy, CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Distribution,
+    OriginAccessControl, Principal, ScheduledAction, ViewerCertificate,
+};
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use indexmap::IndexMap;
@@ -288,6 +292,14 @@ fn tf_type(entry: &ResourceEntry) -> Option<&str> {
         Resource::AccessPoint(_) => "aws_efs_access_point",
         Resource::Schedule(_) => "aws_scheduler_schedule",
         Resource::RawResource(raw) => return raw.terraform.as_ref().map(|(ty, _)| ty.as_str()),
+        Resource::CacheSubnetGroup(_) => "aws_elasticache_subnet_group",
+        Resource::CacheParameterGroup(_) => "aws_elasticache_parameter_group",
+        Resource::CacheReplicationGroup(_) => "aws_elasticache_replication_group",
+        Resource::Bucket(_) => "aws_s3_bucket",
+        Resource::BucketPolicy(_) => "aws_s3_bucket_policy",
+        Resource::OriginAccessControl(_) => "aws_cloudfront_origin_access_control",
+        Resource::Distribution(_) => "aws_cloudfront_distribution",
+        Resource::ScheduledAction(_) => "aws_autoscaling_schedule",
     })
 }
 
@@ -396,8 +408,26 @@ impl<'a> Renderer<'a> {
             );
         };
         let builder = Traversal::builder(Variable::unchecked(ty)).attr(Identifier::unchecked(r.id.snake_case()));
-        let name = match r.attr {
-            Attr::Id if matches!(target.resource, Resource::DbInstance(_)) => "identifier",
+        let name = match (&target.resource, r.attr) {
+            (Resource::CacheReplicationGroup(_), Attr::EndpointAddress) => "primary_endpoint_address",
+            (Resource::CacheReplicationGroup(_), Attr::ReaderEndpointAddress) => "reader_endpoint_address",
+            (Resource::Bucket(_), Attr::Name) => "bucket",
+            (Resource::Bucket(_), Attr::RegionalDomainName) => "bucket_regional_domain_name",
+            (Resource::Distribution(_), Attr::DnsName) => "domain_name",
+            (Resource::Distribution(_), Attr::CanonicalHostedZoneId) => "hosted_zone_id",
+            (_, attr) => Self::attr_name(&target.resource, attr),
+        };
+        if name == "master_user_secret" {
+            let t = builder.attr(Identifier::unchecked("master_user_secret")).index(0u64);
+            return Ok(Expression::from(t.attr(Identifier::unchecked("secret_arn")).build()));
+        }
+        Ok(Expression::from(builder.attr(Identifier::unchecked(name)).build()))
+    }
+
+    /// The Terraform attribute of `attr` on kinds without a special spelling.
+    fn attr_name(resource: &Resource, attr: Attr) -> &'static str {
+        match attr {
+            Attr::Id if matches!(resource, Resource::DbInstance(_)) => "identifier",
             Attr::Id => "id",
             Attr::Arn => "arn",
             Attr::Name => "name",
@@ -405,16 +435,14 @@ impl<'a> Renderer<'a> {
             Attr::CanonicalHostedZoneId => "zone_id",
             Attr::EndpointAddress => "address",
             Attr::EndpointPort => "port",
-            Attr::MasterUserSecretArn => {
-                let t = builder.attr(Identifier::unchecked("master_user_secret")).index(0u64);
-                return Ok(Expression::from(t.attr(Identifier::unchecked("secret_arn")).build()));
-            }
+            Attr::MasterUserSecretArn => "master_user_secret",
             Attr::LatestVersionNumber => "latest_version",
             Attr::AllocationId => "allocation_id",
             Attr::PrivateIp => "private_ip",
             Attr::CidrBlock => "cidr_block",
-        };
-        Ok(Expression::from(builder.attr(Identifier::unchecked(name)).build()))
+            Attr::ReaderEndpointAddress => "reader_endpoint_address",
+            Attr::RegionalDomainName => "bucket_regional_domain_name",
+        }
     }
 
     fn pseudo(&mut self, p: Pseudo) -> Expression {
@@ -565,6 +593,25 @@ impl<'a> Renderer<'a> {
             Resource::AccessPoint(r) => ("aws_efs_access_point".into(), self.access_point(r, tags)?),
             Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
             Resource::RawResource(r) => self.raw(r)?,
+            Resource::CacheSubnetGroup(r) => {
+                ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?)
+            }
+            Resource::CacheParameterGroup(r) => {
+                ("aws_elasticache_parameter_group".into(), Self::cache_parameter_group(r, name, tags))
+            }
+            Resource::CacheReplicationGroup(r) => {
+                ("aws_elasticache_replication_group".into(), self.cache_replication_group(r, name, tags)?)
+            }
+            Resource::Bucket(r) => ("aws_s3_bucket".into(), self.bucket(r, name, tags, &mut extra)?),
+            Resource::BucketPolicy(r) => ("aws_s3_bucket_policy".into(), self.bucket_policy(r)?),
+            Resource::OriginAccessControl(r) => {
+                ("aws_cloudfront_origin_access_control".into(), Self::origin_access_control(r, name))
+            }
+            Resource::Distribution(r) => ("aws_cloudfront_distribution".into(), self.distribution(r, tags)?),
+            Resource::ScheduledAction(r) => {
+                let name = stack.physical_name(&entry.id, 255);
+                ("aws_autoscaling_schedule".into(), self.scheduled_action(r, name)?)
+            }
         };
 
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::Terraform) {
@@ -1082,6 +1129,9 @@ impl<'a> Renderer<'a> {
         let Some(identifier) = name else {
             return Err(self.unsupported("identifier", "the instance has no physical name"));
         };
+        if let Some(source) = &r.source_db_instance {
+            return self.db_replica(r, source, &identifier, tags);
+        }
         let mut a = Args::default();
         a.set("identifier", identifier.as_str())
             .set("engine", r.engine.as_aws())
@@ -1117,6 +1167,324 @@ impl<'a> Renderer<'a> {
             .set("skip_final_snapshot", false)
             .set("final_snapshot_identifier", format!("{identifier}-final"))
             .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    /// A read replica: `replicate_source_db`, without what it inherits (user, password,
+    /// database name, storage size); RDS takes no final snapshot of a replica.
+    fn db_replica(
+        &mut self,
+        r: &DbInstance,
+        source: &Value<String>,
+        identifier: &str,
+        tags: Option<Expression>,
+    ) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("identifier", identifier)
+            .set("replicate_source_db", self.expr(source, "replicate_source_db")?)
+            .set("engine", r.engine.as_aws())
+            .set("engine_version", r.engine_version.as_str())
+            .set("instance_class", self.expr(&r.instance_class, "instance_class")?)
+            .set("storage_type", r.storage_type.as_str())
+            .set("storage_encrypted", r.storage_encrypted)
+            .set("multi_az", r.multi_az)
+            .set("publicly_accessible", r.publicly_accessible)
+            .set("deletion_protection", r.deletion_protection);
+        if r.backup_retention_days > 0 {
+            a.set("backup_retention_period", r.backup_retention_days);
+        }
+        a.set("port", r.port.unwrap_or_else(|| r.engine.default_port()))
+            .set("vpc_security_group_ids", self.exprs(&r.security_group_ids, "vpc_security_group_ids")?)
+            .set("db_subnet_group_name", self.expr(&r.subnet_group_name, "db_subnet_group_name")?)
+            .set_opt("parameter_group_name", self.opt_expr(r.parameter_group_name.as_ref(), "parameter_group_name")?)
+            .set("iam_database_authentication_enabled", r.iam_authentication)
+            .set("performance_insights_enabled", r.performance_insights);
+        if let Some((interval, role)) = &r.monitoring {
+            a.set("monitoring_interval", *interval).set("monitoring_role_arn", self.expr(role, "monitoring_role_arn")?);
+        }
+        let logs: Vec<Expression> = r.log_exports.iter().map(|l| Expression::from(l.as_str())).collect();
+        a.set("enabled_cloudwatch_logs_exports", Expression::Array(logs))
+            .set("auto_minor_version_upgrade", r.auto_minor_version_upgrade)
+            .set("copy_tags_to_snapshot", r.copy_tags_to_snapshot)
+            .set("skip_final_snapshot", true)
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn cache_subnet_group(
+        &mut self,
+        r: &CacheSubnetGroup,
+        name: Option<String>,
+        tags: Option<Expression>,
+    ) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
+            .set("description", r.description.as_str())
+            .set("subnet_ids", self.exprs(&r.subnet_ids, "subnet_ids")?)
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn cache_parameter_group(r: &CacheParameterGroup, name: Option<String>, tags: Option<Expression>) -> Args {
+        let mut a = Args::default();
+        a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
+            .set("family", r.family.as_str())
+            .set("description", r.description.as_str());
+        for (key, value) in &r.parameters {
+            let mut p = Args::default();
+            p.set("name", key.as_str()).set("value", value.as_str());
+            a.nested("parameter", p);
+        }
+        a.set_opt("tags", tags);
+        a
+    }
+
+    fn cache_replication_group(
+        &mut self,
+        r: &CacheReplicationGroup,
+        name: Option<String>,
+        tags: Option<Expression>,
+    ) -> Result<Args, RenderError> {
+        let Some(id) = name else {
+            return Err(self.unsupported("replication_group_id", "the replication group has no physical name"));
+        };
+        let mut a = Args::default();
+        a.set("replication_group_id", id.as_str())
+            .set("description", r.description.as_str())
+            .set("engine", "redis")
+            .set("engine_version", r.engine_version.as_str())
+            .set("node_type", self.expr(&r.node_type, "node_type")?)
+            .set("num_cache_clusters", r.num_cache_clusters)
+            .set("port", r.port())
+            .set("automatic_failover_enabled", r.automatic_failover)
+            .set("multi_az_enabled", r.multi_az)
+            .set("at_rest_encryption_enabled", r.at_rest_encryption)
+            .set("transit_encryption_enabled", r.transit_encryption);
+        if r.transit_encryption {
+            a.set("transit_encryption_mode", "required");
+        }
+        if let Some(token) = &r.auth_token {
+            a.set("auth_token", self.secret(token, "auth_token")?);
+        }
+        a.set("security_group_ids", self.exprs(&r.security_group_ids, "security_group_ids")?)
+            .set("subnet_group_name", self.expr(&r.subnet_group_name, "subnet_group_name")?)
+            .set_opt("parameter_group_name", self.opt_expr(r.parameter_group_name.as_ref(), "parameter_group_name")?)
+            .set("snapshot_retention_limit", r.snapshot_retention_days)
+            .set_opt("snapshot_window", r.snapshot_window.as_deref().map(Expression::from))
+            .set_opt("maintenance_window", r.maintenance_window.as_deref().map(Expression::from))
+            .set("auto_minor_version_upgrade", r.auto_minor_version_upgrade)
+            .set("final_snapshot_identifier", format!("{id}-final"))
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
+    /// The bucket, and its encryption, public access block, ownership, versioning and
+    /// lifecycle as the separate resources provider v4+ wants (same label, other types).
+    fn bucket(
+        &mut self,
+        r: &Bucket,
+        name: Option<String>,
+        tags: Option<Expression>,
+        extra: &mut Vec<(String, String, Args)>,
+    ) -> Result<Args, RenderError> {
+        let label = self.label.clone();
+        let mut a = Args::default();
+        if let Some(n) = name {
+            a.set("bucket", n);
+        } else {
+            let prefix = iac_core::naming::fit(&self.stack.physical_name(&self.resource_id()?, 255), 36);
+            a.set("bucket_prefix", format!("{prefix}-"));
+        }
+        a.set_opt("tags", tags);
+        let bucket_id = || traversal("aws_s3_bucket", &[&label, "id"]);
+
+        let mut by_default = Args::default();
+        match &r.encryption {
+            BucketEncryption::S3Managed => {
+                by_default.set("sse_algorithm", "AES256");
+            }
+            BucketEncryption::Kms { key_id } => {
+                by_default.set("sse_algorithm", "aws:kms");
+                by_default.set_opt("kms_master_key_id", self.opt_expr(key_id.as_ref(), "kms_master_key_id")?);
+            }
+        }
+        let mut rule = Args::default();
+        rule.nested("apply_server_side_encryption_by_default", by_default)
+            .set("bucket_key_enabled", matches!(r.encryption, BucketEncryption::Kms { .. }));
+        let mut sse = Args::default();
+        sse.set("bucket", bucket_id()).nested("rule", rule);
+        extra.push(("aws_s3_bucket_server_side_encryption_configuration".into(), label.clone(), sse));
+
+        let block = r.block_public_access;
+        let mut pab = Args::default();
+        pab.set("bucket", bucket_id())
+            .set("block_public_acls", block)
+            .set("block_public_policy", block)
+            .set("ignore_public_acls", block)
+            .set("restrict_public_buckets", block);
+        extra.push(("aws_s3_bucket_public_access_block".into(), label.clone(), pab));
+
+        let mut own_rule = Args::default();
+        own_rule.set("object_ownership", r.object_ownership.as_aws());
+        let mut own = Args::default();
+        own.set("bucket", bucket_id()).nested("rule", own_rule);
+        extra.push(("aws_s3_bucket_ownership_controls".into(), label.clone(), own));
+
+        let mut status = Args::default();
+        status.set("status", if r.versioning { "Enabled" } else { "Suspended" });
+        let mut versioning = Args::default();
+        versioning.set("bucket", bucket_id()).nested("versioning_configuration", status);
+        extra.push(("aws_s3_bucket_versioning".into(), label.clone(), versioning));
+
+        if !r.lifecycle_rules.is_empty() {
+            let mut lc = Args::default();
+            lc.set("bucket", bucket_id());
+            for rule in &r.lifecycle_rules {
+                let mut filter = Args::default();
+                filter.set("prefix", rule.prefix.as_str());
+                let mut b = Args::default();
+                b.set("id", rule.id.as_str()).set("status", "Enabled").nested("filter", filter);
+                if let Some(d) = rule.expiration_days {
+                    let mut e = Args::default();
+                    e.set("days", d);
+                    b.nested("expiration", e);
+                }
+                if let Some(d) = rule.noncurrent_expiration_days {
+                    let mut e = Args::default();
+                    e.set("noncurrent_days", d);
+                    b.nested("noncurrent_version_expiration", e);
+                }
+                if let Some(d) = rule.abort_incomplete_upload_days {
+                    let mut e = Args::default();
+                    e.set("days_after_initiation", d);
+                    b.nested("abort_incomplete_multipart_upload", e);
+                }
+                lc.nested("rule", b);
+            }
+            // Versioning first: S3 applies noncurrent-version rules only once it is on.
+            lc.set("depends_on", Expression::Array(vec![traversal("aws_s3_bucket_versioning", &[&label])]));
+            extra.push(("aws_s3_bucket_lifecycle_configuration".into(), label.clone(), lc));
+        }
+        Ok(a)
+    }
+
+    /// The logical id being rendered.
+    fn resource_id(&self) -> Result<iac_core::LogicalId, RenderError> {
+        iac_core::LogicalId::new(self.resource.as_str()).map_err(|e| self.unsupported("id", e.to_string()))
+    }
+
+    fn bucket_policy(&mut self, r: &BucketPolicy) -> Result<Args, RenderError> {
+        let mut statements = Vec::new();
+        for st in &r.statements {
+            let principal = match &st.principal {
+                Principal::Any => Expression::from("*"),
+                Principal::Service(s) => object([("Service", Expression::from(s.as_str()))]),
+                Principal::Aws(v) => object([("AWS", self.expr(v, "policy")?)]),
+            };
+            let actions: Vec<Expression> = st.actions.iter().map(|x| Expression::from(x.as_str())).collect();
+            let mut pairs = vec![
+                ("Sid", Expression::from(st.sid.as_str())),
+                ("Effect", Expression::from(if st.allow { "Allow" } else { "Deny" })),
+                ("Principal", principal),
+                ("Action", Expression::Array(actions)),
+                ("Resource", self.exprs(&st.resources, "policy")?),
+            ];
+            if !st.conditions.is_empty() {
+                let mut ops: IndexMap<String, Vec<(String, Expression)>> = IndexMap::new();
+                for c in &st.conditions {
+                    let value = match c.values.as_slice() {
+                        [one] => self.expr(one, "policy")?,
+                        many => self.exprs(many, "policy")?,
+                    };
+                    ops.entry(c.operator.clone()).or_default().push((c.key.clone(), value));
+                }
+                let cond = object(
+                    ops.iter().map(|(op, kvs)| (op.as_str(), object(kvs.iter().map(|(k, v)| (k.as_str(), v.clone()))))),
+                );
+                pairs.push(("Condition", cond));
+            }
+            statements.push(object(pairs));
+        }
+        let document =
+            object([("Version", Expression::from("2012-10-17")), ("Statement", Expression::Array(statements))]);
+        let mut a = Args::default();
+        a.set("bucket", self.expr(&r.bucket, "bucket")?).set("policy", func("jsonencode", [document]));
+        Ok(a)
+    }
+
+    fn origin_access_control(r: &OriginAccessControl, name: Option<String>) -> Args {
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from))
+            .set("description", r.description.as_str())
+            .set("origin_access_control_origin_type", "s3")
+            .set("signing_behavior", "always")
+            .set("signing_protocol", "sigv4");
+        a
+    }
+
+    fn distribution(&mut self, r: &Distribution, tags: Option<Expression>) -> Result<Args, RenderError> {
+        let origin_id = "s3-origin";
+        let mut a = Args::default();
+        a.set("enabled", true)
+            .set("comment", r.comment.as_str())
+            .set_opt("default_root_object", r.default_root_object.as_deref().map(Expression::from));
+        if !r.aliases.is_empty() {
+            let aliases: Vec<Expression> = r.aliases.iter().map(|x| Expression::from(x.as_str())).collect();
+            a.set("aliases", Expression::Array(aliases));
+        }
+        a.set("price_class", r.price_class.as_aws())
+            .set("http_version", r.http_version.as_str())
+            .set("is_ipv6_enabled", r.ipv6);
+        let mut origin = Args::default();
+        origin
+            .set("origin_id", origin_id)
+            .set("domain_name", self.expr(&r.origin_domain_name, "origin.domain_name")?)
+            .set(
+                "origin_access_control_id",
+                self.expr(&r.origin_access_control_id, "origin.origin_access_control_id")?,
+            );
+        a.nested("origin", origin);
+        let methods = || Expression::Array(vec![Expression::from("GET"), Expression::from("HEAD")]);
+        let mut behavior = Args::default();
+        behavior
+            .set("target_origin_id", origin_id)
+            .set("viewer_protocol_policy", "redirect-to-https")
+            .set("allowed_methods", methods())
+            .set("cached_methods", methods())
+            .set("cache_policy_id", r.cache_policy_id.as_str())
+            .set_opt("response_headers_policy_id", r.response_headers_policy_id.as_deref().map(Expression::from))
+            .set("compress", true);
+        a.nested("default_cache_behavior", behavior);
+        let mut geo = Args::default();
+        geo.set("restriction_type", "none").set("locations", Expression::Array(Vec::new()));
+        let mut restrictions = Args::default();
+        restrictions.nested("geo_restriction", geo);
+        a.nested("restrictions", restrictions);
+        let mut cert = Args::default();
+        match &r.certificate {
+            ViewerCertificate::CloudFrontDefault => {
+                cert.set("cloudfront_default_certificate", true);
+            }
+            ViewerCertificate::Acm { certificate_arn, minimum_protocol_version } => {
+                cert.set("acm_certificate_arn", self.expr(certificate_arn, "viewer_certificate.acm_certificate_arn")?)
+                    .set("ssl_support_method", "sni-only")
+                    .set("minimum_protocol_version", minimum_protocol_version.as_str());
+            }
+        }
+        a.nested("viewer_certificate", cert);
+        a.set_opt("tags", tags);
+        Ok(a)
+    }
+
+    fn scheduled_action(&mut self, r: &ScheduledAction, name: String) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("scheduled_action_name", name)
+            .set("autoscaling_group_name", self.expr(&r.auto_scaling_group_name, "autoscaling_group_name")?)
+            .set("recurrence", r.recurrence.as_str())
+            .set_opt("time_zone", r.time_zone.as_deref().map(Expression::from))
+            .set_opt("min_size", r.min_size.map(Expression::from))
+            .set_opt("max_size", r.max_size.map(Expression::from))
+            .set_opt("desired_capacity", r.desired_capacity.map(Expression::from));
         Ok(a)
     }
 
@@ -1814,6 +2182,7 @@ mod tests {
                 log_exports: Vec::new(),
                 auto_minor_version_upgrade: true,
                 copy_tags_to_snapshot: true,
+                source_db_instance: None,
             },
         );
         s.add(

@@ -64,10 +64,12 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::Role(_) | Resource::InstanceProfile(_) => Service::Iam,
         Resource::AutoScalingGroup(_) | Resource::ScalingPolicy(_) => Service::AutoScaling,
         Resource::LoadBalancer(_) | Resource::TargetGroup(_) | Resource::Listener(_) => Service::Elbv2,
+        // Read replicas are not handled by the engine yet (it would create a primary).
+        Resource::DbInstance(db) if db.is_replica() => return None,
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
-        // Raw resources, and ECS, EFS, CloudWatch Logs and EventBridge Scheduler (no SDK module
-        // yet): the engine refuses these kinds by name; deploy such stacks with CloudFormation or
+        // Raw resources, and ECS, EFS, CloudWatch Logs, EventBridge Scheduler, ElastiCache, S3,
+        // CloudFront and scheduled actions (no SDK module yet): the engine refuses these kinds by name; deploy such stacks with CloudFormation or
         // Terraform.
         Resource::RawResource(_)
         | Resource::EcsCluster(_)
@@ -77,7 +79,15 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         | Resource::FileSystem(_)
         | Resource::MountTarget(_)
         | Resource::AccessPoint(_)
-        | Resource::Schedule(_) => return None,
+        | Resource::Schedule(_)
+        | Resource::CacheSubnetGroup(_)
+        | Resource::CacheParameterGroup(_)
+        | Resource::CacheReplicationGroup(_)
+        | Resource::Bucket(_)
+        | Resource::BucketPolicy(_)
+        | Resource::OriginAccessControl(_)
+        | Resource::Distribution(_)
+        | Resource::ScheduledAction(_) => return None,
     })
 }
 

@@ -4,10 +4,12 @@
 //! Adding a resource kind means adding it to the `resources!` list below; every renderer and the
 //! SDK engine `match` on [`Resource`], so the compiler then lists each place still to write.
 
+pub mod cloudfront;
 pub mod compute;
 pub mod dns;
 pub mod ecs;
 pub mod efs;
+pub mod elasticache;
 pub mod elb;
 pub mod events;
 pub mod iam;
@@ -15,6 +17,8 @@ pub mod logs;
 pub mod network;
 pub mod raw;
 pub mod rds;
+pub mod s3;
+pub mod schedule;
 
 use std::marker::PhantomData;
 
@@ -26,10 +30,12 @@ use crate::id::LogicalId;
 use crate::validate::{Diagnostic, Path};
 use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
 
+pub use cloudfront::*;
 pub use compute::*;
 pub use dns::*;
 pub use ecs::*;
 pub use efs::*;
+pub use elasticache::*;
 pub use elb::*;
 pub use events::*;
 pub use iam::*;
@@ -37,6 +43,8 @@ pub use logs::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
+pub use s3::*;
+pub use schedule::*;
 
 macro_rules! resources {
     ($( $kind:ident => $label:literal, attrs: [$($attr:ident),*] ; )*) => {
@@ -116,6 +124,14 @@ resources! {
     MountTarget => "EFS mount target", attrs: [];
     AccessPoint => "EFS access point", attrs: [Id, Arn];
     Schedule => "schedule", attrs: [];
+    CacheSubnetGroup => "cache subnet group", attrs: [Name];
+    CacheParameterGroup => "cache parameter group", attrs: [Name];
+    CacheReplicationGroup => "cache replication group", attrs: [Id, EndpointAddress, EndpointPort, ReaderEndpointAddress];
+    Bucket => "S3 bucket", attrs: [Name, Arn, RegionalDomainName];
+    BucketPolicy => "bucket policy", attrs: [];
+    OriginAccessControl => "origin access control", attrs: [Id];
+    Distribution => "CloudFront distribution", attrs: [Id, Arn, DnsName, CanonicalHostedZoneId];
+    ScheduledAction => "scheduled action", attrs: [];
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -125,7 +141,11 @@ impl Resource {
     /// Resources that hold data: deletion protection, snapshot/retain policies and the SDK
     /// engine's refusal to replace or delete them apply.
     pub fn is_stateful(&self) -> bool {
-        matches!(self, Resource::DbInstance(_) | Resource::FileSystem(_))
+        match self {
+            Resource::DbInstance(db) => !db.is_replica(),
+            Resource::CacheReplicationGroup(_) | Resource::Bucket(_) | Resource::FileSystem(_) => true,
+            _ => false,
+        }
     }
 
     /// The references this resource makes.
@@ -342,6 +362,27 @@ accessors!(DbInstance {
     /** Endpoint port. */ endpoint_port -> String = EndpointPort,
     /** ARN of the RDS-managed master secret. */ master_user_secret_arn -> String = MasterUserSecretArn,
     /** Instance ARN. */ arn -> String = Arn,
+    /** Instance identifier (what a read replica's source takes). */ identifier -> String = Id,
+});
+accessors!(CacheSubnetGroup { /** Group name. */ name -> String = Name });
+accessors!(CacheParameterGroup { /** Group name. */ name -> String = Name });
+accessors!(CacheReplicationGroup {
+    /** Replication group id. */ group_id -> String = Id,
+    /** Primary endpoint host name (reads and writes). */ primary_endpoint_address -> String = EndpointAddress,
+    /** Port. */ port -> String = EndpointPort,
+    /** Reader endpoint host name (reads spread over the replicas). */ reader_endpoint_address -> String = ReaderEndpointAddress,
+});
+accessors!(Bucket {
+    /** Bucket name. */ name -> String = Name,
+    /** Bucket ARN. */ arn -> String = Arn,
+    /** Regional domain name (a CloudFront origin). */ regional_domain_name -> String = RegionalDomainName,
+});
+accessors!(OriginAccessControl { /** Control id. */ control_id -> String = Id });
+accessors!(Distribution {
+    /** Distribution id. */ distribution_id -> String = Id,
+    /** Distribution ARN. */ arn -> String = Arn,
+    /** `*.cloudfront.net` domain name. */ domain_name -> String = DnsName,
+    /** Route53 zone for alias records. */ hosted_zone_id -> String = CanonicalHostedZoneId,
 });
 accessors!(EcsCluster { /** Cluster name. */ name -> String = Name, /** Cluster ARN. */ arn -> String = Arn });
 accessors!(TaskDefinition { /** ARN (with the revision). */ arn -> String = Arn });

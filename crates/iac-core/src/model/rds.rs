@@ -126,6 +126,18 @@ pub struct DbInstance {
     pub auto_minor_version_upgrade: bool,
     /// Copy tags to snapshots.
     pub copy_tags_to_snapshot: bool,
+    /// For a read replica: the primary's identifier (same region) or ARN. A replica inherits
+    /// the engine's data, master user, password, database name and encryption from it, so the
+    /// renderers leave those out, and it is not stateful (nothing to snapshot or protect that
+    /// the primary does not hold).
+    pub source_db_instance: Option<Value<String>>,
+}
+
+impl DbInstance {
+    /// True for a read replica.
+    pub fn is_replica(&self) -> bool {
+        self.source_db_instance.is_some()
+    }
 }
 
 impl HasRefs for DbInstance {
@@ -140,5 +152,6 @@ impl HasRefs for DbInstance {
         if let MasterPassword::Secret(s) = &self.master_password {
             s.collect_refs(out);
         }
+        self.source_db_instance.collect_refs(out);
     }
 }

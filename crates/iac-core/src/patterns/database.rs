@@ -1,6 +1,7 @@
 //! `Database`: a private RDS instance with its subnet group, parameter group, security group
 //! (closed until tiers are admitted with [`Database::allow_from`]), enhanced monitoring role and
-//! an RDS-managed master password in Secrets Manager.
+//! an RDS-managed master password in Secrets Manager; read replicas with
+//! [`Database::add_read_replica`] (same groups, same parameters, endpoint of their own).
 
 use indexmap::IndexMap;
 
@@ -64,10 +65,22 @@ pub struct Database {
     pub master_username: String,
     engine: Engine,
     name: String,
+    template: ReplicaTemplate,
+}
+
+/// What a read replica copies from its primary.
+#[derive(Debug, Clone)]
+struct ReplicaTemplate {
+    engine_version: String,
+    instance_class: String,
+    subnet_group: Value<String>,
+    parameter_group: Value<String>,
+    monitoring: Option<(u32, Value<String>)>,
 }
 
 impl Database {
     /// Adds the database's resources.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: DatabaseProps<'_>) -> Self {
         let n = p.name;
         let port = p.engine.default_port();
@@ -108,6 +121,9 @@ impl Database {
             (p.monitoring_interval, role.arn())
         });
         let multi_az = p.multi_az;
+        let engine_version = p.engine_version.clone();
+        let instance_class_text = p.instance_class.clone();
+        let monitoring_copy = monitoring.clone();
         let instance = stack.add_with(
             &format!("{n}Instance"),
             DbInstance {
@@ -136,6 +152,7 @@ impl Database {
                 log_exports: p.engine.log_exports(),
                 auto_minor_version_upgrade: true,
                 copy_tags_to_snapshot: true,
+                source_db_instance: None,
             },
             |e| {
                 e.suppressions.push(super::suppress(
@@ -158,7 +175,76 @@ impl Database {
             master_username: p.master_username,
             engine: p.engine,
             name: n.to_owned(),
+            template: ReplicaTemplate {
+                engine_version,
+                instance_class: instance_class_text,
+                subnet_group: subnets.name(),
+                parameter_group: params.name(),
+                monitoring: monitoring_copy,
+            },
         }
+    }
+
+    /// Adds a read replica `<Database>Replica<suffix>` of the primary: same engine version,
+    /// subnet group, parameter group, security group and monitoring; its own endpoint (give it
+    /// to tiers that only read). `instance_class` defaults to the primary's. A replica holds no
+    /// data of its own, so it is not stateful: no snapshot policy and no final snapshot (RDS
+    /// refuses one for a replica); the primary keeps both.
+    pub fn add_read_replica(
+        &self,
+        stack: &mut StackBuilder,
+        suffix: &str,
+        instance_class: Option<&str>,
+        multi_az: bool,
+    ) -> Handle<DbInstance> {
+        let t = &self.template;
+        stack.add_with(
+            &format!("{}Replica{suffix}", self.name),
+            DbInstance {
+                identifier: None,
+                engine: self.engine,
+                engine_version: t.engine_version.clone(),
+                instance_class: instance_class.unwrap_or(&t.instance_class).into(),
+                allocated_storage_gib: 0,
+                max_allocated_storage_gib: None,
+                storage_type: "gp3".into(),
+                storage_encrypted: true,
+                multi_az,
+                publicly_accessible: false,
+                backup_retention_days: 0,
+                deletion_protection: true,
+                db_name: None,
+                master_username: String::new(),
+                master_password: MasterPassword::ManagedByRds,
+                port: Some(self.port),
+                security_group_ids: vec![self.security_group.group_id()],
+                subnet_group_name: t.subnet_group.clone(),
+                parameter_group_name: Some(t.parameter_group.clone()),
+                iam_authentication: true,
+                performance_insights: true,
+                monitoring: t.monitoring.clone(),
+                log_exports: self.engine.log_exports(),
+                auto_minor_version_upgrade: true,
+                copy_tags_to_snapshot: true,
+                source_db_instance: Some(self.instance.identifier()),
+            },
+            |e| {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_354",
+                    "Performance Insights data is encrypted with the AWS-managed RDS key; the stack holds no customer-managed KMS key",
+                ));
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_16",
+                    "a read replica is encrypted because its primary is; CloudFormation refuses StorageEncrypted next to SourceDBInstanceIdentifier",
+                ));
+                if !multi_az {
+                    e.suppressions.push(super::suppress(
+                        "CKV_AWS_157",
+                        "a read replica serves reads only; if it fails the primary is untouched and RDS replaces the replica",
+                    ));
+                }
+            },
+        )
     }
 
     /// Admits a tier's security group on the database port, as its own rule resource

@@ -1,6 +1,8 @@
 //! Patterns: functions that add a group of resources to a [`crate::model::StackBuilder`] and
 //! return typed handles. A user can always drop to the raw resources instead.
 
+pub mod cache;
+pub mod cdn;
 pub mod container_service;
 pub mod database;
 pub mod dns;
@@ -8,6 +10,8 @@ pub mod host;
 pub mod network;
 pub mod web_tier;
 
+pub use cache::{Cache, CacheProps};
+pub use cdn::{AssetCdn, AssetCdnProps};
 pub use container_service::{ContainerService, ContainerServiceProps, ScheduledCommand, SharedVolume};
 pub use database::{Database, DatabaseProps};
 pub use dns::alias_record;

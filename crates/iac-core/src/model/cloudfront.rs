@@ -1,0 +1,98 @@
+//! CloudFront: origin access control and distributions in front of an S3 bucket.
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::Value;
+
+/// The managed cache policy `CachingOptimized`.
+pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+/// The managed response headers policy `SecurityHeadersPolicy` (HSTS, nosniff, frame options...).
+pub const SECURITY_HEADERS_POLICY: &str = "67f7725c-6f97-4210-82d7-5512b31e9d03";
+/// The Route53 hosted zone of every CloudFront distribution, for alias records.
+pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
+
+/// `AWS::CloudFront::OriginAccessControl` / `aws_cloudfront_origin_access_control`: CloudFront
+/// signs its requests to an S3 origin (`SigV4`, always), so the bucket stays private.
+#[derive(Debug, Clone, Serialize)]
+pub struct OriginAccessControl {
+    /// The control's name (unique in the account); derived when absent.
+    pub name: Option<String>,
+    /// Description.
+    pub description: String,
+}
+impl_refs!(OriginAccessControl {});
+
+/// Edge locations a distribution uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PriceClass {
+    /// North America and Europe.
+    PriceClass100,
+    /// Adds Asia, the Middle East and Africa.
+    PriceClass200,
+    /// Every edge location.
+    All,
+}
+
+impl PriceClass {
+    /// The CloudFront API spelling.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            PriceClass::PriceClass100 => "PriceClass_100",
+            PriceClass::PriceClass200 => "PriceClass_200",
+            PriceClass::All => "PriceClass_All",
+        }
+    }
+}
+
+/// The certificate viewers see.
+#[derive(Debug, Clone, Serialize)]
+pub enum ViewerCertificate {
+    /// `*.cloudfront.net` (no aliases possible).
+    CloudFrontDefault,
+    /// An ACM certificate in us-east-1 covering the aliases, served with SNI.
+    Acm {
+        /// The certificate's ARN.
+        certificate_arn: Value<String>,
+        /// Oldest TLS version accepted, e.g. `TLSv1.2_2021`.
+        minimum_protocol_version: String,
+    },
+}
+
+/// `AWS::CloudFront::Distribution` / `aws_cloudfront_distribution` with one private S3 origin
+/// reached through origin access control. Viewers are redirected to HTTPS; only `GET` and
+/// `HEAD` are allowed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Distribution {
+    /// Comment shown in the console.
+    pub comment: String,
+    /// The bucket's regional domain name.
+    pub origin_domain_name: Value<String>,
+    /// The origin access control's id.
+    pub origin_access_control_id: Value<String>,
+    /// Object served for `/`, e.g. `index.html`.
+    pub default_root_object: Option<String>,
+    /// Cache policy id (e.g. [`CACHING_OPTIMIZED`]).
+    pub cache_policy_id: String,
+    /// Response headers policy id (e.g. [`SECURITY_HEADERS_POLICY`]).
+    pub response_headers_policy_id: Option<String>,
+    /// Alternate domain names, e.g. `assets.example.org`.
+    pub aliases: Vec<String>,
+    /// The certificate.
+    pub certificate: ViewerCertificate,
+    /// Edge locations.
+    pub price_class: PriceClass,
+    /// `http2` or `http2and3`.
+    pub http_version: String,
+    /// Answer over IPv6 too.
+    pub ipv6: bool,
+}
+impl_refs!(Distribution { origin_domain_name, origin_access_control_id, certificate });
+
+impl crate::value::HasRefs for ViewerCertificate {
+    fn collect_refs(&self, out: &mut crate::value::Refs) {
+        if let ViewerCertificate::Acm { certificate_arn, .. } = self {
+            certificate_arn.collect_refs(out);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Scheduled capacity changes of auto scaling groups (hosts on in the day and off at night, a
+//! batch group scaled up for a periodic job).
+
+use serde::Serialize;
+
+use crate::impl_refs;
+use crate::value::Value;
+
+/// `AWS::AutoScaling::ScheduledAction` / `aws_autoscaling_schedule`: sets an ASG's sizes on a
+/// cron schedule. A size left out stays as it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduledAction {
+    /// The group's name.
+    pub auto_scaling_group_name: Value<String>,
+    /// Five-field cron expression, e.g. `0 8 * * *`.
+    pub recurrence: String,
+    /// IANA time zone of the recurrence, e.g. `Europe/London` (UTC when absent).
+    pub time_zone: Option<String>,
+    /// New minimum size.
+    pub min_size: Option<u32>,
+    /// New maximum size.
+    pub max_size: Option<u32>,
+    /// New desired capacity.
+    pub desired_capacity: Option<u32>,
+}
+impl_refs!(ScheduledAction { auto_scaling_group_name });

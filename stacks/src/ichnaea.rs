@@ -1,0 +1,868 @@
+//! Ichnaea (Mozilla Location Service): one image, `mozilla/location`, in three roles — a web
+//! ASG behind an application load balancer, a worker ASG and exactly one scheduler — plus an
+//! admin node, RDS MySQL Multi-AZ with a read replica for the web role, ElastiCache Redis
+//! Multi-AZ, an asset bucket behind CloudFront, a backup bucket and Route53 records. From
+//! `seeds/004`; where the guide is dated (MySQL 5.7, Redis 3.2, utf8, an ELB) the stack models
+//! the modern equivalent and the config files keep the guide's values as comments.
+//!
+//! Two choices a reviewer should know:
+//!
+//! - **The scheduler never runs twice.** It is an ASG of exactly one (min = max = desired = 1)
+//!   in a single private subnet. An ASG never exceeds its maximum except while rebalancing
+//!   zones (`AZRebalance` may launch the new instance before terminating the old), and a group
+//!   in one zone has nothing to rebalance; replacing an unhealthy instance terminates it first.
+//!   Launch template changes replace nothing by themselves: a release stops the scheduler
+//!   (scale to 0, wait) before starting it on the new image (the rollout plan below, checked by
+//!   validation). The price is that a zone outage pauses periodic tasks until the zone is back;
+//!   the workers keep draining the queues meanwhile.
+//! - **The map job is a cron job on the admin node** (`flock`, so runs never overlap), as the
+//!   guide does it: the admin node already has the image, the env file and the `GeoLite2` database,
+//!   and an ASG scaled up on a schedule (`ScheduledAction`) would need to scale itself down
+//!   again when the job ends, with permissions to match, for a job of minutes a day.
+
+use iac_core::Handle;
+use iac_core::app::{Container, CronJob, HostConfig, HostFile, Restart};
+use iac_core::model::{
+    AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
+    MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
+    StackBuilder, Statement, TrackedMetric,
+};
+use iac_core::model::{Bucket, BucketEncryption, BucketPolicy, ObjectOwnership, PolicyStatement};
+use iac_core::net::Ipv4Cidr;
+use iac_core::patterns::{
+    AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Host, HostProps, Network, NetworkProps,
+    WebTier, WebTierProps, alias_record,
+};
+use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
+use iac_core::value::{Pseudo, SecretRef, Value};
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::aquamark::NetworkConfig;
+use crate::config::ConfigSource;
+use crate::error::StackError;
+
+/// The stack's config, one file per environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where it runs.
+    pub network: NetworkConfig,
+    /// The image and what every role shares.
+    pub app: AppConfig,
+    /// The web role.
+    pub web: WebConfig,
+    /// The worker role.
+    pub worker: WorkerConfig,
+    /// The scheduler role.
+    pub scheduler: SchedulerConfig,
+    /// The admin node.
+    pub admin: AdminConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// The Redis cache.
+    pub cache: CacheConfig,
+    /// The asset bucket and its CDN.
+    pub assets: AssetsConfig,
+    /// The backup bucket.
+    pub backup: BackupConfig,
+    /// DNS.
+    pub dns: DnsConfig,
+}
+
+/// The image and the settings every role shares.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Pinned image, e.g. `mozilla/location:2.2.0`.
+    pub image: String,
+    /// The EC2 image the hosts boot (any image with cloud-init; Docker is installed at boot).
+    pub ami_id: Option<String>,
+    /// SSM `SecureString` parameter holding `SECRET_KEY`.
+    pub secret_key_parameter: String,
+}
+
+/// The web role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    /// Instance type.
+    pub instance_type: String,
+    /// ASG minimum.
+    pub min_size: u32,
+    /// ASG maximum.
+    pub max_size: u32,
+    /// ASG desired.
+    pub desired_capacity: u32,
+    /// CPU percent the scaling policy keeps.
+    pub cpu_target: f64,
+    /// Root volume, GiB.
+    pub root_volume_gib: u32,
+    /// ACM certificate of the load balancer (default of the `CertificateArn` parameter).
+    pub certificate_arn: Option<String>,
+    /// Refuse deletion of the load balancer.
+    pub deletion_protection: bool,
+}
+
+/// The worker role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Instance type.
+    pub instance_type: String,
+    /// ASG minimum.
+    pub min_size: u32,
+    /// ASG maximum.
+    pub max_size: u32,
+    /// ASG desired.
+    pub desired_capacity: u32,
+    /// CPU percent the scaling policy keeps.
+    pub cpu_target: f64,
+}
+
+/// The scheduler role (always exactly one).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Instance type.
+    pub instance_type: String,
+}
+
+/// The admin node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Instance type.
+    pub instance_type: String,
+    /// Cron schedule of the map tile job (five fields, UTC).
+    pub map_schedule: String,
+}
+
+/// The database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// DB instance identifier of the primary.
+    pub identifier: String,
+    /// Instance class of the primary.
+    pub instance_class: String,
+    /// MySQL version.
+    pub engine_version: String,
+    /// Parameter group family, e.g. `mysql8.4`.
+    pub family: String,
+    /// Storage (GiB SSD).
+    pub allocated_storage_gib: u32,
+    /// Storage autoscaling ceiling.
+    pub max_allocated_storage_gib: Option<u32>,
+    /// Days of automated backups.
+    pub backup_retention_days: u32,
+    /// Standby in a second zone.
+    pub multi_az: bool,
+    /// Database name.
+    pub db_name: String,
+    /// Master user (the app's `DB_USER`).
+    pub username: String,
+    /// Instance class of the read replica (the primary's when absent).
+    pub replica_instance_class: Option<String>,
+    /// A standby for the replica too.
+    pub replica_multi_az: bool,
+    /// Engine parameters (character set, redo log size...).
+    pub parameters: IndexMap<String, String>,
+}
+
+/// The cache.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Node type.
+    pub node_type: String,
+    /// Redis OSS version.
+    pub engine_version: String,
+    /// Parameter group family, e.g. `redis7`.
+    pub family: String,
+    /// Replicas of the primary.
+    pub replicas: u32,
+    /// Replicas in other zones with automatic failover.
+    pub multi_az: bool,
+    /// Days of automatic snapshots.
+    pub snapshot_retention_days: u32,
+}
+
+/// The asset bucket and its CDN.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetsConfig {
+    /// Bucket name (global).
+    pub bucket: String,
+    /// The CDN's own name, e.g. `assets.location.example.org` (none: `*.cloudfront.net`).
+    pub domain: Option<String>,
+    /// ACM certificate in us-east-1 for `domain` (default of `AssetsCertificateArn`).
+    pub certificate_arn: Option<String>,
+    /// `PriceClass_100`, `PriceClass_200` or `PriceClass_All`.
+    pub price_class: String,
+    /// Days before public exports (`export/`) are deleted.
+    pub export_expiration_days: u32,
+}
+
+/// The backup bucket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// Bucket name (global). It also holds the `GeoLite2` database under `geoip/`.
+    pub bucket: String,
+    /// Days before observation backups (`backups/`) are deleted.
+    pub observation_expiration_days: u32,
+}
+
+/// DNS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsConfig {
+    /// The hosted zone's id.
+    pub hosted_zone_id: String,
+    /// The service's name, e.g. `location.example.org`.
+    pub domain: String,
+}
+
+/// Where the `GeoLite2` database lives on every host, mounted into the containers.
+const GEOIP_DIR: &str = "/opt/geoip";
+/// The env file of the admin node's container, shared by its one-off commands.
+const ADMIN_ENV: &str = "/etc/iac/ichnaea.env";
+
+/// Fetches the `GeoLite2` database from the backup bucket when it changed and swaps it in with the
+/// given containers stopped: the app does not tolerate the file changing under it (guide).
+const GEOIP_SCRIPT: &str = r#"#!/bin/sh
+# ichnaea-geoip BUCKET CONTAINER...: installs s3://BUCKET/geoip/GeoLite2-City.mmdb in /opt/geoip
+# when its ETag changed, with the containers stopped while the file is replaced.
+set -eu
+bucket="$1"
+shift
+key=geoip/GeoLite2-City.mmdb
+install -d -m 0755 /opt/geoip
+etag=$(aws s3api head-object --bucket "$bucket" --key "$key" --query ETag --output text)
+if [ -f /opt/geoip/.etag ] && [ "$(cat /opt/geoip/.etag)" = "$etag" ]; then
+  exit 0
+fi
+tmp=$(mktemp /opt/geoip/.download.XXXXXX)
+trap 'rm -f "$tmp"' EXIT
+aws s3 cp --only-show-errors "s3://$bucket/$key" "$tmp"
+chmod 0644 "$tmp"
+for c in "$@"; do docker stop "$c" >/dev/null 2>&1 || true; done
+mv "$tmp" /opt/geoip/GeoLite2-City.mmdb
+printf '%s\n' "$etag" > /opt/geoip/.etag
+for c in "$@"; do docker start "$c" >/dev/null 2>&1 || true; done
+logger -t ichnaea-geoip "installed GeoLite2-City.mmdb $etag"
+"#;
+
+/// The schema migration as a one-off on the admin node (the rollout runs it through SSM with
+/// the new image): `ichnaea-migrate [image]`.
+fn migrate_script(image: &str) -> String {
+    format!(
+        r#"#!/bin/sh
+# One-off schema migration: alembic upgrade head with the given (or deployed) image.
+set -eu
+image="${{1:-{image}}}"
+docker pull "$image"
+exec docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro "$image" alembic upgrade head
+"#
+    )
+}
+
+/// The map tiles job (`map`), never two runs at once.
+fn map_script(image: &str) -> String {
+    format!(
+        r"#!/bin/sh
+# Renders the data map tiles (the `map` command) and uploads them to the asset bucket.
+set -eu
+exec flock --nonblock /run/ichnaea-map.lock \
+  docker run --rm --name=ichnaea-map --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} map
+"
+    )
+}
+
+/// An interactive shell in the app's environment (the guide's `shell` role).
+fn shell_script(image: &str) -> String {
+    format!(
+        r"#!/bin/sh
+# Interactive shell in the app's environment (the `shell` command), on the primary database.
+set -eu
+exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} shell
+"
+    )
+}
+
+/// What every role's host runs besides its container: the `GeoLite2` refresh.
+fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<CronJob>) -> HostConfig {
+    let refresh = CronJob {
+        name: "ichnaea-geoip".into(),
+        schedule: "*/10 * * * *".into(),
+        user: "root".into(),
+        command: format!("/usr/local/bin/ichnaea-geoip {backup_bucket} {}", container.name),
+    };
+    let mut jobs = vec![refresh];
+    jobs.extend(cron);
+    HostConfig {
+        name: name.into(),
+        packages: vec!["curl".into()],
+        docker: true,
+        files: vec![HostFile {
+            path: "/usr/local/bin/ichnaea-geoip".into(),
+            mode: 0o755,
+            content: GEOIP_SCRIPT.into(),
+        }],
+        containers: vec![container],
+        cron: jobs,
+    }
+}
+
+/// An ASG of one role without a load balancer: security group (SSH from the local subnet),
+/// role, profile, launch template and group; returns the group, its security group and the
+/// launch template.
+struct RoleGroupProps<'a> {
+    name: &'a str,
+    network: &'a Network,
+    subnets: Vec<Value<String>>,
+    image_id: Value<String>,
+    instance_type: String,
+    host: HostConfig,
+    local_cidr: String,
+    statements: Vec<Statement>,
+    vpc_egress_ports: Vec<u16>,
+    sizes: (u32, u32, u32),
+}
+
+struct RoleGroup {
+    group: Handle<AutoScalingGroup>,
+    security_group: Handle<SecurityGroup>,
+}
+
+fn role_group(stack: &mut StackBuilder, p: RoleGroupProps<'_>) -> RoleGroup {
+    let n = p.name;
+    let mut egress: Vec<Rule> = [80, 443]
+        .iter()
+        .map(|port| Rule::tcp(*port, Peer::Cidr("0.0.0.0/0".into()), "images, packages and AWS APIs"))
+        .collect();
+    egress.extend(
+        p.vpc_egress_ports
+            .iter()
+            .map(|port| Rule::tcp(*port, Peer::Cidr(p.network.cidr.clone()), "services inside the VPC")),
+    );
+    let sg = stack.add(
+        &format!("{n}InstanceSecurityGroup"),
+        SecurityGroup {
+            description: format!("{} {} {n} instances", stack.name(), stack.env()),
+            vpc_id: p.network.vpc_id.clone(),
+            ingress: vec![Rule::tcp(
+                22,
+                Peer::Cidr(p.local_cidr.as_str().into()),
+                "SSH from the local subnet (bastion hop)",
+            )],
+            egress,
+        },
+    );
+    let role = stack.add(
+        &format!("{n}InstanceRole"),
+        iac_core::model::Role {
+            description: format!("{} {} {n} instances", stack.name(), stack.env()),
+            assumed_by: vec!["ec2.amazonaws.com".into()],
+            managed_policy_arns: vec![Value::from(iac_core::patterns::SSM_MANAGED_POLICY)],
+            policies: vec![iac_core::model::Policy { name: "app".into(), statements: p.statements }],
+        },
+    );
+    let profile = stack.add(&format!("{n}InstanceProfile"), InstanceProfile { role: role.name() });
+    let lt = stack.add_with(
+        &format!("{n}LaunchTemplate"),
+        LaunchTemplate {
+            name: None,
+            machine: MachineSpec {
+                image_id: p.image_id,
+                instance_type: p.instance_type.into(),
+                security_group_ids: vec![sg.group_id()],
+                instance_profile: Some(profile.name()),
+                root_volume: Some(RootVolume::gp3("/dev/sda1", 20)),
+                user_data: Some(p.host),
+                key_name: None,
+                detailed_monitoring: true,
+            },
+        },
+        |e| {
+            e.suppressions.push(iac_core::patterns::suppress(
+                "CKV_AWS_341",
+                "hop limit 2 lets containers on the Docker bridge reach IMDSv2 for the instance role's credentials",
+            ));
+        },
+    );
+    let (min_size, max_size, desired_capacity) = p.sizes;
+    let group = stack.add(
+        &format!("{n}AutoScalingGroup"),
+        AutoScalingGroup {
+            name: None,
+            launch_template_id: lt.template_id(),
+            launch_template_version: lt.latest_version(),
+            min_size,
+            max_size,
+            desired_capacity,
+            subnet_ids: p.subnets,
+            target_group_arns: Vec::new(),
+            health_check_type: HealthCheckType::Ec2,
+            health_check_grace_period: 300,
+        },
+    );
+    RoleGroup { group, security_group: sg }
+}
+
+/// The whole-bucket rule: old versions go after a week, unfinished uploads after a week.
+fn housekeeping() -> LifecycleRule {
+    LifecycleRule {
+        id: "housekeeping".into(),
+        prefix: String::new(),
+        expiration_days: None,
+        noncurrent_expiration_days: Some(7),
+        abort_incomplete_upload_days: Some(7),
+    }
+}
+
+fn price_class(source: &ConfigSource, text: &str) -> Result<PriceClass, StackError> {
+    match text {
+        "PriceClass_100" => Ok(PriceClass::PriceClass100),
+        "PriceClass_200" => Ok(PriceClass::PriceClass200),
+        "PriceClass_All" => Ok(PriceClass::All),
+        other => Err(source.value_error(
+            "assets.price_class",
+            format!("`{other}` is not a price class; use PriceClass_100, PriceClass_200 or PriceClass_All"),
+        )),
+    }
+}
+
+/// Builds the stack for `env` from `source`.
+#[allow(clippy::too_many_lines)] // the stack, read top to bottom
+pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
+    let cfg: Config = source.parse()?;
+    let mut stack = StackBuilder::new("ichnaea", env);
+    stack.description(
+        "Ichnaea location service: web, worker and scheduler roles of one image, RDS MySQL with a read replica, \
+         ElastiCache Redis, S3 and CloudFront, admin node, DNS",
+    );
+    stack.tag("app", "ichnaea");
+    let price_class = price_class(source, &cfg.assets.price_class)?;
+
+    let network = match (&cfg.network.existing, cfg.network.cidr) {
+        (Some(e), None) => Network::existing(
+            e.vpc_id.as_str(),
+            e.cidr.to_string(),
+            e.public_subnet_ids.iter().map(Value::from).collect(),
+            e.private_subnet_ids.iter().map(Value::from).collect(),
+        ),
+        (None, Some(cidr)) => Network::create(
+            &mut stack,
+            &NetworkProps { cidr, zones: cfg.network.zones, subnet_prefix: 20, nat_per_zone: cfg.network.nat_per_zone },
+        ),
+        _ => {
+            return Err(source.value_error(
+                "network",
+                "give exactly one of `cidr` (a new VPC) or `existing` (ids of a VPC you already have)",
+            ));
+        }
+    };
+    let local: Ipv4Cidr = cfg.network.local_subnet_cidr;
+    let local = local.to_string();
+
+    let ami = stack.parameter(
+        "ImageId",
+        Parameter {
+            kind: ParamKind::ImageId,
+            description: "EC2 image of every Ichnaea host (cloud-init; Docker is installed at boot)".into(),
+            default: cfg.app.ami_id.clone(),
+        },
+    );
+    let certificate = stack.parameter(
+        "CertificateArn",
+        Parameter {
+            kind: ParamKind::CertificateArn,
+            description: format!("ACM certificate for {} (the load balancer's region)", cfg.dns.domain),
+            default: cfg.web.certificate_arn.clone(),
+        },
+    );
+    let assets_certificate = cfg.assets.domain.as_ref().map(|domain| {
+        stack.parameter(
+            "AssetsCertificateArn",
+            Parameter {
+                kind: ParamKind::CertificateArn,
+                description: format!("ACM certificate for {domain}, in us-east-1 (CloudFront)"),
+                default: cfg.assets.certificate_arn.clone(),
+            },
+        )
+    });
+
+    // Data first, so that the roles' environments can refer to it; the security groups admit
+    // the roles afterwards (allow_from), without a cycle.
+    let db = Database::create(
+        &mut stack,
+        DatabaseProps {
+            name: "Database",
+            network: &network,
+            engine: Engine::Mysql,
+            engine_version: cfg.database.engine_version.clone(),
+            family: cfg.database.family.clone(),
+            parameters: cfg.database.parameters.clone(),
+            instance_class: cfg.database.instance_class.clone(),
+            allocated_storage_gib: cfg.database.allocated_storage_gib,
+            max_allocated_storage_gib: cfg.database.max_allocated_storage_gib,
+            backup_retention_days: cfg.database.backup_retention_days,
+            multi_az: cfg.database.multi_az,
+            identifier: Some(cfg.database.identifier.clone()),
+            db_name: cfg.database.db_name.clone(),
+            master_username: cfg.database.username.clone(),
+            monitoring_interval: 60,
+        },
+    );
+    // Ichnaea's default driver (PyMySQL) connects without TLS unless it is given the RDS CA
+    // bundle; traffic stays in the VPC and the database admits only the four roles' groups.
+    let no_tls = iac_core::patterns::suppress(
+        "CKV2_AWS_69",
+        "the app's MySQL driver (PyMySQL) has no TLS without the RDS CA bundle; only the role groups reach the database",
+    );
+    stack.configure(&db.instance, |e| e.suppressions.push(no_tls.clone()));
+    // The web role never writes: it reads from a replica of its own.
+    let replica = db.add_read_replica(
+        &mut stack,
+        "1",
+        cfg.database.replica_instance_class.as_deref(),
+        cfg.database.replica_multi_az,
+    );
+    stack.configure(&replica, |e| e.suppressions.push(no_tls));
+    let cache = Cache::create(
+        &mut stack,
+        CacheProps {
+            name: "Cache",
+            network: &network,
+            engine_version: cfg.cache.engine_version.clone(),
+            family: cfg.cache.family.clone(),
+            parameters: IndexMap::new(),
+            node_type: cfg.cache.node_type.clone(),
+            replicas: cfg.cache.replicas,
+            multi_az: cfg.cache.multi_az,
+            snapshot_retention_days: cfg.cache.snapshot_retention_days,
+            auth_token: None,
+        },
+    );
+    let assets = AssetCdn::create(
+        &mut stack,
+        AssetCdnProps {
+            name: "Assets",
+            bucket_name: Some(cfg.assets.bucket.clone()),
+            lifecycle_rules: vec![
+                LifecycleRule {
+                    id: "exports".into(),
+                    prefix: "export/".into(),
+                    expiration_days: Some(cfg.assets.export_expiration_days),
+                    noncurrent_expiration_days: Some(1),
+                    abort_incomplete_upload_days: None,
+                },
+                housekeeping(),
+            ],
+            aliases: cfg.assets.domain.iter().cloned().collect(),
+            certificate_arn: assets_certificate.as_ref().map(iac_core::model::ParamHandle::value),
+            price_class,
+            default_root_object: None,
+        },
+    );
+    let backup = stack.add_with(
+        "BackupBucket",
+        Bucket {
+            name: Some(cfg.backup.bucket.clone()),
+            encryption: BucketEncryption::Kms { key_id: None },
+            block_public_access: true,
+            versioning: true,
+            object_ownership: ObjectOwnership::BucketOwnerEnforced,
+            lifecycle_rules: vec![
+                LifecycleRule {
+                    id: "observations".into(),
+                    prefix: "backups/".into(),
+                    expiration_days: Some(cfg.backup.observation_expiration_days),
+                    noncurrent_expiration_days: Some(1),
+                    abort_incomplete_upload_days: None,
+                },
+                housekeeping(),
+            ],
+        },
+        |e| iac_core::patterns::cdn::bucket_suppressions(e, false),
+    );
+    stack.add(
+        "BackupBucketPolicy",
+        BucketPolicy {
+            bucket: backup.name(),
+            statements: vec![PolicyStatement::deny_insecure_transport(backup.arn())],
+        },
+    );
+
+    // What the roles may do: read the database password and SECRET_KEY, fetch the GeoIP
+    // database; the workers and the admin node also write the buckets.
+    let secret_key_arn = Value::join([
+        Value::from("arn:aws:ssm:"),
+        Value::Pseudo(Pseudo::Region),
+        Value::from(":"),
+        Value::Pseudo(Pseudo::AccountId),
+        Value::from(format!(":parameter/{}", cfg.app.secret_key_parameter.trim_start_matches('/'))),
+    ]);
+    let read_secret_key =
+        Statement { allow: true, actions: vec!["ssm:GetParameter".into()], resources: vec![secret_key_arn] };
+    let read_geoip = Statement {
+        allow: true,
+        actions: vec!["s3:GetObject".into()],
+        resources: vec![Value::join([backup.arn(), Value::from("/geoip/*")])],
+    };
+    let write_buckets = Statement {
+        allow: true,
+        actions: vec!["s3:GetObject".into(), "s3:PutObject".into(), "s3:DeleteObject".into(), "s3:ListBucket".into()],
+        resources: vec![
+            assets.bucket.arn(),
+            Value::join([assets.bucket.arn(), Value::from("/*")]),
+            backup.arn(),
+            Value::join([backup.arn(), Value::from("/*")]),
+        ],
+    };
+    let reader = vec![db.read_secret_statement(), read_secret_key.clone(), read_geoip.clone()];
+    let writer = vec![db.read_secret_statement(), read_secret_key, read_geoip, write_buckets];
+
+    // One image, three roles: the role is the command; the env differs only in DB_HOST.
+    let assets_url = match &cfg.assets.domain {
+        Some(d) => Value::from(format!("https://{d}/")),
+        None => Value::join([Value::from("https://"), assets.distribution.domain_name(), Value::from("/")]),
+    };
+    let redis_host = cache.primary_endpoint();
+    // `mysql+pymysql://user:password@host:3306/location`, the password URL-encoded at boot.
+    let mysql_uri = |host: Value<String>| {
+        Value::join([
+            Value::from(format!("mysql+pymysql://{}:", cfg.database.username)),
+            Value::Secret(db.master_password().url_encoded()),
+            Value::from("@"),
+            host,
+            Value::from(format!(":{}/{}", db.port, db.db_name)),
+        ])
+    };
+    // The guide's env file (DB_HOST ... SECRET_KEY) plus the URIs current releases read
+    // (`ichnaea/conf.py`): DB_HOST and DB_READONLY_URI are where the role reads.
+    let role_container = |name: &str, command: &[&str], reads_from: Value<String>| {
+        Container::new(name, &cfg.app.image)
+            .with_command(command.iter().copied())
+            .with_env("DB_HOST", reads_from.clone())
+            .with_env("DB_USER", cfg.database.username.as_str())
+            .with_env("DB_PASSWORD", Value::Secret(db.master_password()))
+            .with_env("DB_READONLY_URI", mysql_uri(reads_from))
+            .with_env("DB_READWRITE_URI", mysql_uri(db.instance.endpoint_address()))
+            .with_env("DB_DDL_URI", mysql_uri(db.instance.endpoint_address()))
+            .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
+            .with_env("REDIS_HOST", redis_host.clone())
+            // The cache only speaks TLS: `rediss://`.
+            .with_env(
+                "REDIS_URI",
+                Value::join([Value::from("rediss://"), redis_host.clone(), Value::from(format!(":{}/0", cache.port))]),
+            )
+            .with_env("SECRET_KEY", Value::Secret(SecretRef::ssm(cfg.app.secret_key_parameter.as_str())))
+            .with_env("ASSET_BUCKET", cfg.assets.bucket.as_str())
+            .with_env("ASSET_URL", assets_url.clone())
+            .with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
+            .with_mount(GEOIP_DIR, "/app/geoip", true)
+    };
+    let data_ports = vec![db.port, cache.port];
+    let backup_bucket = cfg.backup.bucket.as_str();
+
+    let web = WebTier::create(
+        &mut stack,
+        WebTierProps {
+            name: "Web",
+            network: &network,
+            image_id: ami.value(),
+            instance_type: cfg.web.instance_type.clone(),
+            host: role_host(
+                "ichnaea-web",
+                role_container("web", &["web"], replica.endpoint_address()).with_port(8000, 8000),
+                backup_bucket,
+                Vec::new(),
+            ),
+            instance_port: 8000,
+            health_check: HealthCheck::http("/__lbheartbeat__"),
+            certificate_arn: certificate.value(),
+            min_size: cfg.web.min_size,
+            max_size: cfg.web.max_size,
+            desired_capacity: cfg.web.desired_capacity,
+            cpu_target: cfg.web.cpu_target,
+            admin_cidrs: vec![local.clone()],
+            root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),
+            statements: reader,
+            internet_egress_ports: vec![80, 443],
+            vpc_egress_ports: data_ports.clone(),
+            deletion_protection: cfg.web.deletion_protection,
+        },
+    );
+
+    let worker = role_group(
+        &mut stack,
+        RoleGroupProps {
+            name: "Worker",
+            network: &network,
+            subnets: network.private_subnets.clone(),
+            image_id: ami.value(),
+            instance_type: cfg.worker.instance_type.clone(),
+            host: role_host(
+                "ichnaea-worker",
+                role_container("worker", &["worker"], db.instance.endpoint_address()),
+                backup_bucket,
+                Vec::new(),
+            ),
+            local_cidr: local.clone(),
+            statements: writer.clone(),
+            vpc_egress_ports: data_ports.clone(),
+            sizes: (cfg.worker.min_size, cfg.worker.max_size, cfg.worker.desired_capacity),
+        },
+    );
+    stack.add(
+        "WorkerCpuScalingPolicy",
+        ScalingPolicy {
+            auto_scaling_group_name: worker.group.name(),
+            metric: TrackedMetric::AverageCpu,
+            target_value: cfg.worker.cpu_target,
+        },
+    );
+
+    // Exactly one scheduler, in one zone (see the module docs for why this never runs two).
+    let scheduler = role_group(
+        &mut stack,
+        RoleGroupProps {
+            name: "Scheduler",
+            network: &network,
+            subnets: network.private_subnets.iter().take(1).cloned().collect(),
+            image_id: ami.value(),
+            instance_type: cfg.scheduler.instance_type.clone(),
+            host: role_host(
+                "ichnaea-scheduler",
+                role_container("scheduler", &["scheduler"], db.instance.endpoint_address()),
+                backup_bucket,
+                Vec::new(),
+            ),
+            local_cidr: local.clone(),
+            statements: writer.clone(),
+            vpc_egress_ports: data_ports.clone(),
+            sizes: (1, 1, 1),
+        },
+    );
+
+    // The admin node: interactive access, migrations and the map job. Its container reports
+    // the schema revision at boot (`alembic current`) and leaves the env file the one-off
+    // commands use.
+    let admin_container = Container {
+        restart: Restart::No,
+        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address())
+    };
+    let admin = Host::create(
+        &mut stack,
+        HostProps {
+            name: "Admin",
+            network: &network,
+            image_id: ami.value(),
+            instance_type: cfg.admin.instance_type.clone(),
+            host: {
+                let mut host = role_host(
+                    "ichnaea-admin",
+                    admin_container,
+                    backup_bucket,
+                    vec![CronJob {
+                        name: "ichnaea-map".into(),
+                        schedule: cfg.admin.map_schedule.clone(),
+                        user: "root".into(),
+                        command: "/usr/local/bin/ichnaea-map".into(),
+                    }],
+                );
+                host.files.push(HostFile {
+                    path: "/usr/local/bin/ichnaea-migrate".into(),
+                    mode: 0o755,
+                    content: migrate_script(&cfg.app.image),
+                });
+                host.files.push(HostFile {
+                    path: "/usr/local/bin/ichnaea-shell".into(),
+                    mode: 0o755,
+                    content: shell_script(&cfg.app.image),
+                });
+                host.files.push(HostFile {
+                    path: "/usr/local/bin/ichnaea-map".into(),
+                    mode: 0o755,
+                    content: map_script(&cfg.app.image),
+                });
+                host
+            },
+            admin_cidrs: vec![local],
+            root_volume: RootVolume::gp3("/dev/sda1", 30),
+            statements: writer,
+            internet_egress_ports: vec![80, 443],
+            vpc_egress_ports: data_ports,
+        },
+    );
+
+    for (tier, group) in [
+        ("Web", web.instance_security_group.group_id()),
+        ("Worker", worker.security_group.group_id()),
+        ("Scheduler", scheduler.security_group.group_id()),
+        ("Admin", admin.security_group.group_id()),
+    ] {
+        db.allow_from(&mut stack, tier, group.clone());
+        cache.allow_from(&mut stack, tier, group);
+    }
+
+    // The guide's upgrade order.
+    stack.rollout(RolloutPlan {
+        roles: vec![
+            Role { name: "web".into(), kind: RoleKind::Web },
+            Role { name: "worker".into(), kind: RoleKind::Workers },
+            Role { name: "scheduler".into(), kind: RoleKind::Singleton },
+            Role { name: "admin".into(), kind: RoleKind::Host },
+        ],
+        steps: vec![
+            Step::Stop("scheduler".into()),
+            Step::Stop("worker".into()),
+            Step::RunOnce { role: "admin".into(), command: vec!["/usr/local/bin/ichnaea-migrate".into()] },
+            Step::Start("scheduler".into()),
+            Step::Start("worker".into()),
+            Step::Switch("web".into()),
+            Step::UpdateHost("admin".into()),
+        ],
+    });
+
+    alias_record(
+        &mut stack,
+        "SiteRecord",
+        cfg.dns.hosted_zone_id.as_str(),
+        cfg.dns.domain.as_str(),
+        &web.load_balancer,
+    );
+    if let Some(domain) = &cfg.assets.domain {
+        assets.alias_record(&mut stack, "AssetsRecord", cfg.dns.hosted_zone_id.as_str(), domain.as_str());
+    }
+
+    stack.output("SiteUrl", "The service", Value::from(format!("https://{}", cfg.dns.domain)));
+    stack.output("LoadBalancerDnsName", "The load balancer's DNS name", web.load_balancer.dns_name());
+    stack.output("DatabaseEndpoint", "The primary (workers, scheduler, admin)", db.instance.endpoint_address());
+    stack.output("ReplicaEndpoint", "The read replica (web)", replica.endpoint_address());
+    stack.output(
+        "DatabaseSecretArn",
+        "Secrets Manager secret of the master password (managed by RDS)",
+        db.instance.master_user_secret_arn(),
+    );
+    stack.output("CacheEndpoint", "Redis primary endpoint (TLS)", cache.primary_endpoint());
+    stack.output("AssetsDomainName", "The CDN's domain name", assets.distribution.domain_name());
+    stack.output("AssetBucketName", "The asset bucket", assets.bucket.name());
+    stack.output("BackupBucketName", "The backup bucket", backup.name());
+    stack.output(
+        "SchedulerAutoScalingGroupName",
+        "The scheduler's group (always one instance)",
+        scheduler.group.name(),
+    );
+    stack.output("WorkerAutoScalingGroupName", "The workers' group", worker.group.name());
+    stack.output(
+        "WebAutoScalingGroupName",
+        "The web role's group (the blue one during a rollout)",
+        web.auto_scaling_group.name(),
+    );
+    stack.output("AdminInstanceId", "The admin node", admin.instance.instance_id());
+    Ok(stack.build()?)
+}
