@@ -553,66 +553,7 @@ impl<'a> Renderer<'a> {
         let tags = (!tags.is_empty()).then(|| tag_object(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
         let name = naming::physical_name(stack, entry);
         let mut extra: Vec<(String, String, Args)> = Vec::new();
-        let (ty, mut args): (String, Args) = match &entry.resource {
-            Resource::Vpc(r) => ("aws_vpc".into(), self.vpc(r, tags)?),
-            Resource::Subnet(r) => ("aws_subnet".into(), self.subnet(r, tags)?),
-            Resource::InternetGateway(r) => ("aws_internet_gateway".into(), Self::internet_gateway(r, tags)),
-            Resource::VpcGatewayAttachment(r) => ("aws_internet_gateway_attachment".into(), self.attachment(r)?),
-            Resource::RouteTable(r) => ("aws_route_table".into(), self.route_table(r, tags)?),
-            Resource::Route(r) => ("aws_route".into(), self.route(r)?),
-            Resource::SubnetRouteTableAssociation(r) => ("aws_route_table_association".into(), self.association(r)?),
-            Resource::Eip(r) => ("aws_eip".into(), Self::eip(r, tags)),
-            Resource::NatGateway(r) => ("aws_nat_gateway".into(), self.nat_gateway(r, tags)?),
-            Resource::SecurityGroup(r) => ("aws_security_group".into(), self.security_group(r, name, tags)?),
-            Resource::SecurityGroupIngress(r) => ("aws_vpc_security_group_ingress_rule".into(), self.ingress_rule(r)?),
-            Resource::Role(r) => ("aws_iam_role".into(), self.role(r, name, tags, &mut extra)?),
-            Resource::InstanceProfile(r) => ("aws_iam_instance_profile".into(), self.instance_profile(r, name, tags)?),
-            Resource::LaunchTemplate(r) => ("aws_launch_template".into(), self.launch_template(r, name, tags)?),
-            Resource::Instance(r) => ("aws_instance".into(), self.instance(r, tags)?),
-            Resource::AutoScalingGroup(r) => {
-                let tag_pairs = naming::tags(stack, entry);
-                ("aws_autoscaling_group".into(), self.auto_scaling_group(r, name, &tag_pairs)?)
-            }
-            Resource::ScalingPolicy(r) => {
-                let name = stack.physical_name(&entry.id, 255);
-                ("aws_autoscaling_policy".into(), self.scaling_policy(r, name)?)
-            }
-            Resource::LoadBalancer(r) => ("aws_lb".into(), self.load_balancer(r, name, tags)?),
-            Resource::TargetGroup(r) => ("aws_lb_target_group".into(), self.target_group(r, name, tags)?),
-            Resource::Listener(r) => ("aws_lb_listener".into(), self.listener(r, &mut extra)?),
-            Resource::DbSubnetGroup(r) => ("aws_db_subnet_group".into(), self.db_subnet_group(r, name, tags)?),
-            Resource::DbParameterGroup(r) => ("aws_db_parameter_group".into(), Self::db_parameter_group(r, name, tags)),
-            Resource::DbInstance(r) => ("aws_db_instance".into(), self.db_instance(r, name, tags)?),
-            Resource::RecordSet(r) => ("aws_route53_record".into(), self.record_set(r)?),
-            Resource::EcsCluster(r) => ("aws_ecs_cluster".into(), Self::ecs_cluster(r, name, tags)),
-            Resource::TaskDefinition(r) => ("aws_ecs_task_definition".into(), self.task_definition(r, name, tags)?),
-            Resource::EcsService(r) => ("aws_ecs_service".into(), self.ecs_service(r, name, tags)?),
-            Resource::LogGroup(r) => ("aws_cloudwatch_log_group".into(), self.log_group(r, name, tags)?),
-            Resource::FileSystem(r) => ("aws_efs_file_system".into(), self.file_system(r, tags, &mut extra)?),
-            Resource::MountTarget(r) => ("aws_efs_mount_target".into(), self.mount_target(r)?),
-            Resource::AccessPoint(r) => ("aws_efs_access_point".into(), self.access_point(r, tags)?),
-            Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
-            Resource::RawResource(r) => self.raw(r)?,
-            Resource::CacheSubnetGroup(r) => {
-                ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?)
-            }
-            Resource::CacheParameterGroup(r) => {
-                ("aws_elasticache_parameter_group".into(), Self::cache_parameter_group(r, name, tags))
-            }
-            Resource::CacheReplicationGroup(r) => {
-                ("aws_elasticache_replication_group".into(), self.cache_replication_group(r, name, tags)?)
-            }
-            Resource::Bucket(r) => ("aws_s3_bucket".into(), self.bucket(r, name, tags, &mut extra)?),
-            Resource::BucketPolicy(r) => ("aws_s3_bucket_policy".into(), self.bucket_policy(r)?),
-            Resource::OriginAccessControl(r) => {
-                ("aws_cloudfront_origin_access_control".into(), Self::origin_access_control(r, name))
-            }
-            Resource::Distribution(r) => ("aws_cloudfront_distribution".into(), self.distribution(r, tags)?),
-            Resource::ScheduledAction(r) => {
-                let name = stack.physical_name(&entry.id, 255);
-                ("aws_autoscaling_schedule".into(), self.scheduled_action(r, name)?)
-            }
-        };
+        let (ty, mut args) = self.resource_args(entry, name, tags, &mut extra)?;
 
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::Terraform) {
             let path: Vec<&str> = o.path.split('.').collect();
@@ -651,6 +592,77 @@ impl<'a> Renderer<'a> {
             text.push_str(&self.format(&args.into_block("resource", &[&ty, &label]))?);
         }
         Ok(text)
+    }
+
+    /// The Terraform type and arguments of one model resource (plus extra blocks it needs).
+    fn resource_args(
+        &mut self,
+        entry: &ResourceEntry,
+        name: Option<String>,
+        tags: Option<Expression>,
+        extra: &mut Vec<(String, String, Args)>,
+    ) -> Result<(String, Args), RenderError> {
+        let stack = self.stack;
+        Ok(match &entry.resource {
+            Resource::Vpc(r) => ("aws_vpc".into(), self.vpc(r, tags)?),
+            Resource::Subnet(r) => ("aws_subnet".into(), self.subnet(r, tags)?),
+            Resource::InternetGateway(r) => ("aws_internet_gateway".into(), Self::internet_gateway(r, tags)),
+            Resource::VpcGatewayAttachment(r) => ("aws_internet_gateway_attachment".into(), self.attachment(r)?),
+            Resource::RouteTable(r) => ("aws_route_table".into(), self.route_table(r, tags)?),
+            Resource::Route(r) => ("aws_route".into(), self.route(r)?),
+            Resource::SubnetRouteTableAssociation(r) => ("aws_route_table_association".into(), self.association(r)?),
+            Resource::Eip(r) => ("aws_eip".into(), Self::eip(r, tags)),
+            Resource::NatGateway(r) => ("aws_nat_gateway".into(), self.nat_gateway(r, tags)?),
+            Resource::SecurityGroup(r) => ("aws_security_group".into(), self.security_group(r, name, tags)?),
+            Resource::SecurityGroupIngress(r) => ("aws_vpc_security_group_ingress_rule".into(), self.ingress_rule(r)?),
+            Resource::Role(r) => ("aws_iam_role".into(), self.role(r, name, tags, extra)?),
+            Resource::InstanceProfile(r) => ("aws_iam_instance_profile".into(), self.instance_profile(r, name, tags)?),
+            Resource::LaunchTemplate(r) => ("aws_launch_template".into(), self.launch_template(r, name, tags)?),
+            Resource::Instance(r) => ("aws_instance".into(), self.instance(r, tags)?),
+            Resource::AutoScalingGroup(r) => {
+                let tag_pairs = naming::tags(stack, entry);
+                ("aws_autoscaling_group".into(), self.auto_scaling_group(r, name, &tag_pairs)?)
+            }
+            Resource::ScalingPolicy(r) => {
+                let name = stack.physical_name(&entry.id, 255);
+                ("aws_autoscaling_policy".into(), self.scaling_policy(r, name)?)
+            }
+            Resource::LoadBalancer(r) => ("aws_lb".into(), self.load_balancer(r, name, tags)?),
+            Resource::TargetGroup(r) => ("aws_lb_target_group".into(), self.target_group(r, name, tags)?),
+            Resource::Listener(r) => ("aws_lb_listener".into(), self.listener(r, extra)?),
+            Resource::DbSubnetGroup(r) => ("aws_db_subnet_group".into(), self.db_subnet_group(r, name, tags)?),
+            Resource::DbParameterGroup(r) => ("aws_db_parameter_group".into(), Self::db_parameter_group(r, name, tags)),
+            Resource::DbInstance(r) => ("aws_db_instance".into(), self.db_instance(r, name, tags)?),
+            Resource::RecordSet(r) => ("aws_route53_record".into(), self.record_set(r)?),
+            Resource::EcsCluster(r) => ("aws_ecs_cluster".into(), Self::ecs_cluster(r, name, tags)),
+            Resource::TaskDefinition(r) => ("aws_ecs_task_definition".into(), self.task_definition(r, name, tags)?),
+            Resource::EcsService(r) => ("aws_ecs_service".into(), self.ecs_service(r, name, tags)?),
+            Resource::LogGroup(r) => ("aws_cloudwatch_log_group".into(), self.log_group(r, name, tags)?),
+            Resource::FileSystem(r) => ("aws_efs_file_system".into(), self.file_system(r, tags, extra)?),
+            Resource::MountTarget(r) => ("aws_efs_mount_target".into(), self.mount_target(r)?),
+            Resource::AccessPoint(r) => ("aws_efs_access_point".into(), self.access_point(r, tags)?),
+            Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
+            Resource::RawResource(r) => self.raw(r)?,
+            Resource::CacheSubnetGroup(r) => {
+                ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?)
+            }
+            Resource::CacheParameterGroup(r) => {
+                ("aws_elasticache_parameter_group".into(), Self::cache_parameter_group(r, name, tags))
+            }
+            Resource::CacheReplicationGroup(r) => {
+                ("aws_elasticache_replication_group".into(), self.cache_replication_group(r, name, tags)?)
+            }
+            Resource::Bucket(r) => ("aws_s3_bucket".into(), self.bucket(r, name, tags, extra)?),
+            Resource::BucketPolicy(r) => ("aws_s3_bucket_policy".into(), self.bucket_policy(r)?),
+            Resource::OriginAccessControl(r) => {
+                ("aws_cloudfront_origin_access_control".into(), Self::origin_access_control(r, name))
+            }
+            Resource::Distribution(r) => ("aws_cloudfront_distribution".into(), self.distribution(r, tags)?),
+            Resource::ScheduledAction(r) => {
+                let name = stack.physical_name(&entry.id, 255);
+                ("aws_autoscaling_schedule".into(), self.scheduled_action(r, name)?)
+            }
+        })
     }
 
     fn vpc(&mut self, r: &Vpc, tags: Option<Expression>) -> Result<Args, RenderError> {
