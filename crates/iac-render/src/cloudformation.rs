@@ -106,16 +106,7 @@ pub fn template(stack: &Stack) -> Result<Json, RenderError> {
 
 /// Renders the template as text in `format`.
 pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
-    let doc = template(stack)?;
-    let ser = |e: Box<dyn std::error::Error + Send + Sync>, f: &'static str| RenderError::Serialize {
-        stack: stack.name().to_owned(),
-        format: f,
-        source: e,
-    };
-    match format {
-        Format::Json => serde_json::to_string_pretty(&doc).map(|s| s + "\n").map_err(|e| ser(Box::new(e), "JSON")),
-        Format::Yaml => serde_yaml_ng::to_string(&doc).map_err(|e| ser(Box::new(e), "YAML")),
-    }
+    crate::nested::to_text(stack.name(), &template(stack)?, format)
 }
 
 /// Where a value is rendered, for error messages.

@@ -4,6 +4,8 @@
 //!   stateful resources and checkov suppressions as resource metadata.
 //! - [`terraform`]: HCL written with `hcl-rs` (references as traversals), provider and variable
 //!   blocks, `prevent_destroy` on stateful resources.
+//! - [`nested`]: a CloudFormation template over CloudFormation's limits split into nested
+//!   stacks (Terraform output is never split).
 //! - [`packer`]: Packer templates and bake scripts for the stack's AMI bakes.
 //! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
 //!   `templates/`.
@@ -14,6 +16,7 @@
 pub mod cloudformation;
 pub mod error;
 pub mod files;
+pub mod nested;
 pub mod packer;
 pub mod terraform;
 pub mod userdata;
