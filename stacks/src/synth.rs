@@ -21,7 +21,7 @@ use crate::error::StackError;
     name = "synth",
     version,
     about = "Render an infrastructure stack to CloudFormation, Terraform, cloud-init user data and Packer",
-    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
+    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n  synth scale --env prod --copies 100 --out big/                    # over 500 resources: nested CloudFormation stacks\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
 )]
 pub struct SynthArgs {
     /// The stack to render (see --list).
@@ -42,6 +42,9 @@ pub struct SynthArgs {
     /// Use this config file instead of the stack's built-in one for --env.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Copies of the environment in one stack, for stacks that take it (`scale`).
+    #[arg(long, value_name = "N")]
+    pub copies: Option<u32>,
     /// List the stacks and their environments.
     #[arg(long)]
     pub list: bool,
@@ -102,7 +105,8 @@ pub fn run(
         unreachable!("clap requires stack and env without --list")
     };
     let config = args.config.as_deref().map(ConfigSource::read).transpose()?;
-    let stack = registry.build(name, env, config.as_ref())?;
+    let options = crate::BuildOptions { copies: args.copies };
+    let stack = registry.build_with(name, env, config.as_ref(), &options)?;
     let format = match args.format {
         FormatArg::Json => Format::Json,
         FormatArg::Yaml => Format::Yaml,
@@ -131,7 +135,9 @@ pub fn run(
             }
         }
         None => match args.target {
-            TargetArg::Cloudformation => stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?,
+            TargetArg::Cloudformation if rendered.files.len() == 1 => {
+                stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
+            }
             TargetArg::Terraform => {
                 // One HCL document: Terraform reads the three files as if they were one.
                 for f in &rendered.files {
@@ -142,7 +148,7 @@ pub fn run(
             TargetArg::Userdata if rendered.files.len() == 1 => {
                 stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
             }
-            TargetArg::Userdata | TargetArg::Packer | TargetArg::All => {
+            TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Packer | TargetArg::All => {
                 return Err(StackError::Io {
                     action: "this target writes several files; give an output directory with --out, e.g. --out",
                     path: PathBuf::from("out"),

@@ -73,7 +73,9 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
     let targets: &[Target] = if target == Target::All { &Target::CONCRETE } else { std::slice::from_ref(&target) };
     for t in targets {
         match t {
-            Target::CloudFormation => files.extend(cloudformation_files(stack, format)?),
+            Target::CloudFormation => {
+                files.extend(cloudformation_files(stack, format, &nested::Limits::CLOUDFORMATION)?);
+            }
             Target::Terraform => {
                 let tf = terraform::render(stack)?;
                 files.push(OutputFile { path: "terraform/main.tf".into(), contents: tf.main_tf });
@@ -102,13 +104,14 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
     Ok(Rendered { files, warnings: diagnostics })
 }
 
-/// `cloudformation/<stack>.template.<ext>`, and when the template is over CloudFormation's
-/// limits, its nested stacks as `cloudformation/<stack>/<Child>.template.<ext>` (the parent
-/// refers to them by these relative paths; see [`crate::nested`]).
-fn cloudformation_files(stack: &Stack, format: Format) -> Result<Vec<OutputFile>, RenderError> {
+/// `cloudformation/<stack>.template.<ext>`, and when the template is over `limits`, its nested
+/// stacks as `cloudformation/<stack>/<Child>.template.<ext>` (the parent refers to them by these
+/// relative paths; see [`crate::nested`]). [`render_target`] uses CloudFormation's own limits;
+/// smaller ones force a split (tests, or a team that wants smaller stacks). Does not validate.
+pub fn cloudformation_files(stack: &Stack, format: Format, limits: &nested::Limits) -> Result<Vec<OutputFile>, RenderError> {
     let doc = cloudformation::template(stack)?;
     let parent = PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension()));
-    let Some(split) = nested::split(stack.name(), &doc, format, &nested::Limits::CLOUDFORMATION)? else {
+    let Some(split) = nested::split(stack.name(), &doc, format, limits)? else {
         return Ok(vec![OutputFile { path: parent, contents: nested::to_text(stack.name(), &doc, format)? }]);
     };
     let mut files = vec![OutputFile { path: parent, contents: nested::to_text(stack.name(), &split.parent, format)? }];
