@@ -43,7 +43,8 @@ pub fn build(env: &str, config: &ConfigSource, options: &BuildOptions) -> Result
     }
     let base = crate::registry().build(BASE, env, Some(config))?;
     let mut stack = StackBuilder::new("scale", env);
-    stack.description(format!("{copies} copies of {BASE} ({env})"));
+    let plural = if copies == 1 { "copy" } else { "copies" };
+    stack.description(format!("{copies} {plural} of {BASE} ({env})"));
     for i in 1..=copies {
         add_copy(&mut stack, &base, &CopyOptions { prefix: format!("C{i:03}"), outputs: i == 1 });
     }

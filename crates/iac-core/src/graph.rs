@@ -90,20 +90,35 @@ impl Graph {
     }
 }
 
-/// Kahn's algorithm, always taking the earliest ready node in insertion order. On a cycle,
-/// returns one cycle found by walking the remaining nodes.
+/// Kahn's algorithm, always taking the earliest ready node in insertion order (a min-heap of
+/// positions, so thousands of resources take milliseconds). On a cycle, returns one cycle found
+/// by walking the remaining nodes.
 fn topo_order(deps: &IndexMap<LogicalId, IndexSet<LogicalId>>) -> Result<Vec<LogicalId>, Vec<LogicalId>> {
-    let mut done: IndexSet<&LogicalId> = IndexSet::new();
-    let mut order = Vec::with_capacity(deps.len());
-    while order.len() < deps.len() {
-        let next = deps.iter().find(|(id, d)| !done.contains(id) && d.iter().all(|x| done.contains(x)));
-        match next {
-            Some((id, _)) => {
-                done.insert(id);
-                order.push(id.clone());
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut waiting: Vec<usize> = deps.values().map(IndexSet::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
+    for (i, d) in deps.values().enumerate() {
+        for x in d {
+            if let Some(j) = deps.get_index_of(x) {
+                dependents[j].push(i);
             }
-            None => return Err(find_cycle(deps, &done)),
         }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..deps.len()).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(deps.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(deps.get_index(i).expect("an index of deps").0.clone());
+        for &d in &dependents[i] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
+    if order.len() < deps.len() {
+        let done: IndexSet<&LogicalId> = order.iter().collect();
+        return Err(find_cycle(deps, &done));
     }
     Ok(order)
 }

@@ -9,7 +9,10 @@
 //!   identifier, a load balancer, target group, launch template or ASG name) get the prefix as a
 //!   suffix (`aquamark` becomes `aquamark-c002`), fitted to the kind's length limit; a DNS record
 //!   with a literal name gets it on its first label (`survey.example.org` becomes
-//!   `c002-survey.example.org`). Other names are left as they are.
+//!   `c002-survey.example.org`). Other literal strings (a URL in an output, a host name in user
+//!   data) are left as they are.
+//! - **Tags** of the copied stack (other than `iac:stack` and `iac:env`, which name the stack
+//!   the copies are in) are added to the stack unless it has them already.
 //! - **Parameters** are shared: copies of one environment take the same image, certificate and
 //!   so on. A parameter the stack already has must be declared the same way by the copy.
 //! - **Outputs** are added under the prefixed id when [`CopyOptions::outputs`] is set (a
@@ -65,6 +68,11 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
                 format!("parameter `{id}` of the copy `{prefix}` of `{}` differs from the one already in the stack", source.name()),
                 "copies share parameters: declare it the same way in each, or rename it",
             )),
+        }
+    }
+    for (key, value) in source.tags() {
+        if !key.starts_with("iac:") && !target.tags_so_far().contains_key(key) {
+            target.tag(key.clone(), value.clone());
         }
     }
     for entry in source.resources() {

@@ -489,6 +489,11 @@ impl StackBuilder {
         &self.stack.parameters
     }
 
+    /// The stack tags set so far.
+    pub(crate) fn tags_so_far(&self) -> &IndexMap<String, String> {
+        &self.stack.tags
+    }
+
     /// The bakes added so far.
     pub(crate) fn bakes_so_far(&self) -> &[crate::app::Bake] {
         &self.stack.bakes
