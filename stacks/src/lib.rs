@@ -44,8 +44,7 @@ impl BuildOptions {
 }
 
 /// Builds a stack that takes [`BuildOptions`].
-pub type BuildWithOptionsFn =
-    fn(env: &str, config: &ConfigSource, options: &BuildOptions) -> Result<Stack, StackError>;
+pub type BuildWithOptionsFn = fn(env: &str, config: &ConfigSource, options: &BuildOptions) -> Result<Stack, StackError>;
 
 /// One stack a registry knows.
 #[derive(Debug, Clone)]

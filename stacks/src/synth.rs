@@ -135,9 +135,6 @@ pub fn run(
             }
         }
         None => match args.target {
-            TargetArg::Cloudformation if rendered.files.len() == 1 => {
-                stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
-            }
             TargetArg::Terraform => {
                 // One HCL document: Terraform reads the three files as if they were one.
                 for f in &rendered.files {
@@ -145,7 +142,8 @@ pub fn run(
                     stdout.write_all(f.contents.as_bytes()).map_err(io)?;
                 }
             }
-            TargetArg::Userdata if rendered.files.len() == 1 => {
+            // A split CloudFormation template (nested stacks) is several files.
+            TargetArg::Cloudformation | TargetArg::Userdata if rendered.files.len() == 1 => {
                 stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
             }
             TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Packer | TargetArg::All => {

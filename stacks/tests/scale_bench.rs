@@ -40,7 +40,10 @@ fn synth_scale_all_targets() {
     let per_copy = stacks::registry().build(stacks::scale::BASE, "prod", None).expect("builds").resources().len();
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     eprintln!("synth scale --env prod --target all ({profile} build)");
-    eprintln!("{:>7} {:>10} {:>6} {:>12} {:>9} {:>13} {:>9}", "copies", "resources", "files", "bytes", "wall", "peak RSS", "nested");
+    eprintln!(
+        "{:>7} {:>10} {:>6} {:>12} {:>9} {:>13} {:>9}",
+        "copies", "resources", "files", "bytes", "wall", "peak RSS", "nested"
+    );
     for copies in [1_u32, 10, 100] {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = dir.path().join("out");
@@ -69,7 +72,7 @@ fn synth_scale_all_targets() {
         assert_eq!(resources, per_copy * copies as usize, "{per_copy} resources per copy");
         let peak = if time.exists() {
             let kb: u64 = stderr.lines().last().and_then(|l| l.trim().parse().ok()).expect("time -f %M");
-            format!("{:.1} MB", kb as f64 / 1024.0)
+            format!("{}.{} MB", kb / 1024, kb % 1024 * 10 / 1024)
         } else {
             "n/a".to_owned()
         };

@@ -129,10 +129,10 @@ fn the_provider_argument_checker_catches_typos() {
 fn nested_dir() -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let registry = stacks::registry();
-    let scale = registry
-        .build_with("scale", "prod", None, &stacks::BuildOptions { copies: Some(12) })
-        .expect("scale builds");
-    let files = iac_render::render_target(&scale, iac_render::Target::All, iac_render::Format::Json).expect("renders").files;
+    let scale =
+        registry.build_with("scale", "prod", None, &stacks::BuildOptions { copies: Some(12) }).expect("scale builds");
+    let files =
+        iac_render::render_target(&scale, iac_render::Target::All, iac_render::Format::Json).expect("renders").files;
     let aquamark = registry.build("aquamark", "prod", None).expect("aquamark builds");
     let limits = iac_render::nested::Limits { resources: 12, ..iac_render::nested::Limits::CLOUDFORMATION };
     let forced = iac_render::files::cloudformation_files(&aquamark, iac_render::Format::Yaml, &limits).expect("splits");

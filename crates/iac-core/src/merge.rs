@@ -41,8 +41,8 @@ pub struct CopyOptions {
 /// parameter or bake declared differently) are reported by [`StackBuilder::build`].
 pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions) {
     let prefix = options.prefix.as_str();
-    let valid_prefix = prefix.starts_with(|c: char| c.is_ascii_uppercase())
-        && prefix.chars().all(|c| c.is_ascii_alphanumeric());
+    let valid_prefix =
+        prefix.starts_with(|c: char| c.is_ascii_uppercase()) && prefix.chars().all(|c| c.is_ascii_alphanumeric());
     if !valid_prefix {
         target.problem(Diagnostic::error(
             "IAC070",
@@ -65,7 +65,10 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
             Some(_) => target.problem(Diagnostic::error(
                 "IAC071",
                 Path::stack(target.name()).resource(id.as_str()),
-                format!("parameter `{id}` of the copy `{prefix}` of `{}` differs from the one already in the stack", source.name()),
+                format!(
+                    "parameter `{id}` of the copy `{prefix}` of `{}` differs from the one already in the stack",
+                    source.name()
+                ),
                 "copies share parameters: declare it the same way in each, or rename it",
             )),
         }
@@ -173,11 +176,10 @@ mod tests {
 
     fn base() -> Stack {
         let mut s = StackBuilder::new("demo", "dev");
-        let ami = s.parameter(
-            "ImageId",
-            Parameter { kind: ParamKind::ImageId, description: "AMI".into(), default: None },
-        );
-        let vpc = s.add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
+        let ami =
+            s.parameter("ImageId", Parameter { kind: ParamKind::ImageId, description: "AMI".into(), default: None });
+        let vpc = s
+            .add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
         let subnet = s.add_with(
             "Subnet",
             Subnet {
@@ -208,7 +210,10 @@ mod tests {
                 },
             },
         );
-        s.add("Subnets", DbSubnetGroup { description: "db".into(), subnet_ids: vec![Value::join(["x-", ""]), subnet.subnet_id()] });
+        s.add(
+            "Subnets",
+            DbSubnetGroup { description: "db".into(), subnet_ids: vec![Value::join(["x-", ""]), subnet.subnet_id()] },
+        );
         s.output("SubnetId", "the subnet", subnet.subnet_id());
         s.build().unwrap()
     }
@@ -246,24 +251,30 @@ mod tests {
     fn explicit_names_get_the_prefix() {
         let mut s = StackBuilder::new("demo", "dev");
         s.add("G", DbSubnetGroup { description: "db".into(), subnet_ids: vec![] });
-        s.add("Lb", LoadBalancer {
-            name: Some("aquamark".into()),
-            scheme: Scheme::Internal,
-            subnet_ids: vec![],
-            security_group_ids: vec![],
-            deletion_protection: false,
-            drop_invalid_header_fields: true,
-            idle_timeout_seconds: 60,
-        });
-        s.add("LongLb", LoadBalancer {
-            name: Some("a-load-balancer-with-a-long-name".into()),
-            scheme: Scheme::Internal,
-            subnet_ids: vec![],
-            security_group_ids: vec![],
-            deletion_protection: false,
-            drop_invalid_header_fields: true,
-            idle_timeout_seconds: 60,
-        });
+        s.add(
+            "Lb",
+            LoadBalancer {
+                name: Some("aquamark".into()),
+                scheme: Scheme::Internal,
+                subnet_ids: vec![],
+                security_group_ids: vec![],
+                deletion_protection: false,
+                drop_invalid_header_fields: true,
+                idle_timeout_seconds: 60,
+            },
+        );
+        s.add(
+            "LongLb",
+            LoadBalancer {
+                name: Some("a-load-balancer-with-a-long-name".into()),
+                scheme: Scheme::Internal,
+                subnet_ids: vec![],
+                security_group_ids: vec![],
+                deletion_protection: false,
+                drop_invalid_header_fields: true,
+                idle_timeout_seconds: 60,
+            },
+        );
         let mut copy = StackBuilder::new("many", "dev");
         add_copy(&mut copy, &s.build().unwrap(), &CopyOptions { prefix: "C007".into(), outputs: false });
         let stack = copy.build().unwrap();

@@ -108,7 +108,11 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
 /// stacks as `cloudformation/<stack>/<Child>.template.<ext>` (the parent refers to them by these
 /// relative paths; see [`crate::nested`]). [`render_target`] uses CloudFormation's own limits;
 /// smaller ones force a split (tests, or a team that wants smaller stacks). Does not validate.
-pub fn cloudformation_files(stack: &Stack, format: Format, limits: &nested::Limits) -> Result<Vec<OutputFile>, RenderError> {
+pub fn cloudformation_files(
+    stack: &Stack,
+    format: Format,
+    limits: &nested::Limits,
+) -> Result<Vec<OutputFile>, RenderError> {
     let doc = cloudformation::template(stack)?;
     let parent = PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension()));
     let Some(split) = nested::split(stack.name(), &doc, format, limits)? else {

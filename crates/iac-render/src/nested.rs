@@ -36,8 +36,8 @@
 //! string), nor can a `Fn::GetAtt` whose attribute name is itself computed; both are reported as
 //! errors. Nothing here knows resource kinds: it works on the rendered template JSON.
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 use serde_json::{Map, Value as Json, json};
 
@@ -112,7 +112,10 @@ pub fn split(stack: &str, template: &Json, format: Format, limits: &Limits) -> R
             stack: stack.to_owned(),
             resource: graph.ids[i].clone(),
             property: "Properties".into(),
-            message: format!("the resource alone takes about {size} bytes, over CloudFormation's {} per template; make it smaller (e.g. move user data to a file the host downloads)", limits.bytes),
+            message: format!(
+                "the resource alone takes about {size} bytes, over CloudFormation's {} per template; make it smaller (e.g. move user data to a file the host downloads)",
+                limits.bytes
+            ),
         });
     }
     // Fill children within a budget; shrink the budget until every template fits (the sizes
@@ -134,7 +137,8 @@ pub fn split(stack: &str, template: &Json, format: Format, limits: &Limits) -> R
 
 /// The first limit a template of `split` exceeds, if any.
 fn check(stack: &str, split: &Split, format: Format, limits: &Limits) -> Result<Option<String>, RenderError> {
-    let docs = std::iter::once(("the parent", &split.parent)).chain(split.children.iter().map(|(id, t)| (id.as_str(), t)));
+    let docs =
+        std::iter::once(("the parent", &split.parent)).chain(split.children.iter().map(|(id, t)| (id.as_str(), t)));
     for (name, doc) in docs {
         let count = |key: &str| doc.get(key).and_then(Json::as_object).map_or(0, Map::len);
         let bytes = to_text(stack, doc, format)?.len();
@@ -201,8 +205,6 @@ impl Graph {
 
     /// Connected parts in order of first appearance, each in dependency order.
     fn groups(&self) -> Result<Vec<Vec<usize>>, String> {
-        let n = self.ids.len();
-        let mut parent: Vec<usize> = (0..n).collect();
         fn find(p: &mut [usize], mut x: usize) -> usize {
             while p[x] != x {
                 p[x] = p[p[x]];
@@ -210,6 +212,8 @@ impl Graph {
             }
             x
         }
+        let n = self.ids.len();
+        let mut parent: Vec<usize> = (0..n).collect();
         for (i, ds) in self.deps.iter().enumerate() {
             for &j in ds {
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
@@ -254,8 +258,7 @@ impl Graph {
             }
         }
         if order.len() < nodes.len() {
-            let stuck: Vec<&str> =
-                nodes.iter().filter(|i| waiting[i] > 0).map(|&i| self.ids[i].as_str()).collect();
+            let stuck: Vec<&str> = nodes.iter().filter(|i| waiting[i] > 0).map(|&i| self.ids[i].as_str()).collect();
             return Err(stuck.join(", "));
         }
         Ok(order)
@@ -331,10 +334,10 @@ impl Target {
 fn for_each_ref(json: &mut Json, f: &mut dyn FnMut(&str, Option<&str>) -> Option<Target>) {
     match json {
         Json::Object(o) if o.len() == 1 && o.contains_key("Ref") => {
-            if let Some(Json::String(name)) = o.get("Ref") {
-                if let Some(t) = f(&name.clone(), None) {
-                    *json = t.to_json();
-                }
+            if let Some(Json::String(name)) = o.get("Ref")
+                && let Some(t) = f(&name.clone(), None)
+            {
+                *json = t.to_json();
             }
         }
         Json::Object(o) if o.len() == 1 && o.contains_key("Fn::GetAtt") => {
@@ -369,11 +372,8 @@ fn for_each_ref(json: &mut Json, f: &mut dyn FnMut(&str, Option<&str>) -> Option
                 }
                 _ => return,
             };
-            let local: BTreeSet<String> = vars
-                .as_ref()
-                .and_then(|v| v.as_object())
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
+            let local: BTreeSet<String> =
+                vars.as_ref().and_then(|v| v.as_object()).map(|m| m.keys().cloned().collect()).unwrap_or_default();
             *text = rewrite_sub(text, &local, f);
             if let Some(v) = vars {
                 for_each_ref(v, f);
@@ -387,7 +387,11 @@ fn for_each_ref(json: &mut Json, f: &mut dyn FnMut(&str, Option<&str>) -> Option
 
 /// Rewrites the `${Name}` / `${Name.Attr}` variables of a `Fn::Sub` string (not `${!Literal}`
 /// nor the sub's own variables).
-fn rewrite_sub(text: &str, local: &BTreeSet<String>, f: &mut dyn FnMut(&str, Option<&str>) -> Option<Target>) -> String {
+fn rewrite_sub(
+    text: &str,
+    local: &BTreeSet<String>,
+    f: &mut dyn FnMut(&str, Option<&str>) -> Option<Target>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -406,13 +410,12 @@ fn rewrite_sub(text: &str, local: &BTreeSet<String>, f: &mut dyn FnMut(&str, Opt
                 None => f(var, None),
             }
         };
-        match replaced {
-            Some(t) => out.push_str(&t.to_sub()),
-            None => {
-                out.push_str("${");
-                out.push_str(var);
-                out.push('}');
-            }
+        if let Some(t) = replaced {
+            out.push_str(&t.to_sub());
+        } else {
+            out.push_str("${");
+            out.push_str(var);
+            out.push('}');
         }
         rest = &after[end + 1..];
     }
@@ -449,10 +452,10 @@ fn mappings_in(json: &Json, out: &mut BTreeSet<String>) {
     match json {
         Json::Object(o) => {
             for (k, v) in o {
-                if let ("Fn::FindInMap", Json::Array(a)) = (k.as_str(), v) {
-                    if let Some(Json::String(name)) = a.first() {
-                        out.insert(name.clone());
-                    }
+                if let ("Fn::FindInMap", Json::Array(a)) = (k.as_str(), v)
+                    && let Some(Json::String(name)) = a.first()
+                {
+                    out.insert(name.clone());
                 }
                 mappings_in(v, out);
             }
@@ -505,7 +508,8 @@ impl<'a> Builder<'a> {
         format: Format,
     ) -> Self {
         static EMPTY: std::sync::OnceLock<Map<String, Json>> = std::sync::OnceLock::new();
-        let params = template.get("Parameters").and_then(Json::as_object).unwrap_or_else(|| EMPTY.get_or_init(Map::new));
+        let params =
+            template.get("Parameters").and_then(Json::as_object).unwrap_or_else(|| EMPTY.get_or_init(Map::new));
         let mut taken: BTreeSet<String> = resources.keys().cloned().collect();
         for key in ["Parameters", "Outputs", "Conditions", "Mappings"] {
             if let Some(o) = template.get(key).and_then(Json::as_object) {
@@ -529,7 +533,19 @@ impl<'a> Builder<'a> {
                 owner[i] = c;
             }
         }
-        Self { stack, template, resources, graph, chunks, format, owner, child_ids, params, taken, names: BTreeMap::new() }
+        Self {
+            stack,
+            template,
+            resources,
+            graph,
+            chunks,
+            format,
+            owner,
+            child_ids,
+            params,
+            taken,
+            names: BTreeMap::new(),
+        }
     }
 
     /// The output (and parameter) name of an export, chosen on first use.
@@ -558,7 +574,12 @@ impl<'a> Builder<'a> {
     }
 
     fn err(&self, resource: &str, message: String) -> RenderError {
-        RenderError::Unsupported { stack: self.stack.to_owned(), resource: resource.to_owned(), property: "Properties".into(), message }
+        RenderError::Unsupported {
+            stack: self.stack.to_owned(),
+            resource: resource.to_owned(),
+            property: "Properties".into(),
+            message,
+        }
     }
 
     fn build(mut self) -> Result<Split, RenderError> {
@@ -574,7 +595,10 @@ impl<'a> Builder<'a> {
                 let mut problem = None;
                 if let Json::Object(o) = &mut resource {
                     for (key, value) in o.iter_mut() {
-                        if matches!(key.as_str(), "Type" | "DependsOn" | "Condition" | "DeletionPolicy" | "UpdateReplacePolicy") {
+                        if matches!(
+                            key.as_str(),
+                            "Type" | "DependsOn" | "Condition" | "DeletionPolicy" | "UpdateReplacePolicy"
+                        ) {
                             continue;
                         }
                         for_each_ref(value, &mut |name, attr| {
@@ -587,7 +611,9 @@ impl<'a> Builder<'a> {
                                 return None;
                             }
                             if attr == Some("") {
-                                problem = Some(format!("a Fn::GetAtt of `{name}` with a computed attribute name cannot cross into another nested stack"));
+                                problem = Some(format!(
+                                    "a Fn::GetAtt of `{name}` with a computed attribute name cannot cross into another nested stack"
+                                ));
                                 return None;
                             }
                             let export = (j, attr.unwrap_or_default().to_owned());
@@ -600,9 +626,8 @@ impl<'a> Builder<'a> {
                     }
                     let deps = depends_on(&Json::Object(o.clone()));
                     if !deps.is_empty() {
-                        let (inside, outside): (Vec<String>, Vec<String>) = deps.into_iter().partition(|d| {
-                            self.graph.index.get(d).is_none_or(|&j| self.owner[j] == c)
-                        });
+                        let (inside, outside): (Vec<String>, Vec<String>) =
+                            deps.into_iter().partition(|d| self.graph.index.get(d).is_none_or(|&j| self.owner[j] == c));
                         for d in outside {
                             child.after.insert(self.owner[self.graph.index[&d]]);
                         }
@@ -623,7 +648,7 @@ impl<'a> Builder<'a> {
             children.push(child);
         }
         let outputs = self.parent_outputs()?;
-        self.assemble(children, outputs)
+        Ok(self.assemble(children, outputs.as_ref()))
     }
 
     /// The parent's outputs, reading the children's.
@@ -647,157 +672,165 @@ impl<'a> Builder<'a> {
             }
         }
         if let Some((out_id, name)) = problem {
-            return Err(self.err(&out_id, format!("a Fn::GetAtt of `{name}` with a computed attribute name cannot be read from a nested stack")));
+            return Err(self.err(
+                &out_id,
+                format!("a Fn::GetAtt of `{name}` with a computed attribute name cannot be read from a nested stack"),
+            ));
         }
         Ok(Some(outputs))
     }
 
-    fn assemble(self, children: Vec<Child>, parent_outputs: Option<Json>) -> Result<Split, RenderError> {
-        let t = self.template;
-        let section = |key: &str| t.get(key).and_then(Json::as_object);
+    fn assemble(&self, children: Vec<Child>, parent_outputs: Option<&Json>) -> Split {
         // Which exports each child must publish, in a stable order.
         let mut exported: Vec<BTreeSet<&Export>> = vec![BTreeSet::new(); children.len()];
         for export in self.names.keys() {
             exported[self.owner[export.0]].insert(export);
         }
-        let description = t.get("Description").and_then(Json::as_str).unwrap_or(self.stack);
         let total = children.len();
         let mut out_children = Vec::with_capacity(total);
         let mut parent_resources = Map::new();
         for (c, child) in children.into_iter().enumerate() {
-            let child_id = &self.child_ids[c];
-            // Conditions used, with the conditions and parameters they read.
-            let mut conditions = child.conditions.clone();
-            let mut params = child.params.clone();
-            let all_conditions = section("Conditions");
-            let mut queue: Vec<String> = conditions.iter().cloned().collect();
-            while let Some(name) = queue.pop() {
-                let Some(body) = all_conditions.and_then(|m| m.get(&name)) else { continue };
-                let mut inner = BTreeSet::new();
-                conditions_in(body, &mut inner);
-                for n in inner {
-                    if conditions.insert(n.clone()) {
-                        queue.push(n);
-                    }
-                }
-                let mut body = body.clone();
-                for_each_ref(&mut body, &mut |name, _| {
-                    if self.params.contains_key(name) {
-                        params.insert(name.to_owned());
-                    }
-                    None
-                });
-            }
-            let mut doc = Map::new();
-            for key in ["AWSTemplateFormatVersion", "Transform"] {
-                if let Some(v) = t.get(key) {
-                    doc.insert(key.into(), v.clone());
-                }
-            }
-            let mut text = format!("{description} (nested stack {} of {total})", c + 1);
-            if text.len() > 1024 {
-                text = format!("{} (nested stack {} of {total})", self.stack, c + 1);
-            }
-            doc.insert("Description".into(), json!(text));
-            if let Some(m) = t.get("Metadata") {
-                doc.insert("Metadata".into(), m.clone());
-            }
-            let mut child_params = Map::new();
-            let mut passed = Map::new();
-            let mut ordered_by_outputs = BTreeSet::new();
-            for (name, def) in self.params {
-                if params.contains(name) {
-                    child_params.insert(name.clone(), def.clone());
-                    passed.insert(name.clone(), json!({ "Ref": name }));
-                }
-            }
-            for ((j, attr), param) in &child.imports {
-                let from = self.owner[*j];
-                let what = if attr.is_empty() { self.graph.ids[*j].clone() } else { format!("{}.{attr}", self.graph.ids[*j]) };
-                child_params.insert(
-                    param.clone(),
-                    json!({ "Type": "String", "Description": format!("{what}, from {}", self.child_ids[from]) }),
-                );
-                passed.insert(param.clone(), json!({ "Fn::GetAtt": [self.child_ids[from], format!("Outputs.{param}")] }));
-                ordered_by_outputs.insert(from);
-            }
-            if !child_params.is_empty() {
-                doc.insert("Parameters".into(), Json::Object(child_params));
-            }
-            if let Some(all) = section("Mappings") {
-                let used: Map<String, Json> =
-                    all.iter().filter(|(k, _)| child.mappings.contains(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
-                if !used.is_empty() {
-                    doc.insert("Mappings".into(), Json::Object(used));
-                }
-            }
-            if let Some(all) = all_conditions {
-                let used: Map<String, Json> =
-                    all.iter().filter(|(k, _)| conditions.contains(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
-                if !used.is_empty() {
-                    doc.insert("Conditions".into(), Json::Object(used));
-                }
-            }
-            doc.insert("Resources".into(), Json::Object(child.resources));
-            let mut outputs = Map::new();
-            for export in &exported[c] {
-                let id = &self.graph.ids[export.0];
-                let value = if export.1.is_empty() { json!({ "Ref": id }) } else { json!({ "Fn::GetAtt": [id, export.1] }) };
-                let mut o = Map::new();
-                o.insert("Description".into(), json!(format!("{id}{}{}, passed on by the parent", if export.1.is_empty() { "" } else { "." }, export.1)));
-                o.insert("Value".into(), value);
-                if let Some(cond) = self.resources[id].get("Condition") {
-                    o.insert("Condition".into(), cond.clone());
-                }
-                outputs.insert(self.names[*export].clone(), Json::Object(o));
-            }
-            if !outputs.is_empty() {
-                doc.insert("Outputs".into(), Json::Object(outputs));
-            }
-            let mut stack_resource = Map::new();
-            stack_resource.insert("Type".into(), json!("AWS::CloudFormation::Stack"));
-            let after: Vec<&String> =
-                child.after.iter().filter(|a| !ordered_by_outputs.contains(*a)).map(|&a| &self.child_ids[a]).collect();
-            if !after.is_empty() {
-                stack_resource.insert("DependsOn".into(), json!(after));
-            }
-            let mut props = Map::new();
-            props.insert("TemplateURL".into(), json!(child_path(self.stack, child_id, self.format)));
-            if !passed.is_empty() {
-                props.insert("Parameters".into(), Json::Object(passed));
-            }
-            stack_resource.insert("Properties".into(), Json::Object(props));
-            parent_resources.insert(child_id.clone(), Json::Object(stack_resource));
-            out_children.push((child_id.clone(), Json::Object(doc)));
+            let (doc, stack_resource) = self.child_template(c, total, child, &exported[c]);
+            parent_resources.insert(self.child_ids[c].clone(), stack_resource);
+            out_children.push((self.child_ids[c].clone(), doc));
         }
+        Split { parent: self.parent_template(parent_resources, parent_outputs), children: out_children }
+    }
+
+    /// The conditions a child uses, with the conditions and parent parameters they read.
+    fn closure_of_conditions(&self, child: &Child) -> (BTreeSet<String>, BTreeSet<String>) {
+        let all_conditions = self.template.get("Conditions").and_then(Json::as_object);
+        let mut conditions = child.conditions.clone();
+        let mut params = child.params.clone();
+        let mut queue: Vec<String> = conditions.iter().cloned().collect();
+        while let Some(name) = queue.pop() {
+            let Some(body) = all_conditions.and_then(|m| m.get(&name)) else { continue };
+            let mut inner = BTreeSet::new();
+            conditions_in(body, &mut inner);
+            for n in inner {
+                if conditions.insert(n.clone()) {
+                    queue.push(n);
+                }
+            }
+            let mut body = body.clone();
+            for_each_ref(&mut body, &mut |name, _| {
+                if self.params.contains_key(name) {
+                    params.insert(name.to_owned());
+                }
+                None
+            });
+        }
+        (conditions, params)
+    }
+
+    /// Child `c`'s template and its `AWS::CloudFormation::Stack` resource in the parent.
+    fn child_template(&self, c: usize, total: usize, child: Child, exported: &BTreeSet<&Export>) -> (Json, Json) {
+        let t = self.template;
+        let (conditions, params) = self.closure_of_conditions(&child);
+        let mut doc = Map::new();
+        for key in ["AWSTemplateFormatVersion", "Transform"] {
+            if let Some(v) = t.get(key) {
+                doc.insert(key.into(), v.clone());
+            }
+        }
+        let description = t.get("Description").and_then(Json::as_str).unwrap_or(self.stack);
+        let mut text = format!("{description} (nested stack {} of {total})", c + 1);
+        if text.len() > 1024 {
+            text = format!("{} (nested stack {} of {total})", self.stack, c + 1);
+        }
+        doc.insert("Description".into(), json!(text));
+        if let Some(m) = t.get("Metadata") {
+            doc.insert("Metadata".into(), m.clone());
+        }
+        let mut child_params = Map::new();
+        let mut passed = Map::new();
+        let mut ordered_by_outputs = BTreeSet::new();
+        for (name, def) in self.params {
+            if params.contains(name) {
+                child_params.insert(name.clone(), def.clone());
+                passed.insert(name.clone(), json!({ "Ref": name }));
+            }
+        }
+        for ((j, attr), param) in &child.imports {
+            let from = self.owner[*j];
+            let id = &self.graph.ids[*j];
+            let what = if attr.is_empty() { id.clone() } else { format!("{id}.{attr}") };
+            child_params.insert(
+                param.clone(),
+                json!({ "Type": "String", "Description": format!("{what}, from {}", self.child_ids[from]) }),
+            );
+            passed.insert(param.clone(), json!({ "Fn::GetAtt": [self.child_ids[from], format!("Outputs.{param}")] }));
+            ordered_by_outputs.insert(from);
+        }
+        if !child_params.is_empty() {
+            doc.insert("Parameters".into(), Json::Object(child_params));
+        }
+        for (key, used) in [("Mappings", &child.mappings), ("Conditions", &conditions)] {
+            let kept = used_entries(t, key, used);
+            if !kept.is_empty() {
+                doc.insert(key.into(), Json::Object(kept));
+            }
+        }
+        doc.insert("Resources".into(), Json::Object(child.resources));
+        let mut outputs = Map::new();
+        for export in exported {
+            let id = &self.graph.ids[export.0];
+            let (value, what) = if export.1.is_empty() {
+                (json!({ "Ref": id }), id.clone())
+            } else {
+                (json!({ "Fn::GetAtt": [id, export.1] }), format!("{id}.{}", export.1))
+            };
+            let mut o = Map::new();
+            o.insert("Description".into(), json!(format!("{what}, passed on by the parent")));
+            o.insert("Value".into(), value);
+            if let Some(cond) = self.resources[id].get("Condition") {
+                o.insert("Condition".into(), cond.clone());
+            }
+            outputs.insert(self.names[*export].clone(), Json::Object(o));
+        }
+        if !outputs.is_empty() {
+            doc.insert("Outputs".into(), Json::Object(outputs));
+        }
+        let mut stack_resource = Map::new();
+        stack_resource.insert("Type".into(), json!("AWS::CloudFormation::Stack"));
+        let after: Vec<&String> =
+            child.after.iter().filter(|a| !ordered_by_outputs.contains(*a)).map(|&a| &self.child_ids[a]).collect();
+        if !after.is_empty() {
+            stack_resource.insert("DependsOn".into(), json!(after));
+        }
+        let mut props = Map::new();
+        props.insert("TemplateURL".into(), json!(child_path(self.stack, &self.child_ids[c], self.format)));
+        if !passed.is_empty() {
+            props.insert("Parameters".into(), Json::Object(passed));
+        }
+        stack_resource.insert("Properties".into(), Json::Object(props));
+        (Json::Object(doc), Json::Object(stack_resource))
+    }
+
+    /// The parent: the original template with the stack resources instead of the resources,
+    /// the outputs reading the children, and only the conditions and mappings they still use.
+    fn parent_template(&self, mut resources: Map<String, Json>, outputs: Option<&Json>) -> Json {
         let mut parent = Map::new();
-        for (key, value) in t.as_object().into_iter().flatten() {
+        for (key, value) in self.template.as_object().into_iter().flatten() {
             match key.as_str() {
                 "Resources" => {
-                    parent.insert(key.clone(), Json::Object(std::mem::take(&mut parent_resources)));
+                    parent.insert(key.clone(), Json::Object(std::mem::take(&mut resources)));
                 }
                 "Outputs" => {
-                    if let Some(o) = &parent_outputs {
+                    if let Some(o) = outputs {
                         parent.insert(key.clone(), o.clone());
                     }
                 }
                 "Conditions" | "Mappings" => {
-                    // Only what the parent's outputs still use.
                     let mut used = BTreeSet::new();
-                    if let Some(o) = &parent_outputs {
+                    if let Some(o) = outputs {
                         if key == "Conditions" {
                             conditions_in(o, &mut used);
                         } else {
                             mappings_in(o, &mut used);
                         }
                     }
-                    let kept: Map<String, Json> = value
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .filter(|(k, _)| used.contains(*k))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect();
+                    let kept = used_entries(self.template, key, &used);
                     if !kept.is_empty() {
                         parent.insert(key.clone(), Json::Object(kept));
                     }
@@ -807,8 +840,20 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        Ok(Split { parent: Json::Object(parent), children: out_children })
+        Json::Object(parent)
     }
+}
+
+/// The entries of `template[section]` named in `used`, in template order.
+fn used_entries(template: &Json, section: &str, used: &BTreeSet<String>) -> Map<String, Json> {
+    template
+        .get(section)
+        .and_then(Json::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| used.contains(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// An id of at most 255 characters: longer ones are cut and end with a stable hash.

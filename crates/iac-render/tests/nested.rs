@@ -109,7 +109,9 @@ fn keys(doc: &Json, section: &str) -> BTreeSet<String> {
 /// exporting child outputs (a `Ref` or `Fn::GetAtt` of the original resource).
 fn restore(json: &mut Json, imports: &BTreeMap<String, Json>) {
     match json {
-        Json::Object(o) if o.len() == 1 && o.get("Ref").and_then(Json::as_str).is_some_and(|r| imports.contains_key(r)) => {
+        Json::Object(o)
+            if o.len() == 1 && o.get("Ref").and_then(Json::as_str).is_some_and(|r| imports.contains_key(r)) =>
+        {
             *json = imports[o["Ref"].as_str().unwrap()].clone();
         }
         Json::Object(o) if o.contains_key("Fn::Sub") => {
@@ -130,7 +132,11 @@ fn restore(json: &mut Json, imports: &BTreeMap<String, Json>) {
             for (param, value) in imports {
                 let original = match value {
                     Json::Object(v) if v.contains_key("Ref") => format!("${{{}}}", v["Ref"].as_str().unwrap()),
-                    Json::Object(v) => format!("${{{}.{}}}", v["Fn::GetAtt"][0].as_str().unwrap(), v["Fn::GetAtt"][1].as_str().unwrap()),
+                    Json::Object(v) => format!(
+                        "${{{}.{}}}",
+                        v["Fn::GetAtt"][0].as_str().unwrap(),
+                        v["Fn::GetAtt"][1].as_str().unwrap()
+                    ),
                     _ => unreachable!(),
                 };
                 *text = text.replace(&format!("${{{param}}}"), &original);
@@ -193,7 +199,8 @@ fn check_split(stack: &str, original: &Json, split: &Split, limits: &Limits) {
 
     for (id, child) in &children {
         let params = keys(child, "Parameters");
-        let passed = split.parent["Resources"][*id]["Properties"]["Parameters"].as_object().cloned().unwrap_or_default();
+        let passed =
+            split.parent["Resources"][*id]["Properties"]["Parameters"].as_object().cloned().unwrap_or_default();
         assert_eq!(params, passed.keys().cloned().collect(), "{id}: parameters declared and passed differ");
         // Every passed value is a parent parameter or an output the other child has.
         let mut imports = BTreeMap::new();
@@ -256,7 +263,10 @@ fn check_split(stack: &str, original: &Json, split: &Split, limits: &Limits) {
         let mut refs = BTreeSet::new();
         referenced(&out["Value"], &mut refs);
         for r in refs {
-            assert!(children.contains_key(r.as_str()) || original["Parameters"].get(&r).is_some(), "output {name} reads {r}");
+            assert!(
+                children.contains_key(r.as_str()) || original["Parameters"].get(&r).is_some(),
+                "output {name} reads {r}"
+            );
         }
     }
 }
@@ -318,7 +328,8 @@ fn separate_parts_stay_whole_and_unwired() {
     assert_eq!(s.children.len(), 7, "3 copies (90 resources) per child");
     for (id, c) in &s.children {
         assert!(c.get("Outputs").is_none(), "{id} exports something");
-        let prefixes: BTreeSet<String> = keys(c, "Resources").iter().map(|r| r.split('R').next().unwrap().to_owned()).collect();
+        let prefixes: BTreeSet<String> =
+            keys(c, "Resources").iter().map(|r| r.split('R').next().unwrap().to_owned()).collect();
         assert!(prefixes.len() <= 3, "{id}: {prefixes:?}");
     }
     check_split("t", &t, &s, &limits);
