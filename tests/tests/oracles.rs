@@ -10,8 +10,15 @@ use std::process::Command;
 use serde_json::Value;
 use tests::{oracle, render_all, run, with_suffix, workspace_root, write_all};
 
+/// A temporary directory named so that no 40-character run of `[A-Za-z0-9/]` forms in the
+/// paths below it: checkov's CKV_AWS_46 reads the file path into the user data it scans and
+/// takes such a run for an AWS secret key (`.tmpAbC123/scale/dev/cloudformation/scale` did).
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("iac-oracles-").tempdir().expect("temp dir")
+}
+
 fn rendered_dir() -> (tempfile::TempDir, Vec<PathBuf>) {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = temp_dir();
     let paths = write_all(dir.path(), &render_all());
     (dir, paths)
 }
@@ -127,7 +134,7 @@ fn the_provider_argument_checker_catches_typos() {
 /// own limits, every target) and Aquamark prod forced into parts of 12 resources in YAML (so
 /// that references cross every boundary and are wired through outputs and parameters).
 fn nested_dir() -> (tempfile::TempDir, Vec<PathBuf>) {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = temp_dir();
     let registry = stacks::registry();
     let scale =
         registry.build_with("scale", "prod", None, &stacks::BuildOptions { copies: Some(12) }).expect("scale builds");
