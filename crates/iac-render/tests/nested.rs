@@ -82,7 +82,7 @@ fn referenced(json: &Json, out: &mut BTreeSet<String>) {
                             _ => unreachable!(),
                         };
                         for part in text.split("${").skip(1) {
-                            let var = part.split('}').next().unwrap();
+                            let Some((var, _)) = part.split_once('}') else { continue };
                             let name = var.split('.').next().unwrap();
                             if !var.starts_with('!') && !vars.is_some_and(|v| v.contains_key(name)) {
                                 out.insert(name.to_owned());
@@ -98,6 +98,15 @@ fn referenced(json: &Json, out: &mut BTreeSet<String>) {
         }
         Json::Array(a) => a.iter().for_each(|x| referenced(x, out)),
         _ => {}
+    }
+}
+
+/// A `DependsOn` (a string or a list) as names.
+fn names_in(depends_on: &Json) -> Vec<String> {
+    match depends_on {
+        Json::String(s) => vec![s.clone()],
+        Json::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+        other => panic!("DependsOn is {other}"),
     }
 }
 
@@ -233,17 +242,13 @@ fn check_split(stack: &str, original: &Json, split: &Split, limits: &Limits) {
             normalise(&mut restored);
             let mut expected = original["Resources"][rid].clone();
             normalise(&mut expected);
-            let deps: Vec<String> = expected
-                .as_object_mut()
-                .unwrap()
-                .remove("DependsOn")
-                .map(|d| d.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect())
-                .unwrap_or_default();
+            let deps: Vec<String> =
+                expected.as_object_mut().unwrap().remove("DependsOn").map(|d| names_in(&d)).unwrap_or_default();
             let kept: BTreeSet<String> = restored
                 .as_object_mut()
                 .unwrap()
                 .remove("DependsOn")
-                .map(|d| d.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_owned()).collect())
+                .map(|d| names_in(&d).into_iter().collect())
                 .unwrap_or_default();
             assert_eq!(restored, expected, "{id}/{rid} differs from the original");
             for d in deps {
@@ -381,4 +386,36 @@ fn a_small_forced_split() {
         all.insert(format!("demo/{id}.template.json"), c.clone());
     }
     insta::assert_json_snapshot!("small_forced_split", Json::Object(all));
+}
+
+#[test]
+fn depends_on_across_children_orders_the_stacks() {
+    let t = json!({
+        "Resources": {
+            "X": { "Type": "AWS::S3::Bucket" },
+            "Y": { "Type": "AWS::S3::Bucket", "DependsOn": "X" },
+            "Z": { "Type": "AWS::S3::Bucket", "DependsOn": ["Y", "X"], "Properties": { "Tags": [{ "Key": "k", "Value": { "Fn::Sub": "${Unclosed" } }] } },
+        },
+    });
+    let limits = Limits { resources: 2, ..Limits::CLOUDFORMATION };
+    let s = split("t", &t, Format::Json, &limits).unwrap().unwrap();
+    assert_eq!(s.children.len(), 2);
+    assert_eq!(s.parent["Resources"]["Nested02"]["DependsOn"], json!(["Nested01"]));
+    assert!(s.parent["Resources"]["Nested02"]["Properties"].get("Parameters").is_none());
+    let z = &s.children[1].1["Resources"]["Z"];
+    assert!(z.get("DependsOn").is_none(), "{z}");
+    assert_eq!(z["Properties"]["Tags"][0]["Value"]["Fn::Sub"], "${Unclosed", "an unterminated variable is left alone");
+    assert_eq!(s.children[0].1["Resources"]["Y"]["DependsOn"], "X", "the string form stays");
+    check_split("t", &t, &s, &limits);
+}
+
+#[test]
+fn a_resource_over_the_byte_limit_is_an_error_naming_it() {
+    let t = json!({ "Resources": {
+        "Small": { "Type": "AWS::S3::Bucket" },
+        "Huge": { "Type": "AWS::S3::Bucket", "Properties": { "Blob": "x".repeat(5000) } },
+    } });
+    let limits = Limits { bytes: 2000, ..Limits::CLOUDFORMATION };
+    let err = split("demo", &t, Format::Json, &limits).unwrap_err().to_string();
+    assert!(err.contains("stack `demo` resource `Huge`") && err.contains("2000"), "{err}");
 }
