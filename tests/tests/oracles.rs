@@ -11,7 +11,7 @@ use serde_json::Value;
 use tests::{oracle, render_all, run, with_suffix, workspace_root, write_all};
 
 /// A temporary directory named so that no 40-character run of `[A-Za-z0-9/]` forms in the
-/// paths below it: checkov's CKV_AWS_46 reads the file path into the user data it scans and
+/// paths below it: checkov's `CKV_AWS_46` reads the file path into the user data it scans and
 /// takes such a run for an AWS secret key (`.tmpAbC123/scale/dev/cloudformation/scale` did).
 fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("iac-oracles-").tempdir().expect("temp dir")
