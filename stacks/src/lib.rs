@@ -15,6 +15,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod ichnaea;
+pub mod scale;
 pub mod synth;
 
 pub use config::ConfigSource;
@@ -24,6 +25,28 @@ use iac_core::Stack;
 
 /// Builds a stack for one environment from its config.
 pub type BuildFn = fn(env: &str, config: &ConfigSource) -> Result<Stack, StackError>;
+
+/// Options given on the command line that only some stacks take (see
+/// [`Registry::with_options`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// `--copies N`: how many copies of an environment the stack holds (the `scale` stack).
+    pub copies: Option<u32>,
+}
+
+impl BuildOptions {
+    /// The command-line flags these options were given with, e.g. `["--copies"]`.
+    pub fn flags(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.copies.is_some() {
+            out.push("--copies");
+        }
+        out
+    }
+}
+
+/// Builds a stack that takes [`BuildOptions`].
+pub type BuildWithOptionsFn = fn(env: &str, config: &ConfigSource, options: &BuildOptions) -> Result<Stack, StackError>;
 
 /// One stack a registry knows.
 #[derive(Debug, Clone)]
@@ -42,6 +65,8 @@ pub struct StackDef {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     stacks: Vec<StackDef>,
+    /// The stacks that take [`BuildOptions`], by name.
+    with_options: Vec<(&'static str, BuildWithOptionsFn)>,
 }
 
 impl Registry {
@@ -53,6 +78,14 @@ impl Registry {
     /// Adds a stack.
     #[must_use]
     pub fn with(mut self, def: StackDef) -> Self {
+        self.stacks.push(def);
+        self
+    }
+
+    /// Adds a stack that takes [`BuildOptions`]; `def.build` builds it with the defaults.
+    #[must_use]
+    pub fn with_options(mut self, def: StackDef, build: BuildWithOptionsFn) -> Self {
+        self.with_options.push((def.name, build));
         self.stacks.push(def);
         self
     }
@@ -72,7 +105,28 @@ impl Registry {
 
     /// Builds `name` for `env` with the registered config (or `config` when given).
     pub fn build(&self, name: &str, env: &str, config: Option<&ConfigSource>) -> Result<Stack, StackError> {
+        self.build_with(name, env, config, &BuildOptions::default())
+    }
+
+    /// [`Registry::build`] with options; a stack that takes none refuses any.
+    pub fn build_with(
+        &self,
+        name: &str,
+        env: &str,
+        config: Option<&ConfigSource>,
+        options: &BuildOptions,
+    ) -> Result<Stack, StackError> {
         let def = self.get(name)?;
+        let with_options = self.with_options.iter().find(|(n, _)| *n == name).map(|(_, b)| *b);
+        if with_options.is_none() && *options != BuildOptions::default() {
+            let takers: Vec<&str> = self.with_options.iter().map(|(n, _)| *n).collect();
+            return Err(StackError::Usage(format!(
+                "stack `{name}` takes no {}; only {} {}",
+                options.flags().join(" or "),
+                if takers.is_empty() { "no stack".to_owned() } else { takers.join(", ") },
+                if takers.len() == 1 { "does" } else { "do" },
+            )));
+        }
         let registered = def.envs.iter().find(|(e, _)| *e == env).map(|(_, c)| c);
         let Some(source) = config.or(registered) else {
             return Err(StackError::UnknownEnv {
@@ -81,7 +135,10 @@ impl Registry {
                 valid: def.envs.iter().map(|(e, _)| (*e).to_owned()).collect(),
             });
         };
-        (def.build)(env, source)
+        match with_options {
+            Some(build) => build(env, source, options),
+            None => (def.build)(env, source),
+        }
     }
 }
 
@@ -99,7 +156,7 @@ macro_rules! config_file {
 
 /// The seed stacks with their built-in config files (compiled in from `stacks/config/`).
 pub fn registry() -> Registry {
-    Registry::new().with(StackDef {
+    let seeds = Registry::new().with(StackDef {
         name: "aquamark",
         description: "Aquamark survey app: RDS PostgreSQL, baked AMI in an ASG behind an ALB, daemons host, Route53",
         envs: vec![config_file!("aquamark", "dev"), config_file!("aquamark", "prod")],
@@ -116,5 +173,7 @@ pub fn registry() -> Registry {
         description: "Ichnaea location service: web/worker/scheduler roles of one image, RDS MySQL + replica, Redis, S3 + CloudFront",
         envs: vec![config_file!("ichnaea", "dev"), config_file!("ichnaea", "prod")],
         build: ichnaea::build,
-    })
+    });
+    let scale = scale::def(&seeds);
+    seeds.with_options(scale, scale::build)
 }

@@ -42,6 +42,9 @@ pub struct SynthArgs {
     /// Use this config file instead of the stack's built-in one for --env.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Copies of the environment in one stack, for stacks that take it (`scale`).
+    #[arg(long, value_name = "N")]
+    pub copies: Option<u32>,
     /// List the stacks and their environments.
     #[arg(long)]
     pub list: bool,
@@ -108,7 +111,8 @@ pub fn run(
         unreachable!("clap requires stack and env without --list")
     };
     let config = args.config.as_deref().map(ConfigSource::read).transpose()?;
-    let stack = registry.build(name, env, config.as_ref())?;
+    let options = crate::BuildOptions { copies: args.copies };
+    let stack = registry.build_with(name, env, config.as_ref(), &options)?;
     let format = match args.format {
         FormatArg::Json => Format::Json,
         FormatArg::Yaml => Format::Yaml,
@@ -137,7 +141,6 @@ pub fn run(
             }
         }
         None => match args.target {
-            TargetArg::Cloudformation => stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?,
             TargetArg::Terraform => {
                 // One HCL document: Terraform reads the three files as if they were one.
                 for f in &rendered.files {
@@ -145,10 +148,18 @@ pub fn run(
                     stdout.write_all(f.contents.as_bytes()).map_err(io)?;
                 }
             }
-            TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s if rendered.files.len() == 1 => {
+            // A split CloudFormation template (nested stacks) is several files.
+            TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s
+                if rendered.files.len() == 1 =>
+            {
                 stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
             }
-            TargetArg::Userdata | TargetArg::Packer | TargetArg::All | TargetArg::Compose | TargetArg::K8s => {
+            TargetArg::Cloudformation
+            | TargetArg::Userdata
+            | TargetArg::Packer
+            | TargetArg::All
+            | TargetArg::Compose
+            | TargetArg::K8s => {
                 return Err(StackError::Io {
                     action: "this target writes several files; give an output directory with --out, e.g. --out",
                     path: PathBuf::from("out"),

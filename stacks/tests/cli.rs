@@ -167,3 +167,31 @@ fn deploys_into_an_existing_vpc() {
     assert!(!ok);
     assert!(err.contains("existing.toml: field `network`") && err.contains("exactly one"), "{err}");
 }
+
+#[test]
+fn copies_split_cloudformation_into_nested_stacks_and_only_scale_takes_them() {
+    let (ok, _, err) = synth(&["aquamark", "--env", "prod", "--copies", "2"]);
+    assert!(!ok);
+    assert!(err.contains("stack `aquamark` takes no --copies; only scale does"), "{err}");
+
+    // 7 copies of Ichnaea prod: 504 resources, over CloudFormation's 500: a parent and nested stacks.
+    let (ok, _, err) = synth(&["scale", "--env", "prod", "--copies", "7", "--target", "cloudformation"]);
+    assert!(!ok, "a split template is several files: stdout cannot take it");
+    assert!(err.contains("--out"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (ok, _, err) = synth(&["scale", "--env", "prod", "--copies", "7", "--target", "cloudformation", "--out", out]);
+    assert!(ok, "{err}");
+    assert!(err.contains("504 resources") && err.contains("warning[IAC060]"), "{err}");
+    let parent: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cloudformation/scale.template.json")).unwrap())
+            .unwrap();
+    let children = parent["Resources"].as_object().unwrap();
+    assert!(children.len() >= 2, "{children:?}");
+    for (id, child) in children {
+        assert_eq!(child["Type"], "AWS::CloudFormation::Stack");
+        let path = format!("cloudformation/scale/{id}.template.json");
+        assert_eq!(child["Properties"]["TemplateURL"], path.trim_start_matches("cloudformation/"));
+        assert!(Path::new(out).join(&path).exists(), "{path} not written");
+    }
+}

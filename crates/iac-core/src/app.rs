@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// How an image is pinned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -299,6 +299,9 @@ impl HostConfig {
 impl HasRefs for HostConfig {
     fn collect_refs(&self, out: &mut Refs) {
         self.containers.collect_refs(out);
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        self.containers.rewrite_refs(f);
     }
 }
 

@@ -90,20 +90,35 @@ impl Graph {
     }
 }
 
-/// Kahn's algorithm, always taking the earliest ready node in insertion order. On a cycle,
-/// returns one cycle found by walking the remaining nodes.
+/// Kahn's algorithm, always taking the earliest ready node in insertion order (a min-heap of
+/// positions, so thousands of resources take milliseconds). On a cycle, returns one cycle found
+/// by walking the remaining nodes.
 fn topo_order(deps: &IndexMap<LogicalId, IndexSet<LogicalId>>) -> Result<Vec<LogicalId>, Vec<LogicalId>> {
-    let mut done: IndexSet<&LogicalId> = IndexSet::new();
-    let mut order = Vec::with_capacity(deps.len());
-    while order.len() < deps.len() {
-        let next = deps.iter().find(|(id, d)| !done.contains(id) && d.iter().all(|x| done.contains(x)));
-        match next {
-            Some((id, _)) => {
-                done.insert(id);
-                order.push(id.clone());
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut waiting: Vec<usize> = deps.values().map(IndexSet::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); deps.len()];
+    for (i, d) in deps.values().enumerate() {
+        for x in d {
+            if let Some(j) = deps.get_index_of(x) {
+                dependents[j].push(i);
             }
-            None => return Err(find_cycle(deps, &done)),
         }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..deps.len()).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(deps.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(deps.get_index(i).expect("an index of deps").0.clone());
+        for &d in &dependents[i] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
+    if order.len() < deps.len() {
+        let done: IndexSet<&LogicalId> = order.iter().collect();
+        return Err(find_cycle(deps, &done));
     }
     Ok(order)
 }
@@ -121,5 +136,58 @@ fn find_cycle(deps: &IndexMap<LogicalId, IndexSet<LogicalId>>, done: &IndexSet<&
             return cycle;
         }
         path.push(next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The order by definition: repeatedly the first resource in insertion order whose
+    /// dependencies are all placed (quadratic; the heap version must agree with it).
+    fn by_definition(deps: &IndexMap<LogicalId, IndexSet<LogicalId>>) -> Option<Vec<LogicalId>> {
+        let mut done: IndexSet<&LogicalId> = IndexSet::new();
+        let mut order = Vec::new();
+        while order.len() < deps.len() {
+            let (id, _) = deps.iter().find(|(id, d)| !done.contains(id) && d.iter().all(|x| done.contains(x)))?;
+            done.insert(id);
+            order.push(id.clone());
+        }
+        Some(order)
+    }
+
+    #[test]
+    fn heap_order_matches_the_definition_and_cycles_are_found() {
+        let id = |i: usize| LogicalId::new(format!("R{i}")).unwrap();
+        let mut seed = 0x2545_f491_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20 {
+            let n = 50 + round * 10;
+            // Edges in both directions of insertion order, acyclic through a hidden ranking.
+            let rank: Vec<u64> = (0..n).map(|_| next()).collect();
+            let mut deps: IndexMap<LogicalId, IndexSet<LogicalId>> = IndexMap::new();
+            for i in 0..n {
+                let mut set = IndexSet::new();
+                for _ in 0..(next() % 4) {
+                    let j = usize::try_from(next() % n as u64).unwrap();
+                    if rank[j] < rank[i] {
+                        set.insert(id(j));
+                    }
+                }
+                deps.insert(id(i), set);
+            }
+            assert_eq!(topo_order(&deps).ok(), by_definition(&deps), "round {round}");
+            // Close a cycle: the first resource depends on the last one, which (transitively) may
+            // or may not depend on it; make sure with a direct edge back.
+            deps[0].insert(id(1));
+            deps[1].insert(id(0));
+            let cycle = topo_order(&deps).unwrap_err();
+            assert!(cycle.len() >= 3 && cycle.first() == cycle.last(), "{cycle:?}");
+        }
     }
 }

@@ -21,6 +21,7 @@ pub mod app;
 pub mod error;
 pub mod graph;
 pub mod id;
+pub mod merge;
 pub mod model;
 pub mod naming;
 pub mod net;

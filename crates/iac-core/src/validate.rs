@@ -1058,8 +1058,10 @@ impl Validator<'_> {
             self.out.push(Diagnostic::warning(
                 "IAC060",
                 Path::stack(name),
-                format!("{count} resources exceed CloudFormation's {CFN_MAX_RESOURCES} per template"),
-                "split the stack; Terraform output is unaffected",
+                format!(
+                    "{count} resources exceed CloudFormation's {CFN_MAX_RESOURCES} per template: the CloudFormation output is split into nested stacks"
+                ),
+                "deploy it with `aws cloudformation package` (it uploads the nested templates) and `aws cloudformation deploy`; Terraform output is not split",
             ));
         }
         if s.parameters().len() > CFN_MAX_PARAMETERS {

@@ -211,6 +211,17 @@ impl<T> Value<T> {
         }
     }
 
+    /// Calls `f` on every reference inside this value, which may change it in place.
+    pub fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        match self {
+            Value::Lit(_) | Value::Pseudo(_) => {}
+            Value::Attr(r) => f(RefMut::Attr(r)),
+            Value::Param(p) => f(RefMut::Param(p)),
+            Value::Join(parts) => parts.iter_mut().for_each(|p| p.rewrite_refs(f)),
+            Value::Secret(s) => s.rewrite_refs(f),
+        }
+    }
+
     /// True when the value contains a secret anywhere.
     pub fn contains_secret(&self) -> bool {
         match self {
@@ -263,6 +274,23 @@ impl SecretRef {
             id.collect_refs(out);
         }
     }
+
+    /// Calls `f` on the references in the secret's location.
+    pub fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        if let SecretSource::SecretsManager(id) = &mut self.source {
+            id.rewrite_refs(f);
+        }
+    }
+}
+
+/// One reference inside a value, open for rewriting (see [`HasRefs::rewrite_refs`]): how a
+/// stack's copy gets its ids prefixed without touching any rendered text.
+#[derive(Debug)]
+pub enum RefMut<'a> {
+    /// An attribute reference.
+    Attr(&'a mut AttrRef),
+    /// A parameter reference.
+    Param(&'a mut LogicalId),
 }
 
 /// The references a resource (or part of one) makes.
@@ -278,11 +306,17 @@ pub struct Refs {
 pub trait HasRefs {
     /// Adds every reference to `out`.
     fn collect_refs(&self, out: &mut Refs);
+    /// Calls `f` on every reference (the same ones [`HasRefs::collect_refs`] finds), which may
+    /// change it in place.
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>));
 }
 
 impl<T> HasRefs for Value<T> {
     fn collect_refs(&self, out: &mut Refs) {
         Value::collect_refs(self, out);
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        Value::rewrite_refs(self, f);
     }
 }
 
@@ -290,6 +324,11 @@ impl<T: HasRefs> HasRefs for Vec<T> {
     fn collect_refs(&self, out: &mut Refs) {
         for v in self {
             v.collect_refs(out);
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        for v in self {
+            v.rewrite_refs(f);
         }
     }
 }
@@ -300,11 +339,19 @@ impl<T: HasRefs> HasRefs for Option<T> {
             v.collect_refs(out);
         }
     }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        if let Some(v) = self {
+            v.rewrite_refs(f);
+        }
+    }
 }
 
 impl HasRefs for SecretRef {
     fn collect_refs(&self, out: &mut Refs) {
         SecretRef::collect_refs(self, out);
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        SecretRef::rewrite_refs(self, f);
     }
 }
 
@@ -316,6 +363,10 @@ macro_rules! impl_refs {
             #[allow(unused_variables)]
             fn collect_refs(&self, out: &mut $crate::value::Refs) {
                 $( $crate::value::HasRefs::collect_refs(&self.$field, out); )*
+            }
+            #[allow(unused_variables)]
+            fn rewrite_refs(&mut self, f: &mut dyn FnMut($crate::value::RefMut<'_>)) {
+                $( $crate::value::HasRefs::rewrite_refs(&mut self.$field, f); )*
             }
         }
     };

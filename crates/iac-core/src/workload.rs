@@ -430,6 +430,14 @@ impl HasRefs for App {
             }
         }
     }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        for s in &mut self.services {
+            s.container.rewrite_refs(f);
+            for o in &mut s.env_overrides {
+                o.var.rewrite_refs(f);
+            }
+        }
+    }
 }
 
 /// True when `s` is a DNS-1123 label that starts with a letter (what Kubernetes requires of

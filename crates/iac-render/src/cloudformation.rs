@@ -112,18 +112,7 @@ pub fn template(stack: &Stack) -> Result<Json, RenderError> {
 
 /// Renders the template as text in `format`.
 pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
-    let doc = template(stack)?;
-    let ser = |e: Box<dyn std::error::Error + Send + Sync>, f: &'static str| RenderError::Serialize {
-        stack: stack.name().to_owned(),
-        format: f,
-        source: e,
-    };
-    match format {
-        Format::Json => serde_json::to_string_pretty(&doc).map(|s| s + "\n").map_err(|e| ser(Box::new(e), "JSON")),
-        Format::Yaml => {
-            serde_yaml_ng::to_string(&doc).map(|t| quote_yaml11_booleans(&t)).map_err(|e| ser(Box::new(e), "YAML"))
-        }
-    }
+    crate::nested::to_text(stack.name(), &template(stack)?, format)
 }
 
 /// Where a value is rendered, for error messages.
@@ -927,7 +916,7 @@ const YAML11_BOOLEANS: &[&str] =
 /// Quotes bare scalar values (`key: OFF`, `- OFF`) that a YAML 1.1 parser would read as booleans.
 /// Real booleans are written `true`/`false`, so every such bare word is a string. The content of
 /// block scalars (`|`, `>`: scripts) is left as it is.
-fn quote_yaml11_booleans(text: &str) -> String {
+pub(crate) fn quote_yaml11_booleans(text: &str) -> String {
     let indent = |s: &str| s.len() - s.trim_start().len();
     let mut out = String::with_capacity(text.len());
     // Indentation of the line that opened a block scalar, while inside one.

@@ -9,12 +9,13 @@ use iac_core::validate::{self, Diagnostic};
 
 use crate::cloudformation::{self, Format};
 use crate::error::RenderError;
-use crate::{terraform, userdata};
+use crate::{nested, terraform, userdata};
 
 /// What to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// `cloudformation/<stack>.template.json` (or `.yaml`).
+    /// `cloudformation/<stack>.template.json` (or `.yaml`), plus
+    /// `cloudformation/<stack>/<Child>.template.json` when it is split into nested stacks.
     CloudFormation,
     /// `terraform/main.tf`, `variables.tf`, `outputs.tf`.
     Terraform,
@@ -112,10 +113,9 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
     };
     for t in &targets {
         match t {
-            Target::CloudFormation => files.push(OutputFile {
-                path: PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension())),
-                contents: cloudformation::render(stack, format)?,
-            }),
+            Target::CloudFormation => {
+                files.extend(cloudformation_files(stack, format, &nested::Limits::CLOUDFORMATION)?);
+            }
             Target::Terraform => {
                 let tf = terraform::render(stack)?;
                 files.push(OutputFile { path: "terraform/main.tf".into(), contents: tf.main_tf });
@@ -144,4 +144,28 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
         }
     }
     Ok(Rendered { files, warnings: diagnostics })
+}
+
+/// `cloudformation/<stack>.template.<ext>`, and when the template is over `limits`, its nested
+/// stacks as `cloudformation/<stack>/<Child>.template.<ext>` (the parent refers to them by these
+/// relative paths; see [`crate::nested`]). [`render_target`] uses CloudFormation's own limits;
+/// smaller ones force a split (tests, or a team that wants smaller stacks). Does not validate.
+pub fn cloudformation_files(
+    stack: &Stack,
+    format: Format,
+    limits: &nested::Limits,
+) -> Result<Vec<OutputFile>, RenderError> {
+    let doc = cloudformation::template(stack)?;
+    let parent = PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension()));
+    let Some(split) = nested::split(stack.name(), &doc, format, limits)? else {
+        return Ok(vec![OutputFile { path: parent, contents: nested::to_text(stack.name(), &doc, format)? }]);
+    };
+    let mut files = vec![OutputFile { path: parent, contents: nested::to_text(stack.name(), &split.parent, format)? }];
+    for (id, child) in &split.children {
+        files.push(OutputFile {
+            path: PathBuf::from(format!("cloudformation/{}", nested::child_path(stack.name(), id, format))),
+            contents: nested::to_text(stack.name(), child, format)?,
+        });
+    }
+    Ok(files)
 }

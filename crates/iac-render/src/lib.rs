@@ -4,6 +4,8 @@
 //!   stateful resources and checkov suppressions as resource metadata.
 //! - [`terraform`]: HCL written with `hcl-rs` (references as traversals), provider and variable
 //!   blocks, `prevent_destroy` on stateful resources.
+//! - [`nested`]: a CloudFormation template over CloudFormation's limits split into nested
+//!   stacks (Terraform output is never split).
 //! - [`packer`]: Packer templates and bake scripts for the stack's AMI bakes.
 //! - [`compose`]: compose spec YAML for the stack's apps (local stand-ins included).
 //! - [`kubernetes`]: Kubernetes manifests for the stack's apps (Deployments, Services,
@@ -18,6 +20,7 @@ pub mod cloudformation;
 mod ecs;
 pub mod error;
 pub mod files;
+pub mod nested;
 pub mod packer;
 pub mod terraform;
 pub mod userdata;

@@ -95,4 +95,9 @@ impl crate::value::HasRefs for ViewerCertificate {
             certificate_arn.collect_refs(out);
         }
     }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        if let ViewerCertificate::Acm { certificate_arn, .. } = self {
+            certificate_arn.rewrite_refs(f);
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::value::{HasRefs, Refs, Value};
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// Record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,6 +70,17 @@ impl HasRefs for RecordSet {
                 hosted_zone_id.collect_refs(out);
             }
             RecordTarget::Values { values, .. } => values.collect_refs(out),
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        self.hosted_zone_id.rewrite_refs(f);
+        self.name.rewrite_refs(f);
+        match &mut self.target {
+            RecordTarget::Alias { dns_name, hosted_zone_id, .. } => {
+                dns_name.rewrite_refs(f);
+                hosted_zone_id.rewrite_refs(f);
+            }
+            RecordTarget::Values { values, .. } => values.rewrite_refs(f),
         }
     }
 }

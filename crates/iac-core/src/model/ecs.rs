@@ -141,4 +141,10 @@ impl HasRefs for EcsService {
         self.network.collect_refs(out);
         self.load_balancer.collect_refs(out);
     }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        self.cluster.rewrite_refs(f);
+        self.task_definition.rewrite_refs(f);
+        self.network.rewrite_refs(f);
+        self.load_balancer.rewrite_refs(f);
+    }
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// Who can reach a load balancer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,6 +163,13 @@ impl HasRefs for Listener {
         self.certificate_arns.collect_refs(out);
         if let ListenerAction::Forward(tg) = &self.default_action {
             tg.collect_refs(out);
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        self.load_balancer_arn.rewrite_refs(f);
+        self.certificate_arns.rewrite_refs(f);
+        if let ListenerAction::Forward(tg) = &mut self.default_action {
+            tg.rewrite_refs(f);
         }
     }
 }

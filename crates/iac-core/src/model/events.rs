@@ -51,6 +51,10 @@ impl HasRefs for Schedule {
         self.role_arn.collect_refs(out);
         self.task.collect_refs(out);
     }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        self.role_arn.rewrite_refs(f);
+        self.task.rewrite_refs(f);
+    }
 }
 
 impl RunTask {

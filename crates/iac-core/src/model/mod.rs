@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::error::CoreError;
 use crate::id::LogicalId;
 use crate::validate::{Diagnostic, Path};
-use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
+use crate::value::{Attr, AttrRef, HasRefs, RefMut, Refs, Value};
 
 pub use cloudfront::*;
 pub use compute::*;
@@ -78,6 +78,9 @@ macro_rules! resources {
         impl HasRefs for Resource {
             fn collect_refs(&self, out: &mut Refs) {
                 match self { $( Resource::$kind(r) => r.collect_refs(out), )* }
+            }
+            fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+                match self { $( Resource::$kind(r) => r.rewrite_refs(f), )* }
             }
         }
 
@@ -534,6 +537,35 @@ impl StackBuilder {
             self.stack.resources.insert(id.clone(), entry);
         }
         Handle { id, kind: PhantomData }
+    }
+
+    /// Adds a resource entry as it is, its id checked like any other: for helpers that copy
+    /// resources from another stack, such as [`crate::merge`].
+    pub fn add_entry(&mut self, entry: ResourceEntry) {
+        let id = self.checked_id(entry.id.as_str(), "resource id");
+        if self.is_unused(&id) {
+            self.stack.resources.insert(id, entry);
+        }
+    }
+
+    /// Records a problem, reported by [`StackBuilder::build`].
+    pub(crate) fn problem(&mut self, diagnostic: Diagnostic) {
+        self.problems.push(diagnostic);
+    }
+
+    /// The parameters added so far.
+    pub(crate) fn parameters_so_far(&self) -> &IndexMap<LogicalId, Parameter> {
+        &self.stack.parameters
+    }
+
+    /// The stack tags set so far.
+    pub(crate) fn tags_so_far(&self) -> &IndexMap<String, String> {
+        &self.stack.tags
+    }
+
+    /// The bakes added so far.
+    pub(crate) fn bakes_so_far(&self) -> &[crate::app::Bake] {
+        &self.stack.bakes
     }
 
     /// Changes an already added resource's shared options.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// `AWS::EC2::VPC` / `aws_vpc`.
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +79,13 @@ impl HasRefs for Route {
         self.destination_cidr_block.collect_refs(out);
         match &self.target {
             RouteTarget::InternetGateway(v) | RouteTarget::NatGateway(v) => v.collect_refs(out),
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        self.route_table_id.rewrite_refs(f);
+        self.destination_cidr_block.rewrite_refs(f);
+        match &mut self.target {
+            RouteTarget::InternetGateway(v) | RouteTarget::NatGateway(v) => v.rewrite_refs(f),
         }
     }
 }
@@ -183,6 +190,11 @@ impl HasRefs for Rule {
     fn collect_refs(&self, out: &mut Refs) {
         match &self.peer {
             Peer::Cidr(v) | Peer::CidrV6(v) | Peer::Group(v) => v.collect_refs(out),
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        match &mut self.peer {
+            Peer::Cidr(v) | Peer::CidrV6(v) | Peer::Group(v) => v.rewrite_refs(f),
         }
     }
 }

@@ -4,7 +4,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, Refs, SecretRef, Value};
+use crate::value::{HasRefs, RefMut, Refs, SecretRef, Value};
 
 /// Database engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -153,5 +153,18 @@ impl HasRefs for DbInstance {
             s.collect_refs(out);
         }
         self.source_db_instance.collect_refs(out);
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        self.instance_class.rewrite_refs(f);
+        self.security_group_ids.rewrite_refs(f);
+        self.subnet_group_name.rewrite_refs(f);
+        self.parameter_group_name.rewrite_refs(f);
+        if let Some((_, role)) = &mut self.monitoring {
+            role.rewrite_refs(f);
+        }
+        if let MasterPassword::Secret(s) = &mut self.master_password {
+            s.rewrite_refs(f);
+        }
+        self.source_db_instance.rewrite_refs(f);
     }
 }

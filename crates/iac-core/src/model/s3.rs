@@ -80,6 +80,11 @@ impl HasRefs for Bucket {
             key_id.collect_refs(out);
         }
     }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        if let BucketEncryption::Kms { key_id } = &mut self.encryption {
+            key_id.rewrite_refs(f);
+        }
+    }
 }
 
 /// Who a bucket policy statement is about.
@@ -129,6 +134,13 @@ impl HasRefs for PolicyStatement {
         }
         self.resources.collect_refs(out);
         self.conditions.collect_refs(out);
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        if let Principal::Aws(v) = &mut self.principal {
+            v.rewrite_refs(f);
+        }
+        self.resources.rewrite_refs(f);
+        self.conditions.rewrite_refs(f);
     }
 }
 
