@@ -291,6 +291,84 @@ exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:
     )
 }
 
+/// What a role's container is told: where the database, the cache, the secrets, the assets and
+/// the `GeoLite2` database are. The hosts give AWS values; the app gives the same and replaces
+/// the AWS-only ones per platform.
+#[derive(Debug, Clone)]
+pub struct RoleEnv {
+    /// The pinned image, `mozilla/location:<version>`.
+    pub image: String,
+    /// The primary database's host (writes, migrations).
+    pub db_primary: Value<String>,
+    /// Its port.
+    pub db_port: u16,
+    /// The database, `location`.
+    pub db_name: String,
+    /// `DB_USER`.
+    pub db_user: String,
+    /// `DB_PASSWORD` (a secret; URL-encoded inside the URIs).
+    pub db_password: SecretRef,
+    /// `REDIS_HOST`.
+    pub redis_host: Value<String>,
+    /// Its port.
+    pub redis_port: u16,
+    /// The cache speaks only TLS (`rediss://`).
+    pub redis_tls: bool,
+    /// `SECRET_KEY` (a secret).
+    pub secret_key: SecretRef,
+    /// `ASSET_BUCKET`.
+    pub asset_bucket: Value<String>,
+    /// `ASSET_URL`.
+    pub asset_url: Value<String>,
+    /// `AWS_DEFAULT_REGION`.
+    pub region: Value<String>,
+    /// Source of the `GeoLite2` mount at `/app/geoip`: a host directory, or an app's volume.
+    pub geoip: String,
+}
+
+impl RoleEnv {
+    /// `mysql+pymysql://user:password@host:port/db`, the password URL-encoded where the value
+    /// is used.
+    pub fn mysql_uri(&self, host: Value<String>) -> Value<String> {
+        Value::join([
+            Value::from(format!("mysql+pymysql://{}:", self.db_user)),
+            Value::Secret(self.db_password.clone().url_encoded()),
+            Value::from("@"),
+            host,
+            Value::from(format!(":{}/{}", self.db_port, self.db_name)),
+        ])
+    }
+
+    /// `redis://host:port/0`, or `rediss://` over TLS.
+    pub fn redis_uri(&self, host: Value<String>) -> Value<String> {
+        let scheme = if self.redis_tls { "rediss://" } else { "redis://" };
+        Value::join([Value::from(scheme), host, Value::from(format!(":{}/0", self.redis_port))])
+    }
+}
+
+/// The container of role `name` (`web`, `worker`, `scheduler`; the admin node's too): the one
+/// image with the role's command, the guide's env file (`DB_HOST` ... `SECRET_KEY`) plus the URIs
+/// current releases read (`ichnaea/conf.py`), where `DB_HOST` and `DB_READONLY_URI` are the
+/// host the role reads from, and the `GeoLite2` directory read-only at `/app/geoip`.
+pub fn role_container(name: &str, command: &[&str], reads_from: Value<String>, env: &RoleEnv) -> Container {
+    Container::new(name, &env.image)
+        .with_command(command.iter().copied())
+        .with_env("DB_HOST", reads_from.clone())
+        .with_env("DB_USER", env.db_user.as_str())
+        .with_env("DB_PASSWORD", Value::Secret(env.db_password.clone()))
+        .with_env("DB_READONLY_URI", env.mysql_uri(reads_from))
+        .with_env("DB_READWRITE_URI", env.mysql_uri(env.db_primary.clone()))
+        .with_env("DB_DDL_URI", env.mysql_uri(env.db_primary.clone()))
+        .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
+        .with_env("REDIS_HOST", env.redis_host.clone())
+        .with_env("REDIS_URI", env.redis_uri(env.redis_host.clone()))
+        .with_env("SECRET_KEY", Value::Secret(env.secret_key.clone()))
+        .with_env("ASSET_BUCKET", env.asset_bucket.clone())
+        .with_env("ASSET_URL", env.asset_url.clone())
+        .with_env("AWS_DEFAULT_REGION", env.region.clone())
+        .with_mount(env.geoip.as_str(), "/app/geoip", true)
+}
+
 /// What every role's host runs besides its container: the `GeoLite2` refresh.
 fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<CronJob>) -> HostConfig {
     let refresh = CronJob {
@@ -630,40 +708,24 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         Some(d) => Value::from(format!("https://{d}/")),
         None => Value::join([Value::from("https://"), assets.distribution.domain_name(), Value::from("/")]),
     };
-    let redis_host = cache.primary_endpoint();
-    // `mysql+pymysql://user:password@host:3306/location`, the password URL-encoded at boot.
-    let mysql_uri = |host: Value<String>| {
-        Value::join([
-            Value::from(format!("mysql+pymysql://{}:", cfg.database.username)),
-            Value::Secret(db.master_password().url_encoded()),
-            Value::from("@"),
-            host,
-            Value::from(format!(":{}/{}", db.port, db.db_name)),
-        ])
+    let env = RoleEnv {
+        image: cfg.app.image.clone(),
+        db_primary: db.instance.endpoint_address(),
+        db_port: db.port,
+        db_name: db.db_name.clone(),
+        db_user: cfg.database.username.clone(),
+        db_password: db.master_password(),
+        redis_host: cache.primary_endpoint(),
+        redis_port: cache.port,
+        redis_tls: true,
+        secret_key: SecretRef::ssm(cfg.app.secret_key_parameter.as_str()),
+        asset_bucket: cfg.assets.bucket.as_str().into(),
+        asset_url: assets_url,
+        region: Value::Pseudo(Pseudo::Region),
+        geoip: GEOIP_DIR.into(),
     };
-    // The guide's env file (DB_HOST ... SECRET_KEY) plus the URIs current releases read
-    // (`ichnaea/conf.py`): DB_HOST and DB_READONLY_URI are where the role reads.
     let role_container = |name: &str, command: &[&str], reads_from: Value<String>| {
-        Container::new(name, &cfg.app.image)
-            .with_command(command.iter().copied())
-            .with_env("DB_HOST", reads_from.clone())
-            .with_env("DB_USER", cfg.database.username.as_str())
-            .with_env("DB_PASSWORD", Value::Secret(db.master_password()))
-            .with_env("DB_READONLY_URI", mysql_uri(reads_from))
-            .with_env("DB_READWRITE_URI", mysql_uri(db.instance.endpoint_address()))
-            .with_env("DB_DDL_URI", mysql_uri(db.instance.endpoint_address()))
-            .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
-            .with_env("REDIS_HOST", redis_host.clone())
-            // The cache only speaks TLS: `rediss://`.
-            .with_env(
-                "REDIS_URI",
-                Value::join([Value::from("rediss://"), redis_host.clone(), Value::from(format!(":{}/0", cache.port))]),
-            )
-            .with_env("SECRET_KEY", Value::Secret(SecretRef::ssm(cfg.app.secret_key_parameter.as_str())))
-            .with_env("ASSET_BUCKET", cfg.assets.bucket.as_str())
-            .with_env("ASSET_URL", assets_url.clone())
-            .with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
-            .with_mount(GEOIP_DIR, "/app/geoip", true)
+        self::role_container(name, command, reads_from, &env)
     };
     let data_ports = vec![db.port, cache.port];
     let backup_bucket = cfg.backup.bucket.as_str();
