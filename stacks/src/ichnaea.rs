@@ -21,7 +21,7 @@
 //!   again when the job ends, with permissions to match, for a job of minutes a day.
 
 use iac_core::Handle;
-use iac_core::app::{Container, CronJob, HostConfig, HostFile, Restart};
+use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
     MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
@@ -35,6 +35,7 @@ use iac_core::patterns::{
 };
 use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
 use iac_core::value::{Pseudo, SecretRef, Value};
+use iac_core::workload::{App, Condition, Ingress, Platform, ScheduledJob, Service, Volume};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
@@ -68,6 +69,64 @@ pub struct Config {
     pub backup: BackupConfig,
     /// DNS.
     pub dns: DnsConfig,
+    /// The compose file (local development).
+    #[serde(default)]
+    pub compose: ComposeConfig,
+    /// The Kubernetes manifests.
+    #[serde(default)]
+    pub kubernetes: KubernetesConfig,
+}
+
+/// The compose file for local development: the roles with MySQL and Redis stand-ins, no AWS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ComposeConfig {
+    /// Pinned image of the Redis stand-in (`ElastiCache` versions such as 7.1 have no image of
+    /// their own). The MySQL stand-in is `mysql:<database.engine_version>`.
+    pub redis_image: String,
+}
+
+impl Default for ComposeConfig {
+    fn default() -> Self {
+        Self { redis_image: "redis:7.2.5".into() }
+    }
+}
+
+/// Where the Kubernetes manifests run: every role reads and writes the database at `db_host`
+/// (a Service of the namespace, or an `ExternalName` Service for RDS) and the cache at
+/// `redis_host` (plain `redis://`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubernetesConfig {
+    /// MySQL host of every role.
+    pub db_host: String,
+    /// Redis host.
+    pub redis_host: String,
+    /// `ASSET_URL` when the assets have no domain of their own (the CloudFront name is known only
+    /// where the stack is deployed); empty when absent.
+    pub asset_url: Option<String>,
+    /// `AWS_DEFAULT_REGION` of the asset bucket; empty when absent.
+    pub aws_region: Option<String>,
+    /// Ingress class; the cluster's default when absent.
+    pub ingress_class: Option<String>,
+    /// Secret holding the TLS certificate of the ingress; plain HTTP when absent.
+    pub tls_secret: Option<String>,
+    /// Storage class of the `GeoLite2` claim, which every role mounts (`ReadWriteMany`).
+    pub storage_class: Option<String>,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        Self {
+            db_host: "mysql".into(),
+            redis_host: "redis".into(),
+            asset_url: None,
+            aws_region: None,
+            ingress_class: None,
+            tls_secret: None,
+            storage_class: None,
+        }
+    }
 }
 
 /// The image and the settings every role shares.
@@ -367,6 +426,128 @@ pub fn role_container(name: &str, command: &[&str], reads_from: Value<String>, e
         .with_env("ASSET_URL", env.asset_url.clone())
         .with_env("AWS_DEFAULT_REGION", env.region.clone())
         .with_mount(env.geoip.as_str(), "/app/geoip", true)
+}
+
+/// The three roles' containers: web (publishing port 8000, reading from `replica`), worker and
+/// scheduler (on the primary). The hosts run them; the app runs them too.
+pub fn role_containers(env: &RoleEnv, replica: Value<String>) -> [Container; 3] {
+    [
+        role_container("web", &["web"], replica, env).with_port(WEB_PORT, WEB_PORT),
+        role_container("worker", &["worker"], env.db_primary.clone(), env),
+        role_container("scheduler", &["scheduler"], env.db_primary.clone(), env),
+    ]
+}
+
+/// The web role's port.
+const WEB_PORT: u16 = 8000;
+/// The load balancer's health check path (no backend checks: `/__heartbeat__` has them).
+const LB_HEARTBEAT: &str = "/__lbheartbeat__";
+/// The app's volume of the `GeoLite2` database (the hosts' `/opt/geoip`).
+const GEOIP_VOLUME: &str = "geoip";
+/// The user the image runs as (`app`).
+const APP_UID: u32 = 10001;
+
+/// Ichnaea for compose (local development) and Kubernetes: the three role containers the hosts
+/// run, from the same function with `GeoLite2` on the `geoip` volume; MySQL (the RDS version and
+/// character set) and Redis stand-ins in compose; the map tiles as a scheduled job. Values only
+/// AWS knows (the RDS and `ElastiCache` endpoints, the region, the CDN's name) are replaced per
+/// platform: compose points every role at its stand-ins and has no asset bucket; Kubernetes
+/// uses the config's hosts. There is no read replica outside AWS, so every role's URIs are the
+/// same.
+pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
+    let env = RoleEnv { geoip: GEOIP_VOLUME.into(), ..env.clone() };
+    let k8s = &cfg.kubernetes;
+    let local = RoleEnv {
+        db_primary: Value::from("mysql"),
+        redis_host: Value::from("redis"),
+        redis_tls: false,
+        asset_bucket: Value::from(""),
+        asset_url: Value::from(""),
+        region: Value::from(""),
+        ..env.clone()
+    };
+    let cluster = RoleEnv {
+        db_primary: Value::from(k8s.db_host.as_str()),
+        redis_host: Value::from(k8s.redis_host.as_str()),
+        redis_tls: false,
+        asset_url: Value::from(match &cfg.assets.domain {
+            Some(d) => format!("https://{d}/"),
+            None => k8s.asset_url.clone().unwrap_or_default(),
+        }),
+        region: Value::from(k8s.aws_region.clone().unwrap_or_default()),
+        ..env.clone()
+    };
+    let platform_values = |mut s: Service| {
+        for (platform, e) in [(Platform::Compose, &local), (Platform::Kubernetes, &cluster)] {
+            let db = e.db_primary.clone();
+            s = s
+                .env_for(platform, "DB_HOST", db.clone())
+                .env_for(platform, "DB_READONLY_URI", e.mysql_uri(db.clone()))
+                .env_for(platform, "DB_READWRITE_URI", e.mysql_uri(db.clone()))
+                .env_for(platform, "DB_DDL_URI", e.mysql_uri(db))
+                .env_for(platform, "REDIS_HOST", e.redis_host.clone())
+                .env_for(platform, "REDIS_URI", e.redis_uri(e.redis_host.clone()))
+                .env_for(platform, "ASSET_BUCKET", e.asset_bucket.clone())
+                .env_for(platform, "ASSET_URL", e.asset_url.clone())
+                .env_for(platform, "AWS_DEFAULT_REGION", e.region.clone());
+        }
+        s.depends_on("mysql", Condition::Healthy).depends_on("redis", Condition::Healthy).run_as_user(APP_UID)
+    };
+    let [web, worker, scheduler] = role_containers(&env, replica);
+    let mut ingress = Ingress::new([cfg.dns.domain.as_str()], WEB_PORT);
+    if let Some(class) = &k8s.ingress_class {
+        ingress = ingress.class(class.as_str());
+    }
+    if let Some(tls) = &k8s.tls_secret {
+        ingress = ingress.tls(tls.as_str());
+    }
+    let mut geoip = Volume::shared(GEOIP_VOLUME, 1);
+    if let Some(class) = &k8s.storage_class {
+        geoip = geoip.storage_class(class.as_str());
+    }
+    let health = |command: &[&str], start: u32| ContainerHealth {
+        command: command.iter().map(|s| (*s).to_owned()).collect(),
+        interval_seconds: 10,
+        timeout_seconds: 5,
+        retries: 3,
+        start_period_seconds: start,
+    };
+    // The RDS parameter group's character set and collation (its redo log size would take
+    // 4 GiB of a laptop's disk).
+    let charset = cfg
+        .database
+        .parameters
+        .iter()
+        .filter(|(k, _)| ["character_set_server", "collation_server"].contains(&k.as_str()))
+        .map(|(k, v)| format!("--{}={v}", k.replace('_', "-")));
+    let mysql = Container::new("mysql", &format!("mysql:{}", cfg.database.engine_version))
+        .with_command(charset)
+        .with_env("MYSQL_DATABASE", env.db_name.as_str())
+        .with_env("MYSQL_USER", env.db_user.as_str())
+        .with_env("MYSQL_PASSWORD", Value::Secret(env.db_password.clone()))
+        .with_env("MYSQL_RANDOM_ROOT_PASSWORD", "yes")
+        .with_mount("mysql-data", "/var/lib/mysql", false)
+        .with_health(health(&["CMD", "mysqladmin", "ping", "--host=127.0.0.1", "--silent"], 30));
+    let redis = Container::new("redis", &cfg.compose.redis_image)
+        .with_command(["redis-server", "--appendonly", "yes"])
+        .with_mount("redis-data", "/data", false)
+        .with_health(health(&["CMD", "redis-cli", "ping"], 5));
+    App::new("ichnaea")
+        .secret("DB_PASSWORD", env.db_password.clone())
+        .volume(geoip)
+        .volume(Volume::new("mysql-data", 10))
+        .volume(Volume::new("redis-data", 1))
+        .service(
+            platform_values(Service::new(web))
+                .replicas(cfg.web.desired_capacity)
+                .http_probe(LB_HEARTBEAT, WEB_PORT)
+                .ingress(ingress),
+        )
+        .service(platform_values(Service::new(worker)).replicas(cfg.worker.desired_capacity))
+        .service(platform_values(Service::new(scheduler)))
+        .service(Service::backing(mysql))
+        .service(Service::backing(redis))
+        .job(ScheduledJob::new("map", cfg.admin.map_schedule.as_str(), "worker", ["map"]))
 }
 
 /// What every role's host runs besides its container: the `GeoLite2` refresh.
@@ -724,9 +905,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         region: Value::Pseudo(Pseudo::Region),
         geoip: GEOIP_DIR.into(),
     };
-    let role_container = |name: &str, command: &[&str], reads_from: Value<String>| {
-        self::role_container(name, command, reads_from, &env)
-    };
+    let [web_container, worker_container, scheduler_container] =
+        role_containers(&env, replica.endpoint_address());
     let data_ports = vec![db.port, cache.port];
     let backup_bucket = cfg.backup.bucket.as_str();
 
@@ -739,12 +919,12 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             instance_type: cfg.web.instance_type.clone(),
             host: role_host(
                 "ichnaea-web",
-                role_container("web", &["web"], replica.endpoint_address()).with_port(8000, 8000),
+                web_container,
                 backup_bucket,
                 Vec::new(),
             ),
-            instance_port: 8000,
-            health_check: HealthCheck::http("/__lbheartbeat__"),
+            instance_port: WEB_PORT,
+            health_check: HealthCheck::http(LB_HEARTBEAT),
             certificate_arn: certificate.value(),
             min_size: cfg.web.min_size,
             max_size: cfg.web.max_size,
@@ -769,7 +949,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             instance_type: cfg.worker.instance_type.clone(),
             host: role_host(
                 "ichnaea-worker",
-                role_container("worker", &["worker"], db.instance.endpoint_address()),
+                worker_container,
                 backup_bucket,
                 Vec::new(),
             ),
@@ -799,7 +979,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             instance_type: cfg.scheduler.instance_type.clone(),
             host: role_host(
                 "ichnaea-scheduler",
-                role_container("scheduler", &["scheduler"], db.instance.endpoint_address()),
+                scheduler_container,
                 backup_bucket,
                 Vec::new(),
             ),
@@ -815,7 +995,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     // commands use.
     let admin_container = Container {
         restart: Restart::No,
-        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address())
+        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address(), &env)
     };
     let admin = Host::create(
         &mut stack,
@@ -926,5 +1106,6 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         web.auto_scaling_group.name(),
     );
     stack.output("AdminInstanceId", "The admin node", admin.instance.instance_id());
+    stack.app(app(&cfg, &env, replica.endpoint_address()));
     Ok(stack.build()?)
 }
