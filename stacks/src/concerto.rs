@@ -70,13 +70,7 @@ pub struct KubernetesConfig {
 
 impl Default for KubernetesConfig {
     fn default() -> Self {
-        Self {
-            db_host: "mysql".into(),
-            ingress_class: None,
-            tls_secret: None,
-            storage_class: None,
-            data_size_gib: 20,
-        }
+        Self { db_host: "mysql".into(), ingress_class: None, tls_secret: None, storage_class: None, data_size_gib: 20 }
     }
 }
 

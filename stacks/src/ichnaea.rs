@@ -905,8 +905,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         region: Value::Pseudo(Pseudo::Region),
         geoip: GEOIP_DIR.into(),
     };
-    let [web_container, worker_container, scheduler_container] =
-        role_containers(&env, replica.endpoint_address());
+    let [web_container, worker_container, scheduler_container] = role_containers(&env, replica.endpoint_address());
     let data_ports = vec![db.port, cache.port];
     let backup_bucket = cfg.backup.bucket.as_str();
 
@@ -917,12 +916,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             network: &network,
             image_id: ami.value(),
             instance_type: cfg.web.instance_type.clone(),
-            host: role_host(
-                "ichnaea-web",
-                web_container,
-                backup_bucket,
-                Vec::new(),
-            ),
+            host: role_host("ichnaea-web", web_container, backup_bucket, Vec::new()),
             instance_port: WEB_PORT,
             health_check: HealthCheck::http(LB_HEARTBEAT),
             certificate_arn: certificate.value(),
@@ -947,12 +941,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.clone(),
             image_id: ami.value(),
             instance_type: cfg.worker.instance_type.clone(),
-            host: role_host(
-                "ichnaea-worker",
-                worker_container,
-                backup_bucket,
-                Vec::new(),
-            ),
+            host: role_host("ichnaea-worker", worker_container, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -977,12 +966,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.iter().take(1).cloned().collect(),
             image_id: ami.value(),
             instance_type: cfg.scheduler.instance_type.clone(),
-            host: role_host(
-                "ichnaea-scheduler",
-                scheduler_container,
-                backup_bucket,
-                Vec::new(),
-            ),
+            host: role_host("ichnaea-scheduler", scheduler_container, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
