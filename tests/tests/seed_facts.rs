@@ -723,3 +723,30 @@ fn ichnaea_app_roles_are_the_hosts_containers() {
     assert_eq!(app.find_service("worker").unwrap().replicas, 5);
     assert_eq!(app.find_service("scheduler").unwrap().replicas, 1);
 }
+
+#[test]
+fn ichnaea_kubernetes() {
+    let docs = kubernetes("ichnaea", "prod");
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["PersistentVolumeClaim", "Deployment", "Service", "Ingress", "Deployment", "Deployment", "CronJob"],
+        "the stand-ins and their volumes stay in compose"
+    );
+    assert_eq!(object(&docs, "PersistentVolumeClaim", "geoip")["spec"]["accessModes"][0], "ReadWriteMany");
+    for (role, replicas) in [("web", 20), ("worker", 5), ("scheduler", 1)] {
+        let d = object(&docs, "Deployment", role);
+        assert_eq!(d["spec"]["replicas"], replicas, "{role}");
+        let c = &d["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["args"], serde_json::json!([role]), "{role}");
+        assert_eq!(c["volumeMounts"][0]["readOnly"], true, "{role}");
+        let env = c["env"].as_array().unwrap();
+        let var = |name: &str| env.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{role}: no {name}"));
+        assert_eq!(var("DB_HOST")["value"], "mysql", "{role}");
+        assert_eq!(var("SECRET_KEY")["valueFrom"]["secretKeyRef"]["key"], "SECRET_KEY", "{role}");
+    }
+    let web = &object(&docs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(web["readinessProbe"]["httpGet"]["path"], "/__lbheartbeat__");
+    assert_eq!(object(&docs, "Ingress", "web")["spec"]["rules"][0]["host"], "location.example.org");
+    assert_eq!(object(&docs, "CronJob", "map")["spec"]["schedule"], "17 2 * * *");
+}
