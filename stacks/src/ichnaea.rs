@@ -19,6 +19,13 @@
 //!   guide does it: the admin node already has the image, the env file and the `GeoLite2` database,
 //!   and an ASG scaled up on a schedule (`ScheduledAction`) would need to scale itself down
 //!   again when the job ends, with permissions to match, for a job of minutes a day.
+//!
+//! The same role containers ([`role_containers`]) make the stack's [`app`]: the compose file is
+//! the guide's local development setup (MySQL and Redis stand-ins, the map job on the host's
+//! cron); the Kubernetes manifests run the roles against the config's hosts. There the scheduler
+//! is a Deployment of one, which a rolling update briefly doubles: until the renderer can give a
+//! service the `Recreate` strategy, scale it to 0 before applying a new image (the release order
+//! above).
 
 use iac_core::Handle;
 use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
