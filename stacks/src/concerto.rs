@@ -4,8 +4,12 @@
 //! scheduled tasks, and a Route53 alias. From `seeds/000`; the guide names no instance sizes or
 //! versions, so the config files choose them and say so.
 //!
-//! [`container`] is the one definition of the Concerto container: the ECS task renders it here,
-//! and the compose and Kubernetes renderings take the same function.
+//! [`container`] is the one definition of the Concerto container: the ECS task runs it, and the
+//! stack's [`app`] gives the same container to compose (with a MySQL stand-in and a named volume
+//! for `/data`) and Kubernetes (Deployment, Service, Ingress, a `ReadWriteMany` claim for `/data`,
+//! the password from a Secret, the scheduled commands as `CronJob`s). Only `DB_HOST` differs per
+//! platform: the RDS endpoint on AWS, the `mysql` stand-in in compose, the config's host on
+//! Kubernetes.
 
 use iac_core::app::{Container, ContainerHealth};
 use iac_core::model::{CpuArchitecture, Engine, HealthCheck, ParamKind, Parameter, PosixUser, Stack, StackBuilder};
@@ -14,8 +18,8 @@ use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Database, DatabaseProps, Network, NetworkProps, ScheduledCommand,
     SharedVolume, alias_record,
 };
-use iac_core::value::Value;
-use indexmap::IndexMap;
+use iac_core::value::{SecretRef, Value};
+use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};
 use serde::Deserialize;
 
 use crate::config::ConfigSource;
@@ -40,6 +44,34 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
     /// DNS.
     pub dns: DnsConfig,
+    /// The Kubernetes rendering (the `k8s` target).
+    #[serde(default)]
+    pub kubernetes: KubernetesConfig,
+}
+
+/// Where the Kubernetes rendering runs; compose needs nothing (its database is the `mysql`
+/// stand-in).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubernetesConfig {
+    /// `DB_HOST` in the cluster: a MySQL Service of the namespace (the guide's MySQL Helm chart),
+    /// or an `ExternalName` Service for the RDS endpoint.
+    pub db_host: String,
+    /// Ingress class (the guide: the NGINX ingress controller); the cluster's default when absent.
+    pub ingress_class: Option<String>,
+    /// Secret holding the site's TLS certificate (e.g. issued by cert-manager); plain HTTP when
+    /// absent.
+    pub tls_secret: Option<String>,
+    /// Storage class of the `/data` claim; it must support `ReadWriteMany` (NFS, EFS).
+    pub storage_class: Option<String>,
+    /// Size of the `/data` claim, GiB.
+    pub data_size_gib: u32,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        Self { db_host: "mysql".into(), ingress_class: None, tls_secret: None, storage_class: None, data_size_gib: 20 }
+    }
 }
 
 /// A new VPC, or an existing one.
@@ -222,6 +254,9 @@ pub const DATA_DIR: &str = "/data";
 pub const DATA_VOLUME: &str = "data";
 /// Health check path (answers 200).
 pub const HEALTH_PATH: &str = "/api/check/health";
+/// The server's character set and collation: the RDS parameter group's and the compose MySQL's.
+const MYSQL_CHARSET: [(&str, &str); 2] =
+    [("character_set_server", "utf8mb4"), ("collation_server", "utf8mb4_unicode_ci")];
 
 /// How the container reaches its database. `password` must be a secret reference (ECS injects
 /// it as a `secrets` entry; other runtimes resolve it where the container starts).
@@ -316,10 +351,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             engine: Engine::Mysql,
             engine_version: cfg.database.engine_version.clone(),
             family: cfg.database.family.clone(),
-            parameters: IndexMap::from([
-                ("character_set_server".to_owned(), "utf8mb4".to_owned()),
-                ("collation_server".to_owned(), "utf8mb4_unicode_ci".to_owned()),
-            ]),
+            parameters: MYSQL_CHARSET.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             instance_class: cfg.database.instance_class.clone(),
             allocated_storage_gib: cfg.database.allocated_storage_gib,
             max_allocated_storage_gib: cfg.database.max_allocated_storage_gib,
@@ -349,6 +381,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             password: Value::Secret(db.master_password()),
         },
     );
+    let platforms = self::app(&cfg, source, app.clone(), db.master_password())?;
     let service = ContainerService::create(
         &mut stack,
         ContainerServiceProps {
@@ -412,5 +445,151 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     if let Some(fs) = &service.file_system {
         stack.output("FileSystemId", "EFS file system holding /data", fs.file_system_id());
     }
+    stack.app(platforms);
     Ok(stack.build()?)
+}
+
+/// Concerto for compose and Kubernetes: `container` (the one the ECS task runs) as the service
+/// `concerto`, with as many replicas as the ECS service, the task's CPU and memory, the health
+/// check as HTTP probes, an ingress for the site's domain, `/data` on a shared volume, and the
+/// config's schedules as jobs. Compose adds a MySQL stand-in of the RDS version, character set
+/// and names, which the service waits for. `password` is the database password (`DB_PASSWORD`
+/// everywhere: the compose variable, the key of the Kubernetes Secret).
+pub fn app(cfg: &Config, source: &ConfigSource, container: Container, password: SecretRef) -> Result<App, StackError> {
+    let k8s = &cfg.kubernetes;
+    let mut ingress = Ingress::new([cfg.dns.domain.as_str()], PORT);
+    if let Some(class) = &k8s.ingress_class {
+        ingress = ingress.class(class.as_str());
+    }
+    if let Some(tls) = &k8s.tls_secret {
+        ingress = ingress.tls(tls.as_str());
+    }
+    let mut data = Volume::shared(DATA_VOLUME, k8s.data_size_gib);
+    if let Some(class) = &k8s.storage_class {
+        data = data.storage_class(class.as_str());
+    }
+    let concerto = Service::new(container)
+        .replicas(cfg.service.desired_count)
+        .ingress(ingress)
+        .http_probe(HEALTH_PATH, PORT)
+        .resources(Resources {
+            // ECS CPU units: 1024 to a vCPU.
+            cpu_millis: cfg.service.cpu * 1000 / 1024,
+            memory_mib: cfg.service.memory_mib,
+            cpu_limit_millis: None,
+            memory_limit_mib: cfg.service.memory_mib,
+        })
+        .depends_on("mysql", Condition::Healthy)
+        .env_for(Platform::Compose, "DB_HOST", "mysql")
+        .env_for(Platform::Kubernetes, "DB_HOST", k8s.db_host.as_str());
+    let mysql = Container::new("mysql", &format!("mysql:{}", cfg.database.engine_version))
+        .with_command(MYSQL_CHARSET.iter().map(|(k, v)| format!("--{}={v}", k.replace('_', "-"))))
+        .with_env("MYSQL_DATABASE", cfg.database.db_name.as_str())
+        .with_env("MYSQL_USER", cfg.database.username.as_str())
+        .with_env("MYSQL_PASSWORD", Value::Secret(password.clone()))
+        .with_env("MYSQL_RANDOM_ROOT_PASSWORD", "yes")
+        .with_mount("mysql-data", "/var/lib/mysql", false)
+        .with_health(ContainerHealth {
+            command: ["CMD", "mysqladmin", "ping", "--host=127.0.0.1", "--silent"].map(String::from).to_vec(),
+            interval_seconds: 10,
+            timeout_seconds: 5,
+            retries: 3,
+            start_period_seconds: 30,
+        });
+    let mut app = App::new("concerto")
+        .secret("DB_PASSWORD", password)
+        .volume(data)
+        .volume(Volume::new("mysql-data", cfg.database.allocated_storage_gib))
+        .service(concerto)
+        .service(Service::backing(mysql));
+    for (i, s) in cfg.schedules.iter().enumerate() {
+        let schedule = five_field_cron(&s.expression).ok_or_else(|| {
+            source.value_error(
+                &format!("schedules[{i}].expression"),
+                format!(
+                    "`{}` has no five-field cron equivalent for compose and Kubernetes; write `rate(N minutes|hours)` \
+                     with N dividing 60 or 24, `rate(1 day)`, or `cron(...)` with day names (MON) rather than numbers \
+                     and `*` as the year",
+                    s.expression
+                ),
+            )
+        })?;
+        app = app.job(ScheduledJob::new(kebab(&s.name), schedule, "concerto", s.command.iter().cloned()));
+    }
+    Ok(app)
+}
+
+/// An `EventBridge` schedule expression (`rate(...)` or six-field `cron(...)`) as a five-field
+/// cron schedule, when it has one. Numeric days of the week are refused: `EventBridge` counts
+/// them from 1 (Sunday), cron from 0.
+fn five_field_cron(expression: &str) -> Option<String> {
+    if let Some(rate) = expression.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        let (n, unit) = rate.trim().split_once(' ')?;
+        let n: u32 = n.parse().ok()?;
+        return match (unit.trim_end_matches('s'), n) {
+            ("minute", 1) => Some("* * * * *".into()),
+            ("minute", n) if n < 60 && 60 % n == 0 => Some(format!("*/{n} * * * *")),
+            ("hour", 1) => Some("0 * * * *".into()),
+            ("hour", n) if n < 24 && 24 % n == 0 => Some(format!("0 */{n} * * *")),
+            ("day", 1) => Some("0 0 * * *".into()),
+            _ => None,
+        };
+    }
+    let cron = expression.strip_prefix("cron(")?.strip_suffix(')')?;
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    let [minute, hour, day, month, weekday, year] = fields[..] else { return None };
+    // `L` (last), `W` (weekday) and `#` (nth weekday) have no cron equivalent.
+    if year != "*"
+        || [minute, hour, day].iter().any(|f| f.contains(['L', 'W', '#']))
+        || weekday == "L"
+        || weekday.contains(|c: char| c.is_ascii_digit() || c == '#')
+    {
+        return None;
+    }
+    let any = |f: &str| if f == "?" { "*".to_owned() } else { f.to_owned() };
+    Some(format!("{} {} {} {} {}", minute, hour, any(day), month, any(weekday)))
+}
+
+/// `ScheduleTick` -> `schedule-tick`.
+fn kebab(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_become_five_field_cron() {
+        for (expression, cron) in [
+            ("rate(1 minute)", Some("* * * * *")),
+            ("rate(15 minutes)", Some("*/15 * * * *")),
+            ("rate(7 minutes)", None),
+            ("rate(6 hours)", Some("0 */6 * * *")),
+            ("rate(1 day)", Some("0 0 * * *")),
+            ("rate(2 days)", None),
+            ("cron(0 3 * * ? *)", Some("0 3 * * *")),
+            ("cron(0 8 ? * MON-FRI *)", Some("0 8 * * MON-FRI")),
+            ("cron(0 8 ? * 2 *)", None),
+            ("cron(0 8 L * ? *)", None),
+            ("cron(0 8 * * ? 2027)", None),
+            ("cron(0 8 * *)", None),
+            ("at(2027-01-01T00:00:00)", None),
+        ] {
+            assert_eq!(five_field_cron(expression).as_deref(), cron, "{expression}");
+        }
+    }
+
+    #[test]
+    fn job_names_are_kebab_case() {
+        assert_eq!(kebab("ScheduleTick"), "schedule-tick");
+        assert_eq!(kebab("SessionsClear"), "sessions-clear");
+    }
 }

@@ -19,9 +19,16 @@
 //!   guide does it: the admin node already has the image, the env file and the `GeoLite2` database,
 //!   and an ASG scaled up on a schedule (`ScheduledAction`) would need to scale itself down
 //!   again when the job ends, with permissions to match, for a job of minutes a day.
+//!
+//! The same role containers ([`role_containers`]) make the stack's [`app`]: the compose file is
+//! the guide's local development setup (MySQL and Redis stand-ins, the map job on the host's
+//! cron); the Kubernetes manifests run the roles against the config's hosts. There the scheduler
+//! is a Deployment of one, which a rolling update briefly doubles: until the renderer can give a
+//! service the `Recreate` strategy, scale it to 0 before applying a new image (the release order
+//! above).
 
 use iac_core::Handle;
-use iac_core::app::{Container, CronJob, HostConfig, HostFile, Restart};
+use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
     MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
@@ -35,6 +42,7 @@ use iac_core::patterns::{
 };
 use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
 use iac_core::value::{Pseudo, SecretRef, Value};
+use iac_core::workload::{App, Condition, Ingress, Platform, ScheduledJob, Service, Volume};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
@@ -68,6 +76,64 @@ pub struct Config {
     pub backup: BackupConfig,
     /// DNS.
     pub dns: DnsConfig,
+    /// The compose file (local development).
+    #[serde(default)]
+    pub compose: ComposeConfig,
+    /// The Kubernetes manifests.
+    #[serde(default)]
+    pub kubernetes: KubernetesConfig,
+}
+
+/// The compose file for local development: the roles with MySQL and Redis stand-ins, no AWS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ComposeConfig {
+    /// Pinned image of the Redis stand-in (`ElastiCache` versions such as 7.1 have no image of
+    /// their own). The MySQL stand-in is `mysql:<database.engine_version>`.
+    pub redis_image: String,
+}
+
+impl Default for ComposeConfig {
+    fn default() -> Self {
+        Self { redis_image: "redis:7.2.5".into() }
+    }
+}
+
+/// Where the Kubernetes manifests run: every role reads and writes the database at `db_host`
+/// (a Service of the namespace, or an `ExternalName` Service for RDS) and the cache at
+/// `redis_host` (plain `redis://`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KubernetesConfig {
+    /// MySQL host of every role.
+    pub db_host: String,
+    /// Redis host.
+    pub redis_host: String,
+    /// `ASSET_URL` when the assets have no domain of their own (the CloudFront name is known only
+    /// where the stack is deployed); empty when absent.
+    pub asset_url: Option<String>,
+    /// `AWS_DEFAULT_REGION` of the asset bucket; empty when absent.
+    pub aws_region: Option<String>,
+    /// Ingress class; the cluster's default when absent.
+    pub ingress_class: Option<String>,
+    /// Secret holding the TLS certificate of the ingress; plain HTTP when absent.
+    pub tls_secret: Option<String>,
+    /// Storage class of the `GeoLite2` claim, which every role mounts (`ReadWriteMany`).
+    pub storage_class: Option<String>,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        Self {
+            db_host: "mysql".into(),
+            redis_host: "redis".into(),
+            asset_url: None,
+            aws_region: None,
+            ingress_class: None,
+            tls_secret: None,
+            storage_class: None,
+        }
+    }
 }
 
 /// The image and the settings every role shares.
@@ -289,6 +355,206 @@ set -eu
 exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} shell
 "
     )
+}
+
+/// What a role's container is told: where the database, the cache, the secrets, the assets and
+/// the `GeoLite2` database are. The hosts give AWS values; the app gives the same and replaces
+/// the AWS-only ones per platform.
+#[derive(Debug, Clone)]
+pub struct RoleEnv {
+    /// The pinned image, `mozilla/location:<version>`.
+    pub image: String,
+    /// The primary database's host (writes, migrations).
+    pub db_primary: Value<String>,
+    /// Its port.
+    pub db_port: u16,
+    /// The database, `location`.
+    pub db_name: String,
+    /// `DB_USER`.
+    pub db_user: String,
+    /// `DB_PASSWORD` (a secret; URL-encoded inside the URIs).
+    pub db_password: SecretRef,
+    /// `REDIS_HOST`.
+    pub redis_host: Value<String>,
+    /// Its port.
+    pub redis_port: u16,
+    /// The cache speaks only TLS (`rediss://`).
+    pub redis_tls: bool,
+    /// `SECRET_KEY` (a secret).
+    pub secret_key: SecretRef,
+    /// `ASSET_BUCKET`.
+    pub asset_bucket: Value<String>,
+    /// `ASSET_URL`.
+    pub asset_url: Value<String>,
+    /// `AWS_DEFAULT_REGION`.
+    pub region: Value<String>,
+    /// Source of the `GeoLite2` mount at `/app/geoip`: a host directory, or an app's volume.
+    pub geoip: String,
+}
+
+impl RoleEnv {
+    /// `mysql+pymysql://user:password@host:port/db`, the password URL-encoded where the value
+    /// is used.
+    pub fn mysql_uri(&self, host: Value<String>) -> Value<String> {
+        Value::join([
+            Value::from(format!("mysql+pymysql://{}:", self.db_user)),
+            Value::Secret(self.db_password.clone().url_encoded()),
+            Value::from("@"),
+            host,
+            Value::from(format!(":{}/{}", self.db_port, self.db_name)),
+        ])
+    }
+
+    /// `redis://host:port/0`, or `rediss://` over TLS.
+    pub fn redis_uri(&self, host: Value<String>) -> Value<String> {
+        let scheme = if self.redis_tls { "rediss://" } else { "redis://" };
+        Value::join([Value::from(scheme), host, Value::from(format!(":{}/0", self.redis_port))])
+    }
+}
+
+/// The container of role `name` (`web`, `worker`, `scheduler`; the admin node's too): the one
+/// image with the role's command, the guide's env file (`DB_HOST` ... `SECRET_KEY`) plus the URIs
+/// current releases read (`ichnaea/conf.py`), where `DB_HOST` and `DB_READONLY_URI` are the
+/// host the role reads from, and the `GeoLite2` directory read-only at `/app/geoip`.
+pub fn role_container(name: &str, command: &[&str], reads_from: Value<String>, env: &RoleEnv) -> Container {
+    Container::new(name, &env.image)
+        .with_command(command.iter().copied())
+        .with_env("DB_HOST", reads_from.clone())
+        .with_env("DB_USER", env.db_user.as_str())
+        .with_env("DB_PASSWORD", Value::Secret(env.db_password.clone()))
+        .with_env("DB_READONLY_URI", env.mysql_uri(reads_from))
+        .with_env("DB_READWRITE_URI", env.mysql_uri(env.db_primary.clone()))
+        .with_env("DB_DDL_URI", env.mysql_uri(env.db_primary.clone()))
+        .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
+        .with_env("REDIS_HOST", env.redis_host.clone())
+        .with_env("REDIS_URI", env.redis_uri(env.redis_host.clone()))
+        .with_env("SECRET_KEY", Value::Secret(env.secret_key.clone()))
+        .with_env("ASSET_BUCKET", env.asset_bucket.clone())
+        .with_env("ASSET_URL", env.asset_url.clone())
+        .with_env("AWS_DEFAULT_REGION", env.region.clone())
+        .with_mount(env.geoip.as_str(), "/app/geoip", true)
+}
+
+/// The three roles' containers: web (publishing port 8000, reading from `replica`), worker and
+/// scheduler (on the primary). The hosts run them; the app runs them too.
+pub fn role_containers(env: &RoleEnv, replica: Value<String>) -> [Container; 3] {
+    [
+        role_container("web", &["web"], replica, env).with_port(WEB_PORT, WEB_PORT),
+        role_container("worker", &["worker"], env.db_primary.clone(), env),
+        role_container("scheduler", &["scheduler"], env.db_primary.clone(), env),
+    ]
+}
+
+/// The web role's port.
+const WEB_PORT: u16 = 8000;
+/// The load balancer's health check path (no backend checks: `/__heartbeat__` has them).
+const LB_HEARTBEAT: &str = "/__lbheartbeat__";
+/// The app's volume of the `GeoLite2` database (the hosts' `/opt/geoip`).
+const GEOIP_VOLUME: &str = "geoip";
+/// The user the image runs as (`app`).
+const APP_UID: u32 = 10001;
+
+/// Ichnaea for compose (local development) and Kubernetes: the three role containers the hosts
+/// run, from the same function with `GeoLite2` on the `geoip` volume; MySQL (the RDS version and
+/// character set) and Redis stand-ins in compose; the map tiles as a scheduled job. Values only
+/// AWS knows (the RDS and `ElastiCache` endpoints, the region, the CDN's name) are replaced per
+/// platform: compose points every role at its stand-ins and has no asset bucket; Kubernetes
+/// uses the config's hosts. There is no read replica outside AWS, so every role's URIs are the
+/// same.
+pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
+    let env = RoleEnv { geoip: GEOIP_VOLUME.into(), ..env.clone() };
+    let k8s = &cfg.kubernetes;
+    let local = RoleEnv {
+        db_primary: Value::from("mysql"),
+        redis_host: Value::from("redis"),
+        redis_tls: false,
+        asset_bucket: Value::from(""),
+        asset_url: Value::from(""),
+        region: Value::from(""),
+        ..env.clone()
+    };
+    let cluster = RoleEnv {
+        db_primary: Value::from(k8s.db_host.as_str()),
+        redis_host: Value::from(k8s.redis_host.as_str()),
+        redis_tls: false,
+        asset_url: Value::from(match &cfg.assets.domain {
+            Some(d) => format!("https://{d}/"),
+            None => k8s.asset_url.clone().unwrap_or_default(),
+        }),
+        region: Value::from(k8s.aws_region.clone().unwrap_or_default()),
+        ..env.clone()
+    };
+    let platform_values = |mut s: Service| {
+        for (platform, e) in [(Platform::Compose, &local), (Platform::Kubernetes, &cluster)] {
+            let db = e.db_primary.clone();
+            s = s
+                .env_for(platform, "DB_HOST", db.clone())
+                .env_for(platform, "DB_READONLY_URI", e.mysql_uri(db.clone()))
+                .env_for(platform, "DB_READWRITE_URI", e.mysql_uri(db.clone()))
+                .env_for(platform, "DB_DDL_URI", e.mysql_uri(db))
+                .env_for(platform, "REDIS_HOST", e.redis_host.clone())
+                .env_for(platform, "REDIS_URI", e.redis_uri(e.redis_host.clone()))
+                .env_for(platform, "ASSET_BUCKET", e.asset_bucket.clone())
+                .env_for(platform, "ASSET_URL", e.asset_url.clone())
+                .env_for(platform, "AWS_DEFAULT_REGION", e.region.clone());
+        }
+        s.depends_on("mysql", Condition::Healthy).depends_on("redis", Condition::Healthy).run_as_user(APP_UID)
+    };
+    let [web, worker, scheduler] = role_containers(&env, replica);
+    let mut ingress = Ingress::new([cfg.dns.domain.as_str()], WEB_PORT);
+    if let Some(class) = &k8s.ingress_class {
+        ingress = ingress.class(class.as_str());
+    }
+    if let Some(tls) = &k8s.tls_secret {
+        ingress = ingress.tls(tls.as_str());
+    }
+    let mut geoip = Volume::shared(GEOIP_VOLUME, 1);
+    if let Some(class) = &k8s.storage_class {
+        geoip = geoip.storage_class(class.as_str());
+    }
+    let health = |command: &[&str], start: u32| ContainerHealth {
+        command: command.iter().map(|s| (*s).to_owned()).collect(),
+        interval_seconds: 10,
+        timeout_seconds: 5,
+        retries: 3,
+        start_period_seconds: start,
+    };
+    // The RDS parameter group's character set and collation (its redo log size would take
+    // 4 GiB of a laptop's disk).
+    let charset = cfg
+        .database
+        .parameters
+        .iter()
+        .filter(|(k, _)| ["character_set_server", "collation_server"].contains(&k.as_str()))
+        .map(|(k, v)| format!("--{}={v}", k.replace('_', "-")));
+    let mysql = Container::new("mysql", &format!("mysql:{}", cfg.database.engine_version))
+        .with_command(charset)
+        .with_env("MYSQL_DATABASE", env.db_name.as_str())
+        .with_env("MYSQL_USER", env.db_user.as_str())
+        .with_env("MYSQL_PASSWORD", Value::Secret(env.db_password.clone()))
+        .with_env("MYSQL_RANDOM_ROOT_PASSWORD", "yes")
+        .with_mount("mysql-data", "/var/lib/mysql", false)
+        .with_health(health(&["CMD", "mysqladmin", "ping", "--host=127.0.0.1", "--silent"], 30));
+    let redis = Container::new("redis", &cfg.compose.redis_image)
+        .with_command(["redis-server", "--appendonly", "yes"])
+        .with_mount("redis-data", "/data", false)
+        .with_health(health(&["CMD", "redis-cli", "ping"], 5));
+    App::new("ichnaea")
+        .secret("DB_PASSWORD", env.db_password.clone())
+        .volume(geoip)
+        .volume(Volume::new("mysql-data", 10))
+        .volume(Volume::new("redis-data", 1))
+        .service(
+            platform_values(Service::new(web))
+                .replicas(cfg.web.desired_capacity)
+                .http_probe(LB_HEARTBEAT, WEB_PORT)
+                .ingress(ingress),
+        )
+        .service(platform_values(Service::new(worker)).replicas(cfg.worker.desired_capacity))
+        .service(platform_values(Service::new(scheduler)))
+        .service(Service::backing(mysql))
+        .service(Service::backing(redis))
+        .job(ScheduledJob::new("map", cfg.admin.map_schedule.as_str(), "worker", ["map"]))
 }
 
 /// What every role's host runs besides its container: the `GeoLite2` refresh.
@@ -630,41 +896,23 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         Some(d) => Value::from(format!("https://{d}/")),
         None => Value::join([Value::from("https://"), assets.distribution.domain_name(), Value::from("/")]),
     };
-    let redis_host = cache.primary_endpoint();
-    // `mysql+pymysql://user:password@host:3306/location`, the password URL-encoded at boot.
-    let mysql_uri = |host: Value<String>| {
-        Value::join([
-            Value::from(format!("mysql+pymysql://{}:", cfg.database.username)),
-            Value::Secret(db.master_password().url_encoded()),
-            Value::from("@"),
-            host,
-            Value::from(format!(":{}/{}", db.port, db.db_name)),
-        ])
+    let env = RoleEnv {
+        image: cfg.app.image.clone(),
+        db_primary: db.instance.endpoint_address(),
+        db_port: db.port,
+        db_name: db.db_name.clone(),
+        db_user: cfg.database.username.clone(),
+        db_password: db.master_password(),
+        redis_host: cache.primary_endpoint(),
+        redis_port: cache.port,
+        redis_tls: true,
+        secret_key: SecretRef::ssm(cfg.app.secret_key_parameter.as_str()),
+        asset_bucket: cfg.assets.bucket.as_str().into(),
+        asset_url: assets_url,
+        region: Value::Pseudo(Pseudo::Region),
+        geoip: GEOIP_DIR.into(),
     };
-    // The guide's env file (DB_HOST ... SECRET_KEY) plus the URIs current releases read
-    // (`ichnaea/conf.py`): DB_HOST and DB_READONLY_URI are where the role reads.
-    let role_container = |name: &str, command: &[&str], reads_from: Value<String>| {
-        Container::new(name, &cfg.app.image)
-            .with_command(command.iter().copied())
-            .with_env("DB_HOST", reads_from.clone())
-            .with_env("DB_USER", cfg.database.username.as_str())
-            .with_env("DB_PASSWORD", Value::Secret(db.master_password()))
-            .with_env("DB_READONLY_URI", mysql_uri(reads_from))
-            .with_env("DB_READWRITE_URI", mysql_uri(db.instance.endpoint_address()))
-            .with_env("DB_DDL_URI", mysql_uri(db.instance.endpoint_address()))
-            .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
-            .with_env("REDIS_HOST", redis_host.clone())
-            // The cache only speaks TLS: `rediss://`.
-            .with_env(
-                "REDIS_URI",
-                Value::join([Value::from("rediss://"), redis_host.clone(), Value::from(format!(":{}/0", cache.port))]),
-            )
-            .with_env("SECRET_KEY", Value::Secret(SecretRef::ssm(cfg.app.secret_key_parameter.as_str())))
-            .with_env("ASSET_BUCKET", cfg.assets.bucket.as_str())
-            .with_env("ASSET_URL", assets_url.clone())
-            .with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
-            .with_mount(GEOIP_DIR, "/app/geoip", true)
-    };
+    let [web_container, worker_container, scheduler_container] = role_containers(&env, replica.endpoint_address());
     let data_ports = vec![db.port, cache.port];
     let backup_bucket = cfg.backup.bucket.as_str();
 
@@ -675,14 +923,9 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             network: &network,
             image_id: ami.value(),
             instance_type: cfg.web.instance_type.clone(),
-            host: role_host(
-                "ichnaea-web",
-                role_container("web", &["web"], replica.endpoint_address()).with_port(8000, 8000),
-                backup_bucket,
-                Vec::new(),
-            ),
-            instance_port: 8000,
-            health_check: HealthCheck::http("/__lbheartbeat__"),
+            host: role_host("ichnaea-web", web_container, backup_bucket, Vec::new()),
+            instance_port: WEB_PORT,
+            health_check: HealthCheck::http(LB_HEARTBEAT),
             certificate_arn: certificate.value(),
             min_size: cfg.web.min_size,
             max_size: cfg.web.max_size,
@@ -705,12 +948,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.clone(),
             image_id: ami.value(),
             instance_type: cfg.worker.instance_type.clone(),
-            host: role_host(
-                "ichnaea-worker",
-                role_container("worker", &["worker"], db.instance.endpoint_address()),
-                backup_bucket,
-                Vec::new(),
-            ),
+            host: role_host("ichnaea-worker", worker_container, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -735,12 +973,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.iter().take(1).cloned().collect(),
             image_id: ami.value(),
             instance_type: cfg.scheduler.instance_type.clone(),
-            host: role_host(
-                "ichnaea-scheduler",
-                role_container("scheduler", &["scheduler"], db.instance.endpoint_address()),
-                backup_bucket,
-                Vec::new(),
-            ),
+            host: role_host("ichnaea-scheduler", scheduler_container, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -753,7 +986,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     // commands use.
     let admin_container = Container {
         restart: Restart::No,
-        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address())
+        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address(), &env)
     };
     let admin = Host::create(
         &mut stack,
@@ -864,5 +1097,6 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         web.auto_scaling_group.name(),
     );
     stack.output("AdminInstanceId", "The admin node", admin.instance.instance_id());
+    stack.app(app(&cfg, &env, replica.endpoint_address()));
     Ok(stack.build()?)
 }

@@ -1,14 +1,14 @@
-//! Two stacks with apps for the compose and Kubernetes renderers, until the seed stacks carry
-//! theirs: one shaped like Concerto (an RDS-backed container, so its values need per-platform
-//! stand-ins) and one like Ichnaea's local development (no AWS resources at all).
+//! A stack with an app and nothing else, for the compose and Kubernetes renderers and the synth
+//! CLI (a user's own registry): shaped like Ichnaea's local development, with no AWS resources at
+//! all, so no value needs a per-platform stand-in and only the `compose` and `k8s` targets apply.
+//! The seed stacks' apps (Concerto's and Ichnaea's, beside their AWS resources) are in the
+//! registry and covered with it.
 
 use iac_core::Stack;
 use iac_core::app::{Container, ContainerHealth};
-use iac_core::model::{Engine, StackBuilder};
-use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps};
+use iac_core::model::StackBuilder;
 use iac_core::value::SecretRef;
-use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};
-use indexmap::IndexMap;
+use iac_core::workload::{App, Condition, Ingress, ScheduledJob, Service, Volume};
 
 fn health(command: &[&str], interval: u32, start: u32) -> ContainerHealth {
     ContainerHealth {
@@ -20,93 +20,9 @@ fn health(command: &[&str], interval: u32, start: u32) -> ContainerHealth {
     }
 }
 
-/// Concerto: `campsych/concerto-platform` with its `/data` shared by every replica, an RDS MySQL
-/// database on AWS and a MySQL container in compose, an ingress with TLS, and the two scheduled
-/// console commands of the guide.
-pub fn concerto() -> Stack {
-    let mut stack = StackBuilder::new("concerto", "test");
-    stack.description("Concerto: one container on a shared /data volume, MySQL");
-    let network = Network::create(
-        &mut stack,
-        &NetworkProps { cidr: "10.50.0.0/16".parse().expect("cidr"), zones: 2, subnet_prefix: 20, nat_per_zone: false },
-    );
-    let db = Database::create(
-        &mut stack,
-        DatabaseProps {
-            name: "Db",
-            network: &network,
-            engine: Engine::Mysql,
-            engine_version: "8.0.40".into(),
-            family: "mysql8.0".into(),
-            parameters: IndexMap::new(),
-            instance_class: "db.t4g.small".into(),
-            allocated_storage_gib: 20,
-            max_allocated_storage_gib: None,
-            backup_retention_days: 7,
-            multi_az: true,
-            identifier: None,
-            db_name: "concerto".into(),
-            master_username: "concerto".into(),
-            monitoring_interval: 60,
-        },
-    );
-    let password = db.master_password();
-    // The container as ECS would run it: the database is the RDS instance.
-    let concerto = Container::new("concerto", "campsych/concerto-platform:5.0.30")
-        .with_port(80, 80)
-        .with_env("DB_HOST", db.instance.endpoint_address())
-        .with_env("DB_PORT", "3306")
-        .with_env("DB_NAME", "concerto")
-        .with_env("DB_USER", "concerto")
-        .with_env("DB_PASSWORD", password.clone())
-        .with_env("TZ", "Europe/London")
-        .with_env("PHP_FPM_PM", "dynamic")
-        .with_env("PHP_FPM_PM_MAX_CHILDREN", "30")
-        .with_env("PHP_FPM_PM_START_SERVERS", "10")
-        .with_env("PHP_FPM_PM_MIN_SPARE_SERVERS", "5")
-        .with_env("PHP_FPM_PM_MAX_SPARE_SERVERS", "15")
-        .with_env("PHP_FPM_PM_PROCESS_IDLE_TIMEOUT", "10s")
-        .with_env("PHP_FPM_PM_MAX_REQUESTS", "300")
-        .with_mount("data", "/data", false)
-        .with_health(health(&["CMD-SHELL", "curl -fsS http://localhost/api/check/health || exit 1"], 30, 60));
-    let mysql = Container::new("mysql", "mysql:8.0.40")
-        .with_env("MYSQL_DATABASE", "concerto")
-        .with_env("MYSQL_USER", "concerto")
-        .with_env("MYSQL_PASSWORD", password.clone())
-        .with_env("MYSQL_RANDOM_ROOT_PASSWORD", "yes")
-        .with_mount("mysql-data", "/var/lib/mysql", false)
-        .with_health(health(&["CMD", "mysqladmin", "ping", "--host=127.0.0.1", "--silent"], 10, 30));
-    let console = |cmd: &'static str| ["php", "bin/console", cmd, "--env=prod"];
-    stack.app(
-        App::new("concerto")
-            .secret("DB_PASSWORD", password)
-            .volume(Volume::shared("data", 20).storage_class("efs-sc"))
-            .volume(Volume::new("mysql-data", 20))
-            .service(
-                Service::new(concerto)
-                    .replicas(2)
-                    .ingress(Ingress::new(["concerto.example.org"], 80).tls("concerto-tls").class("nginx"))
-                    .http_probe("/api/check/health", 80)
-                    .resources(Resources {
-                        cpu_millis: 500,
-                        memory_mib: 1024,
-                        cpu_limit_millis: None,
-                        memory_limit_mib: 2048,
-                    })
-                    .depends_on("mysql", Condition::Healthy)
-                    .env_for(Platform::Compose, "DB_HOST", "mysql")
-                    .env_for(Platform::Kubernetes, "DB_HOST", "mysql.databases.svc.cluster.local"),
-            )
-            .service(Service::backing(mysql))
-            .job(ScheduledJob::new("schedule-tick", "* * * * *", "concerto", console("concerto:schedule:tick")))
-            .job(ScheduledJob::new("sessions-clear", "0 3 * * *", "concerto", console("concerto:sessions:clear"))),
-    );
-    stack.build().expect("the Concerto test stack builds")
-}
-
-/// Ichnaea for local development: one image in three roles (web, worker, scheduler), MySQL and
-/// Redis containers, the `GeoIP` database on a read-only volume, map tiles on a schedule. No AWS
-/// resources: the stack has only the app.
+/// Ichnaea for local development as an app-only stack: one image in three roles (web, worker,
+/// scheduler), MySQL and Redis containers, the `GeoIP` database on a read-only volume, map tiles
+/// on a schedule, a health command (not an HTTP probe) on the web role. No AWS resources.
 pub fn ichnaea_local() -> Stack {
     let mut stack = StackBuilder::new("ichnaea", "local");
     stack.description("Ichnaea local development: web, worker, scheduler, MySQL, Redis");
@@ -163,5 +79,5 @@ pub fn ichnaea_local() -> Stack {
 
 /// The test stacks with apps.
 pub fn stacks() -> Vec<Stack> {
-    vec![concerto(), ichnaea_local()]
+    vec![ichnaea_local()]
 }

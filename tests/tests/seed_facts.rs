@@ -525,3 +525,228 @@ fn ichnaea_dev_is_smaller_but_keeps_one_scheduler() {
     assert_eq!(props(&t, "DatabaseInstance")["MultiAZ"], false);
     assert!(t["Resources"].get("AssetsRecord").is_none(), "dev serves assets from *.cloudfront.net");
 }
+
+/// The rendered files of `target` for a registry stack.
+fn app_files(stack: &str, env: &str, target: iac_render::Target) -> Vec<iac_render::OutputFile> {
+    let stack = stacks::registry().build(stack, env, None).expect("builds");
+    iac_render::render_target(&stack, target, iac_render::Format::Json).expect("renders").files
+}
+
+/// The one compose file of a registry stack, as data.
+fn compose(stack: &str, env: &str) -> Value {
+    let files = app_files(stack, env, iac_render::Target::Compose);
+    assert_eq!(files.len(), 1, "one app");
+    serde_yaml_ng::from_str(&files[0].contents).expect("YAML")
+}
+
+/// The Kubernetes objects of a registry stack.
+fn kubernetes(stack: &str, env: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    let files = app_files(stack, env, iac_render::Target::Kubernetes);
+    assert_eq!(files.len(), 1, "one app");
+    serde_yaml_ng::Deserializer::from_str(&files[0].contents).map(|d| Value::deserialize(d).expect("YAML")).collect()
+}
+
+fn object<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+#[test]
+fn concerto_compose() {
+    let c = compose("concerto", "prod");
+    let services = c["services"].as_object().unwrap();
+    // concerto + mysql are started by `up`; the two jobs are one-off services of the `jobs` profile.
+    let started: Vec<&str> =
+        services.iter().filter(|(_, s)| s.get("profiles").is_none()).map(|(n, _)| n.as_str()).collect();
+    assert_eq!(started, ["concerto", "mysql"]);
+    let concerto = &services["concerto"];
+    assert_eq!(concerto["image"], "campsych/concerto-platform:5.0.28");
+    assert_eq!(concerto["ports"][0], "80:80");
+    assert_eq!(concerto["environment"]["DB_HOST"], "mysql", "the stand-in, not the RDS endpoint");
+    assert_eq!(concerto["environment"]["DB_PORT"], "3306");
+    assert!(concerto["environment"]["DB_PASSWORD"].as_str().unwrap().starts_with("${DB_PASSWORD:?"));
+    assert_eq!(concerto["depends_on"]["mysql"]["condition"], "service_healthy");
+    // /data on a named volume; the health check on /api/check/health.
+    assert_eq!(concerto["volumes"][0], "data:/data");
+    assert!(c["volumes"]["data"].is_object(), "a named volume");
+    let test = concerto["healthcheck"]["test"].as_array().unwrap();
+    assert!(test[1].as_str().unwrap().contains("/api/check/health"), "{test:?}");
+    // MySQL: the RDS version, database and user, the same password variable.
+    let mysql = &services["mysql"];
+    assert_eq!(mysql["image"], "mysql:8.0.43");
+    assert_eq!(mysql["environment"]["MYSQL_DATABASE"], "concerto");
+    assert_eq!(mysql["environment"]["MYSQL_USER"], "concerto");
+    assert_eq!(mysql["environment"]["MYSQL_PASSWORD"], concerto["environment"]["DB_PASSWORD"]);
+    assert!(mysql["healthcheck"].is_object());
+    // The scheduled commands, every minute and daily.
+    for (job, schedule, command) in [
+        ("schedule-tick", "* * * * *", "concerto:schedule:tick"),
+        ("sessions-clear", "0 3 * * *", "concerto:sessions:clear"),
+    ] {
+        let j = &services[job];
+        assert_eq!(j["profiles"][0], "jobs");
+        assert_eq!(j["labels"]["iac.schedule"], schedule, "{job}");
+        assert_eq!(j["command"][2], command, "{job}");
+        assert_eq!(j["volumes"][0], "data:/data", "{job}");
+    }
+}
+
+#[test]
+fn concerto_kubernetes() {
+    let docs = kubernetes("concerto", "prod");
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["PersistentVolumeClaim", "Deployment", "Service", "Ingress", "CronJob", "CronJob"]);
+    // /data: a ReadWriteMany claim, mounted by the Deployment.
+    let claim = object(&docs, "PersistentVolumeClaim", "data");
+    assert_eq!(claim["spec"]["accessModes"][0], "ReadWriteMany");
+    let deployment = object(&docs, "Deployment", "concerto");
+    assert_eq!(deployment["spec"]["replicas"], 2, "as many as the ECS service");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "data");
+    let container = &pod["containers"][0];
+    assert_eq!(container["image"], "campsych/concerto-platform:5.0.28");
+    assert_eq!(container["volumeMounts"][0]["mountPath"], "/data");
+    // Liveness and readiness probes on /api/check/health.
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(container[probe]["httpGet"]["path"], "/api/check/health", "{probe}");
+        assert_eq!(container[probe]["httpGet"]["port"], 80, "{probe}");
+    }
+    // DB_PASSWORD through a secretKeyRef; DB_HOST the config's host, never the RDS endpoint.
+    let env = container["env"].as_array().unwrap();
+    let var = |name: &str| env.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("no {name}"));
+    assert_eq!(var("DB_PASSWORD")["valueFrom"]["secretKeyRef"]["key"], "DB_PASSWORD");
+    assert_eq!(var("DB_PASSWORD")["valueFrom"]["secretKeyRef"]["name"], "concerto-secrets");
+    assert_eq!(var("DB_HOST")["value"], "mysql");
+    // Service and Ingress for the site's domain, with TLS.
+    assert_eq!(object(&docs, "Service", "concerto")["spec"]["ports"][0]["port"], 80);
+    let ingress = &object(&docs, "Ingress", "concerto")["spec"];
+    assert_eq!(ingress["rules"][0]["host"], "concerto.example.org");
+    assert_eq!(ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"], "concerto");
+    assert_eq!(ingress["tls"][0]["secretName"], "concerto-tls");
+    // The scheduled commands as CronJobs: every minute and daily, never overlapping.
+    for (name, schedule, command) in [
+        ("schedule-tick", "* * * * *", "concerto:schedule:tick"),
+        ("sessions-clear", "0 3 * * *", "concerto:sessions:clear"),
+    ] {
+        let job = &object(&docs, "CronJob", name)["spec"];
+        assert_eq!(job["schedule"], schedule, "{name}");
+        assert_eq!(job["concurrencyPolicy"], "Forbid", "{name}");
+        let c = &job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["args"], serde_json::json!(["php", "bin/console", command, "--env=prod"]), "{name}");
+        assert!(c["env"].as_array().unwrap().iter().any(|e| e["valueFrom"]["secretKeyRef"]["key"] == "DB_PASSWORD"));
+    }
+}
+
+#[test]
+fn concerto_app_is_the_ecs_container() {
+    // The ECS task definition and the app's service carry the same container.
+    let stack = stacks::registry().build("concerto", "prod", None).expect("builds");
+    let service = &stack.apps()[0].services[0];
+    let (t, _) = cfn("concerto", "prod");
+    let def = &props(&t, "AppTaskDefinition")["ContainerDefinitions"][0];
+    assert_eq!(def["Image"], service.container.image.to_string());
+    let ecs_env: Vec<&str> = def["Environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(def["Secrets"].as_array().unwrap())
+        .map(|e| e["Name"].as_str().unwrap())
+        .collect();
+    for e in &service.container.env {
+        assert!(ecs_env.contains(&e.name.as_str()), "{} is not in the task definition", e.name);
+    }
+    assert_eq!(ecs_env.len(), service.container.env.len());
+    assert_eq!(def["MountPoints"][0]["ContainerPath"], "/data");
+}
+
+#[test]
+fn ichnaea_compose_for_local_development() {
+    let c = compose("ichnaea", "dev");
+    let services = c["services"].as_object().unwrap();
+    let names: Vec<&str> = services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["web", "worker", "scheduler", "mysql", "redis", "map"]);
+    // One image, the role as the command, GeoIP read-only from a volume, the stand-ins as hosts.
+    for role in ["web", "worker", "scheduler"] {
+        let s = &services[role];
+        assert_eq!(s["image"], "mozilla/location:2.2.0", "{role}");
+        assert_eq!(s["command"], serde_json::json!([role]), "{role}");
+        assert_eq!(s["volumes"][0], "geoip:/app/geoip:ro", "{role}");
+        let env = &s["environment"];
+        assert_eq!(env["DB_HOST"], "mysql", "{role}");
+        assert_eq!(env["REDIS_HOST"], "redis", "{role}");
+        assert_eq!(env["REDIS_URI"], "redis://redis:6379/0", "{role}: no TLS locally");
+        assert_eq!(env["DB_USER"], "location", "{role}");
+        assert_eq!(env["GEOIP_PATH"], "/app/geoip/GeoLite2-City.mmdb", "{role}");
+        for secret in ["DB_PASSWORD", "SECRET_KEY", "DB_READONLY_URI"] {
+            assert!(env[secret].as_str().unwrap().starts_with(&format!("${{{secret}:?")), "{role} {secret}");
+        }
+        assert_eq!(s["depends_on"]["mysql"]["condition"], "service_healthy", "{role}");
+        assert_eq!(s["depends_on"]["redis"]["condition"], "service_healthy", "{role}");
+    }
+    assert_eq!(services["web"]["ports"][0], "8000:8000");
+    assert!(c["volumes"]["geoip"].is_object());
+    // MySQL of the RDS version with the database `location` and its character set; Redis.
+    let mysql = &services["mysql"];
+    assert_eq!(mysql["image"], "mysql:8.4.7");
+    assert_eq!(mysql["environment"]["MYSQL_DATABASE"], "location");
+    assert!(mysql["command"].as_array().unwrap().iter().any(|a| a == "--character-set-server=utf8mb4"));
+    assert!(services["redis"]["image"].as_str().unwrap().starts_with("redis:7."));
+    // The map tiles on the admin node's schedule, in a worker's container.
+    let map = &services["map"];
+    assert_eq!(map["command"], serde_json::json!(["map"]));
+    assert_eq!(map["labels"]["iac.schedule"], "17 3 * * *");
+    // Nothing AWS-only leaks into the local file.
+    let text = &app_files("ichnaea", "dev", iac_render::Target::Compose)[0].contents;
+    for aws in ["rediss://", "EndpointAddress", "ichnaea-dev-assets-example"] {
+        assert!(!text.contains(aws), "compose mentions `{aws}`");
+    }
+}
+
+#[test]
+fn ichnaea_app_roles_are_the_hosts_containers() {
+    // The hosts' containers and the app's come from one function: same image, command and
+    // variables; only the GeoIP source differs (host directory, app volume).
+    let stack = stacks::registry().build("ichnaea", "prod", None).expect("builds");
+    let app = &stack.apps()[0];
+    let web = userdata("ichnaea", "prod", "web-launch-template.sh");
+    for role in ["web", "worker", "scheduler"] {
+        let c = &app.find_service(role).unwrap().container;
+        assert_eq!(c.command, [role]);
+        assert_eq!((c.mounts[0].source.as_str(), c.mounts[0].target.as_str()), ("geoip", "/app/geoip"));
+        for e in &c.env {
+            assert!(web.contains(&format!("{}=", e.name)), "{role}: {} is not in the hosts' env file", e.name);
+        }
+    }
+    assert_eq!(app.find_service("web").unwrap().replicas, 20);
+    assert_eq!(app.find_service("worker").unwrap().replicas, 5);
+    assert_eq!(app.find_service("scheduler").unwrap().replicas, 1);
+}
+
+#[test]
+fn ichnaea_kubernetes() {
+    let docs = kubernetes("ichnaea", "prod");
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["PersistentVolumeClaim", "Deployment", "Service", "Ingress", "Deployment", "Deployment", "CronJob"],
+        "the stand-ins and their volumes stay in compose"
+    );
+    assert_eq!(object(&docs, "PersistentVolumeClaim", "geoip")["spec"]["accessModes"][0], "ReadWriteMany");
+    for (role, replicas) in [("web", 20), ("worker", 5), ("scheduler", 1)] {
+        let d = object(&docs, "Deployment", role);
+        assert_eq!(d["spec"]["replicas"], replicas, "{role}");
+        let c = &d["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["args"], serde_json::json!([role]), "{role}");
+        assert_eq!(c["volumeMounts"][0]["readOnly"], true, "{role}");
+        let env = c["env"].as_array().unwrap();
+        let var = |name: &str| env.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{role}: no {name}"));
+        assert_eq!(var("DB_HOST")["value"], "mysql", "{role}");
+        assert_eq!(var("SECRET_KEY")["valueFrom"]["secretKeyRef"]["key"], "SECRET_KEY", "{role}");
+    }
+    let web = &object(&docs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(web["readinessProbe"]["httpGet"]["path"], "/__lbheartbeat__");
+    assert_eq!(object(&docs, "Ingress", "web")["spec"]["rules"][0]["host"], "location.example.org");
+    assert_eq!(object(&docs, "CronJob", "map")["spec"]["schedule"], "17 2 * * *");
+}
