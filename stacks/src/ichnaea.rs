@@ -23,9 +23,8 @@
 //! The same role containers ([`role_containers`]) make the stack's [`app`]: the compose file is
 //! the guide's local development setup (MySQL and Redis stand-ins, the map job on the host's
 //! cron); the Kubernetes manifests run the roles against the config's hosts. There the scheduler
-//! is a Deployment of one, which a rolling update briefly doubles: until the renderer can give a
-//! service the `Recreate` strategy, scale it to 0 before applying a new image (the release order
-//! above).
+//! is a singleton service: a Deployment of one with the `Recreate` strategy, so an update stops
+//! the old pod before the new one starts and it never runs twice.
 
 use iac_core::Handle;
 use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
@@ -551,7 +550,7 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
                 .ingress(ingress),
         )
         .service(platform_values(Service::new(worker)).replicas(cfg.worker.desired_capacity))
-        .service(platform_values(Service::new(scheduler)))
+        .service(platform_values(Service::new(scheduler).singleton()))
         .service(Service::backing(mysql))
         .service(Service::backing(redis))
         .job(ScheduledJob::new("map", cfg.admin.map_schedule.as_str(), "worker", ["map"]))

@@ -174,6 +174,9 @@ pub struct Service {
     pub run_as_user: Option<u32>,
     /// Per-platform values of variables.
     pub env_overrides: Vec<PlatformEnv>,
+    /// Must never run twice, not even for a moment during an update (a scheduler): one replica,
+    /// and Kubernetes stops the old pod before it starts the new one (`Recreate`).
+    pub singleton: bool,
 }
 
 impl Service {
@@ -189,7 +192,16 @@ impl Service {
             http_probe: None,
             run_as_user: None,
             env_overrides: Vec::new(),
+            singleton: false,
         }
+    }
+
+    /// Never runs twice: one replica, replaced by stopping the old one first.
+    #[must_use]
+    pub fn singleton(mut self) -> Self {
+        self.singleton = true;
+        self.replicas = 1;
+        self
     }
 
     /// A local stand-in for a managed service (compose only).
@@ -554,6 +566,14 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
                 "give each container its own name of lowercase letters, digits and `-`, starting with a letter",
             );
         }
+        if s.singleton && s.replicas != 1 {
+            error(
+                "IAC139",
+                p("Replicas"),
+                format!("singleton `{name}` has {} replicas", s.replicas),
+                "a singleton runs exactly one copy: set replicas to 1 or drop `singleton()`",
+            );
+        }
         if let Some(problem) = s.container.image.pin_problem() {
             error("IAC144", p("Image"), problem, "pin the image to a version tag or a digest, e.g. `mysql:8.4.3`");
         }
@@ -908,5 +928,20 @@ mod tests {
         assert_eq!(app.secret_key(&named), "DB_PASSWORD");
         let other = EnvVar { name: "API_TOKEN".into(), value: Value::Secret(SecretRef::ssm("/shop/token")) };
         assert_eq!(app.secret_key(&other), "API_TOKEN");
+    }
+}
+
+#[cfg(test)]
+mod singleton_tests {
+    use super::*;
+    use crate::app::Container;
+
+    #[test]
+    fn a_singleton_runs_exactly_one_copy() {
+        let one = Service::new(Container::new("scheduler", "mozilla/location:2.2.0")).singleton();
+        assert!(one.singleton && one.replicas == 1);
+        let app = App::new("ichnaea").service(one.replicas(2));
+        let d = validate_app("ichnaea", &app, &|_| true);
+        assert!(d.iter().any(|d| d.code == "IAC139"), "{d:?}");
     }
 }

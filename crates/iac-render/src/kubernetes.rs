@@ -151,8 +151,9 @@ impl Renderer<'_> {
         let mut spec = Map::new();
         spec.insert("replicas".into(), json!(s.replicas));
         spec.insert("selector".into(), json!({ "matchLabels": self.selector(s.name()) }));
-        if single_writer {
-            // A single-writer claim cannot be mounted by the new pod while the old one holds it.
+        if single_writer || s.singleton {
+            // A single-writer claim cannot be mounted by the new pod while the old one holds it,
+            // and a singleton must never run twice, not even during an update.
             spec.insert("strategy".into(), json!({ "type": "Recreate" }));
         }
         spec.insert(
