@@ -33,6 +33,9 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
         Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
         Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
+        Resource::Schedule(_) => Some(derived(64)),
+        Resource::Droplet(d) => Some(d.name.clone()),
+        Resource::DoFirewall(f) => Some(f.name.clone()),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -83,6 +86,9 @@ pub fn taggable(resource: &Resource) -> bool {
             | Resource::RecordSet(_)
             | Resource::InstanceProfile(_)
             | Resource::RawResource(_)
+            | Resource::Schedule(_)
+            | Resource::Droplet(_)
+            | Resource::DoFirewall(_)
     )
 }
 

@@ -372,6 +372,40 @@ impl Validator<'_> {
             | Resource::DbParameterGroup(_)
             | Resource::RecordSet(_)
             | Resource::RawResource(_) => {}
+            Resource::Schedule(sc) => self.schedule(entry, sc),
+            Resource::Droplet(d) => {
+                if let Some(host) = &d.user_data {
+                    self.host(entry.id.as_str(), host);
+                    if host.needs_secrets() {
+                        self.error(
+                            "IAC176",
+                            self.at(entry, "UserData.Containers"),
+                            "a container on a DigitalOcean droplet reads an AWS secret at boot, but the droplet has no AWS role",
+                            "give the container its value another way (a file provisioned out of band), or run it on an EC2 host",
+                        );
+                    }
+                }
+            }
+            Resource::DoFirewall(fw) => {
+                for (i, rule) in fw.inbound.iter().enumerate() {
+                    let world = rule.addresses.is_empty()
+                        || rule.addresses.iter().any(|a| a == "0.0.0.0/0" || a == "::/0");
+                    let port = rule.ports.parse::<u16>().ok();
+                    if world && !matches!(port, Some(22 | 80 | 443)) {
+                        self.error(
+                            "IAC177",
+                            self.at(entry, format!("InboundRules[{i}]")),
+                            format!("admits the whole internet on {} {}", rule.protocol.as_str(), rule.ports),
+                            "only 22, 80 and 443 may be open to everyone; admit an admin range for the rest",
+                        );
+                    }
+                    for a in &rule.addresses {
+                        if let Some(problem) = cidr_problem(a) {
+                            self.error("IAC169", self.at(entry, format!("InboundRules[{i}].Addresses")), problem, "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24");
+                        }
+                    }
+                }
+            }
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
             if s.reason.trim().len() < 10 {
@@ -535,6 +569,11 @@ impl Validator<'_> {
                 );
             }
         }
+        let found = crate::app::setup_problems(host);
+        for p in found {
+            let path = at(p.property);
+            self.out.push(Diagnostic { severity: p.severity, code: p.code, path, message: p.message, hint: p.hint });
+        }
     }
 
     fn bakes(&mut self) {
@@ -560,6 +599,37 @@ impl Validator<'_> {
                 );
             }
             self.host(&owner, &bake.host);
+            if bake.host.uses_declarative_setup() {
+                self.error(
+                    "IAC175",
+                    Path::stack(self.stack.name()).resource(&owner).property("Host"),
+                    "an AMI bake carries packages, Docker, files, container images and cron only; \
+                     swap, firewall, sysctl, units, timers, supervisor programs and nginx sites are set up at boot",
+                    "move them to the instance's HostConfig (its cloud-init user data)",
+                );
+            }
+        }
+    }
+
+    fn schedule(&mut self, entry: &ResourceEntry, sc: &crate::model::Schedule) {
+        let e = sc.expression.trim();
+        let ok = ["cron(", "rate(", "at("].iter().any(|p| e.starts_with(p)) && e.ends_with(')');
+        let cron_fields = e.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')).map(|r| r.split_whitespace().count());
+        if !ok || cron_fields.is_some_and(|n| n != 6) {
+            self.error(
+                "IAC178",
+                self.at(entry, "ScheduleExpression"),
+                format!("`{}` is not a scheduler expression", sc.expression),
+                "write cron(minutes hours day-of-month month day-of-week year), e.g. `cron(0 8 * * ? *)`, rate(...) or at(...)",
+            );
+        }
+        if sc.timezone.trim().is_empty() {
+            self.error(
+                "IAC178",
+                self.at(entry, "ScheduleExpressionTimezone"),
+                "no time zone: the schedule would run in UTC and drift by an hour with daylight saving",
+                "give an IANA zone, e.g. `Europe/London`",
+            );
         }
     }
 
@@ -602,5 +672,23 @@ impl Validator<'_> {
                 );
             }
         }
+    }
+}
+
+/// Why `s` is not an IPv4 or IPv6 CIDR, if it is not.
+pub(crate) fn cidr_problem(s: &str) -> Option<String> {
+    let Some((addr, len)) = s.split_once('/') else {
+        return Some(format!("`{s}` is not a CIDR (address/length)"));
+    };
+    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        32
+    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        128
+    } else {
+        return Some(format!("`{addr}` in `{s}` is not an IP address"));
+    };
+    match len.parse::<u8>() {
+        Ok(l) if l <= max => None,
+        _ => Some(format!("`/{len}` in `{s}` is not a prefix length from 0 to {max}")),
     }
 }

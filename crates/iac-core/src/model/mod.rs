@@ -5,12 +5,14 @@
 //! SDK engine `match` on [`Resource`], so the compiler then lists each place still to write.
 
 pub mod compute;
+pub mod digitalocean;
 pub mod dns;
 pub mod elb;
 pub mod iam;
 pub mod network;
 pub mod raw;
 pub mod rds;
+pub mod scheduler;
 
 use std::marker::PhantomData;
 
@@ -23,12 +25,14 @@ use crate::validate::{Diagnostic, Path};
 use crate::value::{Attr, AttrRef, HasRefs, Refs, Value};
 
 pub use compute::*;
+pub use digitalocean::*;
 pub use dns::*;
 pub use elb::*;
 pub use iam::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
+pub use scheduler::*;
 
 macro_rules! resources {
     ($( $kind:ident => $label:literal, attrs: [$($attr:ident),*] ; )*) => {
@@ -100,6 +104,9 @@ resources! {
     DbInstance => "RDS instance", attrs: [Id, EndpointAddress, EndpointPort, MasterUserSecretArn, Arn];
     RecordSet => "DNS record", attrs: [];
     RawResource => "raw resource", attrs: [];
+    Schedule => "EventBridge schedule", attrs: [Arn];
+    Droplet => "DigitalOcean droplet", attrs: [Id];
+    DoFirewall => "DigitalOcean firewall", attrs: [Id];
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -110,6 +117,12 @@ impl Resource {
     /// engine's refusal to replace or delete them apply.
     pub fn is_stateful(&self) -> bool {
         matches!(self, Resource::DbInstance(_))
+    }
+
+    /// True for kinds that live outside AWS (DigitalOcean): CloudFormation and the SDK engine
+    /// cannot create them, Terraform does with their own provider.
+    pub fn is_digitalocean(&self) -> bool {
+        matches!(self, Resource::Droplet(_) | Resource::DoFirewall(_))
     }
 
     /// The references this resource makes.
@@ -322,6 +335,10 @@ accessors!(DbInstance {
     /** ARN of the RDS-managed master secret. */ master_user_secret_arn -> String = MasterUserSecretArn,
     /** Instance ARN. */ arn -> String = Arn,
 });
+
+accessors!(Schedule { /** Schedule ARN. */ arn -> String = Arn });
+accessors!(Droplet { /** Droplet id. */ droplet_id -> String = Id });
+accessors!(DoFirewall { /** Firewall id. */ firewall_id -> String = Id });
 
 /// A handle to a parameter.
 #[derive(Debug, Clone)]
