@@ -161,6 +161,7 @@ impl Renderer<'_> {
             (Some(Resource::DbInstance(_)), Attr::EndpointPort) => get_att("Endpoint.Port"),
             (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
             (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
+            (Some(Resource::Schedule(_)), Attr::Arn) => get_att("Arn"),
             // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
             _ => json!({ "Ref": id }),
         }
@@ -370,6 +371,31 @@ impl Renderer<'_> {
                     }
                 }
                 ("AWS::Route53::RecordSet".into(), p)
+            }
+            Resource::Schedule(x) => (
+                "AWS::Scheduler::Schedule".into(),
+                json!({
+                    "Name": self.name(entry),
+                    "Description": x.description,
+                    "ScheduleExpression": x.expression,
+                    "ScheduleExpressionTimezone": x.timezone,
+                    "FlexibleTimeWindow": { "Mode": "OFF" },
+                    "State": if x.enabled { "ENABLED" } else { "DISABLED" },
+                    "Target": {
+                        "Arn": v(&x.target_arn)?,
+                        "RoleArn": v(&x.role_arn)?,
+                        "Input": v(&x.input)?,
+                    },
+                }),
+            ),
+            Resource::Droplet(_) | Resource::DoFirewall(_) => {
+                return Err(self.unsupported(
+                    &ctx("Type"),
+                    format!(
+                        "a {} is not an AWS resource and CloudFormation cannot create it; render this stack with `--target terraform` (the digitalocean provider)",
+                        entry.resource.kind_name()
+                    ),
+                ));
             }
             Resource::RawResource(x) => {
                 match &x.cloudformation {

@@ -9,6 +9,7 @@ use iac_core::validate::{self, Diagnostic};
 
 use crate::cloudformation::{self, Format};
 use crate::error::RenderError;
+use crate::userdata::Cloud;
 use crate::{terraform, userdata};
 
 /// What to render.
@@ -18,7 +19,7 @@ pub enum Target {
     CloudFormation,
     /// `terraform/main.tf`, `variables.tf`, `outputs.tf`.
     Terraform,
-    /// `userdata/<host>.sh`, one per launch template or instance.
+    /// `userdata/<host>.yaml`, the `#cloud-config` of each launch template, instance or droplet.
     UserData,
     /// `packer/<bake>.pkr.hcl` and `packer/<bake>.sh`, one pair per AMI bake.
     Packer,
@@ -29,6 +30,18 @@ pub enum Target {
 impl Target {
     /// Every concrete target, in output order.
     pub const CONCRETE: [Target; 4] = [Target::CloudFormation, Target::Terraform, Target::UserData, Target::Packer];
+}
+
+impl Target {
+    /// True when this target can render `stack`: CloudFormation only describes AWS, so a stack
+    /// with a DigitalOcean resource is left out of `--target all` and refused by
+    /// `--target cloudformation`. [`Target::All`] applies to every stack.
+    pub fn applies_to(self, stack: &Stack) -> bool {
+        match self {
+            Target::CloudFormation => !stack.resources().any(|e| e.resource.is_digitalocean()),
+            Target::Terraform | Target::UserData | Target::Packer | Target::All => true,
+        }
+    }
 }
 
 impl fmt::Display for Target {
@@ -70,7 +83,20 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
     }
     let mut files = Vec::new();
     let targets: &[Target] = if target == Target::All { &Target::CONCRETE } else { std::slice::from_ref(&target) };
-    for t in targets {
+    if !target.applies_to(stack) {
+        let other = stack.resources().find(|e| e.resource.is_digitalocean()).map(|e| e.id.to_string()).unwrap_or_default();
+        return Err(RenderError::Unsupported {
+            stack: stack.name().to_owned(),
+            resource: other,
+            property: "Type".into(),
+            message: format!(
+                "the `{target}` target cannot render this stack (environment `{}`): it has resources outside AWS; \
+                 use `--target terraform` or `--target all`",
+                stack.env()
+            ),
+        });
+    }
+    for t in targets.iter().filter(|t| t.applies_to(stack)) {
         match t {
             Target::CloudFormation => files.push(OutputFile {
                 path: PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension())),
@@ -85,14 +111,15 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
             Target::UserData => {
                 for entry in stack.resources() {
                     let host = match &entry.resource {
-                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref(),
-                        Resource::Instance(i) => i.machine.user_data.as_ref(),
+                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
+                        Resource::Instance(i) => i.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
+                        Resource::Droplet(d) => d.user_data.as_ref().map(|h| (h, Cloud::Generic)),
                         _ => None,
                     };
-                    if let Some(host) = host {
+                    if let Some((host, cloud)) = host {
                         files.push(OutputFile {
-                            path: PathBuf::from(format!("userdata/{}.sh", entry.id.kebab_case())),
-                            contents: userdata::render_text(stack, host)?,
+                            path: PathBuf::from(format!("userdata/{}.yaml", entry.id.kebab_case())),
+                            contents: userdata::render_text_for(stack, host, cloud)?,
                         });
                     }
                 }

@@ -12,6 +12,7 @@
 //! I/O; [`files::render_target`] returns the files as data and the caller writes them.
 
 pub mod cloudformation;
+pub mod cloudinit;
 pub mod error;
 pub mod files;
 pub mod packer;

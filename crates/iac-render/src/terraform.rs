@@ -26,10 +26,11 @@ use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey,
 use iac_core::Stack;
 use iac_core::app::HostConfig;
 use iac_core::model::{
-    AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, Eip, HealthCheckType,
+    AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, DoFirewall, Droplet, Eip,
+    HealthCheckType,
     Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener, ListenerAction, LoadBalancer, MachineSpec,
     MasterPassword, NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource,
-    ResourceEntry, Role, Route, RouteTable, RouteTarget, Rule, ScalingPolicy, Scheme, SecurityGroup,
+    ResourceEntry, Role, Route, RouteTable, RouteTarget, Rule, ScalingPolicy, Schedule, Scheme, SecurityGroup,
     SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TrackedMetric, Vpc,
     VpcGatewayAttachment,
 };
@@ -55,6 +56,8 @@ pub struct TerraformFiles {
 const REQUIRED_VERSION: &str = ">= 1.5";
 /// AWS provider versions the output is written for.
 const AWS_PROVIDER_VERSION: &str = "~> 5.0";
+/// DigitalOcean provider versions the output is written for.
+const DIGITALOCEAN_PROVIDER_VERSION: &str = "~> 2.0";
 
 /// Engine parameters that only take effect after a reboot: RDS refuses `immediate` for them, so
 /// they are written with `apply_method = "pending-reboot"`.
@@ -90,9 +93,16 @@ pub fn render(stack: &Stack) -> Result<TerraformFiles, RenderError> {
 
     let mut main_tf = header(stack, "resources");
     main_tf.push('\n');
-    main_tf.push_str(&r.format(&terraform_block())?);
-    main_tf.push('\n');
-    main_tf.push_str(&r.format(&provider_block(stack))?);
+    let providers = Providers::of(stack);
+    main_tf.push_str(&r.format(&terraform_block(providers))?);
+    if providers.aws {
+        main_tf.push('\n');
+        main_tf.push_str(&r.format(&provider_block(stack))?);
+    }
+    if providers.digitalocean {
+        main_tf.push('\n');
+        main_tf.push_str(&r.format(&Args::default().into_block("provider", &["digitalocean"]))?);
+    }
     for block in r.data_blocks() {
         main_tf.push('\n');
         let mut text = r.format(&block)?;
@@ -139,12 +149,39 @@ fn one_line(s: &str) -> String {
     s.replace(['\r', '\n'], " ").trim().to_owned()
 }
 
-fn terraform_block() -> Block {
+/// The providers a stack needs: AWS unless every resource is a DigitalOcean one; DigitalOcean
+/// when some resource is (its token comes from `DIGITALOCEAN_TOKEN`).
+#[derive(Debug, Clone, Copy)]
+struct Providers {
+    aws: bool,
+    digitalocean: bool,
+}
+
+impl Providers {
+    fn of(stack: &Stack) -> Self {
+        let digitalocean = stack.resources().any(|e| e.resource.is_digitalocean());
+        let aws = !digitalocean || stack.resources().any(|e| !e.resource.is_digitalocean());
+        Self { aws, digitalocean }
+    }
+}
+
+fn terraform_block(p: Providers) -> Block {
     let mut providers = Args::default();
-    providers.set(
-        "aws",
-        object([("source", Expression::from("hashicorp/aws")), ("version", Expression::from(AWS_PROVIDER_VERSION))]),
-    );
+    if p.aws {
+        providers.set(
+            "aws",
+            object([("source", Expression::from("hashicorp/aws")), ("version", Expression::from(AWS_PROVIDER_VERSION))]),
+        );
+    }
+    if p.digitalocean {
+        providers.set(
+            "digitalocean",
+            object([
+                ("source", Expression::from("digitalocean/digitalocean")),
+                ("version", Expression::from(DIGITALOCEAN_PROVIDER_VERSION)),
+            ]),
+        );
+    }
     let mut args = Args::default();
     args.set("required_version", REQUIRED_VERSION).nested("required_providers", providers);
     args.into_block("terraform", &[])
@@ -278,6 +315,9 @@ fn tf_type(entry: &ResourceEntry) -> Option<&str> {
         Resource::DbParameterGroup(_) => "aws_db_parameter_group",
         Resource::DbInstance(_) => "aws_db_instance",
         Resource::RecordSet(_) => "aws_route53_record",
+        Resource::Schedule(_) => "aws_scheduler_schedule",
+        Resource::Droplet(_) => "digitalocean_droplet",
+        Resource::DoFirewall(_) => "digitalocean_firewall",
         Resource::RawResource(raw) => return raw.terraform.as_ref().map(|(ty, _)| ty.as_str()),
     })
 }
@@ -547,6 +587,9 @@ impl<'a> Renderer<'a> {
             Resource::DbParameterGroup(r) => ("aws_db_parameter_group".into(), Self::db_parameter_group(r, name, tags)),
             Resource::DbInstance(r) => ("aws_db_instance".into(), self.db_instance(r, name, tags)?),
             Resource::RecordSet(r) => ("aws_route53_record".into(), self.record_set(r)?),
+            Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
+            Resource::Droplet(r) => ("digitalocean_droplet".into(), self.droplet(r)?),
+            Resource::DoFirewall(r) => ("digitalocean_firewall".into(), self.do_firewall(r)?),
             Resource::RawResource(r) => self.raw(r)?,
         };
 
@@ -788,21 +831,26 @@ impl<'a> Renderer<'a> {
         Ok(a)
     }
 
-    /// `base64encode(join("", [text, value, text...]))` of a host's boot script.
+    /// `base64encode(join("", [text, value, text...]))` of a host's user data.
     fn user_data(&mut self, host: &HostConfig) -> Result<Expression, RenderError> {
+        let text = self.user_data_text(host, userdata::Cloud::Aws)?;
+        Ok(func("base64encode", [text]))
+    }
+
+    /// The user data as text: one string, or `join("", [...])` around deploy-time values.
+    fn user_data_text(&mut self, host: &HostConfig, cloud: userdata::Cloud) -> Result<Expression, RenderError> {
         let mut parts = Vec::new();
-        for segment in userdata::segments(self.stack, host)? {
+        for segment in userdata::segments_for(self.stack, host, cloud)? {
             parts.push(match segment {
                 Segment::Text(text) => Expression::String(text),
                 Segment::Value(v) => self.expr(&v, "user_data")?,
             });
         }
-        let script = if parts.len() == 1 && matches!(parts[0], Expression::String(_)) {
+        Ok(if parts.len() == 1 && matches!(parts[0], Expression::String(_)) {
             parts.pop().unwrap_or(Expression::Null)
         } else {
             join(parts)
-        };
-        Ok(func("base64encode", [script]))
+        })
     }
 
     fn metadata_options() -> Args {
@@ -1124,6 +1172,77 @@ impl<'a> Renderer<'a> {
         Ok(a)
     }
 
+    fn schedule(&mut self, r: &Schedule, name: Option<String>) -> Result<Args, RenderError> {
+        let mut window = Args::default();
+        window.set("mode", "OFF");
+        let mut target = Args::default();
+        target
+            .set("arn", self.expr(&r.target_arn, "target.arn")?)
+            .set("role_arn", self.expr(&r.role_arn, "target.role_arn")?)
+            .set("input", self.expr(&r.input, "target.input")?);
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from))
+            .set("description", r.description.as_str())
+            .set("schedule_expression", r.expression.as_str())
+            .set("schedule_expression_timezone", r.timezone.as_str())
+            .set("state", if r.enabled { "ENABLED" } else { "DISABLED" })
+            .nested("flexible_time_window", window)
+            .nested("target", target);
+        Ok(a)
+    }
+
+    /// The stack's tags as DigitalOcean tags (`key:value`; other characters become `-`).
+    fn do_tags(&self) -> Expression {
+        let tags = self.stack.tags().iter().map(|(k, v)| {
+            let t: String = format!("{k}:{v}")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || ":-_".contains(c) { c } else { '-' })
+                .collect();
+            Expression::from(t)
+        });
+        Expression::Array(tags.collect())
+    }
+
+    fn droplet(&mut self, r: &Droplet) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("name", r.name.as_str())
+            .set("region", r.region.as_str())
+            .set("size", r.size.as_str())
+            .set("image", r.image.as_str());
+        if !r.ssh_keys.is_empty() {
+            a.set("ssh_keys", Expression::Array(r.ssh_keys.iter().map(|k| Expression::from(k.as_str())).collect()));
+        }
+        a.set("monitoring", r.monitoring).set("backups", r.backups).set("ipv6", r.ipv6);
+        if let Some(host) = &r.user_data {
+            // The provider takes the document as text (it keeps a hash of it in the state).
+            a.set("user_data", self.user_data_text(host, userdata::Cloud::Generic)?);
+        }
+        a.set("tags", self.do_tags());
+        Ok(a)
+    }
+
+    fn do_firewall(&mut self, r: &DoFirewall) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("name", r.name.as_str()).set("droplet_ids", self.exprs(&r.droplet_ids, "droplet_ids")?);
+        let addresses = |v: &[String]| Expression::Array(v.iter().map(|x| Expression::from(x.as_str())).collect());
+        for rule in &r.inbound {
+            let mut b = Args::default();
+            b.set("protocol", rule.protocol.as_str())
+                .set("port_range", rule.ports.as_str())
+                .set("source_addresses", addresses(&rule.addresses));
+            a.nested("inbound_rule", b);
+        }
+        for rule in &r.outbound {
+            let mut b = Args::default();
+            b.set("protocol", rule.protocol.as_str())
+                .set("port_range", rule.ports.as_str())
+                .set("destination_addresses", addresses(&rule.addresses));
+            a.nested("outbound_rule", b);
+        }
+        a.set("tags", self.do_tags());
+        Ok(a)
+    }
+
     fn raw(&self, r: &RawResource) -> Result<(String, Args), RenderError> {
         let Some((ty, args)) = &r.terraform else {
             return Err(self.unsupported(
@@ -1285,6 +1404,7 @@ mod tests {
                 user: "root".into(),
                 command: "echo ${PATH}".into(),
             }],
+            ..HostConfig::default()
         }
     }
 
