@@ -13,7 +13,9 @@ pub mod config;
 #[cfg(feature = "aws")]
 pub mod deploy;
 pub mod error;
+pub mod postback;
 pub mod synth;
+pub mod viewbovis;
 
 pub use config::ConfigSource;
 pub use error::StackError;
@@ -102,5 +104,17 @@ pub fn registry() -> Registry {
         description: "Aquamark survey app: RDS PostgreSQL, baked AMI in an ASG behind an ALB, daemons host, Route53",
         envs: vec![config_file!("aquamark", "dev"), config_file!("aquamark", "prod")],
         build: aquamark::build,
+    })
+    .with(StackDef {
+        name: "viewbovis",
+        description: "ViewBovis: one private host (app container, Nextstrain, nginx, systemd units), S3 data at boot, on 08:00-22:00",
+        envs: vec![config_file!("viewbovis", "prod"), config_file!("viewbovis", "test")],
+        build: viewbovis::build,
+    })
+    .with(StackDef {
+        name: "postback",
+        description: "Postback: one host (ufw, swap, supervisor: nginx, php-fpm, Redis, Node worker, InfluxDB, collectd) on EC2 or a DigitalOcean droplet",
+        envs: vec![config_file!("postback", "aws"), config_file!("postback", "do")],
+        build: postback::build,
     })
 }

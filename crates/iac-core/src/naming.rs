@@ -27,13 +27,12 @@ use crate::model::{Resource, ResourceEntry, Stack};
 pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
     let derived = |max: usize| stack.physical_name(&entry.id, max);
     match &entry.resource {
-        Resource::Role(_) | Resource::InstanceProfile(_) => Some(derived(64)),
+        Resource::Role(_) | Resource::InstanceProfile(_) | Resource::Schedule(_) => Some(derived(64)),
         Resource::LaunchTemplate(lt) => Some(lt.name.clone().unwrap_or_else(|| derived(128))),
         Resource::AutoScalingGroup(asg) => Some(asg.name.clone().unwrap_or_else(|| derived(255))),
         Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
         Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
         Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
-        Resource::Schedule(_) => Some(derived(64)),
         Resource::Droplet(d) => Some(d.name.clone()),
         Resource::DoFirewall(f) => Some(f.name.clone()),
         Resource::SecurityGroup(_)

@@ -388,8 +388,8 @@ impl Validator<'_> {
             }
             Resource::DoFirewall(fw) => {
                 for (i, rule) in fw.inbound.iter().enumerate() {
-                    let world = rule.addresses.is_empty()
-                        || rule.addresses.iter().any(|a| a == "0.0.0.0/0" || a == "::/0");
+                    let world =
+                        rule.addresses.is_empty() || rule.addresses.iter().any(|a| a == "0.0.0.0/0" || a == "::/0");
                     let port = rule.ports.parse::<u16>().ok();
                     if world && !matches!(port, Some(22 | 80 | 443)) {
                         self.error(
@@ -401,7 +401,12 @@ impl Validator<'_> {
                     }
                     for a in &rule.addresses {
                         if let Some(problem) = cidr_problem(a) {
-                            self.error("IAC169", self.at(entry, format!("InboundRules[{i}].Addresses")), problem, "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24");
+                            self.error(
+                                "IAC169",
+                                self.at(entry, format!("InboundRules[{i}].Addresses")),
+                                problem,
+                                "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24",
+                            );
                         }
                     }
                 }
@@ -614,7 +619,8 @@ impl Validator<'_> {
     fn schedule(&mut self, entry: &ResourceEntry, sc: &crate::model::Schedule) {
         let e = sc.expression.trim();
         let ok = ["cron(", "rate(", "at("].iter().any(|p| e.starts_with(p)) && e.ends_with(')');
-        let cron_fields = e.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')).map(|r| r.split_whitespace().count());
+        let cron_fields =
+            e.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')).map(|r| r.split_whitespace().count());
         if !ok || cron_fields.is_some_and(|n| n != 6) {
             self.error(
                 "IAC178",

@@ -114,8 +114,36 @@ pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
     };
     match format {
         Format::Json => serde_json::to_string_pretty(&doc).map(|s| s + "\n").map_err(|e| ser(Box::new(e), "JSON")),
-        Format::Yaml => serde_yaml_ng::to_string(&doc).map_err(|e| ser(Box::new(e), "YAML")),
+        Format::Yaml => serde_yaml_ng::to_string(&doc)
+            .map(|text| quote_yaml11_booleans(&text))
+            .map_err(|e| ser(Box::new(e), "YAML")),
     }
+}
+
+/// Quotes plain scalars that YAML 1.1 readers (cfn-lint, PyYAML) take for booleans, such as a
+/// scheduler's `Mode: OFF`; the YAML writer follows YAML 1.2, where they are strings.
+fn quote_yaml11_booleans(text: &str) -> String {
+    const WORDS: [&str; 16] =
+        ["y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"];
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let value_at = body.rfind(": ").map(|i| i + 2).or_else(|| {
+            let trimmed = body.trim_start();
+            trimmed.starts_with("- ").then(|| body.len() - trimmed.len() + 2)
+        });
+        match value_at {
+            Some(i) if WORDS.contains(&&body[i..]) => {
+                out.push_str(&body[..i]);
+                out.push('\'');
+                out.push_str(&body[i..]);
+                out.push('\'');
+                out.push_str(&line[body.len()..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// Where a value is rendered, for error messages.
@@ -154,14 +182,15 @@ impl Renderer<'_> {
             (Some(Resource::LaunchTemplate(_)), Attr::LatestVersionNumber) => get_att("LatestVersionNumber"),
             (Some(Resource::Eip(_)), Attr::AllocationId) => get_att("AllocationId"),
             (Some(Resource::Instance(_)), Attr::PrivateIp) => get_att("PrivateIp"),
-            (Some(Resource::Role(_) | Resource::InstanceProfile(_)), Attr::Arn) => get_att("Arn"),
+            (Some(Resource::Role(_) | Resource::InstanceProfile(_) | Resource::Schedule(_)), Attr::Arn) => {
+                get_att("Arn")
+            }
             (Some(Resource::LoadBalancer(_)), Attr::DnsName) => get_att("DNSName"),
             (Some(Resource::LoadBalancer(_)), Attr::CanonicalHostedZoneId) => get_att("CanonicalHostedZoneID"),
             (Some(Resource::DbInstance(_)), Attr::EndpointAddress) => get_att("Endpoint.Address"),
             (Some(Resource::DbInstance(_)), Attr::EndpointPort) => get_att("Endpoint.Port"),
             (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
             (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
-            (Some(Resource::Schedule(_)), Attr::Arn) => get_att("Arn"),
             // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
             _ => json!({ "Ref": id }),
         }

@@ -84,7 +84,8 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
     let mut files = Vec::new();
     let targets: &[Target] = if target == Target::All { &Target::CONCRETE } else { std::slice::from_ref(&target) };
     if !target.applies_to(stack) {
-        let other = stack.resources().find(|e| e.resource.is_digitalocean()).map(|e| e.id.to_string()).unwrap_or_default();
+        let other =
+            stack.resources().find(|e| e.resource.is_digitalocean()).map(|e| e.id.to_string()).unwrap_or_default();
         return Err(RenderError::Unsupported {
             stack: stack.name().to_owned(),
             resource: other,

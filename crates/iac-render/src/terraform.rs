@@ -27,12 +27,11 @@ use iac_core::Stack;
 use iac_core::app::HostConfig;
 use iac_core::model::{
     AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, DoFirewall, Droplet, Eip,
-    HealthCheckType,
-    Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener, ListenerAction, LoadBalancer, MachineSpec,
-    MasterPassword, NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource,
-    ResourceEntry, Role, Route, RouteTable, RouteTarget, Rule, ScalingPolicy, Schedule, Scheme, SecurityGroup,
-    SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TrackedMetric, Vpc,
-    VpcGatewayAttachment,
+    HealthCheckType, Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener, ListenerAction,
+    LoadBalancer, MachineSpec, MasterPassword, NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet,
+    RecordTarget, Resource, ResourceEntry, Role, Route, RouteTable, RouteTarget, Rule, ScalingPolicy, Schedule, Scheme,
+    SecurityGroup, SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TrackedMetric,
+    Vpc, VpcGatewayAttachment,
 };
 use iac_core::naming;
 use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
@@ -170,7 +169,10 @@ fn terraform_block(p: Providers) -> Block {
     if p.aws {
         providers.set(
             "aws",
-            object([("source", Expression::from("hashicorp/aws")), ("version", Expression::from(AWS_PROVIDER_VERSION))]),
+            object([
+                ("source", Expression::from("hashicorp/aws")),
+                ("version", Expression::from(AWS_PROVIDER_VERSION)),
+            ]),
         );
     }
     if p.digitalocean {

@@ -231,10 +231,17 @@ fn ufw_rules(host: &HostConfig) -> Vec<String> {
 
 /// The boot (or bake) script as text with slot marks.
 #[allow(clippy::too_many_lines)] // the template's context, one line per variable
-fn script(stack: &Stack, host: &HostConfig, bake: bool, cloud: Cloud, slots: &mut Slots) -> Result<String, RenderError> {
+fn script(
+    stack: &Stack,
+    host: &HostConfig,
+    bake: bool,
+    cloud: Cloud,
+    slots: &mut Slots,
+) -> Result<String, RenderError> {
     let mut containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, false, slots)).collect();
     if !bake {
-        containers.extend(host.units.iter().filter_map(|u| u.container.as_ref()).map(|c| container_ctx(c, true, slots)));
+        containers
+            .extend(host.units.iter().filter_map(|u| u.container.as_ref()).map(|c| container_ctx(c, true, slots)));
     }
     let secrets_list = if bake { Vec::new() } else { slots.secrets.clone() };
     let secrets: Vec<SecretCtx> = secrets_list.iter().enumerate().map(|(i, s)| secret_ctx(i, s, slots)).collect();
@@ -299,6 +306,7 @@ fn script(stack: &Stack, host: &HostConfig, bake: bool, cloud: Cloud, slots: &mu
     ctx.insert("supervisor", &(setup && !host.supervisor.is_empty()));
     ctx.insert("units", &(setup && !(host.units.is_empty() && host.timers.is_empty())));
     ctx.insert("enable", &enable.join(" "));
+    ctx.insert("start", &enable);
     tera::Tera::one_off(TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
         stack: stack.name().to_owned(),
         host: host.name.clone(),
@@ -328,8 +336,11 @@ struct SwapCtx {
 fn cloud_config(stack: &Stack, host: &HostConfig, cloud: Cloud, slots: &mut Slots) -> Result<String, RenderError> {
     use crate::cloudinit::{SetupFile, yaml_content, yaml_quote};
     let boot = script(stack, host, false, cloud, slots)?;
-    let mut files: Vec<SetupFile> =
-        host.files.iter().map(|f| SetupFile { path: f.path.clone(), mode: f.mode, content: f.content.clone() }).collect();
+    let mut files: Vec<SetupFile> = host
+        .files
+        .iter()
+        .map(|f| SetupFile { path: f.path.clone(), mode: f.mode, content: f.content.clone() })
+        .collect();
     for j in &host.cron {
         files.push(SetupFile {
             path: format!("/etc/cron.d/{}", j.name),
@@ -358,10 +369,7 @@ fn cloud_config(stack: &Stack, host: &HostConfig, cloud: Cloud, slots: &mut Slot
     ctx.insert("packages", &packages(host).iter().map(|p| yaml_quote(p)).collect::<Vec<_>>());
     ctx.insert(
         "swap",
-        &host
-            .swap
-            .as_ref()
-            .map(|s| SwapCtx { path: yaml_quote(&s.path), bytes: u64::from(s.size_mib) * 1024 * 1024 }),
+        &host.swap.as_ref().map(|s| SwapCtx { path: yaml_quote(&s.path), bytes: u64::from(s.size_mib) * 1024 * 1024 }),
     );
     ctx.insert("files", &files);
     tera::Tera::one_off(CLOUD_CONFIG_TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {

@@ -67,6 +67,9 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
         Resource::RawResource(_) => return None,
+        // Not yet in the engine: EventBridge Scheduler (render it with CloudFormation or
+        // Terraform); DigitalOcean kinds are not AWS resources at all.
+        Resource::Schedule(_) | Resource::Droplet(_) | Resource::DoFirewall(_) => return None,
     })
 }
 

@@ -409,7 +409,7 @@ pub fn on_calendar_problem(expr: &str) -> Option<String> {
     let mut i = 0;
     while i < rest.len() {
         let w = rest[i];
-        if w.contains(':') && time.is_none() && !w.contains('/') {
+        if w.contains(':') && time.is_none() {
             time = Some(w);
         } else if w.contains('-') && time.is_none() && i == 0 {
             if let Some(p) = date_problem(w) {
@@ -464,15 +464,14 @@ fn date_problem(date: &str) -> Option<String> {
 
 /// `*`, a number up to `max`, `a,b`, `a..b` or `x/step`.
 fn component_ok(s: &str, max: u32) -> bool {
-    let number = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && n.parse::<u32>().is_ok_and(|v| v <= max);
+    let number =
+        |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) && n.parse::<u32>().is_ok_and(|v| v <= max);
     s.split(',').all(|item| {
         let (base, step) = match item.split_once('/') {
             Some((b, st)) => (b, Some(st)),
             None => (item, None),
         };
-        let base_ok = base == "*"
-            || number(base)
-            || base.split_once("..").is_some_and(|(a, b)| number(a) && number(b));
+        let base_ok = base == "*" || number(base) || base.split_once("..").is_some_and(|(a, b)| number(a) && number(b));
         base_ok && step.is_none_or(|st| !st.is_empty() && st.chars().all(|c| c.is_ascii_digit()) && st != "0")
     })
 }
@@ -561,7 +560,12 @@ impl Problems {
 
     fn absolute(&mut self, property: String, path: &str, what: &str) {
         if !path.starts_with('/') || path.contains("..") || path.contains(['\n', '\r', '\0']) {
-            self.error("IAC165", property, format!("{what} `{path}` is not an absolute path"), "write it from the root, e.g. `/etc/app/app.conf`");
+            self.error(
+                "IAC165",
+                property,
+                format!("{what} `{path}` is not an absolute path"),
+                "write it from the root, e.g. `/etc/app/app.conf`",
+            );
         }
     }
 
@@ -588,16 +592,20 @@ impl Problems {
         let mut seen = std::collections::BTreeSet::new();
         for (i, n) in names.enumerate() {
             if !seen.insert(n) {
-                self.error("IAC174", format!("{property}[{i}]"), format!("{what} `{n}` is defined twice"), "give each its own name");
+                self.error(
+                    "IAC174",
+                    format!("{property}[{i}]"),
+                    format!("{what} `{n}` is defined twice"),
+                    "give each its own name",
+                );
             }
         }
     }
 }
 
 fn unit_name_ok(name: &str, suffix: &str) -> bool {
-    name.strip_suffix(suffix).is_some_and(|stem| {
-        !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-@".contains(c))
-    })
+    name.strip_suffix(suffix)
+        .is_some_and(|stem| !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-@".contains(c)))
 }
 
 fn simple_name_ok(name: &str) -> bool {
@@ -619,7 +627,12 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             p.error("IAC173", "UserData.Swap.Size".into(), "a swap file of 0 MiB", "give a size, e.g. 4096 (4 GiB)");
         }
         if swap.swappiness.is_some_and(|v| v > 100) {
-            p.error("IAC173", "UserData.Swap.Swappiness".into(), "vm.swappiness above 100", "use 0-100 (the guide uses 10)");
+            p.error(
+                "IAC173",
+                "UserData.Swap.Swappiness".into(),
+                "vm.swappiness above 100",
+                "use 0-100 (the guide uses 10)",
+            );
         }
     }
     if let Some(fw) = &host.firewall {
@@ -630,7 +643,12 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             }
             for s in &rule.sources {
                 if let Some(problem) = crate::validate::cidr_problem(s) {
-                    p.error("IAC169", format!("{prop}.Sources"), problem, "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24");
+                    p.error(
+                        "IAC169",
+                        format!("{prop}.Sources"),
+                        problem,
+                        "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24",
+                    );
                 }
             }
             if rule.is_world() {
@@ -688,18 +706,40 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
                 );
             }
             if let Some(problem) = c.image.pin_problem() {
-                p.error("IAC041", format!("{prop}.Container.Image"), problem, "pin the image to a version tag or a digest");
+                p.error(
+                    "IAC041",
+                    format!("{prop}.Container.Image"),
+                    problem,
+                    "pin the image to a version tag or a digest",
+                );
             }
         } else if u.exec_start.is_empty() {
-            p.error("IAC162", format!("{prop}.ExecStart"), "a unit with nothing to run", "add an exec_start command or a container");
+            p.error(
+                "IAC162",
+                format!("{prop}.ExecStart"),
+                "a unit with nothing to run",
+                "add an exec_start command or a container",
+            );
         }
         if u.exec_start.len() > 1 && u.service_type != ServiceType::Oneshot {
-            p.error("IAC162", format!("{prop}.ExecStart"), "several ExecStart= lines in a unit that is not oneshot", "make it ServiceType::Oneshot or use one command");
+            p.error(
+                "IAC162",
+                format!("{prop}.ExecStart"),
+                "several ExecStart= lines in a unit that is not oneshot",
+                "make it ServiceType::Oneshot or use one command",
+            );
         }
         if u.service_type == ServiceType::Oneshot && u.restart == UnitRestart::Always {
-            p.error("IAC162", format!("{prop}.Restart"), "Restart=always on a oneshot unit", "use UnitRestart::OnFailure or No");
+            p.error(
+                "IAC162",
+                format!("{prop}.Restart"),
+                "Restart=always on a oneshot unit",
+                "use UnitRestart::OnFailure or No",
+            );
         }
-        for (kind, lines) in [("ExecStartPre", &u.exec_start_pre), ("ExecStart", &u.exec_start), ("ExecStop", &u.exec_stop)] {
+        for (kind, lines) in
+            [("ExecStartPre", &u.exec_start_pre), ("ExecStart", &u.exec_start), ("ExecStop", &u.exec_stop)]
+        {
             for (j, argv) in lines.iter().enumerate() {
                 p.command(format!("{prop}.{kind}[{j}]"), argv);
             }
@@ -708,9 +748,15 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             p.absolute(format!("{prop}.WorkingDirectory"), dir, "working directory");
         }
         for dep in u.after.iter().chain(&u.before).chain(&u.wants).chain(&u.requires).chain(&u.wanted_by) {
-            let ok = [".service", ".target", ".timer", ".socket", ".mount", ".path"].iter().any(|s| unit_name_ok(dep, s));
+            let ok =
+                [".service", ".target", ".timer", ".socket", ".mount", ".path"].iter().any(|s| unit_name_ok(dep, s));
             if !ok {
-                p.error("IAC160", format!("{prop}.Dependencies"), format!("`{dep}` is not a unit name"), "name a unit with its suffix, e.g. `network-online.target`");
+                p.error(
+                    "IAC160",
+                    format!("{prop}.Dependencies"),
+                    format!("`{dep}` is not a unit name"),
+                    "name a unit with its suffix, e.g. `network-online.target`",
+                );
             }
         }
     }
@@ -718,10 +764,20 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, t) in host.timers.iter().enumerate() {
         let prop = format!("UserData.Timers[{i}]");
         if !unit_name_ok(&t.name, ".timer") {
-            p.error("IAC160", format!("{prop}.Name"), format!("`{}` is not a timer unit name", t.name), "end it in `.timer`, e.g. `report.timer`");
+            p.error(
+                "IAC160",
+                format!("{prop}.Name"),
+                format!("`{}` is not a timer unit name", t.name),
+                "end it in `.timer`, e.g. `report.timer`",
+            );
         }
         if t.on_calendar.is_empty() {
-            p.error("IAC163", format!("{prop}.OnCalendar"), "a timer with no OnCalendar=", "give a time, e.g. `*-*-* 22:00:00`");
+            p.error(
+                "IAC163",
+                format!("{prop}.OnCalendar"),
+                "a timer with no OnCalendar=",
+                "give a time, e.g. `*-*-* 22:00:00`",
+            );
         }
         for expr in &t.on_calendar {
             if let Some(problem) = on_calendar_problem(expr) {
@@ -747,11 +803,21 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, prog) in host.supervisor.iter().enumerate() {
         let prop = format!("UserData.Supervisor[{i}]");
         if !simple_name_ok(&prog.name) {
-            p.error("IAC170", format!("{prop}.Name"), format!("`{}` is not a program name", prog.name), "use letters, digits, `-` and `_`");
+            p.error(
+                "IAC170",
+                format!("{prop}.Name"),
+                format!("`{}` is not a program name", prog.name),
+                "use letters, digits, `-` and `_`",
+            );
         }
         p.command(format!("{prop}.Command"), &prog.command);
         if prog.command.iter().any(|a| a.contains('%')) {
-            p.error("IAC170", format!("{prop}.Command"), "`%` in a supervisor command (it expands %(name)s)", "write %% for a literal percent sign");
+            p.error(
+                "IAC170",
+                format!("{prop}.Command"),
+                "`%` in a supervisor command (it expands %(name)s)",
+                "write %% for a literal percent sign",
+            );
         }
         if let Some(dir) = &prog.directory {
             p.absolute(format!("{prop}.Directory"), dir, "directory");
@@ -759,7 +825,12 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         if let Some(unit) = &prog.replaces_unit
             && !unit_name_ok(unit, ".service")
         {
-            p.error("IAC160", format!("{prop}.ReplacesUnit"), format!("`{unit}` is not a service unit name"), "e.g. `redis-server.service`");
+            p.error(
+                "IAC160",
+                format!("{prop}.ReplacesUnit"),
+                format!("`{unit}` is not a service unit name"),
+                "e.g. `redis-server.service`",
+            );
         }
     }
     p.duplicates("UserData.NginxSites", host.nginx_sites.iter().map(|s| s.name.as_str()), "nginx site");
@@ -767,20 +838,40 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, site) in host.nginx_sites.iter().enumerate() {
         let prop = format!("UserData.NginxSites[{i}]");
         if !simple_name_ok(&site.name) {
-            p.error("IAC171", format!("{prop}.Name"), format!("`{}` is not a site name", site.name), "use letters, digits, `-` and `_`");
+            p.error(
+                "IAC171",
+                format!("{prop}.Name"),
+                format!("`{}` is not a site name", site.name),
+                "use letters, digits, `-` and `_`",
+            );
         }
         if site.listen == 0 {
             p.error("IAC166", format!("{prop}.Listen"), "port 0", "listen on a port, e.g. 80");
         }
         if site.server_names.is_empty() && !site.default_server {
-            p.error("IAC171", format!("{prop}.ServerNames"), "a site with no server name that is not the default server", "give its host names or make it the default server");
+            p.error(
+                "IAC171",
+                format!("{prop}.ServerNames"),
+                "a site with no server name that is not the default server",
+                "give its host names or make it the default server",
+            );
         }
         if site.default_server && !defaults.insert(site.listen) {
-            p.error("IAC171", format!("{prop}.DefaultServer"), format!("two default servers on port {}", site.listen), "make only one site the default");
+            p.error(
+                "IAC171",
+                format!("{prop}.DefaultServer"),
+                format!("two default servers on port {}", site.listen),
+                "make only one site the default",
+            );
         }
         for n in &site.server_names {
             if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || ".-*_".contains(c)) {
-                p.error("IAC171", format!("{prop}.ServerNames"), format!("`{n}` is not a host name"), "e.g. `viewbovis.example.org`");
+                p.error(
+                    "IAC171",
+                    format!("{prop}.ServerNames"),
+                    format!("`{n}` is not a host name"),
+                    "e.g. `viewbovis.example.org`",
+                );
             }
         }
         if let Some(root) = &site.root {
@@ -792,13 +883,25 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         for (j, loc) in site.locations.iter().enumerate() {
             let lp = format!("{prop}.Locations[{j}]");
             if loc.path.trim().is_empty() || loc.path.contains(['{', '}', ';', '\n']) {
-                p.error("IAC171", lp.clone(), format!("`{}` is not a location match", loc.path), "e.g. `/`, `= /nginx_status` or `~ \\.php$`");
+                p.error(
+                    "IAC171",
+                    lp.clone(),
+                    format!("`{}` is not a location match", loc.path),
+                    "e.g. `/`, `= /nginx_status` or `~ \\.php$`",
+                );
             }
             match &loc.action {
-                LocationAction::Proxy { port } if *port == 0 => p.error("IAC166", lp, "proxy to port 0", "give the local port of the service"),
+                LocationAction::Proxy { port } if *port == 0 => {
+                    p.error("IAC166", lp, "proxy to port 0", "give the local port of the service")
+                }
                 LocationAction::PhpFpm { socket } => p.absolute(lp, socket, "php-fpm socket"),
                 LocationAction::TryFiles(files) if files.is_empty() || site.root.is_none() => {
-                    p.error("IAC171", lp, "try_files needs a root and at least one file", "set the site's root and list the files, e.g. `$uri`, `/index.php?$query_string`");
+                    p.error(
+                        "IAC171",
+                        lp,
+                        "try_files needs a root and at least one file",
+                        "set the site's root and list the files, e.g. `$uri`, `/index.php?$query_string`",
+                    );
                 }
                 _ => {}
             }

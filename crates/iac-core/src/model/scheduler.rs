@@ -1,4 +1,4 @@
-//! EventBridge Scheduler schedules: an AWS API call at set times, e.g. starting and stopping an
+//! `EventBridge` Scheduler schedules: an AWS API call at set times, e.g. starting and stopping an
 //! instance every day (`ec2:StartInstances` through the scheduler's universal target).
 
 use serde::Serialize;
