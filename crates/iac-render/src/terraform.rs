@@ -1241,7 +1241,7 @@ impl<'a> Renderer<'a> {
                 .set("destination_addresses", addresses(&rule.addresses));
             a.nested("outbound_rule", b);
         }
-        a.set("tags", self.do_tags());
+        // No `tags`: on a firewall they select more droplets (any with one of those tags).
         Ok(a)
     }
 
