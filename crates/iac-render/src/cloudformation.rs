@@ -717,3 +717,61 @@ fn set_path(root: &mut Json, path: &str, value: Json) {
         cur = obj.entry(part.to_owned()).or_insert_with(|| Json::Object(Map::new()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use iac_core::StackBuilder;
+    use iac_core::model::{Droplet, Schedule};
+
+    use super::*;
+
+    #[test]
+    fn yaml_11_booleans_are_quoted() {
+        let text = "A:\n  Mode: OFF\n  State: ENABLED\n  List:\n  - yes\n  - 'no'\n  Note: it is off\n";
+        assert_eq!(
+            quote_yaml11_booleans(text),
+            "A:\n  Mode: 'OFF'\n  State: ENABLED\n  List:\n  - 'yes'\n  - 'no'\n  Note: it is off\n"
+        );
+    }
+
+    #[test]
+    fn schedules_render_and_droplets_are_refused() {
+        let mut s = StackBuilder::new("demo", "dev");
+        s.add(
+            "Start",
+            Schedule {
+                description: "start".into(),
+                expression: "cron(0 8 * * ? *)".into(),
+                timezone: "Europe/London".into(),
+                target_arn: Schedule::universal_target("ec2", "startInstances").into(),
+                input: "{\"InstanceIds\":[\"i-1\"]}".into(),
+                role_arn: "arn:aws:iam::123456789012:role/r".into(),
+                enabled: true,
+            },
+        );
+        let yaml = render(&s.build().unwrap(), Format::Yaml).unwrap();
+        assert!(yaml.contains("Mode: 'OFF'") && yaml.contains("State: ENABLED"), "{yaml}");
+        assert!(yaml.contains("Arn: arn:aws:scheduler:::aws-sdk:ec2:startInstances"), "{yaml}");
+
+        let mut s = StackBuilder::new("demo", "dev");
+        s.add(
+            "Box",
+            Droplet {
+                name: "box".into(),
+                region: "lon1".into(),
+                size: "s-1vcpu-1gb".into(),
+                image: "ubuntu-24-04-x64".into(),
+                ssh_keys: Vec::new(),
+                monitoring: true,
+                backups: false,
+                ipv6: false,
+                user_data: None,
+            },
+        );
+        let err = render(&s.build().unwrap(), Format::Json).unwrap_err().to_string();
+        assert!(
+            err.contains("`Box`") && err.contains("DigitalOcean droplet") && err.contains("--target terraform"),
+            "{err}"
+        );
+    }
+}

@@ -440,3 +440,188 @@ fn placeholder(v: &Value<String>) -> String {
         Value::Secret(_) => "<secret>".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use iac_core::StackBuilder;
+    use iac_core::app::{
+        CronJob, Firewall, FirewallRule, HostFile, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdTimer,
+        SystemdUnit,
+    };
+    use iac_core::value::{Attr, AttrRef};
+
+    use super::*;
+
+    fn stack() -> Stack {
+        StackBuilder::new("demo", "dev").build().unwrap()
+    }
+
+    fn host() -> HostConfig {
+        let mut redis = SupervisorProgram::new("redis", ["/usr/bin/redis-server", "--appendonly", "yes"]);
+        redis.replaces_unit = Some("redis-server.service".into());
+        let mut report =
+            SystemdUnit::new("report.service", "report").of_type(ServiceType::Oneshot).exec(["/usr/local/bin/report"]);
+        report.wanted_by.clear();
+        HostConfig {
+            name: "web".into(),
+            packages: vec!["curl".into(), "nginx-light".into()],
+            files: vec![HostFile {
+                path: "/etc/app.conf".into(),
+                mode: 0o600,
+                content: "  indented\nkey=value".into(),
+            }],
+            cron: vec![CronJob {
+                name: "tick".into(),
+                schedule: "* * * * *".into(),
+                user: "root".into(),
+                command: "true".into(),
+            }],
+            swap: Some(Swap { swappiness: Some(10), ..Swap::file(2048) }),
+            firewall: Some(Firewall {
+                rules: vec![
+                    FirewallRule::tcp(80, Vec::<String>::new(), "web"),
+                    FirewallRule::tcp(8086, ["10.0.0.0/8", "192.168.0.0/16"], "admin's range"),
+                ],
+            }),
+            units: vec![
+                report,
+                SystemdUnit::container(
+                    Container::new("app", "example/app:1.0").with_env(
+                        "DB_HOST",
+                        Value::Attr(AttrRef {
+                            id: iac_core::LogicalId::new("Db").unwrap(),
+                            attr: Attr::EndpointAddress,
+                        }),
+                    ),
+                    "app",
+                ),
+            ],
+            timers: vec![SystemdTimer {
+                name: "report.timer".into(),
+                description: "nightly".into(),
+                on_calendar: vec!["daily".into()],
+                unit: None,
+                persistent: false,
+            }],
+            supervisor: vec![redis],
+            nginx_sites: vec![NginxSite::proxy("app", "app.example.org", 3000)],
+            ..HostConfig::default()
+        }
+    }
+
+    fn doc(text: &str) -> serde_yaml_ng::Value {
+        serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    #[test]
+    fn the_cloud_config_declares_packages_swap_and_every_file() {
+        let text = render_text(&stack(), &host()).unwrap();
+        assert!(text.starts_with("#cloud-config\n"));
+        let d = doc(&text);
+        let packages: Vec<&str> = d["packages"].as_sequence().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert_eq!(
+            packages,
+            ["curl", "nginx-light", "ufw", "supervisor"],
+            "implied packages once, nginx-light covers nginx"
+        );
+        assert_eq!(d["swap"]["size"].as_u64(), Some(2048 * 1024 * 1024));
+        assert_eq!(d["swap"]["filename"].as_str(), Some("/swapfile"));
+        let files: Vec<(&str, &str, &str)> = d["write_files"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap(), f["permissions"].as_str().unwrap(), f["content"].as_str().unwrap()))
+            .collect();
+        let paths: Vec<&str> = files.iter().map(|f| f.0).collect();
+        assert_eq!(
+            paths,
+            [
+                "/etc/app.conf",
+                "/etc/cron.d/tick",
+                "/etc/sysctl.d/60-iac.conf",
+                "/etc/systemd/system/report.service",
+                "/etc/systemd/system/app.service",
+                "/etc/systemd/system/report.timer",
+                "/etc/supervisor/conf.d/redis.conf",
+                "/etc/nginx/sites-enabled/app.conf",
+                "/var/lib/iac/boot.sh",
+            ]
+        );
+        assert_eq!(files[0].1, "0600");
+        assert_eq!(files[0].2, "  indented\nkey=value", "content kept byte for byte");
+        assert!(d["write_files"].as_sequence().unwrap().iter().all(|f| f["defer"].as_bool() == Some(true)));
+        assert_eq!(d["runcmd"][0][1].as_str(), Some(BOOT_SCRIPT));
+    }
+
+    #[test]
+    fn the_boot_script_activates_the_setup_in_order() {
+        let text = render_text(&stack(), &host()).unwrap();
+        let d = doc(&text);
+        let boot = d["write_files"].as_sequence().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+        let order = [
+            "export AWS_DEFAULT_REGION='<Region>'",
+            "sysctl -p /etc/sysctl.d/60-iac.conf",
+            "ufw default deny incoming",
+            "ufw allow proto tcp from any to any port 80 comment web",
+            "ufw allow proto tcp from 10.0.0.0/8 to any port 8086 comment 'admin'\\''s range'",
+            "ufw allow proto tcp from 192.168.0.0/16 to any port 8086",
+            "ufw --force enable",
+            "printf '%s\\n' DB_HOST='<Db.EndpointAddress>'",
+            "iac_retry docker pull example/app:1.0",
+            "for unit in redis-server.service; do",
+            "rm -f /etc/nginx/sites-enabled/default",
+            "systemctl reload-or-restart nginx.service",
+            "systemctl daemon-reload",
+            "systemctl enable app.service report.timer",
+            "systemctl start app.service ||",
+            "systemctl restart supervisor",
+        ];
+        let mut at = 0;
+        for needle in order {
+            let Some(i) = boot[at..].find(needle) else { panic!("`{needle}` missing or out of order in:\n{boot}") };
+            at += i;
+        }
+        assert!(!boot.contains("report.service ||"), "a unit only its timer starts is not started at boot");
+        assert!(!boot.contains("docker run"), "the unit runs the container, not the script");
+        assert!(!boot.contains("iac_install curl"), "cloud-init installs the packages");
+    }
+
+    #[test]
+    fn deploy_time_values_are_segments_and_other_clouds_get_no_region() {
+        let segs = segments(&stack(), &host()).unwrap();
+        let values: Vec<&Value<String>> =
+            segs.iter().filter_map(|s| if let Segment::Value(v) = s { Some(v) } else { None }).collect();
+        assert_eq!(values.len(), 2, "{values:?}");
+        assert!(values.contains(&&Value::Pseudo(iac_core::value::Pseudo::Region)));
+        let generic = segments_for(&stack(), &host(), Cloud::Generic).unwrap();
+        assert!(!generic.iter().any(|s| matches!(s, Segment::Value(Value::Pseudo(_)))));
+        let text = render_text_for(&stack(), &host(), Cloud::Generic).unwrap();
+        assert!(!text.contains("AWS_DEFAULT_REGION"));
+    }
+
+    #[test]
+    fn a_bake_keeps_the_shell_script_form() {
+        let bake = iac_core::app::Bake {
+            name: "img".into(),
+            base: iac_core::app::BaseImage::Id("ami-1".into()),
+            instance_type: "t3.small".into(),
+            ssh_username: "ubuntu".into(),
+            root_volume: iac_core::model::RootVolume::gp3("/dev/sda1", 20),
+            host: HostConfig {
+                name: "img".into(),
+                packages: vec!["git".into()],
+                files: vec![HostFile { path: "/etc/x".into(), mode: 0o644, content: "x\n".into() }],
+                containers: vec![Container::new("app", "example/app:1.0")],
+                ..HostConfig::default()
+            },
+        };
+        let script = bake_script(&stack(), &bake).unwrap();
+        assert!(script.starts_with("#!/bin/bash\n"));
+        for needle in
+            ["iac_install git", "cat > /etc/x <<'IAC_EOF'", "iac_retry docker pull example/app:1.0", "cloud-init clean"]
+        {
+            assert!(script.contains(needle), "{needle}");
+        }
+        assert!(!script.contains("docker run") && !script.contains("AWS_DEFAULT_REGION"));
+    }
+}
