@@ -214,6 +214,7 @@ LoadPlugin swap
 }
 
 /// The host, the same on every cloud.
+#[allow(clippy::too_many_lines)] // the host, read top to bottom
 fn host_config(env: &str, cfg: &Config) -> HostConfig {
     let app = &cfg.app;
     let php = &app.php_version;

@@ -120,7 +120,7 @@ pub fn render(stack: &Stack, format: Format) -> Result<String, RenderError> {
     }
 }
 
-/// Quotes plain scalars that YAML 1.1 readers (cfn-lint, PyYAML) take for booleans, such as a
+/// Quotes plain scalars that YAML 1.1 readers (cfn-lint, `PyYAML`) take for booleans, such as a
 /// scheduler's `Mode: OFF`; the YAML writer follows YAML 1.2, where they are strings.
 fn quote_yaml11_booleans(text: &str) -> String {
     const WORDS: [&str; 16] =

@@ -66,10 +66,11 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::LoadBalancer(_) | Resource::TargetGroup(_) | Resource::Listener(_) => Service::Elbv2,
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
-        Resource::RawResource(_) => return None,
-        // Not yet in the engine: EventBridge Scheduler (render it with CloudFormation or
-        // Terraform); DigitalOcean kinds are not AWS resources at all.
-        Resource::Schedule(_) | Resource::Droplet(_) | Resource::DoFirewall(_) => return None,
+        // Raw resources; not yet in the engine: EventBridge Scheduler (render it with
+        // CloudFormation or Terraform); DigitalOcean kinds are not AWS resources at all.
+        Resource::RawResource(_) | Resource::Schedule(_) | Resource::Droplet(_) | Resource::DoFirewall(_) => {
+            return None;
+        }
     })
 }
 

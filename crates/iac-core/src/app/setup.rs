@@ -892,7 +892,7 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             }
             match &loc.action {
                 LocationAction::Proxy { port } if *port == 0 => {
-                    p.error("IAC166", lp, "proxy to port 0", "give the local port of the service")
+                    p.error("IAC166", lp, "proxy to port 0", "give the local port of the service");
                 }
                 LocationAction::PhpFpm { socket } => p.absolute(lp, socket, "php-fpm socket"),
                 LocationAction::TryFiles(files) if files.is_empty() || site.root.is_none() => {
