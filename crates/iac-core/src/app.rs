@@ -1,6 +1,8 @@
 //! The application layer: a [`Container`] written once and rendered to a `docker run` in user
-//! data (and, in later renderers, to ECS, compose and Kubernetes), and the [`HostConfig`] of one
-//! machine (packages, files, containers, cron) rendered to cloud-init user data.
+//! data or in a systemd unit (and, in later renderers, to ECS, compose and Kubernetes), and the
+//! [`HostConfig`] of one machine (packages, files, containers, cron, and in [`setup`]: swap,
+//! firewall, kernel settings, systemd units and timers, supervisor programs, nginx sites)
+//! rendered to cloud-init user data.
 
 use std::fmt;
 
@@ -273,7 +275,7 @@ pub struct HostConfig {
     pub containers: Vec<Container>,
     /// Cron jobs.
     pub cron: Vec<CronJob>,
-    /// A swap file (its tuning is written with [`HostConfig::sysctl`]).
+    /// A swap file (its tuning is written with the kernel settings).
     pub swap: Option<Swap>,
     /// The host firewall (deny incoming except the rules).
     pub firewall: Option<Firewall>,

@@ -5,8 +5,10 @@
 //! - [`terraform`]: HCL written with `hcl-rs` (references as traversals), provider and variable
 //!   blocks, `prevent_destroy` on stateful resources.
 //! - [`packer`]: Packer templates and bake scripts for the stack's AMI bakes.
-//! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
-//!   `templates/`.
+//! - [`userdata`]: cloud-init user data, a `#cloud-config` document for every host (EC2 or a
+//!   DigitalOcean droplet) that writes the host's files and runs its boot script; [`cloudinit`]:
+//!   the files of its setup (systemd units and timers, supervisor programs, nginx sites, kernel
+//!   settings). All from tera templates kept as files in `templates/`.
 //!
 //! Every renderer is deterministic: the same stack gives byte-identical output. Nothing here does
 //! I/O; [`files::render_target`] returns the files as data and the caller writes them.
