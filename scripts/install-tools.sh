@@ -10,7 +10,14 @@
 #   venv-checkov  -> venv-checkov-<hash>  checkov                              (requirements-checkov.txt)
 #   venv-kube     -> venv-kube-<hash>     kubernetes-validate                  (requirements-kube.txt)
 #   tools.env     KEY=absolute_path lines: IAC_CFN_LINT, IAC_CHECKOV, IAC_PYTHON,
-#                 IAC_MOTO_SERVER, IAC_KUBERNETES_VALIDATE and, when available, IAC_SHELLCHECK
+#                 IAC_MOTO_SERVER, IAC_KUBERNETES_VALIDATE and, when available, IAC_SHELLCHECK, IAC_NGINX,
+#                 IAC_CLOUD_INIT and IAC_SYSTEMD_ANALYZE
+#
+# The host-setup oracles come from the distribution (Debian 12), pinned to an upstream
+# version (the Debian revision may move with security updates): nginx-light (`nginx -t` on
+# rendered sites) and cloud-init (`cloud-init schema` on rendered user data). cloud-init is
+# disabled on this machine right after it is installed (/etc/cloud/cloud-init.disabled): only
+# its schema check is used. systemd-analyze comes with systemd.
 #
 # Two venvs because checkov depends on bc-python-hcl2, which installs the same
 # top-level `hcl2` package as python-hcl2.
@@ -26,6 +33,7 @@
 #   IAC_CACHE_DIR          cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/iac-rs)
 #   IAC_BOOTSTRAP_PYTHON   interpreter used to create the venvs (default python3; CPython >= 3.11.5, < 3.15)
 #   IAC_SKIP_SHELLCHECK=1  do not try to install shellcheck with apt-get
+#   IAC_SKIP_APT_TOOLS=1   do not try to install nginx-light and cloud-init with apt-get
 set -euo pipefail
 
 PIP_PIN="pip==26.3"
@@ -159,10 +167,55 @@ ensure_shellcheck() {
     return 0
 }
 
+# Debian packages of the host-setup oracles: name=upstream version (any Debian revision).
+APT_PINS=("nginx-light=1.22.1-*" "cloud-init=22.4.2-*")
+
+# apt_pin_installed PIN: true when the package is installed at the pinned upstream version.
+apt_pin_installed() {
+    local name="${1%%=*}" want="${1#*=}" have
+    have="$(dpkg-query -W -f='${Status} ${Version}' "$name" 2>/dev/null || true)"
+    case "$have" in
+        "install ok installed "*) have="${have##* }" ;;
+        *) return 1 ;;
+    esac
+    # shellcheck disable=SC2053 # $want is a glob on purpose
+    [[ "$have" == $want ]]
+}
+
+# Installs the pinned Debian packages when they are missing (root and apt-get only); prints
+# nothing, the tools are looked up afterwards.
+ensure_apt_tools() {
+    local missing=() pin
+    for pin in "${APT_PINS[@]}"; do
+        apt_pin_installed "$pin" || missing+=("$pin")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then log "apt tools: ${APT_PINS[*]} installed"; return 0; fi
+    if [ "${IAC_SKIP_APT_TOOLS:-0}" = 1 ]; then log "apt tools: IAC_SKIP_APT_TOOLS=1, skipping ${missing[*]}"; return 0; fi
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        log "apt tools: not root or no apt-get, skipping ${missing[*]} (install them with your package manager)"
+        return 0
+    fi
+    log "apt tools: installing ${missing[*]} ..."
+    # cloud-init must never act on this machine: only its schema check is used.
+    mkdir -p /etc/cloud && touch /etc/cloud/cloud-init.disabled
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+            log "apt tools: apt-get install ${missing[*]} failed, skipping"
+            return 0
+        fi
+    fi
+    return 0
+}
+
 ensure_venv tools "$SCRIPT_DIR/requirements-tools.txt"
 ensure_venv checkov "$SCRIPT_DIR/requirements-checkov.txt"
 ensure_venv kube "$SCRIPT_DIR/requirements-kube.txt"
 SHELLCHECK="$(ensure_shellcheck)"
+ensure_apt_tools
+NGINX="$(command -v nginx 2>/dev/null || true)"
+CLOUD_INIT="$(command -v cloud-init 2>/dev/null || true)"
+SYSTEMD_ANALYZE="$(command -v systemd-analyze 2>/dev/null || true)"
 
 TOOLS="$IAC_CACHE_DIR/venv-tools/bin"
 CHECKOV_BIN="$IAC_CACHE_DIR/venv-checkov/bin"
@@ -177,6 +230,9 @@ env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
     printf 'IAC_MOTO_SERVER=%s\n' "$TOOLS/moto_server"
     printf 'IAC_KUBERNETES_VALIDATE=%s\n' "$KUBE_BIN/kubernetes-validate"
     if [ -n "$SHELLCHECK" ]; then printf 'IAC_SHELLCHECK=%s\n' "$SHELLCHECK"; fi
+    if [ -n "$NGINX" ]; then printf 'IAC_NGINX=%s\n' "$NGINX"; fi
+    if [ -n "$CLOUD_INIT" ]; then printf 'IAC_CLOUD_INIT=%s\n' "$CLOUD_INIT"; fi
+    if [ -n "$SYSTEMD_ANALYZE" ]; then printf 'IAC_SYSTEMD_ANALYZE=%s\n' "$SYSTEMD_ANALYZE"; fi
 } >"$env_tmp"
 mv -f "$env_tmp" "$IAC_CACHE_DIR/tools.env"
 
@@ -192,5 +248,14 @@ printf '%-12s %-10s %s\n' moto_server "$(pkg_version "$TOOLS" moto)" "$TOOLS/mot
 printf '%-12s %-10s %s\n' k8s-validate "$(pkg_version "$KUBE_BIN" kubernetes-validate)" "$KUBE_BIN/kubernetes-validate"
 if [ -n "$SHELLCHECK" ]; then
     printf '%-12s %-10s %s\n' shellcheck "$("$SHELLCHECK" --version | awk '/^version:/ {print $2}')" "$SHELLCHECK"
+fi
+if [ -n "$NGINX" ]; then
+    printf '%-12s %-10s %s\n' nginx "$("$NGINX" -v 2>&1 | sed 's|.*/||')" "$NGINX"
+fi
+if [ -n "$CLOUD_INIT" ]; then
+    printf '%-12s %-10s %s\n' cloud-init "$("$CLOUD_INIT" --version 2>&1 | awk '{print $2}')" "$CLOUD_INIT"
+fi
+if [ -n "$SYSTEMD_ANALYZE" ]; then
+    printf '%-12s %-10s %s\n' systemd "$("$SYSTEMD_ANALYZE" --version | awk 'NR==1 {print $2}')" "$SYSTEMD_ANALYZE"
 fi
 log "wrote $IAC_CACHE_DIR/tools.env"

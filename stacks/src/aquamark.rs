@@ -290,6 +290,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             files: vec![watchdog.clone()],
             containers: vec![web_container.clone()],
             cron: vec![watchdog_cron.clone()],
+            ..HostConfig::default()
         },
     });
     let web = WebTier::create(
@@ -306,6 +307,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 files: vec![watchdog],
                 containers: vec![web_container],
                 cron: vec![watchdog_cron],
+                ..HostConfig::default()
             },
             instance_port: 80,
             health_check: HealthCheck::http("/ping"),
@@ -352,6 +354,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                     daemon("notify", "./server/notifications.py"),
                 ],
                 cron: Vec::new(),
+                ..HostConfig::default()
             },
             admin_cidrs: vec![local],
             root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),

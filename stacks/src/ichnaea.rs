@@ -577,6 +577,7 @@ fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<Cr
         }],
         containers: vec![container],
         cron: jobs,
+        ..HostConfig::default()
     }
 }
 

@@ -15,8 +15,10 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod ichnaea;
+pub mod postback;
 pub mod scale;
 pub mod synth;
+pub mod viewbovis;
 
 pub use config::ConfigSource;
 pub use error::StackError;
@@ -173,6 +175,18 @@ pub fn registry() -> Registry {
         description: "Ichnaea location service: web/worker/scheduler roles of one image, RDS MySQL + replica, Redis, S3 + CloudFront",
         envs: vec![config_file!("ichnaea", "dev"), config_file!("ichnaea", "prod")],
         build: ichnaea::build,
+    })
+    .with(StackDef {
+        name: "viewbovis",
+        description: "ViewBovis: one private host (app container, Nextstrain, nginx, systemd units), S3 data at boot, on 08:00-22:00",
+        envs: vec![config_file!("viewbovis", "prod"), config_file!("viewbovis", "test")],
+        build: viewbovis::build,
+    })
+    .with(StackDef {
+        name: "postback",
+        description: "Postback: one host (ufw, swap, supervisor: nginx, php-fpm, Redis, Node worker, InfluxDB, collectd) on EC2 or a DigitalOcean droplet",
+        envs: vec![config_file!("postback", "aws"), config_file!("postback", "do")],
+        build: postback::build,
     });
     let scale = scale::def(&seeds);
     seeds.with_options(scale, scale::build)

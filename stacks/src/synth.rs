@@ -57,7 +57,7 @@ pub enum TargetArg {
     Cloudformation,
     /// `terraform/{main,variables,outputs}.tf`.
     Terraform,
-    /// `userdata/<host>.sh`.
+    /// `userdata/<host>.yaml` (the `#cloud-config` of each host).
     Userdata,
     /// `packer/<bake>.pkr.hcl` and its bake script.
     Packer,

@@ -38,8 +38,8 @@ fn writes_every_target_into_out() {
         "terraform/main.tf",
         "terraform/variables.tf",
         "terraform/outputs.tf",
-        "userdata/web-launch-template.sh",
-        "userdata/daemons-instance.sh",
+        "userdata/web-launch-template.yaml",
+        "userdata/daemons-instance.yaml",
         "packer/aq-web.pkr.hcl",
         "packer/aq-web.sh",
     ] {
@@ -48,6 +48,26 @@ fn writes_every_target_into_out() {
     assert!(err.contains("resources") && err.contains("files"), "{err}");
     let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.ends_with(".iac-tmp")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_digitalocean_stack_renders_without_cloudformation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let (ok, _, err) = synth(&["postback", "--env", "do", "--target", "all", "--out", out]);
+    assert!(ok, "{err}");
+    assert!(
+        dir.path().join("terraform/main.tf").is_file() && dir.path().join("userdata/droplet.yaml").is_file(),
+        "{err}"
+    );
+    assert!(!dir.path().join("cloudformation").exists(), "CloudFormation is left out of `all` for a droplet");
+
+    let (ok, _, err) = synth(&["postback", "--env", "do", "--target", "cloudformation"]);
+    assert!(!ok);
+    assert!(err.contains("postback") && err.contains("outside AWS") && err.contains("--target terraform"), "{err}");
+
+    let (ok, out, _) = synth(&["--list"]);
+    assert!(ok && out.contains("viewbovis") && out.contains("prod, test") && out.contains("aws, do"), "{out}");
 }
 
 fn walk(dir: &Path) -> Vec<String> {

@@ -104,6 +104,15 @@ EOF
 
 printf 'resource "aws_vpc" "x" {\n  cidr_block = \n' >"$tmp/broken.tf"
 
+cat >"$tmp/other.tf" <<'EOF'
+resource "digitalocean_droplet" "web" {
+  name   = "web"
+  region = "lon1"
+  size   = "s-1vcpu-1gb"
+  image  = "ubuntu-24-04-x64"
+}
+EOF
+
 set +e
 out_good="$("$py" "$checker" "$schema" "$tmp/good.tf" 2>&1)"
 rc_good=$?
@@ -113,6 +122,8 @@ rc_bad=$?
 rc_broken=$?
 "$py" "$checker" "$schema" >/dev/null 2>&1
 rc_usage=$?
+out_other="$("$py" "$checker" "$schema" "$tmp/other.tf" 2>&1)"
+rc_other=$?
 set -e
 
 echo "--- good.tf"; echo "$out_good"
@@ -141,6 +152,9 @@ check "misplaced nested block reported" has "$misplaced" "$out_bad"
 check "bad.tf summary line" matches '^checked 2 blocks, [0-9]* arguments: 2 problems$' "$out_bad"
 check "unparsable file exits 2 (got $rc_broken)" test "$rc_broken" -eq 2
 check "usage error exits 2 (got $rc_usage)" test "$rc_usage" -eq 2
+check "other providers' blocks are skipped (got $rc_other)" test "$rc_other" -eq 0
+check "skipped blocks are reported" has "skipped (other providers, not in this AWS schema): digitalocean_droplet" "$out_other"
+check "other.tf summary line" matches '^checked 0 blocks, 0 arguments: 0 problems$' "$out_other"
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

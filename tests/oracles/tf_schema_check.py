@@ -11,7 +11,8 @@ provider accepts both, such as aws_security_group `ingress`/`egress` and aws_rou
 `x = [{...}]` attribute syntax that omits attributes (Terraform needs them all there).
 Terraform meta-arguments (count, for_each, depends_on, provider, lifecycle, provisioner,
 connection, dynamic blocks) are accepted everywhere they are valid. `terraform`, `variable`,
-`output`, `locals`, `module` and other top-level blocks are ignored.
+`output`, `locals`, `module` and other top-level blocks are ignored, and so are resources and data
+sources of other providers (types not starting with `aws_`): they are listed on a `skipped` line.
 
 The schema describes hashicorp/aws v5 and carries the v6 differences in `v6_delta`; the major
 version is taken from --aws-major, else from `required_providers { aws = { version = ... } }`
@@ -196,6 +197,7 @@ class Checker:
         self.hints = _version_hints(schema, major)
         self.arguments_checked = 0
         self.blocks_checked = 0
+        self.skipped_other: set[str] = set()
 
     # -- helpers
     def _where_else(self, type_node: dict[str, Any], name: str, here: str) -> str | None:
@@ -364,6 +366,11 @@ class Checker:
                     for label, body in labeled.items():
                         if label.startswith("__") or not isinstance(body, dict):
                             continue
+                        if not type_name.startswith("aws_"):
+                            # Another provider's block (e.g. digitalocean_droplet): this schema
+                            # knows only hashicorp/aws, so it is skipped and reported, not checked.
+                            self.skipped_other.add(type_name)
+                            continue
                         self.blocks_checked += 1
                         what = f"{kind} {type_name}.{label}"
                         node = table.get(type_name)
@@ -448,6 +455,8 @@ def main(argv: list[str]) -> int:
         problems.extend(checker.check_document(f, doc))
     for p in problems:
         print(p)
+    if checker.skipped_other:
+        print(f"skipped (other providers, not in this AWS schema): {', '.join(sorted(checker.skipped_other))}")
     print(f"checked {checker.blocks_checked} blocks, {checker.arguments_checked} arguments: "
           f"{len(problems)} problems")
     if parse_failed:

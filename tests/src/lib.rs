@@ -1,6 +1,7 @@
 //! Shared helpers of the cross-crate tests: every registered stack and environment rendered to
-//! a directory, and the external oracles (cfn-lint, checkov, python-hcl2, shellcheck) found
-//! through `tools.env`, which `scripts/install-tools.sh` writes.
+//! a directory, the files their cloud-init user data writes, and the external oracles (cfn-lint,
+//! checkov, python-hcl2, shellcheck, nginx, cloud-init, systemd-analyze) found through
+//! `tools.env`, which `scripts/install-tools.sh` writes.
 
 #![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
 
@@ -21,8 +22,8 @@ pub struct Rendered {
     pub files: Vec<OutputFile>,
 }
 
-/// Renders every stack of the seed registry, every environment, every target (CloudFormation
-/// in JSON and YAML).
+/// Renders every stack of the seed registry, every environment, every target that applies to it
+/// (CloudFormation in JSON and YAML, where the stack is all AWS).
 pub fn render_all() -> Vec<Rendered> {
     let registry = stacks::registry();
     let mut out = Vec::new();
@@ -97,6 +98,39 @@ pub fn oracle(var: &str) -> Option<PathBuf> {
         eprintln!("SKIPPED: {msg}");
     }
     path
+}
+
+/// One file a rendered `#cloud-config` writes (`write_files`), and the user data it is in.
+pub struct WrittenFile {
+    /// The user data file, e.g. `.../userdata/app-instance.yaml`.
+    pub user_data: PathBuf,
+    /// The path on the host.
+    pub path: String,
+    /// The content.
+    pub content: String,
+}
+
+/// Every `write_files` entry of the rendered user data among `paths` (`userdata/*.yaml`),
+/// parsed as YAML: what the oracles check is exactly what cloud-init would write.
+pub fn written_files(paths: &[PathBuf]) -> Vec<WrittenFile> {
+    let mut out = Vec::new();
+    for p in paths
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("/userdata/") && p.extension().is_some_and(|e| e == "yaml"))
+    {
+        let text = std::fs::read_to_string(p).expect("user data readable");
+        let doc: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: not YAML: {e}", p.display()));
+        for f in doc["write_files"].as_sequence().into_iter().flatten() {
+            let path = f["path"].as_str().expect("a path").to_owned();
+            let content = match f["encoding"].as_str() {
+                None => f["content"].as_str().unwrap_or("").to_owned(),
+                Some(other) => panic!("{}: {path} is {other}-encoded; the oracles read plain text", p.display()),
+            };
+            out.push(WrittenFile { user_data: p.clone(), path, content });
+        }
+    }
+    out
 }
 
 /// Runs a command and returns its output, panicking with its stderr if it cannot start.

@@ -1,6 +1,8 @@
 //! External oracles on everything rendered: cfn-lint and checkov on CloudFormation (JSON and
-//! YAML), python-hcl2, the AWS provider argument check and checkov on Terraform, shellcheck on
-//! user data; the compose-spec schema (and references it cannot express) on compose files and
+//! YAML), python-hcl2, the AWS provider argument check and checkov on Terraform; on the hosts'
+//! cloud-init user data: cloud-init's own schema check, shellcheck on every shell script it
+//! writes (and on the bake scripts), `nginx -t` on every nginx site, `systemd-analyze verify` on
+//! every unit; the compose-spec schema (and references it cannot express) on compose files and
 //! kubernetes-validate (strict) on Kubernetes manifests. Each test renders every stack and
 //! environment into a temporary directory.
 
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use tests::{oracle, render_all, run, with_suffix, workspace_root, write_all};
+use tests::{oracle, render_all, run, with_suffix, workspace_root, write_all, written_files};
 
 /// A temporary directory named so that no 40-character run of `[A-Za-z0-9/]` forms in the
 /// paths below it: checkov's `CKV_AWS_46` reads the file path into the user data it scans and
@@ -113,12 +115,200 @@ fn terraform_parses_and_uses_real_provider_arguments() {
 #[test]
 fn shellcheck_passes_on_user_data() {
     let Some(shellcheck) = oracle("IAC_SHELLCHECK") else { return };
-    let (_dir, paths) = rendered_dir();
-    let scripts: Vec<&PathBuf> = with_suffix(&paths, ".sh").collect();
-    assert!(!scripts.is_empty());
-    let out = run(Command::new(shellcheck).args(["--shell=bash", "--severity=style"]).args(&scripts));
-    eprintln!("shellcheck: {} scripts", scripts.len());
+    let (dir, paths) = rendered_dir();
+    let bake_scripts: Vec<&PathBuf> = with_suffix(&paths, ".sh").collect();
+    assert!(!bake_scripts.is_empty());
+    let out = run(Command::new(&shellcheck).args(["--shell=bash", "--severity=style"]).args(&bake_scripts));
     assert!(out.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&out.stdout));
+
+    // Every shell script the user data writes (the boot script, helper scripts), each checked
+    // with the shell of its own `#!` line.
+    let extracted = dir.path().join("extracted-scripts");
+    std::fs::create_dir_all(&extracted).unwrap();
+    let mut scripts = Vec::new();
+    for (i, f) in written_files(&paths).into_iter().enumerate() {
+        if f.content.starts_with("#!/bin/bash") || f.content.starts_with("#!/bin/sh") {
+            let name = format!("{i}-{}", f.path.rsplit('/').next().unwrap_or("script"));
+            let path = extracted.join(name);
+            std::fs::write(&path, &f.content).unwrap();
+            scripts.push((path, format!("{} in {}", f.path, f.user_data.display())));
+        }
+    }
+    assert!(scripts.iter().filter(|(_, what)| what.starts_with("/var/lib/iac/boot.sh")).count() >= 4, "boot scripts");
+    for (path, what) in &scripts {
+        let out = run(Command::new(&shellcheck).arg("--severity=style").arg(path));
+        assert!(out.status.success(), "shellcheck on {what}:\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+    eprintln!("shellcheck: {} bake scripts, {} scripts written by user data", bake_scripts.len(), scripts.len());
+}
+
+#[test]
+fn cloud_init_accepts_every_user_data() {
+    let Some(cloud_init) = oracle("IAC_CLOUD_INIT") else { return };
+    let (_dir, paths) = rendered_dir();
+    let docs: Vec<&PathBuf> = paths.iter().filter(|p| p.to_string_lossy().contains("/userdata/")).collect();
+    assert!(docs.len() >= 6, "{docs:?}");
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        assert!(text.starts_with("#cloud-config\n"), "{}", doc.display());
+        let out = run(Command::new(&cloud_init).args(["schema", "--config-file"]).arg(doc));
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success() && said.contains("Valid cloud-config"),
+            "cloud-init schema on {}:\n{said}",
+            doc.display()
+        );
+    }
+    eprintln!("cloud-init schema: {} user data documents valid", docs.len());
+}
+
+#[test]
+fn nginx_accepts_every_site() {
+    let Some(nginx) = oracle("IAC_NGINX") else { return };
+    let (dir, paths) = rendered_dir();
+    let mut by_host: std::collections::BTreeMap<PathBuf, Vec<(String, String)>> = std::collections::BTreeMap::new();
+    for f in written_files(&paths) {
+        if f.path.starts_with("/etc/nginx/sites-enabled/") {
+            by_host.entry(f.user_data).or_default().push((f.path, f.content));
+        }
+    }
+    assert!(by_host.len() >= 4, "nginx sites of ViewBovis and Postback: {:?}", by_host.keys());
+    let mut sites = 0;
+    for (i, (user_data, files)) in by_host.iter().enumerate() {
+        // A prefix with a minimal nginx.conf that includes the host's sites, as Debian's does.
+        let prefix = dir.path().join(format!("nginx-{i}"));
+        let site_dir = prefix.join("sites-enabled");
+        std::fs::create_dir_all(prefix.join("logs")).unwrap();
+        std::fs::create_dir_all(&site_dir).unwrap();
+        for (path, content) in files {
+            std::fs::write(site_dir.join(path.rsplit('/').next().unwrap()), content).unwrap();
+            sites += 1;
+        }
+        // Sites include `fastcgi_params` from nginx's own configuration directory.
+        let params = Path::new(&nginx).parent().and_then(Path::parent).map(|_| Path::new("/etc/nginx/fastcgi_params"));
+        if let Some(params) = params.filter(|p| p.exists()) {
+            std::fs::copy(params, prefix.join("fastcgi_params")).unwrap();
+        }
+        let conf = format!(
+            "pid {p}/nginx.pid;\nerror_log {p}/logs/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  include {p}/sites-enabled/*.conf;\n}}\n",
+            p = prefix.display()
+        );
+        std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
+        let out = run(Command::new(&nginx).arg("-t").arg("-p").arg(&prefix).arg("-c").arg(prefix.join("nginx.conf")));
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && said.contains("test is successful"),
+            "nginx -t on the sites of {}:\n{said}",
+            user_data.display()
+        );
+    }
+    eprintln!("nginx -t: {sites} sites of {} hosts", by_host.len());
+}
+
+/// `systemd-analyze verify` on the units of each host, in a root of their own: the rendered
+/// units and timers, the machine's own units (targets, slices), and stand-ins for what only the
+/// host's packages bring (the programs the units run, such as `/usr/bin/docker`, and their units,
+/// such as `docker.service`); the stand-ins are listed, never silently assumed.
+#[test]
+fn systemd_verifies_every_unit() {
+    let Some(analyze) = oracle("IAC_SYSTEMD_ANALYZE") else { return };
+    let system = Path::new("/lib/systemd/system");
+    assert!(system.join("multi-user.target").exists(), "this machine has no systemd units to verify against");
+    let (dir, paths) = rendered_dir();
+    let mut by_host: std::collections::BTreeMap<PathBuf, Vec<(String, String)>> = std::collections::BTreeMap::new();
+    for f in written_files(&paths) {
+        if f.path.starts_with("/etc/systemd/system/") {
+            by_host.entry(f.user_data).or_default().push((f.path, f.content));
+        }
+    }
+    assert!(by_host.len() >= 4, "units of ViewBovis and Postback: {:?}", by_host.keys());
+    let mut stubbed_programs = std::collections::BTreeSet::new();
+    let mut stubbed_units = std::collections::BTreeSet::new();
+    let mut verified = 0;
+    for (i, (user_data, units)) in by_host.iter().enumerate() {
+        let root = dir.path().join(format!("root-{i}"));
+        let etc = root.join("etc/systemd/system");
+        std::fs::create_dir_all(&etc).unwrap();
+        let lib = root.join("lib/systemd/system");
+        std::fs::create_dir_all(root.join("lib/systemd")).unwrap();
+        let out = run(Command::new("cp").arg("-a").arg(system).arg(root.join("lib/systemd")));
+        assert!(out.status.success(), "copy of {}: {}", system.display(), String::from_utf8_lossy(&out.stderr));
+        let names: Vec<String> = units.iter().map(|(p, _)| p.rsplit('/').next().unwrap().to_owned()).collect();
+        for (path, content) in units {
+            std::fs::write(etc.join(path.rsplit('/').next().unwrap()), content).unwrap();
+            for line in content.lines() {
+                let Some((key, value)) = line.split_once('=') else { continue };
+                if key.starts_with("Exec") {
+                    let program =
+                        value.split_whitespace().next().unwrap_or("").trim_start_matches(['-', '@', ':', '+', '!']);
+                    let stub = root.join(program.trim_start_matches('/'));
+                    if !stub.exists() {
+                        std::fs::create_dir_all(stub.parent().unwrap()).unwrap();
+                        std::fs::write(&stub, "#!/bin/sh\n").unwrap();
+                        let mut perms = std::fs::metadata(&stub).unwrap().permissions();
+                        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+                        std::fs::set_permissions(&stub, perms).unwrap();
+                        stubbed_programs.insert(program.to_owned());
+                    }
+                }
+                if ["After", "Before", "Wants", "Requires"].contains(&key) {
+                    for dep in value.split_whitespace() {
+                        if !names.iter().any(|n| n == dep) && !lib.join(dep).exists() {
+                            std::fs::write(etc.join(dep), "[Unit]\nDescription=stand-in for a unit a package installs\n[Service]\nExecStart=/bin/true\n").unwrap();
+                            stubbed_units.insert(dep.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let out = run(Command::new(&analyze).arg("verify").arg(format!("--root={}", root.display())).args(&names));
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success() && said.trim().is_empty(),
+            "systemd-analyze verify on the units of {}:\n{said}",
+            user_data.display()
+        );
+        verified += names.len();
+    }
+    eprintln!(
+        "systemd-analyze verify: {verified} units of {} hosts; stand-ins for programs {stubbed_programs:?} and units {stubbed_units:?}",
+        by_host.len()
+    );
+}
+
+/// The validator's `OnCalendar=` check agrees with systemd's own parser.
+#[test]
+fn on_calendar_check_agrees_with_systemd() {
+    let Some(analyze) = oracle("IAC_SYSTEMD_ANALYZE") else { return };
+    let cases = [
+        "daily",
+        "hourly",
+        "weekly",
+        "*-*-* 22:00:00",
+        "*-*-* 22:00:00 Europe/London",
+        "Mon..Fri 08:00",
+        "Sat,Sun 10:30",
+        "*-*-01 00:00:00",
+        "2026-12-24 18:00 UTC",
+        "*:0/15",
+        "22:61",
+        "every day",
+        "Funday 10:00",
+        "*-*-* 25:00",
+        "*-13-01 00:00",
+        "10:00 nowhere",
+    ];
+    for expr in cases {
+        let ours = iac_core::app::on_calendar_problem(expr).is_none();
+        let out = run(Command::new(&analyze).args(["calendar", expr]));
+        assert_eq!(
+            ours,
+            out.status.success(),
+            "`{expr}`: validator says {ours}; systemd says {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    eprintln!("OnCalendar: {} expressions agree with systemd-analyze calendar", cases.len());
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! The application layer: a [`Container`] written once and rendered to a `docker run` in user
-//! data (and, in later renderers, to ECS, compose and Kubernetes), and the [`HostConfig`] of one
-//! machine (packages, files, containers, cron) rendered to cloud-init user data.
+//! data or in a systemd unit (and, in later renderers, to ECS, compose and Kubernetes), and the
+//! [`HostConfig`] of one machine (packages, files, containers, cron, and in [`setup`]: swap,
+//! firewall, kernel settings, systemd units and timers, supervisor programs, nginx sites)
+//! rendered to cloud-init user data.
 
 use std::fmt;
 
@@ -8,6 +10,10 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::{HasRefs, RefMut, Refs, Value};
+
+pub mod setup;
+
+pub use setup::*;
 
 /// How an image is pinned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -287,18 +293,73 @@ pub struct HostConfig {
     pub containers: Vec<Container>,
     /// Cron jobs.
     pub cron: Vec<CronJob>,
+    /// A swap file (its tuning is written with the kernel settings).
+    pub swap: Option<Swap>,
+    /// The host firewall (deny incoming except the rules).
+    pub firewall: Option<Firewall>,
+    /// Kernel settings (`/etc/sysctl.d/60-iac.conf`), e.g. `net.core.somaxconn = 1024`.
+    pub sysctl: std::collections::BTreeMap<String, String>,
+    /// systemd services (commands or containers), enabled and started at first boot.
+    pub units: Vec<SystemdUnit>,
+    /// systemd timers.
+    pub timers: Vec<SystemdTimer>,
+    /// Programs run by supervisord.
+    pub supervisor: Vec<SupervisorProgram>,
+    /// nginx sites.
+    pub nginx_sites: Vec<NginxSite>,
+    /// Install the AWS CLI (also installed when a container needs a secret at boot).
+    pub aws_cli: bool,
 }
 
 impl HostConfig {
     /// True when a container needs a secret at boot (the AWS CLI and jq are installed).
     pub fn needs_secrets(&self) -> bool {
-        self.containers.iter().any(Container::has_secrets)
+        self.all_containers().any(Container::has_secrets)
+    }
+
+    /// The containers the boot script runs and those systemd units run, in that order.
+    pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
+        self.containers.iter().chain(self.units.iter().filter_map(|u| u.container.as_ref()))
+    }
+
+    /// True when Docker is needed (asked for, or some container runs).
+    pub fn needs_docker(&self) -> bool {
+        self.docker || self.all_containers().next().is_some()
+    }
+
+    /// The kernel settings written to the host: [`HostConfig::sysctl`] plus the swap tuning.
+    pub fn kernel_settings(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out = self.sysctl.clone();
+        if let Some(swap) = &self.swap {
+            if let Some(v) = swap.swappiness {
+                out.insert("vm.swappiness".into(), v.to_string());
+            }
+            if let Some(v) = swap.vfs_cache_pressure {
+                out.insert("vm.vfs_cache_pressure".into(), v.to_string());
+            }
+        }
+        out
+    }
+
+    /// True when the host uses any setup beyond packages, Docker, files, containers and cron
+    /// (what an AMI bake can carry).
+    pub fn uses_declarative_setup(&self) -> bool {
+        self.swap.is_some()
+            || self.firewall.is_some()
+            || !self.sysctl.is_empty()
+            || !self.units.is_empty()
+            || !self.timers.is_empty()
+            || !self.supervisor.is_empty()
+            || !self.nginx_sites.is_empty()
     }
 }
 
 impl HasRefs for HostConfig {
     fn collect_refs(&self, out: &mut Refs) {
         self.containers.collect_refs(out);
+        for unit in &self.units {
+            unit.container.collect_refs(out);
+        }
     }
     fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
         self.containers.rewrite_refs(f);

@@ -145,6 +145,8 @@ fn make_names_unique(entry: &mut ResourceEntry, label: &str) {
         Resource::EcsService(x) => suffix(&mut x.name, 255),
         Resource::LogGroup(x) => suffix(&mut x.name, 512),
         Resource::Schedule(x) => suffix(&mut x.name, 64),
+        Resource::Droplet(x) => x.name = naming::fit(&format!("{}-{label}", x.name), 255),
+        Resource::DoFirewall(x) => x.name = naming::fit(&format!("{}-{label}", x.name), 255),
         Resource::RecordSet(x) => {
             if let Value::Lit(name) = &mut x.name {
                 *name = format!("{label}-{name}");

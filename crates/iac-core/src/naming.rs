@@ -41,6 +41,8 @@ pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
         Resource::CacheReplicationGroup(g) => Some(g.replication_group_id.clone().unwrap_or_else(|| derived(40))),
         Resource::Bucket(b) => b.name.clone(),
         Resource::OriginAccessControl(o) => Some(o.name.clone().unwrap_or_else(|| derived(64))),
+        Resource::Droplet(d) => Some(d.name.clone()),
+        Resource::DoFirewall(f) => Some(f.name.clone()),
         Resource::SecurityGroup(_)
         | Resource::DbSubnetGroup(_)
         | Resource::DbParameterGroup(_)
@@ -104,6 +106,8 @@ pub fn taggable(resource: &Resource) -> bool {
             | Resource::BucketPolicy(_)
             | Resource::OriginAccessControl(_)
             | Resource::ScheduledAction(_)
+            | Resource::Droplet(_)
+            | Resource::DoFirewall(_)
     )
 }
 

@@ -16,7 +16,8 @@ use crate::model::{
     AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
 };
 use crate::model::{
-    Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction, ViewerCertificate,
+    Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduleTarget, ScheduledAction,
+    ViewerCertificate,
 };
 use crate::net::Ipv4Cidr;
 use crate::value::{Attr, Value};
@@ -443,6 +444,44 @@ impl Validator<'_> {
             Resource::BucketPolicy(p) => self.bucket_policy(entry, p),
             Resource::Distribution(d) => self.distribution(entry, d),
             Resource::ScheduledAction(a) => self.scheduled_action(entry, a),
+            Resource::Droplet(d) => {
+                if let Some(host) = &d.user_data {
+                    self.host(entry.id.as_str(), host);
+                    if host.needs_secrets() {
+                        self.error(
+                            "IAC176",
+                            self.at(entry, "UserData.Containers"),
+                            "a container on a DigitalOcean droplet reads an AWS secret at boot, but the droplet has no AWS role",
+                            "give the container its value another way (a file provisioned out of band), or run it on an EC2 host",
+                        );
+                    }
+                }
+            }
+            Resource::DoFirewall(fw) => {
+                for (i, rule) in fw.inbound.iter().enumerate() {
+                    let world =
+                        rule.addresses.is_empty() || rule.addresses.iter().any(|a| a == "0.0.0.0/0" || a == "::/0");
+                    let port = rule.ports.parse::<u16>().ok();
+                    if world && !matches!(port, Some(22 | 80 | 443)) {
+                        self.error(
+                            "IAC177",
+                            self.at(entry, format!("InboundRules[{i}]")),
+                            format!("admits the whole internet on {} {}", rule.protocol.as_str(), rule.ports),
+                            "only 22, 80 and 443 may be open to everyone; admit an admin range for the rest",
+                        );
+                    }
+                    for a in &rule.addresses {
+                        if let Some(problem) = cidr_problem(a) {
+                            self.error(
+                                "IAC169",
+                                self.at(entry, format!("InboundRules[{i}].Addresses")),
+                                problem,
+                                "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24",
+                            );
+                        }
+                    }
+                }
+            }
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
             if s.reason.trim().len() < 10 {
@@ -823,6 +862,11 @@ impl Validator<'_> {
                 );
             }
         }
+        let found = crate::app::setup_problems(host);
+        for p in found {
+            let path = at(p.property);
+            self.out.push(Diagnostic { severity: p.severity, code: p.code, path, message: p.message, hint: p.hint });
+        }
     }
 
     /// ECS containers: pinned images, secrets only as whole references (the agent injects them
@@ -1014,7 +1058,17 @@ impl Validator<'_> {
                 "EventBridge cron has minutes hours day-of-month month day-of-week year, e.g. `cron(0 3 * * ? *)`",
             );
         }
-        if s.task.command.is_empty() {
+        if s.timezone.trim().is_empty() {
+            self.error(
+                "IAC178",
+                self.at(entry, "ScheduleExpressionTimezone"),
+                "no time zone: the schedule would run in UTC and drift by an hour with daylight saving",
+                "give an IANA zone, e.g. `Europe/London`",
+            );
+        }
+        if let ScheduleTarget::RunTask(t) = &s.target
+            && t.command.is_empty()
+        {
             self.error(
                 "IAC130",
                 self.at(entry, "Target.Input"),
@@ -1047,6 +1101,15 @@ impl Validator<'_> {
                 );
             }
             self.host(&owner, &bake.host);
+            if bake.host.uses_declarative_setup() {
+                self.error(
+                    "IAC175",
+                    Path::stack(self.stack.name()).resource(&owner).property("Host"),
+                    "an AMI bake carries packages, Docker, files, container images and cron only; \
+                     swap, firewall, sysctl, units, timers, supervisor programs and nginx sites are set up at boot",
+                    "move them to the instance's HostConfig (its cloud-init user data)",
+                );
+            }
         }
     }
 
@@ -1113,4 +1176,22 @@ fn fargate_size_ok(cpu: u32, memory_mib: u32) -> bool {
         _ => return false,
     };
     (min..=max).contains(&memory_mib) && memory_mib.is_multiple_of(step)
+}
+
+/// Why `s` is not an IPv4 or IPv6 CIDR, if it is not.
+pub(crate) fn cidr_problem(s: &str) -> Option<String> {
+    let Some((addr, len)) = s.split_once('/') else {
+        return Some(format!("`{s}` is not a CIDR (address/length)"));
+    };
+    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        32
+    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        128
+    } else {
+        return Some(format!("`{addr}` in `{s}` is not an IP address"));
+    };
+    match len.parse::<u8>() {
+        Ok(l) if l <= max => None,
+        _ => Some(format!("`/{len}` in `{s}` is not a prefix length from 0 to {max}")),
+    }
 }

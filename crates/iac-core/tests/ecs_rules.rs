@@ -228,7 +228,8 @@ fn schedules_and_log_groups() {
                 expression: expression.into(),
                 timezone: "UTC".into(),
                 role_arn: "arn:r".into(),
-                task: run(command),
+                target: ScheduleTarget::RunTask(run(command)),
+                enabled: true,
             },
         );
     }

@@ -418,3 +418,227 @@ fn rollout_order_is_data_and_is_checked() {
     assert_eq!(codes, ["IAC072", "IAC071", "IAC070", "IAC073", "IAC074"], "{found:?}");
     assert!(found[0].1.contains("a singleton would run twice"), "{found:?}");
 }
+
+fn host_instance(s: &mut StackBuilder, id: &str, host: HostConfig) {
+    s.add(
+        id,
+        Instance {
+            subnet_id: "subnet-1".into(),
+            machine: MachineSpec {
+                image_id: "ami-12345678".into(),
+                instance_type: "t3.micro".into(),
+                security_group_ids: Vec::new(),
+                instance_profile: None,
+                root_volume: None,
+                user_data: Some(host),
+                key_name: None,
+                detailed_monitoring: false,
+            },
+        },
+    );
+}
+
+#[test]
+fn host_setup_rules_fire() {
+    use iac_core::app::{
+        Firewall, FirewallRule, HostFile, LocationAction, NginxLocation, NginxSite, ServiceType, SupervisorProgram,
+        Swap, SystemdTimer, SystemdUnit, UnitRestart,
+    };
+    let mut s = StackBuilder::new("demo", "dev");
+    let mut bad_unit = SystemdUnit::new("worker", "").exec(["python3", "job.py"]).exec(["/bin/true"]);
+    bad_unit.after = vec!["network-online".into()];
+    let mut oneshot = SystemdUnit::new("job.service", "a job").of_type(ServiceType::Oneshot).exec(["/bin/true"]);
+    oneshot.restart = UnitRestart::Always;
+    let container = SystemdUnit::container(Container::new("app", "example/app"), "app").exec(["/bin/true"]);
+    let mut site = NginxSite::proxy("web site", "bad name!", 0);
+    site.locations.push(NginxLocation { path: "/x".into(), action: LocationAction::TryFiles(vec!["$uri".into()]) });
+    let mut sysctl = std::collections::BTreeMap::new();
+    sysctl.insert("vm swappiness".to_owned(), "10".to_owned());
+    let host = HostConfig {
+        name: "h".into(),
+        files: vec![
+            HostFile { path: "etc/app.conf".into(), mode: 0o644, content: String::new() },
+            HostFile { path: "/etc/a".into(), mode: 0o644, content: String::new() },
+            HostFile { path: "/etc/a".into(), mode: 0o644, content: String::new() },
+        ],
+        swap: Some(Swap { swappiness: Some(150), ..Swap::file(0) }),
+        firewall: Some(Firewall {
+            rules: vec![
+                FirewallRule::tcp(22, Vec::<String>::new(), "ssh"),
+                FirewallRule::tcp(80, ["0.0.0.0/0"], "web"),
+                FirewallRule::tcp(8086, Vec::<String>::new(), "influx"),
+                FirewallRule::tcp(8083, ["10.0.0.0/33"], "admin"),
+            ],
+        }),
+        sysctl,
+        units: vec![bad_unit, oneshot, container],
+        timers: vec![SystemdTimer {
+            name: "nightly.timer".into(),
+            description: "nightly".into(),
+            on_calendar: vec!["*-*-* 25:00".into()],
+            unit: None,
+            persistent: true,
+        }],
+        supervisor: vec![SupervisorProgram::new("red is", ["redis-server", "--port", "100%"])],
+        nginx_sites: vec![site],
+        ..HostConfig::default()
+    };
+    host_instance(&mut s, "Host", host);
+    let stack = s.build().unwrap();
+    let found = codes(&stack);
+    let want = [
+        ("IAC165", "demo/Host/UserData.Files[0].Path"),
+        ("IAC174", "demo/Host/UserData.Files[2]"),
+        ("IAC173", "demo/Host/UserData.Swap.Size"),
+        ("IAC173", "demo/Host/UserData.Swap.Swappiness"),
+        ("IAC167", "demo/Host/UserData.Firewall.Rules[2]"),
+        ("IAC169", "demo/Host/UserData.Firewall.Rules[3].Sources"),
+        ("IAC172", "demo/Host/UserData.Sysctl.vm swappiness"),
+        ("IAC160", "demo/Host/UserData.Units[0].Name"),
+        ("IAC160", "demo/Host/UserData.Units[0].Description"),
+        ("IAC160", "demo/Host/UserData.Units[0].Dependencies"),
+        ("IAC161", "demo/Host/UserData.Units[0].ExecStart[0]"),
+        ("IAC162", "demo/Host/UserData.Units[0].ExecStart"),
+        ("IAC162", "demo/Host/UserData.Units[1].Restart"),
+        ("IAC162", "demo/Host/UserData.Units[2].ExecStart"),
+        ("IAC041", "demo/Host/UserData.Units[2].Container.Image"),
+        ("IAC163", "demo/Host/UserData.Timers[0].OnCalendar"),
+        ("IAC164", "demo/Host/UserData.Timers[0].Unit"),
+        ("IAC170", "demo/Host/UserData.Supervisor[0].Name"),
+        ("IAC161", "demo/Host/UserData.Supervisor[0].Command"),
+        ("IAC170", "demo/Host/UserData.Supervisor[0].Command"),
+        ("IAC171", "demo/Host/UserData.NginxSites[0].Name"),
+        ("IAC171", "demo/Host/UserData.NginxSites[0].ServerNames"),
+        ("IAC166", "demo/Host/UserData.NginxSites[0].Locations[0]"),
+        ("IAC171", "demo/Host/UserData.NginxSites[0].Locations[1]"),
+    ];
+    for (code, path) in want {
+        assert!(found.iter().any(|(c, p)| *c == code && p == path), "{code} {path} missing from {found:#?}");
+    }
+    // SSH open to everyone is a warning; 80 open to everyone is fine.
+    let diags = validate(&stack);
+    let ssh = diags.iter().find(|d| d.code == "IAC168").expect("a warning for SSH");
+    assert_eq!(ssh.severity, Severity::Warning);
+    assert_eq!(ssh.path.to_string(), "demo/Host/UserData.Firewall.Rules[0]");
+    assert!(!found.iter().any(|(_, p)| p.ends_with("Rules[1]")), "{found:?}");
+}
+
+#[test]
+fn a_sound_host_setup_passes() {
+    use iac_core::app::{
+        Firewall, FirewallRule, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdTimer, SystemdUnit,
+    };
+    let mut s = StackBuilder::new("demo", "dev");
+    let mut report = SystemdUnit::new("report.service", "nightly report")
+        .of_type(ServiceType::Oneshot)
+        .exec(["/usr/local/bin/report"]);
+    report.wanted_by.clear();
+    let host = HostConfig {
+        name: "h".into(),
+        swap: Some(Swap { swappiness: Some(10), vfs_cache_pressure: Some(50), ..Swap::file(4096) }),
+        firewall: Some(Firewall {
+            rules: vec![
+                FirewallRule::tcp(80, Vec::<String>::new(), "web"),
+                FirewallRule::tcp(8086, ["10.0.0.0/8"], "admin"),
+            ],
+        }),
+        units: vec![report, SystemdUnit::container(Container::new("app", "example/app:1.2.3"), "the app")],
+        timers: vec![SystemdTimer {
+            name: "report.timer".into(),
+            description: "nightly".into(),
+            on_calendar: vec!["*-*-* 22:00:00 Europe/London".into()],
+            unit: None,
+            persistent: true,
+        }],
+        supervisor: vec![SupervisorProgram::new("redis", ["/usr/bin/redis-server", "--appendonly", "yes"])],
+        nginx_sites: vec![NginxSite::proxy("app", "app.example.org", 3000)],
+        ..HostConfig::default()
+    };
+    host_instance(&mut s, "Host", host);
+    assert!(validate(&s.build().unwrap()).is_empty());
+}
+
+#[test]
+fn droplets_schedules_and_bakes_with_setup() {
+    use iac_core::app::{Bake, BaseImage, FirewallProtocol, Swap};
+    let mut s = StackBuilder::new("demo", "dev");
+    let host = HostConfig {
+        name: "h".into(),
+        containers: vec![Container::new("app", "example/app:1").with_env("API_TOKEN", SecretRef::ssm("/t"))],
+        ..HostConfig::default()
+    };
+    let d = s.add(
+        "Droplet",
+        Droplet {
+            name: "d".into(),
+            region: "lon1".into(),
+            size: "s-1vcpu-1gb".into(),
+            image: "ubuntu-24-04-x64".into(),
+            ssh_keys: Vec::new(),
+            monitoring: true,
+            backups: false,
+            ipv6: false,
+            user_data: Some(host),
+        },
+    );
+    s.add(
+        "Firewall",
+        DoFirewall {
+            name: "f".into(),
+            droplet_ids: vec![d.droplet_id()],
+            inbound: vec![
+                DoFirewallRule {
+                    protocol: FirewallProtocol::Tcp,
+                    ports: "80".into(),
+                    addresses: vec!["0.0.0.0/0".into()],
+                },
+                DoFirewallRule {
+                    protocol: FirewallProtocol::Tcp,
+                    ports: "6379".into(),
+                    addresses: vec!["::/0".into()],
+                },
+                DoFirewallRule {
+                    protocol: FirewallProtocol::Tcp,
+                    ports: "8086".into(),
+                    addresses: vec!["10.0.0.0".into()],
+                },
+            ],
+            outbound: Vec::new(),
+        },
+    );
+    s.add(
+        "Start",
+        Schedule {
+            description: "start".into(),
+            expression: "cron(0 8 * * *)".into(),
+            timezone: String::new(),
+            name: None,
+            target: ScheduleTarget::Call {
+                target_arn: Schedule::universal_target("ec2", "startInstances").into(),
+                input: "{}".into(),
+            },
+            role_arn: "arn:aws:iam::123456789012:role/x".into(),
+            enabled: true,
+        },
+    );
+    s.bake(Bake {
+        name: "img".into(),
+        base: BaseImage::Id("ami-12345678".into()),
+        instance_type: "t3.small".into(),
+        ssh_username: "ubuntu".into(),
+        root_volume: RootVolume::gp3("/dev/sda1", 20),
+        host: HostConfig { name: "img".into(), swap: Some(Swap::file(1024)), ..HostConfig::default() },
+    });
+    let found = codes(&s.build().unwrap());
+    for (code, path) in [
+        ("IAC176", "demo/Droplet/UserData.Containers"),
+        ("IAC177", "demo/Firewall/InboundRules[1]"),
+        ("IAC169", "demo/Firewall/InboundRules[2].Addresses"),
+        ("IAC129", "demo/Start/ScheduleExpression"),
+        ("IAC178", "demo/Start/ScheduleExpressionTimezone"),
+        ("IAC175", "demo/bake:img/Host"),
+    ] {
+        assert!(found.iter().any(|(c, p)| *c == code && p == path), "{code} {path} missing from {found:#?}");
+    }
+    assert!(!found.iter().any(|(_, p)| p.ends_with("InboundRules[0]")), "80 may be open: {found:?}");
+}

@@ -10,8 +10,8 @@ use iac_core::Stack;
 use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, EcsCluster, EcsService, FileSystem,
     HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, ParamKind, Peer,
-    RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, Scheme, SecurityGroup, Statement, TargetGroup,
-    TaskDefinition, TaskNetwork, TrackedMetric,
+    RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, ScheduleTarget, Scheme, SecurityGroup,
+    Statement, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric,
 };
 use iac_core::model::{
     Bucket, BucketEncryption, BucketPolicy, CLOUDFRONT_HOSTED_ZONE_ID, CacheReplicationGroup, Distribution, Principal,
@@ -431,6 +431,16 @@ impl Renderer<'_> {
             ),
             Resource::Distribution(x) => ("AWS::CloudFront::Distribution".into(), self.distribution(x, &c)?),
             Resource::ScheduledAction(x) => ("AWS::AutoScaling::ScheduledAction".into(), self.scheduled_action(x, &c)?),
+            Resource::Droplet(_) | Resource::DoFirewall(_) => {
+                return Err(self.unsupported(
+                    &ctx("Type"),
+                    format!(
+                        "a {} is not an AWS resource and CloudFormation cannot create it; render this stack with \
+                         `--target terraform` (the digitalocean provider)",
+                        entry.resource.kind_name()
+                    ),
+                ));
+            }
             Resource::RawResource(x) => {
                 match &x.cloudformation {
                     Some((ty, props)) => (ty.clone(), props.clone()),
@@ -883,15 +893,12 @@ impl Renderer<'_> {
 
     fn schedule(&self, entry: &ResourceEntry, x: &Schedule) -> Result<Json, RenderError> {
         let ctx = Ctx { resource: entry.id.as_str(), property: "Target".into() };
-        let t = &x.task;
-        Ok(json!({
-            "Name": self.name(entry),
-            "Description": x.description,
-            "ScheduleExpression": x.expression,
-            "ScheduleExpressionTimezone": x.timezone,
-            "FlexibleTimeWindow": { "Mode": "OFF" },
-            "State": "ENABLED",
-            "Target": {
+        let retry = json!({
+            "MaximumRetryAttempts": iac_core::model::SCHEDULE_RETRIES,
+            "MaximumEventAgeInSeconds": iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS,
+        });
+        let target = match &x.target {
+            ScheduleTarget::RunTask(t) => json!({
                 "Arn": self.str_value(&t.cluster_arn, &ctx)?,
                 "RoleArn": self.str_value(&x.role_arn, &ctx)?,
                 "Input": t.input(),
@@ -902,8 +909,23 @@ impl Renderer<'_> {
                     "TaskCount": 1,
                     "NetworkConfiguration": self.awsvpc(&t.network, &ctx)?,
                 },
-                "RetryPolicy": { "MaximumRetryAttempts": iac_core::model::SCHEDULE_RETRIES, "MaximumEventAgeInSeconds": iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS },
-            },
+                "RetryPolicy": retry,
+            }),
+            ScheduleTarget::Call { target_arn, input } => json!({
+                "Arn": self.str_value(target_arn, &ctx)?,
+                "RoleArn": self.str_value(&x.role_arn, &ctx)?,
+                "Input": self.str_value(input, &ctx)?,
+                "RetryPolicy": retry,
+            }),
+        };
+        Ok(json!({
+            "Name": self.name(entry),
+            "Description": x.description,
+            "ScheduleExpression": x.expression,
+            "ScheduleExpressionTimezone": x.timezone,
+            "FlexibleTimeWindow": { "Mode": "OFF" },
+            "State": if x.enabled { "ENABLED" } else { "DISABLED" },
+            "Target": target,
         }))
     }
 }
@@ -1219,5 +1241,57 @@ mod yaml_tests {
         let text = "A:\n  Mode: OFF\n  List:\n  - on\n  - 'no'\n  Real: true\n  Script: |-\n    #!/bin/sh\n    x: no\n\n    - OFF\n  After: Yes\nB: offline\n";
         let want = "A:\n  Mode: 'OFF'\n  List:\n  - 'on'\n  - 'no'\n  Real: true\n  Script: |-\n    #!/bin/sh\n    x: no\n\n    - OFF\n  After: 'Yes'\nB: offline\n";
         assert_eq!(quote_yaml11_booleans(text), want);
+    }
+}
+
+#[cfg(test)]
+mod schedule_and_droplet_tests {
+    use iac_core::StackBuilder;
+    use iac_core::model::{Droplet, Schedule, ScheduleTarget};
+
+    use super::*;
+
+    #[test]
+    fn schedules_render_and_droplets_are_refused() {
+        let mut s = StackBuilder::new("demo", "dev");
+        s.add(
+            "Start",
+            Schedule {
+                description: "start".into(),
+                expression: "cron(0 8 * * ? *)".into(),
+                timezone: "Europe/London".into(),
+                name: None,
+                target: ScheduleTarget::Call {
+                    target_arn: Schedule::universal_target("ec2", "startInstances").into(),
+                    input: "{\"InstanceIds\":[\"i-1\"]}".into(),
+                },
+                role_arn: "arn:aws:iam::123456789012:role/r".into(),
+                enabled: true,
+            },
+        );
+        let yaml = render(&s.build().unwrap(), Format::Yaml).unwrap();
+        assert!(yaml.contains("Mode: 'OFF'") && yaml.contains("State: ENABLED"), "{yaml}");
+        assert!(yaml.contains("Arn: arn:aws:scheduler:::aws-sdk:ec2:startInstances"), "{yaml}");
+
+        let mut s = StackBuilder::new("demo", "dev");
+        s.add(
+            "Box",
+            Droplet {
+                name: "box".into(),
+                region: "lon1".into(),
+                size: "s-1vcpu-1gb".into(),
+                image: "ubuntu-24-04-x64".into(),
+                ssh_keys: Vec::new(),
+                monitoring: true,
+                backups: false,
+                ipv6: false,
+                user_data: None,
+            },
+        );
+        let err = render(&s.build().unwrap(), Format::Json).unwrap_err().to_string();
+        assert!(
+            err.contains("`Box`") && err.contains("DigitalOcean droplet") && err.contains("--target terraform"),
+            "{err}"
+        );
     }
 }

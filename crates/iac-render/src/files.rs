@@ -9,6 +9,7 @@ use iac_core::validate::{self, Diagnostic};
 
 use crate::cloudformation::{self, Format};
 use crate::error::RenderError;
+use crate::userdata::Cloud;
 use crate::{nested, terraform, userdata};
 
 /// What to render.
@@ -19,7 +20,7 @@ pub enum Target {
     CloudFormation,
     /// `terraform/main.tf`, `variables.tf`, `outputs.tf`.
     Terraform,
-    /// `userdata/<host>.sh`, one per launch template or instance.
+    /// `userdata/<host>.yaml`, the `#cloud-config` of each launch template, instance or droplet.
     UserData,
     /// `packer/<bake>.pkr.hcl` and `packer/<bake>.sh`, one pair per AMI bake.
     Packer,
@@ -47,10 +48,16 @@ impl Target {
     /// Kubernetes. `All` always applies.
     pub fn applies_to(self, stack: &Stack) -> bool {
         match self {
-            Target::CloudFormation | Target::Terraform => stack.resources().len() > 0,
+            // CloudFormation only describes AWS: a stack with a DigitalOcean resource is left out
+            // of `all` and refused by `--target cloudformation`.
+            Target::CloudFormation => {
+                stack.resources().len() > 0 && !stack.resources().any(|e| e.resource.is_digitalocean())
+            }
+            Target::Terraform => stack.resources().len() > 0,
             Target::UserData => stack.resources().any(|e| match &e.resource {
                 Resource::LaunchTemplate(lt) => lt.machine.user_data.is_some(),
                 Resource::Instance(i) => i.machine.user_data.is_some(),
+                Resource::Droplet(d) => d.user_data.is_some(),
                 _ => false,
             }),
             Target::Packer => !stack.bakes().is_empty(),
@@ -104,6 +111,19 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
         Target::CONCRETE.into_iter().filter(|t| t.applies_to(stack)).collect()
     } else if target.applies_to(stack) {
         vec![target]
+    } else if let Some(other) = stack.resources().find(|e| e.resource.is_digitalocean())
+        && target == Target::CloudFormation
+    {
+        return Err(RenderError::Unsupported {
+            stack: stack.name().to_owned(),
+            resource: other.id.to_string(),
+            property: "Type".into(),
+            message: format!(
+                "the `{target}` target cannot render this stack (environment `{}`): it has resources outside AWS; \
+                 use `--target terraform` or `--target all`",
+                stack.env()
+            ),
+        });
     } else {
         return Err(RenderError::TargetNotApplicable {
             stack: stack.name().to_owned(),
@@ -125,14 +145,15 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
             Target::UserData => {
                 for entry in stack.resources() {
                     let host = match &entry.resource {
-                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref(),
-                        Resource::Instance(i) => i.machine.user_data.as_ref(),
+                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
+                        Resource::Instance(i) => i.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
+                        Resource::Droplet(d) => d.user_data.as_ref().map(|h| (h, Cloud::Generic)),
                         _ => None,
                     };
-                    if let Some(host) = host {
+                    if let Some((host, cloud)) = host {
                         files.push(OutputFile {
-                            path: PathBuf::from(format!("userdata/{}.sh", entry.id.kebab_case())),
-                            contents: userdata::render_text(stack, host)?,
+                            path: PathBuf::from(format!("userdata/{}.yaml", entry.id.kebab_case())),
+                            contents: userdata::render_text_for(stack, host, cloud)?,
                         });
                     }
                 }

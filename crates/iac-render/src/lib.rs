@@ -10,13 +10,16 @@
 //! - [`compose`]: compose spec YAML for the stack's apps (local stand-ins included).
 //! - [`kubernetes`]: Kubernetes manifests for the stack's apps (Deployments, Services,
 //!   Ingresses, claims, `CronJob`s; secrets as references to a Secret the operator creates).
-//! - [`userdata`]: cloud-init user data (a boot script) from tera templates kept as files in
-//!   `templates/`.
+//! - [`userdata`]: cloud-init user data, a `#cloud-config` document for every host (EC2 or a
+//!   DigitalOcean droplet) that writes the host's files and runs its boot script; [`cloudinit`]:
+//!   the files of its setup (systemd units and timers, supervisor programs, nginx sites, kernel
+//!   settings). All from tera templates kept as files in `templates/`.
 //!
 //! Every renderer is deterministic: the same stack gives byte-identical output. Nothing here does
 //! I/O; [`files::render_target`] returns the files as data and the caller writes them.
 
 pub mod cloudformation;
+pub mod cloudinit;
 mod ecs;
 pub mod error;
 pub mod files;

@@ -26,12 +26,13 @@ use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey,
 use iac_core::Stack;
 use iac_core::app::HostConfig;
 use iac_core::model::{
-    AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, EcsCluster,
-    EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway, LaunchTemplate, Listener,
-    ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, MountTarget, NatGateway, ParamKind, Peer,
-    Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route, RouteTable, RouteTarget,
-    Rule, ScalingPolicy, Schedule, Scheme, SecurityGroup, SecurityGroupIngress, Statement, Subnet,
-    SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric, Vpc, VpcGatewayAttachment,
+    AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, DoFirewall,
+    Droplet, EcsCluster, EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway,
+    LaunchTemplate, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, MountTarget,
+    NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route,
+    RouteTable, RouteTarget, Rule, RunTask, ScalingPolicy, Schedule, ScheduleTarget, Scheme, SecurityGroup,
+    SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork,
+    TrackedMetric, Vpc, VpcGatewayAttachment,
 };
 use iac_core::model::{
     Bucket, BucketEncryption, BucketPolicy, CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Distribution,
@@ -60,6 +61,8 @@ pub struct TerraformFiles {
 const REQUIRED_VERSION: &str = ">= 1.5";
 /// AWS provider versions the output is written for.
 const AWS_PROVIDER_VERSION: &str = "~> 5.0";
+/// DigitalOcean provider versions the output is written for.
+const DIGITALOCEAN_PROVIDER_VERSION: &str = "~> 2.0";
 
 /// Engine parameters that only take effect after a reboot: RDS refuses `immediate` for them, so
 /// they are written with `apply_method = "pending-reboot"`.
@@ -95,9 +98,16 @@ pub fn render(stack: &Stack) -> Result<TerraformFiles, RenderError> {
 
     let mut main_tf = header(stack, "resources");
     main_tf.push('\n');
-    main_tf.push_str(&r.format(&terraform_block())?);
-    main_tf.push('\n');
-    main_tf.push_str(&r.format(&provider_block(stack))?);
+    let providers = Providers::of(stack);
+    main_tf.push_str(&r.format(&terraform_block(providers))?);
+    if providers.aws {
+        main_tf.push('\n');
+        main_tf.push_str(&r.format(&provider_block(stack))?);
+    }
+    if providers.digitalocean {
+        main_tf.push('\n');
+        main_tf.push_str(&r.format(&Args::default().into_block("provider", &["digitalocean"]))?);
+    }
     for block in r.data_blocks() {
         main_tf.push('\n');
         let mut text = r.format(&block)?;
@@ -144,12 +154,42 @@ fn one_line(s: &str) -> String {
     s.replace(['\r', '\n'], " ").trim().to_owned()
 }
 
-fn terraform_block() -> Block {
+/// The providers a stack needs: AWS unless every resource is a DigitalOcean one; DigitalOcean
+/// when some resource is (its token comes from `DIGITALOCEAN_TOKEN`).
+#[derive(Debug, Clone, Copy)]
+struct Providers {
+    aws: bool,
+    digitalocean: bool,
+}
+
+impl Providers {
+    fn of(stack: &Stack) -> Self {
+        let digitalocean = stack.resources().any(|e| e.resource.is_digitalocean());
+        let aws = !digitalocean || stack.resources().any(|e| !e.resource.is_digitalocean());
+        Self { aws, digitalocean }
+    }
+}
+
+fn terraform_block(p: Providers) -> Block {
     let mut providers = Args::default();
-    providers.set(
-        "aws",
-        object([("source", Expression::from("hashicorp/aws")), ("version", Expression::from(AWS_PROVIDER_VERSION))]),
-    );
+    if p.aws {
+        providers.set(
+            "aws",
+            object([
+                ("source", Expression::from("hashicorp/aws")),
+                ("version", Expression::from(AWS_PROVIDER_VERSION)),
+            ]),
+        );
+    }
+    if p.digitalocean {
+        providers.set(
+            "digitalocean",
+            object([
+                ("source", Expression::from("digitalocean/digitalocean")),
+                ("version", Expression::from(DIGITALOCEAN_PROVIDER_VERSION)),
+            ]),
+        );
+    }
     let mut args = Args::default();
     args.set("required_version", REQUIRED_VERSION).nested("required_providers", providers);
     args.into_block("terraform", &[])
@@ -291,6 +331,8 @@ fn tf_type(entry: &ResourceEntry) -> Option<&str> {
         Resource::MountTarget(_) => "aws_efs_mount_target",
         Resource::AccessPoint(_) => "aws_efs_access_point",
         Resource::Schedule(_) => "aws_scheduler_schedule",
+        Resource::Droplet(_) => "digitalocean_droplet",
+        Resource::DoFirewall(_) => "digitalocean_firewall",
         Resource::RawResource(raw) => return raw.terraform.as_ref().map(|(ty, _)| ty.as_str()),
         Resource::CacheSubnetGroup(_) => "aws_elasticache_subnet_group",
         Resource::CacheParameterGroup(_) => "aws_elasticache_parameter_group",
@@ -642,6 +684,8 @@ impl<'a> Renderer<'a> {
             Resource::MountTarget(r) => ("aws_efs_mount_target".into(), self.mount_target(r)?),
             Resource::AccessPoint(r) => ("aws_efs_access_point".into(), self.access_point(r, tags)?),
             Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
+            Resource::Droplet(r) => ("digitalocean_droplet".into(), self.droplet(r)?),
+            Resource::DoFirewall(r) => ("digitalocean_firewall".into(), self.do_firewall(r)?),
             Resource::RawResource(r) => self.raw(r)?,
             Resource::CacheSubnetGroup(r) => {
                 ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?)
@@ -864,21 +908,26 @@ impl<'a> Renderer<'a> {
         Ok(a)
     }
 
-    /// `base64encode(join("", [text, value, text...]))` of a host's boot script.
+    /// `base64encode(join("", [text, value, text...]))` of a host's user data.
     fn user_data(&mut self, host: &HostConfig) -> Result<Expression, RenderError> {
+        let text = self.user_data_text(host, userdata::Cloud::Aws)?;
+        Ok(func("base64encode", [text]))
+    }
+
+    /// The user data as text: one string, or `join("", [...])` around deploy-time values.
+    fn user_data_text(&mut self, host: &HostConfig, cloud: userdata::Cloud) -> Result<Expression, RenderError> {
         let mut parts = Vec::new();
-        for segment in userdata::segments(self.stack, host)? {
+        for segment in userdata::segments_for(self.stack, host, cloud)? {
             parts.push(match segment {
                 Segment::Text(text) => Expression::String(text),
                 Segment::Value(v) => self.expr(&v, "user_data")?,
             });
         }
-        let script = if parts.len() == 1 && matches!(parts[0], Expression::String(_)) {
+        Ok(if parts.len() == 1 && matches!(parts[0], Expression::String(_)) {
             parts.pop().unwrap_or(Expression::Null)
         } else {
             join(parts)
-        };
-        Ok(func("base64encode", [script]))
+        })
     }
 
     fn metadata_options() -> Args {
@@ -1722,34 +1771,99 @@ impl<'a> Renderer<'a> {
     }
 
     fn schedule(&mut self, r: &Schedule, name: Option<String>) -> Result<Args, RenderError> {
-        let t = &r.task;
         let mut window = Args::default();
         window.set("mode", "OFF");
+        let mut retry = Args::default();
+        retry
+            .set("maximum_retry_attempts", iac_core::model::SCHEDULE_RETRIES)
+            .set("maximum_event_age_in_seconds", iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS);
+        let mut target = Args::default();
+        match &r.target {
+            ScheduleTarget::RunTask(t) => {
+                target
+                    .set("arn", self.expr(&t.cluster_arn, "target.arn")?)
+                    .set("role_arn", self.expr(&r.role_arn, "target.role_arn")?)
+                    .set("input", t.input())
+                    .nested("ecs_parameters", self.schedule_ecs(t)?);
+            }
+            ScheduleTarget::Call { target_arn, input } => {
+                target
+                    .set("arn", self.expr(target_arn, "target.arn")?)
+                    .set("role_arn", self.expr(&r.role_arn, "target.role_arn")?)
+                    .set("input", self.expr(input, "target.input")?);
+            }
+        }
+        target.nested("retry_policy", retry);
+        let mut a = Args::default();
+        a.set_opt("name", name.map(Expression::from))
+            .set("description", r.description.as_str())
+            .set("schedule_expression", r.expression.as_str())
+            .set("schedule_expression_timezone", r.timezone.as_str())
+            .set("state", if r.enabled { "ENABLED" } else { "DISABLED" })
+            .nested("flexible_time_window", window)
+            .nested("target", target);
+        Ok(a)
+    }
+
+    fn schedule_ecs(&mut self, t: &RunTask) -> Result<Args, RenderError> {
         let mut ecs = Args::default();
         ecs.set("task_definition_arn", self.expr(&t.task_definition_arn, "target.ecs_parameters.task_definition_arn")?)
             .set("launch_type", "FARGATE")
             .set("platform_version", "LATEST")
             .set("task_count", 1)
             .nested("network_configuration", self.network_configuration(&t.network, "target.ecs_parameters")?);
-        let mut retry = Args::default();
-        retry
-            .set("maximum_retry_attempts", iac_core::model::SCHEDULE_RETRIES)
-            .set("maximum_event_age_in_seconds", iac_core::model::SCHEDULE_MAX_EVENT_AGE_SECONDS);
-        let mut target = Args::default();
-        target
-            .set("arn", self.expr(&t.cluster_arn, "target.arn")?)
-            .set("role_arn", self.expr(&r.role_arn, "target.role_arn")?)
-            .set("input", t.input())
-            .nested("ecs_parameters", ecs)
-            .nested("retry_policy", retry);
+        Ok(ecs)
+    }
+
+    /// The stack's tags as DigitalOcean tags (`key:value`; other characters become `-`).
+    fn do_tags(&self) -> Expression {
+        let tags = self.stack.tags().iter().map(|(k, v)| {
+            let t: String = format!("{k}:{v}")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || ":-_".contains(c) { c } else { '-' })
+                .collect();
+            Expression::from(t)
+        });
+        Expression::Array(tags.collect())
+    }
+
+    fn droplet(&mut self, r: &Droplet) -> Result<Args, RenderError> {
         let mut a = Args::default();
-        a.set_opt("name", name.map(Expression::from))
-            .set("description", r.description.as_str())
-            .set("schedule_expression", r.expression.as_str())
-            .set("schedule_expression_timezone", r.timezone.as_str())
-            .set("state", "ENABLED")
-            .nested("flexible_time_window", window)
-            .nested("target", target);
+        a.set("name", r.name.as_str())
+            .set("region", r.region.as_str())
+            .set("size", r.size.as_str())
+            .set("image", r.image.as_str());
+        if !r.ssh_keys.is_empty() {
+            a.set("ssh_keys", Expression::Array(r.ssh_keys.iter().map(|k| Expression::from(k.as_str())).collect()));
+        }
+        a.set("monitoring", r.monitoring).set("backups", r.backups).set("ipv6", r.ipv6);
+        if let Some(host) = &r.user_data {
+            // The provider takes the document as text (it keeps a hash of it in the state).
+            a.set("user_data", self.user_data_text(host, userdata::Cloud::Generic)?);
+        }
+        a.set("tags", self.do_tags());
+        Ok(a)
+    }
+
+    fn do_firewall(&mut self, r: &DoFirewall) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set("name", r.name.as_str()).set("droplet_ids", self.exprs(&r.droplet_ids, "droplet_ids")?);
+        let addresses = |v: &[String]| Expression::Array(v.iter().map(|x| Expression::from(x.as_str())).collect());
+        for rule in &r.inbound {
+            let mut b = Args::default();
+            b.set("protocol", rule.protocol.as_str())
+                .set("port_range", rule.ports.as_str())
+                .set("source_addresses", addresses(&rule.addresses));
+            a.nested("inbound_rule", b);
+        }
+        for rule in &r.outbound {
+            let mut b = Args::default();
+            b.set("protocol", rule.protocol.as_str())
+                .set("port_range", rule.ports.as_str())
+                .set("destination_addresses", addresses(&rule.addresses));
+            a.nested("outbound_rule", b);
+        }
+        // No `tags`: on a firewall they select more droplets (any with one of those tags).
         Ok(a)
     }
 
@@ -1891,6 +2005,7 @@ mod tests {
                 user: "root".into(),
                 command: "echo ${PATH}".into(),
             }],
+            ..HostConfig::default()
         }
     }
 

@@ -1,16 +1,21 @@
-//! cloud-init user data: a boot script rendered from `templates/userdata.sh.tera`.
+//! cloud-init user data: a `#cloud-config` document (`templates/cloud-config.yaml.tera`) for
+//! every host, EC2 or elsewhere, and the boot script it runs (`templates/userdata.sh.tera`).
 //!
-//! The script installs packages and Docker, fetches secrets at boot through the instance role
-//! (Secrets Manager or SSM; never written into the template), writes each container's env file
-//! (mode 0600), starts the containers with their restart policy, and installs files and cron
-//! jobs. Values known only at deploy time (a database endpoint, the region) cannot be text in the
-//! template, so [`segments`] returns the script as text interleaved with those values, and each
-//! backend joins them in its own syntax (`Fn::Join`, HCL `join`).
+//! cloud-init installs the packages, makes the swap file and writes every file: the host's own,
+//! cron jobs, kernel settings, systemd units and timers, supervisor programs, nginx sites (see
+//! [`crate::cloudinit`]) and the boot script, which then runs once: it installs Docker, fetches
+//! secrets through the instance role (Secrets Manager or SSM; never written into the template),
+//! writes each container's env file (mode 0600), starts the containers, applies the firewall and
+//! kernel settings, and enables the units. The same script in bake mode is the AMI bake.
+//!
+//! Values known only at deploy time (a database endpoint, the region) cannot be text in the
+//! template, so [`segments`] returns the document as text interleaved with those values, and
+//! each backend joins them in its own syntax (`Fn::Join`, HCL `join`).
 
 use std::fmt::Write as _;
 
 use iac_core::Stack;
-use iac_core::app::{Container, HostConfig, NetworkMode};
+use iac_core::app::{Container, HostConfig};
 use iac_core::value::{SecretEncoding, SecretRef, SecretSource, Value};
 use serde::Serialize;
 
@@ -18,6 +23,8 @@ use crate::error::RenderError;
 
 /// The boot script template, compiled into the binary.
 const TEMPLATE: &str = include_str!("../templates/userdata.sh.tera");
+/// The cloud-config template.
+const CLOUD_CONFIG_TEMPLATE: &str = include_str!("../templates/cloud-config.yaml.tera");
 
 /// A piece of rendered user data.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +93,7 @@ struct ContainerCtx {
     image: String,
     env_file: String,
     env_lines: Vec<String>,
+    /// The `docker run` command; empty for a container a systemd unit runs.
     run: String,
 }
 
@@ -105,42 +113,38 @@ struct CronCtx {
 
 /// Directory of the env files on the host.
 pub const ENV_DIR: &str = "/etc/iac";
+/// Where the boot script is written; cloud-init's `runcmd` runs it.
+pub const BOOT_SCRIPT: &str = "/var/lib/iac/boot.sh";
 
-fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
+/// Where a host runs: AWS hosts get the region and can read AWS secrets; hosts elsewhere
+/// (a DigitalOcean droplet) get the same document without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cloud {
+    /// An EC2 instance with an instance role.
+    Aws,
+    /// Any other cloud-init host.
+    Generic,
+}
+
+fn container_ctx(c: &Container, by_systemd: bool, slots: &mut Slots) -> ContainerCtx {
     let env_file = format!("{ENV_DIR}/{}.env", c.name);
     let env_lines =
         c.env.iter().map(|e| format!("{}{}", shell_quote(&format!("{}=", e.name)), slots.word(&e.value))).collect();
-    let mut args: Vec<String> = vec!["docker".into(), "run".into(), "--detach".into()];
-    args.push(format!("--name={}", c.name));
-    args.push(format!("--restart={}", c.restart.as_docker()));
-    args.push(format!("--env-file={env_file}"));
-    match c.network {
-        NetworkMode::Host => args.push("--network=host".into()),
-        NetworkMode::Bridge => args.extend(c.ports.iter().map(|p| format!("--publish={}:{}", p.host, p.container))),
-    }
-    for m in &c.mounts {
-        let ro = if m.read_only { ":ro" } else { "" };
-        args.push(format!("--volume={}:{}{ro}", m.source, m.target));
-    }
-    if let Some(h) = &c.health {
-        args.push(format!("--health-cmd={}", health_shell_command(&h.command)));
-        args.push(format!("--health-interval={}s", h.interval_seconds));
-        args.push(format!("--health-timeout={}s", h.timeout_seconds));
-        args.push(format!("--health-retries={}", h.retries));
-        args.push(format!("--health-start-period={}s", h.start_period_seconds));
-    }
-    args.push("--log-driver=journald".into());
-    let mut last = vec![shell_quote(&c.image.to_string())];
-    last.extend(c.command.iter().map(|a| shell_quote(a)));
-    let mut lines: Vec<String> = args[2..].iter().map(|a| shell_quote(a)).collect();
-    lines.push(last.join(" "));
-    let run = format!("docker run {}", lines.join(" \\\n  "));
+    let run = if by_systemd {
+        String::new()
+    } else {
+        let args = crate::cloudinit::docker_run_args(c, false);
+        let (opts, last) = args.split_at(args.len() - 1 - c.command.len());
+        let mut lines: Vec<String> = opts.iter().map(|a| shell_quote(a)).collect();
+        lines.push(last.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
+        format!("docker run {}", lines.join(" \\\n  "))
+    };
     ContainerCtx { name: c.name.clone(), image: shell_quote(&c.image.to_string()), env_file, env_lines, run }
 }
 
 /// Docker's `--health-cmd` takes a shell command; the model keeps the compose/ECS form
 /// (`["CMD-SHELL", "cmd"]` or `["CMD", "prog", "arg"...]`).
-fn health_shell_command(command: &[String]) -> String {
+pub(crate) fn health_shell_command(command: &[String]) -> String {
     match command.split_first() {
         Some((first, rest)) if first == "CMD-SHELL" => rest.join(" "),
         Some((first, rest)) if first == "CMD" => rest.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
@@ -165,16 +169,26 @@ fn secret_ctx(i: usize, s: &SecretRef, slots: &mut Slots) -> SecretCtx {
     }
 }
 
-/// Renders `host`'s boot script as text and deploy-time values.
+/// Renders `host`'s user data for an EC2 host as text and deploy-time values: a `#cloud-config`
+/// document (packages, swap, files, units, sites...) whose boot script does the rest.
 pub fn segments(stack: &Stack, host: &HostConfig) -> Result<Vec<Segment>, RenderError> {
-    render(stack, host, false)
+    segments_for(stack, host, Cloud::Aws)
+}
+
+/// [`segments`] for a host on `cloud`.
+pub fn segments_for(stack: &Stack, host: &HostConfig, cloud: Cloud) -> Result<Vec<Segment>, RenderError> {
+    let mut slots = Slots { values: Vec::new(), secrets: Vec::new() };
+    let text = cloud_config(stack, host, cloud, &mut slots)?;
+    Ok(split(&text, &slots.values))
 }
 
 /// The bake script of `bake`: the same setup in bake mode (images pulled, nothing started, no
 /// secrets, cloud-init cleaned at the end). It has no deploy-time values.
 pub fn bake_script(stack: &Stack, bake: &iac_core::app::Bake) -> Result<String, RenderError> {
+    let mut slots = Slots { values: Vec::new(), secrets: Vec::new() };
+    let text = script(stack, &bake.host, true, Cloud::Generic, &mut slots)?;
     let mut out = String::new();
-    for seg in render(stack, &bake.host, true)? {
+    for seg in split(&text, &slots.values) {
         match seg {
             Segment::Text(t) => out.push_str(&t),
             Segment::Value(v) => unreachable!("bake mode renders no deploy-time value, found {v:?}"),
@@ -183,27 +197,90 @@ pub fn bake_script(stack: &Stack, bake: &iac_core::app::Bake) -> Result<String, 
     Ok(out)
 }
 
-fn render(stack: &Stack, host: &HostConfig, bake: bool) -> Result<Vec<Segment>, RenderError> {
-    let mut slots = Slots { values: Vec::new(), secrets: Vec::new() };
-    let containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, &mut slots)).collect();
+/// The packages cloud-init installs: the host's, plus what its setup needs (ufw, supervisor,
+/// nginx), each once.
+fn packages(host: &HostConfig) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let implied = [
+        (host.firewall.is_some(), "ufw"),
+        (!host.supervisor.is_empty(), "supervisor"),
+        (!host.nginx_sites.is_empty(), "nginx"),
+    ];
+    for p in host.packages.iter().map(String::as_str).chain(implied.iter().filter(|(on, _)| *on).map(|(_, p)| *p)) {
+        let covered = out.iter().any(|x| x == p || (p == "nginx" && x.starts_with("nginx")));
+        if !covered {
+            out.push(p.to_owned());
+        }
+    }
+    out
+}
+
+fn ufw_rules(host: &HostConfig) -> Vec<String> {
+    let Some(fw) = &host.firewall else { return Vec::new() };
+    let mut out = Vec::new();
+    for r in &fw.rules {
+        let comment = shell_quote(&r.comment);
+        let sources: Vec<&str> =
+            if r.is_world() { vec!["any"] } else { r.sources.iter().map(String::as_str).collect() };
+        for s in sources {
+            out.push(format!("proto {} from {s} to any port {} comment {comment}", r.protocol.as_str(), r.port));
+        }
+    }
+    out
+}
+
+/// The boot (or bake) script as text with slot marks.
+#[allow(clippy::too_many_lines)] // the template's context, one line per variable
+fn script(
+    stack: &Stack,
+    host: &HostConfig,
+    bake: bool,
+    cloud: Cloud,
+    slots: &mut Slots,
+) -> Result<String, RenderError> {
+    let mut containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, false, slots)).collect();
+    if !bake {
+        containers
+            .extend(host.units.iter().filter_map(|u| u.container.as_ref()).map(|c| container_ctx(c, true, slots)));
+    }
     let secrets_list = if bake { Vec::new() } else { slots.secrets.clone() };
-    let secrets: Vec<SecretCtx> = secrets_list.iter().enumerate().map(|(i, s)| secret_ctx(i, s, &mut slots)).collect();
-    let region = if bake { String::new() } else { slots.slot(&Value::Pseudo(iac_core::value::Pseudo::Region)) };
-    let files: Vec<FileCtx> = host
-        .files
+    let secrets: Vec<SecretCtx> = secrets_list.iter().enumerate().map(|(i, s)| secret_ctx(i, s, slots)).collect();
+    let region = if bake || cloud != Cloud::Aws {
+        String::new()
+    } else {
+        slots.slot(&Value::Pseudo(iac_core::value::Pseudo::Region))
+    };
+    // At boot, cloud-init installs the packages and writes the files; a bake does it itself.
+    let files: Vec<FileCtx> = if bake {
+        host.files
+            .iter()
+            .map(|f| FileCtx {
+                path: shell_quote(&f.path),
+                mode: format!("{:04o}", f.mode),
+                delimiter: heredoc_delimiter(&f.content),
+                content: f.content.trim_end_matches('\n').to_owned(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let cron: Vec<CronCtx> = if bake {
+        host.cron.iter().map(|j| CronCtx { name: j.name.clone(), line: cron_line(j) }).collect()
+    } else {
+        Vec::new()
+    };
+    let package_list =
+        if bake { host.packages.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ") } else { String::new() };
+    let replaced: Vec<String> = host.supervisor.iter().filter_map(|p| p.replaces_unit.clone()).collect();
+    let nginx_supervised = host.supervisor.iter().any(|p| p.replaces_unit.as_deref() == Some("nginx.service"));
+    let enable: Vec<String> = host
+        .units
         .iter()
-        .map(|f| FileCtx {
-            path: shell_quote(&f.path),
-            mode: format!("{:04o}", f.mode),
-            delimiter: heredoc_delimiter(&f.content),
-            content: f.content.trim_end_matches('\n').to_owned(),
-        })
+        .filter(|u| !u.wanted_by.is_empty())
+        .map(|u| u.name.clone())
+        .chain(host.timers.iter().map(|t| t.name.clone()))
         .collect();
-    let cron: Vec<CronCtx> = host
-        .cron
-        .iter()
-        .map(|j| CronCtx { name: j.name.clone(), line: format!("{} {} {}", j.schedule, j.user, j.command) })
-        .collect();
+    let setup = !bake;
 
     let mut ctx = tera::Context::new();
     ctx.insert("bake", &bake);
@@ -211,8 +288,9 @@ fn render(stack: &Stack, host: &HostConfig, bake: bool) -> Result<Vec<Segment>, 
     ctx.insert("stack", stack.name());
     ctx.insert("env", stack.env());
     ctx.insert("host", &host.name);
-    ctx.insert("packages", &host.packages.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" "));
-    ctx.insert("docker", &(host.docker || !host.containers.is_empty()));
+    ctx.insert("packages", &package_list);
+    ctx.insert("docker", &host.needs_docker());
+    ctx.insert("aws_cli", &(setup && (host.aws_cli || !secrets.is_empty())));
     ctx.insert("needs_secrets", &!secrets.is_empty());
     ctx.insert("region", &region);
     ctx.insert("env_dir", ENV_DIR);
@@ -220,13 +298,86 @@ fn render(stack: &Stack, host: &HostConfig, bake: bool) -> Result<Vec<Segment>, 
     ctx.insert("containers", &containers);
     ctx.insert("files", &files);
     ctx.insert("cron", &cron);
-    let text = tera::Tera::one_off(TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
+    ctx.insert("sysctl", if setup && !host.kernel_settings().is_empty() { crate::cloudinit::SYSCTL_FILE } else { "" });
+    ctx.insert("firewall", &if setup { ufw_rules(host) } else { Vec::new() });
+    ctx.insert("replaced_units", &if setup { replaced.join(" ") } else { String::new() });
+    ctx.insert("nginx", &(setup && !host.nginx_sites.is_empty()));
+    ctx.insert("nginx_systemd", &(setup && !host.nginx_sites.is_empty() && !nginx_supervised));
+    ctx.insert("supervisor", &(setup && !host.supervisor.is_empty()));
+    ctx.insert("units", &(setup && !(host.units.is_empty() && host.timers.is_empty())));
+    ctx.insert("enable", &enable.join(" "));
+    ctx.insert("start", &enable);
+    tera::Tera::one_off(TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
         stack: stack.name().to_owned(),
         host: host.name.clone(),
         template: "userdata.sh.tera".into(),
         source,
-    })?;
-    Ok(split(&text, &slots.values))
+    })
+}
+
+fn cron_line(j: &iac_core::app::CronJob) -> String {
+    format!("{} {} {}", j.schedule, j.user, j.command)
+}
+
+#[derive(Serialize)]
+struct WriteFileCtx {
+    path: String,
+    mode: String,
+    content: String,
+}
+
+#[derive(Serialize)]
+struct SwapCtx {
+    path: String,
+    bytes: u64,
+}
+
+/// The `#cloud-config` document with slot marks.
+fn cloud_config(stack: &Stack, host: &HostConfig, cloud: Cloud, slots: &mut Slots) -> Result<String, RenderError> {
+    use crate::cloudinit::{SetupFile, yaml_content, yaml_quote};
+    let boot = script(stack, host, false, cloud, slots)?;
+    let mut files: Vec<SetupFile> = host
+        .files
+        .iter()
+        .map(|f| SetupFile { path: f.path.clone(), mode: f.mode, content: f.content.clone() })
+        .collect();
+    for j in &host.cron {
+        files.push(SetupFile {
+            path: format!("/etc/cron.d/{}", j.name),
+            mode: 0o644,
+            content: format!(
+                "SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n{}\n",
+                cron_line(j)
+            ),
+        });
+    }
+    files.extend(crate::cloudinit::setup_files(stack, host)?);
+    files.push(SetupFile { path: BOOT_SCRIPT.into(), mode: 0o700, content: boot });
+    let files: Vec<WriteFileCtx> = files
+        .iter()
+        .map(|f| WriteFileCtx {
+            path: yaml_quote(&f.path),
+            mode: format!("{:04o}", f.mode),
+            content: yaml_content(&f.content, 4),
+        })
+        .collect();
+    let mut ctx = tera::Context::new();
+    ctx.insert("stack", stack.name());
+    ctx.insert("env", stack.env());
+    ctx.insert("host", &host.name);
+    ctx.insert("boot_script", BOOT_SCRIPT);
+    ctx.insert("packages", &packages(host).iter().map(|p| yaml_quote(p)).collect::<Vec<_>>());
+    ctx.insert(
+        "swap",
+        &host.swap.as_ref().map(|s| SwapCtx { path: yaml_quote(&s.path), bytes: u64::from(s.size_mib) * 1024 * 1024 }),
+    );
+    ctx.insert("files", &files);
+    tera::Tera::one_off(CLOUD_CONFIG_TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
+        stack: stack.name().to_owned(),
+        host: host.name.clone(),
+        template: "cloud-config.yaml.tera".into(),
+        source,
+    })
 }
 
 /// A heredoc delimiter that does not occur as a line of `content`.
@@ -262,8 +413,13 @@ fn split(text: &str, values: &[Value<String>]) -> Vec<Segment> {
 /// (for the `userdata` target, which is read by people and checked by shellcheck; the backends use
 /// [`segments`]).
 pub fn render_text(stack: &Stack, host: &HostConfig) -> Result<String, RenderError> {
+    render_text_for(stack, host, Cloud::Aws)
+}
+
+/// [`render_text`] for a host on `cloud`.
+pub fn render_text_for(stack: &Stack, host: &HostConfig, cloud: Cloud) -> Result<String, RenderError> {
     let mut out = String::new();
-    for seg in segments(stack, host)? {
+    for seg in segments_for(stack, host, cloud)? {
         match seg {
             Segment::Text(t) => out.push_str(&t),
             Segment::Value(v) => {
@@ -282,5 +438,190 @@ fn placeholder(v: &Value<String>) -> String {
         Value::Lit(s) => s.clone(),
         Value::Join(parts) => parts.iter().map(placeholder).collect(),
         Value::Secret(_) => "<secret>".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use iac_core::StackBuilder;
+    use iac_core::app::{
+        CronJob, Firewall, FirewallRule, HostFile, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdTimer,
+        SystemdUnit,
+    };
+    use iac_core::value::{Attr, AttrRef};
+
+    use super::*;
+
+    fn stack() -> Stack {
+        StackBuilder::new("demo", "dev").build().unwrap()
+    }
+
+    fn host() -> HostConfig {
+        let mut redis = SupervisorProgram::new("redis", ["/usr/bin/redis-server", "--appendonly", "yes"]);
+        redis.replaces_unit = Some("redis-server.service".into());
+        let mut report =
+            SystemdUnit::new("report.service", "report").of_type(ServiceType::Oneshot).exec(["/usr/local/bin/report"]);
+        report.wanted_by.clear();
+        HostConfig {
+            name: "web".into(),
+            packages: vec!["curl".into(), "nginx-light".into()],
+            files: vec![HostFile {
+                path: "/etc/app.conf".into(),
+                mode: 0o600,
+                content: "  indented\nkey=value".into(),
+            }],
+            cron: vec![CronJob {
+                name: "tick".into(),
+                schedule: "* * * * *".into(),
+                user: "root".into(),
+                command: "true".into(),
+            }],
+            swap: Some(Swap { swappiness: Some(10), ..Swap::file(2048) }),
+            firewall: Some(Firewall {
+                rules: vec![
+                    FirewallRule::tcp(80, Vec::<String>::new(), "web"),
+                    FirewallRule::tcp(8086, ["10.0.0.0/8", "192.168.0.0/16"], "admin's range"),
+                ],
+            }),
+            units: vec![
+                report,
+                SystemdUnit::container(
+                    Container::new("app", "example/app:1.0").with_env(
+                        "DB_HOST",
+                        Value::Attr(AttrRef {
+                            id: iac_core::LogicalId::new("Db").unwrap(),
+                            attr: Attr::EndpointAddress,
+                        }),
+                    ),
+                    "app",
+                ),
+            ],
+            timers: vec![SystemdTimer {
+                name: "report.timer".into(),
+                description: "nightly".into(),
+                on_calendar: vec!["daily".into()],
+                unit: None,
+                persistent: false,
+            }],
+            supervisor: vec![redis],
+            nginx_sites: vec![NginxSite::proxy("app", "app.example.org", 3000)],
+            ..HostConfig::default()
+        }
+    }
+
+    fn doc(text: &str) -> serde_yaml_ng::Value {
+        serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    #[test]
+    fn the_cloud_config_declares_packages_swap_and_every_file() {
+        let text = render_text(&stack(), &host()).unwrap();
+        assert!(text.starts_with("#cloud-config\n"));
+        let d = doc(&text);
+        let packages: Vec<&str> = d["packages"].as_sequence().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert_eq!(
+            packages,
+            ["curl", "nginx-light", "ufw", "supervisor"],
+            "implied packages once, nginx-light covers nginx"
+        );
+        assert_eq!(d["swap"]["size"].as_u64(), Some(2048 * 1024 * 1024));
+        assert_eq!(d["swap"]["filename"].as_str(), Some("/swapfile"));
+        let files: Vec<(&str, &str, &str)> = d["write_files"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap(), f["permissions"].as_str().unwrap(), f["content"].as_str().unwrap()))
+            .collect();
+        let paths: Vec<&str> = files.iter().map(|f| f.0).collect();
+        assert_eq!(
+            paths,
+            [
+                "/etc/app.conf",
+                "/etc/cron.d/tick",
+                "/etc/sysctl.d/60-iac.conf",
+                "/etc/systemd/system/report.service",
+                "/etc/systemd/system/app.service",
+                "/etc/systemd/system/report.timer",
+                "/etc/supervisor/conf.d/redis.conf",
+                "/etc/nginx/sites-enabled/app.conf",
+                "/var/lib/iac/boot.sh",
+            ]
+        );
+        assert_eq!(files[0].1, "0600");
+        assert_eq!(files[0].2, "  indented\nkey=value", "content kept byte for byte");
+        assert!(d["write_files"].as_sequence().unwrap().iter().all(|f| f["defer"].as_bool() == Some(true)));
+        assert_eq!(d["runcmd"][0][1].as_str(), Some(BOOT_SCRIPT));
+    }
+
+    #[test]
+    fn the_boot_script_activates_the_setup_in_order() {
+        let text = render_text(&stack(), &host()).unwrap();
+        let d = doc(&text);
+        let boot = d["write_files"].as_sequence().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+        let order = [
+            "export AWS_DEFAULT_REGION='<Region>'",
+            "sysctl -p /etc/sysctl.d/60-iac.conf",
+            "ufw default deny incoming",
+            "ufw allow proto tcp from any to any port 80 comment web",
+            "ufw allow proto tcp from 10.0.0.0/8 to any port 8086 comment 'admin'\\''s range'",
+            "ufw allow proto tcp from 192.168.0.0/16 to any port 8086",
+            "ufw --force enable",
+            "printf '%s\\n' DB_HOST='<Db.EndpointAddress>'",
+            "iac_retry docker pull example/app:1.0",
+            "for unit in redis-server.service; do",
+            "rm -f /etc/nginx/sites-enabled/default",
+            "systemctl reload-or-restart nginx.service",
+            "systemctl daemon-reload",
+            "systemctl enable app.service report.timer",
+            "systemctl start app.service ||",
+            "systemctl restart supervisor",
+        ];
+        let mut at = 0;
+        for needle in order {
+            let Some(i) = boot[at..].find(needle) else { panic!("`{needle}` missing or out of order in:\n{boot}") };
+            at += i;
+        }
+        assert!(!boot.contains("report.service ||"), "a unit only its timer starts is not started at boot");
+        assert!(!boot.contains("docker run"), "the unit runs the container, not the script");
+        assert!(!boot.contains("iac_install curl"), "cloud-init installs the packages");
+    }
+
+    #[test]
+    fn deploy_time_values_are_segments_and_other_clouds_get_no_region() {
+        let segs = segments(&stack(), &host()).unwrap();
+        let values: Vec<&Value<String>> =
+            segs.iter().filter_map(|s| if let Segment::Value(v) = s { Some(v) } else { None }).collect();
+        assert_eq!(values.len(), 2, "{values:?}");
+        assert!(values.contains(&&Value::Pseudo(iac_core::value::Pseudo::Region)));
+        let generic = segments_for(&stack(), &host(), Cloud::Generic).unwrap();
+        assert!(!generic.iter().any(|s| matches!(s, Segment::Value(Value::Pseudo(_)))));
+        let text = render_text_for(&stack(), &host(), Cloud::Generic).unwrap();
+        assert!(!text.contains("AWS_DEFAULT_REGION"));
+    }
+
+    #[test]
+    fn a_bake_keeps_the_shell_script_form() {
+        let bake = iac_core::app::Bake {
+            name: "img".into(),
+            base: iac_core::app::BaseImage::Id("ami-1".into()),
+            instance_type: "t3.small".into(),
+            ssh_username: "ubuntu".into(),
+            root_volume: iac_core::model::RootVolume::gp3("/dev/sda1", 20),
+            host: HostConfig {
+                name: "img".into(),
+                packages: vec!["git".into()],
+                files: vec![HostFile { path: "/etc/x".into(), mode: 0o644, content: "x\n".into() }],
+                containers: vec![Container::new("app", "example/app:1.0")],
+                ..HostConfig::default()
+            },
+        };
+        let script = bake_script(&stack(), &bake).unwrap();
+        assert!(script.starts_with("#!/bin/bash\n"));
+        for needle in
+            ["iac_install git", "cat > /etc/x <<'IAC_EOF'", "iac_retry docker pull example/app:1.0", "cloud-init clean"]
+        {
+            assert!(script.contains(needle), "{needle}");
+        }
+        assert!(!script.contains("docker run") && !script.contains("AWS_DEFAULT_REGION"));
     }
 }

@@ -69,7 +69,7 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
         Resource::RecordSet(_) => Service::Route53,
         // Raw resources, and ECS, EFS, CloudWatch Logs, EventBridge Scheduler, ElastiCache, S3,
-        // CloudFront and scheduled actions (no SDK module yet): the engine refuses these kinds by name; deploy such stacks with CloudFormation or
+        // CloudFront and scheduled actions (no SDK module yet), and DigitalOcean kinds (not AWS at all): the engine refuses these kinds by name; deploy such stacks with CloudFormation or
         // Terraform.
         Resource::RawResource(_)
         | Resource::EcsCluster(_)
@@ -87,7 +87,9 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         | Resource::BucketPolicy(_)
         | Resource::OriginAccessControl(_)
         | Resource::Distribution(_)
-        | Resource::ScheduledAction(_) => return None,
+        | Resource::ScheduledAction(_)
+        | Resource::Droplet(_)
+        | Resource::DoFirewall(_) => return None,
     })
 }
 

@@ -1,5 +1,6 @@
-//! `EventBridge` Scheduler schedules that run an ECS task (the scheduled commands of a container
-//! service, in place of cron on a host).
+//! `EventBridge` Scheduler schedules: an ECS task run on a schedule (the scheduled commands of a
+//! container service, in place of cron on a host), or any AWS API call through the scheduler's
+//! universal target (e.g. starting and stopping an instance every day).
 
 use serde::Serialize;
 
@@ -12,8 +13,8 @@ pub const SCHEDULE_RETRIES: u32 = 2;
 /// Seconds after which a start that keeps failing is dropped (the next run comes anyway).
 pub const SCHEDULE_MAX_EVENT_AGE_SECONDS: u32 = 300;
 
-/// `AWS::Scheduler::Schedule` / `aws_scheduler_schedule` with an ECS `RunTask` target; a failed
-/// start is retried [`SCHEDULE_RETRIES`] times within [`SCHEDULE_MAX_EVENT_AGE_SECONDS`].
+/// `AWS::Scheduler::Schedule` / `aws_scheduler_schedule`; a failed start is retried
+/// [`SCHEDULE_RETRIES`] times within [`SCHEDULE_MAX_EVENT_AGE_SECONDS`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Schedule {
     /// The schedule's name; derived when absent.
@@ -24,10 +25,57 @@ pub struct Schedule {
     pub expression: String,
     /// Time zone of a `cron` expression, e.g. `Europe/London`.
     pub timezone: String,
-    /// The role the scheduler assumes (allowed `ecs:RunTask` and to pass the task's roles).
+    /// The role the scheduler assumes (allowed what the target does, e.g. `ecs:RunTask` and to
+    /// pass the task's roles).
     pub role_arn: Value<String>,
-    /// The task to run.
-    pub task: RunTask,
+    /// What it does.
+    pub target: ScheduleTarget,
+    /// Enabled (a disabled schedule is kept but does nothing).
+    pub enabled: bool,
+}
+
+/// What a schedule does when it fires.
+#[derive(Debug, Clone, Serialize)]
+pub enum ScheduleTarget {
+    /// Start a Fargate task.
+    RunTask(RunTask),
+    /// Call an AWS API through a universal target ([`Schedule::universal_target`]) or another
+    /// target ARN, with a JSON input.
+    Call {
+        /// E.g. `arn:aws:scheduler:::aws-sdk:ec2:startInstances`.
+        target_arn: Value<String>,
+        /// The call's JSON input, e.g. `{"InstanceIds":["i-..."]}`.
+        input: Value<String>,
+    },
+}
+
+impl HasRefs for ScheduleTarget {
+    fn collect_refs(&self, out: &mut Refs) {
+        match self {
+            ScheduleTarget::RunTask(t) => t.collect_refs(out),
+            ScheduleTarget::Call { target_arn, input } => {
+                target_arn.collect_refs(out);
+                input.collect_refs(out);
+            }
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
+        match self {
+            ScheduleTarget::RunTask(t) => t.rewrite_refs(f),
+            ScheduleTarget::Call { target_arn, input } => {
+                target_arn.rewrite_refs(f);
+                input.rewrite_refs(f);
+            }
+        }
+    }
+}
+
+impl Schedule {
+    /// The universal target that calls `service:action` of the AWS SDK, e.g.
+    /// `universal_target("ec2", "startInstances")`.
+    pub fn universal_target(service: &str, action: &str) -> String {
+        format!("arn:aws:scheduler:::aws-sdk:{service}:{action}")
+    }
 }
 
 /// A Fargate task started by a schedule, with its container's command replaced.
@@ -49,11 +97,11 @@ impl_refs!(RunTask { cluster_arn, task_definition_arn, network });
 impl HasRefs for Schedule {
     fn collect_refs(&self, out: &mut Refs) {
         self.role_arn.collect_refs(out);
-        self.task.collect_refs(out);
+        self.target.collect_refs(out);
     }
     fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
         self.role_arn.rewrite_refs(f);
-        self.task.rewrite_refs(f);
+        self.target.rewrite_refs(f);
     }
 }
 

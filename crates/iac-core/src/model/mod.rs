@@ -6,6 +6,7 @@
 
 pub mod cloudfront;
 pub mod compute;
+pub mod digitalocean;
 pub mod dns;
 pub mod ecs;
 pub mod efs;
@@ -32,6 +33,7 @@ use crate::value::{Attr, AttrRef, HasRefs, RefMut, Refs, Value};
 
 pub use cloudfront::*;
 pub use compute::*;
+pub use digitalocean::*;
 pub use dns::*;
 pub use ecs::*;
 pub use efs::*;
@@ -126,7 +128,7 @@ resources! {
     FileSystem => "EFS file system", attrs: [Id, Arn];
     MountTarget => "EFS mount target", attrs: [];
     AccessPoint => "EFS access point", attrs: [Id, Arn];
-    Schedule => "schedule", attrs: [];
+    Schedule => "schedule", attrs: [Arn];
     CacheSubnetGroup => "cache subnet group", attrs: [Name];
     CacheParameterGroup => "cache parameter group", attrs: [Name];
     CacheReplicationGroup => "cache replication group", attrs: [Id, EndpointAddress, EndpointPort, ReaderEndpointAddress];
@@ -135,6 +137,8 @@ resources! {
     OriginAccessControl => "origin access control", attrs: [Id];
     Distribution => "CloudFront distribution", attrs: [Id, Arn, DnsName, CanonicalHostedZoneId];
     ScheduledAction => "scheduled action", attrs: [];
+    Droplet => "DigitalOcean droplet", attrs: [Id];
+    DoFirewall => "DigitalOcean firewall", attrs: [Id];
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -149,6 +153,12 @@ impl Resource {
             Resource::CacheReplicationGroup(_) | Resource::Bucket(_) | Resource::FileSystem(_) => true,
             _ => false,
         }
+    }
+
+    /// True for kinds that live outside AWS (DigitalOcean): CloudFormation and the SDK engine
+    /// cannot create them, Terraform does with their own provider.
+    pub fn is_digitalocean(&self) -> bool {
+        matches!(self, Resource::Droplet(_) | Resource::DoFirewall(_))
     }
 
     /// The references this resource makes.
@@ -393,6 +403,10 @@ accessors!(EcsService { /** Service name. */ name -> String = Name });
 accessors!(LogGroup { /** Group name. */ name -> String = Name, /** Group ARN. */ arn -> String = Arn });
 accessors!(FileSystem { /** File system id. */ file_system_id -> String = Id, /** File system ARN. */ arn -> String = Arn });
 accessors!(AccessPoint { /** Access point id. */ access_point_id -> String = Id, /** Access point ARN. */ arn -> String = Arn });
+
+accessors!(Schedule { /** Schedule ARN. */ arn -> String = Arn });
+accessors!(Droplet { /** Droplet id. */ droplet_id -> String = Id });
+accessors!(DoFirewall { /** Firewall id. */ firewall_id -> String = Id });
 
 /// A handle to a parameter.
 #[derive(Debug, Clone)]

@@ -18,7 +18,8 @@ use crate::id::LogicalId;
 use crate::model::{
     AccessPoint, AwsLogs, CpuArchitecture, EcsCluster, EcsService, EfsVolume, FileSystem, Handle, HealthCheck,
     LoadBalancer, LogGroup, MountTarget, Peer, PerformanceMode, Policy, PosixUser, Role, Rule, RunTask, Schedule,
-    SecurityGroup, ServiceLoadBalancer, StackBuilder, Statement, TargetGroup, TargetType, TaskDefinition, TaskNetwork,
+    ScheduleTarget, SecurityGroup, ServiceLoadBalancer, StackBuilder, Statement, TargetGroup, TargetType,
+    TaskDefinition, TaskNetwork,
 };
 use crate::patterns::network::Network;
 use crate::patterns::web_tier::{PublicLoadBalancerProps, load_balancer_security_group, public_load_balancer};
@@ -389,13 +390,14 @@ impl ContainerService {
                         expression: s.expression,
                         timezone: p.timezone.clone(),
                         role_arn: scheduler_role.arn(),
-                        task: RunTask {
+                        target: ScheduleTarget::RunTask(RunTask {
                             cluster_arn: cluster.arn(),
                             task_definition_arn: task_definition.arn(),
                             network: tasks_network.clone(),
                             container_name: container_name.clone(),
                             command: s.command,
-                        },
+                        }),
+                        enabled: true,
                     },
                     |e| {
                         e.suppressions.push(super::suppress(

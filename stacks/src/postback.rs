@@ -1,0 +1,485 @@
+//! Postback (PHP + Redis + Node worker): one host whose daemons supervisord runs (nginx,
+//! php-fpm, Redis with AOF persistence, the Node.js queue worker, InfluxDB with its collectd
+//! input, collectd), behind a firewall that admits 22 and 80 and the monitoring ports only from
+//! an admin range, with a 4 GB swap file and the guide's kernel settings. From `seeds/003`.
+//!
+//! The guide's host is a DigitalOcean droplet. The same [`HostConfig`] (one cloud-init document)
+//! is deployed two ways, one per environment: `do` renders a droplet and a DigitalOcean cloud
+//! firewall (Terraform with the `digitalocean` provider), `aws` an EC2 host whose security group
+//! mirrors the firewall (CloudFormation or Terraform). Where the guide is dated (php5, InfluxDB
+//! 0.8 and its admin UI on 8083, Upstart overrides) the stack uses the current packages of
+//! Ubuntu 24.04 and keeps the guide's values as comments in the config.
+
+use iac_core::app::{
+    Firewall, FirewallProtocol, FirewallRule, HostConfig, HostFile, LocationAction, NginxLocation, NginxSite,
+    ServiceType, SupervisorProgram, Swap, SystemdUnit,
+};
+use iac_core::model::{
+    DoFirewall, DoFirewallRule, Droplet, ParamKind, Parameter, Peer, RootVolume, Rule, SecurityGroupIngress, Stack,
+    StackBuilder,
+};
+use iac_core::net::Ipv4Cidr;
+use iac_core::patterns::{Host, HostProps, Network, NetworkProps, suppress};
+use serde::Deserialize;
+
+use crate::config::ConfigSource;
+use crate::error::StackError;
+
+/// The stack's config, one file per environment: `[app]`, `[firewall]`, `[swap]`,
+/// `[monitoring]`, and exactly one of `[aws]` or `[digitalocean]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The application and its packages.
+    pub app: AppConfig,
+    /// Who reaches what.
+    pub firewall: FirewallConfig,
+    /// The swap file.
+    pub swap: SwapConfig,
+    /// InfluxDB and collectd.
+    pub monitoring: MonitoringConfig,
+    /// An EC2 host.
+    pub aws: Option<AwsConfig>,
+    /// A DigitalOcean droplet.
+    pub digitalocean: Option<DigitalOceanConfig>,
+}
+
+/// The application.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Git repository of the app.
+    pub repository: String,
+    /// The commit (or tag) deployed.
+    pub revision: String,
+    /// Where it is cloned (the guide: nginx's document root).
+    pub dir: String,
+    /// PHP version of the image's php-fpm, e.g. `8.3` (guide: php5).
+    pub php_version: String,
+    /// The Node.js queue worker, relative to `dir`.
+    pub worker: String,
+    /// Distribution packages.
+    pub packages: Vec<String>,
+}
+
+/// Who reaches what.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirewallConfig {
+    /// Ranges admitted on the monitoring ports (the guide leaves them open "to demonstrate").
+    pub admin_cidrs: Vec<String>,
+    /// Ranges admitted on SSH (empty: anywhere, as in the guide).
+    #[serde(default)]
+    pub ssh_cidrs: Vec<String>,
+    /// Ranges admitted on HTTP (empty: anywhere, as in the guide).
+    #[serde(default)]
+    pub http_cidrs: Vec<String>,
+    /// The monitoring ports (guide: 8083 InfluxDB admin UI, 8086 its HTTP API).
+    pub monitoring_ports: Vec<u16>,
+}
+
+/// The swap file and the kernel's use of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwapConfig {
+    /// Size, MiB.
+    pub size_mib: u32,
+    /// `vm.swappiness`.
+    pub swappiness: u32,
+    /// `vm.vfs_cache_pressure`.
+    pub vfs_cache_pressure: u32,
+}
+
+/// InfluxDB and collectd.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringConfig {
+    /// The database collectd writes to.
+    pub database: String,
+    /// InfluxDB's collectd input (UDP, on 127.0.0.1).
+    pub collectd_port: u16,
+}
+
+/// An EC2 host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Range of a new VPC.
+    pub cidr: Ipv4Cidr,
+    /// Instance type.
+    pub instance_type: String,
+    /// Root volume, GiB.
+    pub root_volume_gib: u32,
+    /// The AMI (Ubuntu 24.04).
+    pub ami_id: Option<String>,
+}
+
+/// A DigitalOcean droplet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigitalOceanConfig {
+    /// Region slug.
+    pub region: String,
+    /// Size slug.
+    pub size: String,
+    /// Image slug.
+    pub image: String,
+    /// SSH key fingerprints or ids.
+    pub ssh_keys: Vec<String>,
+    /// Weekly backups.
+    pub backups: bool,
+}
+
+const DEPLOY: &str = "/usr/local/bin/postback-deploy";
+
+fn deploy_script(app: &AppConfig) -> String {
+    format!(
+        r#"#!/bin/sh
+# Clones the app at its revision and installs its dependencies (the guide's "Clone Code").
+set -eu
+dir='{dir}'
+if [ ! -d "$dir/.git" ]; then
+  git clone '{repo}' "$dir"
+fi
+git -C "$dir" fetch --quiet origin
+git -C "$dir" checkout --quiet '{rev}'
+cd "$dir/php"
+COMPOSER_ALLOW_SUPERUSER=1 composer install --no-dev --no-interaction
+cd "$dir/nodejs"
+npm install --omit=dev
+"#,
+        dir = app.dir,
+        repo = app.repository,
+        rev = app.revision,
+    )
+}
+
+fn influxdb_conf(m: &MonitoringConfig) -> String {
+    format!(
+        r#"# InfluxDB 1.x, run by supervisor. The guide's 0.8 `[input_plugins.collectd]` is `[[collectd]]`.
+reporting-disabled = true
+
+[meta]
+  dir = "/var/lib/influxdb/meta"
+
+[data]
+  dir = "/var/lib/influxdb/data"
+  wal-dir = "/var/lib/influxdb/wal"
+
+[http]
+  enabled = true
+  bind-address = ":8086"
+
+[[collectd]]
+  enabled = true
+  bind-address = "127.0.0.1:{port}"
+  database = "{db}"
+  typesdb = "/usr/share/collectd/types.db"
+"#,
+        port = m.collectd_port,
+        db = m.database,
+    )
+}
+
+fn collectd_conf(m: &MonitoringConfig) -> String {
+    format!(
+        r#"# collectd, run by supervisor: cpu, load, memory, network, nginx status and swap to InfluxDB.
+LoadPlugin logfile
+LoadPlugin syslog
+
+<Plugin logfile>
+	LogLevel "info"
+	File STDOUT
+	Timestamp true
+	PrintSeverity false
+</Plugin>
+
+LoadPlugin cpu
+LoadPlugin load
+LoadPlugin memory
+LoadPlugin network
+LoadPlugin nginx
+LoadPlugin swap
+
+<Plugin network>
+	Server "127.0.0.1" "{port}"
+</Plugin>
+
+<Plugin nginx>
+	URL "http://127.0.0.1:80/nginx_status?auto"
+</Plugin>
+"#,
+        port = m.collectd_port,
+    )
+}
+
+/// The host, the same on every cloud.
+#[allow(clippy::too_many_lines)] // the host, read top to bottom
+fn host_config(env: &str, cfg: &Config) -> HostConfig {
+    let app = &cfg.app;
+    let php = &app.php_version;
+    let fpm = format!("/usr/sbin/php-fpm{php}");
+    let program = |name: &str, command: &[&str], priority: u32, replaces: Option<&str>| {
+        let mut p = SupervisorProgram::new(name, command.iter().copied());
+        p.priority = Some(priority);
+        p.replaces_unit = replaces.map(str::to_owned);
+        p
+    };
+    let mut redis = program(
+        "redis",
+        &[
+            "/usr/bin/redis-server",
+            "/etc/redis/redis.conf",
+            "--daemonize",
+            "no",
+            "--supervised",
+            "no",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+        ],
+        10,
+        Some("redis-server.service"),
+    );
+    redis.user = Some("redis".into());
+    let mut influxdb = program(
+        "influxdb",
+        &["/usr/bin/influxd", "-config", "/etc/influxdb/influxdb.conf"],
+        10,
+        Some("influxdb.service"),
+    );
+    influxdb.user = Some("influxdb".into());
+    let php_fpm = program(
+        "php-fpm",
+        &[
+            "/bin/sh",
+            "-c",
+            &format!("mkdir -p /run/php && exec {fpm} --nodaemonize --fpm-config /etc/php/{php}/fpm/php-fpm.conf"),
+        ],
+        20,
+        Some(&format!("php{php}-fpm.service")),
+    );
+    let nginx = program("nginx", &["/usr/sbin/nginx", "-g", "daemon off;"], 30, Some("nginx.service"));
+    let worker_path = format!("{}/{}", app.dir, app.worker);
+    let mut worker = program("daemon", &["/usr/bin/node", &worker_path], 40, None);
+    worker.directory = worker_path.rsplit_once('/').map(|(d, _)| d.to_owned());
+    worker.user = Some("www-data".into());
+    let collectd = program(
+        "collectd",
+        &["/usr/sbin/collectd", "-f", "-C", "/etc/collectd/collectd.conf"],
+        50,
+        Some("collectd.service"),
+    );
+
+    let mut rules = vec![
+        FirewallRule::tcp(22, cfg.firewall.ssh_cidrs.clone(), "SSH"),
+        FirewallRule::tcp(80, cfg.firewall.http_cidrs.clone(), "HTTP: the postback endpoint"),
+    ];
+    for port in &cfg.firewall.monitoring_ports {
+        rules.push(FirewallRule::tcp(*port, cfg.firewall.admin_cidrs.clone(), "InfluxDB, from the admin range only"));
+    }
+
+    let mut deploy = SystemdUnit::new("postback-code.service", "Clone the Postback app and install its dependencies")
+        .of_type(ServiceType::Oneshot)
+        .exec([DEPLOY])
+        .after_unit("network-online.target", true);
+    deploy.remain_after_exit = true;
+    deploy.before = vec!["supervisor.service".into()];
+    deploy.timeout_stop_seconds = None;
+
+    HostConfig {
+        name: format!("postback-{env}"),
+        packages: app.packages.clone(),
+        files: vec![
+            HostFile { path: DEPLOY.into(), mode: 0o755, content: deploy_script(app) },
+            HostFile {
+                path: format!("/etc/php/{php}/fpm/conf.d/99-postback.ini"),
+                mode: 0o644,
+                content: "; The guide's php-fpm setting: never guess a script from a path.\ncgi.fix_pathinfo=0\n"
+                    .into(),
+            },
+            HostFile {
+                path: "/etc/influxdb/influxdb.conf".into(),
+                mode: 0o644,
+                content: influxdb_conf(&cfg.monitoring),
+            },
+            HostFile {
+                path: "/etc/collectd/collectd.conf".into(),
+                mode: 0o644,
+                content: collectd_conf(&cfg.monitoring),
+            },
+        ],
+        swap: Some(Swap {
+            path: "/swapfile".into(),
+            size_mib: cfg.swap.size_mib,
+            swappiness: Some(cfg.swap.swappiness),
+            vfs_cache_pressure: Some(cfg.swap.vfs_cache_pressure),
+        }),
+        firewall: Some(Firewall { rules }),
+        units: vec![deploy],
+        supervisor: vec![redis, influxdb, php_fpm, nginx, worker, collectd],
+        nginx_sites: vec![NginxSite {
+            name: "postback".into(),
+            server_names: Vec::new(),
+            listen: 80,
+            default_server: true,
+            root: Some(format!("{}/php", app.dir)),
+            index: vec!["index.php".into(), "index.html".into()],
+            locations: vec![
+                NginxLocation {
+                    path: "~ \\.php$".into(),
+                    action: LocationAction::PhpFpm { socket: format!("/run/php/php{php}-fpm.sock") },
+                },
+                NginxLocation {
+                    path: "= /nginx_status".into(),
+                    action: LocationAction::StubStatus { allow: vec!["127.0.0.1".into()] },
+                },
+                NginxLocation {
+                    path: "/".into(),
+                    action: LocationAction::TryFiles(vec![
+                        "$uri".into(),
+                        "$uri/".into(),
+                        "/index.php?_url=$uri&$args".into(),
+                    ]),
+                },
+            ],
+        }],
+        ..HostConfig::default()
+    }
+}
+
+/// Builds the stack for `env` from `source`.
+pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
+    let cfg: Config = source.parse()?;
+    let mut stack = StackBuilder::new("postback", env);
+    stack.tag("app", "postback");
+    let host = host_config(env, &cfg);
+    match (&cfg.aws, &cfg.digitalocean) {
+        (Some(aws), None) => on_aws(&mut stack, &cfg, aws, host),
+        (None, Some(d)) => on_digitalocean(&mut stack, &cfg, d, host),
+        _ => {
+            return Err(source.value_error(
+                "aws / digitalocean",
+                "give exactly one of `[aws]` (an EC2 host) or `[digitalocean]` (a droplet)",
+            ));
+        }
+    }
+    Ok(stack.build()?)
+}
+
+/// The droplet of the guide, with a cloud firewall that admits what the host firewall admits.
+fn on_digitalocean(stack: &mut StackBuilder, cfg: &Config, d: &DigitalOceanConfig, host: HostConfig) {
+    stack.description(
+        "Postback on a DigitalOcean droplet: supervisor-run nginx, php-fpm, Redis, Node worker, InfluxDB, collectd",
+    );
+    let anywhere = || vec!["0.0.0.0/0".to_owned(), "::/0".to_owned()];
+    let or_anywhere = |v: &[String]| if v.is_empty() { anywhere() } else { v.to_vec() };
+    let mut inbound = vec![
+        DoFirewallRule {
+            protocol: FirewallProtocol::Tcp,
+            ports: "22".into(),
+            addresses: or_anywhere(&cfg.firewall.ssh_cidrs),
+        },
+        DoFirewallRule {
+            protocol: FirewallProtocol::Tcp,
+            ports: "80".into(),
+            addresses: or_anywhere(&cfg.firewall.http_cidrs),
+        },
+    ];
+    for port in &cfg.firewall.monitoring_ports {
+        inbound.push(DoFirewallRule {
+            protocol: FirewallProtocol::Tcp,
+            ports: port.to_string(),
+            addresses: cfg.firewall.admin_cidrs.clone(),
+        });
+    }
+    let outbound = [FirewallProtocol::Tcp, FirewallProtocol::Udp]
+        .into_iter()
+        .map(|protocol| DoFirewallRule { protocol, ports: "1-65535".into(), addresses: anywhere() })
+        .collect();
+    let name = format!("{}-{}", stack.name(), stack.env());
+    let droplet = stack.add(
+        "Droplet",
+        Droplet {
+            name: name.clone(),
+            region: d.region.clone(),
+            size: d.size.clone(),
+            image: d.image.clone(),
+            ssh_keys: d.ssh_keys.clone(),
+            monitoring: true,
+            backups: d.backups,
+            ipv6: true,
+            user_data: Some(host),
+        },
+    );
+    stack.add_with("Firewall", DoFirewall { name, droplet_ids: vec![droplet.droplet_id()], inbound, outbound }, |e| {
+        e.suppressions.push(suppress(
+            "CKV_DIO_4",
+            "the guide's host serves HTTP (80) and SSH (22) to everyone; the monitoring ports admit only the admin range",
+        ));
+    });
+    stack.output("DropletId", "The Postback droplet", droplet.droplet_id());
+}
+
+/// The same host on EC2: a private instance whose security group mirrors the firewall (HTTP and
+/// SSH only from the given ranges: a host in a private subnet is published through a load
+/// balancer, never by opening its group to the internet).
+fn on_aws(stack: &mut StackBuilder, cfg: &Config, aws: &AwsConfig, host: HostConfig) {
+    stack
+        .description("Postback on one EC2 host: supervisor-run nginx, php-fpm, Redis, Node worker, InfluxDB, collectd");
+    let network =
+        Network::create(stack, &NetworkProps { cidr: aws.cidr, zones: 2, subnet_prefix: 20, nat_per_zone: false });
+    let ami = stack.parameter(
+        "HostImageId",
+        Parameter {
+            kind: ParamKind::ImageId,
+            description: "Ubuntu 24.04 AMI of the Postback host".into(),
+            default: aws.ami_id.clone(),
+        },
+    );
+    let vpc_range = aws.cidr.to_string();
+    let or_vpc = |v: &[String]| if v.is_empty() { vec![vpc_range.clone()] } else { v.to_vec() };
+    let instance = Host::create(
+        stack,
+        HostProps {
+            name: "App",
+            network: &network,
+            image_id: ami.value(),
+            instance_type: aws.instance_type.clone(),
+            host,
+            admin_cidrs: or_vpc(&cfg.firewall.ssh_cidrs),
+            root_volume: RootVolume::gp3("/dev/sda1", aws.root_volume_gib),
+            statements: Vec::new(),
+            internet_egress_ports: vec![80, 443],
+            vpc_egress_ports: Vec::new(),
+        },
+    );
+    stack.configure(&instance.instance, |e| {
+        e.suppressions.push(suppress(
+            "CKV_AWS_46",
+            "the user data holds no secret; the scanner takes the app's git commit id and a directory path for keys",
+        ));
+    });
+    let mut n = 0;
+    let mut admit = |stack: &mut StackBuilder, port: u16, cidr: &str, why: &str| {
+        n += 1;
+        stack.add(
+            &format!("AppIngress{n}"),
+            SecurityGroupIngress {
+                group_id: instance.security_group.group_id(),
+                rule: Rule::tcp(port, Peer::Cidr(cidr.into()), why),
+            },
+        );
+    };
+    for cidr in or_vpc(&cfg.firewall.http_cidrs) {
+        admit(stack, 80, &cidr, "HTTP: the postback endpoint");
+    }
+    for port in &cfg.firewall.monitoring_ports {
+        for cidr in &cfg.firewall.admin_cidrs {
+            admit(stack, *port, cidr, "InfluxDB, from the admin range only");
+        }
+    }
+    stack.output("InstanceId", "The Postback host", instance.instance.instance_id());
+    stack.output("PrivateIp", "Its address inside the VPC", instance.instance.private_ip());
+}
