@@ -73,8 +73,10 @@ pub const TAG_COLOR: &str = "iac:rollout-color";
 pub const TAG_AMI: &str = "iac:rollout-ami";
 /// Tag: the version rolled out.
 pub const TAG_VERSION: &str = "iac:rollout-version";
-/// Tag: the roles rolled out, comma-separated (empty: all).
+/// Tag: the roles rolled out, comma-separated (`*`: all).
 pub const TAG_ROLES: &str = "iac:rollout-roles";
+/// [`TAG_ROLES`] of a rollout of every role (tag values are never empty: moto refuses them).
+const ALL_ROLES: &str = "*";
 /// Tag on the blue group: `<launch template version>/<launch template iac:hash>` before the switch.
 pub const TAG_PREVIOUS: &str = "iac:rollout-previous";
 /// Tag on a stopped group: `min/max/desired` before it was stopped.
@@ -536,7 +538,12 @@ impl Record {
             phase: Phase::parse(get(TAG_PHASE)?)?,
             ami: get(TAG_AMI).unwrap_or_default().to_owned(),
             version: get(TAG_VERSION).unwrap_or_default().to_owned(),
-            roles: get(TAG_ROLES).unwrap_or_default().split(',').filter(|r| !r.is_empty()).map(str::to_owned).collect(),
+            roles: get(TAG_ROLES)
+                .unwrap_or_default()
+                .split(',')
+                .filter(|r| !r.is_empty() && *r != ALL_ROLES)
+                .map(str::to_owned)
+                .collect(),
         })
     }
 
@@ -547,7 +554,7 @@ impl Record {
             (TAG_PHASE.to_owned(), self.phase.as_str().to_owned()),
             (TAG_AMI.to_owned(), self.ami.clone()),
             (TAG_VERSION.to_owned(), self.version.clone()),
-            (TAG_ROLES.to_owned(), self.roles.join(",")),
+            (TAG_ROLES.to_owned(), if self.roles.is_empty() { ALL_ROLES.to_owned() } else { self.roles.join(",") }),
         ]
     }
 
@@ -1603,7 +1610,7 @@ impl Run<'_> {
             };
             if let Err(e) = self.follow(role, &instance, &command_id, shown).await {
                 // Failed: a resume sends it again instead of following this one.
-                self.write_tags(&ledgers[0], &vec![(TAG_COMMAND.to_owned(), String::new())]).await?;
+                self.write_tags(&ledgers[0], &vec![(TAG_COMMAND.to_owned(), "-".to_owned())]).await?;
                 return Err(e);
             }
             self.finish(phase, t)?;

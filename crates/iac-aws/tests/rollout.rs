@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_sdk_autoscaling::operation::create_auto_scaling_group::CreateAutoScalingGroupInput;
+use aws_sdk_autoscaling::operation::delete_auto_scaling_group::DeleteAutoScalingGroupInput;
+use aws_sdk_autoscaling::operation::update_auto_scaling_group::UpdateAutoScalingGroupInput;
 use aws_sdk_autoscaling::types::{Filter as GroupFilter, LifecycleState};
 use aws_sdk_elasticloadbalancingv2::operation::describe_target_health::DescribeTargetHealthOutput;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -25,7 +28,6 @@ use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextMut, Output,
 };
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use common::{AquamarkWorld, Moto};
@@ -41,7 +43,7 @@ fn quiet(_: &RolloutEvent) {}
 // ---------------------------------------------------------------------------------------------
 // Interceptors: what the SDK client sees and answers, below the executor.
 
-/// Records every operation (`service:Operation`) and every command sent through SSM.
+/// Records the order of the calls that change groups or send commands and every command sent through SSM.
 #[derive(Debug, Default)]
 struct Recorder {
     calls: Mutex<Vec<String>>,
@@ -76,9 +78,20 @@ impl Intercept for Record {
         context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(m) = cfg.load::<Metadata>() {
-            self.0.calls.lock().unwrap().push(format!("{}:{}", m.service(), m.name()));
-        }
+        let _ = cfg;
+        let input = context.input();
+        let name = if input.downcast_ref::<CreateAutoScalingGroupInput>().is_some() {
+            "CreateAutoScalingGroup"
+        } else if input.downcast_ref::<UpdateAutoScalingGroupInput>().is_some() {
+            "UpdateAutoScalingGroup"
+        } else if input.downcast_ref::<DeleteAutoScalingGroupInput>().is_some() {
+            "DeleteAutoScalingGroup"
+        } else if input.downcast_ref::<SendCommandInput>().is_some() {
+            "SendCommand"
+        } else {
+            "other"
+        };
+        self.0.calls.lock().unwrap().push(name.to_owned());
         if let Some(input) = context.input().downcast_ref::<SendCommandInput>() {
             let script = input.parameters().and_then(|p| p.get("commands")).map(|c| c.join("\n")).unwrap_or_default();
             self.0.commands.lock().unwrap().push((input.instance_ids().to_vec(), script));
@@ -459,8 +472,8 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     {
         assert!(commands[1].1.contains(needle), "the host update has `{needle}`:\n{}", commands[1].1);
     }
-    let deleted = recorder.last_position("AutoScaling:DeleteAutoScalingGroup").expect("blue deleted");
-    let sent = recorder.position("SSM:SendCommand").expect("a command sent");
+    let deleted = recorder.last_position("DeleteAutoScalingGroup").unwrap_or_else(|| panic!("blue deleted: {:?}", recorder.calls()));
+    let sent = recorder.position("SendCommand").expect("a command sent");
     assert!(deleted < sent, "the hooks run after the switch: {:?}", recorder.calls());
     let health_polls = events.lock().unwrap().iter().filter(|e| matches!(e, RolloutEvent::Health { .. })).count();
     assert!(health_polls >= 1);
@@ -528,7 +541,7 @@ async fn an_unhealthy_green_is_rolled_back_and_blue_serves_untouched() {
     let after = one_group_serves(&w.clients, &w.amis[0], "after the rollback").await;
     assert_eq!((after.name.as_str(), &after.in_service), (BASE, &blue.in_service), "blue untouched");
     assert!(recorder.commands().is_empty(), "no hook ran");
-    assert!(recorder.position("AutoScaling:UpdateAutoScalingGroup").is_none(), "blue was never scaled");
+    assert!(recorder.position("UpdateAutoScalingGroup").is_none(), "blue was never scaled");
     // The launch template serves the blue's data again, as a new version (the latest version is
     // never the failed image); blue still uses its own version.
     assert_eq!(launch_template(&w.clients).await, (3, 3, w.amis[0].clone()));
@@ -824,10 +837,10 @@ async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     assert!(blue_ids.contains(&commands[0].0[0]), "{commands:?} on {blue_ids:?}");
     assert!(commands[0].1.ends_with("shop-migrate example/shop:2.0.0\n"), "{}", commands[0].1);
     let calls = recorder.calls();
-    let sent = recorder.position("SSM:SendCommand").unwrap();
+    let sent = recorder.position("SendCommand").unwrap();
     let updates: Vec<usize> =
-        calls.iter().enumerate().filter(|(_, c)| *c == "AutoScaling:UpdateAutoScalingGroup").map(|(i, _)| i).collect();
-    let green_made = recorder.position("AutoScaling:CreateAutoScalingGroup").unwrap();
+        calls.iter().enumerate().filter(|(_, c)| *c == "UpdateAutoScalingGroup").map(|(i, _)| i).collect();
+    let green_made = recorder.position("CreateAutoScalingGroup").unwrap();
     assert!(updates.len() >= 2 && updates[0] < sent && sent < updates[1] && updates[1] < green_made, "{calls:?}");
 
     // Workers run the new image at their capacity again; web switched.
