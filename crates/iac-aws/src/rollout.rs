@@ -1055,17 +1055,7 @@ impl Run<'_> {
             };
             // The role's scaling policies, on the green group.
             observed.insert(group_id.clone(), observed_green);
-            let policies: Vec<LogicalId> = self
-                .ctx
-                .stack
-                .resources()
-                .filter(|e| matches!(&e.resource, Resource::ScalingPolicy(p) if refers_to(&p.auto_scaling_group_name, group_id)))
-                .map(|e| e.id.clone())
-                .collect();
-            for p in policies {
-                let props = self.desired(&p, &observed)?;
-                services::create(&self.ctx, self.entry(&p)?, &props, &Vec::new()).await?;
-            }
+            self.put_policies(group_id, &observed, false).await?;
             self.finish(Phase::CreateGreen, t)?;
             green = self.blue_green(role, group_id).await?.1;
         }
@@ -1130,6 +1120,44 @@ impl Run<'_> {
         self.enter(Phase::Done, &ledgers(&blue, &green), &[], touches).await?;
         if let Some(r) = self.reports.last_mut() {
             r.to = green.as_ref().map(|g| g.name.clone());
+        }
+        Ok(())
+    }
+
+    /// Puts the stack's scaling policies of `group_id` on the group `observed` holds for it (with
+    /// `missing_only`, only those the group lacks).
+    async fn put_policies(
+        &self,
+        group_id: &LogicalId,
+        observed: &HashMap<LogicalId, Observed>,
+        missing_only: bool,
+    ) -> Result<(), AwsError> {
+        let policies: Vec<LogicalId> = self
+            .ctx
+            .stack
+            .resources()
+            .filter(|e| matches!(&e.resource, Resource::ScalingPolicy(p) if refers_to(&p.auto_scaling_group_name, group_id)))
+            .map(|e| e.id.clone())
+            .collect();
+        let group = observed.get(group_id).map(|o| o.physical_id.clone()).unwrap_or_default();
+        for p in policies {
+            if missing_only {
+                let name = services::autoscaling::policy_name(&self.ctx, &p);
+                let req = self
+                    .ctx
+                    .clients
+                    .autoscaling
+                    .describe_policies()
+                    .auto_scaling_group_name(&group)
+                    .policy_names(&name);
+                let out =
+                    self.ctx.retry(p.as_str(), "autoscaling:DescribePolicies", &[], || req.clone().send()).await?;
+                if !out.scaling_policies().is_empty() {
+                    continue;
+                }
+            }
+            let props = self.desired(&p, observed)?;
+            services::create(&self.ctx, self.entry(&p)?, &props, &Vec::new()).await?;
         }
         Ok(())
     }
@@ -1381,6 +1409,10 @@ impl Run<'_> {
         tg: &str,
         reason: Option<String>,
     ) -> Result<(), AwsError> {
+        // The tags as they are now (the prepare phase wrote the blue's previous launch template).
+        let (now_blue, now_green) = self.blue_green(role, group_id).await?;
+        let blue = now_blue.as_ref().or(blue);
+        let green = now_green.as_ref().or(green);
         let Some(blue) = blue.cloned() else {
             return Err(self.state_error(
                 &role.name,
@@ -1400,6 +1432,11 @@ impl Run<'_> {
             self.retire(group_id, g).await?;
         }
         self.restore_launch_template(lt_id, &blue).await?;
+        // Policies are named per group on AWS, but region-wide on moto, where green's took the
+        // blue's: put back any the blue lacks (an identical policy is no change on AWS).
+        let mut observed = self.observe().await?;
+        observed.insert(group_id.clone(), Observed::new(group_id.clone(), GROUP, blue.name.clone()));
+        self.put_policies(group_id, &observed, true).await?;
         self.finish(Phase::RollBack, t)?;
         self.enter(Phase::RolledBack, &[Ledger::Group(blue.name.clone())], &[], Vec::new()).await?;
         Err(AwsError::RolledBack { stack: self.stack_name(), role: role.name.clone(), blue: blue.name.clone(), reason })

@@ -57,11 +57,15 @@ impl Recorder {
     fn commands(&self) -> Vec<(Vec<String>, String)> {
         self.commands.lock().unwrap().clone()
     }
+    /// The first call that starts with `call` (an operation, then a group name).
     fn position(&self, call: &str) -> Option<usize> {
-        self.calls().iter().position(|c| c == call)
+        self.calls().iter().position(|c| c.starts_with(call))
+    }
+    fn has(&self, call: &str) -> bool {
+        self.calls().iter().any(|c| c == call)
     }
     fn last_position(&self, call: &str) -> Option<usize> {
-        self.calls().iter().rposition(|c| c == call)
+        self.calls().iter().rposition(|c| c.starts_with(call))
     }
 }
 
@@ -80,18 +84,18 @@ impl Intercept for Record {
     ) -> Result<(), BoxError> {
         let _ = cfg;
         let input = context.input();
-        let name = if input.downcast_ref::<CreateAutoScalingGroupInput>().is_some() {
-            "CreateAutoScalingGroup"
-        } else if input.downcast_ref::<UpdateAutoScalingGroupInput>().is_some() {
-            "UpdateAutoScalingGroup"
-        } else if input.downcast_ref::<DeleteAutoScalingGroupInput>().is_some() {
-            "DeleteAutoScalingGroup"
+        let call = if let Some(i) = input.downcast_ref::<CreateAutoScalingGroupInput>() {
+            format!("CreateAutoScalingGroup {}", i.auto_scaling_group_name().unwrap_or_default())
+        } else if let Some(i) = input.downcast_ref::<UpdateAutoScalingGroupInput>() {
+            format!("UpdateAutoScalingGroup {}", i.auto_scaling_group_name().unwrap_or_default())
+        } else if let Some(i) = input.downcast_ref::<DeleteAutoScalingGroupInput>() {
+            format!("DeleteAutoScalingGroup {}", i.auto_scaling_group_name().unwrap_or_default())
         } else if input.downcast_ref::<SendCommandInput>().is_some() {
-            "SendCommand"
+            "SendCommand".to_owned()
         } else {
-            "other"
+            return Ok(());
         };
-        self.0.calls.lock().unwrap().push(name.to_owned());
+        self.0.calls.lock().unwrap().push(call);
         if let Some(input) = context.input().downcast_ref::<SendCommandInput>() {
             let script = input.parameters().and_then(|p| p.get("commands")).map(|c| c.join("\n")).unwrap_or_default();
             self.0.commands.lock().unwrap().push((input.instance_ids().to_vec(), script));
@@ -472,7 +476,7 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     {
         assert!(commands[1].1.contains(needle), "the host update has `{needle}`:\n{}", commands[1].1);
     }
-    let deleted = recorder.last_position("DeleteAutoScalingGroup").unwrap_or_else(|| panic!("blue deleted: {:?}", recorder.calls()));
+    let deleted = recorder.last_position(&format!("DeleteAutoScalingGroup {BASE}")).expect("blue deleted");
     let sent = recorder.position("SendCommand").expect("a command sent");
     assert!(deleted < sent, "the hooks run after the switch: {:?}", recorder.calls());
     let health_polls = events.lock().unwrap().iter().filter(|e| matches!(e, RolloutEvent::Health { .. })).count();
@@ -541,7 +545,8 @@ async fn an_unhealthy_green_is_rolled_back_and_blue_serves_untouched() {
     let after = one_group_serves(&w.clients, &w.amis[0], "after the rollback").await;
     assert_eq!((after.name.as_str(), &after.in_service), (BASE, &blue.in_service), "blue untouched");
     assert!(recorder.commands().is_empty(), "no hook ran");
-    assert!(recorder.position("UpdateAutoScalingGroup").is_none(), "blue was never scaled");
+    assert!(!recorder.has(&format!("UpdateAutoScalingGroup {BASE}")), "blue was never scaled: {:?}", recorder.calls());
+    assert!(recorder.position(&format!("DeleteAutoScalingGroup {BASE}-")).is_some(), "green was deleted");
     // The launch template serves the blue's data again, as a new version (the latest version is
     // never the failed image); blue still uses its own version.
     assert_eq!(launch_template(&w.clients).await, (3, 3, w.amis[0].clone()));
@@ -594,6 +599,13 @@ async fn a_rollout_killed_at_any_phase_boundary_is_finished_by_resume() {
                 assert!(killed >= 20, "only {killed} boundaries: {summary:?}");
                 one_group_serves(&w.clients, ami, "a rollout that was not killed").await;
                 break;
+            }
+            Err(AwsError::RolloutKilled { at, .. }) if at.contains("step 3/3 phase done") => {
+                // Killed right after the last step's `done` was recorded: the rollout is finished.
+                killed += 1;
+                let err = rollout(&w.clients, &stack, &w.resume(), &quiet).await.expect_err("finished").to_string();
+                assert!(err.contains("nothing to resume"), "{err}");
+                one_group_serves(&w.clients, ami, "killed after the last tag").await;
             }
             Err(AwsError::RolloutKilled { at, .. }) => {
                 killed += 1;
@@ -838,8 +850,12 @@ async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     assert!(commands[0].1.ends_with("shop-migrate example/shop:2.0.0\n"), "{}", commands[0].1);
     let calls = recorder.calls();
     let sent = recorder.position("SendCommand").unwrap();
-    let updates: Vec<usize> =
-        calls.iter().enumerate().filter(|(_, c)| *c == "UpdateAutoScalingGroup").map(|(i, _)| i).collect();
+    let updates: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.starts_with("UpdateAutoScalingGroup shop-test-worker-group"))
+        .map(|(i, _)| i)
+        .collect();
     let green_made = recorder.position("CreateAutoScalingGroup").unwrap();
     assert!(updates.len() >= 2 && updates[0] < sent && sent < updates[1] && updates[1] < green_made, "{calls:?}");
 
