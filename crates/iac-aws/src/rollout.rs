@@ -374,8 +374,90 @@ pub async fn rollout(
     }
     let ctx = Ctx { clients, stack, timing: options.timing };
     let records = scan(&ctx, plan).await?;
-    let last = Position::last(&records);
 
+    let (base, start) = begin(stack, plan, options, &records)?;
+
+    let mut params = options.params.clone();
+    for role in &plan.roles {
+        if let Some(Value::Param(p)) = role.machine(stack).map(|m| &m.image_id)
+            && matches!(role.runs_on, RunsOn::Group { .. })
+        {
+            params.insert(p.to_string(), base.ami.clone());
+        }
+    }
+    let engine =
+        Engine::new(clients.clone(), stack.clone(), Options { params, timing: options.timing, ..Options::default() })?;
+    let steps: Vec<(usize, Step)> = plan.steps_for(&base.roles).into_iter().map(|(i, s)| (i, s.clone())).collect();
+    if steps.len() != base.steps {
+        return Err(state_error(
+            "-",
+            format!(
+                "rollout {} recorded {} steps but the stack's plan has {} for roles [{}]; resume with the stack it \
+                 started with",
+                base.rollout,
+                base.steps,
+                steps.len(),
+                base.roles.join(", ")
+            ),
+        ));
+    }
+    let zones = engine.availability_zones().await?;
+    let template = iac_render::cloudformation::template(stack)?;
+    let mut run = Run {
+        ctx,
+        engine,
+        template,
+        zones,
+        plan,
+        options,
+        base,
+        steps,
+        progress,
+        boundaries: AtomicUsize::new(0),
+        reports: Vec::new(),
+        old_ami: None,
+    };
+    progress(&RolloutEvent::Started {
+        rollout: run.base.rollout.clone(),
+        version: run.base.version.clone(),
+        ami: run.base.ami.clone(),
+        resumed: options.resume,
+        steps: run.steps.len(),
+    });
+    if options.dry_run {
+        run.dry_run(start.0).await?;
+    } else {
+        run.run(start.0, start.1).await?;
+    }
+    Ok(Summary {
+        stack: stack.name().to_owned(),
+        env: stack.env().to_owned(),
+        rollout: run.base.rollout.clone(),
+        version: run.base.version.clone(),
+        old_ami: run.old_ami.clone(),
+        new_ami: run.base.ami.clone(),
+        resumed: options.resume,
+        dry_run: options.dry_run,
+        steps: run.reports,
+        seconds: started.elapsed().as_secs_f64(),
+        calls: clients.calls() - calls_before,
+    })
+}
+
+/// The rollout to carry out and where to start: a new one, or the unfinished one the tags record
+/// (resume).
+fn begin(
+    stack: &Stack,
+    plan: &RolloutPlan,
+    options: &RolloutOptions,
+    records: &[Record],
+) -> Result<(Record, (usize, Option<Phase>)), AwsError> {
+    let state_error = |role: &str, message: String| AwsError::RolloutState {
+        stack: stack.name().to_owned(),
+        role: role.to_owned(),
+        message,
+    };
+    let last = Position::last(records);
     let (base, start) = match (options.resume, last.clone().filter(|p| !p.finished())) {
         (false, Some(p)) => {
             return Err(state_error(
@@ -445,71 +527,7 @@ pub async fn rollout(
         }
     };
 
-    let mut params = options.params.clone();
-    for role in &plan.roles {
-        if let Some(Value::Param(p)) = role.machine(stack).map(|m| &m.image_id)
-            && matches!(role.runs_on, RunsOn::Group { .. })
-        {
-            params.insert(p.to_string(), base.ami.clone());
-        }
-    }
-    let engine =
-        Engine::new(clients.clone(), stack.clone(), Options { params, timing: options.timing, ..Options::default() })?;
-    let steps: Vec<(usize, Step)> = plan.steps_for(&base.roles).into_iter().map(|(i, s)| (i, s.clone())).collect();
-    if steps.len() != base.steps {
-        return Err(state_error(
-            "-",
-            format!(
-                "rollout {} recorded {} steps but the stack's plan has {} for roles [{}]; resume with the stack it \
-                 started with",
-                base.rollout,
-                base.steps,
-                steps.len(),
-                base.roles.join(", ")
-            ),
-        ));
-    }
-    let zones = engine.availability_zones().await?;
-    let template = iac_render::cloudformation::template(stack)?;
-    let mut run = Run {
-        ctx,
-        engine,
-        template,
-        zones,
-        plan,
-        options,
-        base,
-        steps,
-        progress,
-        boundaries: AtomicUsize::new(0),
-        reports: Vec::new(),
-        old_ami: None,
-    };
-    progress(&RolloutEvent::Started {
-        rollout: run.base.rollout.clone(),
-        version: run.base.version.clone(),
-        ami: run.base.ami.clone(),
-        resumed: options.resume,
-        steps: run.steps.len(),
-    });
-    if options.dry_run {
-        run.dry_run(start.0).await?;
-    } else {
-        run.run(start.0, start.1).await?;
-    }
-    Ok(Summary {
-        stack: stack.name().to_owned(),
-        env: stack.env().to_owned(),
-        rollout: run.base.rollout.clone(),
-        version: run.base.version.clone(),
-        old_ami: run.old_ami.clone(),
-        new_ami: run.base.ami.clone(),
-        resumed: options.resume,
-        dry_run: options.dry_run,
-        steps: run.reports,
-        seconds: started.elapsed().as_secs_f64(),
-        calls: clients.calls() - calls_before,
-    })
+    Ok((base, start))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -703,7 +721,7 @@ async fn instance(ctx: &Ctx<'_>, id: &LogicalId) -> Result<Option<(String, Tags)
                 .build(),
         );
     let out = ctx.retry(id.as_str(), "ec2:DescribeInstances", &[], || req.clone().send()).await?;
-    let found = out.reservations().iter().flat_map(|r| r.instances()).find_map(|i| {
+    let found = out.reservations().iter().flat_map(aws_sdk_ec2::types::Reservation::instances).find_map(|i| {
         let tags: Tags = i
             .tags()
             .iter()
@@ -1097,7 +1115,7 @@ impl Run<'_> {
         }
 
         if from <= Phase::Drain {
-            let delay = self.deregistration_delay(&observed, tg_id);
+            let delay = Self::deregistration_delay(&observed, tg_id);
             let wait = self.options.drain_timeout.unwrap_or(delay);
             let touches = vec![format!("target group {tg_arn}: draining, up to {} s", wait.as_secs())];
             let t = self.enter(Phase::Drain, &ledgers(&blue, &green), &[], touches).await?;
@@ -1331,7 +1349,7 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn deregistration_delay(&self, observed: &HashMap<LogicalId, Observed>, tg: &LogicalId) -> Duration {
+    fn deregistration_delay(observed: &HashMap<LogicalId, Observed>, tg: &LogicalId) -> Duration {
         let seconds = observed
             .get(tg)
             .and_then(|o| o.props.get("TargetGroupAttributes"))
@@ -1431,7 +1449,7 @@ impl Run<'_> {
             self.detach(g, tg).await?;
             self.retire(group_id, g).await?;
         }
-        self.restore_launch_template(lt_id, &blue).await?;
+        Box::pin(self.restore_launch_template(lt_id, &blue)).await?;
         // Policies are named per group on AWS, but region-wide on moto, where green's took the
         // blue's: put back any the blue lacks (an identical policy is no change on AWS).
         let mut observed = self.observe().await?;
@@ -1473,7 +1491,11 @@ impl Run<'_> {
                         .send()
                 })
                 .await?;
-            let number = out.launch_template_version().and_then(|v| v.version_number()).unwrap_or(1).to_string();
+            let number = out
+                .launch_template_version()
+                .and_then(aws_sdk_ec2::types::LaunchTemplateVersion::version_number)
+                .unwrap_or(1)
+                .to_string();
             self.ctx
                 .retry(id, "ec2:ModifyLaunchTemplate", &[], || {
                     ec2c.modify_launch_template().launch_template_id(&lt.physical_id).default_version(&number).send()
@@ -1636,14 +1658,13 @@ impl Run<'_> {
                 let (step, id) = tags.iter().find(|(k, _)| k == TAG_COMMAND)?.1.split_once('/')?;
                 (record.is_same_rollout(&self.base) && step == self.base.step.to_string()).then(|| id.to_owned())
             });
-            let command_id = match sent {
-                Some(id) => id,
-                None => {
-                    let id = self.send(role, &instance, script).await?;
-                    self.write_tags(&ledgers[0], &vec![(TAG_COMMAND.to_owned(), format!("{}/{id}", self.base.step))])
-                        .await?;
-                    id
-                }
+            let command_id = if let Some(id) = sent {
+                id
+            } else {
+                let id = self.send(role, &instance, script).await?;
+                self.write_tags(&ledgers[0], &vec![(TAG_COMMAND.to_owned(), format!("{}/{id}", self.base.step))])
+                    .await?;
+                id
             };
             if let Err(e) = self.follow(role, &instance, &command_id, shown).await {
                 // Failed: a resume sends it again instead of following this one.
@@ -1733,7 +1754,8 @@ impl Run<'_> {
                     .unwrap_or_default();
                 let switched: Vec<String> = self.steps[..self.base.step]
                     .iter()
-                    .filter_map(|(_, s)| matches!(s, Step::Switch(_)).then(|| s.role().to_owned()))
+                    .filter(|(_, s)| matches!(s, Step::Switch(_)))
+                    .map(|(_, s)| s.role().to_owned())
                     .collect();
                 let serving = if switched.is_empty() {
                     "no role was switched yet: the old version serves".to_owned()
@@ -1758,6 +1780,7 @@ impl Run<'_> {
 
     // ----- dry run
 
+    #[allow(clippy::too_many_lines)] // one arm per kind of step
     async fn dry_run(&mut self, first: usize) -> Result<(), AwsError> {
         let observed = self.observe().await?;
         for k in first..self.steps.len() {

@@ -329,7 +329,7 @@ async fn web_groups(clients: &Clients) -> Vec<Serving> {
             amis = d
                 .reservations()
                 .iter()
-                .flat_map(|r| r.instances())
+                .flat_map(aws_sdk_ec2::types::Reservation::instances)
                 .filter_map(|i| i.image_id().map(str::to_owned))
                 .collect();
             amis.sort();
@@ -468,7 +468,7 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     let host = daemons(&w.clients).await;
     let commands = recorder.commands();
     assert_eq!(commands.len(), 2, "{commands:?}");
-    assert_eq!(commands[0].0, [host.clone()]);
+    assert_eq!(commands[0].0, std::slice::from_ref(&host));
     assert!(commands[0].1.ends_with("/usr/local/bin/aquamark-migrate vpac/aquamark:1.0.2\n"), "{}", commands[0].1);
     assert_eq!(commands[1].0, [host]);
     for needle in
@@ -771,6 +771,7 @@ fn two_roles(image: &str, cert: &str) -> Stack {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines)] // deploy, roll out, then check each role
 async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     let Some(moto) = Moto::start() else { return };
     moto.reset();
@@ -874,7 +875,7 @@ async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     let running: Vec<&str> = d
         .reservations()
         .iter()
-        .flat_map(|r| r.instances())
+        .flat_map(aws_sdk_ec2::types::Reservation::instances)
         .filter(|i| i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() == "running"))
         .filter_map(|i| i.image_id())
         .collect();
