@@ -1571,12 +1571,11 @@ impl Run<'_> {
                 ));
             };
             let running = group.aws.instances().len();
-            if role.kind == iac_core::rollout::RoleKind::Singleton
-                && running > 0
-                && group.launch_template_version().is_some()
-            {
-                let record = group.record();
-                let started_by_us = record.is_some_and(|r| r.is_same_rollout(&self.base) && r.phase == Phase::Start);
+            if role.kind == iac_core::rollout::RoleKind::Singleton && running > 0 {
+                // Running after a stop: someone started it, unless this very phase did before a kill.
+                let started_by_us = group.record().is_some_and(|r| {
+                    r.is_same_rollout(&self.base) && r.step == self.base.step && r.phase == Phase::Start
+                });
                 if !started_by_us {
                     return Err(self.state_error(
                         &role.name,
