@@ -673,9 +673,9 @@ async fn a_failing_migration_stops_the_rollout_with_the_new_site_serving() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A two-role stack of the test's own: workers and web.
+// A stack of the test's own with Ichnaea's roles: web, workers and a scheduler.
 
-fn two_roles(image: &str, cert: &str) -> Stack {
+fn three_roles(image: &str, cert: &str) -> Stack {
     use iac_core::app::{Container, HostConfig};
     use iac_core::model::{
         AutoScalingGroup, HealthCheck, HealthCheckType, LaunchTemplate, MachineSpec, ParamKind, Parameter, RootVolume,
@@ -724,55 +724,66 @@ fn two_roles(image: &str, cert: &str) -> Stack {
             deletion_protection: false,
         },
     );
-    let worker_lt = s.add(
-        "WorkerLaunchTemplate",
-        LaunchTemplate {
-            name: None,
-            machine: MachineSpec {
-                image_id: ami.value(),
-                instance_type: "t3.small".into(),
-                security_group_ids: vec![web.instance_security_group.group_id()],
-                instance_profile: None,
-                root_volume: Some(RootVolume::gp3("/dev/xvda", 20)),
-                user_data: Some(host("shop-worker", &["work"])),
-                key_name: None,
-                detailed_monitoring: false,
+    // Workers and a scheduler (one instance, never two): each a group of its own template.
+    let mut group = |id: &str, command: &str, max: u32, desired: u32| {
+        let lt = s.add(
+            &format!("{id}LaunchTemplate"),
+            LaunchTemplate {
+                name: None,
+                machine: MachineSpec {
+                    image_id: ami.value(),
+                    instance_type: "t3.small".into(),
+                    security_group_ids: vec![web.instance_security_group.group_id()],
+                    instance_profile: None,
+                    root_volume: Some(RootVolume::gp3("/dev/xvda", 20)),
+                    user_data: Some(host(&format!("shop-{}", id.to_lowercase()), &[command])),
+                    key_name: None,
+                    detailed_monitoring: false,
+                },
             },
-        },
-    );
-    let workers = s.add(
-        "WorkerGroup",
-        AutoScalingGroup {
-            name: None,
-            launch_template_id: worker_lt.template_id(),
-            launch_template_version: worker_lt.latest_version(),
-            min_size: 1,
-            max_size: 3,
-            desired_capacity: 3,
-            subnet_ids: network.private_subnets.clone(),
-            target_group_arns: Vec::new(),
-            health_check_type: HealthCheckType::Ec2,
-            health_check_grace_period: 60,
-        },
-    );
+        );
+        let asg = s.add(
+            &format!("{id}Group"),
+            AutoScalingGroup {
+                name: None,
+                launch_template_id: lt.template_id(),
+                launch_template_version: lt.latest_version(),
+                min_size: 1,
+                max_size: max,
+                desired_capacity: desired,
+                subnet_ids: network.private_subnets.clone(),
+                target_group_arns: Vec::new(),
+                health_check_type: HealthCheckType::Ec2,
+                health_check_grace_period: 60,
+            },
+        );
+        (asg, lt)
+    };
+    let (workers, worker_lt) = group("Worker", "work", 3, 3);
+    let (scheduler, scheduler_lt) = group("Scheduler", "schedule", 1, 1);
+    // Ichnaea's order: stop the scheduler and the workers, migrate, start them on the new
+    // image, switch the web role.
     s.rollout(RolloutPlan {
         roles: vec![
             Role::web("web", &web.auto_scaling_group, &web.launch_template, &web.target_group),
             Role::workers("workers", &workers, &worker_lt),
+            Role::singleton("scheduler", &scheduler, &scheduler_lt),
         ],
         steps: vec![
+            Step::Stop("scheduler".into()),
             Step::Stop("workers".into()),
             Step::RunOnce { role: "web".into(), command: vec!["shop-migrate".into(), Arg::Image] },
+            Step::Start("scheduler".into()),
             Step::Start("workers".into()),
             Step::Switch("web".into()),
         ],
     });
-    s.build().expect("the two-role stack builds")
+    s.build().expect("the stack builds")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::too_many_lines)] // deploy, roll out, then check each role
-async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
+async fn a_stack_of_three_roles_stops_migrates_starts_and_switches_in_order() {
     let Some(moto) = Moto::start() else { return };
     moto.reset();
     let clients = moto.clients().await;
@@ -789,7 +800,7 @@ async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     let cert = world.cert.clone();
     let mut params = BTreeMap::new();
     params.insert("ImageId".to_owned(), world.ami.clone());
-    let v1 = two_roles("example/shop:1.0.0", &cert);
+    let v1 = three_roles("example/shop:1.0.0", &cert);
     let engine = Engine::new(
         clients.clone(),
         v1,
@@ -810,7 +821,7 @@ async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     let recorder = Arc::new(Recorder::default());
     let recording = moto.clients_with(&[SharedInterceptor::new(Record(Arc::clone(&recorder)))]).await;
     let events = Mutex::new(Vec::new());
-    let v2 = two_roles("example/shop:2.0.0", &cert);
+    let v2 = three_roles("example/shop:2.0.0", &cert);
     let options = RolloutOptions {
         version: Some("2.0.0".into()),
         ami: Some(new_ami.clone()),
@@ -835,53 +846,66 @@ async fn a_two_role_stack_stops_migrates_starts_and_switches_in_order() {
     assert_eq!(
         steps,
         [
+            "stop scheduler",
             "stop workers",
             "run `shop-migrate <new image>` on web",
+            "start scheduler on the new image",
             "start workers on the new image",
             "switch web blue/green"
         ]
     );
     let order: Vec<(usize, Phase)> = phases(&summary).into_iter().filter(|(_, p)| *p != Phase::Done).collect();
-    assert_eq!(&order[..3], [(1, Phase::Stop), (2, Phase::RunOnce), (3, Phase::Start)]);
-    // The migration ran on a (blue) web instance, with the new image, while the workers were
-    // stopped: after the workers' scale-in, before they started again and before green existed.
+    assert_eq!(
+        &order[..5],
+        [(1, Phase::Stop), (2, Phase::Stop), (3, Phase::RunOnce), (4, Phase::Start), (5, Phase::Start)]
+    );
+    // The migration ran on a (blue) web instance, with the new image, while the scheduler and
+    // the workers were stopped; green was made after they started again.
     let commands = recorder.commands();
     assert_eq!(commands.len(), 1, "{commands:?}");
     assert!(blue_ids.contains(&commands[0].0[0]), "{commands:?} on {blue_ids:?}");
     assert!(commands[0].1.ends_with("shop-migrate example/shop:2.0.0\n"), "{}", commands[0].1);
-    let calls = recorder.calls();
-    let sent = recorder.position("SendCommand").unwrap();
-    let updates: Vec<usize> = calls
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.starts_with("UpdateAutoScalingGroup shop-test-worker-group"))
-        .map(|(i, _)| i)
+    let calls: Vec<String> = recorder
+        .calls()
+        .into_iter()
+        .filter(|c| {
+            c.contains("scheduler") || c.contains("worker") || c.starts_with("SendCommand") || c.starts_with("Create")
+        })
+        .map(|c| c.split(' ').take(2).collect::<Vec<_>>().join(" "))
         .collect();
-    let green_made = recorder.position("CreateAutoScalingGroup").unwrap();
-    assert!(updates.len() >= 2 && updates[0] < sent && sent < updates[1] && updates[1] < green_made, "{calls:?}");
+    assert_eq!(
+        calls[..6],
+        [
+            "UpdateAutoScalingGroup shop-test-scheduler-group",
+            "UpdateAutoScalingGroup shop-test-worker-group",
+            "SendCommand",
+            "UpdateAutoScalingGroup shop-test-scheduler-group",
+            "UpdateAutoScalingGroup shop-test-worker-group",
+            &format!("CreateAutoScalingGroup shop-test-web-auto-scaling-group-{}", summary.rollout),
+        ],
+        "{calls:?}"
+    );
 
-    // Workers run the new image at their capacity again; web switched.
-    let workers = clients
-        .autoscaling
-        .describe_auto_scaling_groups()
-        .auto_scaling_group_names("shop-test-worker-group")
-        .send()
-        .await
-        .unwrap();
-    let g = &workers.auto_scaling_groups()[0];
-    assert_eq!((g.min_size(), g.max_size(), g.desired_capacity()), (Some(1), Some(3), Some(3)));
-    let ids: Vec<String> = g.instances().iter().filter_map(|i| i.instance_id().map(str::to_owned)).collect();
-    let d = clients.ec2.describe_instances().set_instance_ids(Some(ids.clone())).send().await.unwrap();
-    let running: Vec<&str> = d
-        .reservations()
-        .iter()
-        .flat_map(aws_sdk_ec2::types::Reservation::instances)
-        .filter(|i| i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() == "running"))
-        .filter_map(|i| i.image_id())
-        .collect();
-    assert_eq!(running, [new_ami.as_str(); 3], "{ids:?}");
-    assert!(summary.steps[3].to.as_deref().is_some_and(|n| n.starts_with("shop-test-web-auto-scaling-group-")));
-    // And the engine sees both roles converged with the new image.
+    // The workers and the scheduler run the new image at their capacity again; web switched.
+    for (name, max, desired) in [("shop-test-worker-group", 3, 3), ("shop-test-scheduler-group", 1, 1)] {
+        let out =
+            clients.autoscaling.describe_auto_scaling_groups().auto_scaling_group_names(name).send().await.unwrap();
+        let g = &out.auto_scaling_groups()[0];
+        assert_eq!((g.min_size(), g.max_size(), g.desired_capacity()), (Some(1), Some(max), Some(desired)), "{name}");
+        let ids: Vec<String> = g.instances().iter().filter_map(|i| i.instance_id().map(str::to_owned)).collect();
+        let d = clients.ec2.describe_instances().set_instance_ids(Some(ids.clone())).send().await.unwrap();
+        let running: Vec<&str> = d
+            .reservations()
+            .iter()
+            .flat_map(aws_sdk_ec2::types::Reservation::instances)
+            .filter(|i| i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() == "running"))
+            .filter_map(|i| i.image_id())
+            .collect();
+        let want = vec![new_ami.as_str(); usize::try_from(desired).unwrap()];
+        assert_eq!(running, want, "{name}: {ids:?}");
+    }
+    assert!(summary.steps[5].to.as_deref().is_some_and(|n| n.starts_with("shop-test-web-auto-scaling-group-")));
+    // And the engine sees every role converged with the new image.
     let mut params = BTreeMap::new();
     params.insert("ImageId".to_owned(), new_ami.clone());
     let engine = Engine::new(
