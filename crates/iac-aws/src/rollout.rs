@@ -1312,8 +1312,8 @@ impl Run<'_> {
             if Instant::now() >= deadline {
                 let seen = if shown.is_empty() { "no instance in service".to_owned() } else { shown.join(", ") };
                 return Ok(Err(Unhealthy(format!(
-                    "{healthy} of {wanted} green targets healthy after {} s ({seen})",
-                    self.options.health_timeout.as_secs()
+                    "{healthy} of {wanted} green targets healthy after {:.1} s ({seen})",
+                    self.options.health_timeout.as_secs_f64()
                 ))));
             }
             tokio::time::sleep(self.options.timing.poll).await;
@@ -1617,13 +1617,13 @@ impl Run<'_> {
     // ----- hooks
 
     /// Where a hook of `role` runs and is recorded.
-    async fn hook_target(&self, role: &Role) -> Result<(Ledger, String, Option<Tags>), AwsError> {
+    async fn hook_target(&self, role: &Role) -> Result<(Ledger, String, Tags), AwsError> {
         match &role.runs_on {
             RunsOn::Instance(id) => {
                 let (iid, tags) = instance(&self.ctx, id).await?.ok_or_else(|| {
                     self.state_error(&role.name, format!("instance `{id}` does not exist; deploy the stack first"))
                 })?;
-                Ok((Ledger::Instance(iid.clone()), iid, Some(tags)))
+                Ok((Ledger::Instance(iid.clone()), iid, tags))
             }
             RunsOn::Group { .. } => {
                 let (_, _, group) = self.live_group(role).await?;
@@ -1633,7 +1633,7 @@ impl Run<'_> {
                         format!("group `{}` has no instance in service to run the command on", group.name),
                     ));
                 };
-                Ok((Ledger::Group(group.name.clone()), first, Some(group.tags.clone())))
+                Ok((Ledger::Group(group.name.clone()), first, group.tags.clone()))
             }
         }
     }
@@ -1652,8 +1652,7 @@ impl Run<'_> {
             let touches = vec![format!("instance {instance}: {shown}")];
             let t = self.enter(phase, &ledgers, &[], touches).await?;
             // A command sent before a stop is followed, not sent twice.
-            let sent = tags.and_then(|tags| {
-                let record = Record::read(&tags)?;
+            let sent = Record::read(&tags).and_then(|record| {
                 let (step, id) = tags.iter().find(|(k, _)| k == TAG_COMMAND)?.1.split_once('/')?;
                 (record.is_same_rollout(&self.base) && step == self.base.step.to_string()).then(|| id.to_owned())
             });

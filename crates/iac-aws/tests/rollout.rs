@@ -488,10 +488,8 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     let plan = engine.plan().await.expect("plan");
     let changed: Vec<(&str, &Action)> =
         plan.changes.iter().filter(|c| c.action != Action::Unchanged).map(|c| (c.id.as_str(), &c.action)).collect();
-    assert!(
-        changed.iter().all(|(id, _)| *id == "DaemonsInstance"),
-        "only the daemons host differs after the rollout:\n{plan}"
-    );
+    let replace = Action::Replace { reason: "changing ImageId requires a new resource".into() };
+    assert_eq!(changed, [("DaemonsInstance", &replace)], "only the daemons host differs after the rollout:\n{plan}");
     for id in ["WebLaunchTemplate", "WebAutoScalingGroup", "WebCpuScalingPolicy", "WebTargetGroup"] {
         let c = plan.changes.iter().find(|c| c.id == id).expect("planned");
         assert_eq!(c.action, Action::Unchanged, "{id}:\n{plan}");
@@ -536,7 +534,7 @@ async fn an_unhealthy_green_is_rolled_back_and_blue_serves_untouched() {
     assert!(matches!(err, AwsError::RolledBack { .. }), "{text}");
     for needle in [
         "role `web`: rolled back to `aquamark-prod-web-auto-scaling-group`",
-        "0 of 2 green targets healthy after 0 s",
+        "0 of 2 green targets healthy after 0.6 s",
         "unhealthy (Target.FailedHealthChecks)",
         "The green group was deleted",
     ] {
