@@ -348,6 +348,66 @@ pub struct Summary {
     pub calls: usize,
 }
 
+impl std::fmt::Display for Summary {
+    /// The steps with their phases, times and the resources they touched (or would touch).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.dry_run { "would roll out" } else { "rolled out" };
+        let old = self.old_ami.as_deref().unwrap_or("?");
+        writeln!(
+            f,
+            "{} ({}): {verb} version {} ({old} -> {}), rollout {}{}",
+            self.stack,
+            self.env,
+            self.version,
+            self.new_ami,
+            self.rollout,
+            if self.resumed { ", resumed" } else { "" }
+        )?;
+        for step in &self.steps {
+            write!(f, "  {}. {}", step.number, step.step)?;
+            if let (Some(from), Some(to)) = (&step.from, &step.to) {
+                write!(f, ": {from} -> {to}")?;
+            }
+            writeln!(f)?;
+            for p in step.phases.iter().filter(|p| !(p.phase == Phase::Done && p.touches.is_empty())) {
+                if self.dry_run {
+                    writeln!(f, "     {:<16}{}", p.phase.as_str(), p.touches.join("; "))?;
+                } else {
+                    writeln!(f, "     {:<16}{:>7.2} s  {}", p.phase.as_str(), p.seconds, p.touches.join("; "))?;
+                }
+            }
+        }
+        if self.dry_run {
+            write!(f, "nothing changed ({} SDK calls to read)", self.calls)
+        } else {
+            write!(f, "{:.2} s, {} SDK calls", self.seconds, self.calls)
+        }
+    }
+}
+
+impl std::fmt::Display for RolloutEvent {
+    /// One progress line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RolloutEvent::Started { rollout, version, ami, resumed, steps } => {
+                let how = if *resumed { "resuming" } else { "starting" };
+                write!(f, "{how} rollout {rollout}: version {version} on {ami}, {steps} steps")
+            }
+            RolloutEvent::Step { number, total, step } => write!(f, "step {number}/{total}: {step}"),
+            RolloutEvent::Phase { phase, touches } => write!(f, "  {phase}: {}", touches.join("; ")),
+            RolloutEvent::PhaseDone { phase, seconds } => write!(f, "  {phase} done in {seconds:.2} s"),
+            RolloutEvent::Health { healthy, wanted, states } => {
+                write!(f, "  {healthy}/{wanted} healthy: {}", states.join(", "))
+            }
+            RolloutEvent::Draining { targets } => write!(f, "  draining: {}", targets.join(", ")),
+            RolloutEvent::Command { instance, command_id, status } => {
+                write!(f, "  command {command_id} on {instance}: {status}")
+            }
+            RolloutEvent::RollingBack { reason } => write!(f, "  rolling back: {reason}"),
+        }
+    }
+}
+
 /// Carries out `stack`'s rollout plan (or resumes it, or describes it) for a new AMI.
 ///
 /// `stack` is the stack built for the new release (its launch templates and hosts hold the new
@@ -1117,7 +1177,7 @@ impl Run<'_> {
         if from <= Phase::Drain {
             let delay = Self::deregistration_delay(&observed, tg_id);
             let wait = self.options.drain_timeout.unwrap_or(delay);
-            let touches = vec![format!("target group {tg_arn}: draining, up to {} s", wait.as_secs())];
+            let touches = vec![format!("target group {tg_arn}: draining, up to {:.1} s", wait.as_secs_f64())];
             let t = self.enter(Phase::Drain, &ledgers(&blue, &green), &[], touches).await?;
             if let Some(b) = &blue {
                 self.wait_drained(b, &tg_arn, wait).await?;

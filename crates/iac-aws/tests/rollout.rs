@@ -416,7 +416,8 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     let dry = rollout(&w.clients, &v2, &RolloutOptions { dry_run: true, ..w.options(&w.amis[1], "1.0.2") }, &quiet)
         .await
         .expect("dry run");
-    let text = serde_json::to_string_pretty(&dry.steps).unwrap();
+    let text = dry.to_string();
+    eprintln!("{text}");
     assert_eq!(dry.steps.len(), 3, "{text}");
     assert_eq!(dry.steps[0].from.as_deref(), Some(BASE), "{text}");
     assert!(dry.steps[0].to.as_deref().is_some_and(|g| g.starts_with(&format!("{BASE}-"))), "{text}");
@@ -499,6 +500,7 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     // Nothing to resume now; a second rollout starts from the green group.
     let err = rollout(&w.clients, &v2, &w.resume(), &quiet).await.expect_err("nothing to resume").to_string();
     assert!(err.contains("nothing to resume") && err.contains("finished"), "{err}");
+    eprintln!("{summary}");
     eprintln!(
         "rollout v1 -> v2: {:.2} s wall ({:.2} s measured outside), {} SDK calls; phases: {}",
         summary.seconds,
