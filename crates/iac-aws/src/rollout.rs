@@ -1890,8 +1890,8 @@ impl Run<'_> {
                         (
                             Phase::WaitHealthy,
                             vec![format!(
-                                "target group {tg}: green targets healthy within {} s",
-                                self.options.health_timeout.as_secs()
+                                "target group {tg}: green targets healthy within {:.1} s",
+                                self.options.health_timeout.as_secs_f64()
                             )],
                         ),
                         (Phase::Cutover, vec![format!("target group {tg}: blue instances {blue_ids} deregistered")]),
