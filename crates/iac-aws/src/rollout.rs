@@ -1032,9 +1032,7 @@ impl Run<'_> {
         let tg_arn = observed.get(tg_id).map(|o| o.physical_id.clone()).ok_or_else(|| {
             self.state_error(&role.name, format!("target group `{tg_id}` does not exist; deploy the stack first"))
         })?;
-        let base_name = self.template["Resources"][group_id.as_str()]["Properties"]["AutoScalingGroupName"]
-            .as_str()
-            .map_or_else(|| self.ctx.stack.physical_name(group_id, 255), str::to_owned);
+        let base_name = self.base_name(group_id);
         let green_name = green_name(&base_name, &self.base.rollout);
         if let Some(r) = self.reports.last_mut() {
             r.from = blue.as_ref().map(|b| b.name.clone());
@@ -1240,13 +1238,22 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The name the stack gives group `id`.
+    fn base_name(&self, id: &LogicalId) -> String {
+        self.template["Resources"][id.as_str()]["Properties"]["AutoScalingGroupName"]
+            .as_str()
+            .map_or_else(|| self.ctx.stack.physical_name(id, 255), str::to_owned)
+    }
+
     /// The role's live (blue) group and this rollout's green group.
     async fn blue_green(&self, role: &Role, group_id: &LogicalId) -> Result<(Option<Group>, Option<Group>), AwsError> {
         let mut blue = Vec::new();
         let mut green = None;
+        // This rollout's green group is known by its name (tags can be left over from an
+        // earlier rollout, or written by a hook that ran on the group).
+        let mine = green_name(&self.base_name(group_id), &self.base.rollout);
         for g in groups(&self.ctx, group_id).await? {
-            let mine = g.record().is_some_and(|r| r.is_same_rollout(&self.base)) && g.tag(TAG_COLOR) == Some("green");
-            if mine {
+            if g.name == mine {
                 green = Some(g);
             } else {
                 blue.push(g);
@@ -1854,11 +1861,7 @@ impl Run<'_> {
                             self.state_error(&role.name, "no live group to switch from; deploy the stack first")
                         );
                     };
-                    let base_name = self.template["Resources"][group.as_str()]["Properties"]["AutoScalingGroupName"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let green = green_name(&base_name, &self.base.rollout);
+                    let green = green_name(&self.base_name(group), &self.base.rollout);
                     let lt = observed.get(launch_template).map(|o| o.physical_id.clone()).unwrap_or_default();
                     let tg = target_group
                         .as_ref()

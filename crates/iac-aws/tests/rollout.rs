@@ -289,10 +289,14 @@ async fn tg_arn(clients: &Clients) -> String {
     out.target_groups()[0].target_group_arn().unwrap().to_owned()
 }
 
-/// Ids registered in the target group, with their states.
+/// Ids registered in Aquamark's target group, with their states.
 async fn registered(clients: &Clients) -> Vec<(String, String)> {
-    let out =
-        clients.elbv2.describe_target_health().target_group_arn(tg_arn(clients).await).send().await.expect("health");
+    health_of(clients, &tg_arn(clients).await).await
+}
+
+/// Ids registered in target group `arn`, with their states.
+async fn health_of(clients: &Clients, arn: &str) -> Vec<(String, String)> {
+    let out = clients.elbv2.describe_target_health().target_group_arn(arn).send().await.expect("health");
     out.target_health_descriptions()
         .iter()
         .map(|d| {
@@ -304,16 +308,25 @@ async fn registered(clients: &Clients) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The web role's groups and what each serves.
+/// Aquamark's web groups and what each serves.
 async fn web_groups(clients: &Clients) -> Vec<Serving> {
+    web_groups_named(clients, "WebAutoScalingGroup").await
+}
+
+/// The groups carrying `iac:id` = `id` and what each serves in their target group.
+async fn web_groups_named(clients: &Clients, id: &str) -> Vec<Serving> {
     let groups = clients
         .autoscaling
         .describe_auto_scaling_groups()
-        .filters(GroupFilter::builder().name("tag:iac:id").values("WebAutoScalingGroup").build())
+        .filters(GroupFilter::builder().name("tag:iac:id").values(id).build())
         .send()
         .await
         .expect("groups");
-    let targets = registered(clients).await;
+    let tg = groups.auto_scaling_groups().iter().find_map(|g| g.target_group_arns().first().cloned());
+    let targets = match tg {
+        Some(arn) => health_of(clients, &arn).await,
+        None => Vec::new(),
+    };
     let mut out = Vec::new();
     for g in groups.auto_scaling_groups() {
         let in_service: Vec<String> = g
@@ -781,33 +794,75 @@ fn three_roles(image: &str, cert: &str) -> Stack {
     s.build().expect("the stack builds")
 }
 
+/// The three-role stack deployed on moto, with two images.
+struct Shop {
+    moto: Moto,
+    clients: Clients,
+    /// v1's image and another.
+    amis: [String; 2],
+    cert: String,
+}
+
+impl Shop {
+    async fn deployed() -> Option<Self> {
+        let moto = Moto::start()?;
+        moto.reset();
+        let clients = moto.clients().await;
+        let world = AquamarkWorld::create(&moto, &clients).await;
+        let images = clients
+            .ec2
+            .describe_images()
+            .owners("amazon")
+            .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-*").build())
+            .send()
+            .await
+            .unwrap();
+        let other = images.images().iter().filter_map(|i| i.image_id()).find(|i| *i != world.ami).unwrap().to_owned();
+        let mut params = BTreeMap::new();
+        params.insert("ImageId".to_owned(), world.ami.clone());
+        let v1 = three_roles("example/shop:1.0.0", &world.cert);
+        let engine = Engine::new(
+            clients.clone(),
+            v1,
+            iac_aws::Options { params, timing: common::fast(), ..iac_aws::Options::default() },
+        )
+        .expect("engine");
+        engine.apply(&engine.plan().await.expect("plan"), &|_| {}).await.expect("deploys");
+        Some(Self { moto, clients, amis: [world.ami.clone(), other], cert: world.cert })
+    }
+
+    /// Instances of group `name` and their images.
+    async fn group(&self, name: &str) -> (usize, Vec<String>) {
+        let out = self
+            .clients
+            .autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(name)
+            .send()
+            .await
+            .unwrap();
+        let g = &out.auto_scaling_groups()[0];
+        let ids: Vec<String> = g.instances().iter().filter_map(|i| i.instance_id().map(str::to_owned)).collect();
+        if ids.is_empty() {
+            return (0, Vec::new());
+        }
+        let d = self.clients.ec2.describe_instances().set_instance_ids(Some(ids.clone())).send().await.unwrap();
+        let images: Vec<String> = d
+            .reservations()
+            .iter()
+            .flat_map(aws_sdk_ec2::types::Reservation::instances)
+            .filter(|i| i.state().and_then(|s| s.name()).is_some_and(|n| n.as_str() == "running"))
+            .filter_map(|i| i.image_id().map(str::to_owned))
+            .collect();
+        (images.len(), images)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::too_many_lines)] // deploy, roll out, then check each role
 async fn a_stack_of_three_roles_stops_migrates_starts_and_switches_in_order() {
-    let Some(moto) = Moto::start() else { return };
-    moto.reset();
-    let clients = moto.clients().await;
-    let world = AquamarkWorld::create(&moto, &clients).await;
-    let images = clients
-        .ec2
-        .describe_images()
-        .owners("amazon")
-        .filters(aws_sdk_ec2::types::Filter::builder().name("name").values("al2023-ami-*").build())
-        .send()
-        .await
-        .unwrap();
-    let new_ami = images.images().iter().filter_map(|i| i.image_id()).find(|i| *i != world.ami).unwrap().to_owned();
-    let cert = world.cert.clone();
-    let mut params = BTreeMap::new();
-    params.insert("ImageId".to_owned(), world.ami.clone());
-    let v1 = three_roles("example/shop:1.0.0", &cert);
-    let engine = Engine::new(
-        clients.clone(),
-        v1,
-        iac_aws::Options { params, timing: common::fast(), ..iac_aws::Options::default() },
-    )
-    .expect("engine");
-    engine.apply(&engine.plan().await.expect("plan"), &|_| {}).await.expect("deploys");
+    let Some(Shop { moto, clients, amis, cert }) = Shop::deployed().await else { return };
+    let new_ami = amis[1].clone();
     let blue = clients
         .autoscaling
         .describe_auto_scaling_groups()
@@ -916,4 +971,62 @@ async fn a_stack_of_three_roles_stops_migrates_starts_and_switches_in_order() {
     .expect("engine");
     let plan = engine.plan().await.expect("plan");
     assert!(plan.is_empty(), "converged after the rollout:\n{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_three_role_rollout_killed_at_any_boundary_is_finished_by_resume() {
+    let Some(shop) = Shop::deployed().await else { return };
+    let started = Instant::now();
+    let mut boundary = 1;
+    let mut killed = 0;
+    loop {
+        let version = format!("1.{boundary}.0");
+        let ami = &shop.amis[boundary % 2];
+        let stack = three_roles(&format!("example/shop:{version}"), &shop.cert);
+        let options = |resume: bool, fault_after: Option<usize>| RolloutOptions {
+            version: (!resume).then(|| version.clone()),
+            ami: (!resume).then(|| ami.clone()),
+            resume,
+            fault_after,
+            health_timeout: Duration::from_secs(2),
+            drain_timeout: Some(Duration::from_millis(100)),
+            timing: common::fast(),
+            ..RolloutOptions::default()
+        };
+        match rollout(&shop.clients, &stack, &options(false, Some(boundary)), &quiet).await {
+            Ok(_) => {
+                assert!(killed >= 29, "only {killed} boundaries");
+                break;
+            }
+            Err(AwsError::RolloutKilled { at, .. }) => {
+                killed += 1;
+                let context = format!("killed at boundary {boundary} ({at})");
+                // Never two schedulers; the web role serves in full throughout.
+                let (schedulers, _) = shop.group("shop-test-scheduler-group").await;
+                assert!(schedulers <= 1, "{context}: {schedulers} schedulers");
+                let web = web_groups_named(&shop.clients, "WebAutoScalingGroup").await;
+                assert!(web.iter().any(Serving::at_full_capacity), "{context}: {web:?}");
+                if !at.contains("step 6/6 phase done") {
+                    rollout(&shop.clients, &stack, &options(true, None), &quiet)
+                        .await
+                        .unwrap_or_else(|e| panic!("{context}: resume fails: {e}"));
+                }
+                for (name, count) in [("shop-test-worker-group", 3), ("shop-test-scheduler-group", 1)] {
+                    let (n, images) = shop.group(name).await;
+                    assert_eq!((n, images), (count, vec![ami.clone(); count]), "{context}, then resumed: {name}");
+                }
+                let web = web_groups_named(&shop.clients, "WebAutoScalingGroup").await;
+                assert!(
+                    web.len() == 1 && web[0].at_full_capacity() && web[0].amis == [ami.clone()],
+                    "{context}: {web:?}"
+                );
+            }
+            Err(e) => panic!("boundary {boundary}: {e}"),
+        }
+        boundary += 1;
+    }
+    eprintln!(
+        "three roles: {killed} kills at phase boundaries, each resumed: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 }
