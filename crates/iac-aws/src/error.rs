@@ -80,4 +80,72 @@ pub enum AwsError {
     /// The engine stopped on purpose (test fault hook).
     #[error("stopped by the fault hook after {0} resources")]
     FaultInjected(usize),
+
+    // rollout
+    /// The stack declares no release order.
+    #[error("stack `{stack}` declares no rollout plan; add one with `StackBuilder::rollout` (roles and steps)")]
+    NoRolloutPlan {
+        /// The stack.
+        stack: String,
+    },
+    /// What exists does not allow the rollout asked for (one in flight, nothing to resume, no
+    /// live group, two live groups, options that disagree with the recorded ones).
+    #[error("stack `{stack}` role `{role}`: {message}")]
+    RolloutState {
+        /// The stack.
+        stack: String,
+        /// The role (or `-`).
+        role: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The green group did not become healthy: it was deleted and the blue one serves as before.
+    #[error(
+        "stack `{stack}` role `{role}`: rolled back to `{blue}`: {reason}. The green group was deleted; `{blue}` \
+         was left as it was and serves. Fix the image and roll out again"
+    )]
+    RolledBack {
+        /// The stack.
+        stack: String,
+        /// The role.
+        role: String,
+        /// The blue group, still serving.
+        blue: String,
+        /// Why.
+        reason: String,
+    },
+    /// A one-off command or host update failed; the rollout stopped there.
+    #[error(
+        "stack `{stack}` role `{role}`: `{command}` on {instance} ended {status} (exit code {exit_code}){output}. \
+         The rollout stopped at step {step}; {serving}. Fix the cause and run `rollout --resume` to run it again \
+         and go on"
+    )]
+    HookFailed {
+        /// The stack.
+        stack: String,
+        /// The role.
+        role: String,
+        /// The step's number (1-based) and text.
+        step: String,
+        /// The command (or `update of the containers`).
+        command: String,
+        /// Where it ran.
+        instance: String,
+        /// SSM's status (`Failed`, `TimedOut`, ...).
+        status: String,
+        /// The command's exit code (-1 when there is none).
+        exit_code: i32,
+        /// `: <the end of stderr/stdout>`, or empty.
+        output: String,
+        /// What serves now.
+        serving: String,
+    },
+    /// The rollout stopped on purpose (test fault hook), as if killed at a phase boundary.
+    #[error("rollout stopped by the fault hook at boundary {boundary} ({at}); run `rollout --resume`")]
+    RolloutKilled {
+        /// The boundary's number, from 1.
+        boundary: usize,
+        /// Where: the phase and whether its tag or its action was the last thing done.
+        at: String,
+    },
 }
