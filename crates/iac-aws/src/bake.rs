@@ -518,6 +518,15 @@ impl Run<'_> {
                 ),
             ));
         }
+        if self.name.len() > 128 {
+            return Err(self.config_error(
+                "version",
+                format!(
+                    "the image name {} is longer than the 128 characters EC2 allows; shorten the version",
+                    self.name
+                ),
+            ));
+        }
         if self.request.instance_profile.as_deref() == Some("") {
             return Err(self.config_error(
                 "instance_profile",
@@ -772,6 +781,7 @@ impl Run<'_> {
             .run_instances()
             .min_count(1)
             .max_count(1)
+            .client_token(iac_core::naming::fit(run, 64))
             .image_id(&base.id)
             .instance_type(InstanceType::from(self.bake.instance_type.as_str()))
             .set_subnet_id(self.request.subnet_id.clone())
@@ -790,6 +800,9 @@ impl Run<'_> {
             .tag_specifications(tag_spec(ResourceType::Volume, &tags));
         // A fresh instance profile is "invalid" to EC2 until IAM has propagated it.
         let retry: &[&str] = if left.items.profile.is_some() { &["InvalidParameterValue"] } else { &[] };
+        // Until the answer names the instance, the run token finds it (a launch cut off by a
+        // cancellation or a lost answer); the client token keeps retries from launching twice.
+        left.items.launching = Some(run.to_owned());
         let out = self.ctx.retry(&self.label, "ec2:RunInstances", retry, || request.clone().send()).await?;
         let instance_id = out
             .instances()
@@ -798,6 +811,7 @@ impl Run<'_> {
             .ok_or_else(|| self.ctx.fail(&self.label, "ec2:RunInstances", "the answer holds no instance"))?
             .to_owned();
         left.items.instance = Some(instance_id.clone());
+        left.items.launching = None;
         (self.progress)(&BakeEvent::BuilderLaunched { instance_id: instance_id.clone() });
         Ok(instance_id)
     }
@@ -987,6 +1001,8 @@ struct Leftovers {
 struct Items {
     /// The builder instance.
     instance: Option<String>,
+    /// The run token of a launch whose answer has not come back (yet).
+    launching: Option<String>,
     /// The temporary instance profile.
     profile: Option<String>,
     /// The temporary role.
@@ -995,7 +1011,7 @@ struct Items {
 
 impl Items {
     fn is_empty(&self) -> bool {
-        self.instance.is_none() && self.profile.is_none() && self.role.is_none()
+        self.instance.is_none() && self.launching.is_none() && self.profile.is_none() && self.role.is_none()
     }
 }
 
@@ -1038,6 +1054,22 @@ async fn clean_items(ctx: &Ctx<'_>, bake: &str, items: &mut Items, progress: Bak
         todo,
     };
     let mut first: Option<AwsError> = None;
+    if let Some(run) = items.launching.take() {
+        match launched(ctx, &label, &run).await {
+            Ok(found) => items.instance = items.instance.take().or(found),
+            Err(e) => {
+                let err = left_behind(
+                    format!("a builder tagged {TAG_RUN}={run}"),
+                    &e,
+                    format!(
+                        "find and terminate it: aws ec2 describe-instances --filters Name=tag:{TAG_RUN},Values={run}"
+                    ),
+                );
+                progress(&BakeEvent::CleanupFailed { message: err.to_string() });
+                first.get_or_insert(err);
+            }
+        }
+    }
     if let Some(instance_id) = items.instance.take() {
         match terminate(ctx, &label, &instance_id).await {
             Ok(()) => progress(&BakeEvent::BuilderTerminated { instance_id }),
@@ -1075,6 +1107,24 @@ async fn clean_items(ctx: &Ctx<'_>, bake: &str, items: &mut Items, progress: Bak
         }
     }
     first.map_or(Ok(()), Err)
+}
+
+/// The builder a launch with run token `run` started, if any.
+async fn launched(ctx: &Ctx<'_>, label: &str, run: &str) -> Result<Option<String>, AwsError> {
+    let ec2 = &ctx.clients.ec2;
+    let reservations = paged_items(
+        ctx,
+        label,
+        "ec2:DescribeInstances",
+        |token| ec2.describe_instances().filters(filter(&format!("tag:{TAG_RUN}"), run)).set_next_token(token).send(),
+        |o| (o.reservations(), o.next_token()),
+    )
+    .await?;
+    Ok(reservations
+        .iter()
+        .flat_map(aws_sdk_ec2::types::Reservation::instances)
+        .find(|x| x.state().and_then(|s| s.name()) != Some(&InstanceStateName::Terminated))
+        .and_then(|x| x.instance_id().map(str::to_owned)))
 }
 
 async fn terminate(ctx: &Ctx<'_>, label: &str, instance_id: &str) -> Result<(), AwsError> {
