@@ -6,6 +6,12 @@
 //! jobs. Values known only at deploy time (a database endpoint, the region) cannot be text in the
 //! template, so [`segments`] returns the script as text interleaved with those values, and each
 //! backend joins them in its own syntax (`Fn::Join`, HCL `join`).
+//!
+//! The same template renders an AMI bake in two forms: [`bake_script`], the setup alone (run by
+//! Packer over SSH), and [`builder_script`], the user data of the SDK engine's builder instance,
+//! which ends by tagging its own instance [`BAKE_STATUS_TAG`] = [`BAKE_DONE`] (or
+//! [`BAKE_FAILED`] from an exit trap) through IMDSv2 and its instance role: the engine polls
+//! that tag, so the builder needs no inbound access at all.
 
 use std::fmt::Write as _;
 
@@ -103,6 +109,13 @@ struct CronCtx {
     line: String,
 }
 
+/// The tag the bake builder sets on its own instance when it is done or has failed.
+pub const BAKE_STATUS_TAG: &str = "iac:bake-status";
+/// [`BAKE_STATUS_TAG`] value: the setup finished and the instance can be imaged.
+pub const BAKE_DONE: &str = "done";
+/// [`BAKE_STATUS_TAG`] value: the setup failed (the console output says why).
+pub const BAKE_FAILED: &str = "failed";
+
 /// Directory of the env files on the host.
 pub const ENV_DIR: &str = "/etc/iac";
 
@@ -167,14 +180,38 @@ fn secret_ctx(i: usize, s: &SecretRef, slots: &mut Slots) -> SecretCtx {
 
 /// Renders `host`'s boot script as text and deploy-time values.
 pub fn segments(stack: &Stack, host: &HostConfig) -> Result<Vec<Segment>, RenderError> {
-    render(stack, host, false)
+    render(stack, host, Mode::Boot)
+}
+
+/// What the template renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Boot-time user data of an instance.
+    Boot,
+    /// The bake setup alone (Packer runs it).
+    Bake,
+    /// The bake setup as a builder instance's user data, signalling through its own tags.
+    Builder,
 }
 
 /// The bake script of `bake`: the same setup in bake mode (images pulled, nothing started, no
 /// secrets, cloud-init cleaned at the end). It has no deploy-time values.
 pub fn bake_script(stack: &Stack, bake: &iac_core::app::Bake) -> Result<String, RenderError> {
+    text_only(stack, bake, Mode::Bake)
+}
+
+/// The user data of the SDK engine's builder instance for `bake`: [`bake_script`] with the
+/// signalling around it. An exit trap tags the instance [`BAKE_STATUS_TAG`] = [`BAKE_FAILED`]
+/// when any step fails; the last step tags it [`BAKE_DONE`]. The tag is written with the AWS CLI
+/// (installed first if the image lacks it) through the instance role, which must allow
+/// `ec2:CreateTags` on the instance; the instance id and region come from IMDSv2.
+pub fn builder_script(stack: &Stack, bake: &iac_core::app::Bake) -> Result<String, RenderError> {
+    text_only(stack, bake, Mode::Builder)
+}
+
+fn text_only(stack: &Stack, bake: &iac_core::app::Bake, mode: Mode) -> Result<String, RenderError> {
     let mut out = String::new();
-    for seg in render(stack, &bake.host, true)? {
+    for seg in render(stack, &bake.host, mode)? {
         match seg {
             Segment::Text(t) => out.push_str(&t),
             Segment::Value(v) => unreachable!("bake mode renders no deploy-time value, found {v:?}"),
@@ -210,7 +247,8 @@ pub fn update_script(host: &HostConfig) -> String {
     out
 }
 
-fn render(stack: &Stack, host: &HostConfig, bake: bool) -> Result<Vec<Segment>, RenderError> {
+fn render(stack: &Stack, host: &HostConfig, mode: Mode) -> Result<Vec<Segment>, RenderError> {
+    let bake = mode != Mode::Boot;
     let mut slots = Slots { values: Vec::new(), secrets: Vec::new() };
     let containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, &mut slots)).collect();
     let secrets_list = if bake { Vec::new() } else { slots.secrets.clone() };
@@ -234,6 +272,10 @@ fn render(stack: &Stack, host: &HostConfig, bake: bool) -> Result<Vec<Segment>, 
 
     let mut ctx = tera::Context::new();
     ctx.insert("bake", &bake);
+    ctx.insert("signal", &(mode == Mode::Builder));
+    ctx.insert("status_tag", BAKE_STATUS_TAG);
+    ctx.insert("done", BAKE_DONE);
+    ctx.insert("failed", BAKE_FAILED);
     ctx.insert("phase", if bake { "bake" } else { "boot setup" });
     ctx.insert("stack", stack.name());
     ctx.insert("env", stack.env());
