@@ -28,9 +28,11 @@
 //!    `iac:bake`, `iac:version`, `iac:build`, `iac:base-image` and the stack's tags; wait until
 //!    it is available; its snapshots get the same tags.
 //! 7. **Cleanup.** The builder is terminated and the temporary role deleted in every outcome:
-//!    [`Leftovers`] records each thing as soon as it exists, the normal and the error paths both
+//!    a guard records each thing as soon as it exists, the normal and the error paths both
 //!    run its cleanup, and dropping it with something still recorded (the bake's future was
-//!    cancelled, or panicked) spawns the same cleanup on the runtime.
+//!    cancelled, or panicked) spawns the same cleanup on the runtime. A launch whose answer never
+//!    came back is found by its `iac:bake-run` tag; `RunInstances` carries the run token as its
+//!    client token, so a retried launch never starts a second builder.
 //! 8. **Keep images.** With [`BakeRequest::keep_images`], [`keep_images`] runs after a success.
 //!
 //! [`keep_images`] keeps the newest N images of a bake (by creation date, then version and
@@ -986,7 +988,7 @@ impl Run<'_> {
 }
 
 /// What a bake has created that must not outlive it. Each item is recorded as soon as it
-/// exists; [`Leftovers::clean`] removes them on every path, and dropping the guard with items
+/// exists; `clean` removes them on every path, and dropping the guard with items
 /// still recorded (a cancelled or panicking bake) spawns the same cleanup on the runtime.
 struct Leftovers {
     clients: Clients,

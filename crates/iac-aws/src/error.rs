@@ -187,7 +187,7 @@ pub enum AwsError {
     },
     /// The builder signalled a failure, or stopped before it signalled.
     #[error(
-        "stack `{stack}` bake `{bake}`: builder {instance} {reason}; it was terminated. Fix the step that failed \
+        "stack `{stack}` bake `{bake}`: builder {instance} {reason}; the engine terminates it. Fix the step that failed \
          and bake again. Console output (last lines):\n{console}"
     )]
     BakeFailed {
@@ -204,8 +204,8 @@ pub enum AwsError {
     },
     /// The builder did not signal in time.
     #[error(
-        "stack `{stack}` bake `{bake}`: builder {instance} did not signal done within {seconds} s; it was \
-         terminated. Raise the timeout if the setup is slow, check that the instance role may tag the \
+        "stack `{stack}` bake `{bake}`: builder {instance} did not signal done within {seconds} s; the engine \
+         terminates it. Raise the timeout if the setup is slow, check that the instance role may tag the \
          instance and that the subnet reaches the internet. Console output (last lines):\n{console}"
     )]
     BakeTimeout {
