@@ -5,6 +5,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::StackError;
 
+/// One value a release changed in a config: `(dotted key, old, new)`.
+pub type ValueChange = (String, String, String);
+
 /// A config file: its name (for messages) and its text.
 #[derive(Debug, Clone)]
 pub struct ConfigSource {
@@ -41,7 +44,7 @@ impl ConfigSource {
         &self,
         repository: &str,
         version: &str,
-    ) -> Result<(ConfigSource, Vec<(String, String, String)>), StackError> {
+    ) -> Result<(ConfigSource, Vec<ValueChange>), StackError> {
         let mut table: toml::Table = toml::from_str(&self.text).map_err(|e| {
             let (line, column) = e.span().map_or((1, 1), |span| line_col(&self.text, span.start));
             StackError::Config { file: self.file.clone(), line, column, message: e.message().trim().to_owned() }
@@ -63,7 +66,7 @@ fn set_image_tags(
     prefix: &str,
     repository: &str,
     version: &str,
-    changes: &mut Vec<(String, String, String)>,
+    changes: &mut Vec<ValueChange>,
 ) {
     for (k, v) in table.iter_mut() {
         let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
@@ -76,7 +79,7 @@ fn set_image_tag(
     key: String,
     repository: &str,
     version: &str,
-    changes: &mut Vec<(String, String, String)>,
+    changes: &mut Vec<ValueChange>,
 ) {
     match value {
         toml::Value::String(s) => {

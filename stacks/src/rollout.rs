@@ -19,16 +19,18 @@ use clap::Parser;
 use iac_aws::Clients;
 use iac_aws::bake::{BakeEvent, BakeRequest};
 use iac_aws::rollout::{RolloutEvent, RolloutOptions};
+use iac_aws::services::Timing;
 use iac_core::model::Stack;
 
+use crate::config::ValueChange;
 use crate::error::StackError;
 use crate::{ConfigSource, Registry};
 
 /// Roll a new AMI out blue/green.
 #[derive(Debug, Clone, Parser)]
+// No `version` here: `--version` is the release rolled out, not the program's version.
 #[command(
     name = "rollout",
-    version,
     about = "Roll a new version of a stack's ASG roles out blue/green (optionally baking its AMI first)",
     after_help = "Examples:\n  rollout aquamark --env prod --version 1.0.2 --bake --dry-run     # the steps and what they touch\n  rollout aquamark --env prod --version 1.0.2 --bake --keep-images 3\n  rollout aquamark --env prod --version 1.0.2 --ami ami-0123456789abcdef0 --health-timeout 15m\n  rollout aquamark --env prod --resume                               # after a crash or a failed hook\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 rollout aquamark --env dev --version 1.0.2 --ami ami-...\n\nThe order comes from the stack (Aquamark: switch web, migrate on the daemons host, update the\ndaemons). A web role gets a green group on the same target group at the blue's capacity; only when\nevery green target is healthy are the blue's targets drained and the blue deleted. If green is not\nhealthy in time it is deleted and blue serves as before (exit 1). Each phase is recorded in tags on\nthe groups before it starts: --resume finishes or rolls back, never leaving two live groups or none."
 )]
@@ -78,6 +80,10 @@ pub struct RolloutArgs {
     /// How long a one-off command (migration) or host update may run.
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
     pub command_timeout: Duration,
+    /// Between two looks at the groups, the targets' health, the commands and the bake (shorter
+    /// against a local endpoint, e.g. `100ms`).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll: Duration,
     /// A config file instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
@@ -96,7 +102,7 @@ pub fn release_stack(
     env: &str,
     config: Option<&ConfigSource>,
     version: Option<&str>,
-) -> Result<(Stack, Vec<(String, String, String)>), StackError> {
+) -> Result<(Stack, Vec<ValueChange>), StackError> {
     let stack = registry.build(name, env, config)?;
     let Some(version) = version else { return Ok((stack, Vec::new())) };
     let plan = stack.rollout().ok_or_else(|| {
@@ -116,9 +122,9 @@ pub fn release_stack(
     let mut source = registry.source(name, env, config)?.clone();
     let mut changes = Vec::new();
     for repository in &repositories {
-        let (next, changed) = source.with_image_version(repository, version)?;
+        let (next, found) = source.with_image_version(repository, version)?;
         source = next;
-        changes.extend(changed);
+        changes.extend(found);
     }
     if changes.is_empty() {
         return Ok((stack, changes));
@@ -151,6 +157,7 @@ pub async fn run(
         let _ = writeln!(w, "{line}");
     };
 
+    check_tiers(&stack, &args.tiers)?;
     let mut ami = args.ami.clone();
     if let Some(bake_name) = &args.bake {
         let bake = pick_bake(&stack, bake_name)?;
@@ -166,6 +173,7 @@ pub async fn run(
             let mut request = BakeRequest::new(bake.clone(), version, args.build);
             request.subnet_id.clone_from(&args.builder_subnet);
             request.keep_images = args.keep_images;
+            request.timing.poll = args.poll;
             let outcome = iac_aws::bake::bake(&clients, &stack, &request, &|e: &BakeEvent| say(&bake_line(e))).await?;
             let phases: Vec<String> =
                 outcome.phases.iter().map(|p| format!("{} {:.1} s", p.phase, p.seconds)).collect();
@@ -194,6 +202,7 @@ pub async fn run(
         health_timeout: args.health_timeout,
         drain_timeout: args.drain_timeout,
         command_timeout: args.command_timeout,
+        timing: Timing { poll: args.poll, ..Timing::default() },
         ..RolloutOptions::default()
     };
     let summary = iac_aws::rollout(&clients, &stack, &options, &|e: &RolloutEvent| say(e)).await?;
@@ -203,6 +212,21 @@ pub async fn run(
         writeln!(out, "{summary}").map_err(io)?;
     }
     Ok(0)
+}
+
+/// Every `--tier` is one of the stack's rollout roles: checked before a bake, so a typo does not
+/// cost one.
+fn check_tiers(stack: &Stack, tiers: &[String]) -> Result<(), StackError> {
+    let Some(plan) = stack.rollout() else { return Ok(()) };
+    let roles: Vec<&str> = plan.roles.iter().map(|r| r.name.as_str()).collect();
+    match tiers.iter().find(|t| !roles.contains(&t.as_str())) {
+        None => Ok(()),
+        Some(t) => Err(StackError::Usage(format!(
+            "stack `{}` has no rollout role `{t}` (--tier); its roles: {}",
+            stack.name(),
+            roles.join(", ")
+        ))),
+    }
 }
 
 /// The bake `--bake` names, or the stack's only one.
@@ -264,5 +288,23 @@ pub fn main(registry: &Registry, args: &RolloutArgs) -> ExitCode {
             let _ = writeln!(err, "error: {}", crate::synth::error_chain(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::RolloutArgs;
+
+    #[test]
+    fn the_arguments_are_consistent() {
+        // clap checks its definition only when parsing: a clash (such as the release's
+        // `--version` against clap's own) would make every run of the binary panic.
+        RolloutArgs::command().debug_assert();
+        let args =
+            RolloutArgs::try_parse_from(["rollout", "aquamark", "-e", "dev", "--version", "1.0.2", "--poll", "100ms"])
+                .expect("parses");
+        assert_eq!((args.version.as_deref(), args.poll), (Some("1.0.2"), std::time::Duration::from_millis(100)));
     }
 }
