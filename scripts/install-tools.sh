@@ -221,13 +221,20 @@ TOOLS="$IAC_CACHE_DIR/venv-tools/bin"
 CHECKOV_BIN="$IAC_CACHE_DIR/venv-checkov/bin"
 KUBE_BIN="$IAC_CACHE_DIR/venv-kube/bin"
 
+# moto_server with the local fixes of scripts/moto_server_iac.py, run by the venv's python.
+moto_tmp="$TOOLS/.moto_server_iac.$$"
+{ printf '#!%s\n' "$TOOLS/python"; cat "$SCRIPT_DIR/moto_server_iac.py"; } >"$moto_tmp"
+chmod 0755 "$moto_tmp"
+mv -f "$moto_tmp" "$TOOLS/moto_server_iac"
+"$TOOLS/moto_server_iac" --help >/dev/null || die "moto_server_iac does not start"
+
 # tools.env, written atomically.
 env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
 {
     printf 'IAC_CFN_LINT=%s\n' "$TOOLS/cfn-lint"
     printf 'IAC_CHECKOV=%s\n' "$CHECKOV_BIN/checkov"
     printf 'IAC_PYTHON=%s\n' "$TOOLS/python"
-    printf 'IAC_MOTO_SERVER=%s\n' "$TOOLS/moto_server"
+    printf 'IAC_MOTO_SERVER=%s\n' "$TOOLS/moto_server_iac"
     printf 'IAC_KUBERNETES_VALIDATE=%s\n' "$KUBE_BIN/kubernetes-validate"
     if [ -n "$SHELLCHECK" ]; then printf 'IAC_SHELLCHECK=%s\n' "$SHELLCHECK"; fi
     if [ -n "$NGINX" ]; then printf 'IAC_NGINX=%s\n' "$NGINX"; fi
@@ -244,7 +251,7 @@ pkg_version() { # VENV_BIN PACKAGE
 printf '%-12s %-10s %s\n' cfn-lint "$(pkg_version "$TOOLS" cfn-lint)" "$TOOLS/cfn-lint"
 printf '%-12s %-10s %s\n' checkov "$(pkg_version "$CHECKOV_BIN" checkov)" "$CHECKOV_BIN/checkov"
 printf '%-12s %-10s %s\n' python-hcl2 "$(pkg_version "$TOOLS" python-hcl2)" "$TOOLS/python"
-printf '%-12s %-10s %s\n' moto_server "$(pkg_version "$TOOLS" moto)" "$TOOLS/moto_server"
+printf '%-12s %-10s %s\n' moto_server "$(pkg_version "$TOOLS" moto)" "$TOOLS/moto_server_iac"
 printf '%-12s %-10s %s\n' k8s-validate "$(pkg_version "$KUBE_BIN" kubernetes-validate)" "$KUBE_BIN/kubernetes-validate"
 if [ -n "$SHELLCHECK" ]; then
     printf '%-12s %-10s %s\n' shellcheck "$("$SHELLCHECK" --version | awk '/^version:/ {print $2}')" "$SHELLCHECK"

@@ -10,7 +10,7 @@ use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{
     Database, DatabaseProps, Host, HostProps, Network, NetworkProps, WebTier, WebTierProps, alias_record,
 };
-use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
+use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
 use iac_core::value::{Pseudo, Value};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -366,15 +366,18 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     db.allow_from(&mut stack, "Daemons", daemons.security_group.group_id());
 
     // The guide's upgrade: new ASG on the same load balancer, healthy, old one deleted; then
-    // the migration; then the daemons on the same image.
+    // the migration with the new image on the daemons host; then the daemons on that image.
     stack.rollout(RolloutPlan {
         roles: vec![
-            Role { name: "web".into(), kind: RoleKind::Web },
-            Role { name: "daemons".into(), kind: RoleKind::Host },
+            Role::web("web", &web.auto_scaling_group, &web.launch_template, &web.target_group),
+            Role::host("daemons", &daemons.instance),
         ],
         steps: vec![
             Step::Switch("web".into()),
-            Step::RunOnce { role: "daemons".into(), command: vec!["/usr/local/bin/aquamark-migrate".into()] },
+            Step::RunOnce {
+                role: "daemons".into(),
+                command: vec![Arg::from("/usr/local/bin/aquamark-migrate"), Arg::Image],
+            },
             Step::UpdateHost("daemons".into()),
         ],
     });

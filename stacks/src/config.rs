@@ -5,6 +5,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::StackError;
 
+/// One value a release changed in a config: `(dotted key, old, new)`.
+pub type ValueChange = (String, String, String);
+
 /// A config file: its name (for messages) and its text.
 #[derive(Debug, Clone)]
 pub struct ConfigSource {
@@ -33,9 +36,67 @@ impl ConfigSource {
         })
     }
 
+    /// The same config with every container image of `repository` (a string value anywhere in
+    /// the file that parses as `repository:tag` or `repository@digest`) set to
+    /// `repository:version`: a release's stack is the stack built for the new version. Returns
+    /// the new source and each change as `(dotted key, old, new)`; comments are not kept.
+    pub fn with_image_version(
+        &self,
+        repository: &str,
+        version: &str,
+    ) -> Result<(ConfigSource, Vec<ValueChange>), StackError> {
+        let mut table: toml::Table = toml::from_str(&self.text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |span| line_col(&self.text, span.start));
+            StackError::Config { file: self.file.clone(), line, column, message: e.message().trim().to_owned() }
+        })?;
+        let mut changes = Vec::new();
+        set_image_tags(&mut table, "", repository, version, &mut changes);
+        let text = toml::to_string(&table).map_err(|e| self.value_error("-", e.to_string()))?;
+        Ok((ConfigSource { file: format!("{} (image set to {repository}:{version})", self.file), text }, changes))
+    }
+
     /// An error about a field whose value is not acceptable.
     pub fn value_error(&self, field: &str, message: impl Into<String>) -> StackError {
         StackError::ConfigValue { file: self.file.clone(), field: field.to_owned(), message: message.into() }
+    }
+}
+
+fn set_image_tags(
+    table: &mut toml::Table,
+    prefix: &str,
+    repository: &str,
+    version: &str,
+    changes: &mut Vec<ValueChange>,
+) {
+    for (k, v) in table.iter_mut() {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        set_image_tag(v, key, repository, version, changes);
+    }
+}
+
+fn set_image_tag(
+    value: &mut toml::Value,
+    key: String,
+    repository: &str,
+    version: &str,
+    changes: &mut Vec<ValueChange>,
+) {
+    match value {
+        toml::Value::String(s) => {
+            let image = iac_core::app::Image::parse(s);
+            let new = format!("{repository}:{version}");
+            if image.repository == repository && image.reference != iac_core::app::ImageRef::Unpinned && *s != new {
+                changes.push((key, s.clone(), new.clone()));
+                *s = new;
+            }
+        }
+        toml::Value::Table(t) => set_image_tags(t, &key, repository, version, changes),
+        toml::Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                set_image_tag(item, format!("{key}[{i}]"), repository, version, changes);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -39,7 +39,7 @@ use iac_core::patterns::{
     AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Host, HostProps, Network, NetworkProps,
     WebTier, WebTierProps, alias_record,
 };
-use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
+use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
 use iac_core::value::{Pseudo, SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, ScheduledJob, Service, Volume};
 use indexmap::IndexMap;
@@ -599,6 +599,7 @@ struct RoleGroupProps<'a> {
 
 struct RoleGroup {
     group: Handle<AutoScalingGroup>,
+    launch_template: Handle<LaunchTemplate>,
     security_group: Handle<SecurityGroup>,
 }
 
@@ -674,7 +675,7 @@ fn role_group(stack: &mut StackBuilder, p: RoleGroupProps<'_>) -> RoleGroup {
             health_check_grace_period: 300,
         },
     );
-    RoleGroup { group, security_group: sg }
+    RoleGroup { group, launch_template: lt, security_group: sg }
 }
 
 /// The whole-bucket rule: old versions go after a week, unfinished uploads after a week.
@@ -1045,15 +1046,18 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     // The guide's upgrade order.
     stack.rollout(RolloutPlan {
         roles: vec![
-            Role { name: "web".into(), kind: RoleKind::Web },
-            Role { name: "worker".into(), kind: RoleKind::Workers },
-            Role { name: "scheduler".into(), kind: RoleKind::Singleton },
-            Role { name: "admin".into(), kind: RoleKind::Host },
+            Role::web("web", &web.auto_scaling_group, &web.launch_template, &web.target_group),
+            Role::workers("worker", &worker.group, &worker.launch_template),
+            Role::singleton("scheduler", &scheduler.group, &scheduler.launch_template),
+            Role::host("admin", &admin.instance),
         ],
         steps: vec![
             Step::Stop("scheduler".into()),
             Step::Stop("worker".into()),
-            Step::RunOnce { role: "admin".into(), command: vec!["/usr/local/bin/ichnaea-migrate".into()] },
+            Step::RunOnce {
+                role: "admin".into(),
+                command: vec![Arg::from("/usr/local/bin/ichnaea-migrate"), Arg::Image],
+            },
             Step::Start("scheduler".into()),
             Step::Start("worker".into()),
             Step::Switch("web".into()),

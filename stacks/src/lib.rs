@@ -16,6 +16,8 @@ pub mod deploy;
 pub mod error;
 pub mod ichnaea;
 pub mod postback;
+#[cfg(feature = "aws")]
+pub mod rollout;
 pub mod scale;
 pub mod synth;
 pub mod viewbovis;
@@ -110,6 +112,23 @@ impl Registry {
         self.build_with(name, env, config, &BuildOptions::default())
     }
 
+    /// The config a build of `name` in `env` reads: `config` when given, else the registered file
+    /// of that environment.
+    pub fn source<'a>(
+        &'a self,
+        name: &str,
+        env: &str,
+        config: Option<&'a ConfigSource>,
+    ) -> Result<&'a ConfigSource, StackError> {
+        let def = self.get(name)?;
+        let registered = def.envs.iter().find(|(e, _)| *e == env).map(|(_, c)| c);
+        config.or(registered).ok_or_else(|| StackError::UnknownEnv {
+            stack: name.to_owned(),
+            env: env.to_owned(),
+            valid: def.envs.iter().map(|(e, _)| (*e).to_owned()).collect(),
+        })
+    }
+
     /// [`Registry::build`] with options; a stack that takes none refuses any.
     pub fn build_with(
         &self,
@@ -129,14 +148,7 @@ impl Registry {
                 if takers.len() == 1 { "does" } else { "do" },
             )));
         }
-        let registered = def.envs.iter().find(|(e, _)| *e == env).map(|(_, c)| c);
-        let Some(source) = config.or(registered) else {
-            return Err(StackError::UnknownEnv {
-                stack: name.to_owned(),
-                env: env.to_owned(),
-                valid: def.envs.iter().map(|(e, _)| (*e).to_owned()).collect(),
-            });
-        };
+        let source = self.source(name, env, config)?;
         match with_options {
             Some(build) => build(env, source, options),
             None => (def.build)(env, source),

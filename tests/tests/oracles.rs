@@ -311,6 +311,31 @@ fn on_calendar_check_agrees_with_systemd() {
     eprintln!("OnCalendar: {} expressions agree with systemd-analyze calendar", cases.len());
 }
 
+/// The SDK engine's bake builder user data (the bake script plus the self-tagging signal) is
+/// no target's file, so it is checked on its own.
+#[test]
+fn shellcheck_passes_on_bake_builder_scripts() {
+    let Some(shellcheck) = oracle("IAC_SHELLCHECK") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let registry = stacks::registry();
+    let mut scripts = Vec::new();
+    for def in registry.stacks() {
+        for (env, _) in &def.envs {
+            let stack = registry.build(def.name, env, None).unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name));
+            for bake in stack.bakes() {
+                let text = iac_render::userdata::builder_script(&stack, bake).expect("renders");
+                let path = dir.path().join(format!("{}-{env}-{}-builder.sh", def.name, bake.name));
+                std::fs::write(&path, text).expect("written");
+                scripts.push(path);
+            }
+        }
+    }
+    assert!(!scripts.is_empty(), "no stack declares a bake");
+    let out = run(Command::new(shellcheck).args(["--shell=bash", "--severity=style"]).args(&scripts));
+    eprintln!("shellcheck: {} builder scripts", scripts.len());
+    assert!(out.status.success(), "shellcheck:\n{}", String::from_utf8_lossy(&out.stdout));
+}
+
 #[test]
 fn the_provider_argument_checker_catches_typos() {
     if oracle("IAC_PYTHON").is_none() {

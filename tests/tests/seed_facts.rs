@@ -171,11 +171,13 @@ fn aquamark_upgrade_order() {
         steps,
         [
             "switch web blue/green",
-            "run `/usr/local/bin/aquamark-migrate` on daemons with the new image",
+            "run `/usr/local/bin/aquamark-migrate <new image>` on daemons",
             "update daemons to the new image"
         ]
     );
     assert!(plan.validate("aquamark").is_empty());
+    assert!(plan.validate_resources(&stack).is_empty(), "{:?}", plan.validate_resources(&stack));
+    assert_eq!(plan.roles[1].image(&stack).as_deref(), Some("vpac/aquamark:1.0.1"), "the migration's image");
 }
 
 fn terraform(stack: &str, env: &str) -> String {

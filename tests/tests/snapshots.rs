@@ -21,3 +21,17 @@ fn output_is_deterministic() {
         assert_eq!(x.files, y.files, "{}/{} rendered differently twice", x.stack, x.env);
     }
 }
+
+/// The SDK engine's bake builder user data, which no target writes.
+#[test]
+fn bake_builder_scripts() {
+    let registry = stacks::registry();
+    let stack = registry.build("aquamark", "prod", None).expect("aquamark builds");
+    assert!(!stack.bakes().is_empty());
+    for bake in stack.bakes() {
+        let text = iac_render::userdata::builder_script(&stack, bake).expect("renders");
+        let packer = iac_render::userdata::bake_script(&stack, bake).expect("renders");
+        assert!(text.contains(iac_render::userdata::BAKE_STATUS_TAG) && !packer.contains("iac_bake_signal"));
+        insta::assert_snapshot!(format!("aquamark__prod__builder__{}.sh", bake.name), text);
+    }
+}

@@ -46,6 +46,8 @@ pub struct Clients {
     pub route53: aws_sdk_route53::Client,
     /// IAM roles and instance profiles.
     pub iam: aws_sdk_iam::Client,
+    /// SSM Run Command: a rollout's one-off commands and host updates.
+    pub ssm: aws_sdk_ssm::Client,
     /// The region the clients talk to.
     pub region: String,
     counter: CallCounter,
@@ -78,6 +80,7 @@ impl Clients {
             rds: client!(aws_sdk_rds),
             route53: client!(aws_sdk_route53),
             iam: client!(aws_sdk_iam),
+            ssm: client!(aws_sdk_ssm),
             region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
             counter,
         }

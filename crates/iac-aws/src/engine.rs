@@ -167,12 +167,18 @@ impl Engine {
                 continue;
             }
             if let Some(other) = out.get(&o.id) {
+                let what = if o.cfn_type == "AWS::AutoScaling::AutoScalingGroup" {
+                    "a blue/green rollout is under way or was stopped half-way: finish it with `rollout --resume` \
+                     (which ends with one group)"
+                } else {
+                    "delete or re-tag the stray one"
+                };
                 return Err(AwsError::Resolve {
                     stack: self.stack.name().to_owned(),
                     id: o.id.to_string(),
                     property: "iac:id".into(),
                     message: format!(
-                        "two resources carry this id: {} and {}; delete or re-tag the stray one",
+                        "two resources carry this id: {} and {}; {what}",
                         other.physical_id, o.physical_id
                     ),
                 });

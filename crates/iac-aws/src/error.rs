@@ -80,4 +80,175 @@ pub enum AwsError {
     /// The engine stopped on purpose (test fault hook).
     #[error("stopped by the fault hook after {0} resources")]
     FaultInjected(usize),
+
+    // rollout
+    /// The stack declares no release order.
+    #[error("stack `{stack}` declares no rollout plan; add one with `StackBuilder::rollout` (roles and steps)")]
+    NoRolloutPlan {
+        /// The stack.
+        stack: String,
+    },
+    /// What exists does not allow the rollout asked for (one in flight, nothing to resume, no
+    /// live group, two live groups, options that disagree with the recorded ones).
+    #[error("stack `{stack}` role `{role}`: {message}")]
+    RolloutState {
+        /// The stack.
+        stack: String,
+        /// The role (or `-`).
+        role: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The green group did not become healthy: it was deleted and the blue one serves as before.
+    #[error(
+        "stack `{stack}` role `{role}`: rolled back to `{blue}`: {reason}. The green group was deleted; `{blue}` \
+         was left as it was and serves. Fix the image and roll out again"
+    )]
+    RolledBack {
+        /// The stack.
+        stack: String,
+        /// The role.
+        role: String,
+        /// The blue group, still serving.
+        blue: String,
+        /// Why.
+        reason: String,
+    },
+    /// A one-off command or host update failed; the rollout stopped there.
+    #[error(
+        "stack `{stack}` role `{role}`: `{command}` on {instance} ended {status} (exit code {exit_code}){output}. \
+         The rollout stopped at step {step}; {serving}. Fix the cause and run `rollout --resume` to run it again \
+         and go on"
+    )]
+    HookFailed {
+        /// The stack.
+        stack: String,
+        /// The role.
+        role: String,
+        /// The step's number (1-based) and text.
+        step: String,
+        /// The command (or `update of the containers`).
+        command: String,
+        /// Where it ran.
+        instance: String,
+        /// SSM's status (`Failed`, `TimedOut`, ...).
+        status: String,
+        /// The command's exit code (-1 when there is none).
+        exit_code: i32,
+        /// `: <the end of stderr/stdout>`, or empty.
+        output: String,
+        /// What serves now.
+        serving: String,
+    },
+    /// The rollout stopped on purpose (test fault hook), as if killed at a phase boundary.
+    #[error("rollout stopped by the fault hook at boundary {boundary} ({at}); run `rollout --resume`")]
+    RolloutKilled {
+        /// The boundary's number, from 1.
+        boundary: usize,
+        /// Where: the phase and whether its tag or its action was the last thing done.
+        at: String,
+    },
+    // bake
+    /// The stack declares no bake of that name.
+    #[error("stack `{stack}` has no bake `{bake}`; its bakes: {}", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+    BakeNotFound {
+        /// The stack.
+        stack: String,
+        /// The bake asked for.
+        bake: String,
+        /// The bakes the stack has.
+        known: Vec<String>,
+    },
+    /// A bake request or the bake's definition cannot work (a version that cannot be part of
+    /// an image name, a root device the base image does not have, user data too large...).
+    #[error("stack `{stack}` bake `{bake}` {property}: {message}")]
+    BakeConfig {
+        /// The stack.
+        stack: String,
+        /// The bake.
+        bake: String,
+        /// The property or request field at fault.
+        property: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// No image matches the bake's base image.
+    #[error(
+        "stack `{stack}` bake `{bake}` base image: no available image {filter}; check the owner account and \
+         the name pattern (aws ec2 describe-images shows what exists in this region), or give an image id"
+    )]
+    BaseImageNotFound {
+        /// The stack.
+        stack: String,
+        /// The bake.
+        bake: String,
+        /// What was looked for, e.g. `of owners [099720109477] named like ubuntu/...`.
+        filter: String,
+    },
+    /// The builder signalled a failure, or stopped before it signalled.
+    #[error(
+        "stack `{stack}` bake `{bake}`: builder {instance} {reason}; the engine terminates it. Fix the step that failed \
+         and bake again. Console output (last lines):\n{console}"
+    )]
+    BakeFailed {
+        /// The stack.
+        stack: String,
+        /// The bake.
+        bake: String,
+        /// The builder instance.
+        instance: String,
+        /// What happened.
+        reason: String,
+        /// The end of the builder's console output.
+        console: String,
+    },
+    /// The builder did not signal in time.
+    #[error(
+        "stack `{stack}` bake `{bake}`: builder {instance} did not signal done within {seconds} s; the engine \
+         terminates it. Raise the timeout if the setup is slow, check that the instance role may tag the \
+         instance and that the subnet reaches the internet. Console output (last lines):\n{console}"
+    )]
+    BakeTimeout {
+        /// The stack.
+        stack: String,
+        /// The bake.
+        bake: String,
+        /// The builder instance.
+        instance: String,
+        /// How long the engine waited.
+        seconds: u64,
+        /// The end of the builder's console output.
+        console: String,
+    },
+    /// The image could not be made (or an earlier image of that name and build is broken).
+    #[error("stack `{stack}` bake `{bake}`: image {image} ({name}) is {state}: {reason}")]
+    BakeImage {
+        /// The stack.
+        stack: String,
+        /// The bake.
+        bake: String,
+        /// `ami-...`.
+        image: String,
+        /// Its name.
+        name: String,
+        /// Its state.
+        state: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// Something the bake created for itself (the builder, its temporary role) could not be
+    /// removed.
+    #[error("stack `{stack}` bake `{bake}`: {what} could not be removed: {message}; {todo}")]
+    BakeLeftBehind {
+        /// The stack.
+        stack: String,
+        /// The bake.
+        bake: String,
+        /// `builder instance i-...` or `temporary role ...`.
+        what: String,
+        /// Why.
+        message: String,
+        /// The command that removes it by hand.
+        todo: String,
+    },
 }

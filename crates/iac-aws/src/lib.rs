@@ -5,13 +5,17 @@
 //! The desired state of each resource is its CloudFormation rendering with every intrinsic
 //! resolved against what exists ([`desired`]), so the SDK path and the template cannot
 //! disagree. One module per AWS service ([`services`]) creates, updates, deletes and discovers
-//! resources; [`engine`] walks the dependency graph in parallel.
+//! resources; [`engine`] walks the dependency graph in parallel. [`bake`] bakes the stack's AMIs
+//! (builder instance, image, cleanup of older images); [`rollout`] carries out a stack's release
+//! order: blue/green switches, stops and starts, one-off commands through SSM.
 
+pub mod bake;
 pub mod clients;
 pub mod desired;
 pub mod engine;
 pub mod error;
 pub mod plan;
+pub mod rollout;
 pub mod services;
 pub mod state;
 
@@ -19,6 +23,7 @@ pub use clients::Clients;
 pub use engine::{Engine, Options};
 pub use error::AwsError;
 pub use plan::{Action, Change, Plan};
+pub use rollout::{RolloutEvent, RolloutOptions, Summary, rollout};
 
 use iac_core::model::Stack;
 

@@ -16,6 +16,9 @@ pub const TAG_ENV: &str = "iac:env";
 pub const TAG_ID: &str = "iac:id";
 /// Tag: hash of the desired (resolved) properties when last applied.
 pub const TAG_HASH: &str = "iac:hash";
+/// Tag: the name the stack gives a resource whose physical name differs from it by design (the
+/// green group of a blue/green rollout is `<name>-<rollout>`); plan compares this one.
+pub const TAG_NAME: &str = "iac:name";
 
 /// A resource as it exists in AWS.
 #[derive(Debug, Clone, Serialize)]

@@ -132,6 +132,7 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
     }
     if let Some(plan) = stack.rollout() {
         v.out.extend(plan.validate(stack.name()));
+        v.out.extend(plan.validate_resources(stack));
     }
     if let Err(e) = crate::graph::Graph::new(stack) {
         v.out.push(Diagnostic::error(

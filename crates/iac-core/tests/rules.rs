@@ -380,11 +380,14 @@ fn bakes_are_validated() {
 
 #[test]
 fn rollout_order_is_data_and_is_checked() {
-    use iac_core::rollout::{Role, RoleKind, RolloutPlan, Step};
-    let role = |name: &str, kind| Role { name: name.into(), kind };
+    use iac_core::rollout::{Role, RoleKind, RolloutPlan, RunsOn, Step};
+    // Order checks only: where the roles run is checked by `validate_resources`.
+    let role =
+        |name: &str, kind| Role { name: name.into(), kind, runs_on: RunsOn::Instance(LogicalId::new("Host").unwrap()) };
     let migrate =
-        || Step::RunOnce { role: "worker".into(), command: vec!["alembic".into(), "upgrade".into(), "head".into()] };
-    // Ichnaea's order: stop scheduler and workers, migrate, start them, switch web.
+        |on: &str| Step::RunOnce { role: on.into(), command: vec!["alembic".into(), "upgrade".into(), "head".into()] };
+    // Ichnaea's order: stop scheduler and workers, migrate (on a role that is up), start them,
+    // switch web.
     let roles =
         vec![role("web", RoleKind::Web), role("worker", RoleKind::Workers), role("scheduler", RoleKind::Singleton)];
     let good = RolloutPlan {
@@ -392,22 +395,23 @@ fn rollout_order_is_data_and_is_checked() {
         steps: vec![
             Step::Stop("scheduler".into()),
             Step::Stop("worker".into()),
-            migrate(),
+            migrate("web"),
             Step::Start("scheduler".into()),
             Step::Start("worker".into()),
             Step::Switch("web".into()),
         ],
     };
     assert!(good.validate("ichnaea").is_empty(), "{:?}", good.validate("ichnaea"));
-    assert_eq!(good.steps[2].to_string(), "run `alembic upgrade head` on worker with the new image");
+    assert_eq!(good.steps[2].to_string(), "run `alembic upgrade head` on web");
 
-    // A scheduler started without stopping it would run twice; a stopped worker left down;
-    // a step that does not fit its role; an unknown role; the web role never upgraded.
+    // A command on a stopped role; a scheduler started without stopping it would run twice; a
+    // stopped worker left down; a step that does not fit its role; an unknown role; the web
+    // role never upgraded.
     let bad = RolloutPlan {
         roles,
         steps: vec![
             Step::Stop("worker".into()),
-            migrate(),
+            migrate("worker"),
             Step::Start("scheduler".into()),
             Step::Switch("worker".into()),
             Step::Stop("db".into()),
@@ -415,8 +419,9 @@ fn rollout_order_is_data_and_is_checked() {
     };
     let found: Vec<(&str, String)> = bad.validate("ichnaea").into_iter().map(|d| (d.code, d.message)).collect();
     let codes: Vec<&str> = found.iter().map(|(c, _)| *c).collect();
-    assert_eq!(codes, ["IAC072", "IAC071", "IAC070", "IAC073", "IAC074"], "{found:?}");
-    assert!(found[0].1.contains("a singleton would run twice"), "{found:?}");
+    assert_eq!(codes, ["IAC079", "IAC072", "IAC071", "IAC070", "IAC073", "IAC074"], "{found:?}");
+    assert!(found[0].1.contains("while it is stopped"), "{found:?}");
+    assert!(found[1].1.contains("a singleton would run twice"), "{found:?}");
 }
 
 fn host_instance(s: &mut StackBuilder, id: &str, host: HostConfig) {

@@ -16,7 +16,9 @@
 //!   the properties read back.
 //!
 //! Groups are discovered with `DescribeAutoScalingGroups` filtered on the `tag:iac:stack` and
-//! `tag:iac:env` tags.
+//! `tag:iac:env` tags. A group made by a blue/green rollout ([`crate::rollout`]) has a suffixed
+//! name and carries the stack's name in `iac:name`; plan compares that one, so a finished rollout
+//! plans no change.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -36,7 +38,7 @@ use serde_json::{Map, Value as Json, json};
 use super::util::{i, list, obj, opt, s};
 use super::{Ctx, absent, tag_pairs, unsupported};
 use crate::error::AwsError;
-use crate::state::{Observed, TAG_ENV, TAG_HASH, TAG_STACK, Tags};
+use crate::state::{Observed, TAG_ENV, TAG_HASH, TAG_NAME, TAG_STACK, Tags};
 
 const GROUP: &str = "AWS::AutoScaling::AutoScalingGroup";
 const POLICY: &str = "AWS::AutoScaling::ScalingPolicy";
@@ -342,7 +344,10 @@ async fn read_group(ctx: &Ctx<'_>, id: &LogicalId, name: &str) -> Result<Observe
 
 fn observe_group(id: LogicalId, g: &AwsGroup) -> Observed {
     let name = g.auto_scaling_group_name().unwrap_or_default();
-    let mut o = Observed::new(id, GROUP, name).attr("AutoScalingGroupName", name).prop("AutoScalingGroupName", name);
+    // A blue/green rollout's green group has a suffixed name and says the stack's name in a tag.
+    let stack_name = g.tags().iter().find(|t| t.key() == Some(TAG_NAME)).and_then(|t| t.value()).unwrap_or(name);
+    let mut o =
+        Observed::new(id, GROUP, name).attr("AutoScalingGroupName", name).prop("AutoScalingGroupName", stack_name);
     if let Some(arn) = g.auto_scaling_group_arn() {
         o = o.attr("Arn", arn);
     }

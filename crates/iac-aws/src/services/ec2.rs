@@ -1873,7 +1873,11 @@ fn tags_json(tags: &[Tag]) -> Json {
 }
 
 /// CloudFormation's `LaunchTemplateData` as the API's request.
-fn lt_request(ctx: &Ctx<'_>, id: &str, data: &Map<String, Json>) -> Result<RequestLaunchTemplateData, AwsError> {
+pub(crate) fn lt_request(
+    ctx: &Ctx<'_>,
+    id: &str,
+    data: &Map<String, Json>,
+) -> Result<RequestLaunchTemplateData, AwsError> {
     known_only(ctx, id, "LaunchTemplateData", data, &LT_DATA_KEYS)?;
     let mut d = RequestLaunchTemplateData::builder()
         .set_image_id(opt(data, "ImageId"))
@@ -1951,7 +1955,7 @@ fn lt_request(ctx: &Ctx<'_>, id: &str, data: &Map<String, Json>) -> Result<Reque
 }
 
 /// The API's launch template data in CloudFormation's shape (only what is set).
-fn lt_json(d: &ResponseLaunchTemplateData) -> Json {
+pub(crate) fn lt_json(d: &ResponseLaunchTemplateData) -> Json {
     let mut o = Map::new();
     let mut put = |k: &str, v: Option<Json>| {
         if let Some(v) = v {
