@@ -507,7 +507,7 @@ fn ichnaea_upgrade_order() {
         [
             "stop scheduler",
             "stop worker",
-            "run `/usr/local/bin/ichnaea-migrate` on admin with the new image",
+            "run `/usr/local/bin/ichnaea-migrate <new image>` on admin",
             "start scheduler on the new image",
             "start worker on the new image",
             "switch web blue/green",
