@@ -7,9 +7,7 @@ use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile};
 use iac_core::model::HealthCheck;
 use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
 use iac_core::net::Ipv4Cidr;
-use iac_core::patterns::{
-    Database, DatabaseProps, Host, HostProps, Network, NetworkProps, WebTier, WebTierProps, alias_record,
-};
+use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, WebTier, WebTierProps, alias_record};
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
 use iac_core::value::{Pseudo, Value};
 use indexmap::IndexMap;
@@ -58,19 +56,7 @@ fn two() -> u8 {
     2
 }
 
-/// Ids of an existing VPC.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExistingNetwork {
-    /// `vpc-...`.
-    pub vpc_id: String,
-    /// Its range.
-    pub cidr: Ipv4Cidr,
-    /// Public subnets (load balancer).
-    pub public_subnet_ids: Vec<String>,
-    /// Private subnets (instances, database).
-    pub private_subnet_ids: Vec<String>,
-}
+pub use crate::network::ExistingNetwork;
 
 /// The application.
 #[derive(Debug, Clone, Deserialize)]
@@ -188,24 +174,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     stack.description("Aquamark survey app: RDS PostgreSQL, web ASG behind an ALB, daemons host, DNS");
     stack.tag("app", "aquamark");
 
-    let network = match (&cfg.network.existing, cfg.network.cidr) {
-        (Some(e), None) => Network::existing(
-            e.vpc_id.as_str(),
-            e.cidr.to_string(),
-            e.public_subnet_ids.iter().map(Value::from).collect(),
-            e.private_subnet_ids.iter().map(Value::from).collect(),
-        ),
-        (None, Some(cidr)) => Network::create(
-            &mut stack,
-            &NetworkProps { cidr, zones: cfg.network.zones, subnet_prefix: 20, nat_per_zone: cfg.network.nat_per_zone },
-        ),
-        _ => {
-            return Err(source.value_error(
-                "network",
-                "give exactly one of `cidr` (a new VPC) or `existing` (ids of a VPC you already have)",
-            ));
-        }
-    };
+    let network = crate::network::network(
+        &mut stack,
+        source,
+        cfg.network.cidr,
+        cfg.network.existing.as_ref(),
+        crate::network::NewVpc { zones: cfg.network.zones, nat_per_zone: cfg.network.nat_per_zone },
+    )?;
 
     let ami = stack.parameter(
         "WebImageId",

@@ -15,8 +15,7 @@ use iac_core::app::{Container, ContainerHealth};
 use iac_core::model::{CpuArchitecture, Engine, HealthCheck, ParamKind, Parameter, PosixUser, Stack, StackBuilder};
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{
-    ContainerService, ContainerServiceProps, Database, DatabaseProps, Network, NetworkProps, ScheduledCommand,
-    SharedVolume, alias_record,
+    ContainerService, ContainerServiceProps, Database, DatabaseProps, ScheduledCommand, SharedVolume, alias_record,
 };
 use iac_core::value::{SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};
@@ -94,19 +93,7 @@ fn two() -> u8 {
     2
 }
 
-/// Ids of an existing VPC.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExistingNetwork {
-    /// `vpc-...`.
-    pub vpc_id: String,
-    /// Its range.
-    pub cidr: Ipv4Cidr,
-    /// Public subnets (load balancer).
-    pub public_subnet_ids: Vec<String>,
-    /// Private subnets (tasks, file system, database).
-    pub private_subnet_ids: Vec<String>,
-}
+pub use crate::network::ExistingNetwork;
 
 /// The container: the guide's environment variables, with its defaults.
 #[derive(Debug, Clone, Deserialize)]
@@ -316,24 +303,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     stack.description("Concerto testing platform: ECS Fargate service behind an ALB, /data on EFS, RDS MySQL, DNS");
     stack.tag("app", "concerto");
 
-    let network = match (&cfg.network.existing, cfg.network.cidr) {
-        (Some(e), None) => Network::existing(
-            e.vpc_id.as_str(),
-            e.cidr.to_string(),
-            e.public_subnet_ids.iter().map(Value::from).collect(),
-            e.private_subnet_ids.iter().map(Value::from).collect(),
-        ),
-        (None, Some(cidr)) => Network::create(
-            &mut stack,
-            &NetworkProps { cidr, zones: cfg.network.zones, subnet_prefix: 20, nat_per_zone: cfg.network.nat_per_zone },
-        ),
-        _ => {
-            return Err(source.value_error(
-                "network",
-                "give exactly one of `cidr` (a new VPC) or `existing` (ids of a VPC you already have)",
-            ));
-        }
-    };
+    let network = crate::network::network(
+        &mut stack,
+        source,
+        cfg.network.cidr,
+        cfg.network.existing.as_ref(),
+        crate::network::NewVpc { zones: cfg.network.zones, nat_per_zone: cfg.network.nat_per_zone },
+    )?;
     let certificate = stack.parameter(
         "CertificateArn",
         Parameter {

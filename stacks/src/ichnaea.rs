@@ -36,8 +36,8 @@ use iac_core::model::{
 use iac_core::model::{Bucket, BucketEncryption, BucketPolicy, ObjectOwnership, PolicyStatement};
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{
-    AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Host, HostProps, Network, NetworkProps,
-    WebTier, WebTierProps, alias_record,
+    AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Host, HostProps, Network, WebTier,
+    WebTierProps, alias_record,
 };
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
 use iac_core::value::{Pseudo, SecretRef, Value};
@@ -713,24 +713,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     stack.tag("app", "ichnaea");
     let price_class = price_class(source, &cfg.assets.price_class)?;
 
-    let network = match (&cfg.network.existing, cfg.network.cidr) {
-        (Some(e), None) => Network::existing(
-            e.vpc_id.as_str(),
-            e.cidr.to_string(),
-            e.public_subnet_ids.iter().map(Value::from).collect(),
-            e.private_subnet_ids.iter().map(Value::from).collect(),
-        ),
-        (None, Some(cidr)) => Network::create(
-            &mut stack,
-            &NetworkProps { cidr, zones: cfg.network.zones, subnet_prefix: 20, nat_per_zone: cfg.network.nat_per_zone },
-        ),
-        _ => {
-            return Err(source.value_error(
-                "network",
-                "give exactly one of `cidr` (a new VPC) or `existing` (ids of a VPC you already have)",
-            ));
-        }
-    };
+    let network = crate::network::network(
+        &mut stack,
+        source,
+        cfg.network.cidr,
+        cfg.network.existing.as_ref(),
+        crate::network::NewVpc { zones: cfg.network.zones, nat_per_zone: cfg.network.nat_per_zone },
+    )?;
     let local: Ipv4Cidr = cfg.network.local_subnet_cidr;
     let local = local.to_string();
 

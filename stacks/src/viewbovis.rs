@@ -16,7 +16,7 @@ use iac_core::model::{
     StackBuilder, Statement,
 };
 use iac_core::net::Ipv4Cidr;
-use iac_core::patterns::{Host, HostProps, Network, NetworkProps, suppress};
+use iac_core::patterns::{Host, HostProps, suppress};
 use iac_core::value::{Pseudo, Value};
 use serde::Deserialize;
 
@@ -48,7 +48,7 @@ pub struct NetworkConfig {
     /// Range of a new VPC.
     pub cidr: Option<Ipv4Cidr>,
     /// An existing VPC instead of a new one.
-    pub existing: Option<crate::aquamark::ExistingNetwork>,
+    pub existing: Option<crate::network::ExistingNetwork>,
     /// The VPN's range: the only source of HTTP and SSH (the guide's `PaloAlto` VPN).
     pub vpn_cidr: Ipv4Cidr,
 }
@@ -179,23 +179,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         .description("ViewBovis: one private host (app container, Nextstrain, nginx), S3 data at boot, on 08:00-22:00");
     stack.tag("app", "viewbovis");
 
-    let network = match (&cfg.network.existing, cfg.network.cidr) {
-        (Some(e), None) => Network::existing(
-            e.vpc_id.as_str(),
-            e.cidr.to_string(),
-            e.public_subnet_ids.iter().map(Value::from).collect(),
-            e.private_subnet_ids.iter().map(Value::from).collect(),
-        ),
-        (None, Some(cidr)) => {
-            Network::create(&mut stack, &NetworkProps { cidr, zones: 2, subnet_prefix: 20, nat_per_zone: false })
-        }
-        _ => {
-            return Err(source.value_error(
-                "network",
-                "give exactly one of `cidr` (a new VPC) or `existing` (ids of a VPC you already have)",
-            ));
-        }
-    };
+    let network = crate::network::network(
+        &mut stack,
+        source,
+        cfg.network.cidr,
+        cfg.network.existing.as_ref(),
+        crate::network::NewVpc { zones: 2, nat_per_zone: false },
+    )?;
     let ami = stack.parameter(
         "HostImageId",
         Parameter {
