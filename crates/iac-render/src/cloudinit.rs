@@ -148,7 +148,7 @@ pub fn docker_run_args(c: &Container, foreground: bool) -> Vec<String> {
     }
     match c.network {
         NetworkMode::Host => args.push("--network=host".into()),
-        NetworkMode::Bridge => args.extend(c.ports.iter().map(|p| format!("--publish={}:{}", p.host, p.container))),
+        NetworkMode::Bridge => args.extend(c.ports.iter().map(|p| format!("--publish={}", p.short_syntax()))),
     }
     for m in &c.mounts {
         let ro = if m.read_only { ":ro" } else { "" };
