@@ -605,7 +605,7 @@ fn app(cfg: &Config) -> App {
     let influxdb = Container::new("influxdb", INFLUXDB_IMAGE)
         .with_port(8086, 8086)
         .with_udp_port(m.collectd_port, m.collectd_port)
-        .with_env("INFLUXDB_CONF", influxdb_conf(m, ""))
+        .with_env("INFLUXDB_CONF", influxdb_conf(m, "").replace("run by supervisor", "a compose service"))
         .with_command(write_then(
             "INFLUXDB_CONF",
             "/etc/influxdb/influxdb.conf",
@@ -615,7 +615,7 @@ fn app(cfg: &Config) -> App {
         .with_mount("collectd-types", TYPES_DIR, true)
         .with_health(health(&["CMD", "curl", "-fsS", "http://127.0.0.1:8086/ping"], 10));
     let collectd = Container::new("collectd", COLLECTD_IMAGE)
-        .with_env("COLLECTD_CONF", collectd_conf(m, "influxdb", "nginx"))
+        .with_env("COLLECTD_CONF", collectd_conf(m, "influxdb", "nginx").replace("run by supervisor", "a compose service"))
         .with_command([
             "/bin/sh".to_owned(),
             "-c".to_owned(),
