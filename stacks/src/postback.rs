@@ -615,7 +615,10 @@ fn app(cfg: &Config) -> App {
         .with_mount("collectd-types", TYPES_DIR, true)
         .with_health(health(&["CMD", "curl", "-fsS", "http://127.0.0.1:8086/ping"], 10));
     let collectd = Container::new("collectd", COLLECTD_IMAGE)
-        .with_env("COLLECTD_CONF", collectd_conf(m, "influxdb", "nginx").replace("run by supervisor", "a compose service"))
+        .with_env(
+            "COLLECTD_CONF",
+            collectd_conf(m, "influxdb", "nginx").replace("run by supervisor", "a compose service"),
+        )
         .with_command([
             "/bin/sh".to_owned(),
             "-c".to_owned(),

@@ -1057,7 +1057,8 @@ fn postback_compose() {
         // The swap file and the firewall are the host's, not the compose file's.
         let all = text(&c);
         for host_only in ["swap", "ufw", "swappiness", "vfs_cache_pressure"] {
-            let n = if host_only == "swap" { all.matches("swap").count() } else { usize::from(all.contains(host_only)) };
+            let n =
+                if host_only == "swap" { all.matches("swap").count() } else { usize::from(all.contains(host_only)) };
             let expected = usize::from(host_only == "swap") * 2; // `LoadPlugin swap` and its mention in the header
             assert_eq!(n, expected, "{host_only} in the compose file of {env}");
         }

@@ -483,3 +483,18 @@ pub struct Bake {
     /// What the image holds.
     pub host: HostConfig,
 }
+
+#[cfg(test)]
+mod port_tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_tcp_unless_udp_is_asked_for() {
+        let c = Container::new("m", "influxdb:1.11.8").with_port(80, 8080).with_udp_port(25826, 25826);
+        assert_eq!(c.ports[0].protocol, PortProtocol::Tcp);
+        assert_eq!(c.ports[0].short_syntax(), "80:8080");
+        assert_eq!(c.ports[1].protocol, PortProtocol::Udp);
+        assert_eq!(c.ports[1].short_syntax(), "25826:25826/udp");
+        assert_eq!((PortProtocol::Udp.as_lower(), PortProtocol::Udp.as_upper()), ("udp", "UDP"));
+    }
+}

@@ -326,6 +326,14 @@ mod tests {
         StackBuilder::new("demo", "dev").build().unwrap()
     }
 
+    #[test]
+    fn docker_run_publishes_udp_ports_with_their_protocol() {
+        let c = Container::new("influxdb", "influxdb:1.11.8").with_port(8086, 8086).with_udp_port(25826, 25826);
+        let args = docker_run_args(&c, false);
+        assert!(args.contains(&"--publish=8086:8086".to_owned()), "{args:?}");
+        assert!(args.contains(&"--publish=25826:25826/udp".to_owned()), "{args:?}");
+    }
+
     fn h(stack: &Stack) -> Header<'_> {
         Header { stack, host: "web" }
     }
