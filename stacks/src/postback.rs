@@ -9,10 +9,17 @@
 //! mirrors the firewall (CloudFormation or Terraform). Where the guide is dated (php5, InfluxDB
 //! 0.8 and its admin UI on 8083, Upstart overrides) the stack uses the current packages of
 //! Ubuntu 24.04 and keeps the guide's values as comments in the config.
+//!
+//! The same daemons are also an [`App`] for compose only (one host has no use for Kubernetes
+//! manifests): official pinned images for nginx, php-fpm, Redis (AOF on a named volume), Node
+//! and InfluxDB 1.x, collectd on a pinned Debian image (there is no official one). The PHP
+//! setting, InfluxDB's and collectd's config are the host's text with container addresses; each
+//! container writes its file from a variable before it starts (apps mount named volumes only).
+//! The firewall and the swap file are the host's business, not the compose file's.
 
 use iac_core::app::{
-    Firewall, FirewallProtocol, FirewallRule, HostConfig, HostFile, LocationAction, NginxLocation, NginxSite,
-    ServiceType, SupervisorProgram, Swap, SystemdUnit,
+    Container, ContainerHealth, Firewall, FirewallProtocol, FirewallRule, HostConfig, HostFile, LocationAction,
+    NginxLocation, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdUnit,
 };
 use iac_core::model::{
     DoFirewall, DoFirewallRule, Droplet, ParamKind, Parameter, Peer, RootVolume, Rule, SecurityGroupIngress, Stack,
@@ -20,6 +27,7 @@ use iac_core::model::{
 };
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{Host, HostProps, Network, NetworkProps, suppress};
+use iac_core::workload::{App, Condition, Platform, Service, Volume};
 use serde::Deserialize;
 
 use crate::config::ConfigSource;
@@ -154,7 +162,12 @@ npm install --omit=dev
     )
 }
 
-fn influxdb_conf(m: &MonitoringConfig) -> String {
+/// The guide's php-fpm setting.
+const PHP_INI: &str = "; The guide's php-fpm setting: never guess a script from a path.\ncgi.fix_pathinfo=0\n";
+
+/// InfluxDB's config; its collectd input listens on `collectd_host` (`127.0.0.1` on the host,
+/// every interface in compose).
+fn influxdb_conf(m: &MonitoringConfig, collectd_host: &str) -> String {
     format!(
         r#"# InfluxDB 1.x, run by supervisor. The guide's 0.8 `[input_plugins.collectd]` is `[[collectd]]`.
 reporting-disabled = true
@@ -172,7 +185,7 @@ reporting-disabled = true
 
 [[collectd]]
   enabled = true
-  bind-address = "127.0.0.1:{port}"
+  bind-address = "{collectd_host}:{port}"
   database = "{db}"
   typesdb = "/usr/share/collectd/types.db"
 "#,
@@ -181,7 +194,9 @@ reporting-disabled = true
     )
 }
 
-fn collectd_conf(m: &MonitoringConfig) -> String {
+/// collectd's config: it sends to InfluxDB at `influxdb` and reads nginx's status from `nginx`
+/// (host names: `127.0.0.1` on the host, the compose services in compose).
+fn collectd_conf(m: &MonitoringConfig, influxdb: &str, nginx: &str) -> String {
     format!(
         r#"# collectd, run by supervisor: cpu, load, memory, network, nginx status and swap to InfluxDB.
 LoadPlugin logfile
@@ -202,11 +217,11 @@ LoadPlugin nginx
 LoadPlugin swap
 
 <Plugin network>
-	Server "127.0.0.1" "{port}"
+	Server "{influxdb}" "{port}"
 </Plugin>
 
 <Plugin nginx>
-	URL "http://127.0.0.1:80/nginx_status?auto"
+	URL "http://{nginx}:80/nginx_status?auto"
 </Plugin>
 "#,
         port = m.collectd_port,
@@ -296,18 +311,17 @@ fn host_config(env: &str, cfg: &Config) -> HostConfig {
             HostFile {
                 path: format!("/etc/php/{php}/fpm/conf.d/99-postback.ini"),
                 mode: 0o644,
-                content: "; The guide's php-fpm setting: never guess a script from a path.\ncgi.fix_pathinfo=0\n"
-                    .into(),
+                content: PHP_INI.into(),
             },
             HostFile {
                 path: "/etc/influxdb/influxdb.conf".into(),
                 mode: 0o644,
-                content: influxdb_conf(&cfg.monitoring),
+                content: influxdb_conf(&cfg.monitoring, "127.0.0.1"),
             },
             HostFile {
                 path: "/etc/collectd/collectd.conf".into(),
                 mode: 0o644,
-                content: collectd_conf(&cfg.monitoring),
+                content: collectd_conf(&cfg.monitoring, "127.0.0.1", "127.0.0.1"),
             },
         ],
         swap: Some(Swap {
@@ -355,6 +369,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     let mut stack = StackBuilder::new("postback", env);
     stack.tag("app", "postback");
     let host = host_config(env, &cfg);
+    stack.app(app(&cfg));
     match (&cfg.aws, &cfg.digitalocean) {
         (Some(aws), None) => on_aws(&mut stack, &cfg, aws, host),
         (None, Some(d)) => on_digitalocean(&mut stack, &cfg, d, host),
@@ -482,4 +497,157 @@ fn on_aws(stack: &mut StackBuilder, cfg: &Config, aws: &AwsConfig, host: HostCon
     }
     stack.output("InstanceId", "The Postback host", instance.instance.instance_id());
     stack.output("PrivateIp", "Its address inside the VPC", instance.instance.private_ip());
+}
+
+/// Pinned images of the compose app. php-fpm's minor version is the config's `php_version`.
+const NGINX_IMAGE: &str = "nginx:1.27.3";
+const PHP_FPM_PATCH: &str = "14";
+const REDIS_IMAGE: &str = "redis:7.4.1";
+const NODE_IMAGE: &str = "node:22.11.0-bookworm-slim";
+const INFLUXDB_IMAGE: &str = "influxdb:1.11.8";
+const COMPOSER_IMAGE: &str = "composer:2.8.3";
+/// collectd has no official image: Debian's package, installed when the container starts.
+const COLLECTD_IMAGE: &str = "debian:12.8-slim";
+/// Where collectd shares its `types.db` with InfluxDB.
+const TYPES_DIR: &str = "/usr/share/collectd";
+
+/// The nginx site of the compose app: the host's site with PHP sent to the `php-fpm` service
+/// over TCP and the status page open to the compose network (collectd).
+fn compose_nginx_site(app: &AppConfig) -> String {
+    format!(
+        r"# The Postback site (compose): PHP to the php-fpm service, status for collectd.
+server {{
+    listen 80 default_server;
+    root {dir}/php;
+    index index.php index.html;
+
+    location ~ \.php$ {{
+        try_files $uri =404;
+        include fastcgi_params;
+        fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
+        fastcgi_pass php-fpm:9000;
+    }}
+
+    location = /nginx_status {{
+        stub_status;
+        access_log off;
+        allow 127.0.0.1;
+        allow 10.0.0.0/8;
+        allow 172.16.0.0/12;
+        allow 192.168.0.0/16;
+        deny all;
+    }}
+
+    location / {{
+        try_files $uri $uri/ /index.php?_url=$uri&$args;
+    }}
+}}
+",
+        dir = app.dir
+    )
+}
+
+/// `sh -c` that writes variable `var` to `path`, then runs `exec`.
+fn write_then(var: &str, path: &str, exec: &str) -> Vec<String> {
+    vec!["/bin/sh".into(), "-c".into(), format!("printf '%s' \"${var}\" > {path} && exec {exec}")]
+}
+
+fn health(command: &[&str], start_period_seconds: u32) -> ContainerHealth {
+    ContainerHealth {
+        command: command.iter().map(|s| (*s).to_owned()).collect(),
+        interval_seconds: 10,
+        timeout_seconds: 5,
+        retries: 5,
+        start_period_seconds,
+    }
+}
+
+/// The host's daemons as a compose app (see the module docs).
+fn app(cfg: &Config) -> App {
+    let a = &cfg.app;
+    let m = &cfg.monitoring;
+    let dir = a.dir.as_str();
+    let (worker_dir, worker_file) = a.worker.rsplit_once('/').unwrap_or((".", a.worker.as_str()));
+    let code = Container::new("code", COMPOSER_IMAGE)
+        .with_command([
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            format!(
+                "set -eu; [ -d '{dir}/.git' ] || git clone '{repo}' '{dir}'; git -C '{dir}' fetch --quiet origin; \
+                 git -C '{dir}' checkout --quiet '{rev}'; cd '{dir}/php'; composer install --no-dev --no-interaction",
+                repo = a.repository,
+                rev = a.revision,
+            ),
+        ])
+        .with_mount("code", dir, false);
+    let code = Container { restart: iac_core::app::Restart::No, ..code };
+    let php_fpm = Container::new("php-fpm", &format!("php:{}.{PHP_FPM_PATCH}-fpm", a.php_version))
+        .with_env("PHP_INI", PHP_INI)
+        .with_command(write_then("PHP_INI", "/usr/local/etc/php/conf.d/99-postback.ini", "php-fpm"))
+        .with_mount("code", dir, false);
+    let nginx = Container::new("nginx", NGINX_IMAGE)
+        .with_port(80, 80)
+        .with_env("NGINX_SITE", compose_nginx_site(a))
+        .with_command(write_then("NGINX_SITE", "/etc/nginx/conf.d/default.conf", "nginx -g 'daemon off;'"))
+        .with_mount("code", dir, true)
+        .with_health(health(&["CMD", "curl", "-fsS", "http://127.0.0.1/nginx_status"], 10));
+    let redis = Container::new("redis", REDIS_IMAGE)
+        .with_command(["redis-server", "--appendonly", "yes", "--appendfsync", "everysec"])
+        .with_mount("redis-data", "/data", false)
+        .with_health(health(&["CMD", "redis-cli", "ping"], 5));
+    let worker = Container::new("worker", NODE_IMAGE)
+        .with_command([
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            format!("cd '{dir}/{worker_dir}' && npm install --omit=dev && exec node '{worker_file}'"),
+        ])
+        .with_mount("code", dir, false);
+    let influxdb = Container::new("influxdb", INFLUXDB_IMAGE)
+        .with_port(8086, 8086)
+        .with_udp_port(m.collectd_port, m.collectd_port)
+        .with_env("INFLUXDB_CONF", influxdb_conf(m, "").replace("run by supervisor", "a compose service"))
+        .with_command(write_then(
+            "INFLUXDB_CONF",
+            "/etc/influxdb/influxdb.conf",
+            "influxd -config /etc/influxdb/influxdb.conf",
+        ))
+        .with_mount("influxdb-data", "/var/lib/influxdb", false)
+        .with_mount("collectd-types", TYPES_DIR, true)
+        .with_health(health(&["CMD", "curl", "-fsS", "http://127.0.0.1:8086/ping"], 10));
+    let collectd = Container::new("collectd", COLLECTD_IMAGE)
+        .with_env(
+            "COLLECTD_CONF",
+            collectd_conf(m, "influxdb", "nginx").replace("run by supervisor", "a compose service"),
+        )
+        .with_command([
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            "apt-get update -qq && apt-get install -y -qq --no-install-recommends collectd-core libcurl4 \
+             && printf '%s' \"$COLLECTD_CONF\" > /etc/collectd/collectd.conf \
+             && exec collectd -f -C /etc/collectd/collectd.conf"
+                .to_owned(),
+        ])
+        .with_mount("collectd-types", TYPES_DIR, false)
+        .with_health(health(&["CMD-SHELL", "test -s /usr/share/collectd/types.db && kill -0 1"], 180));
+    App::new("postback")
+        .platforms(&[Platform::Compose])
+        .volume(Volume::new("code", 1))
+        .volume(Volume::new("redis-data", 1))
+        .volume(Volume::new("influxdb-data", 5))
+        .volume(Volume::new("collectd-types", 1))
+        .service(Service::new(code))
+        .service(Service::new(php_fpm).depends_on("code", Condition::CompletedSuccessfully))
+        .service(
+            Service::new(nginx)
+                .depends_on("code", Condition::CompletedSuccessfully)
+                .depends_on("php-fpm", Condition::Started),
+        )
+        .service(Service::new(redis))
+        .service(
+            Service::new(worker)
+                .depends_on("code", Condition::CompletedSuccessfully)
+                .depends_on("redis", Condition::Healthy),
+        )
+        .service(Service::new(collectd).depends_on("nginx", Condition::Healthy))
+        .service(Service::new(influxdb).depends_on("collectd", Condition::Healthy))
 }

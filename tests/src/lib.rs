@@ -244,7 +244,7 @@ pub fn render_apps() -> Vec<Rendered> {
     let mut out = Vec::new();
     for stack in stacks.iter().filter(|s| !s.apps().is_empty()) {
         let mut files = Vec::new();
-        for target in [Target::Compose, Target::Kubernetes] {
+        for target in [Target::Compose, Target::Kubernetes].into_iter().filter(|t| t.applies_to(stack)) {
             files.extend(
                 iac_render::render_target(stack, target, Format::Json)
                     .unwrap_or_else(|e| panic!("{}/{} {target}: {e}", stack.name(), stack.env()))

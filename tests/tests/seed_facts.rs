@@ -1005,3 +1005,69 @@ fn postback_on_aws_mirrors_the_firewall() {
         [(80, "10.40.0.0/16".to_owned()), (8083, "203.0.113.0/24".to_owned()), (8086, "203.0.113.0/24".to_owned())]
     );
 }
+
+#[test]
+fn postback_compose() {
+    for env in ["aws", "do"] {
+        let c = compose("postback", env);
+        let s = &c["services"];
+        let names: Vec<&str> = s.as_object().expect("services").keys().map(String::as_str).collect();
+        assert_eq!(names, ["code", "php-fpm", "nginx", "redis", "worker", "collectd", "influxdb"], "{env}");
+        let text = |v: &Value| serde_json::to_string(v).expect("JSON");
+        // Every image is pinned to a version.
+        for (name, svc) in s.as_object().expect("services") {
+            let image = svc["image"].as_str().expect("image");
+            let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or_default();
+            assert!(tag.chars().next().is_some_and(|c| c.is_ascii_digit()), "{name}: {image}");
+        }
+        // nginx + php-fpm, with the guide's setting and PHP sent to the php-fpm service.
+        assert!(s["php-fpm"]["image"].as_str().unwrap().starts_with("php:8.3."));
+        assert!(s["php-fpm"]["environment"]["PHP_INI"].as_str().unwrap().contains("cgi.fix_pathinfo=0"));
+        let site = s["nginx"]["environment"]["NGINX_SITE"].as_str().unwrap();
+        assert!(site.contains("fastcgi_pass php-fpm:9000;") && site.contains("stub_status;"), "{site}");
+        assert_eq!(s["nginx"]["ports"], serde_json::json!(["80:80"]));
+        assert_eq!(s["nginx"]["depends_on"]["php-fpm"]["condition"], "service_started");
+        // Redis persists with AOF on a named volume.
+        let redis = text(&s["redis"]["command"]);
+        assert!(redis.contains(r#""--appendonly","yes""#), "{redis}");
+        assert_eq!(s["redis"]["volumes"], serde_json::json!(["redis-data:/data"]));
+        assert!(c["volumes"].get("redis-data").is_some());
+        // The Node.js queue worker starts once Redis answers.
+        assert!(text(&s["worker"]["command"]).contains("exec node 'daemon.js'"));
+        assert_eq!(s["worker"]["depends_on"]["redis"]["condition"], "service_healthy");
+        // InfluxDB 1.x: collectd input on 25826/udp into database `monitor`.
+        assert!(s["influxdb"]["image"].as_str().unwrap().starts_with("influxdb:1."));
+        assert!(s["influxdb"]["ports"].as_array().unwrap().contains(&Value::from("25826:25826/udp")));
+        let influx = s["influxdb"]["environment"]["INFLUXDB_CONF"].as_str().unwrap();
+        assert!(influx.contains("[[collectd]]") && influx.contains("bind-address = \":25826\""), "{influx}");
+        assert!(influx.contains("database = \"monitor\""), "{influx}");
+        // collectd: cpu, load, memory, network, nginx status, swap, sent to the influxdb service.
+        let collectd = s["collectd"]["environment"]["COLLECTD_CONF"].as_str().unwrap();
+        for plugin in ["cpu", "load", "memory", "network", "nginx", "swap"] {
+            assert!(collectd.contains(&format!("LoadPlugin {plugin}\n")), "{plugin}");
+        }
+        assert!(collectd.contains("Server \"influxdb\" \"25826\""), "{collectd}");
+        assert!(collectd.contains("URL \"http://nginx:80/nginx_status?auto\""), "{collectd}");
+        // Health checks where the images allow, and start order with conditions.
+        for name in ["nginx", "redis", "influxdb", "collectd"] {
+            assert!(s[name].get("healthcheck").is_some(), "{name} has no health check");
+        }
+        assert_eq!(s["influxdb"]["depends_on"]["collectd"]["condition"], "service_healthy");
+        assert_eq!(s["php-fpm"]["depends_on"]["code"]["condition"], "service_completed_successfully");
+        // The swap file and the firewall are the host's, not the compose file's: `swap` appears
+        // only as collectd's plugin (and in the comment that lists the plugins).
+        let all = text(&c);
+        for host_only in ["ufw", "swapfile", "swappiness", "vfs_cache_pressure", "iptables", "fallocate"] {
+            assert!(!all.contains(host_only), "`{host_only}` in the compose file of {env}");
+        }
+        assert_eq!(all.matches("swap").count(), all.matches("LoadPlugin swap").count() + 1, "{env}");
+        // One host: no Kubernetes manifests.
+        let stack = stacks::registry().build("postback", env, None).expect("builds");
+        assert!(!iac_render::Target::Kubernetes.applies_to(&stack));
+        let all_files = iac_render::render_target(&stack, iac_render::Target::All, iac_render::Format::Json)
+            .expect("renders")
+            .files;
+        assert!(all_files.iter().any(|f| f.path.starts_with("compose/postback")));
+        assert!(!all_files.iter().any(|f| f.path.starts_with("k8s")));
+    }
+}

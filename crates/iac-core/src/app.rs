@@ -85,6 +85,34 @@ pub struct EnvVar {
 }
 impl_refs!(EnvVar { value });
 
+/// The transport protocol of a published port.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum PortProtocol {
+    /// TCP (the default).
+    #[default]
+    Tcp,
+    /// UDP (collectd, statsd, DNS).
+    Udp,
+}
+
+impl PortProtocol {
+    /// Lowercase, as docker, compose and ECS write it (`tcp`, `udp`).
+    pub fn as_lower(self) -> &'static str {
+        match self {
+            PortProtocol::Tcp => "tcp",
+            PortProtocol::Udp => "udp",
+        }
+    }
+
+    /// Uppercase, as Kubernetes writes it (`TCP`, `UDP`).
+    pub fn as_upper(self) -> &'static str {
+        match self {
+            PortProtocol::Tcp => "TCP",
+            PortProtocol::Udp => "UDP",
+        }
+    }
+}
+
 /// A published port.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct PortMapping {
@@ -92,6 +120,28 @@ pub struct PortMapping {
     pub host: u16,
     /// Port in the container.
     pub container: u16,
+    /// Transport protocol.
+    pub protocol: PortProtocol,
+}
+
+impl PortMapping {
+    /// `host` -> `container` over TCP.
+    pub fn tcp(host: u16, container: u16) -> Self {
+        Self { host, container, protocol: PortProtocol::Tcp }
+    }
+
+    /// `host` -> `container` over UDP.
+    pub fn udp(host: u16, container: u16) -> Self {
+        Self { host, container, protocol: PortProtocol::Udp }
+    }
+
+    /// `host:container`, with `/udp` appended for UDP (docker `-p` and compose short syntax).
+    pub fn short_syntax(&self) -> String {
+        match self.protocol {
+            PortProtocol::Tcp => format!("{}:{}", self.host, self.container),
+            PortProtocol::Udp => format!("{}:{}/udp", self.host, self.container),
+        }
+    }
 }
 
 /// A bind mount or named volume.
@@ -226,10 +276,17 @@ impl Container {
         self
     }
 
-    /// Publishes `host` -> `container`.
+    /// Publishes `host` -> `container` over TCP.
     #[must_use]
     pub fn with_port(mut self, host: u16, container: u16) -> Self {
-        self.ports.push(PortMapping { host, container });
+        self.ports.push(PortMapping::tcp(host, container));
+        self
+    }
+
+    /// Publishes `host` -> `container` over UDP.
+    #[must_use]
+    pub fn with_udp_port(mut self, host: u16, container: u16) -> Self {
+        self.ports.push(PortMapping::udp(host, container));
         self
     }
 
@@ -425,4 +482,19 @@ pub struct Bake {
     pub root_volume: crate::model::RootVolume,
     /// What the image holds.
     pub host: HostConfig,
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_tcp_unless_udp_is_asked_for() {
+        let c = Container::new("m", "influxdb:1.11.8").with_port(80, 8080).with_udp_port(25826, 25826);
+        assert_eq!(c.ports[0].protocol, PortProtocol::Tcp);
+        assert_eq!(c.ports[0].short_syntax(), "80:8080");
+        assert_eq!(c.ports[1].protocol, PortProtocol::Udp);
+        assert_eq!(c.ports[1].short_syntax(), "25826:25826/udp");
+        assert_eq!((PortProtocol::Udp.as_lower(), PortProtocol::Udp.as_upper()), ("udp", "UDP"));
+    }
 }

@@ -373,12 +373,34 @@ pub struct App {
     /// Names of secrets used in more than one place (say the database password of the app and
     /// of its local MySQL); a secret not named here is named after the variable that uses it.
     pub secrets: Vec<NamedSecret>,
+    /// The platforms it is rendered for (every platform unless [`App::platforms`] narrows it:
+    /// a single-host app has no use for Kubernetes manifests).
+    pub platforms: BTreeSet<Platform>,
 }
 
 impl App {
     /// An empty app.
     pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), services: Vec::new(), volumes: Vec::new(), jobs: Vec::new(), secrets: Vec::new() }
+        Self {
+            name: name.into(),
+            services: Vec::new(),
+            volumes: Vec::new(),
+            jobs: Vec::new(),
+            secrets: Vec::new(),
+            platforms: [Platform::Compose, Platform::Kubernetes].into(),
+        }
+    }
+
+    /// Renders the app for `platforms` only (e.g. `&[Platform::Compose]`).
+    #[must_use]
+    pub fn platforms(mut self, platforms: &[Platform]) -> Self {
+        self.platforms = platforms.iter().copied().collect();
+        self
+    }
+
+    /// True when the app is rendered for `platform`.
+    pub fn targets(&self, platform: Platform) -> bool {
+        self.platforms.contains(&platform)
     }
 
     /// Adds a service.
@@ -851,6 +873,13 @@ mod tests {
             )
             .service(Service::backing(Container::new("db", "mysql:8.4.3").with_health(health())))
             .job(ScheduledJob::new("tick", "* * * * *", "web", ["php", "tick"]))
+    }
+
+    #[test]
+    fn apps_target_every_platform_unless_narrowed() {
+        assert!(good().targets(Platform::Compose) && good().targets(Platform::Kubernetes));
+        let one = good().platforms(&[Platform::Compose]);
+        assert!(one.targets(Platform::Compose) && !one.targets(Platform::Kubernetes));
     }
 
     #[test]

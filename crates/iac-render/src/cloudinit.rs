@@ -148,7 +148,7 @@ pub fn docker_run_args(c: &Container, foreground: bool) -> Vec<String> {
     }
     match c.network {
         NetworkMode::Host => args.push("--network=host".into()),
-        NetworkMode::Bridge => args.extend(c.ports.iter().map(|p| format!("--publish={}:{}", p.host, p.container))),
+        NetworkMode::Bridge => args.extend(c.ports.iter().map(|p| format!("--publish={}", p.short_syntax()))),
     }
     for m in &c.mounts {
         let ro = if m.read_only { ":ro" } else { "" };
@@ -324,6 +324,14 @@ mod tests {
 
     fn stack() -> Stack {
         StackBuilder::new("demo", "dev").build().unwrap()
+    }
+
+    #[test]
+    fn docker_run_publishes_udp_ports_with_their_protocol() {
+        let c = Container::new("influxdb", "influxdb:1.11.8").with_port(8086, 8086).with_udp_port(25826, 25826);
+        let args = docker_run_args(&c, false);
+        assert!(args.contains(&"--publish=8086:8086".to_owned()), "{args:?}");
+        assert!(args.contains(&"--publish=25826:25826/udp".to_owned()), "{args:?}");
     }
 
     fn h(stack: &Stack) -> Header<'_> {

@@ -16,7 +16,7 @@
 use std::fmt::Write as _;
 
 use iac_core::Stack;
-use iac_core::app::{Container, Restart};
+use iac_core::app::{Container, PortMapping, Restart};
 use iac_core::workload::{App, Condition, Platform, Service};
 use serde_json::{Map, Value as Json, json};
 
@@ -27,11 +27,12 @@ use crate::files::OutputFile;
 /// The profile of the scheduled jobs.
 pub const JOBS_PROFILE: &str = "jobs";
 
-/// The compose files of every app of `stack`.
+/// The compose files of every app of `stack` that targets compose.
 pub fn render(stack: &Stack) -> Result<Vec<OutputFile>, RenderError> {
     stack
         .apps()
         .iter()
+        .filter(|app| app.targets(Platform::Compose))
         .map(|app| {
             Ok(OutputFile { path: format!("compose/{}/compose.yaml", app.name).into(), contents: text(stack, app)? })
         })
@@ -133,10 +134,7 @@ fn container(stack: &Stack, app: &App, s: &Service, c: &Container) -> Result<Map
         o.insert("environment".into(), Json::Object(vars));
     }
     if !c.ports.is_empty() {
-        o.insert(
-            "ports".into(),
-            json!(c.ports.iter().map(|p| format!("{}:{}", p.host, p.container)).collect::<Vec<_>>()),
-        );
+        o.insert("ports".into(), json!(c.ports.iter().map(PortMapping::short_syntax).collect::<Vec<_>>()));
     }
     if !c.mounts.is_empty() {
         let mounts: Vec<String> = c

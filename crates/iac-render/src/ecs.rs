@@ -93,7 +93,7 @@ pub(crate) fn container_definition(c: &Container, logs: Option<&AwsLogs>) -> Res
         let ports = c
             .ports
             .iter()
-            .map(|p| Node::Obj(vec![("containerPort", lit(p.container)), ("protocol", lit("tcp"))]))
+            .map(|p| Node::Obj(vec![("containerPort", lit(p.container)), ("protocol", lit(p.protocol.as_lower()))]))
             .collect();
         o.push(("portMappings", Node::List(ports)));
     }

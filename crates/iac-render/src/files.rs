@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use iac_core::Stack;
 use iac_core::model::Resource;
 use iac_core::validate::{self, Diagnostic};
+use iac_core::workload::Platform;
 
 use crate::cloudformation::{self, Format};
 use crate::error::RenderError;
@@ -44,8 +45,8 @@ impl Target {
     ];
 
     /// True when the stack has something this target renders: AWS resources for CloudFormation
-    /// and Terraform, hosts with user data, AMI bakes for Packer, apps for compose and
-    /// Kubernetes. `All` always applies.
+    /// and Terraform, hosts with user data, AMI bakes for Packer, apps that target compose or
+    /// Kubernetes ([`iac_core::workload::App::platforms`]). `All` always applies.
     pub fn applies_to(self, stack: &Stack) -> bool {
         match self {
             // CloudFormation only describes AWS: a stack with a DigitalOcean resource is left out
@@ -61,7 +62,8 @@ impl Target {
                 _ => false,
             }),
             Target::Packer => !stack.bakes().is_empty(),
-            Target::Compose | Target::Kubernetes => !stack.apps().is_empty(),
+            Target::Compose => stack.apps().iter().any(|a| a.targets(Platform::Compose)),
+            Target::Kubernetes => stack.apps().iter().any(|a| a.targets(Platform::Kubernetes)),
             Target::All => true,
         }
     }

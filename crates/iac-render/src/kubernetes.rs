@@ -26,11 +26,12 @@ use crate::apps::{self, EnvValue};
 use crate::error::RenderError;
 use crate::files::OutputFile;
 
-/// The manifests of every app of `stack`.
+/// The manifests of every app of `stack` that targets Kubernetes.
 pub fn render(stack: &Stack) -> Result<Vec<OutputFile>, RenderError> {
     stack
         .apps()
         .iter()
+        .filter(|app| app.targets(Platform::Kubernetes))
         .map(|app| Ok(OutputFile { path: format!("k8s/{}.yaml", app.name).into(), contents: text(stack, app)? }))
         .collect()
 }
@@ -205,8 +206,11 @@ impl Renderer<'_> {
             container.insert("env".into(), Json::Array(vars));
         }
         if job.is_none() && !c.ports.is_empty() {
-            let ports: Vec<Json> =
-                c.ports.iter().map(|p| json!({ "containerPort": p.container, "protocol": "TCP" })).collect();
+            let ports: Vec<Json> = c
+                .ports
+                .iter()
+                .map(|p| json!({ "containerPort": p.container, "protocol": p.protocol.as_upper() }))
+                .collect();
             container.insert("ports".into(), Json::Array(ports));
         }
         if job.is_none()
@@ -276,7 +280,7 @@ impl Renderer<'_> {
             .container
             .ports
             .iter()
-            .map(|p| json!({ "name": format!("tcp-{}", p.container), "port": p.container, "targetPort": p.container, "protocol": "TCP" }))
+            .map(|p| json!({ "name": format!("{}-{}", p.protocol.as_lower(), p.container), "port": p.container, "targetPort": p.container, "protocol": p.protocol.as_upper() }))
             .collect();
         json!({
             "apiVersion": "v1",

@@ -411,3 +411,15 @@ fn rendering_is_deterministic() {
     );
     assert_eq!(iac_render::terraform::render(&stack()).unwrap(), iac_render::terraform::render(&stack()).unwrap());
 }
+
+#[test]
+fn udp_ports_keep_their_protocol() {
+    let mut c = container(Vec::new());
+    c = c.with_udp_port(25826, 25826);
+    let t = iac_render::cloudformation::template(&stack_with(c).unwrap()).unwrap();
+    let ports = &props(&t, "AppTaskDefinition")["ContainerDefinitions"][0]["PortMappings"];
+    assert_eq!(
+        *ports,
+        json!([{ "ContainerPort": 8080, "Protocol": "tcp" }, { "ContainerPort": 25826, "Protocol": "udp" }])
+    );
+}

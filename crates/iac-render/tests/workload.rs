@@ -310,3 +310,35 @@ fn targets_apply_only_to_stacks_that_have_something_for_them() {
     let err = render_target(&local, Target::CloudFormation, Format::Json).expect_err("no resources");
     assert!(err.to_string().contains("its targets are: compose, k8s"), "{err}");
 }
+
+fn metrics() -> App {
+    App::new("metrics").service(Service::new(
+        Container::new("influxdb", "influxdb:1.11.8").with_port(8086, 8086).with_udp_port(25826, 25826),
+    ))
+}
+
+#[test]
+fn udp_ports_keep_their_protocol_in_compose_and_kubernetes() {
+    let stack = stack_with(metrics());
+    assert_eq!(compose_doc(&stack)["services"]["influxdb"]["ports"], json!(["8086:8086", "25826:25826/udp"]));
+    let docs = k8s_docs(&stack);
+    let pod = &find(&docs, "Deployment", "influxdb")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        pod["ports"],
+        json!([{ "containerPort": 8086, "protocol": "TCP" }, { "containerPort": 25826, "protocol": "UDP" }])
+    );
+    let svc = &find(&docs, "Service", "influxdb")["spec"]["ports"];
+    assert_eq!(svc[1], json!({ "name": "udp-25826", "port": 25826, "targetPort": 25826, "protocol": "UDP" }));
+}
+
+#[test]
+fn an_app_for_compose_only_gets_no_manifests() {
+    let stack = stack_with(metrics().platforms(&[Platform::Compose]));
+    assert!(Target::Compose.applies_to(&stack));
+    assert!(!Target::Kubernetes.applies_to(&stack));
+    assert!(kubernetes::render(&stack).unwrap().is_empty());
+    let all = render_target(&stack, Target::All, Format::Json).unwrap().files;
+    assert!(all.iter().any(|f| f.path.starts_with("compose/metrics")));
+    assert!(!all.iter().any(|f| f.path.starts_with("k8s")), "{:?}", all.iter().map(|f| &f.path).collect::<Vec<_>>());
+    assert!(render_target(&stack, Target::Kubernetes, Format::Json).is_err());
+}
