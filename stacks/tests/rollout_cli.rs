@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
 use iac_aws::Clients;
 use iac_aws::services::Timing;
 
@@ -55,13 +54,7 @@ struct World {
 async fn deployed() -> Option<World> {
     let moto = tests::MotoServer::start()?;
     moto.reset();
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto.endpoint())
-        .region(Region::new("us-east-1"))
-        .test_credentials()
-        .load()
-        .await;
-    let clients = Clients::new(&sdk, &[]);
+    let clients = Clients::for_endpoint(&moto.endpoint(), "us-east-1").await;
 
     let images = clients.ec2.describe_images().owners("amazon").send().await.expect("describe_images");
     let mut al2023: Vec<String> = images

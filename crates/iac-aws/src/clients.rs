@@ -60,6 +60,19 @@ impl Clients {
         Self::new(&config, &[])
     }
 
+    /// Clients for a local endpoint that stands in for AWS (moto, `LocalStack`) in `region`, with
+    /// static test credentials: what tests and local tools need without depending on
+    /// `aws-config` themselves.
+    pub async fn for_endpoint(endpoint: &str, region: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new(region.to_owned()))
+            .test_credentials()
+            .load()
+            .await;
+        Self::new(&config, &[])
+    }
+
     /// Clients from a loaded config, with extra interceptors on every client (tests inject
     /// throttling and latency this way, below the engine).
     pub fn new(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
