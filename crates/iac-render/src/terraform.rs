@@ -1150,18 +1150,30 @@ impl<'a> Renderer<'a> {
         Ok(a)
     }
 
+    /// A DB or cache subnet group: the same arguments in both providers' resources (the names
+    /// are lower-cased by AWS, so they are written that way).
+    fn subnet_group(
+        &mut self,
+        description: &str,
+        subnet_ids: &[Value<String>],
+        name: Option<String>,
+        tags: Option<Expression>,
+    ) -> Result<Args, RenderError> {
+        let mut a = Args::default();
+        a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
+            .set("description", description)
+            .set("subnet_ids", self.exprs(subnet_ids, "subnet_ids")?)
+            .set_opt("tags", tags);
+        Ok(a)
+    }
+
     fn db_subnet_group(
         &mut self,
         r: &DbSubnetGroup,
         name: Option<String>,
         tags: Option<Expression>,
     ) -> Result<Args, RenderError> {
-        let mut a = Args::default();
-        a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
-            .set("description", r.description.as_str())
-            .set("subnet_ids", self.exprs(&r.subnet_ids, "subnet_ids")?)
-            .set_opt("tags", tags);
-        Ok(a)
+        self.subnet_group(&r.description, &r.subnet_ids, name, tags)
     }
 
     fn db_parameter_group(r: &DbParameterGroup, name: Option<String>, tags: Option<Expression>) -> Args {
@@ -1278,12 +1290,7 @@ impl<'a> Renderer<'a> {
         name: Option<String>,
         tags: Option<Expression>,
     ) -> Result<Args, RenderError> {
-        let mut a = Args::default();
-        a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
-            .set("description", r.description.as_str())
-            .set("subnet_ids", self.exprs(&r.subnet_ids, "subnet_ids")?)
-            .set_opt("tags", tags);
-        Ok(a)
+        self.subnet_group(&r.description, &r.subnet_ids, name, tags)
     }
 
     fn cache_parameter_group(r: &CacheParameterGroup, name: Option<String>, tags: Option<Expression>) -> Args {
