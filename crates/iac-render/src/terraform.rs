@@ -1176,21 +1176,34 @@ impl<'a> Renderer<'a> {
         self.subnet_group(&r.description, &r.subnet_ids, name, tags)
     }
 
-    fn db_parameter_group(r: &DbParameterGroup, name: Option<String>, tags: Option<Expression>) -> Args {
+    /// A DB or cache parameter group: the same arguments in both resources; parameters named in
+    /// `static_parameters` only apply after a reboot, which Terraform must be told.
+    fn parameter_group(
+        family: &str,
+        description: &str,
+        parameters: &IndexMap<String, String>,
+        static_parameters: &[&str],
+        name: Option<String>,
+        tags: Option<Expression>,
+    ) -> Args {
         let mut a = Args::default();
         a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
-            .set("family", r.family.as_str())
-            .set("description", r.description.as_str());
-        for (key, value) in &r.parameters {
+            .set("family", family)
+            .set("description", description);
+        for (key, value) in parameters {
             let mut p = Args::default();
             p.set("name", key.as_str()).set("value", value.as_str());
-            if STATIC_DB_PARAMETERS.contains(&key.as_str()) {
+            if static_parameters.contains(&key.as_str()) {
                 p.set("apply_method", "pending-reboot");
             }
             a.nested("parameter", p);
         }
         a.set_opt("tags", tags);
         a
+    }
+
+    fn db_parameter_group(r: &DbParameterGroup, name: Option<String>, tags: Option<Expression>) -> Args {
+        Self::parameter_group(&r.family, &r.description, &r.parameters, STATIC_DB_PARAMETERS, name, tags)
     }
 
     fn db_instance(
@@ -1294,17 +1307,7 @@ impl<'a> Renderer<'a> {
     }
 
     fn cache_parameter_group(r: &CacheParameterGroup, name: Option<String>, tags: Option<Expression>) -> Args {
-        let mut a = Args::default();
-        a.set_opt("name", name.map(|n| Expression::from(n.to_lowercase())))
-            .set("family", r.family.as_str())
-            .set("description", r.description.as_str());
-        for (key, value) in &r.parameters {
-            let mut p = Args::default();
-            p.set("name", key.as_str()).set("value", value.as_str());
-            a.nested("parameter", p);
-        }
-        a.set_opt("tags", tags);
-        a
+        Self::parameter_group(&r.family, &r.description, &r.parameters, &[], name, tags)
     }
 
     fn cache_replication_group(
