@@ -21,10 +21,10 @@
 //! - The **rollout plan** is not copied: it names roles of one system.
 
 use crate::id::LogicalId;
-use crate::model::{Resource, ResourceEntry, Stack, StackBuilder};
+use crate::model::{ResourceEntry, Stack, StackBuilder};
 use crate::naming;
 use crate::validate::{Diagnostic, Path};
-use crate::value::{HasRefs, RefMut, Value};
+use crate::value::{HasRefs, RefMut};
 
 /// How [`add_copy`] adds a stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,63 +124,18 @@ fn rename_ref(prefix: &str, r: RefMut<'_>) {
     }
 }
 
-/// Gives explicitly named resources a name of their own in the copy (`label` is the prefix in
-/// lower case). Every kind is listed so that a new kind makes the compiler ask about its names.
+/// Gives the copy's resources names of their own (`label` is the prefix in lower case): a name
+/// the user set gets it as a suffix, fitted to the kind's limit; literal DNS names that must be
+/// unique (a record's name, a distribution's aliases) get it on their first label. Names derived
+/// from the logical id differ already. The facts come from each kind's
+/// [`crate::model::KindSpec`].
 fn make_names_unique(entry: &mut ResourceEntry, label: &str) {
-    let suffix = |name: &mut Option<String>, max: usize| {
-        if let Some(n) = name {
-            *n = naming::fit(&format!("{n}-{label}"), max);
-        }
-    };
-    match &mut entry.resource {
-        Resource::LaunchTemplate(x) => suffix(&mut x.name, 128),
-        Resource::AutoScalingGroup(x) => suffix(&mut x.name, 255),
-        Resource::LoadBalancer(x) => suffix(&mut x.name, 32),
-        Resource::TargetGroup(x) => suffix(&mut x.name, 32),
-        Resource::DbInstance(x) => suffix(&mut x.identifier, 63),
-        Resource::CacheReplicationGroup(x) => suffix(&mut x.replication_group_id, 40),
-        Resource::Bucket(x) => suffix(&mut x.name, 63),
-        Resource::OriginAccessControl(x) => suffix(&mut x.name, 64),
-        Resource::EcsCluster(x) => suffix(&mut x.name, 255),
-        Resource::EcsService(x) => suffix(&mut x.name, 255),
-        Resource::LogGroup(x) => suffix(&mut x.name, 512),
-        Resource::Schedule(x) => suffix(&mut x.name, 64),
-        Resource::Droplet(x) => x.name = naming::fit(&format!("{}-{label}", x.name), 255),
-        Resource::DoFirewall(x) => x.name = naming::fit(&format!("{}-{label}", x.name), 255),
-        Resource::RecordSet(x) => {
-            if let Value::Lit(name) = &mut x.name {
-                *name = format!("{label}-{name}");
-            }
-        }
-        // Named from the logical id (different in each copy) or not named at all.
-        Resource::Vpc(_)
-        | Resource::Subnet(_)
-        | Resource::InternetGateway(_)
-        | Resource::VpcGatewayAttachment(_)
-        | Resource::RouteTable(_)
-        | Resource::Route(_)
-        | Resource::SubnetRouteTableAssociation(_)
-        | Resource::Eip(_)
-        | Resource::NatGateway(_)
-        | Resource::SecurityGroup(_)
-        | Resource::SecurityGroupIngress(_)
-        | Resource::Role(_)
-        | Resource::InstanceProfile(_)
-        | Resource::Instance(_)
-        | Resource::ScalingPolicy(_)
-        | Resource::Listener(_)
-        | Resource::DbSubnetGroup(_)
-        | Resource::DbParameterGroup(_)
-        | Resource::TaskDefinition(_)
-        | Resource::FileSystem(_)
-        | Resource::MountTarget(_)
-        | Resource::AccessPoint(_)
-        | Resource::CacheSubnetGroup(_)
-        | Resource::CacheParameterGroup(_)
-        | Resource::BucketPolicy(_)
-        | Resource::Distribution(_)
-        | Resource::ScheduledAction(_)
-        | Resource::RawResource(_) => {}
+    let max = entry.resource.spec().name_limit();
+    if let (Some(name), Some(max)) = (entry.resource.explicit_name_mut(), max) {
+        *name = naming::fit(&format!("{name}-{label}"), max);
+    }
+    for name in entry.resource.unique_dns_names_mut() {
+        *name = format!("{label}-{name}");
     }
 }
 
@@ -190,7 +145,7 @@ mod tests {
     use crate::model::{
         DbSubnetGroup, Instance, LoadBalancer, MachineSpec, ParamKind, Parameter, Scheme, SecurityGroup, Subnet, Vpc,
     };
-    use crate::value::{Attr, AttrRef};
+    use crate::value::{Attr, AttrRef, Value};
 
     fn base() -> Stack {
         let mut s = StackBuilder::new("demo", "dev");

@@ -185,7 +185,7 @@ impl Validator<'_> {
                             r.attr,
                             r.id,
                             target.resource.kind_name(),
-                            target.resource.attrs()
+                            target.resource.attrs().collect::<Vec<_>>()
                         ),
                         "use one of the listed attributes",
                     ),

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::Value;
+use crate::model::spec::prelude::*;
 
 /// The managed cache policy `CachingOptimized`.
 pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -99,5 +100,49 @@ impl crate::value::HasRefs for ViewerCertificate {
         if let ViewerCertificate::Acm { certificate_arn, .. } = self {
             certificate_arn.rewrite_refs(f);
         }
+    }
+}
+
+impl ResourceKind for OriginAccessControl {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "OriginAccessControl",
+        label: "origin access control",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::CloudFront::OriginAccessControl"),
+        terraform: Some("aws_cloudfront_origin_access_control"),
+        attrs: &[by_ref(Attr::Id, "id")],
+        naming: Naming::Explicit { max: 64 },
+        tagging: Tagging::Untagged("CloudFront origin access controls take no tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 5,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for Distribution {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Distribution",
+        label: "CloudFront distribution",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::CloudFront::Distribution"),
+        terraform: Some("aws_cloudfront_distribution"),
+        attrs: &[by_ref(Attr::Id, "id"), AttrSpec { attr: Attr::Arn, cloudformation: CfnAttr::Join(&[JoinPart::Text("arn:"), JoinPart::Pseudo("AWS::Partition"), JoinPart::Text(":cloudfront::"), JoinPart::Pseudo("AWS::AccountId"), JoinPart::Text(":distribution/"), JoinPart::SelfRef]), terraform: "arn" }, get_att(Attr::DnsName, "DomainName", "domain_name"), AttrSpec { attr: Attr::CanonicalHostedZoneId, cloudformation: CfnAttr::Constant(CLOUDFRONT_HOSTED_ZONE_ID), terraform: "hosted_zone_id" }],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 3,
+    };
+    fn unique_dns_names_mut(&mut self) -> Vec<&mut String> {
+        // An alias (CNAME) belongs to one distribution across all of AWS.
+        self.aliases.iter_mut().collect()
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::app::HostConfig;
 use crate::impl_refs;
 use crate::value::Value;
+use crate::model::spec::prelude::*;
 
 /// The root EBS volume.
 #[derive(Debug, Clone, Serialize)]
@@ -124,3 +125,83 @@ pub struct ScalingPolicy {
     pub target_value: f64,
 }
 impl_refs!(ScalingPolicy { auto_scaling_group_name });
+
+impl ResourceKind for LaunchTemplate {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "LaunchTemplate",
+        label: "launch template",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::LaunchTemplate"),
+        terraform: Some("aws_launch_template"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::LatestVersionNumber, "LatestVersionNumber", "latest_version")],
+        naming: Naming::Explicit { max: 128 },
+        tagging: Tagging::OwnRendering("TagSpecifications"),
+        data: Data::None,
+        replacement: crate::replace!["LaunchTemplateName"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for Instance {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Instance",
+        label: "EC2 instance",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::Instance"),
+        terraform: Some("aws_instance"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::PrivateIp, "PrivateIp", "private_ip")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["AvailabilityZone", "CpuOptions", "ElasticGpuSpecifications", "ElasticInferenceAccelerators", "EnclaveOptions", "HibernationOptions", "HostResourceGroupArn", "ImageId": "an instance boots from its image once", "Ipv6AddressCount", "Ipv6Addresses", "KeyName", "LaunchTemplate", "LicenseSpecifications", "NetworkInterfaces", "PlacementGroupName", "PrivateIpAddress", "SecurityGroups", "SubnetId": "an instance lives in one subnet for life", "Tenancy": "the SDK path does not move a running instance between tenancies", "HostId": "the SDK path does not move a running instance between hosts", "BlockDeviceMappings": "the SDK path does not resize or swap the volumes of a running instance"],
+        replacement_notes: &[("Tenancy", "CloudFormation changes it with a stop and start; the SDK path replaces"), ("HostId", "as Tenancy"), ("BlockDeviceMappings", "CloudFormation updates some mappings in place; the SDK path replaces the instance (a data volume is a separate kind and is kept)")],
+        teardown: 6,
+    };
+}
+
+impl ResourceKind for AutoScalingGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "AutoScalingGroup",
+        label: "auto scaling group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::AutoScaling::AutoScalingGroup"),
+        terraform: Some("aws_autoscaling_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::OwnRendering("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["InstanceId", "AutoScalingGroupName"],
+        replacement_notes: &[],
+        teardown: 2,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for ScalingPolicy {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "ScalingPolicy",
+        label: "scaling policy",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::AutoScaling::ScalingPolicy"),
+        terraform: Some("aws_autoscaling_policy"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("a scaling policy takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["AutoScalingGroupName": "a policy moves to another group by being created there"],
+        replacement_notes: &[],
+        teardown: 1,
+    };
+}

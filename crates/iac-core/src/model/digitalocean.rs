@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::app::{FirewallProtocol, HostConfig};
 use crate::impl_refs;
 use crate::value::Value;
+use crate::model::spec::prelude::*;
 
 /// `digitalocean_droplet`: one virtual machine with cloud-init user data.
 #[derive(Debug, Clone, Serialize)]
@@ -56,3 +57,49 @@ pub struct DoFirewall {
     pub outbound: Vec<DoFirewallRule>,
 }
 impl_refs!(DoFirewall { droplet_ids });
+
+impl ResourceKind for Droplet {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Droplet",
+        label: "DigitalOcean droplet",
+        provider: Provider::DigitalOcean,
+        cloudformation: None,
+        terraform: Some("digitalocean_droplet"),
+        attrs: &[AttrSpec { attr: Attr::Id, cloudformation: CfnAttr::Ref, terraform: "id" }],
+        naming: Naming::Required { max: 255 },
+        tagging: Tagging::Untagged("DigitalOcean tags are labels of their own, not the stack's key/value tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 0,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        Some(&mut self.name)
+    }
+}
+
+impl ResourceKind for DoFirewall {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DoFirewall",
+        label: "DigitalOcean firewall",
+        provider: Provider::DigitalOcean,
+        cloudformation: None,
+        terraform: Some("digitalocean_firewall"),
+        attrs: &[AttrSpec { attr: Attr::Id, cloudformation: CfnAttr::Ref, terraform: "id" }],
+        naming: Naming::Required { max: 255 },
+        tagging: Tagging::Untagged("DigitalOcean tags are labels of their own, not the stack's key/value tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 0,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        Some(&mut self.name)
+    }
+}

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::model::spec::prelude::*;
 
 /// Record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +82,29 @@ impl HasRefs for RecordSet {
                 hosted_zone_id.rewrite_refs(f);
             }
             RecordTarget::Values { values, .. } => values.rewrite_refs(f),
+        }
+    }
+}
+
+impl ResourceKind for RecordSet {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "RecordSet",
+        label: "DNS record",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::Route53::RecordSet"),
+        terraform: Some("aws_route53_record"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("Route53 records take no tags"),
+        data: Data::None,
+        replacement: crate::replace!["HostedZoneName", "HostedZoneId", "Name": "a record is identified by its name, type and set identifier", "Type": "a record is identified by its name, type and set identifier", "SetIdentifier": "a record is identified by its name, type and set identifier"],
+        replacement_notes: &[("Name", "part of the schema's primary identifier: CloudFormation replaces the record too"), ("Type", "as Name"), ("SetIdentifier", "as Name")],
+        teardown: 0,
+    };
+    fn unique_dns_names_mut(&mut self) -> Vec<&mut String> {
+        match &mut self.name {
+            Value::Lit(name) => vec![name],
+            _ => Vec::new(),
         }
     }
 }

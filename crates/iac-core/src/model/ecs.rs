@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::app::Container;
 use crate::impl_refs;
 use crate::value::{HasRefs, Refs, Value};
+use crate::model::spec::prelude::*;
 
 /// `AWS::ECS::Cluster` / `aws_ecs_cluster`.
 #[derive(Debug, Clone, Serialize)]
@@ -146,5 +147,74 @@ impl HasRefs for EcsService {
         self.task_definition.rewrite_refs(f);
         self.network.rewrite_refs(f);
         self.load_balancer.rewrite_refs(f);
+    }
+}
+
+impl ResourceKind for EcsCluster {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "EcsCluster",
+        label: "ECS cluster",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ECS::Cluster"),
+        terraform: Some("aws_ecs_cluster"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["ClusterName"],
+        replacement_notes: &[],
+        teardown: 8,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for TaskDefinition {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "TaskDefinition",
+        label: "ECS task definition",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ECS::TaskDefinition"),
+        terraform: Some("aws_ecs_task_definition"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["Family", "ContainerDefinitions": "task definitions are immutable; a change registers a new revision", "Cpu", "EnableFaultInjection", "ExecutionRoleArn", "InferenceAccelerators", "Memory", "NetworkMode", "PlacementConstraints", "ProxyConfiguration", "RequiresCompatibilities", "RuntimePlatform", "TaskRoleArn", "Volumes", "PidMode", "IpcMode", "EphemeralStorage"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.family.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.family.as_mut()
+    }
+}
+
+impl ResourceKind for EcsService {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "EcsService",
+        label: "ECS service",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ECS::Service"),
+        terraform: Some("aws_ecs_service"),
+        attrs: &[get_att(Attr::Name, "Name", "name")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["Cluster", "Role", "SchedulingStrategy", "ServiceName"],
+        replacement_notes: &[],
+        teardown: 2,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::Value;
+use crate::model::spec::prelude::*;
 
 /// EFS performance mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,3 +78,54 @@ pub struct AccessPoint {
     pub permissions: String,
 }
 impl_refs!(AccessPoint { file_system_id });
+
+impl ResourceKind for FileSystem {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "FileSystem",
+        label: "EFS file system",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EFS::FileSystem"),
+        terraform: Some("aws_efs_file_system"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("FileSystemTags"),
+        data: Data::Holds { keep: Keep::Retain },
+        replacement: crate::replace!["AvailabilityZoneName", "Encrypted": "encryption is chosen when the file system is created", "KmsKeyId", "PerformanceMode"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+}
+
+impl ResourceKind for MountTarget {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "MountTarget",
+        label: "EFS mount target",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EFS::MountTarget"),
+        terraform: Some("aws_efs_mount_target"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("mount targets take no tags"),
+        data: Data::None,
+        replacement: crate::replace!["IpAddress", "Ipv6Address", "IpAddressType", "SubnetId", "FileSystemId"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+}
+
+impl ResourceKind for AccessPoint {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "AccessPoint",
+        label: "EFS access point",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EFS::AccessPoint"),
+        terraform: Some("aws_efs_access_point"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("AccessPointTags"),
+        data: Data::None,
+        replacement: crate::replace!["FileSystemId", "ClientToken", "PosixUser", "RootDirectory"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::{SecretRef, Value};
+use crate::model::spec::prelude::*;
 
 /// `AWS::ElastiCache::SubnetGroup` / `aws_elasticache_subnet_group`.
 #[derive(Debug, Clone, Serialize)]
@@ -82,5 +83,62 @@ impl CacheReplicationGroup {
     /// The port clients connect to.
     pub fn port(&self) -> u16 {
         self.port.unwrap_or(6379)
+    }
+}
+
+impl ResourceKind for CacheSubnetGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "CacheSubnetGroup",
+        label: "cache subnet group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElastiCache::SubnetGroup"),
+        terraform: Some("aws_elasticache_subnet_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["CacheSubnetGroupName"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+}
+
+impl ResourceKind for CacheParameterGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "CacheParameterGroup",
+        label: "cache parameter group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElastiCache::ParameterGroup"),
+        terraform: Some("aws_elasticache_parameter_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["CacheParameterGroupFamily": "a parameter group belongs to one engine family"],
+        replacement_notes: &[],
+        teardown: 10,
+    };
+}
+
+impl ResourceKind for CacheReplicationGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "CacheReplicationGroup",
+        label: "cache replication group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElastiCache::ReplicationGroup"),
+        terraform: Some("aws_elasticache_replication_group"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::EndpointAddress, "PrimaryEndPoint.Address", "primary_endpoint_address"), get_att(Attr::EndpointPort, "PrimaryEndPoint.Port", "port"), get_att(Attr::ReaderEndpointAddress, "ReaderEndPoint.Address", "reader_endpoint_address")],
+        naming: Naming::Explicit { max: 40 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::Holds { keep: Keep::Snapshot },
+        replacement: crate::replace!["AtRestEncryptionEnabled": "encryption at rest is chosen when the group is created", "CacheSubnetGroupName", "DataTieringEnabled", "GlobalReplicationGroupId", "KmsKeyId", "NetworkType", "Port", "PreferredCacheClusterAZs", "ReplicationGroupId", "SnapshotArns", "SnapshotName"],
+        replacement_notes: &[],
+        teardown: 8,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.replication_group_id.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.replication_group_id.as_mut()
     }
 }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::model::spec::prelude::*;
 
 /// Who can reach a load balancer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -172,4 +173,67 @@ impl HasRefs for Listener {
             tg.rewrite_refs(f);
         }
     }
+}
+
+impl ResourceKind for LoadBalancer {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "LoadBalancer",
+        label: "load balancer",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElasticLoadBalancingV2::LoadBalancer"),
+        terraform: Some("aws_lb"),
+        attrs: &[by_ref(Attr::Arn, "arn"), get_att(Attr::DnsName, "DNSName", "dns_name"), get_att(Attr::CanonicalHostedZoneId, "CanonicalHostedZoneID", "zone_id")],
+        naming: Naming::Explicit { max: 32 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["Name", "Type", "Scheme": "a load balancer is internal or internet-facing for life"],
+        replacement_notes: &[],
+        teardown: 4,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for TargetGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "TargetGroup",
+        label: "target group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElasticLoadBalancingV2::TargetGroup"),
+        terraform: Some("aws_lb_target_group"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Explicit { max: 32 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["TargetType", "ProtocolVersion", "Port", "Name", "VpcId", "Protocol", "IpAddressType"],
+        replacement_notes: &[],
+        teardown: 5,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for Listener {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Listener",
+        label: "listener",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElasticLoadBalancingV2::Listener"),
+        terraform: Some("aws_lb_listener"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("the load balancer carries the stack's tags; its listeners are found through it"),
+        data: Data::None,
+        replacement: crate::replace!["LoadBalancerArn"],
+        replacement_notes: &[],
+        teardown: 3,
+    };
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::impl_refs;
 use crate::model::TaskNetwork;
 use crate::value::{HasRefs, Refs, Value};
+use crate::model::spec::prelude::*;
 
 /// Attempts after a failed start of a scheduled task.
 pub const SCHEDULE_RETRIES: u32 = 2;
@@ -112,5 +113,28 @@ impl RunTask {
             "containerOverrides": [{ "name": self.container_name, "command": self.command }],
         })
         .to_string()
+    }
+}
+
+impl ResourceKind for Schedule {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Schedule",
+        label: "schedule",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::Scheduler::Schedule"),
+        terraform: Some("aws_scheduler_schedule"),
+        attrs: &[get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Explicit { max: 64 },
+        tagging: Tagging::Untagged("EventBridge Scheduler schedules take no tags"),
+        data: Data::None,
+        replacement: crate::replace!["Name"],
+        replacement_notes: &[],
+        teardown: 1,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
     }
 }

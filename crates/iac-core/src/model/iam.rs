@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::Value;
+use crate::model::spec::prelude::*;
 
 /// One statement of an inline policy.
 #[derive(Debug, Clone, Serialize)]
@@ -48,3 +49,37 @@ pub struct InstanceProfile {
     pub role: Value<String>,
 }
 impl_refs!(InstanceProfile { role });
+
+impl ResourceKind for Role {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Role",
+        label: "IAM role",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::IAM::Role"),
+        terraform: Some("aws_iam_role"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 64 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["RoleName", "Path"],
+        replacement_notes: &[],
+        teardown: 12,
+    };
+}
+
+impl ResourceKind for InstanceProfile {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "InstanceProfile",
+        label: "instance profile",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::IAM::InstanceProfile"),
+        terraform: Some("aws_iam_instance_profile"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 64 },
+        tagging: Tagging::Untagged("CloudFormation cannot tag an instance profile"),
+        data: Data::None,
+        replacement: crate::replace!["InstanceProfileName", "Path"],
+        replacement_notes: &[],
+        teardown: 11,
+    };
+}

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::Value;
+use crate::model::spec::prelude::*;
 
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const LOG_RETENTION_DAYS: &[u32] =
@@ -20,3 +21,26 @@ pub struct LogGroup {
     pub kms_key_arn: Option<Value<String>>,
 }
 impl_refs!(LogGroup { kms_key_arn });
+
+impl ResourceKind for LogGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "LogGroup",
+        label: "log group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::Logs::LogGroup"),
+        terraform: Some("aws_cloudwatch_log_group"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Explicit { max: 512 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["LogGroupName"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}

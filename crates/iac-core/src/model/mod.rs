@@ -20,6 +20,7 @@ pub mod raw;
 pub mod rds;
 pub mod s3;
 pub mod schedule;
+pub mod spec;
 
 use std::marker::PhantomData;
 
@@ -47,33 +48,62 @@ pub use raw::*;
 pub use rds::*;
 pub use s3::*;
 pub use schedule::*;
+pub use spec::{KindSpec, Provider, ResourceKind};
 
 macro_rules! resources {
-    ($( $kind:ident => $label:literal, attrs: [$($attr:ident),*] ; )*) => {
-        /// Every resource kind the model knows.
+    ($( $kind:ident ; )*) => {
+        /// Every resource kind the model knows. Each variant's type implements
+        /// [`ResourceKind`], which holds the kind's facts ([`KindSpec`]).
         #[derive(Debug, Clone, Serialize)]
+        ///
+        /// Deliberately not `#[non_exhaustive]`: backends in other crates match it without a
+        /// wildcard arm, so a new kind makes the compiler list every place still to write.
         #[allow(clippy::large_enum_variant)]
         pub enum Resource {
             $(
-                #[doc = concat!("A ", $label, ".")]
+                #[doc = concat!("See [`", stringify!($kind), "`].")]
                 $kind($kind),
             )*
         }
 
+        /// The facts of every kind, in the order of [`Resource`]'s variants.
+        pub const KINDS: &[&KindSpec] = &[$( <$kind as ResourceKind>::SPEC, )*];
+
         impl Resource {
-            /// A short human name of the kind, used in messages.
-            pub fn kind_name(&self) -> &'static str {
-                match self { $( Resource::$kind(_) => $label, )* }
+            /// The kind's facts.
+            pub fn spec(&self) -> &'static KindSpec {
+                match self { $( Resource::$kind(_) => <$kind as ResourceKind>::SPEC, )* }
             }
 
-            /// The attributes this kind exposes to references.
-            pub fn attrs(&self) -> &'static [Attr] {
-                match self { $( Resource::$kind(_) => &[$(Attr::$attr),*], )* }
+            /// The physical name the user set, if the kind takes one.
+            pub fn explicit_name(&self) -> Option<&str> {
+                match self { $( Resource::$kind(r) => r.explicit_name(), )* }
             }
 
-            /// True when the kind exposes `attr`.
-            pub fn supports(&self, attr: Attr) -> bool {
-                self.attrs().contains(&attr)
+            /// The same name, to change.
+            pub fn explicit_name_mut(&mut self) -> Option<&mut String> {
+                match self { $( Resource::$kind(r) => r.explicit_name_mut(), )* }
+            }
+
+            /// Literal DNS names that must be unique besides the physical name.
+            pub fn unique_dns_names_mut(&mut self) -> Vec<&mut String> {
+                match self { $( Resource::$kind(r) => r.unique_dns_names_mut(), )* }
+            }
+
+            /// Resources that hold data: deletion protection, snapshot/retain policies and the
+            /// SDK engine's refusal to replace or delete them apply.
+            pub fn is_stateful(&self) -> bool {
+                match self { $( Resource::$kind(r) => r.holds_data(), )* }
+            }
+
+            /// The CloudFormation type (a raw resource's own, if it has one).
+            pub fn cloudformation_type(&self) -> Option<&str> {
+                match self { $( Resource::$kind(r) => r.cloudformation_type(), )* }
+            }
+
+            /// The Terraform type (a raw resource's own, if it has one).
+            pub fn terraform_type(&self) -> Option<&str> {
+                match self { $( Resource::$kind(r) => r.terraform_type(), )* }
             }
         }
 
@@ -90,75 +120,88 @@ macro_rules! resources {
             impl From<$kind> for Resource {
                 fn from(r: $kind) -> Self { Resource::$kind(r) }
             }
-            impl Kind for $kind {}
         )*
+
+        /// Calls the macro `$callback` with the list of every kind, so that a backend can write
+        /// an exhaustive `match` over [`Resource`] without listing the kinds itself:
+        /// `iac_core::for_each_kind!(my_macro)` expands to `my_macro! { Vpc, Subnet, ... }`.
+        #[macro_export]
+        macro_rules! for_each_kind {
+            ($callback:ident) => { $callback! { $( $kind, )* } };
+        }
     };
 }
 
 resources! {
-    Vpc => "VPC", attrs: [Id, CidrBlock];
-    Subnet => "subnet", attrs: [Id];
-    InternetGateway => "internet gateway", attrs: [Id];
-    VpcGatewayAttachment => "gateway attachment", attrs: [];
-    RouteTable => "route table", attrs: [Id];
-    Route => "route", attrs: [];
-    SubnetRouteTableAssociation => "route table association", attrs: [];
-    Eip => "Elastic IP", attrs: [AllocationId];
-    NatGateway => "NAT gateway", attrs: [Id];
-    SecurityGroup => "security group", attrs: [Id];
-    SecurityGroupIngress => "security group rule", attrs: [];
-    Role => "IAM role", attrs: [Name, Arn];
-    InstanceProfile => "instance profile", attrs: [Name, Arn];
-    LaunchTemplate => "launch template", attrs: [Id, LatestVersionNumber];
-    Instance => "EC2 instance", attrs: [Id, PrivateIp];
-    AutoScalingGroup => "auto scaling group", attrs: [Name];
-    ScalingPolicy => "scaling policy", attrs: [Arn];
-    LoadBalancer => "load balancer", attrs: [Arn, DnsName, CanonicalHostedZoneId];
-    TargetGroup => "target group", attrs: [Arn];
-    Listener => "listener", attrs: [Arn];
-    DbSubnetGroup => "DB subnet group", attrs: [Name];
-    DbParameterGroup => "DB parameter group", attrs: [Name];
-    DbInstance => "RDS instance", attrs: [Id, EndpointAddress, EndpointPort, MasterUserSecretArn, Arn];
-    RecordSet => "DNS record", attrs: [];
-    RawResource => "raw resource", attrs: [];
-    EcsCluster => "ECS cluster", attrs: [Name, Arn];
-    TaskDefinition => "ECS task definition", attrs: [Arn];
-    EcsService => "ECS service", attrs: [Name];
-    LogGroup => "log group", attrs: [Name, Arn];
-    FileSystem => "EFS file system", attrs: [Id, Arn];
-    MountTarget => "EFS mount target", attrs: [];
-    AccessPoint => "EFS access point", attrs: [Id, Arn];
-    Schedule => "schedule", attrs: [Arn];
-    CacheSubnetGroup => "cache subnet group", attrs: [Name];
-    CacheParameterGroup => "cache parameter group", attrs: [Name];
-    CacheReplicationGroup => "cache replication group", attrs: [Id, EndpointAddress, EndpointPort, ReaderEndpointAddress];
-    Bucket => "S3 bucket", attrs: [Name, Arn, RegionalDomainName];
-    BucketPolicy => "bucket policy", attrs: [];
-    OriginAccessControl => "origin access control", attrs: [Id];
-    Distribution => "CloudFront distribution", attrs: [Id, Arn, DnsName, CanonicalHostedZoneId];
-    ScheduledAction => "scheduled action", attrs: [];
-    Droplet => "DigitalOcean droplet", attrs: [Id];
-    DoFirewall => "DigitalOcean firewall", attrs: [Id];
+    Vpc;
+    Subnet;
+    InternetGateway;
+    VpcGatewayAttachment;
+    RouteTable;
+    Route;
+    SubnetRouteTableAssociation;
+    Eip;
+    NatGateway;
+    SecurityGroup;
+    SecurityGroupIngress;
+    Role;
+    InstanceProfile;
+    LaunchTemplate;
+    Instance;
+    AutoScalingGroup;
+    ScalingPolicy;
+    LoadBalancer;
+    TargetGroup;
+    Listener;
+    DbSubnetGroup;
+    DbParameterGroup;
+    DbInstance;
+    RecordSet;
+    RawResource;
+    EcsCluster;
+    TaskDefinition;
+    EcsService;
+    LogGroup;
+    FileSystem;
+    MountTarget;
+    AccessPoint;
+    Schedule;
+    CacheSubnetGroup;
+    CacheParameterGroup;
+    CacheReplicationGroup;
+    Bucket;
+    BucketPolicy;
+    OriginAccessControl;
+    Distribution;
+    ScheduledAction;
+    Droplet;
+    DoFirewall;
 }
 
 /// Marker for resource structs that can be added to a stack.
-pub trait Kind: Into<Resource> {}
+pub trait Kind: ResourceKind {}
+impl<K: ResourceKind> Kind for K {}
 
 impl Resource {
-    /// Resources that hold data: deletion protection, snapshot/retain policies and the SDK
-    /// engine's refusal to replace or delete them apply.
-    pub fn is_stateful(&self) -> bool {
-        match self {
-            Resource::DbInstance(db) => !db.is_replica(),
-            Resource::CacheReplicationGroup(_) | Resource::Bucket(_) | Resource::FileSystem(_) => true,
-            _ => false,
-        }
+    /// A short human name of the kind, used in messages.
+    pub fn kind_name(&self) -> &'static str {
+        self.spec().label
+    }
+
+    /// The attributes this kind exposes to references.
+    pub fn attrs(&self) -> impl Iterator<Item = Attr> {
+        self.spec().attrs.iter().map(|a| a.attr)
+    }
+
+    /// True when the kind exposes `attr`.
+    pub fn supports(&self, attr: Attr) -> bool {
+        self.spec().attr(attr).is_some()
     }
 
     /// True for kinds that live outside AWS (DigitalOcean): CloudFormation and the SDK engine
     /// cannot create them, Terraform does with their own provider.
     pub fn is_digitalocean(&self) -> bool {
-        matches!(self, Resource::Droplet(_) | Resource::DoFirewall(_))
+        self.spec().provider == Provider::DigitalOcean
     }
 
     /// The references this resource makes.

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::model::spec::prelude::*;
 
 /// `AWS::EC2::VPC` / `aws_vpc`.
 #[derive(Debug, Clone, Serialize)]
@@ -223,3 +224,190 @@ pub struct SecurityGroupIngress {
     pub rule: Rule,
 }
 impl_refs!(SecurityGroupIngress { group_id, rule });
+
+impl ResourceKind for Vpc {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Vpc",
+        label: "VPC",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::VPC"),
+        terraform: Some("aws_vpc"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::CidrBlock, "CidrBlock", "cidr_block")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["CidrBlock": "a VPC keeps its primary CIDR block for life", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl", "InstanceTenancy": "the SDK path cannot change a VPC's tenancy in place"],
+        replacement_notes: &[("InstanceTenancy", "CloudFormation updates dedicated to default in place; the SDK path replaces (ModifyVpcTenancy cannot go the other way)")],
+        teardown: 23,
+    };
+}
+
+impl ResourceKind for Subnet {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Subnet",
+        label: "subnet",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::Subnet"),
+        terraform: Some("aws_subnet"),
+        attrs: &[by_ref(Attr::Id, "id")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["VpcId", "AvailabilityZone": "a subnet lives in one zone for life", "AvailabilityZoneId", "CidrBlock": "a subnet keeps its CIDR block for life", "OutpostArn", "Ipv6Native", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength"],
+        replacement_notes: &[],
+        teardown: 20,
+    };
+}
+
+impl ResourceKind for InternetGateway {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "InternetGateway",
+        label: "internet gateway",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::InternetGateway"),
+        terraform: Some("aws_internet_gateway"),
+        attrs: &[by_ref(Attr::Id, "id")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 22,
+    };
+}
+
+impl ResourceKind for VpcGatewayAttachment {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "VpcGatewayAttachment",
+        label: "gateway attachment",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::VPCGatewayAttachment"),
+        terraform: Some("aws_internet_gateway_attachment"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("an attachment takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["VpcId", "InternetGatewayId": "the SDK path detaches and attaches again", "VpnGatewayId": "the SDK path detaches and attaches again"],
+        replacement_notes: &[("InternetGatewayId", "CloudFormation updates the attachment in place; the SDK path detaches the old gateway and attaches the new one"), ("VpnGatewayId", "as InternetGatewayId")],
+        teardown: 21,
+    };
+}
+
+impl ResourceKind for RouteTable {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "RouteTable",
+        label: "route table",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::RouteTable"),
+        terraform: Some("aws_route_table"),
+        attrs: &[by_ref(Attr::Id, "id")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["VpcId"],
+        replacement_notes: &[],
+        teardown: 19,
+    };
+}
+
+impl ResourceKind for Route {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Route",
+        label: "route",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::Route"),
+        terraform: Some("aws_route"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("a route takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"],
+        replacement_notes: &[],
+        teardown: 15,
+    };
+}
+
+impl ResourceKind for SubnetRouteTableAssociation {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "SubnetRouteTableAssociation",
+        label: "route table association",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::SubnetRouteTableAssociation"),
+        terraform: Some("aws_route_table_association"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("an association takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["SubnetId", "RouteTableId"],
+        replacement_notes: &[],
+        teardown: 16,
+    };
+}
+
+impl ResourceKind for Eip {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Eip",
+        label: "Elastic IP",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::EIP"),
+        terraform: Some("aws_eip"),
+        attrs: &[get_att(Attr::AllocationId, "AllocationId", "allocation_id")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["NetworkBorderGroup", "TransferAddress", "IpamPoolId", "Address": "a new address is a new allocation", "Domain": "the SDK path allocates a new address", "PublicIpv4Pool": "the SDK path allocates a new address"],
+        replacement_notes: &[("Domain", "CloudFormation updates it in place; the SDK path allocates a new address in the new domain"), ("PublicIpv4Pool", "as Domain")],
+        teardown: 18,
+    };
+}
+
+impl ResourceKind for NatGateway {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "NatGateway",
+        label: "NAT gateway",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::NatGateway"),
+        terraform: Some("aws_nat_gateway"),
+        attrs: &[by_ref(Attr::Id, "id")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["VpcId", "SubnetId": "a NAT gateway lives in one subnet for life", "ConnectivityType", "AllocationId": "a NAT gateway keeps its address for life", "PrivateIpAddress", "AvailabilityMode"],
+        replacement_notes: &[],
+        teardown: 17,
+    };
+}
+
+impl ResourceKind for SecurityGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "SecurityGroup",
+        label: "security group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::SecurityGroup"),
+        terraform: Some("aws_security_group"),
+        attrs: &[get_att(Attr::Id, "GroupId", "id")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["GroupDescription": "EC2 cannot change a group's description", "GroupName", "VpcId"],
+        replacement_notes: &[],
+        teardown: 14,
+    };
+}
+
+impl ResourceKind for SecurityGroupIngress {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "SecurityGroupIngress",
+        label: "security group rule",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::SecurityGroupIngress"),
+        terraform: Some("aws_vpc_security_group_ingress_rule"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("an ingress rule resource takes no tags in CloudFormation"),
+        data: Data::None,
+        replacement: crate::replace!["GroupId", "GroupName", "IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName", "SourceSecurityGroupOwnerId", "SourcePrefixListId"],
+        replacement_notes: &[],
+        teardown: 13,
+    };
+}

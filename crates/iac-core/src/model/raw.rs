@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::impl_refs;
+use crate::model::spec::prelude::*;
 
 /// A resource emitted as given. Renderers copy it; the SDK engine refuses it with an error.
 #[derive(Debug, Clone, Serialize)]
@@ -13,3 +14,26 @@ pub struct RawResource {
     pub terraform: Option<(String, serde_json::Value)>,
 }
 impl_refs!(RawResource {});
+
+impl ResourceKind for RawResource {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "RawResource",
+        label: "raw resource",
+        provider: Provider::Raw,
+        cloudformation: None,
+        terraform: None,
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::OwnRendering("Tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 0,
+    };
+    fn cloudformation_type(&self) -> Option<&str> {
+        self.cloudformation.as_ref().map(|(ty, _)| ty.as_str())
+    }
+    fn terraform_type(&self) -> Option<&str> {
+        self.terraform.as_ref().map(|(ty, _)| ty.as_str())
+    }
+}

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::{HasRefs, RefMut, Refs, SecretRef, Value};
+use crate::model::spec::prelude::*;
 
 /// Database engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -166,5 +167,65 @@ impl HasRefs for DbInstance {
             s.rewrite_refs(f);
         }
         self.source_db_instance.rewrite_refs(f);
+    }
+}
+
+impl ResourceKind for DbSubnetGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DbSubnetGroup",
+        label: "DB subnet group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::RDS::DBSubnetGroup"),
+        terraform: Some("aws_db_subnet_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["DBSubnetGroupName"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+}
+
+impl ResourceKind for DbParameterGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DbParameterGroup",
+        label: "DB parameter group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::RDS::DBParameterGroup"),
+        terraform: Some("aws_db_parameter_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["DBParameterGroupName", "Description", "Family": "a parameter group belongs to one engine family"],
+        replacement_notes: &[],
+        teardown: 10,
+    };
+}
+
+impl ResourceKind for DbInstance {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DbInstance",
+        label: "RDS instance",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::RDS::DBInstance"),
+        terraform: Some("aws_db_instance"),
+        attrs: &[by_ref(Attr::Id, "identifier"), get_att(Attr::EndpointAddress, "Endpoint.Address", "address"), get_att(Attr::EndpointPort, "Endpoint.Port", "port"), get_att(Attr::MasterUserSecretArn, "MasterUserSecret.SecretArn", "master_user_secret.0.secret_arn"), get_att(Attr::Arn, "DBInstanceArn", "arn")],
+        naming: Naming::Explicit { max: 63 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::Holds { keep: Keep::Snapshot },
+        replacement: crate::replace!["BackupTarget", "CharacterSetName": "the character set is fixed when the database is created", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier": "the identifier names the instance; a new one is a new database", "DBName": "the initial database is made once, at creation", "DBSubnetGroupName", "DBSystemId", "KmsKeyId": "encryption keys cannot change on an existing instance", "MasterUsername": "the master user is made once, at creation", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted": "encryption cannot be turned on or off on an existing instance", "Timezone", "AvailabilityZone": "the SDK path does not move an instance between zones"],
+        replacement_notes: &[("AvailabilityZone", "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces")],
+        teardown: 8,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.identifier.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.identifier.as_mut()
+    }
+    fn holds_data(&self) -> bool {
+        !self.is_replica()
     }
 }

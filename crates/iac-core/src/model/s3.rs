@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::value::{HasRefs, Refs, Value};
+use crate::model::spec::prelude::*;
 
 /// Default encryption of new objects.
 #[derive(Debug, Clone, Serialize)]
@@ -188,3 +189,43 @@ pub struct BucketPolicy {
     pub statements: Vec<PolicyStatement>,
 }
 impl_refs!(BucketPolicy { bucket, statements });
+
+impl ResourceKind for Bucket {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Bucket",
+        label: "S3 bucket",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::S3::Bucket"),
+        terraform: Some("aws_s3_bucket"),
+        attrs: &[by_ref(Attr::Name, "bucket"), get_att(Attr::Arn, "Arn", "arn"), get_att(Attr::RegionalDomainName, "RegionalDomainName", "bucket_regional_domain_name")],
+        naming: Naming::GivenOnly { max: 63 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::Holds { keep: Keep::Retain },
+        replacement: crate::replace!["BucketName": "a bucket keeps its name for life", "BucketNamePrefix", "BucketNamespace"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for BucketPolicy {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "BucketPolicy",
+        label: "bucket policy",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::S3::BucketPolicy"),
+        terraform: Some("aws_s3_bucket_policy"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("a bucket policy takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["Bucket"],
+        replacement_notes: &[],
+        teardown: 4,
+    };
+}
