@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use iac_core::graph::Graph;
-use iac_core::model::Stack;
+use iac_core::model::{Stack, spec};
 use iac_core::validate::{has_errors, validate};
 use iac_core::{CoreError, LogicalId, naming};
 use serde::Serialize;
@@ -516,10 +516,10 @@ fn decide(desired: &Json, o: &Observed) -> Action {
     if changes.is_empty() && (o.hash.is_none() || o.hash.as_deref() == Some(hash.as_str())) {
         return Action::Unchanged;
     }
-    let forced: Vec<&String> =
-        changes.iter().filter(|c| services::replaced_by(&o.cfn_type).contains(&c.as_str())).collect();
-    if let Some(first) = forced.first() {
-        return Action::Replace { reason: format!("changing {first} requires a new resource") };
+    // The kind's replacement triggers (its spec) decide; the first changed one gives the reason.
+    let spec = spec::by_cloudformation_type(&o.cfn_type);
+    if let Some(trigger) = changes.iter().find_map(|c| spec.and_then(|s| s.replacement(c))) {
+        return Action::Replace { reason: trigger.reason() };
     }
     if changes.is_empty() {
         // Something not read back changed (a tag, a nested setting): re-apply in place.
@@ -538,37 +538,13 @@ fn verb(action: &Action) -> &'static str {
     }
 }
 
+/// True when a resource of this CloudFormation type holds data (its kind's spec).
 fn is_stateful_type(cfn_type: &str) -> bool {
-    cfn_type == "AWS::RDS::DBInstance"
+    spec::by_cloudformation_type(cfn_type).is_some_and(|k| matches!(k.data, spec::Data::Holds { .. }))
 }
 
-/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first.
-fn type_rank(cfn_type: &str) -> usize {
-    const ORDER: [&str; 24] = [
-        "AWS::Route53::RecordSet",
-        "AWS::AutoScaling::ScalingPolicy",
-        "AWS::AutoScaling::AutoScalingGroup",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        "AWS::ElasticLoadBalancingV2::TargetGroup",
-        "AWS::EC2::Instance",
-        "AWS::EC2::LaunchTemplate",
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::DBSubnetGroup",
-        "AWS::RDS::DBParameterGroup",
-        "AWS::IAM::InstanceProfile",
-        "AWS::IAM::Role",
-        "AWS::EC2::SecurityGroupIngress",
-        "AWS::EC2::SecurityGroup",
-        "AWS::EC2::Route",
-        "AWS::EC2::SubnetRouteTableAssociation",
-        "AWS::EC2::NatGateway",
-        "AWS::EC2::EIP",
-        "AWS::EC2::RouteTable",
-        "AWS::EC2::Subnet",
-        "AWS::EC2::VPCGatewayAttachment",
-        "AWS::EC2::InternetGateway",
-        "AWS::EC2::VPC",
-    ];
-    ORDER.iter().position(|t| *t == cfn_type).unwrap_or(ORDER.len())
+/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first
+/// (the kinds' [`spec::KindSpec::teardown`] ranks; unknown types last).
+fn type_rank(cfn_type: &str) -> u8 {
+    spec::by_cloudformation_type(cfn_type).map_or(u8::MAX, |k| k.teardown)
 }

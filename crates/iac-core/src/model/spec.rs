@@ -273,6 +273,12 @@ pub trait ResourceKind: Into<Resource> + HasRefs {
     }
 }
 
+/// The facts of the kind whose CloudFormation type is `cloudformation_type`, e.g. for a resource
+/// found by its tags, of which only the type is known.
+pub fn by_cloudformation_type(cloudformation_type: &str) -> Option<&'static KindSpec> {
+    super::KINDS.iter().copied().find(|k| k.cloudformation == Some(cloudformation_type))
+}
+
 /// What a model file needs to state its kinds' facts.
 pub(crate) mod prelude {
     pub(crate) use super::{
