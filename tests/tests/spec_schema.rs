@@ -248,6 +248,10 @@ fn every_rendered_property_is_in_the_schema() {
     assert!(problems.is_empty(), "{} propert(ies) not in the schema:\n{}", problems.len(), problems.join("\n"));
 }
 
+/// A misspelled attribute, for the test below.
+const MISSPELLED: &[iac_core::model::spec::AttrSpec] =
+    &[iac_core::model::spec::get_att(Attr::EndpointAddress, "Endpoint.Adress", "address")];
+
 #[test]
 fn the_check_fails_on_a_changed_fact() {
     let Some(dir) = schema_dir() else { return };
@@ -256,8 +260,6 @@ fn the_check_fails_on_a_changed_fact() {
     let real = <iac_core::model::DbInstance as iac_core::model::ResourceKind>::SPEC;
     assert!(check_kind(real, "AWS::RDS::DBInstance", &schema).is_empty());
     // A trigger dropped by hand, an attribute misspelled, a tag property renamed.
-    const MISSPELLED: &[iac_core::model::spec::AttrSpec] =
-        &[iac_core::model::spec::get_att(Attr::EndpointAddress, "Endpoint.Adress", "address")];
     let changed = KindSpec {
         replacement: &real.replacement[1..],
         attrs: MISSPELLED,

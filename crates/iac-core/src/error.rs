@@ -9,6 +9,7 @@ use crate::validate::Diagnostic;
 
 /// Everything that can go wrong in the model.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum CoreError {
     /// A logical id breaks the naming rule.
     #[error("logical id `{id}` is not valid: {reason}")]
