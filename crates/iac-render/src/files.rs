@@ -4,7 +4,6 @@ use std::fmt;
 use std::path::PathBuf;
 
 use iac_core::Stack;
-use iac_core::model::Resource;
 use iac_core::validate::{self, Diagnostic};
 use iac_core::workload::Platform;
 
@@ -55,12 +54,7 @@ impl Target {
                 stack.resources().len() > 0 && !stack.resources().any(|e| e.resource.is_digitalocean())
             }
             Target::Terraform => stack.resources().len() > 0,
-            Target::UserData => stack.resources().any(|e| match &e.resource {
-                Resource::LaunchTemplate(lt) => lt.machine.user_data.is_some(),
-                Resource::Instance(i) => i.machine.user_data.is_some(),
-                Resource::Droplet(d) => d.user_data.is_some(),
-                _ => false,
-            }),
+            Target::UserData => stack.resources().any(|e| e.resource.host().is_some()),
             Target::Packer => !stack.bakes().is_empty(),
             Target::Compose => stack.apps().iter().any(|a| a.targets(Platform::Compose)),
             Target::Kubernetes => stack.apps().iter().any(|a| a.targets(Platform::Kubernetes)),
@@ -146,13 +140,8 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
             }
             Target::UserData => {
                 for entry in stack.resources() {
-                    let host = match &entry.resource {
-                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
-                        Resource::Instance(i) => i.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
-                        Resource::Droplet(d) => d.user_data.as_ref().map(|h| (h, Cloud::Generic)),
-                        _ => None,
-                    };
-                    if let Some((host, cloud)) = host {
+                    if let Some(host) = entry.resource.host() {
+                        let cloud = if entry.resource.is_digitalocean() { Cloud::Generic } else { Cloud::Aws };
                         files.push(OutputFile {
                             path: PathBuf::from(format!("userdata/{}.yaml", entry.id.kebab_case())),
                             contents: userdata::render_text_for(stack, host, cloud)?,

@@ -147,6 +147,9 @@ impl ResourceKind for LaunchTemplate {
     fn explicit_name_mut(&mut self) -> Option<&mut String> {
         self.name.as_mut()
     }
+    fn host(&self) -> Option<&HostConfig> {
+        self.machine.user_data.as_ref()
+    }
 }
 
 impl ResourceKind for Instance {
@@ -171,6 +174,9 @@ impl ResourceKind for Instance {
         ],
         teardown: 6,
     };
+    fn host(&self) -> Option<&HostConfig> {
+        self.machine.user_data.as_ref()
+    }
 }
 
 impl ResourceKind for AutoScalingGroup {

@@ -79,6 +79,9 @@ impl ResourceKind for Droplet {
     fn explicit_name_mut(&mut self) -> Option<&mut String> {
         Some(&mut self.name)
     }
+    fn host(&self) -> Option<&HostConfig> {
+        self.user_data.as_ref()
+    }
 }
 
 impl ResourceKind for DoFirewall {

@@ -96,6 +96,11 @@ macro_rules! resources {
                 match self { $( Resource::$kind(r) => r.holds_data(), )* }
             }
 
+            /// The setup of the host this resource boots (its user data), if it runs a machine.
+            pub fn host(&self) -> Option<&crate::app::HostConfig> {
+                match self { $( Resource::$kind(r) => r.host(), )* }
+            }
+
             /// The CloudFormation type (a raw resource's own, if it has one).
             pub fn cloudformation_type(&self) -> Option<&str> {
                 match self { $( Resource::$kind(r) => r.cloudformation_type(), )* }

@@ -263,6 +263,11 @@ pub trait ResourceKind: Into<Resource> + HasRefs {
         matches!(Self::SPEC.data, Data::Holds { .. })
     }
 
+    /// The setup of the host this resource boots (its user data), for kinds that run a machine.
+    fn host(&self) -> Option<&crate::app::HostConfig> {
+        None
+    }
+
     /// The CloudFormation type of this value (the kind's, or a raw resource's own).
     fn cloudformation_type(&self) -> Option<&str> {
         Self::SPEC.cloudformation
