@@ -5,11 +5,10 @@
 use serde::Serialize;
 
 use crate::app::{FirewallProtocol, HostConfig};
-use crate::impl_refs;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// `digitalocean_droplet`: one virtual machine with cloud-init user data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Droplet {
     /// The droplet's name (host name).
     pub name: String,
@@ -30,10 +29,9 @@ pub struct Droplet {
     /// Host setup, rendered as the same cloud-init user data an EC2 host gets.
     pub user_data: Option<HostConfig>,
 }
-impl_refs!(Droplet { user_data });
 
 /// One rule of a DigitalOcean cloud firewall.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DoFirewallRule {
     /// Protocol.
     pub protocol: FirewallProtocol,
@@ -44,7 +42,7 @@ pub struct DoFirewallRule {
 }
 
 /// `digitalocean_firewall`: deny-by-default inbound rules in front of droplets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DoFirewall {
     /// The firewall's name.
     pub name: String,
@@ -55,4 +53,3 @@ pub struct DoFirewall {
     /// Allowed outbound traffic.
     pub outbound: Vec<DoFirewallRule>,
 }
-impl_refs!(DoFirewall { droplet_ids });
