@@ -21,8 +21,8 @@ use iac_core::value::{AttrRef, HasRefs, RefMut, Refs, Value};
 use iac_core::workload::{App, Service};
 use iac_core::{LogicalId, StackBuilder};
 
-/// Lists the resource kinds once: `listed` has no wildcard arm, so a kind missing here does not
-/// compile, and `kind_samples` takes every sample of each.
+/// Given every kind by `iac_core::for_each_kind!` (the model's one list): `listed` has no wildcard
+/// arm, and `kind_samples` takes every sample of each.
 macro_rules! every_kind {
     ($($kind:ident),* $(,)?) => {
         fn listed(resource: &Resource) -> &'static str {
@@ -42,14 +42,7 @@ macro_rules! every_kind {
     };
 }
 
-every_kind! {
-    Vpc, Subnet, InternetGateway, VpcGatewayAttachment, RouteTable, Route, SubnetRouteTableAssociation, Eip,
-    NatGateway, SecurityGroup, SecurityGroupIngress, Role, InstanceProfile, LaunchTemplate, Instance,
-    AutoScalingGroup, ScalingPolicy, LoadBalancer, TargetGroup, Listener, DbSubnetGroup, DbParameterGroup,
-    DbInstance, RecordSet, RawResource, EcsCluster, TaskDefinition, EcsService, LogGroup, FileSystem, MountTarget,
-    AccessPoint, Schedule, CacheSubnetGroup, CacheParameterGroup, CacheReplicationGroup, Bucket, BucketPolicy,
-    OriginAccessControl, Distribution, ScheduledAction, Droplet, DoFirewall,
-}
+iac_core::for_each_kind!(every_kind);
 
 fn renamed(r: &AttrRef) -> AttrRef {
     AttrRef { id: LogicalId::new(format!("X{}", r.id)).unwrap(), attr: r.attr }
