@@ -17,6 +17,9 @@
 //! assert!(iac_core::validate::validate(&stack).is_empty());
 //! ```
 
+// `#[derive(Refs)]` names this crate `::iac_core`, inside it as well as outside.
+extern crate self as iac_core;
+
 pub mod app;
 pub mod error;
 pub mod graph;
@@ -27,6 +30,8 @@ pub mod naming;
 pub mod net;
 pub mod patterns;
 pub mod rollout;
+#[cfg(feature = "testing")]
+pub mod sample;
 pub mod validate;
 pub mod value;
 pub mod workload;
@@ -35,3 +40,20 @@ pub use error::CoreError;
 pub use id::LogicalId;
 pub use model::{Handle, Stack, StackBuilder};
 pub use value::{Attr, AttrRef, SecretRef, Value};
+
+/// Keeps its input when the `testing` feature is on: the `sample::Sample` impls that
+/// `#[derive(Refs)]` writes exist only then.
+#[doc(hidden)]
+#[cfg(feature = "testing")]
+#[macro_export]
+macro_rules! __if_testing {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// Drops its input: the `testing` feature is off, so there are no sample impls.
+#[doc(hidden)]
+#[cfg(not(feature = "testing"))]
+#[macro_export]
+macro_rules! __if_testing {
+    ($($item:tt)*) => {};
+}

@@ -23,10 +23,10 @@ use serde::Serialize;
 
 use crate::app::{Container, EnvVar, NetworkMode};
 use crate::validate::{Diagnostic, Path};
-use crate::value::{HasRefs, Refs, SecretRef, Value};
+use crate::value::{Refs, SecretRef, Value};
 
 /// Whether a service is part of the system or a local stand-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Role {
     /// Part of the system: rendered for every platform.
     App,
@@ -36,7 +36,7 @@ pub enum Role {
 }
 
 /// A container platform an app is rendered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Refs)]
 pub enum Platform {
     /// The compose spec (`docker compose`).
     Compose,
@@ -55,7 +55,7 @@ impl Platform {
 }
 
 /// When a dependent service may start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Condition {
     /// Once the dependency has started.
     Started,
@@ -67,7 +67,7 @@ pub enum Condition {
 
 /// A start-order dependency on another service of the app (compose `depends_on`; Kubernetes
 /// has no start order, and a service there must retry until its dependencies answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Dependency {
     /// The other service's name.
     pub service: String,
@@ -77,7 +77,7 @@ pub struct Dependency {
 
 /// Routing of outside HTTP(S) traffic to a service (a Kubernetes Ingress; compose publishes the
 /// container's ports instead).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Ingress {
     /// Host names routed to the service.
     pub hosts: Vec<String>,
@@ -120,7 +120,7 @@ impl Ingress {
 
 /// CPU and memory a service's container asks for (Kubernetes requests) and may use at most
 /// (Kubernetes and compose limits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub struct Resources {
     /// CPU reserved, in thousandths of a core (`250` is a quarter core).
     pub cpu_millis: u32,
@@ -134,7 +134,7 @@ pub struct Resources {
 
 /// An HTTP health endpoint, used for Kubernetes probes instead of running the container's
 /// health command (which needs a client such as curl in the image).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct HttpProbe {
     /// Path, e.g. `/api/check/health`.
     pub path: String,
@@ -143,7 +143,7 @@ pub struct HttpProbe {
 }
 
 /// A value of one variable for one platform, replacing the container's (or adding one).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct PlatformEnv {
     /// The platform.
     pub platform: Platform,
@@ -152,7 +152,7 @@ pub struct PlatformEnv {
 }
 
 /// One service of an app: a container and how the platform runs it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Service {
     /// The container (its name is the service's name).
     pub container: Container,
@@ -286,7 +286,7 @@ impl Service {
 
 /// A volume shared by the services and jobs that mount it (by name, through the container's
 /// mounts): a compose named volume, a Kubernetes `PersistentVolumeClaim`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Volume {
     /// Name, used as a mount's source.
     pub name: String,
@@ -320,7 +320,7 @@ impl Volume {
 
 /// A command run on a schedule in a copy of a service's container (same image, environment and
 /// mounts): a Kubernetes `CronJob`; in compose a one-off service under the `jobs` profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct ScheduledJob {
     /// Name.
     pub name: String,
@@ -351,7 +351,7 @@ impl ScheduledJob {
 
 /// A name for a secret on platforms without AWS: the compose variable that holds it and the
 /// key of the Kubernetes Secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct NamedSecret {
     /// Variable and key name, e.g. `DB_PASSWORD`.
     pub name: String,
@@ -360,7 +360,7 @@ pub struct NamedSecret {
 }
 
 /// An application for container platforms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct App {
     /// Name (compose project, Kubernetes `app.kubernetes.io/name`).
     pub name: String,
@@ -452,25 +452,6 @@ impl App {
             return &named.name;
         }
         &var.name
-    }
-}
-
-impl HasRefs for App {
-    fn collect_refs(&self, out: &mut Refs) {
-        for s in &self.services {
-            s.container.collect_refs(out);
-            for o in &s.env_overrides {
-                o.var.collect_refs(out);
-            }
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        for s in &mut self.services {
-            s.container.rewrite_refs(f);
-            for o in &mut s.env_overrides {
-                o.var.rewrite_refs(f);
-            }
-        }
     }
 }
 

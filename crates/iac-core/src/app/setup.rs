@@ -7,9 +7,10 @@
 use serde::Serialize;
 
 use super::Container;
+use crate::value::Refs;
 
 /// A swap file, created by cloud-init (`swap:`), with the kernel's swap tuning.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Swap {
     /// Absolute path of the file, e.g. `/swapfile`.
     pub path: String,
@@ -29,7 +30,7 @@ impl Swap {
 }
 
 /// Protocol of a host firewall rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum FirewallProtocol {
     /// TCP.
     Tcp,
@@ -48,7 +49,7 @@ impl FirewallProtocol {
 }
 
 /// One port admitted by the host firewall.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct FirewallRule {
     /// The port.
     pub port: u16,
@@ -79,14 +80,14 @@ impl FirewallRule {
 
 /// The host firewall: incoming traffic is denied except by the rules, outgoing is allowed.
 /// Rendered as `ufw` commands (the guide's tool, present on Ubuntu images).
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, Refs)]
 pub struct Firewall {
     /// Admitted ports.
     pub rules: Vec<FirewallRule>,
 }
 
 /// systemd's `Type=` of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum ServiceType {
     /// The process started is the service.
     Simple,
@@ -111,7 +112,7 @@ impl ServiceType {
 }
 
 /// systemd's `Restart=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum UnitRestart {
     /// Never.
     No,
@@ -138,7 +139,7 @@ impl UnitRestart {
 /// A unit either runs commands (`exec_*`, each an argv whose first word is an absolute path,
 /// optionally prefixed with systemd's `-` to ignore a failure) or a [`Container`]: then the
 /// renderer writes `docker run` from the same definition that ECS, compose and Kubernetes use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SystemdUnit {
     /// File name, e.g. `viewbovis.service`.
     pub name: String,
@@ -252,7 +253,7 @@ impl SystemdUnit {
 }
 
 /// A systemd timer, written to `/etc/systemd/system/<name>` and enabled.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SystemdTimer {
     /// File name, e.g. `report.timer`.
     pub name: String,
@@ -267,7 +268,7 @@ pub struct SystemdTimer {
 }
 
 /// Where a supervisor program's output goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub enum ProgramLog {
     /// `/var/log/supervisor/<name>.log` (stderr joined to stdout), rotated by supervisor.
     File,
@@ -276,7 +277,7 @@ pub enum ProgramLog {
 }
 
 /// A program run and restarted by supervisord (`/etc/supervisor/conf.d/<name>.conf`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SupervisorProgram {
     /// `[program:<name>]`.
     pub name: String,
@@ -317,7 +318,7 @@ impl SupervisorProgram {
 }
 
 /// What a location of an nginx site does.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum LocationAction {
     /// `proxy_pass http://127.0.0.1:<port>` with the usual forwarded headers.
     Proxy {
@@ -339,7 +340,7 @@ pub enum LocationAction {
 }
 
 /// One `location` block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct NginxLocation {
     /// The match, e.g. `/`, `= /nginx_status` or `~ \.php$`.
     pub path: String,
@@ -349,7 +350,7 @@ pub struct NginxLocation {
 
 /// An nginx server block, written to `/etc/nginx/sites-enabled/<name>.conf`; the distribution's
 /// `default` site is removed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct NginxSite {
     /// File name stem, e.g. `viewbovis`.
     pub name: String,

@@ -2,9 +2,8 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// The managed cache policy `CachingOptimized`.
 pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -15,17 +14,16 @@ pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
 /// `AWS::CloudFront::OriginAccessControl` / `aws_cloudfront_origin_access_control`: CloudFront
 /// signs its requests to an S3 origin (`SigV4`, always), so the bucket stays private.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct OriginAccessControl {
     /// The control's name (unique in the account); derived when absent.
     pub name: Option<String>,
     /// Description.
     pub description: String,
 }
-impl_refs!(OriginAccessControl {});
 
 /// Edge locations a distribution uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum PriceClass {
     /// North America and Europe.
     PriceClass100,
@@ -47,7 +45,7 @@ impl PriceClass {
 }
 
 /// The certificate viewers see.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum ViewerCertificate {
     /// `*.cloudfront.net` (no aliases possible).
     CloudFrontDefault,
@@ -63,7 +61,7 @@ pub enum ViewerCertificate {
 /// `AWS::CloudFront::Distribution` / `aws_cloudfront_distribution` with one private S3 origin
 /// reached through origin access control. Viewers are redirected to HTTPS; only `GET` and
 /// `HEAD` are allowed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Distribution {
     /// Comment shown in the console.
     pub comment: String,
@@ -87,20 +85,6 @@ pub struct Distribution {
     pub http_version: String,
     /// Answer over IPv6 too.
     pub ipv6: bool,
-}
-impl_refs!(Distribution { origin_domain_name, origin_access_control_id, certificate });
-
-impl crate::value::HasRefs for ViewerCertificate {
-    fn collect_refs(&self, out: &mut crate::value::Refs) {
-        if let ViewerCertificate::Acm { certificate_arn, .. } = self {
-            certificate_arn.collect_refs(out);
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        if let ViewerCertificate::Acm { certificate_arn, .. } = self {
-            certificate_arn.rewrite_refs(f);
-        }
-    }
 }
 
 impl ResourceKind for OriginAccessControl {

@@ -3,12 +3,11 @@
 use serde::Serialize;
 
 use crate::app::HostConfig;
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// The root EBS volume.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct RootVolume {
     /// Device name of the AMI's root, `/dev/sda1` on Ubuntu, `/dev/xvda` on Amazon Linux.
     pub device_name: String,
@@ -29,7 +28,7 @@ impl RootVolume {
 
 /// What an instance runs: image, size, network, identity and boot script. Shared by
 /// [`LaunchTemplate`] and [`Instance`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct MachineSpec {
     /// The AMI, usually a parameter.
     pub image_id: Value<String>,
@@ -48,30 +47,27 @@ pub struct MachineSpec {
     /// Detailed (1-minute) monitoring.
     pub detailed_monitoring: bool,
 }
-impl_refs!(MachineSpec { image_id, instance_type, security_group_ids, instance_profile, user_data, key_name });
 
 /// `AWS::EC2::LaunchTemplate` / `aws_launch_template`. IMDSv2 is always required.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct LaunchTemplate {
     /// The template's name (physical); derived from stack, env and id when absent.
     pub name: Option<String>,
     /// What instances launched from it run.
     pub machine: MachineSpec,
 }
-impl_refs!(LaunchTemplate { machine });
 
 /// `AWS::EC2::Instance` / `aws_instance`, for single hosts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Instance {
     /// The subnet (private in this project's patterns).
     pub subnet_id: Value<String>,
     /// What it runs.
     pub machine: MachineSpec,
 }
-impl_refs!(Instance { subnet_id, machine });
 
 /// How the ASG decides an instance is unhealthy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum HealthCheckType {
     /// EC2 status checks only.
     Ec2,
@@ -80,7 +76,7 @@ pub enum HealthCheckType {
 }
 
 /// `AWS::AutoScaling::AutoScalingGroup` / `aws_autoscaling_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct AutoScalingGroup {
     /// The ASG's name (physical); derived when absent.
     pub name: Option<String>,
@@ -103,10 +99,9 @@ pub struct AutoScalingGroup {
     /// Seconds before health checks count after launch.
     pub health_check_grace_period: u32,
 }
-impl_refs!(AutoScalingGroup { launch_template_id, launch_template_version, subnet_ids, target_group_arns });
 
 /// Predefined target tracking metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum TrackedMetric {
     /// `ASGAverageCPUUtilization`, in percent.
     AverageCpu,
@@ -115,7 +110,7 @@ pub enum TrackedMetric {
 }
 
 /// `AWS::AutoScaling::ScalingPolicy` / `aws_autoscaling_policy` (target tracking).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct ScalingPolicy {
     /// The group's name.
     pub auto_scaling_group_name: Value<String>,
@@ -124,7 +119,6 @@ pub struct ScalingPolicy {
     /// The target value.
     pub target_value: f64,
 }
-impl_refs!(ScalingPolicy { auto_scaling_group_name });
 
 impl ResourceKind for LaunchTemplate {
     const SPEC: &'static KindSpec = &KindSpec {

@@ -5,12 +5,11 @@
 use serde::Serialize;
 
 use crate::app::{FirewallProtocol, HostConfig};
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// `digitalocean_droplet`: one virtual machine with cloud-init user data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Droplet {
     /// The droplet's name (host name).
     pub name: String,
@@ -31,10 +30,9 @@ pub struct Droplet {
     /// Host setup, rendered as the same cloud-init user data an EC2 host gets.
     pub user_data: Option<HostConfig>,
 }
-impl_refs!(Droplet { user_data });
 
 /// One rule of a DigitalOcean cloud firewall.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DoFirewallRule {
     /// Protocol.
     pub protocol: FirewallProtocol,
@@ -45,7 +43,7 @@ pub struct DoFirewallRule {
 }
 
 /// `digitalocean_firewall`: deny-by-default inbound rules in front of droplets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DoFirewall {
     /// The firewall's name.
     pub name: String,
@@ -56,7 +54,6 @@ pub struct DoFirewall {
     /// Allowed outbound traffic.
     pub outbound: Vec<DoFirewallRule>,
 }
-impl_refs!(DoFirewall { droplet_ids });
 
 impl ResourceKind for Droplet {
     const SPEC: &'static KindSpec = &KindSpec {

@@ -3,22 +3,20 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::{SecretRef, Value};
+use crate::value::{Refs, SecretRef, Value};
 
 /// `AWS::ElastiCache::SubnetGroup` / `aws_elasticache_subnet_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CacheSubnetGroup {
     /// Description.
     pub description: String,
     /// Private subnets in at least two zones (Multi-AZ needs them).
     pub subnet_ids: Vec<Value<String>>,
 }
-impl_refs!(CacheSubnetGroup { subnet_ids });
 
 /// `AWS::ElastiCache::ParameterGroup` / `aws_elasticache_parameter_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CacheParameterGroup {
     /// Description.
     pub description: String,
@@ -27,12 +25,11 @@ pub struct CacheParameterGroup {
     /// Parameters in order.
     pub parameters: IndexMap<String, String>,
 }
-impl_refs!(CacheParameterGroup {});
 
 /// `AWS::ElastiCache::ReplicationGroup` / `aws_elasticache_replication_group`: a Redis OSS
 /// primary with replicas (cluster mode off), one node per cache cluster.
 #[allow(clippy::struct_excessive_bools)] // mirrors the AWS API's switches one to one
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CacheReplicationGroup {
     /// The replication group id (physical, at most 40 characters); derived when absent.
     pub replication_group_id: Option<String>,
@@ -71,13 +68,6 @@ pub struct CacheReplicationGroup {
     /// Apply minor engine upgrades in the maintenance window.
     pub auto_minor_version_upgrade: bool,
 }
-impl_refs!(CacheReplicationGroup {
-    node_type,
-    auth_token,
-    security_group_ids,
-    subnet_group_name,
-    parameter_group_name
-});
 
 impl CacheReplicationGroup {
     /// The port clients connect to.

@@ -2,12 +2,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::value::{Refs, Value};
 
 /// Who can reach a load balancer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Scheme {
     /// Public DNS name and addresses.
     InternetFacing,
@@ -16,7 +15,7 @@ pub enum Scheme {
 }
 
 /// `AWS::ElasticLoadBalancingV2::LoadBalancer` / `aws_lb` (application).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct LoadBalancer {
     /// The load balancer's name (at most 32 characters); derived when absent.
     pub name: Option<String>,
@@ -33,10 +32,9 @@ pub struct LoadBalancer {
     /// Idle timeout in seconds.
     pub idle_timeout_seconds: u32,
 }
-impl_refs!(LoadBalancer { subnet_ids, security_group_ids });
 
 /// Application protocol of a listener or target group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum AppProtocol {
     /// HTTP.
     Http,
@@ -55,7 +53,7 @@ impl AppProtocol {
 }
 
 /// A target group's health check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct HealthCheck {
     /// Path requested, e.g. `/ping`.
     pub path: String,
@@ -92,7 +90,7 @@ impl HealthCheck {
 }
 
 /// What a target group's targets are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum TargetType {
     /// EC2 instances (an ASG registers them).
     Instance,
@@ -111,7 +109,7 @@ impl TargetType {
 }
 
 /// `AWS::ElasticLoadBalancingV2::TargetGroup` / `aws_lb_target_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct TargetGroup {
     /// The group's name (at most 32 characters); derived when absent.
     pub name: Option<String>,
@@ -128,10 +126,9 @@ pub struct TargetGroup {
     /// Instances or IP addresses.
     pub target_type: TargetType,
 }
-impl_refs!(TargetGroup { vpc_id });
 
 /// What a listener does with a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum ListenerAction {
     /// Send it to a target group (ARN).
     Forward(Value<String>),
@@ -143,7 +140,7 @@ pub enum ListenerAction {
 }
 
 /// `AWS::ElasticLoadBalancingV2::Listener` / `aws_lb_listener`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Listener {
     /// The load balancer's ARN.
     pub load_balancer_arn: Value<String>,
@@ -157,22 +154,6 @@ pub struct Listener {
     pub ssl_policy: Option<String>,
     /// The default action.
     pub default_action: ListenerAction,
-}
-impl HasRefs for Listener {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.load_balancer_arn.collect_refs(out);
-        self.certificate_arns.collect_refs(out);
-        if let ListenerAction::Forward(tg) = &self.default_action {
-            tg.collect_refs(out);
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.load_balancer_arn.rewrite_refs(f);
-        self.certificate_arns.rewrite_refs(f);
-        if let ListenerAction::Forward(tg) = &mut self.default_action {
-            tg.rewrite_refs(f);
-        }
-    }
 }
 
 impl ResourceKind for LoadBalancer {

@@ -2,12 +2,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// One statement of an inline policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Statement {
     /// `Allow` when true, `Deny` otherwise.
     pub allow: bool,
@@ -16,20 +15,18 @@ pub struct Statement {
     /// Resource ARNs (never `*` for data access; validation warns).
     pub resources: Vec<Value<String>>,
 }
-impl_refs!(Statement { resources });
 
 /// A named inline policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Policy {
     /// Policy name, unique in the role.
     pub name: String,
     /// Statements.
     pub statements: Vec<Statement>,
 }
-impl_refs!(Policy { statements });
 
 /// `AWS::IAM::Role` / `aws_iam_role`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Role {
     /// What the role is for.
     pub description: String,
@@ -40,15 +37,13 @@ pub struct Role {
     /// Inline policies.
     pub policies: Vec<Policy>,
 }
-impl_refs!(Role { managed_policy_arns, policies });
 
 /// `AWS::IAM::InstanceProfile` / `aws_iam_instance_profile`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct InstanceProfile {
     /// The role's name.
     pub role: Value<String>,
 }
-impl_refs!(InstanceProfile { role });
 
 impl ResourceKind for Role {
     const SPEC: &'static KindSpec = &KindSpec {

@@ -2,16 +2,15 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const LOG_RETENTION_DAYS: &[u32] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /// `AWS::Logs::LogGroup` / `aws_cloudwatch_log_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct LogGroup {
     /// The group's name; `<stack>-<env>-<id>` when absent.
     pub name: Option<String>,
@@ -20,7 +19,6 @@ pub struct LogGroup {
     /// A customer-managed KMS key ARN; CloudWatch's own encryption when absent.
     pub kms_key_arn: Option<Value<String>>,
 }
-impl_refs!(LogGroup { kms_key_arn });
 
 impl ResourceKind for LogGroup {
     const SPEC: &'static KindSpec = &KindSpec {

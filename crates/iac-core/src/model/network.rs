@@ -2,12 +2,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::value::{Refs, Value};
 
 /// `AWS::EC2::VPC` / `aws_vpc`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Vpc {
     /// Primary IPv4 CIDR, e.g. `10.0.0.0/16`.
     pub cidr_block: Value<String>,
@@ -16,10 +15,9 @@ pub struct Vpc {
     /// Use the Amazon-provided DNS server.
     pub enable_dns_support: bool,
 }
-impl_refs!(Vpc { cidr_block });
 
 /// `AWS::EC2::Subnet` / `aws_subnet`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Subnet {
     /// The VPC.
     pub vpc_id: Value<String>,
@@ -30,33 +28,29 @@ pub struct Subnet {
     /// Give instances a public IPv4 address (off everywhere in this project's patterns).
     pub map_public_ip_on_launch: bool,
 }
-impl_refs!(Subnet { vpc_id, cidr_block, availability_zone });
 
 /// `AWS::EC2::InternetGateway` / `aws_internet_gateway`.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, Refs)]
 pub struct InternetGateway {}
-impl_refs!(InternetGateway {});
 
 /// `AWS::EC2::VPCGatewayAttachment` / `aws_internet_gateway_attachment`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct VpcGatewayAttachment {
     /// The VPC.
     pub vpc_id: Value<String>,
     /// The internet gateway.
     pub internet_gateway_id: Value<String>,
 }
-impl_refs!(VpcGatewayAttachment { vpc_id, internet_gateway_id });
 
 /// `AWS::EC2::RouteTable` / `aws_route_table`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct RouteTable {
     /// The VPC.
     pub vpc_id: Value<String>,
 }
-impl_refs!(RouteTable { vpc_id });
 
 /// Where a route sends traffic.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum RouteTarget {
     /// To the internet through an internet gateway.
     InternetGateway(Value<String>),
@@ -65,7 +59,7 @@ pub enum RouteTarget {
 }
 
 /// `AWS::EC2::Route` / `aws_route`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Route {
     /// The table.
     pub route_table_id: Value<String>,
@@ -74,50 +68,31 @@ pub struct Route {
     /// Where to.
     pub target: RouteTarget,
 }
-impl HasRefs for Route {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.route_table_id.collect_refs(out);
-        self.destination_cidr_block.collect_refs(out);
-        match &self.target {
-            RouteTarget::InternetGateway(v) | RouteTarget::NatGateway(v) => v.collect_refs(out),
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.route_table_id.rewrite_refs(f);
-        self.destination_cidr_block.rewrite_refs(f);
-        match &mut self.target {
-            RouteTarget::InternetGateway(v) | RouteTarget::NatGateway(v) => v.rewrite_refs(f),
-        }
-    }
-}
 
 /// `AWS::EC2::SubnetRouteTableAssociation` / `aws_route_table_association`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SubnetRouteTableAssociation {
     /// The subnet.
     pub subnet_id: Value<String>,
     /// The table.
     pub route_table_id: Value<String>,
 }
-impl_refs!(SubnetRouteTableAssociation { subnet_id, route_table_id });
 
 /// `AWS::EC2::EIP` / `aws_eip` (VPC domain).
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, Refs)]
 pub struct Eip {}
-impl_refs!(Eip {});
 
 /// `AWS::EC2::NatGateway` / `aws_nat_gateway`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct NatGateway {
     /// A public subnet.
     pub subnet_id: Value<String>,
     /// The Elastic IP's allocation id.
     pub allocation_id: Value<String>,
 }
-impl_refs!(NatGateway { subnet_id, allocation_id });
 
 /// IP protocol of a security group rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Protocol {
     /// TCP.
     Tcp,
@@ -139,7 +114,7 @@ impl Protocol {
 }
 
 /// The other end of a rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum Peer {
     /// An IPv4 CIDR.
     Cidr(Value<String>),
@@ -161,7 +136,7 @@ impl Peer {
 }
 
 /// One ingress or egress rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Rule {
     /// Protocol.
     pub protocol: Protocol,
@@ -187,21 +162,8 @@ impl Rule {
     }
 }
 
-impl HasRefs for Rule {
-    fn collect_refs(&self, out: &mut Refs) {
-        match &self.peer {
-            Peer::Cidr(v) | Peer::CidrV6(v) | Peer::Group(v) => v.collect_refs(out),
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        match &mut self.peer {
-            Peer::Cidr(v) | Peer::CidrV6(v) | Peer::Group(v) => v.rewrite_refs(f),
-        }
-    }
-}
-
 /// `AWS::EC2::SecurityGroup` / `aws_security_group` with inline rules.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SecurityGroup {
     /// The group's description (immutable in AWS).
     pub description: String,
@@ -212,18 +174,16 @@ pub struct SecurityGroup {
     /// Egress rules. Empty means no egress at all (not AWS's allow-all default).
     pub egress: Vec<Rule>,
 }
-impl_refs!(SecurityGroup { vpc_id, ingress, egress });
 
 /// `AWS::EC2::SecurityGroupIngress` / `aws_vpc_security_group_ingress_rule`: one rule added to a
 /// group from outside, so that a group can admit a tier created later without a cycle.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SecurityGroupIngress {
     /// The group the rule belongs to.
     pub group_id: Value<String>,
     /// The rule.
     pub rule: Rule,
 }
-impl_refs!(SecurityGroupIngress { group_id, rule });
 
 impl ResourceKind for Vpc {
     const SPEC: &'static KindSpec = &KindSpec {

@@ -3,12 +3,11 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::{HasRefs, RefMut, Refs, SecretRef, Value};
+use crate::value::{Refs, SecretRef, Value};
 
 /// Database engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Engine {
     /// PostgreSQL.
     Postgres,
@@ -43,17 +42,16 @@ impl Engine {
 }
 
 /// `AWS::RDS::DBSubnetGroup` / `aws_db_subnet_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DbSubnetGroup {
     /// Description.
     pub description: String,
     /// Private subnets in at least two zones.
     pub subnet_ids: Vec<Value<String>>,
 }
-impl_refs!(DbSubnetGroup { subnet_ids });
 
 /// `AWS::RDS::DBParameterGroup` / `aws_db_parameter_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DbParameterGroup {
     /// Description.
     pub description: String,
@@ -62,10 +60,9 @@ pub struct DbParameterGroup {
     /// Parameters in order.
     pub parameters: IndexMap<String, String>,
 }
-impl_refs!(DbParameterGroup {});
 
 /// Where the master password comes from. Never a literal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum MasterPassword {
     /// RDS creates and rotates it in Secrets Manager (`ManageMasterUserPassword`).
     ManagedByRds,
@@ -75,7 +72,7 @@ pub enum MasterPassword {
 
 /// `AWS::RDS::DBInstance` / `aws_db_instance`.
 #[allow(clippy::struct_excessive_bools)] // mirrors the AWS API's switches one to one
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DbInstance {
     /// The instance identifier (physical); derived when absent.
     pub identifier: Option<String>,
@@ -138,35 +135,6 @@ impl DbInstance {
     /// True for a read replica.
     pub fn is_replica(&self) -> bool {
         self.source_db_instance.is_some()
-    }
-}
-
-impl HasRefs for DbInstance {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.instance_class.collect_refs(out);
-        self.security_group_ids.collect_refs(out);
-        self.subnet_group_name.collect_refs(out);
-        self.parameter_group_name.collect_refs(out);
-        if let Some((_, role)) = &self.monitoring {
-            role.collect_refs(out);
-        }
-        if let MasterPassword::Secret(s) = &self.master_password {
-            s.collect_refs(out);
-        }
-        self.source_db_instance.collect_refs(out);
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.instance_class.rewrite_refs(f);
-        self.security_group_ids.rewrite_refs(f);
-        self.subnet_group_name.rewrite_refs(f);
-        self.parameter_group_name.rewrite_refs(f);
-        if let Some((_, role)) = &mut self.monitoring {
-            role.rewrite_refs(f);
-        }
-        if let MasterPassword::Secret(s) = &mut self.master_password {
-            s.rewrite_refs(f);
-        }
-        self.source_db_instance.rewrite_refs(f);
     }
 }
 

@@ -3,13 +3,12 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::spec::prelude::*;
-use crate::value::Value;
+use crate::value::{Refs, Value};
 
 /// `AWS::AutoScaling::ScheduledAction` / `aws_autoscaling_schedule`: sets an ASG's sizes on a
 /// cron schedule. A size left out stays as it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct ScheduledAction {
     /// The group's name.
     pub auto_scaling_group_name: Value<String>,
@@ -24,7 +23,6 @@ pub struct ScheduledAction {
     /// New desired capacity.
     pub desired_capacity: Option<u32>,
 }
-impl_refs!(ScheduledAction { auto_scaling_group_name });
 
 impl ResourceKind for ScheduledAction {
     const SPEC: &'static KindSpec = &KindSpec {
