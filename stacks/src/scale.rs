@@ -65,7 +65,7 @@ mod tests {
         assert_eq!(three.resources().len(), 3 * base.resources().len());
         assert_eq!(three.parameters().len(), base.parameters().len());
         assert_eq!(three.outputs().len(), base.outputs().len());
-        assert!(iac_core::validate::validate(&three).iter().all(|d| d.severity != iac_core::validate::Severity::Error));
+        assert!(iac_core::validate::validate(&three).iter().all(|d| d.severity != iac_core::diag::Severity::Error));
     }
 
     #[test]

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use thiserror::Error;
 
+use crate::diag::Diagnostic;
 use crate::id::LogicalId;
-use crate::validate::Diagnostic;
 
 /// Everything that can go wrong in the model.
 #[derive(Debug, Error)]

@@ -3,7 +3,8 @@
 //! A [`model::Stack`] holds typed resources (a closed enum, one struct per AWS kind) whose
 //! properties are [`value::Value`]s: literals, typed references to other resources' attributes,
 //! parameters, joins and secret references. [`graph::Graph`] orders them,
-//! [`validate::validate`] finds every problem at once, and [`patterns`] add whole groups of
+//! [`validate::validate`] finds every problem at once (as [`diag::Diagnostic`]s, each with a
+//! [`diag::Code`] from the registry in [`diag::codes`]), and [`patterns`] add whole groups of
 //! resources (network, web tier, database, host, DNS) and return handles. No I/O, no async: this
 //! crate compiles in seconds and can be embedded anywhere.
 //!
@@ -18,6 +19,7 @@
 //! ```
 
 pub mod app;
+pub mod diag;
 pub mod error;
 pub mod graph;
 pub mod id;

@@ -26,9 +26,9 @@ use std::marker::PhantomData;
 use indexmap::IndexMap;
 use serde::Serialize;
 
+use crate::diag::{Code, Diagnostic, Path};
 use crate::error::CoreError;
 use crate::id::LogicalId;
-use crate::validate::{Diagnostic, Path};
 use crate::value::{Attr, AttrRef, HasRefs, RefMut, Refs, Value};
 
 pub use cloudfront::*;
@@ -445,8 +445,8 @@ impl StackBuilder {
                 && v.starts_with(|c: char| c.is_ascii_lowercase())
                 && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !ok {
-                problems.push(Diagnostic::error(
-                    "IAC001",
+                problems.push(Diagnostic::new(
+                    Code::InvalidStackName,
                     Path::stack(&name),
                     format!("{what} `{v}` is not valid"),
                     "use 1-32 lowercase letters, digits and `-`, starting with a letter (it prefixes physical names)",
@@ -499,8 +499,8 @@ impl StackBuilder {
         match LogicalId::new(id) {
             Ok(id) => id,
             Err(e) => {
-                self.problems.push(Diagnostic::error(
-                    "IAC001",
+                self.problems.push(Diagnostic::new(
+                    Code::InvalidLogicalId,
                     Path::stack(&self.stack.name).resource(id),
                     format!("{what}: {e}"),
                     "rename it",
@@ -515,8 +515,8 @@ impl StackBuilder {
     fn is_unused(&mut self, id: &LogicalId) -> bool {
         let used = self.stack.resources.contains_key(id) || self.stack.parameters.contains_key(id);
         if used {
-            self.problems.push(Diagnostic::error(
-                "IAC002",
+            self.problems.push(Diagnostic::new(
+                Code::DuplicateLogicalId,
                 Path::stack(&self.stack.name).resource(id.as_str()),
                 format!("logical id `{id}` is used twice"),
                 "give each resource and parameter its own id",
@@ -601,8 +601,8 @@ impl StackBuilder {
     /// Adds an AMI bake (rendered by the `packer` target; run by the SDK engine's bake).
     pub fn bake(&mut self, bake: crate::app::Bake) -> &mut Self {
         if self.stack.bakes.iter().any(|b| b.name == bake.name) {
-            self.problems.push(Diagnostic::error(
-                "IAC002",
+            self.problems.push(Diagnostic::new(
+                Code::DuplicateBake,
                 Path::stack(&self.stack.name).resource(&bake.name),
                 format!("bake `{}` is defined twice", bake.name),
                 "give each bake its own name",
@@ -617,8 +617,8 @@ impl StackBuilder {
     /// targets; checked by validation).
     pub fn app(&mut self, app: crate::workload::App) -> &mut Self {
         if self.stack.apps.iter().any(|a| a.name == app.name) {
-            self.problems.push(Diagnostic::error(
-                "IAC140",
+            self.problems.push(Diagnostic::new(
+                Code::DuplicateApp,
                 Path::stack(&self.stack.name).resource(&format!("app:{}", app.name)),
                 format!("app `{}` is defined twice", app.name),
                 "give each app its own name",
