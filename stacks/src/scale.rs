@@ -10,7 +10,7 @@
 
 use iac_core::Stack;
 use iac_core::merge::{CopyOptions, add_copy};
-use iac_core::model::StackBuilder;
+use iac_core::stack::StackBuilder;
 
 use crate::config::ConfigSource;
 use crate::error::StackError;

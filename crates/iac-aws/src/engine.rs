@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use iac_core::diag::has_errors;
 use iac_core::graph::Graph;
-use iac_core::model::Stack;
+use iac_core::stack::Stack;
 use iac_core::validate::validate;
 use iac_core::{CoreError, LogicalId, naming};
 use serde::Serialize;

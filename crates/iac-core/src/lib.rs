@@ -1,6 +1,6 @@
 //! `iac-core`: the pure model of an infrastructure stack.
 //!
-//! A [`model::Stack`] holds typed resources (a closed enum, one struct per AWS kind) whose
+//! A [`stack::Stack`] holds typed resources (a closed enum, one struct per AWS kind) whose
 //! properties are [`value::Value`]s: literals, typed references to other resources' attributes,
 //! parameters, joins and secret references. [`graph::Graph`] orders them,
 //! [`validate::validate`] finds every problem at once (as [`diag::Diagnostic`]s, each with a
@@ -9,7 +9,8 @@
 //! crate compiles in seconds and can be embedded anywhere.
 //!
 //! ```
-//! use iac_core::model::{StackBuilder, Vpc};
+//! use iac_core::StackBuilder;
+//! use iac_core::model::Vpc;
 //!
 //! let mut stack = StackBuilder::new("demo", "dev");
 //! let vpc = stack.add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
@@ -17,6 +18,25 @@
 //! let stack = stack.build().unwrap();
 //! assert!(iac_core::validate::validate(&stack).is_empty());
 //! ```
+//!
+//! # Layers
+//!
+//! The modules form layers; each imports only from lower layers, so there are no import
+//! circles (`tests/source.rs` checks it, with the same list; doc links may point anywhere):
+//!
+//! | layer | modules | what |
+//! |---|---|---|
+//! | 0 | [`id`], [`diag`], [`net`] | logical ids and fitted names; diagnostics and their codes; CIDR blocks |
+//! | 1 | [`value`] | values and typed references |
+//! | 2 | [`error`] | the crate's error |
+//! | 3 | [`app`] | containers and a host's setup |
+//! | 4 | [`model`] | resource kinds, [`model::Resource`], [`model::ResourceEntry`], [`Handle`] |
+//! | 5 | [`workload`], [`rollout`] | apps for container platforms; release plans |
+//! | 6 | [`stack`] | [`Stack`], [`StackBuilder`], parameters and outputs |
+//! | 7 | [`naming`], [`graph`] | physical names and tags; the dependency graph |
+//! | 8 | [`validate`] | every problem of a stack |
+//! | 9 | [`merge`] | copies of stacks |
+//! | 10 | [`patterns`] | groups of resources |
 
 pub mod app;
 pub mod diag;
@@ -29,11 +49,13 @@ pub mod naming;
 pub mod net;
 pub mod patterns;
 pub mod rollout;
+pub mod stack;
 pub mod validate;
 pub mod value;
 pub mod workload;
 
 pub use error::CoreError;
 pub use id::LogicalId;
-pub use model::{Handle, Stack, StackBuilder};
+pub use model::Handle;
+pub use stack::{Stack, StackBuilder};
 pub use value::{Attr, AttrRef, SecretRef, Value};

@@ -22,8 +22,9 @@
 
 use crate::diag::{Code, Diagnostic, Path};
 use crate::id::LogicalId;
-use crate::model::{Resource, ResourceEntry, Stack, StackBuilder};
+use crate::model::{Resource, ResourceEntry};
 use crate::naming;
+use crate::stack::{Stack, StackBuilder};
 use crate::value::{HasRefs, RefMut, Value};
 
 /// How [`add_copy`] adds a stack.
@@ -187,9 +188,8 @@ fn make_names_unique(entry: &mut ResourceEntry, label: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        DbSubnetGroup, Instance, LoadBalancer, MachineSpec, ParamKind, Parameter, Scheme, SecurityGroup, Subnet, Vpc,
-    };
+    use crate::model::{DbSubnetGroup, Instance, LoadBalancer, MachineSpec, Scheme, SecurityGroup, Subnet, Vpc};
+    use crate::stack::{ParamKind, Parameter};
     use crate::value::{Attr, AttrRef};
 
     fn base() -> Stack {

@@ -17,7 +17,9 @@ use serde::Serialize;
 use crate::app::HostConfig;
 use crate::diag::{Code, Diagnostic, Path};
 use crate::id::LogicalId;
-use crate::model::{AutoScalingGroup, Handle, Instance, LaunchTemplate, MachineSpec, Resource, Stack, TargetGroup};
+use crate::model::{
+    AutoScalingGroup, Handle, Instance, LaunchTemplate, MachineSpec, Resource, ResourceLookup, TargetGroup,
+};
 use crate::value::{Attr, Value};
 
 /// How a role runs, which decides the steps it can take.
@@ -123,12 +125,12 @@ impl Role {
 
     /// What the role's instances run (the launch template's or the instance's machine), if the
     /// references resolve in `stack`.
-    pub fn machine<'a>(&self, stack: &'a Stack) -> Option<&'a MachineSpec> {
+    pub fn machine<'a>(&self, stack: &'a dyn ResourceLookup) -> Option<&'a MachineSpec> {
         let id = match &self.runs_on {
             RunsOn::Group { launch_template, .. } => launch_template,
             RunsOn::Instance(id) => id,
         };
-        match &stack.resource(id)?.resource {
+        match &stack.entry(id)?.resource {
             Resource::LaunchTemplate(lt) => Some(&lt.machine),
             Resource::Instance(i) => Some(&i.machine),
             _ => None,
@@ -136,14 +138,14 @@ impl Role {
     }
 
     /// The host setup of the role's instances (containers, files), if it has one.
-    pub fn host_config<'a>(&self, stack: &'a Stack) -> Option<&'a HostConfig> {
+    pub fn host_config<'a>(&self, stack: &'a dyn ResourceLookup) -> Option<&'a HostConfig> {
         self.machine(stack)?.user_data.as_ref()
     }
 
     /// The role's image in `stack`: the image of its first container. This is "the new image"
     /// of a rollout ([`Arg::Image`]), since a rollout carries out the stack built for the new
     /// release.
-    pub fn image(&self, stack: &Stack) -> Option<String> {
+    pub fn image(&self, stack: &dyn ResourceLookup) -> Option<String> {
         self.host_config(stack)?.containers.first().map(|c| c.image.to_string())
     }
 }
@@ -255,9 +257,9 @@ impl RolloutPlan {
     /// group ([`Code::GroupNotInTargetGroup`]), a singleton whose group may run more than one
     /// instance ([`Code::SingletonGroupTooLarge`]), and a step that needs the role's image or
     /// containers when it runs none ([`Code::StepNeedsContainer`]).
-    pub fn validate_resources(&self, stack: &Stack) -> Vec<Diagnostic> {
+    pub fn validate_resources(&self, stack: &dyn ResourceLookup) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let name = stack.name();
+        let name = stack.stack_name();
         for (i, role) in self.roles.iter().enumerate() {
             let at = |what: &str| Path::stack(name).resource("rollout").property(format!("roles[{i}].{what}"));
             let fits_kind = match (&role.runs_on, role.kind) {
@@ -294,7 +296,7 @@ impl RolloutPlan {
                             matches!(r, Resource::TargetGroup(_))
                         })
                     });
-                    let Some(Resource::AutoScalingGroup(asg)) = stack.resource(group).map(|e| &e.resource) else {
+                    let Some(Resource::AutoScalingGroup(asg)) = stack.entry(group).map(|e| &e.resource) else {
                         continue;
                     };
                     if group_ok && lt_ok && !refers_to(&asg.launch_template_id, launch_template, Attr::Id) {
@@ -457,14 +459,14 @@ impl RolloutPlan {
 /// [`Code::RoleResourceKind`] unless `id` is in `stack` and `fits`; true when it is.
 fn check_ref(
     out: &mut Vec<Diagnostic>,
-    stack: &Stack,
+    stack: &dyn ResourceLookup,
     role: &Role,
     at: Path,
     id: &LogicalId,
     want: &'static str,
     fits: fn(&Resource) -> bool,
 ) -> bool {
-    match stack.resource(id) {
+    match stack.entry(id) {
         Some(e) if fits(&e.resource) => true,
         Some(e) => {
             out.push(Diagnostic::new(
@@ -504,7 +506,8 @@ fn refers_to(v: &Value<String>, id: &LogicalId, attr: Attr) -> bool {
 mod tests {
     use super::*;
     use crate::app::Container;
-    use crate::model::{AppProtocol, HealthCheck, HealthCheckType, StackBuilder, Vpc};
+    use crate::model::{AppProtocol, HealthCheck, HealthCheckType, Vpc};
+    use crate::stack::{Stack, StackBuilder};
 
     fn machine(containers: Vec<Container>) -> MachineSpec {
         MachineSpec {

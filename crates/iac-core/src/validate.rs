@@ -10,14 +10,13 @@ use std::collections::BTreeSet;
 
 use crate::app::HostConfig;
 use crate::diag::{Code, Diagnostic, Path};
-use crate::model::{
-    AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
-};
+use crate::model::{AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme};
 use crate::model::{
     Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduleTarget, ScheduledAction,
     ViewerCertificate,
 };
-use crate::net::Ipv4Cidr;
+use crate::net::{Ipv4Cidr, cidr_problem};
+use crate::stack::Stack;
 use crate::value::{Attr, Value};
 
 /// CloudFormation's limit on resources per template.
@@ -1097,22 +1096,4 @@ fn fargate_size_ok(cpu: u32, memory_mib: u32) -> bool {
         _ => return false,
     };
     (min..=max).contains(&memory_mib) && memory_mib.is_multiple_of(step)
-}
-
-/// Why `s` is not an IPv4 or IPv6 CIDR, if it is not.
-pub(crate) fn cidr_problem(s: &str) -> Option<String> {
-    let Some((addr, len)) = s.split_once('/') else {
-        return Some(format!("`{s}` is not a CIDR (address/length)"));
-    };
-    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
-        32
-    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
-        128
-    } else {
-        return Some(format!("`{addr}` in `{s}` is not an IP address"));
-    };
-    match len.parse::<u8>() {
-        Ok(l) if l <= max => None,
-        _ => Some(format!("`/{len}` in `{s}` is not a prefix length from 0 to {max}")),
-    }
 }

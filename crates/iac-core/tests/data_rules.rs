@@ -4,6 +4,7 @@
 use iac_core::diag::Severity;
 use iac_core::model::*;
 use iac_core::patterns::{AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Network, NetworkProps};
+use iac_core::stack::{Stack, StackBuilder};
 use iac_core::validate::validate;
 use iac_core::value::Value;
 use indexmap::IndexMap;

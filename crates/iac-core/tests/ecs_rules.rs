@@ -7,6 +7,7 @@ use iac_core::model::*;
 use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume,
 };
+use iac_core::stack::{Stack, StackBuilder};
 use iac_core::validate::validate;
 use iac_core::value::{SecretRef, Value};
 

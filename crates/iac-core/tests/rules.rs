@@ -4,6 +4,7 @@ use iac_core::app::{Container, HostConfig};
 use iac_core::diag::Severity;
 use iac_core::model::*;
 use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps};
+use iac_core::stack::{Stack, StackBuilder};
 use iac_core::validate::validate;
 use iac_core::value::{Attr, AttrRef, SecretRef, Value};
 use iac_core::{CoreError, LogicalId, graph::Graph};

@@ -1,7 +1,8 @@
 //! Checks over the workspace's own source: the registry of diagnostic codes is the only place a
-//! code is written, every code stands for one check that some code reports.
+//! code is written, every code stands for one check that some code reports, and iac-core's
+//! modules import only from lower layers (no import circles).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use iac_core::diag::{Code, Diagnostic, Path as DiagPath, Severity, codes, has_errors};
@@ -213,4 +214,196 @@ fn the_reference_lists_every_code() {
         assert!(doc.contains(info.fix), "{} fix missing", info.code);
     }
     assert!(doc.contains("## IAC023 BackupRetention\n\na database keeps automated backups"), "{doc}");
+}
+
+/// iac-core's modules from the bottom up, as documented in `lib.rs`: a module imports only from
+/// modules of lower layers (its own submodules aside). Modules of one layer do not import each
+/// other. A new module must be placed here.
+const LAYERS: &[&[&str]] = &[
+    &["id", "diag", "net"],
+    &["value"],
+    &["error"],
+    &["app"],
+    &["model"],
+    &["workload", "rollout"],
+    &["stack"],
+    &["naming", "graph"],
+    &["validate"],
+    &["merge"],
+    &["patterns"],
+];
+
+fn core_src() -> PathBuf {
+    root().join("crates/iac-core/src")
+}
+
+/// The top-level module a source file of iac-core belongs to (`model/compute.rs` -> `model`).
+fn module_of(file: &Path) -> String {
+    let rel = file.strip_prefix(core_src()).unwrap();
+    let first = rel.components().next().unwrap().as_os_str().to_string_lossy().into_owned();
+    first.trim_end_matches(".rs").to_owned()
+}
+
+/// The modules a file names with `crate::<module>` paths (in `use` items, paths and macro
+/// arguments) outside test code; the second element of each path, resolved later.
+#[derive(Default)]
+struct CrateRefs(BTreeSet<String>);
+
+impl CrateRefs {
+    fn use_tree(&mut self, tree: &syn::UseTree, under_crate: bool) {
+        match tree {
+            syn::UseTree::Path(p) if !under_crate => {
+                if p.ident == "crate" {
+                    self.use_tree(&p.tree, true);
+                }
+            }
+            syn::UseTree::Path(syn::UsePath { ident, .. })
+            | syn::UseTree::Name(syn::UseName { ident })
+            | syn::UseTree::Rename(syn::UseRename { ident, .. }) => {
+                if under_crate {
+                    self.0.insert(ident.to_string());
+                }
+            }
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.use_tree(t, under_crate);
+                }
+            }
+            syn::UseTree::Glob(_) => {
+                if under_crate {
+                    self.0.insert("*".to_owned());
+                }
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for CrateRefs {
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.use_tree(&item.tree, false);
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        let mut segments = path.segments.iter();
+        if let (Some(first), Some(second)) = (segments.next(), segments.next())
+            && first.ident == "crate"
+        {
+            self.0.insert(second.ident.to_string());
+        }
+        syn::visit::visit_path(self, path);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let text = mac.tokens.to_string();
+        for (i, _) in text.match_indices("crate :: ") {
+            let name: String = text[i + 9..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            self.0.insert(name);
+        }
+        syn::visit::visit_macro(self, mac);
+    }
+}
+
+/// What a name at the crate root stands for: a module, or the module of an item re-exported by
+/// `lib.rs` (`pub use stack::Stack`) or of an exported macro (`#[macro_export]`).
+fn root_names(files: &[(PathBuf, syn::File)]) -> BTreeMap<String, String> {
+    fn names(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => names(&p.tree, out),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.rename.to_string()),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| names(t, out)),
+            syn::UseTree::Glob(_) => {}
+        }
+    }
+    let mut map = BTreeMap::new();
+    for (file, ast) in files {
+        let lib = file.ends_with("src/lib.rs");
+        for item in &ast.items {
+            match item {
+                syn::Item::Mod(m) if lib => {
+                    map.insert(m.ident.to_string(), m.ident.to_string());
+                }
+                syn::Item::Use(u) if lib => {
+                    if let syn::UseTree::Path(p) = &u.tree {
+                        let mut found = Vec::new();
+                        names(&p.tree, &mut found);
+                        for n in found {
+                            map.insert(n, p.ident.to_string());
+                        }
+                    }
+                }
+                syn::Item::Macro(m) if m.attrs.iter().any(|a| a.path().is_ident("macro_export")) => {
+                    if let Some(ident) = &m.ident {
+                        map.insert(ident.to_string(), module_of(file));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    map
+}
+
+#[test]
+fn core_modules_import_only_lower_layers() {
+    let mut paths = Vec::new();
+    rust_files(&core_src(), &mut paths);
+    let files: Vec<(PathBuf, syn::File)> = paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, ast)
+        })
+        .collect();
+    let layer_of: BTreeMap<&str, usize> =
+        LAYERS.iter().enumerate().flat_map(|(i, layer)| layer.iter().map(move |m| (*m, i))).collect();
+    let roots = root_names(&files);
+    let modules: BTreeSet<&String> = roots.iter().filter(|(name, module)| name == module).map(|(m, _)| m).collect();
+    let placed: BTreeSet<&String> = modules.iter().copied().filter(|m| layer_of.contains_key(m.as_str())).collect();
+    assert_eq!(placed, modules, "every module of lib.rs has a layer in LAYERS (and lib.rs's docs)");
+
+    let mut problems = Vec::new();
+    let mut edges = 0;
+    for (file, ast) in &files {
+        if file.ends_with("src/lib.rs") {
+            continue;
+        }
+        let from = module_of(file);
+        let from_layer = layer_of[from.as_str()];
+        let mut ast = ast.clone();
+        without_tests(&mut ast.items);
+        let mut refs = CrateRefs::default();
+        refs.visit_file(&ast);
+        for name in refs.0 {
+            let rel = file.strip_prefix(core_src()).unwrap().display();
+            let Some(to) = roots.get(&name) else {
+                problems.push(format!("{rel}: `crate::{name}` is neither a module nor a root re-export"));
+                continue;
+            };
+            if *to == from {
+                continue;
+            }
+            edges += 1;
+            let to_layer = layer_of[to.as_str()];
+            if to_layer >= from_layer {
+                problems.push(format!(
+                    "{rel}: `{from}` (layer {from_layer}) imports `crate::{name}` from `{to}` (layer {to_layer})"
+                ));
+            }
+        }
+    }
+    assert!(edges > 30, "the scan finds imports ({edges})");
+    let lib = std::fs::read_to_string(core_src().join("lib.rs")).unwrap();
+    let documented: Vec<Vec<String>> = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! | "))
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|row| {
+            let modules = row.split(" | ").nth(1).unwrap_or_default();
+            modules.split(", ").map(|m| m.trim_matches(|c| "[`]".contains(c)).to_owned()).collect()
+        })
+        .collect();
+    assert_eq!(documented, LAYERS, "the table of layers in lib.rs's docs matches LAYERS");
+    assert!(problems.is_empty(), "imports against the layers (see lib.rs):\n{}", problems.join("\n"));
 }

@@ -635,7 +635,7 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
                 p.report(Code::PortZero, prop.clone(), "port 0", "give the port to admit");
             }
             for s in &rule.sources {
-                if let Some(problem) = crate::validate::cidr_problem(s) {
+                if let Some(problem) = crate::net::cidr_problem(s) {
                     p.report(
                         Code::InvalidCidr,
                         format!("{prop}.Sources"),

@@ -7,9 +7,10 @@ use indexmap::IndexMap;
 
 use crate::model::{
     CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Handle, Peer, Rule, SecurityGroup,
-    SecurityGroupIngress, StackBuilder,
+    SecurityGroupIngress,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::{SecretRef, Value};
 
 /// What a cache looks like.

@@ -7,9 +7,10 @@ use indexmap::IndexMap;
 
 use crate::model::{
     DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Peer, Role, Rule, SecurityGroup,
-    SecurityGroupIngress, StackBuilder, Statement,
+    SecurityGroupIngress, Statement,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::{SecretRef, Value};
 
 /// The managed policy for RDS enhanced monitoring.
