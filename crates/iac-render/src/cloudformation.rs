@@ -10,15 +10,16 @@ use iac_core::Stack;
 use iac_core::model::spec::{CfnAttr, Data, JoinPart, Tagging};
 use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, EcsCluster, EcsService, FileSystem,
-    HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, ParamKind, Peer,
-    RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, ScheduleTarget, Scheme, SecurityGroup,
-    Statement, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric,
+    HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, Peer, RecordTarget,
+    Resource, ResourceEntry, RouteTarget, Rule, Schedule, ScheduleTarget, Scheme, SecurityGroup, Statement,
+    TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric,
 };
 use iac_core::model::{
     Bucket, BucketEncryption, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction,
     ViewerCertificate,
 };
 use iac_core::naming;
+use iac_core::stack::ParamKind;
 use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
 

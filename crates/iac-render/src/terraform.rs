@@ -29,16 +29,17 @@ use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, DoFirewall,
     Droplet, EcsCluster, EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway,
     LaunchTemplate, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, MountTarget,
-    NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route,
-    RouteTable, RouteTarget, Rule, RunTask, ScalingPolicy, Schedule, ScheduleTarget, Scheme, SecurityGroup,
-    SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork,
-    TrackedMetric, Vpc, VpcGatewayAttachment,
+    NatGateway, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route, RouteTable,
+    RouteTarget, Rule, RunTask, ScalingPolicy, Schedule, ScheduleTarget, Scheme, SecurityGroup, SecurityGroupIngress,
+    Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric, Vpc,
+    VpcGatewayAttachment,
 };
 use iac_core::model::{
     Bucket, BucketEncryption, BucketPolicy, CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Distribution,
     OriginAccessControl, Principal, ScheduledAction, ViewerCertificate,
 };
 use iac_core::naming;
+use iac_core::stack::ParamKind;
 use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use indexmap::IndexMap;
 
@@ -1914,8 +1915,9 @@ fn json_block(ident: &str, map: &serde_json::Map<String, serde_json::Value>) -> 
 mod tests {
     use iac_core::StackBuilder;
     use iac_core::app::{Container, CronJob, HostConfig, HostFile};
-    use iac_core::model::{Engine, HealthCheck, Override, Parameter, RootVolume};
+    use iac_core::model::{Engine, HealthCheck, Override, RootVolume};
     use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps, WebTier, WebTierProps, alias_record};
+    use iac_core::stack::Parameter;
     use indexmap::IndexMap;
 
     use super::*;
