@@ -6,8 +6,8 @@
 #![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
 
 use iac_core::app::{Container, HostConfig};
-use iac_core::model::StackBuilder;
 use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, Network, NetworkProps};
+use iac_core::stack::StackBuilder;
 use iac_core::validate::validate;
 use iac_render::{Format, Target, render_target};
 

@@ -5,10 +5,11 @@
 
 use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile};
 use iac_core::model::HealthCheck;
-use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
+use iac_core::model::{Engine, RootVolume, Statement};
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, WebTier, WebTierProps, alias_record};
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{Pseudo, Value};
 use indexmap::IndexMap;
 use serde::Deserialize;

@@ -13,10 +13,11 @@
 #![allow(clippy::print_stderr)] // the counts are printed for the record
 
 use iac_core::app::{Container, HostConfig, SystemdUnit};
+use iac_core::diag::Severity;
 use iac_core::merge::{CopyOptions, add_copy};
 use iac_core::model::*;
 use iac_core::sample::{Sample, samples};
-use iac_core::validate::{Severity, validate};
+use iac_core::validate::validate;
 use iac_core::value::{AttrRef, HasRefs, RefMut, Refs, Value};
 use iac_core::workload::{App, Service};
 use iac_core::{LogicalId, StackBuilder};
@@ -185,7 +186,7 @@ fn a_copied_unit_container_refers_to_the_copy() {
     let stack = target.build().expect("the copy builds");
     let wrong: Vec<String> = validate(&stack)
         .into_iter()
-        .filter(|d| d.severity == Severity::Error && ["IAC004", "IAC005"].contains(&d.code))
+        .filter(|d| d.severity == Severity::Error && ["IAC004", "IAC005"].contains(&d.code.as_str()))
         .map(|d| d.to_string())
         .collect();
     assert!(wrong.is_empty(), "the copy refers to resources it does not have: {wrong:#?}");

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use iac_core::diag::has_errors;
 use iac_core::graph::Graph;
-use iac_core::model::{Stack, spec};
-use iac_core::validate::{has_errors, validate};
+use iac_core::model::spec;
+use iac_core::stack::Stack;
+use iac_core::validate::validate;
 use iac_core::{CoreError, LogicalId, naming};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};

@@ -450,6 +450,26 @@ pub enum BaseImage {
     Id(String),
 }
 
+/// The root EBS volume.
+#[derive(Debug, Clone, Serialize, Refs)]
+pub struct RootVolume {
+    /// Device name of the AMI's root, `/dev/sda1` on Ubuntu, `/dev/xvda` on Amazon Linux.
+    pub device_name: String,
+    /// Size in GiB.
+    pub size_gib: u32,
+    /// `gp3` ("General Purpose SSD").
+    pub volume_type: String,
+    /// Encrypted at rest (validation requires it).
+    pub encrypted: bool,
+}
+
+impl RootVolume {
+    /// An encrypted gp3 root volume.
+    pub fn gp3(device_name: impl Into<String>, size_gib: u32) -> Self {
+        Self { device_name: device_name.into(), size_gib, volume_type: "gp3".into(), encrypted: true }
+    }
+}
+
 /// An AMI bake: a builder instance from a base image runs the setup of `host` in bake mode
 /// (packages, Docker, files, cron, container images pulled but not started, no secrets), and
 /// the image is saved as `<name>-v<version>-<build>`.
@@ -464,7 +484,7 @@ pub struct Bake {
     /// SSH user of the base image (Packer connects with it).
     pub ssh_username: String,
     /// Root volume of the image.
-    pub root_volume: crate::model::RootVolume,
+    pub root_volume: RootVolume,
     /// What the image holds.
     pub host: HostConfig,
 }

@@ -20,10 +20,11 @@
 //! - **Bakes** are shared by name: a copy's bake must equal the one already there.
 //! - The **rollout plan** is not copied: it names roles of one system.
 
+use crate::diag::{Code, Diagnostic, Path};
 use crate::id::LogicalId;
-use crate::model::{ResourceEntry, Stack, StackBuilder};
+use crate::model::ResourceEntry;
 use crate::naming;
-use crate::validate::{Diagnostic, Path};
+use crate::stack::{Stack, StackBuilder};
 use crate::value::{HasRefs, RefMut};
 
 /// How [`add_copy`] adds a stack.
@@ -44,8 +45,8 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
     let valid_prefix =
         prefix.starts_with(|c: char| c.is_ascii_uppercase()) && prefix.chars().all(|c| c.is_ascii_alphanumeric());
     if !valid_prefix {
-        target.problem(Diagnostic::error(
-            "IAC090",
+        target.problem(Diagnostic::new(
+            Code::InvalidCopyPrefix,
             Path::stack(target.name()),
             format!("copy prefix `{prefix}` of stack `{}` is not valid", source.name()),
             "use letters and digits starting with an upper-case letter, e.g. `C002`",
@@ -62,8 +63,8 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
                 if existing.kind == parameter.kind
                     && existing.default == parameter.default
                     && existing.description == parameter.description => {}
-            Some(_) => target.problem(Diagnostic::error(
-                "IAC091",
+            Some(_) => target.problem(Diagnostic::new(
+                Code::CopyParameterDiffers,
                 Path::stack(target.name()).resource(id.as_str()),
                 format!(
                     "parameter `{id}` of the copy `{prefix}` of `{}` differs from the one already in the stack",
@@ -100,8 +101,8 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
                 target.bake(bake.clone());
             }
             Some(b) if serde_json::to_value(b).ok() == serde_json::to_value(bake).ok() => {}
-            Some(_) => target.problem(Diagnostic::error(
-                "IAC092",
+            Some(_) => target.problem(Diagnostic::new(
+                Code::CopyBakeDiffers,
                 Path::stack(target.name()).resource(&bake.name),
                 format!("bake `{}` of the copy `{prefix}` differs from the one already in the stack", bake.name),
                 "copies share bakes by name: make them equal or rename one",
@@ -142,9 +143,8 @@ fn make_names_unique(entry: &mut ResourceEntry, label: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        DbSubnetGroup, Instance, LoadBalancer, MachineSpec, ParamKind, Parameter, Scheme, SecurityGroup, Subnet, Vpc,
-    };
+    use crate::model::{DbSubnetGroup, Instance, LoadBalancer, MachineSpec, Scheme, SecurityGroup, Subnet, Vpc};
+    use crate::stack::{ParamKind, Parameter};
     use crate::value::{Attr, AttrRef, Value};
 
     fn base() -> Stack {
@@ -217,7 +217,7 @@ mod tests {
                 assert!(d.as_str().starts_with(prefix));
             }
         }
-        assert!(crate::validate::validate(&stack).iter().all(|d| d.severity != crate::validate::Severity::Error));
+        assert!(crate::validate::validate(&stack).iter().all(|d| d.severity != crate::diag::Severity::Error));
     }
 
     #[test]
@@ -267,9 +267,9 @@ mod tests {
         add_copy(&mut s, &source, &CopyOptions { prefix: "C1".into(), outputs: false });
         add_copy(&mut s, &source, &CopyOptions { prefix: "C1".into(), outputs: false });
         let Err(crate::CoreError::Invalid { diagnostics, .. }) = s.build() else { panic!("must fail") };
-        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
-        assert!(codes.contains(&"IAC090"), "{codes:?}");
-        assert!(codes.contains(&"IAC091"), "{codes:?}");
-        assert!(codes.contains(&"IAC002"), "a second copy under the same prefix clashes: {codes:?}");
+        let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&Code::InvalidCopyPrefix), "{codes:?}");
+        assert!(codes.contains(&Code::CopyParameterDiffers), "{codes:?}");
+        assert!(codes.contains(&Code::DuplicateLogicalId), "a second copy under the same prefix clashes: {codes:?}");
     }
 }

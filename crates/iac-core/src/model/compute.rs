@@ -3,28 +3,9 @@
 use serde::Serialize;
 
 use crate::app::HostConfig;
+pub use crate::app::RootVolume;
 use crate::model::spec::prelude::*;
 use crate::value::{Refs, Value};
-
-/// The root EBS volume.
-#[derive(Debug, Clone, Serialize, Refs)]
-pub struct RootVolume {
-    /// Device name of the AMI's root, `/dev/sda1` on Ubuntu, `/dev/xvda` on Amazon Linux.
-    pub device_name: String,
-    /// Size in GiB.
-    pub size_gib: u32,
-    /// `gp3` ("General Purpose SSD").
-    pub volume_type: String,
-    /// Encrypted at rest (validation requires it).
-    pub encrypted: bool,
-}
-
-impl RootVolume {
-    /// An encrypted gp3 root volume.
-    pub fn gp3(device_name: impl Into<String>, size_gib: u32) -> Self {
-        Self { device_name: device_name.into(), size_gib, volume_type: "gp3".into(), encrypted: true }
-    }
-}
 
 /// What an instance runs: image, size, network, identity and boot script. Shared by
 /// [`LaunchTemplate`] and [`Instance`].

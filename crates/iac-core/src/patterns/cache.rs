@@ -5,8 +5,9 @@
 
 use indexmap::IndexMap;
 
-use crate::model::{CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Handle, SecurityGroup, StackBuilder};
+use crate::model::{CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Handle, SecurityGroup};
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::{SecretRef, Value};
 
 /// What a cache looks like.

@@ -18,11 +18,12 @@ use crate::id::LogicalId;
 use crate::model::{
     AccessPoint, AwsLogs, CpuArchitecture, EcsCluster, EcsService, EfsVolume, FileSystem, Handle, HealthCheck,
     LoadBalancer, LogGroup, MountTarget, Peer, PerformanceMode, Policy, PosixUser, Role, Rule, RunTask, Schedule,
-    ScheduleTarget, SecurityGroup, ServiceLoadBalancer, StackBuilder, Statement, TargetGroup, TargetType,
-    TaskDefinition, TaskNetwork,
+    ScheduleTarget, SecurityGroup, ServiceLoadBalancer, Statement, TargetGroup, TargetType, TaskDefinition,
+    TaskNetwork,
 };
 use crate::patterns::network::Network;
 use crate::patterns::web_tier::{PublicLoadBalancerProps, load_balancer_security_group, public_load_balancer};
+use crate::stack::StackBuilder;
 use crate::value::{Pseudo, SecretSource, Value};
 
 /// The managed policy of the ECS agent (image pull from ECR, log streams).

@@ -6,10 +6,10 @@
 use indexmap::IndexMap;
 
 use crate::model::{
-    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Role, SecurityGroup, StackBuilder,
-    Statement,
+    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Role, SecurityGroup, Statement,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::{SecretRef, Value};
 
 /// The managed policy for RDS enhanced monitoring.

@@ -2,10 +2,10 @@
 
 use crate::app::HostConfig;
 use crate::model::{
-    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup, StackBuilder,
-    Statement,
+    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup, Statement,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// What a host looks like.

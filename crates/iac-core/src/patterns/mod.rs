@@ -1,4 +1,4 @@
-//! Patterns: functions that add a group of resources to a [`crate::model::StackBuilder`] and
+//! Patterns: functions that add a group of resources to a [`crate::stack::StackBuilder`] and
 //! return typed handles. A user can always drop to the raw resources instead.
 
 pub mod cache;
@@ -19,9 +19,8 @@ pub use host::{Host, HostProps};
 pub use network::{Network, NetworkProps};
 pub use web_tier::{WebTier, WebTierProps};
 
-use crate::model::{
-    Handle, Peer, Policy, Role, Rule, SecurityGroup, SecurityGroupIngress, StackBuilder, Statement, Suppression,
-};
+use crate::model::{Handle, Peer, Policy, Role, Rule, SecurityGroup, SecurityGroupIngress, Statement, Suppression};
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// The managed policy that lets SSM Run Command and Session Manager reach an instance (used for

@@ -1,10 +1,11 @@
 //! `Network`: a new VPC with public and private subnets across zones, or an existing one.
 
 use crate::model::{
-    Eip, InternetGateway, NatGateway, Route, RouteTable, RouteTarget, StackBuilder, Subnet,
-    SubnetRouteTableAssociation, Vpc, VpcGatewayAttachment,
+    Eip, InternetGateway, NatGateway, Route, RouteTable, RouteTarget, Subnet, SubnetRouteTableAssociation, Vpc,
+    VpcGatewayAttachment,
 };
 use crate::net::Ipv4Cidr;
+use crate::stack::StackBuilder;
 use crate::value::{Pseudo, Value};
 
 /// What a new network looks like.

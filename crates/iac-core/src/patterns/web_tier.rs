@@ -10,9 +10,10 @@ use crate::app::HostConfig;
 use crate::model::{
     AppProtocol, AutoScalingGroup, Handle, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, Listener,
     ListenerAction, LoadBalancer, MachineSpec, Peer, Role, RootVolume, Rule, ScalingPolicy, Scheme, SecurityGroup,
-    StackBuilder, Statement, TargetGroup, TargetType, TrackedMetric,
+    Statement, TargetGroup, TargetType, TrackedMetric,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// TLS policy for HTTPS listeners: TLS 1.3 and 1.2 only.

@@ -14,8 +14,9 @@
 use iac_core::Stack;
 use iac_core::app::HostConfig;
 use iac_core::model::spec::{CfnAttr, Data, JoinPart, Tagging};
-use iac_core::model::{Backend, ParamKind, Resource, ResourceEntry};
+use iac_core::model::{Backend, Resource, ResourceEntry};
 use iac_core::naming;
+use iac_core::stack::ParamKind;
 use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
 

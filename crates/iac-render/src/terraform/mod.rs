@@ -30,8 +30,9 @@ use hcl::expr::{FuncCall, Traversal, TraversalOperator, Variable};
 use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey, Structure};
 use iac_core::Stack;
 use iac_core::app::HostConfig;
-use iac_core::model::{Backend, ParamKind, Resource, ResourceEntry};
+use iac_core::model::{Backend, Resource, ResourceEntry};
 use iac_core::naming;
+use iac_core::stack::ParamKind;
 use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use indexmap::IndexMap;
 

@@ -3,10 +3,11 @@
 use iac_core::StackBuilder;
 use iac_core::app::{Container, CronJob, HostConfig, HostFile};
 use iac_core::model::{
-    AppProtocol, DbInstance, Engine, HealthCheck, Listener, ListenerAction, MasterPassword, Override, Parameter,
-    RawResource, RootVolume, SecurityGroup, Vpc,
+    AppProtocol, DbInstance, Engine, HealthCheck, Listener, ListenerAction, MasterPassword, Override, RawResource,
+    RootVolume, SecurityGroup, Vpc,
 };
 use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps, WebTier, WebTierProps, alias_record};
+use iac_core::stack::Parameter;
 use indexmap::IndexMap;
 
 use super::*;
