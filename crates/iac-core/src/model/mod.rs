@@ -2,7 +2,10 @@
 //! and typed handles (the stack and its builder are in [`crate::stack`]).
 //!
 //! Adding a resource kind means adding it to the `resources!` list below; every renderer and the
-//! SDK engine `match` on [`Resource`], so the compiler then lists each place still to write.
+//! SDK engine `match` on [`Resource`] without a wildcard arm, so the compiler then lists each place
+//! still to write. The renderers generate their one match with [`for_each_kind!`](crate::for_each_kind)
+//! and dispatch to a trait each kind implements in its own file (in iac-render,
+//! `cloudformation/<service>/<kind>.rs` and `terraform/<service>/<kind>.rs`).
 
 pub mod cloudfront;
 pub mod compute;

@@ -6,9 +6,9 @@
 //! `DeletionPolicy` and `UpdateReplacePolicy` of `Snapshot`; suppressed policy checks are written
 //! as `Metadata.checkov.skip` with their reasons, where reviewers and checkov both see them.
 //!
-//! This module assembles the template and holds what every kind shares ([`CfnContext`]: values,
+//! This module assembles the template and holds what every kind shares (`CfnContext`: values,
 //! references, secrets, tags, names, user data); each kind's properties live in its own file,
-//! grouped by AWS service (`ec2/vpc.rs`, `rds/db_instance.rs`, ...), as its [`ToCloudFormation`]
+//! grouped by AWS service (`ec2/vpc.rs`, `rds/db_instance.rs`, ...), as its `ToCloudFormation`
 //! implementation.
 
 use iac_core::Stack;

@@ -18,10 +18,10 @@
 //! text). Terraform overrides set, replace or remove an argument of the resource block. Stateful
 //! resources get `lifecycle { prevent_destroy = true }`. The output is deterministic.
 //!
-//! This module assembles the files and holds what every kind shares ([`TfContext`]: values,
+//! This module assembles the files and holds what every kind shares (`TfContext`: values,
 //! references, data sources, secrets, tags, names, user data); each kind's arguments live in its
 //! own file, grouped by service (`ec2/vpc.rs`, `rds/db_instance.rs`, ...), as its
-//! [`ToTerraform`] implementation.
+//! `ToTerraform` implementation.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
