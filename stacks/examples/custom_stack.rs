@@ -55,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             statements: vec![db.read_secret_statement()],
             internet_egress_ports: vec![443],
             vpc_egress_ports: vec![db.port],
+            data_volume: None,
         },
     );
     db.allow_from(&mut stack, "App", host.security_group.group_id());

@@ -12,8 +12,10 @@ use crate::impl_refs;
 use crate::value::{HasRefs, RefMut, Refs, Value};
 
 pub mod setup;
+pub mod volume;
 
 pub use setup::*;
+pub use volume::{DataBind, DataMount, FileSystemType};
 
 /// How an image is pinned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -366,6 +368,8 @@ pub struct HostConfig {
     pub nginx_sites: Vec<NginxSite>,
     /// Install the AWS CLI (also installed when a container needs a secret at boot).
     pub aws_cli: bool,
+    /// Data volumes mounted at boot (EC2 hosts; see [`crate::patterns::Host`]).
+    pub data_mounts: Vec<DataMount>,
 }
 
 impl HostConfig {
@@ -408,6 +412,7 @@ impl HostConfig {
             || !self.timers.is_empty()
             || !self.supervisor.is_empty()
             || !self.nginx_sites.is_empty()
+            || !self.data_mounts.is_empty()
     }
 }
 
@@ -417,9 +422,11 @@ impl HasRefs for HostConfig {
         for unit in &self.units {
             unit.container.collect_refs(out);
         }
+        self.data_mounts.collect_refs(out);
     }
     fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
         self.containers.rewrite_refs(f);
+        self.data_mounts.rewrite_refs(f);
     }
 }
 
