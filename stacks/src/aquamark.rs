@@ -302,7 +302,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             deletion_protection: cfg.web.deletion_protection,
         },
     );
-    db.allow_from(&mut stack, "Web", web.instance_security_group.group_id());
+    db.allow_from(&mut stack, &web);
 
     let daemon = |name: &str, script: &str| {
         app_env(Container::new(name, &cfg.app.image).with_command(["python3", script])).with_mount(
@@ -342,7 +342,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             data_volume: None,
         },
     );
-    db.allow_from(&mut stack, "Daemons", daemons.security_group.group_id());
+    db.allow_from(&mut stack, &daemons);
 
     let notifications = Notifications::create(&mut stack, "Alarms", &cfg.alarms.emails);
     notifications.alarm(&mut stack, "DatabaseCpuAlarm", alarms::rds_cpu(&db.instance, cfg.alarms.db_cpu_percent));

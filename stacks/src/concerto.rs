@@ -397,7 +397,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             vpc_egress_ports: vec![db.port],
         },
     );
-    db.allow_from(&mut stack, "App", service.task_security_group.group_id());
+    db.allow_from(&mut stack, &service);
 
     alias_record(
         &mut stack,

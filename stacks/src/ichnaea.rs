@@ -1048,14 +1048,14 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
 
-    for (tier, group) in [
-        ("Web", web.instance_security_group.group_id()),
-        ("Worker", worker.security_group.group_id()),
-        ("Scheduler", scheduler.security_group.group_id()),
-        ("Admin", admin.security_group.group_id()),
+    for tier in [
+        ("Web", &web.instance_security_group),
+        ("Worker", &worker.security_group),
+        ("Scheduler", &scheduler.security_group),
+        ("Admin", &admin.security_group),
     ] {
-        db.allow_from(&mut stack, tier, group.clone());
-        cache.allow_from(&mut stack, tier, group);
+        db.allow_from(&mut stack, &tier);
+        cache.allow_from(&mut stack, &tier);
     }
 
     // The guide's upgrade order.

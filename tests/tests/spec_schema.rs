@@ -27,10 +27,11 @@ use serde_json::Value as Json;
 /// The cfn-lint schema directory, or `None` (skipped) when cfn-lint is not installed.
 fn schema_dir() -> Option<PathBuf> {
     let python = tests::oracle("IAC_PYTHON")?;
-    let out = tests::run(Command::new(python).args([
-        "-c",
-        "import cfnlint, os; print(os.path.join(os.path.dirname(cfnlint.__file__), 'data', 'schemas'))",
-    ]));
+    let out =
+        tests::run(Command::new(python).args([
+            "-c",
+            "import cfnlint, os; print(os.path.join(os.path.dirname(cfnlint.__file__), 'data', 'schemas'))",
+        ]));
     assert!(out.status.success(), "cfn-lint not importable: {}", String::from_utf8_lossy(&out.stderr));
     Some(PathBuf::from(String::from_utf8(out.stdout).expect("utf-8").trim()))
 }
@@ -171,7 +172,8 @@ fn unknown_properties(root: &Json, node: &Json, value: &Json, path: &str, out: &
     match value {
         Json::Object(map) => {
             let Some(props) = node["properties"].as_object() else { return };
-            let open = node["additionalProperties"].as_bool().unwrap_or(true) || node.get("patternProperties").is_some();
+            let open =
+                node["additionalProperties"].as_bool().unwrap_or(true) || node.get("patternProperties").is_some();
             for (k, v) in map {
                 match props.get(k) {
                     Some(child) => unknown_properties(root, child, v, &format!("{path}.{k}"), out),

@@ -14,6 +14,19 @@ pub struct Ipv4Cidr {
 }
 
 impl Ipv4Cidr {
+    /// The block `a.b.c.d/prefix` (host bits cleared).
+    pub const fn new(octets: [u8; 4], prefix: u8) -> Self {
+        let base = u32::from_be_bytes(octets);
+        let mask = if prefix == 0 {
+            0
+        } else if prefix >= 32 {
+            u32::MAX
+        } else {
+            u32::MAX << (32 - prefix)
+        };
+        Self { base: base & mask, prefix: if prefix > 32 { 32 } else { prefix } }
+    }
+
     /// The prefix length.
     pub fn prefix(self) -> u8 {
         self.prefix

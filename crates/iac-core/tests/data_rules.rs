@@ -291,7 +291,7 @@ fn patterns_are_valid_and_stateful_kinds_are_marked() {
             auth_token: None,
         },
     );
-    cache.allow_from(&mut s, "App", "sg-app".into());
+    cache.allow_from_group(&mut s, "App", "sg-app".into());
     let cdn = AssetCdn::create(
         &mut s,
         AssetCdnProps {

@@ -159,7 +159,7 @@ fn the_database_pattern_admits_only_named_tiers() {
         },
     );
     let app = sg_in(&mut s, "AppSg", net.vpc_id.clone(), Vec::new());
-    db.allow_from(&mut s, "App", app.group_id());
+    db.allow_from(&mut s, &("App", &app));
     // A range instead of a tier is refused even when added as a separate rule.
     s.add(
         "DatabaseFromOffice",

@@ -7,6 +7,7 @@
 //! as `Metadata.checkov.skip` with their reasons, where reviewers and checkov both see them.
 
 use iac_core::Stack;
+use iac_core::model::spec::{CfnAttr, Data, JoinPart, Tagging};
 use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, EcsCluster, EcsService, FileSystem,
     HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, ParamKind, Peer,
@@ -14,10 +15,9 @@ use iac_core::model::{
     Statement, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric,
 };
 use iac_core::model::{
-    Bucket, BucketEncryption, BucketPolicy, CacheReplicationGroup, Distribution, Principal,
-    ScheduledAction, ViewerCertificate,
+    Bucket, BucketEncryption, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction,
+    ViewerCertificate,
 };
-use iac_core::model::spec::{CfnAttr, Data, JoinPart, Tagging};
 use iac_core::naming;
 use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
@@ -230,13 +230,17 @@ impl Renderer<'_> {
         let c = ctx("");
         let v = |x: &Value<String>| self.str_value(x, &c);
         let mut props: Json = match &entry.resource {
-            Resource::Vpc(x) => json!({ "CidrBlock": v(&x.cidr_block)?, "EnableDnsHostnames": x.enable_dns_hostnames, "EnableDnsSupport": x.enable_dns_support }),
+            Resource::Vpc(x) => {
+                json!({ "CidrBlock": v(&x.cidr_block)?, "EnableDnsHostnames": x.enable_dns_hostnames, "EnableDnsSupport": x.enable_dns_support })
+            }
             Resource::Subnet(x) => json!({
-                    "VpcId": v(&x.vpc_id)?, "CidrBlock": v(&x.cidr_block)?, "AvailabilityZone": v(&x.availability_zone)?,
-                    "MapPublicIpOnLaunch": x.map_public_ip_on_launch,
-                }),
+                "VpcId": v(&x.vpc_id)?, "CidrBlock": v(&x.cidr_block)?, "AvailabilityZone": v(&x.availability_zone)?,
+                "MapPublicIpOnLaunch": x.map_public_ip_on_launch,
+            }),
             Resource::InternetGateway(_) => json!({}),
-            Resource::VpcGatewayAttachment(x) => json!({ "VpcId": v(&x.vpc_id)?, "InternetGatewayId": v(&x.internet_gateway_id)? }),
+            Resource::VpcGatewayAttachment(x) => {
+                json!({ "VpcId": v(&x.vpc_id)?, "InternetGatewayId": v(&x.internet_gateway_id)? })
+            }
             Resource::RouteTable(x) => json!({ "VpcId": v(&x.vpc_id)? }),
             Resource::Route(x) => {
                 let mut p = json!({ "RouteTableId": v(&x.route_table_id)?, "DestinationCidrBlock": v(&x.destination_cidr_block)? });
@@ -246,7 +250,9 @@ impl Renderer<'_> {
                 }
                 p
             }
-            Resource::SubnetRouteTableAssociation(x) => json!({ "SubnetId": v(&x.subnet_id)?, "RouteTableId": v(&x.route_table_id)? }),
+            Resource::SubnetRouteTableAssociation(x) => {
+                json!({ "SubnetId": v(&x.subnet_id)?, "RouteTableId": v(&x.route_table_id)? })
+            }
             Resource::Eip(_) => json!({ "Domain": "vpc" }),
             Resource::NatGateway(x) => json!({ "SubnetId": v(&x.subnet_id)?, "AllocationId": v(&x.allocation_id)? }),
             Resource::SecurityGroup(x) => self.security_group(entry, x)?,
@@ -286,10 +292,10 @@ impl Renderer<'_> {
                     { "ResourceType": "volume", "Tags": tags },
                 ]);
                 json!({
-                        "LaunchTemplateName": self.name(entry),
-                        "LaunchTemplateData": data,
-                        "TagSpecifications": [{ "ResourceType": "launch-template", "Tags": tags }],
-                    })
+                    "LaunchTemplateName": self.name(entry),
+                    "LaunchTemplateData": data,
+                    "TagSpecifications": [{ "ResourceType": "launch-template", "Tags": tags }],
+                })
             }
             Resource::Instance(x) => {
                 let mut p = self.machine(entry, &x.machine)?;
@@ -309,25 +315,25 @@ impl Renderer<'_> {
             }
             Resource::AutoScalingGroup(x) => self.asg(entry, x)?,
             Resource::ScalingPolicy(x) => json!({
-                    "AutoScalingGroupName": v(&x.auto_scaling_group_name)?,
-                    "PolicyType": "TargetTrackingScaling",
-                    "TargetTrackingConfiguration": {
-                        "PredefinedMetricSpecification": { "PredefinedMetricType": match x.metric {
-                            TrackedMetric::AverageCpu => "ASGAverageCPUUtilization",
-                            TrackedMetric::AverageNetworkIn => "ASGAverageNetworkIn",
-                        } },
-                        "TargetValue": x.target_value,
-                    },
-                }),
-            Resource::LoadBalancer(x) => {
-                self.load_balancer(entry, x)?
-            }
-            Resource::TargetGroup(x) => {
-                self.target_group(entry, x)?
-            }
+                "AutoScalingGroupName": v(&x.auto_scaling_group_name)?,
+                "PolicyType": "TargetTrackingScaling",
+                "TargetTrackingConfiguration": {
+                    "PredefinedMetricSpecification": { "PredefinedMetricType": match x.metric {
+                        TrackedMetric::AverageCpu => "ASGAverageCPUUtilization",
+                        TrackedMetric::AverageNetworkIn => "ASGAverageNetworkIn",
+                    } },
+                    "TargetValue": x.target_value,
+                },
+            }),
+            Resource::LoadBalancer(x) => self.load_balancer(entry, x)?,
+            Resource::TargetGroup(x) => self.target_group(entry, x)?,
             Resource::Listener(x) => self.listener(x, &c)?,
-            Resource::DbSubnetGroup(x) => json!({ "DBSubnetGroupName": self.name(entry), "DBSubnetGroupDescription": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? }),
-            Resource::DbParameterGroup(x) => json!({ "DBParameterGroupName": self.name(entry), "Description": x.description, "Family": x.family, "Parameters": x.parameters }),
+            Resource::DbSubnetGroup(x) => {
+                json!({ "DBSubnetGroupName": self.name(entry), "DBSubnetGroupDescription": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? })
+            }
+            Resource::DbParameterGroup(x) => {
+                json!({ "DBParameterGroupName": self.name(entry), "Description": x.description, "Family": x.family, "Parameters": x.parameters })
+            }
             Resource::DbInstance(x) => self.db_instance(entry, x)?,
             Resource::RecordSet(x) => {
                 let mut p = json!({ "HostedZoneId": v(&x.hosted_zone_id)?, "Name": v(&x.name)?, "Type": x.record_type.as_aws() });
@@ -350,16 +356,18 @@ impl Renderer<'_> {
             Resource::LogGroup(x) => self.log_group(entry, x)?,
             Resource::FileSystem(x) => self.file_system(entry, x)?,
             Resource::MountTarget(x) => json!({
-                    "FileSystemId": v(&x.file_system_id)?, "SubnetId": v(&x.subnet_id)?,
-                    "SecurityGroups": self.list(&x.security_group_ids, &c)?,
-                }),
+                "FileSystemId": v(&x.file_system_id)?, "SubnetId": v(&x.subnet_id)?,
+                "SecurityGroups": self.list(&x.security_group_ids, &c)?,
+            }),
             Resource::AccessPoint(x) => self.access_point(x, &c)?,
             Resource::Schedule(x) => self.schedule(entry, x)?,
-            Resource::CacheSubnetGroup(x) => json!({ "CacheSubnetGroupName": self.name(entry), "Description": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? }),
-            Resource::CacheParameterGroup(x) => json!({ "CacheParameterGroupFamily": x.family, "Description": x.description, "Properties": x.parameters }),
-            Resource::CacheReplicationGroup(x) => {
-                self.cache_replication_group(entry, x)?
+            Resource::CacheSubnetGroup(x) => {
+                json!({ "CacheSubnetGroupName": self.name(entry), "Description": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? })
             }
+            Resource::CacheParameterGroup(x) => {
+                json!({ "CacheParameterGroupFamily": x.family, "Description": x.description, "Properties": x.parameters })
+            }
+            Resource::CacheReplicationGroup(x) => self.cache_replication_group(entry, x)?,
             Resource::Bucket(x) => self.bucket(entry, x)?,
             Resource::BucketPolicy(x) => self.bucket_policy(x, &c)?,
             Resource::OriginAccessControl(x) => json!({ "OriginAccessControlConfig": {
@@ -397,7 +405,9 @@ impl Renderer<'_> {
             }
         };
         let Some(ty) = entry.resource.cloudformation_type() else {
-            return Err(self.unsupported(&ctx("Type"), format!("a {} has no CloudFormation type", entry.resource.kind_name())));
+            return Err(
+                self.unsupported(&ctx("Type"), format!("a {} has no CloudFormation type", entry.resource.kind_name()))
+            );
         };
         let spec = entry.resource.spec();
         if let Tagging::Property(key) = spec.tagging {

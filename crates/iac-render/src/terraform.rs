@@ -528,7 +528,10 @@ impl<'a> Renderer<'a> {
         let name = naming::physical_name(stack, entry);
         let mut extra: Vec<(String, String, Args)> = Vec::new();
         let Some(ty) = entry.resource.terraform_type().map(str::to_owned) else {
-            return Err(self.unsupported("terraform", "this raw resource has no Terraform form; set `RawResource::terraform` to its type and arguments"));
+            return Err(self.unsupported(
+                "terraform",
+                "this raw resource has no Terraform form; set `RawResource::terraform` to its type and arguments",
+            ));
         };
         let mut args = self.resource_args(entry, name, tags, &mut extra)?;
 
@@ -622,20 +625,12 @@ impl<'a> Renderer<'a> {
             Resource::Droplet(r) => self.droplet(r)?,
             Resource::DoFirewall(r) => self.do_firewall(r)?,
             Resource::RawResource(r) => self.raw(r)?,
-            Resource::CacheSubnetGroup(r) => {
-                self.cache_subnet_group(r, name, tags)?
-            }
-            Resource::CacheParameterGroup(r) => {
-                Self::cache_parameter_group(r, name, tags)
-            }
-            Resource::CacheReplicationGroup(r) => {
-                self.cache_replication_group(r, name, tags)?
-            }
+            Resource::CacheSubnetGroup(r) => self.cache_subnet_group(r, name, tags)?,
+            Resource::CacheParameterGroup(r) => Self::cache_parameter_group(r, name, tags),
+            Resource::CacheReplicationGroup(r) => self.cache_replication_group(r, name, tags)?,
             Resource::Bucket(r) => self.bucket(r, name, tags, extra)?,
             Resource::BucketPolicy(r) => self.bucket_policy(r)?,
-            Resource::OriginAccessControl(r) => {
-                Self::origin_access_control(r, name)
-            }
+            Resource::OriginAccessControl(r) => Self::origin_access_control(r, name),
             Resource::Distribution(r) => self.distribution(r, tags)?,
             Resource::ScheduledAction(r) => {
                 let name = stack.physical_name(&entry.id, 255);
@@ -2025,7 +2020,7 @@ mod tests {
                 deletion_protection: true,
             },
         );
-        db.allow_from(&mut s, "Web", web.instance_security_group.group_id());
+        db.allow_from(&mut s, &web);
         alias_record(&mut s, "WebRecord", "Z123456ABCDEFG", "www.example.org", &web.load_balancer);
         s.output("Url", "the site", Value::join([Value::from("https://"), web.load_balancer.dns_name()]));
         s.output("DbEndpoint", "the database", db.instance.endpoint_address());

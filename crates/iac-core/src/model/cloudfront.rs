@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// The managed cache policy `CachingOptimized`.
 pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -133,7 +133,27 @@ impl ResourceKind for Distribution {
         provider: Provider::Aws,
         cloudformation: Some("AWS::CloudFront::Distribution"),
         terraform: Some("aws_cloudfront_distribution"),
-        attrs: &[by_ref(Attr::Id, "id"), AttrSpec { attr: Attr::Arn, cloudformation: CfnAttr::Join(&[JoinPart::Text("arn:"), JoinPart::Pseudo("AWS::Partition"), JoinPart::Text(":cloudfront::"), JoinPart::Pseudo("AWS::AccountId"), JoinPart::Text(":distribution/"), JoinPart::SelfRef]), terraform: "arn" }, get_att(Attr::DnsName, "DomainName", "domain_name"), AttrSpec { attr: Attr::CanonicalHostedZoneId, cloudformation: CfnAttr::Constant(CLOUDFRONT_HOSTED_ZONE_ID), terraform: "hosted_zone_id" }],
+        attrs: &[
+            by_ref(Attr::Id, "id"),
+            AttrSpec {
+                attr: Attr::Arn,
+                cloudformation: CfnAttr::Join(&[
+                    JoinPart::Text("arn:"),
+                    JoinPart::Pseudo("AWS::Partition"),
+                    JoinPart::Text(":cloudfront::"),
+                    JoinPart::Pseudo("AWS::AccountId"),
+                    JoinPart::Text(":distribution/"),
+                    JoinPart::SelfRef,
+                ]),
+                terraform: "arn",
+            },
+            get_att(Attr::DnsName, "DomainName", "domain_name"),
+            AttrSpec {
+                attr: Attr::CanonicalHostedZoneId,
+                cloudformation: CfnAttr::Constant(CLOUDFRONT_HOSTED_ZONE_ID),
+                terraform: "hosted_zone_id",
+            },
+        ],
         naming: Naming::Unnamed,
         tagging: Tagging::Property("Tags"),
         data: Data::None,

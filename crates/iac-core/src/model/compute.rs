@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use crate::app::HostConfig;
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// The root EBS volume.
 #[derive(Debug, Clone, Serialize)]
@@ -161,7 +161,14 @@ impl ResourceKind for Instance {
         tagging: Tagging::Property("Tags"),
         data: Data::None,
         replacement: crate::replace!["AvailabilityZone", "CpuOptions", "ElasticGpuSpecifications", "ElasticInferenceAccelerators", "EnclaveOptions", "HibernationOptions", "HostResourceGroupArn", "ImageId": "an instance boots from its image once", "Ipv6AddressCount", "Ipv6Addresses", "KeyName", "LaunchTemplate", "LicenseSpecifications", "NetworkInterfaces", "PlacementGroupName", "PrivateIpAddress", "SecurityGroups", "SubnetId": "an instance lives in one subnet for life", "Tenancy": "the SDK path does not move a running instance between tenancies", "HostId": "the SDK path does not move a running instance between hosts", "BlockDeviceMappings": "the SDK path does not resize or swap the volumes of a running instance"],
-        replacement_notes: &[("Tenancy", "CloudFormation changes it with a stop and start; the SDK path replaces"), ("HostId", "as Tenancy"), ("BlockDeviceMappings", "CloudFormation updates some mappings in place; the SDK path replaces the instance (a data volume is a separate kind and is kept)")],
+        replacement_notes: &[
+            ("Tenancy", "CloudFormation changes it with a stop and start; the SDK path replaces"),
+            ("HostId", "as Tenancy"),
+            (
+                "BlockDeviceMappings",
+                "CloudFormation updates some mappings in place; the SDK path replaces the instance (a data volume is a separate kind and is kept)",
+            ),
+        ],
         teardown: 6,
     };
 }

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::app::{FirewallProtocol, HostConfig};
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// `digitalocean_droplet`: one virtual machine with cloud-init user data.
 #[derive(Debug, Clone, Serialize)]

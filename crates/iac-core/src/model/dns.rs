@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::value::{HasRefs, RefMut, Refs, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// Record type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,7 +98,11 @@ impl ResourceKind for RecordSet {
         tagging: Tagging::Untagged("Route53 records take no tags"),
         data: Data::None,
         replacement: crate::replace!["HostedZoneName", "HostedZoneId", "Name": "a record is identified by its name, type and set identifier", "Type": "a record is identified by its name, type and set identifier", "SetIdentifier": "a record is identified by its name, type and set identifier"],
-        replacement_notes: &[("Name", "part of the schema's primary identifier: CloudFormation replaces the record too"), ("Type", "as Name"), ("SetIdentifier", "as Name")],
+        replacement_notes: &[
+            ("Name", "part of the schema's primary identifier: CloudFormation replaces the record too"),
+            ("Type", "as Name"),
+            ("SetIdentifier", "as Name"),
+        ],
         teardown: 0,
     };
     fn unique_dns_names_mut(&mut self) -> Vec<&mut String> {

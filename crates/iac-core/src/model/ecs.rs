@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::app::Container;
 use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, Refs, Value};
 
 /// `AWS::ECS::Cluster` / `aws_ecs_cluster`.
 #[derive(Debug, Clone, Serialize)]

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// EFS performance mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

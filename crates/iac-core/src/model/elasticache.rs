@@ -4,8 +4,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{SecretRef, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{SecretRef, Value};
 
 /// `AWS::ElastiCache::SubnetGroup` / `aws_elasticache_subnet_group`.
 #[derive(Debug, Clone, Serialize)]
@@ -127,7 +127,12 @@ impl ResourceKind for CacheReplicationGroup {
         provider: Provider::Aws,
         cloudformation: Some("AWS::ElastiCache::ReplicationGroup"),
         terraform: Some("aws_elasticache_replication_group"),
-        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::EndpointAddress, "PrimaryEndPoint.Address", "primary_endpoint_address"), get_att(Attr::EndpointPort, "PrimaryEndPoint.Port", "port"), get_att(Attr::ReaderEndpointAddress, "ReaderEndPoint.Address", "reader_endpoint_address")],
+        attrs: &[
+            by_ref(Attr::Id, "id"),
+            get_att(Attr::EndpointAddress, "PrimaryEndPoint.Address", "primary_endpoint_address"),
+            get_att(Attr::EndpointPort, "PrimaryEndPoint.Port", "port"),
+            get_att(Attr::ReaderEndpointAddress, "ReaderEndPoint.Address", "reader_endpoint_address"),
+        ],
         naming: Naming::Explicit { max: 40 },
         tagging: Tagging::Property("Tags"),
         data: Data::Holds { keep: Keep::Snapshot },

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, RefMut, Refs, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// Who can reach a load balancer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,7 +182,11 @@ impl ResourceKind for LoadBalancer {
         provider: Provider::Aws,
         cloudformation: Some("AWS::ElasticLoadBalancingV2::LoadBalancer"),
         terraform: Some("aws_lb"),
-        attrs: &[by_ref(Attr::Arn, "arn"), get_att(Attr::DnsName, "DNSName", "dns_name"), get_att(Attr::CanonicalHostedZoneId, "CanonicalHostedZoneID", "zone_id")],
+        attrs: &[
+            by_ref(Attr::Arn, "arn"),
+            get_att(Attr::DnsName, "DNSName", "dns_name"),
+            get_att(Attr::CanonicalHostedZoneId, "CanonicalHostedZoneID", "zone_id"),
+        ],
         naming: Naming::Explicit { max: 32 },
         tagging: Tagging::Property("Tags"),
         data: Data::None,
@@ -209,7 +213,15 @@ impl ResourceKind for TargetGroup {
         naming: Naming::Explicit { max: 32 },
         tagging: Tagging::Property("Tags"),
         data: Data::None,
-        replacement: crate::replace!["TargetType", "ProtocolVersion", "Port", "Name", "VpcId", "Protocol", "IpAddressType"],
+        replacement: crate::replace![
+            "TargetType",
+            "ProtocolVersion",
+            "Port",
+            "Name",
+            "VpcId",
+            "Protocol",
+            "IpAddressType"
+        ],
         replacement_notes: &[],
         teardown: 5,
     };

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::impl_refs;
 use crate::model::TaskNetwork;
-use crate::value::{HasRefs, Refs, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, Refs, Value};
 
 /// Attempts after a failed start of a scheduled task.
 pub const SCHEDULE_RETRIES: u32 = 2;

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// One statement of an inline policy.
 #[derive(Debug, Clone, Serialize)]

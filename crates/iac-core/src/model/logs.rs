@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const LOG_RETENTION_DAYS: &[u32] =

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, RefMut, Refs, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, RefMut, Refs, Value};
 
 /// `AWS::EC2::VPC` / `aws_vpc`.
 #[derive(Debug, Clone, Serialize)]
@@ -237,7 +237,10 @@ impl ResourceKind for Vpc {
         tagging: Tagging::Property("Tags"),
         data: Data::None,
         replacement: crate::replace!["CidrBlock": "a VPC keeps its primary CIDR block for life", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl", "InstanceTenancy": "the SDK path cannot change a VPC's tenancy in place"],
-        replacement_notes: &[("InstanceTenancy", "CloudFormation updates dedicated to default in place; the SDK path replaces (ModifyVpcTenancy cannot go the other way)")],
+        replacement_notes: &[(
+            "InstanceTenancy",
+            "CloudFormation updates dedicated to default in place; the SDK path replaces (ModifyVpcTenancy cannot go the other way)",
+        )],
         teardown: 23,
     };
 }
@@ -288,7 +291,13 @@ impl ResourceKind for VpcGatewayAttachment {
         tagging: Tagging::Untagged("an attachment takes no tags"),
         data: Data::None,
         replacement: crate::replace!["VpcId", "InternetGatewayId": "the SDK path detaches and attaches again", "VpnGatewayId": "the SDK path detaches and attaches again"],
-        replacement_notes: &[("InternetGatewayId", "CloudFormation updates the attachment in place; the SDK path detaches the old gateway and attaches the new one"), ("VpnGatewayId", "as InternetGatewayId")],
+        replacement_notes: &[
+            (
+                "InternetGatewayId",
+                "CloudFormation updates the attachment in place; the SDK path detaches the old gateway and attaches the new one",
+            ),
+            ("VpnGatewayId", "as InternetGatewayId"),
+        ],
         teardown: 21,
     };
 }
@@ -321,7 +330,12 @@ impl ResourceKind for Route {
         naming: Naming::Unnamed,
         tagging: Tagging::Untagged("a route takes no tags"),
         data: Data::None,
-        replacement: crate::replace!["RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"],
+        replacement: crate::replace![
+            "RouteTableId",
+            "DestinationCidrBlock",
+            "DestinationIpv6CidrBlock",
+            "DestinationPrefixListId"
+        ],
         replacement_notes: &[],
         teardown: 15,
     };
@@ -356,7 +370,10 @@ impl ResourceKind for Eip {
         tagging: Tagging::Property("Tags"),
         data: Data::None,
         replacement: crate::replace!["NetworkBorderGroup", "TransferAddress", "IpamPoolId", "Address": "a new address is a new allocation", "Domain": "the SDK path allocates a new address", "PublicIpv4Pool": "the SDK path allocates a new address"],
-        replacement_notes: &[("Domain", "CloudFormation updates it in place; the SDK path allocates a new address in the new domain"), ("PublicIpv4Pool", "as Domain")],
+        replacement_notes: &[
+            ("Domain", "CloudFormation updates it in place; the SDK path allocates a new address in the new domain"),
+            ("PublicIpv4Pool", "as Domain"),
+        ],
         teardown: 18,
     };
 }
@@ -406,7 +423,19 @@ impl ResourceKind for SecurityGroupIngress {
         naming: Naming::Unnamed,
         tagging: Tagging::Untagged("an ingress rule resource takes no tags in CloudFormation"),
         data: Data::None,
-        replacement: crate::replace!["GroupId", "GroupName", "IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName", "SourceSecurityGroupOwnerId", "SourcePrefixListId"],
+        replacement: crate::replace![
+            "GroupId",
+            "GroupName",
+            "IpProtocol",
+            "FromPort",
+            "ToPort",
+            "CidrIp",
+            "CidrIpv6",
+            "SourceSecurityGroupId",
+            "SourceSecurityGroupName",
+            "SourceSecurityGroupOwnerId",
+            "SourcePrefixListId"
+        ],
         replacement_notes: &[],
         teardown: 13,
     };

@@ -4,8 +4,8 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, RefMut, Refs, SecretRef, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, RefMut, Refs, SecretRef, Value};
 
 /// Database engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -211,12 +211,21 @@ impl ResourceKind for DbInstance {
         provider: Provider::Aws,
         cloudformation: Some("AWS::RDS::DBInstance"),
         terraform: Some("aws_db_instance"),
-        attrs: &[by_ref(Attr::Id, "identifier"), get_att(Attr::EndpointAddress, "Endpoint.Address", "address"), get_att(Attr::EndpointPort, "Endpoint.Port", "port"), get_att(Attr::MasterUserSecretArn, "MasterUserSecret.SecretArn", "master_user_secret.0.secret_arn"), get_att(Attr::Arn, "DBInstanceArn", "arn")],
+        attrs: &[
+            by_ref(Attr::Id, "identifier"),
+            get_att(Attr::EndpointAddress, "Endpoint.Address", "address"),
+            get_att(Attr::EndpointPort, "Endpoint.Port", "port"),
+            get_att(Attr::MasterUserSecretArn, "MasterUserSecret.SecretArn", "master_user_secret.0.secret_arn"),
+            get_att(Attr::Arn, "DBInstanceArn", "arn"),
+        ],
         naming: Naming::Explicit { max: 63 },
         tagging: Tagging::Property("Tags"),
         data: Data::Holds { keep: Keep::Snapshot },
         replacement: crate::replace!["BackupTarget", "CharacterSetName": "the character set is fixed when the database is created", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier": "the identifier names the instance; a new one is a new database", "DBName": "the initial database is made once, at creation", "DBSubnetGroupName", "DBSystemId", "KmsKeyId": "encryption keys cannot change on an existing instance", "MasterUsername": "the master user is made once, at creation", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted": "encryption cannot be turned on or off on an existing instance", "Timezone", "AvailabilityZone": "the SDK path does not move an instance between zones"],
-        replacement_notes: &[("AvailabilityZone", "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces")],
+        replacement_notes: &[(
+            "AvailabilityZone",
+            "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces",
+        )],
         teardown: 8,
     };
     fn explicit_name(&self) -> Option<&str> {

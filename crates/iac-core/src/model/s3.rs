@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
 use crate::model::spec::prelude::*;
+use crate::value::{HasRefs, Refs, Value};
 
 /// Default encryption of new objects.
 #[derive(Debug, Clone, Serialize)]
@@ -197,7 +197,11 @@ impl ResourceKind for Bucket {
         provider: Provider::Aws,
         cloudformation: Some("AWS::S3::Bucket"),
         terraform: Some("aws_s3_bucket"),
-        attrs: &[by_ref(Attr::Name, "bucket"), get_att(Attr::Arn, "Arn", "arn"), get_att(Attr::RegionalDomainName, "RegionalDomainName", "bucket_regional_domain_name")],
+        attrs: &[
+            by_ref(Attr::Name, "bucket"),
+            get_att(Attr::Arn, "Arn", "arn"),
+            get_att(Attr::RegionalDomainName, "RegionalDomainName", "bucket_regional_domain_name"),
+        ],
         naming: Naming::GivenOnly { max: 63 },
         tagging: Tagging::Property("Tags"),
         data: Data::Holds { keep: Keep::Retain },

@@ -4,8 +4,8 @@
 use serde::Serialize;
 
 use crate::impl_refs;
-use crate::value::Value;
 use crate::model::spec::prelude::*;
+use crate::value::Value;
 
 /// `AWS::AutoScaling::ScheduledAction` / `aws_autoscaling_schedule`: sets an ASG's sizes on a
 /// cron schedule. A size left out stays as it is.

@@ -63,9 +63,10 @@ impl KindSpec {
     pub fn name_limit(&self) -> Option<usize> {
         match self.naming {
             Naming::Unnamed => None,
-            Naming::Derived { max } | Naming::Explicit { max } | Naming::GivenOnly { max } | Naming::Required { max } => {
-                Some(max)
-            }
+            Naming::Derived { max }
+            | Naming::Explicit { max }
+            | Naming::GivenOnly { max }
+            | Naming::Required { max } => Some(max),
         }
     }
 }

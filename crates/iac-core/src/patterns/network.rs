@@ -20,6 +20,13 @@ pub struct NetworkProps {
     pub nat_per_zone: bool,
 }
 
+impl Default for NetworkProps {
+    /// `10.0.0.0/16` over two zones, `/20` subnets, one shared NAT gateway.
+    fn default() -> Self {
+        Self { cidr: Ipv4Cidr::new([10, 0, 0, 0], 16), zones: 2, subnet_prefix: 20, nat_per_zone: false }
+    }
+}
+
 /// Ids of a network, new or existing.
 #[derive(Debug, Clone)]
 pub struct Network {
