@@ -250,14 +250,14 @@ fn every_rendered_property_is_in_the_schema() {
 
 #[test]
 fn the_check_fails_on_a_changed_fact() {
+    const MISSPELLED: &[iac_core::model::spec::AttrSpec] =
+        &[iac_core::model::spec::get_att(Attr::EndpointAddress, "Endpoint.Adress", "address")];
     let Some(dir) = schema_dir() else { return };
     let schemas = Schemas::load(&dir);
     let schema = schemas.get("AWS::RDS::DBInstance").expect("schema");
     let real = <iac_core::model::DbInstance as iac_core::model::ResourceKind>::SPEC;
     assert!(check_kind(real, "AWS::RDS::DBInstance", &schema).is_empty());
-    // A trigger dropped by hand, an attribute misspelled, a tag property renamed.
-    const MISSPELLED: &[iac_core::model::spec::AttrSpec] =
-        &[iac_core::model::spec::get_att(Attr::EndpointAddress, "Endpoint.Adress", "address")];
+    // A trigger dropped by hand, an attribute misspelled (MISSPELLED), a tag property renamed.
     let changed = KindSpec {
         replacement: &real.replacement[1..],
         attrs: MISSPELLED,

@@ -63,7 +63,7 @@ pub struct VolumeAttachment {
     /// The volume.
     pub volume_id: Value<String>,
     /// The device name given to EC2, e.g. `/dev/sdf`. Nitro instances show the volume as an
-    /// NVMe device whatever the name (the setup finds it by the volume's id); Xen instances as
+    /// `NVMe` device whatever the name (the setup finds it by the volume's id); Xen instances as
     /// `/dev/xvdf`.
     pub device: String,
 }

@@ -18,7 +18,7 @@ pub struct Topic {
     pub display_name: String,
     /// The KMS key that encrypts messages at rest: an alias, key id or ARN. The AWS-managed
     /// [`AWS_MANAGED_SNS_KEY`] needs no key of the stack's own, but its key policy cannot be
-    /// changed: services that publish as themselves (CloudWatch alarms, EventBridge) are not in
+    /// changed: services that publish as themselves (CloudWatch alarms, `EventBridge`) are not in
     /// it. See [`Topic::encrypted`].
     pub kms_master_key_id: Value<String>,
 }

@@ -112,7 +112,7 @@ pub fn rds_replica_lag(replica: &Handle<DbInstance>, seconds: f64) -> Alarm {
 /// minutes. MySQL keeps its transaction history in the binary logs, which replicas read and
 /// backups copy; RDS keeps them until every replica has applied them (and for the retention
 /// the `mysql.rds_set_configuration` procedure sets), so a lagging replica or a stuck
-/// consumer makes them grow until the storage is full. The InnoDB redo log is of fixed size and
+/// consumer makes them grow until the storage is full. The `InnoDB` redo log is of fixed size and
 /// PostgreSQL's `TransactionLogsDiskUsage` has no MySQL counterpart, so this is the metric of
 /// "transaction log size" on MySQL.
 pub fn rds_binlog_disk_usage(primary: &Handle<DbInstance>, bytes: f64) -> Alarm {

@@ -141,7 +141,12 @@ impl Host {
         let mut host = p.host;
         let data_volume = p.data_volume.map(|d| {
             let zone = d.availability_zone.clone().unwrap_or_else(|| zone_of(stack, n, &subnet));
-            let volume = stack.add(&format!("{n}DataVolume"), Volume::gp3(zone, d.size_gib));
+            let volume = stack.add_with(&format!("{n}DataVolume"), Volume::gp3(zone, d.size_gib), |e| {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_189",
+                    "encrypted with the AWS-managed EBS key; the stack holds no customer-managed KMS key",
+                ));
+            });
             host.data_mounts.push(DataMount {
                 volume_id: volume.volume_id(),
                 xen_device: DATA_XEN_DEVICE.into(),

@@ -48,7 +48,7 @@ impl Validator<'_> {
 
     pub(super) fn alarm(&mut self, entry: &ResourceEntry, a: &Alarm) {
         let p = a.period_seconds;
-        if p == 0 || !(SUB_MINUTE_PERIODS.contains(&p) || p % 60 == 0) {
+        if p == 0 || !(SUB_MINUTE_PERIODS.contains(&p) || p.is_multiple_of(60)) {
             self.error(
                 "IAC193",
                 self.at(entry, "Period"),
