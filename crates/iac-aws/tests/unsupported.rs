@@ -19,9 +19,9 @@ fn ecs_kinds_are_refused_with_the_resource_named() {
 
 #[test]
 fn monitoring_volume_and_secret_kinds_are_refused_by_name() {
-    use iac_core::model::{Secret, Subscription, SubscriptionProtocol, Topic, Volume, VolumeAttachment};
+    use iac_core::model::{Key, Secret, Subscription, SubscriptionProtocol, Topic, Volume, VolumeAttachment};
     type AddKind = fn(&mut StackBuilder);
-    let cases: [(&str, &str, AddKind); 5] = [
+    let cases: [(&str, &str, AddKind); 6] = [
         ("Topic", "SNS topic", |s| {
             s.add("Topic", Topic::encrypted("alarms"));
         }),
@@ -42,8 +42,14 @@ fn monitoring_volume_and_secret_kinds_are_refused_by_name() {
                 VolumeAttachment { instance_id: "i-1".into(), volume_id: "vol-1".into(), device: "/dev/sdf".into() },
             );
         }),
-        ("Key", "Secrets Manager secret", |s| {
-            s.add("Key", Secret::generated("signing key", 64));
+        ("Signing", "Secrets Manager secret", |s| {
+            s.add("Signing", Secret::generated("signing key", 64));
+        }),
+        ("Key", "KMS key", |s| {
+            s.add(
+                "Key",
+                Key { description: "alarm topic".into(), service_users: vec!["cloudwatch.amazonaws.com".into()] },
+            );
         }),
     ];
     for (id, label, add) in cases {

@@ -453,6 +453,7 @@ impl Validator<'_> {
             Resource::Volume(v) => self.volume(entry, v),
             Resource::VolumeAttachment(a) => self.volume_attachment(entry, a),
             Resource::Secret(s) => self.secret(entry, s),
+            Resource::Key(_) => {}
             Resource::Droplet(d) => {
                 if let Some(host) = &d.user_data {
                     self.host(entry.id.as_str(), host);

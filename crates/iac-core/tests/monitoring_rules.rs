@@ -61,7 +61,7 @@ fn a_monitored_stack_with_a_data_volume_is_valid() {
     let stack = s.build().unwrap();
     assert!(errors(&stack).is_empty(), "{:?}", errors(&stack));
     let kinds: Vec<&str> = stack.resources().map(|e| e.resource.spec().kind).collect();
-    for kind in ["Topic", "Subscription", "Alarm", "Volume", "VolumeAttachment"] {
+    for kind in ["Key", "Topic", "Subscription", "Alarm", "Volume", "VolumeAttachment"] {
         assert!(kinds.contains(&kind), "{kind} missing: {kinds:?}");
     }
     assert_eq!(kinds.iter().filter(|k| **k == "Subscription").count(), 2);

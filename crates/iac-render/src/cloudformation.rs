@@ -28,6 +28,7 @@ use crate::userdata::{self, Segment};
 
 mod cloudwatch;
 mod ebs;
+mod kms;
 mod secretsmanager;
 mod sns;
 
@@ -385,6 +386,7 @@ impl Renderer<'_> {
             Resource::Volume(x) => self.volume(entry, x)?,
             Resource::VolumeAttachment(x) => self.volume_attachment(entry, x)?,
             Resource::Secret(x) => self.secret(entry, x)?,
+            Resource::Key(x) => Self::key(x),
             Resource::Droplet(_) | Resource::DoFirewall(_) => {
                 return Err(self.unsupported(
                     &ctx("Type"),

@@ -48,6 +48,7 @@ use crate::userdata::{self, Segment};
 
 mod cloudwatch;
 mod ebs;
+mod kms;
 mod secretsmanager;
 mod sns;
 
@@ -642,6 +643,7 @@ impl<'a> Renderer<'a> {
             Resource::Volume(r) => self.volume(r, tags)?,
             Resource::VolumeAttachment(r) => self.volume_attachment(r)?,
             Resource::Secret(r) => self.generated_secret(r, name, tags, extra)?,
+            Resource::Key(r) => self.key(r, tags)?,
         })
     }
 

@@ -73,7 +73,12 @@ fn cloudformation_keeps_the_data_and_generates_the_secret() {
     assert!(policy.contains(r#""Resource":[{"Ref":"SecretKey"}]"#), "{policy}");
 
     let topic = &r["AlarmsTopic"]["Properties"];
-    assert_eq!(topic["KmsMasterKeyId"], "alias/aws/sns");
+    // CloudWatch may use the topic's key (the AWS-managed `aws/sns` would drop every notification).
+    assert_eq!(topic["KmsMasterKeyId"], json!({ "Fn::GetAtt": ["AlarmsKey", "Arn"] }));
+    let key = &r["AlarmsKey"]["Properties"];
+    assert_eq!(key["EnableKeyRotation"], true);
+    assert_eq!(key["KeyPolicy"]["Statement"][1]["Principal"], json!({ "Service": ["cloudwatch.amazonaws.com"] }));
+    assert_eq!(key["KeyPolicy"]["Statement"][1]["Action"], json!(["kms:Decrypt", "kms:GenerateDataKey*"]));
     assert_eq!(r["AlarmsEmail1"]["Properties"]["Protocol"], "email");
     let alarm = &r["ReplicaLagAlarm"]["Properties"];
     assert_eq!(
@@ -121,7 +126,10 @@ fn terraform_keeps_the_data_and_generates_the_secret_once() {
     assert!(alarm.contains("alarm_actions = [\n    aws_sns_topic.alarms_topic.arn\n  ]"), "{alarm}");
     assert!(alarm.contains("ok_actions = [\n    aws_sns_topic.alarms_topic.arn\n  ]"), "{alarm}");
     let topic = block(main, "resource \"aws_sns_topic\" \"alarms_topic\"");
-    assert!(topic.contains("kms_master_key_id = \"alias/aws/sns\""), "{topic}");
+    assert!(topic.contains("kms_master_key_id = aws_kms_key.alarms_key.arn"), "{topic}");
+    let key = block(main, "resource \"aws_kms_key\" \"alarms_key\"");
+    assert!(key.contains("enable_key_rotation = true") && key.contains("policy = jsonencode("), "{key}");
+    assert!(key.contains("data.aws_caller_identity.current.account_id") && key.contains("cloudwatch.amazonaws.com"));
     let subscription = block(main, "resource \"aws_sns_topic_subscription\" \"alarms_email1\"");
     assert!(subscription.contains("protocol = \"email\"") && subscription.contains("endpoint = \"ops@example.org\""));
 }

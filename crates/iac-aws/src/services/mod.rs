@@ -90,13 +90,14 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         | Resource::ScheduledAction(_)
         | Resource::Droplet(_)
         | Resource::DoFirewall(_)
-        // SNS, CloudWatch alarms, EBS volumes and Secrets Manager: no SDK module yet.
+        // SNS, CloudWatch alarms, EBS volumes, Secrets Manager and KMS: no SDK module yet.
         | Resource::Topic(_)
         | Resource::Subscription(_)
         | Resource::Alarm(_)
         | Resource::Volume(_)
         | Resource::VolumeAttachment(_)
-        | Resource::Secret(_) => return None,
+        | Resource::Secret(_)
+        | Resource::Key(_) => return None,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod elasticache;
 pub mod elb;
 pub mod events;
 pub mod iam;
+pub mod kms;
 pub mod logs;
 pub mod network;
 pub mod raw;
@@ -48,6 +49,7 @@ pub use elasticache::*;
 pub use elb::*;
 pub use events::*;
 pub use iam::*;
+pub use kms::*;
 pub use logs::*;
 pub use network::*;
 pub use raw::*;
@@ -190,6 +192,7 @@ resources! {
     Volume;
     VolumeAttachment;
     Secret;
+    Key;
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -468,6 +471,7 @@ accessors!(Schedule { /** Schedule ARN. */ arn -> String = Arn });
 accessors!(Topic { /** Topic ARN (what alarm actions and subscriptions take). */ arn -> String = Arn, /** Topic name. */ name -> String = Name });
 accessors!(Alarm { /** Alarm name. */ name -> String = Name, /** Alarm ARN. */ arn -> String = Arn });
 accessors!(Volume { /** Volume id (`vol-...`). */ volume_id -> String = Id });
+accessors!(Key { /** Key id. */ key_id -> String = Id, /** Key ARN. */ arn -> String = Arn });
 accessors!(Droplet { /** Droplet id. */ droplet_id -> String = Id });
 accessors!(DoFirewall { /** Firewall id. */ firewall_id -> String = Id });
 

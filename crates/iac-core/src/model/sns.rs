@@ -19,7 +19,8 @@ pub struct Topic {
     /// The KMS key that encrypts messages at rest: an alias, key id or ARN. The AWS-managed
     /// [`AWS_MANAGED_SNS_KEY`] needs no key of the stack's own, but its key policy cannot be
     /// changed: services that publish as themselves (CloudWatch alarms, `EventBridge`) are not in
-    /// it. See [`Topic::encrypted`].
+    /// it, so their topics need a [`crate::model::Key`] that names them
+    /// ([`crate::patterns::alarms::Notifications`] makes one).
     pub kms_master_key_id: Value<String>,
 }
 impl_refs!(Topic { kms_master_key_id });

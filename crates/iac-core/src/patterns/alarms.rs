@@ -1,6 +1,12 @@
 //! `Notifications` and the common alarms: an encrypted SNS topic with email subscriptions, and
 //! CloudWatch alarms that notify it when they go off and when they are back to normal.
 //!
+//! The topic is encrypted with a key of the stack's own, not the AWS-managed `alias/aws/sns`:
+//! CloudWatch publishes alarm notifications as itself, and the AWS-managed key's policy (which
+//! cannot be changed) does not let it, so an alarm on a topic encrypted with `aws/sns` goes off
+//! and nobody hears it. The key's policy names `cloudwatch.amazonaws.com`, as the SNS
+//! documentation asks for event sources of AWS services.
+//!
 //! ```
 //! use iac_core::model::StackBuilder;
 //! use iac_core::patterns::alarms::Notifications;
@@ -8,29 +14,44 @@
 //! let mut stack = StackBuilder::new("demo", "dev");
 //! let ops = Notifications::create(&mut stack, "Alarms", &["ops@example.org".to_owned()]);
 //! // With a `Database` `db`: ops.alarm(&mut stack, "DatabaseCpuAlarm", alarms::rds_cpu(&db.instance, 80.0));
-//! assert_eq!(stack.build().unwrap().resources().len(), 2);
+//! assert_eq!(stack.build().unwrap().resources().len(), 3);
 //! ```
 
 use crate::model::{
-    Alarm, Comparison, DbInstance, Dimension, Handle, MissingData, StackBuilder, Statistic, Subscription,
+    Alarm, Comparison, DbInstance, Dimension, Handle, Key, MissingData, StackBuilder, Statistic, Subscription,
     SubscriptionProtocol, Topic,
 };
 use crate::value::Value;
 
-/// Where alarms notify: a topic (encrypted with the AWS-managed key) and its email
-/// subscriptions. Each address receives a confirmation mail from AWS first and nothing until its
-/// link is followed.
+/// Where alarms notify: a topic encrypted with its own key that CloudWatch may use, and its
+/// email subscriptions. Each address receives a confirmation mail from AWS first and nothing
+/// until its link is followed.
 #[derive(Debug, Clone)]
 pub struct Notifications {
     /// The topic.
     pub topic: Handle<Topic>,
+    /// The topic's key.
+    pub key: Handle<Key>,
 }
 
 impl Notifications {
-    /// Adds the topic `<name>Topic` and one subscription `<name>Email<n>` per address.
+    /// Adds the key `<name>Key`, the topic `<name>Topic` and one subscription `<name>Email<n>`
+    /// per address.
     pub fn create(stack: &mut StackBuilder, name: &str, emails: &[String]) -> Self {
-        let topic =
-            stack.add(&format!("{name}Topic"), Topic::encrypted(format!("{} {} alarms", stack.name(), stack.env())));
+        let key = stack.add(
+            &format!("{name}Key"),
+            Key {
+                description: format!(
+                    "{} {} {name}: encrypts the alarm topic, to which CloudWatch publishes",
+                    stack.name(),
+                    stack.env()
+                ),
+                service_users: vec!["cloudwatch.amazonaws.com".into()],
+            },
+        );
+        let display_name = format!("{} {} alarms", stack.name(), stack.env());
+        let topic = stack
+            .add(&format!("{name}Topic"), Topic { kms_master_key_id: key.arn(), ..Topic::encrypted(display_name) });
         for (i, email) in emails.iter().enumerate() {
             stack.add(
                 &format!("{name}Email{}", i + 1),
@@ -41,7 +62,7 @@ impl Notifications {
                 },
             );
         }
-        Self { topic }
+        Self { topic, key }
     }
 
     /// Adds `alarm` as `id`, notifying the topic when it goes off and when it is back to normal.
