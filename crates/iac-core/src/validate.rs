@@ -431,7 +431,8 @@ impl Validator<'_> {
             | Resource::EcsCluster(_)
             | Resource::RawResource(_)
             | Resource::CacheParameterGroup(_)
-            | Resource::OriginAccessControl(_) => {}
+            | Resource::OriginAccessControl(_)
+            | Resource::Key(_) => {}
             Resource::CacheReplicationGroup(c) => self.cache(entry, c),
             Resource::CacheSubnetGroup(g) => {
                 if g.subnet_ids.len() < 2 {
@@ -453,7 +454,6 @@ impl Validator<'_> {
             Resource::Volume(v) => self.volume(entry, v),
             Resource::VolumeAttachment(a) => self.volume_attachment(entry, a),
             Resource::Secret(s) => self.secret(entry, s),
-            Resource::Key(_) => {}
             Resource::Droplet(d) => {
                 if let Some(host) = &d.user_data {
                     self.host(entry.id.as_str(), host);
