@@ -457,6 +457,7 @@ impl Validator<'_> {
             Resource::Droplet(d) => {
                 if let Some(host) = &d.user_data {
                     self.host(entry.id.as_str(), host);
+                    self.droplet_data_mounts(entry, host);
                     if host.needs_secrets() {
                         self.error(
                             "IAC176",

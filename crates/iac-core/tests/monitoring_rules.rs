@@ -236,3 +236,37 @@ fn rules_of_the_new_kinds_fire() {
     let silent = validate(&stack).into_iter().find(|d| d.code == "IAC196").unwrap();
     assert_eq!(silent.severity, Severity::Warning);
 }
+
+#[test]
+fn a_droplet_cannot_mount_an_ebs_volume() {
+    let mut s = StackBuilder::new("demo", "dev");
+    let volume = s.add("Data", Volume::gp3("eu-west-1a", 10));
+    let host = HostConfig {
+        name: "d".into(),
+        data_mounts: vec![iac_core::app::DataMount {
+            volume_id: volume.volume_id(),
+            xen_device: "/dev/xvdf".into(),
+            mount_point: "/data".into(),
+            file_system: iac_core::app::FileSystemType::Ext4,
+            binds: Vec::new(),
+            required_by: Vec::new(),
+        }],
+        ..HostConfig::default()
+    };
+    s.add(
+        "Droplet",
+        Droplet {
+            name: "d".into(),
+            region: "lon1".into(),
+            size: "s-1vcpu-1gb".into(),
+            image: "ubuntu-24-04-x64".into(),
+            ssh_keys: Vec::new(),
+            monitoring: true,
+            backups: false,
+            ipv6: false,
+            user_data: Some(host),
+        },
+    );
+    let stack = s.build().unwrap();
+    assert!(has(&stack, "IAC187", "demo/Droplet/UserData.DataMounts"), "{:?}", codes(&stack));
+}

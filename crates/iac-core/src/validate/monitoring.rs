@@ -1,5 +1,6 @@
 //! Rules of the alarm, notification, data volume and generated secret kinds.
 
+use crate::app::HostConfig;
 use crate::model::{Alarm, ResourceEntry, Secret, Subscription, SubscriptionProtocol, Topic, Volume, VolumeAttachment};
 use crate::value::Value;
 
@@ -114,6 +115,17 @@ impl Validator<'_> {
                 self.at(entry, "Device"),
                 format!("`{}` is not a device name EC2 recommends for a data volume", a.device),
                 "use /dev/sdf to /dev/sdp",
+            );
+        }
+    }
+
+    pub(super) fn droplet_data_mounts(&mut self, entry: &ResourceEntry, host: &HostConfig) {
+        if !host.data_mounts.is_empty() {
+            self.error(
+                "IAC187",
+                self.at(entry, "UserData.DataMounts"),
+                "a DigitalOcean droplet cannot mount an EBS volume",
+                "attach a DigitalOcean volume out of band, or run the host on EC2 (`patterns::Host` with a data volume)",
             );
         }
     }
