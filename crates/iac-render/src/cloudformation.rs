@@ -27,6 +27,12 @@ use crate::ecs::{self, Node};
 use crate::error::RenderError;
 use crate::userdata::{self, Segment};
 
+mod cloudwatch;
+mod ebs;
+mod kms;
+mod secretsmanager;
+mod sns;
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -375,6 +381,13 @@ impl Renderer<'_> {
                 } }),
             Resource::Distribution(x) => self.distribution(x, &c)?,
             Resource::ScheduledAction(x) => self.scheduled_action(x, &c)?,
+            Resource::Topic(x) => self.topic(entry, x)?,
+            Resource::Subscription(x) => self.subscription(entry, x)?,
+            Resource::Alarm(x) => self.alarm(entry, x)?,
+            Resource::Volume(x) => self.volume(entry, x)?,
+            Resource::VolumeAttachment(x) => self.volume_attachment(entry, x)?,
+            Resource::Secret(x) => self.secret(entry, x)?,
+            Resource::Key(x) => Self::key(x),
             Resource::Droplet(_) | Resource::DoFirewall(_) => {
                 return Err(self.unsupported(
                     &ctx("Type"),

@@ -47,6 +47,12 @@ use crate::ecs::{self, Node};
 use crate::error::RenderError;
 use crate::userdata::{self, Segment};
 
+mod cloudwatch;
+mod ebs;
+mod kms;
+mod secretsmanager;
+mod sns;
+
 /// Rendered Terraform files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TerraformFiles {
@@ -305,6 +311,8 @@ struct DataSources {
     zones: bool,
     /// Secret sources in first-use order: label and block.
     secrets: IndexMap<SecretSource, (String, Block)>,
+    /// Generators of secrets' values, in stack order.
+    generated: Vec<Block>,
 }
 
 /// One rendering pass over a stack.
@@ -494,6 +502,7 @@ impl<'a> Renderer<'a> {
             out.push(args.into_block("data", &["aws_availability_zones", "available"]));
         }
         out.extend(self.data.secrets.values().map(|(_, b)| b.clone()));
+        out.extend(self.data.generated.iter().cloned());
         out
     }
 
@@ -629,6 +638,13 @@ impl<'a> Renderer<'a> {
                 let name = stack.physical_name(&entry.id, 255);
                 self.scheduled_action(r, name)?
             }
+            Resource::Topic(r) => self.topic(r, name, tags)?,
+            Resource::Subscription(r) => self.subscription(r)?,
+            Resource::Alarm(r) => self.alarm(r, name, tags)?,
+            Resource::Volume(r) => self.volume(r, tags)?,
+            Resource::VolumeAttachment(r) => self.volume_attachment(r)?,
+            Resource::Secret(r) => self.generated_secret(r, name, tags, extra)?,
+            Resource::Key(r) => self.key(r, tags)?,
         })
     }
 
