@@ -276,6 +276,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             statements: vec![read_data],
             internet_egress_ports: vec![80, 443],
             vpc_egress_ports: Vec::new(),
+            data_volume: None,
         },
     );
     stack.add(

@@ -325,7 +325,7 @@ fn the_check_fails_on_a_changed_fact() {
     let schema = schemas.get("AWS::RDS::DBInstance").expect("schema");
     let real = <iac_core::model::DbInstance as iac_core::model::ResourceKind>::SPEC;
     assert!(check_kind(real, "AWS::RDS::DBInstance", &schema).is_empty());
-    // A trigger dropped by hand, an attribute misspelled, a tag property renamed.
+    // A trigger dropped by hand, an attribute misspelled (MISSPELLED), a tag property renamed.
     let changed = KindSpec {
         replacement: &real.replacement[1..],
         attrs: MISSPELLED,

@@ -11,8 +11,10 @@ use serde::Serialize;
 use crate::value::{Refs, Value};
 
 pub mod setup;
+pub mod volume;
 
 pub use setup::*;
+pub use volume::{DataBind, DataMount, FileSystemType};
 
 /// How an image is pinned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
@@ -363,6 +365,8 @@ pub struct HostConfig {
     pub nginx_sites: Vec<NginxSite>,
     /// Install the AWS CLI (also installed when a container needs a secret at boot).
     pub aws_cli: bool,
+    /// Data volumes mounted at boot (EC2 hosts; see [`crate::patterns::Host`]).
+    pub data_mounts: Vec<DataMount>,
 }
 
 impl HostConfig {
@@ -405,6 +409,7 @@ impl HostConfig {
             || !self.timers.is_empty()
             || !self.supervisor.is_empty()
             || !self.nginx_sites.is_empty()
+            || !self.data_mounts.is_empty()
     }
 }
 

@@ -19,6 +19,8 @@ use crate::net::{Ipv4Cidr, cidr_problem};
 use crate::stack::Stack;
 use crate::value::{Attr, Value};
 
+mod monitoring;
+
 /// CloudFormation's limit on resources per template.
 pub const CFN_MAX_RESOURCES: usize = 500;
 /// CloudFormation's limit on parameters per template.
@@ -338,7 +340,8 @@ impl Validator<'_> {
             | Resource::EcsCluster(_)
             | Resource::RawResource(_)
             | Resource::CacheParameterGroup(_)
-            | Resource::OriginAccessControl(_) => {}
+            | Resource::OriginAccessControl(_)
+            | Resource::Key(_) => {}
             Resource::CacheReplicationGroup(c) => self.cache(entry, c),
             Resource::CacheSubnetGroup(g) => {
                 if g.subnet_ids.len() < 2 {
@@ -354,9 +357,16 @@ impl Validator<'_> {
             Resource::BucketPolicy(p) => self.bucket_policy(entry, p),
             Resource::Distribution(d) => self.distribution(entry, d),
             Resource::ScheduledAction(a) => self.scheduled_action(entry, a),
+            Resource::Topic(t) => self.topic(entry, t),
+            Resource::Subscription(s) => self.subscription(entry, s),
+            Resource::Alarm(a) => self.alarm(entry, a),
+            Resource::Volume(v) => self.volume(entry, v),
+            Resource::VolumeAttachment(a) => self.volume_attachment(entry, a),
+            Resource::Secret(s) => self.secret(entry, s),
             Resource::Droplet(d) => {
                 if let Some(host) = &d.user_data {
                     self.host(entry.id.as_str(), host);
+                    self.droplet_data_mounts(entry, host);
                     if host.needs_secrets() {
                         self.report(
                             Code::DropletAwsSecret,
@@ -1026,7 +1036,7 @@ impl Validator<'_> {
                     Code::BakeWithBootSetup,
                     Path::stack(self.stack.name()).resource(&owner).property("Host"),
                     "an AMI bake carries packages, Docker, files, container images and cron only; \
-                     swap, firewall, sysctl, units, timers, supervisor programs and nginx sites are set up at boot",
+                     swap, firewall, sysctl, units, timers, supervisor programs, nginx sites and data volumes are set up at boot",
                     "move them to the instance's HostConfig (its cloud-init user data)",
                 );
             }

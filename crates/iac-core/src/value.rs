@@ -46,6 +46,8 @@ pub enum Attr {
     ReaderEndpointAddress,
     /// A bucket's regional domain name (`<bucket>.s3.<region>.amazonaws.com`), a CloudFront origin.
     RegionalDomainName,
+    /// A subnet's availability zone (where a data volume for an instance in it must be).
+    AvailabilityZone,
 }
 
 /// A reference to an attribute of a resource in the same stack.

@@ -113,6 +113,51 @@ struct FileCtx {
 }
 
 #[derive(Serialize)]
+struct DataMountCtx {
+    volume: String,
+    xen_device: String,
+    mount_point: String,
+    fs: &'static str,
+    binds: Vec<DataBindCtx>,
+    dropins: Vec<DropInCtx>,
+}
+
+#[derive(Serialize)]
+struct DataBindCtx {
+    source: String,
+    target: String,
+    owner: String,
+}
+
+#[derive(Serialize)]
+struct DropInCtx {
+    unit: String,
+    paths: String,
+}
+
+/// A data volume's mount, binds and the units ordered after them (see
+/// [`iac_core::app::DataMount`]).
+fn data_mount_ctx(m: &iac_core::app::DataMount, slots: &mut Slots) -> DataMountCtx {
+    let paths = shell_quote(&m.required_paths().join(" "));
+    DataMountCtx {
+        volume: slots.word(&m.volume_id),
+        xen_device: shell_quote(&m.xen_device),
+        mount_point: shell_quote(&m.mount_point),
+        fs: m.file_system.as_str(),
+        binds: m
+            .binds
+            .iter()
+            .map(|b| DataBindCtx {
+                source: shell_quote(&b.source),
+                target: shell_quote(&b.target),
+                owner: shell_quote(&b.owner),
+            })
+            .collect(),
+        dropins: m.required_by.iter().map(|u| DropInCtx { unit: shell_quote(u), paths: paths.clone() }).collect(),
+    }
+}
+
+#[derive(Serialize)]
 struct CronCtx {
     name: String,
     line: String,
@@ -347,6 +392,8 @@ fn script(
         .chain(host.timers.iter().map(|t| t.name.clone()))
         .collect();
     let setup = !bake;
+    let data_mounts: Vec<DataMountCtx> =
+        if setup { host.data_mounts.iter().map(|m| data_mount_ctx(m, slots)).collect() } else { Vec::new() };
 
     let mut ctx = tera::Context::new();
     ctx.insert("bake", &bake);
@@ -377,6 +424,7 @@ fn script(
     ctx.insert("units", &(setup && !(host.units.is_empty() && host.timers.is_empty())));
     ctx.insert("enable", &enable.join(" "));
     ctx.insert("start", &enable);
+    ctx.insert("data_mounts", &data_mounts);
     tera::Tera::one_off(TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
         stack: stack.name().to_owned(),
         host: host.name.clone(),

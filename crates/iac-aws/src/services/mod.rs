@@ -89,7 +89,15 @@ pub fn service_of(resource: &Resource) -> Option<Service> {
         | Resource::Distribution(_)
         | Resource::ScheduledAction(_)
         | Resource::Droplet(_)
-        | Resource::DoFirewall(_) => return None,
+        | Resource::DoFirewall(_)
+        // SNS, CloudWatch alarms, EBS volumes, Secrets Manager and KMS: no SDK module yet.
+        | Resource::Topic(_)
+        | Resource::Subscription(_)
+        | Resource::Alarm(_)
+        | Resource::Volume(_)
+        | Resource::VolumeAttachment(_)
+        | Resource::Secret(_)
+        | Resource::Key(_) => return None,
     })
 }
 

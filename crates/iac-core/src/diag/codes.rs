@@ -1063,4 +1063,83 @@ registry! {
         example: "`LocationAction::TryFiles(vec![])`, or a site without a root",
         fix: "set the site's root and list the files, e.g. `$uri`, `/index.php?$query_string`",
     }
+    // IAC200-IAC212: notifications, alarms, data volumes and generated secrets.
+    TopicNotEncrypted = "IAC200", Error {
+        title: "an SNS topic is not encrypted at rest",
+        explanation: "Topics hold the notifications they deliver; they are encrypted with a KMS key.",
+        example: "a `Topic` with an empty `kms_master_key_id`",
+        fix: "give a KMS key, e.g. `Topic::encrypted` or a key of your own",
+    }
+    TopicDisplayNameTooLong = "IAC201", Error {
+        title: "an SNS topic's display name is over 100 characters",
+        explanation: "SNS takes at most 100 characters; email notifications show it as the sender.",
+        example: "a display name of 120 characters",
+        fix: "shorten it",
+    }
+    SubscriptionEmailInvalid = "IAC202", Error {
+        title: "an email subscription's endpoint is not an email address",
+        explanation: "An email subscription delivers to one address.",
+        example: "an endpoint `ops at example`",
+        fix: "write an address such as `ops@example.org`",
+    }
+    AlarmPeriod = "IAC203", Error {
+        title: "an alarm's period is not one CloudWatch takes",
+        explanation: "CloudWatch evaluates periods of 10, 20 or 30 seconds (high-resolution metrics) or multiples of 60.",
+        example: "a period of 45 s",
+        fix: "use 10, 20, 30 or a multiple of 60 seconds",
+    }
+    AlarmDatapoints = "IAC204", Error {
+        title: "an alarm's breaching data points do not fit its evaluation periods",
+        explanation: "An alarm evaluates one or more periods and alarms on at most that many breaching data points.",
+        example: "3 data points out of 2 periods",
+        fix: "evaluate one or more periods and alarm on at most that many",
+    }
+    AlarmTooLong = "IAC205", Error {
+        title: "an alarm looks at more than a day of data",
+        explanation: "CloudWatch evaluates at most 24 hours of data per alarm.",
+        example: "25 periods of one hour",
+        fix: "use fewer or shorter periods",
+    }
+    AlarmNotifiesNoOne = "IAC206", Warning {
+        title: "an alarm notifies no one",
+        explanation: "An alarm without actions changes state where no one sees it.",
+        example: "an `Alarm` with no alarm actions",
+        fix: "give it a topic's ARN (see `patterns::alarms::Notifications`)",
+    }
+    VolumeNotEncrypted = "IAC207", Error {
+        title: "an EBS volume is not encrypted",
+        explanation: "Storage is encrypted at rest (security rules).",
+        example: "a `Volume` with `encrypted: false`",
+        fix: "set `encrypted` (`Volume::gp3` does)",
+    }
+    EbsVolumeSize = "IAC208", Error {
+        title: "an EBS volume's size is not one EBS makes",
+        explanation: "gp3 volumes are 1 to 16384 GiB.",
+        example: "a volume of 0 GiB",
+        fix: "give 1 to 16384 GiB",
+    }
+    VolumeDevice = "IAC209", Error {
+        title: "a data volume's device name is not one EC2 recommends",
+        explanation: "EC2 recommends /dev/sdf to /dev/sdp for data volumes on Linux.",
+        example: "a device `/dev/sda1`",
+        fix: "use /dev/sdf to /dev/sdp",
+    }
+    DropletDataMount = "IAC210", Error {
+        title: "a DigitalOcean droplet is given an EBS data volume to mount",
+        explanation: "EBS volumes attach only to EC2 instances.",
+        example: "a droplet whose host setup has data mounts",
+        fix: "run the host on EC2 (`patterns::Host` with a data volume) or attach a DigitalOcean volume out of band",
+    }
+    DataVolumeZoneUnknown = "IAC211", Error {
+        title: "the zone of a host's data volume is not known",
+        explanation: "A volume lives in one zone and must be in its host's; the zone is known when the host's subnet is one of the stack's.",
+        example: "a host whose subnet is given by id",
+        fix: "set `DataVolumeProps::availability_zone` to the subnet's zone",
+    }
+    SecretLength = "IAC212", Error {
+        title: "a generated secret's length cannot be made",
+        explanation: "Secrets Manager generates 1 to 4096 characters.",
+        example: "a generated length of 0",
+        fix: "give 1 to 4096 characters (64 is plenty for a signing key)",
+    }
 }

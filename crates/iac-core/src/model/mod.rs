@@ -8,21 +8,26 @@
 //! `cloudformation/<service>/<kind>.rs` and `terraform/<service>/<kind>.rs`).
 
 pub mod cloudfront;
+pub mod cloudwatch;
 pub mod compute;
 pub mod digitalocean;
 pub mod dns;
+pub mod ebs;
 pub mod ecs;
 pub mod efs;
 pub mod elasticache;
 pub mod elb;
 pub mod events;
 pub mod iam;
+pub mod kms;
 pub mod logs;
 pub mod network;
 pub mod raw;
 pub mod rds;
 pub mod s3;
 pub mod schedule;
+pub mod secretsmanager;
+pub mod sns;
 pub mod spec;
 
 use std::marker::PhantomData;
@@ -33,21 +38,26 @@ use crate::id::LogicalId;
 use crate::value::{Attr, AttrRef, HasRefs, RefMut, Refs, Value};
 
 pub use cloudfront::*;
+pub use cloudwatch::*;
 pub use compute::*;
 pub use digitalocean::*;
 pub use dns::*;
+pub use ebs::*;
 pub use ecs::*;
 pub use efs::*;
 pub use elasticache::*;
 pub use elb::*;
 pub use events::*;
 pub use iam::*;
+pub use kms::*;
 pub use logs::*;
 pub use network::*;
 pub use raw::*;
 pub use rds::*;
 pub use s3::*;
 pub use schedule::*;
+pub use secretsmanager::*;
+pub use sns::*;
 pub use spec::{KindSpec, Provider, ResourceKind};
 
 macro_rules! resources {
@@ -181,6 +191,13 @@ resources! {
     ScheduledAction;
     Droplet;
     DoFirewall;
+    Topic;
+    Subscription;
+    Alarm;
+    Volume;
+    VolumeAttachment;
+    Secret;
+    Key;
 }
 
 /// Marker for resource structs that can be added to a stack.
@@ -310,7 +327,10 @@ macro_rules! accessors {
 }
 
 accessors!(Vpc { /** VPC id. */ vpc_id -> String = Id, /** Primary CIDR. */ cidr_block -> String = CidrBlock });
-accessors!(Subnet { /** Subnet id. */ subnet_id -> String = Id });
+accessors!(Subnet {
+    /** Subnet id. */ subnet_id -> String = Id,
+    /** Its availability zone. */ availability_zone -> String = AvailabilityZone,
+});
 accessors!(InternetGateway { /** Gateway id. */ gateway_id -> String = Id });
 accessors!(RouteTable { /** Table id. */ route_table_id -> String = Id });
 accessors!(Eip { /** Allocation id. */ allocation_id -> String = AllocationId });
@@ -368,5 +388,9 @@ accessors!(FileSystem { /** File system id. */ file_system_id -> String = Id, /*
 accessors!(AccessPoint { /** Access point id. */ access_point_id -> String = Id, /** Access point ARN. */ arn -> String = Arn });
 
 accessors!(Schedule { /** Schedule ARN. */ arn -> String = Arn });
+accessors!(Topic { /** Topic ARN (what alarm actions and subscriptions take). */ arn -> String = Arn, /** Topic name. */ name -> String = Name });
+accessors!(Alarm { /** Alarm name. */ name -> String = Name, /** Alarm ARN. */ arn -> String = Arn });
+accessors!(Volume { /** Volume id (`vol-...`). */ volume_id -> String = Id });
+accessors!(Key { /** Key id. */ key_id -> String = Id, /** Key ARN. */ arn -> String = Arn });
 accessors!(Droplet { /** Droplet id. */ droplet_id -> String = Id });
 accessors!(DoFirewall { /** Firewall id. */ firewall_id -> String = Id });

@@ -212,7 +212,7 @@ impl ResourceKind for Subnet {
         provider: Provider::Aws,
         cloudformation: Some("AWS::EC2::Subnet"),
         terraform: Some("aws_subnet"),
-        attrs: &[by_ref(Attr::Id, "id")],
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::AvailabilityZone, "AvailabilityZone", "availability_zone")],
         naming: Naming::Derived { max: 255 },
         tagging: Tagging::Property("Tags"),
         data: Data::None,

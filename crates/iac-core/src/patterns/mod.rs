@@ -1,6 +1,7 @@
 //! Patterns: functions that add a group of resources to a [`crate::stack::StackBuilder`] and
 //! return typed handles. A user can always drop to the raw resources instead.
 
+pub mod alarms;
 pub mod cache;
 pub mod cdn;
 pub mod container_service;
@@ -10,12 +11,13 @@ pub mod host;
 pub mod network;
 pub mod web_tier;
 
+pub use alarms::Notifications;
 pub use cache::{Cache, CacheProps};
 pub use cdn::{AssetCdn, AssetCdnProps};
 pub use container_service::{ContainerService, ContainerServiceProps, ScheduledCommand, SharedVolume};
 pub use database::{Database, DatabaseProps};
 pub use dns::alias_record;
-pub use host::{Host, HostProps};
+pub use host::{DataVolumeProps, Host, HostProps};
 pub use network::{Network, NetworkProps};
 pub use web_tier::{WebTier, WebTierProps};
 

@@ -25,6 +25,7 @@ use crate::userdata::{self, Segment};
 
 mod autoscaling;
 mod cloudfront;
+mod cloudwatch;
 mod digitalocean;
 mod ec2;
 mod ecs;
@@ -32,12 +33,15 @@ mod efs;
 mod elasticache;
 mod elbv2;
 mod iam;
+mod kms;
 mod logs;
 mod raw;
 mod rds;
 mod route53;
 mod s3;
 mod scheduler;
+mod secretsmanager;
+mod sns;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

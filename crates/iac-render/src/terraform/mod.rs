@@ -41,6 +41,7 @@ use crate::userdata::{self, Segment};
 
 mod autoscaling;
 mod cloudfront;
+mod cloudwatch;
 mod digitalocean;
 mod ec2;
 mod ecs;
@@ -48,12 +49,15 @@ mod efs;
 mod elasticache;
 mod elbv2;
 mod iam;
+mod kms;
 mod logs;
 mod raw;
 mod rds;
 mod route53;
 mod s3;
 mod scheduler;
+mod secretsmanager;
+mod sns;
 #[cfg(test)]
 mod tests;
 
@@ -293,6 +297,8 @@ struct DataSources {
     zones: bool,
     /// Secret sources in first-use order: label and block.
     secrets: IndexMap<SecretSource, (String, Block)>,
+    /// Generators of secrets' values, in stack order.
+    generated: Vec<Block>,
 }
 
 /// How a resource kind renders to Terraform: the arguments of its `resource` block, plus any
@@ -373,6 +379,12 @@ impl<'a> TfContext<'a> {
     /// attachment, a bucket's configuration...), written after its main block.
     pub(crate) fn extra(&mut self, ty: &str, label: String, args: Args) {
         self.extra.push((ty.to_owned(), label, args));
+    }
+
+    /// Adds a `data` block that generates a value for the resource being rendered (a secret's),
+    /// written with the other data sources, after the secrets read.
+    pub(crate) fn generator(&mut self, block: Block) {
+        self.data.generated.push(block);
     }
 
     /// An error about `property` of the resource being rendered.
@@ -546,6 +558,7 @@ impl<'a> TfContext<'a> {
             out.push(args.into_block("data", &["aws_availability_zones", "available"]));
         }
         out.extend(self.data.secrets.values().map(|(_, b)| b.clone()));
+        out.extend(self.data.generated.iter().cloned());
         out
     }
 

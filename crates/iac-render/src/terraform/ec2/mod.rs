@@ -16,6 +16,8 @@ mod security_group;
 mod security_group_ingress;
 mod subnet;
 mod subnet_route_table_association;
+mod volume;
+mod volume_attachment;
 mod vpc;
 mod vpc_gateway_attachment;
 
