@@ -153,11 +153,14 @@ fn median(mut walls: Vec<Duration>) -> Duration {
 #[test]
 #[ignore = "a benchmark: run with --ignored --nocapture"]
 fn synth_scale() {
-    let synth = std::env::var_os("IAC_BENCH_SYNTH").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_synth")), PathBuf::from);
+    let synth =
+        std::env::var_os("IAC_BENCH_SYNTH").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_synth")), PathBuf::from);
     let time = Some(Path::new("/usr/bin/time")).filter(|t| t.exists());
     let valgrind = Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
-    let copies: Vec<u32> =
-        env_list("IAC_BENCH_COPIES", &["1", "10", "100", "1000"]).iter().map(|n| n.parse().expect("a number")).collect();
+    let copies: Vec<u32> = env_list("IAC_BENCH_COPIES", &["1", "10", "100", "1000"])
+        .iter()
+        .map(|n| n.parse().expect("a number"))
+        .collect();
     let targets = env_list("IAC_BENCH_TARGETS", &["cloudformation", "terraform", "all"]);
     let runs = env_number("IAC_BENCH_RUNS", 3).max(1);
     let callgrind_max = env_number("IAC_BENCH_CALLGRIND_MAX", 1000);
