@@ -134,7 +134,7 @@ pub fn split(stack: &str, template: &Json, format: Format, limits: &Limits) -> R
         tail: object.iter().skip(at + 1).map(|(k, v)| (k.clone(), v.clone())).collect(),
     };
     let mut read = Vec::with_capacity(resources.len());
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::new(false);
     for (id, r) in resources {
         read.push(Resource::read(id.clone(), r.clone(), format, true, &mut scratch));
     }
@@ -157,8 +157,11 @@ pub fn write(
     sink: &mut dyn FileSink,
 ) -> Result<(), RenderError> {
     let Pieces { head, resources: stream, tail } = pieces;
-    let mut resources = Vec::new();
-    let mut scratch = Vec::new();
+    // Past the resource limit the template is split for certain, and every part's text is kept
+    // until the partition is known: compressed, so that memory stays a fraction of the output.
+    let compress = stream.size_hint().0 > limits.resources;
+    let mut resources = Vec::with_capacity(stream.size_hint().0);
+    let mut scratch = Scratch::new(compress);
     for item in stream {
         let (id, value) = item?;
         resources.push(Resource::read(id, value, format, false, &mut scratch));
@@ -198,8 +201,8 @@ const ATTRIBUTE_KEYS: [&str; 5] = ["Type", "DependsOn", "Condition", "DeletionPo
 
 /// A reference inside a resource.
 struct Reference {
-    /// The resource or parameter named.
-    name: Box<str>,
+    /// Where the resource or parameter it names is in [`Resource::names`].
+    name: std::ops::Range<u32>,
     /// Outside the [`ATTRIBUTE_KEYS`]: a reference the split rewires when it crosses parts.
     rewired: bool,
     /// A dependency of the reference graph.
@@ -209,6 +212,8 @@ struct Reference {
 /// One resource as the split sees it, read once from its rendered JSON.
 struct Resource {
     id: String,
+    /// The names its references name, one after the other.
+    names: Box<str>,
     /// Its references in document order.
     refs: Vec<Reference>,
     /// Its `DependsOn` as a list.
@@ -224,7 +229,7 @@ struct Resource {
     /// Its size in a pretty-printed template, as the partition estimates it.
     estimated: usize,
     /// JSON: the text of its value inside `Resources` (at depth 2).
-    text: Option<Box<str>>,
+    text: Option<Stored>,
     /// YAML, or [`split`]: the value itself.
     value: Option<Json>,
 }
@@ -232,44 +237,35 @@ struct Resource {
 impl Resource {
     /// Reads what the split needs of `value`. JSON keeps the text, YAML the value (`keep_value`
     /// keeps it in both formats).
-    fn read(id: String, value: Json, format: Format, keep_value: bool, scratch: &mut Vec<u8>) -> Self {
+    fn read(id: String, value: Json, format: Format, keep_value: bool, scratch: &mut Scratch) -> Self {
         let mut refs = Vec::new();
+        let mut names = String::new();
+        let mut push = |name: &str, rewired: bool, edge: bool| {
+            let start = u32::try_from(names.len()).expect("names of one resource fit in 4 GB");
+            names.push_str(name);
+            let end = u32::try_from(names.len()).expect("names of one resource fit in 4 GB");
+            refs.push(Reference { name: start..end, rewired, edge });
+        };
         match &value {
             Json::Object(o) if !is_intrinsic(o) => {
                 for (key, v) in o {
                     let rewired = !ATTRIBUTE_KEYS.contains(&key.as_str());
-                    visit_refs(v, &mut |name, _| {
-                        refs.push(Reference { name: name.into(), rewired, edge: true });
-                    });
+                    visit_refs(v, &mut |name, _| push(name, rewired, true));
                 }
             }
             _ => {
-                visit_refs(&value, &mut |name, _| {
-                    refs.push(Reference { name: name.into(), rewired: false, edge: true });
-                });
+                visit_refs(&value, &mut |name, _| push(name, false, true));
                 if let Json::Object(o) = &value {
                     for (_, v) in o.iter().filter(|(k, _)| !ATTRIBUTE_KEYS.contains(&k.as_str())) {
-                        visit_refs(v, &mut |name, _| {
-                            refs.push(Reference { name: name.into(), rewired: true, edge: false });
-                        });
+                        visit_refs(v, &mut |name, _| push(name, true, false));
                     }
                 }
             }
         }
-        let mut conditions = BTreeSet::new();
-        conditions_in(&value, &mut conditions);
-        let mut mappings = BTreeSet::new();
-        mappings_in(&value, &mut mappings);
-        let depends_on_value = value.get("DependsOn");
-        let depends_on_list = matches!(depends_on_value, Some(Json::Array(_)));
-        let depends_on_other =
-            depends_on_value.and_then(Json::as_array).is_some_and(|a| a.iter().any(|d| !d.is_string()));
         let (text, estimated) = match format {
             Format::Json => {
-                scratch.clear();
-                pretty::append(scratch, &value, 2);
-                let text: Box<str> = std::str::from_utf8(scratch).expect("serde_json writes UTF-8").into();
-                let estimated = text.len() + id.len() + 12;
+                let text = scratch.store(&value);
+                let estimated = text.len + id.len() + 12;
                 (Some(text), estimated)
             }
             Format::Yaml => {
@@ -278,8 +274,24 @@ impl Resource {
                 (None, counter.0 + id.len() + 12)
             }
         };
+        // Only a resource whose text names them has conditions or mappings to look for.
+        let written = (format == Format::Json).then(|| scratch.last());
+        let mentions = |key: &str| written.is_none_or(|t| t.contains(key));
+        let mut conditions = BTreeSet::new();
+        if mentions("\"Condition\"") || mentions("\"Fn::If\"") {
+            conditions_in(&value, &mut conditions);
+        }
+        let mut mappings = BTreeSet::new();
+        if mentions("\"Fn::FindInMap\"") {
+            mappings_in(&value, &mut mappings);
+        }
+        let depends_on_value = value.get("DependsOn");
+        let depends_on_list = matches!(depends_on_value, Some(Json::Array(_)));
+        let depends_on_other =
+            depends_on_value.and_then(Json::as_array).is_some_and(|a| a.iter().any(|d| !d.is_string()));
         let keep = keep_value || format == Format::Yaml;
         Self {
+            names: names.into_boxed_str(),
             refs,
             depends_on: depends_on(&value),
             depends_on_list,
@@ -298,9 +310,81 @@ impl Resource {
     fn json(&self) -> Json {
         match (&self.value, &self.text) {
             (Some(v), _) => v.clone(),
-            (None, Some(text)) => serde_json::from_str(text).expect("a resource's own text reads back"),
+            (None, Some(text)) => serde_json::from_str(&text.text()).expect("a resource's own text reads back"),
             (None, None) => unreachable!("a resource keeps its text or its value"),
         }
+    }
+
+    /// The name reference `x` names.
+    fn name(&self, x: &Reference) -> &str {
+        &self.names[x.name.start as usize..x.name.end as usize]
+    }
+
+    fn stored(&self) -> &Stored {
+        self.text.as_ref().expect("JSON keeps the text")
+    }
+}
+
+/// A resource's text, kept from when it is read until its file is written: as it is, or
+/// compressed (LZ4).
+struct Stored {
+    /// Bytes of the text.
+    len: usize,
+    bytes: Box<[u8]>,
+    compressed: bool,
+}
+
+impl Stored {
+    fn text(&self) -> Cow<'_, str> {
+        if !self.compressed {
+            return Cow::Borrowed(std::str::from_utf8(&self.bytes).expect("kept as UTF-8"));
+        }
+        let mut out = vec![0; self.len];
+        let n = lz4_flex::block::decompress_into(&self.bytes, &mut out).expect("compressed here");
+        debug_assert_eq!(n, self.len);
+        Cow::Owned(String::from_utf8(out).expect("kept as UTF-8"))
+    }
+
+    fn write(&self, w: &mut dyn io::Write, buf: &mut Vec<u8>) -> io::Result<()> {
+        if !self.compressed {
+            return w.write_all(&self.bytes);
+        }
+        buf.resize(self.len, 0);
+        lz4_flex::block::decompress_into(&self.bytes, buf).map_err(io::Error::other)?;
+        w.write_all(buf)
+    }
+}
+
+/// Buffers reused from one resource to the next while they are read.
+struct Scratch {
+    text: Vec<u8>,
+    compressed: Vec<u8>,
+    /// Compress the texts kept.
+    compress: Option<lz4_flex::block::CompressTable>,
+}
+
+impl Scratch {
+    fn new(compress: bool) -> Self {
+        Self { text: Vec::new(), compressed: Vec::new(), compress: compress.then(lz4_flex::block::CompressTable::small) }
+    }
+
+    /// Serializes `value` at depth 2 and keeps the text.
+    fn store(&mut self, value: &Json) -> Stored {
+        self.text.clear();
+        pretty::append(&mut self.text, value, 2);
+        let len = self.text.len();
+        let Some(table) = &mut self.compress else {
+            return Stored { len, bytes: self.text.as_slice().into(), compressed: false };
+        };
+        self.compressed.resize(lz4_flex::block::get_maximum_output_size(len), 0);
+        let n = lz4_flex::block::compress_into_with_table(&self.text, &mut self.compressed, table)
+            .expect("the buffer takes the largest output");
+        Stored { len, bytes: self.compressed[..n].into(), compressed: true }
+    }
+
+    /// The text last stored.
+    fn last(&self) -> &str {
+        std::str::from_utf8(&self.text).expect("serde_json writes UTF-8")
     }
 }
 
@@ -340,10 +424,7 @@ impl<'a> Doc<'a> {
         let text = match self.format {
             Format::Json => {
                 let resources: &'a [Resource] = self.resources;
-                let members: Vec<(&str, Cow<'_, str>)> = resources
-                    .iter()
-                    .map(|r| (r.id.as_str(), Cow::Borrowed(r.text.as_deref().expect("JSON keeps the text"))))
-                    .collect();
+                let members = resources.iter().map(|r| (r.id.as_str(), Member::Stored(r.stored()))).collect();
                 Text::Json(JsonDoc::new(&self.sections.head, members, &self.sections.tail))
             }
             Format::Yaml => {
@@ -410,10 +491,10 @@ impl<'a> Doc<'a> {
                         .iter()
                         .map(|&i| {
                             let r = &resources[i];
-                            let text = plan.rewritten.get(&i).map_or_else(
-                                || Cow::Borrowed(r.text.as_deref().expect("JSON keeps the text")),
-                                |v| Cow::Owned(pretty::to_string(v, 2)),
-                            );
+                            let text = plan
+                                .rewritten
+                                .get(&i)
+                                .map_or_else(|| Member::Stored(r.stored()), |v| Member::Rewired(pretty::to_string(v, 2)));
                             (r.id.as_str(), text)
                         })
                         .collect();
@@ -510,11 +591,33 @@ struct JsonDoc<'a> {
 
 enum Section<'a> {
     Value(String),
-    Resources(Vec<(&'a str, Cow<'a, str>)>),
+    Resources(Vec<(&'a str, Member<'a>)>),
+}
+
+/// A resource's text in a [`JsonDoc`]: as read, or rewired.
+enum Member<'a> {
+    Stored(&'a Stored),
+    Rewired(String),
+}
+
+impl Member<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Member::Stored(s) => s.len,
+            Member::Rewired(t) => t.len(),
+        }
+    }
+
+    fn write(&self, w: &mut dyn io::Write, buf: &mut Vec<u8>) -> io::Result<()> {
+        match self {
+            Member::Stored(s) => s.write(w, buf),
+            Member::Rewired(t) => w.write_all(t.as_bytes()),
+        }
+    }
 }
 
 impl<'a> JsonDoc<'a> {
-    fn new(head: &Map<String, Json>, resources: Vec<(&'a str, Cow<'a, str>)>, tail: &Map<String, Json>) -> Self {
+    fn new(head: &Map<String, Json>, resources: Vec<(&'a str, Member<'a>)>, tail: &Map<String, Json>) -> Self {
         let value = |(k, v): (&String, &Json)| (k.clone(), Section::Value(pretty::to_string(v, 1)));
         let mut sections: Vec<(String, Section<'a>)> = head.iter().map(value).collect();
         sections.push(("Resources".to_owned(), Section::Resources(resources)));
@@ -544,6 +647,7 @@ impl<'a> JsonDoc<'a> {
     }
 
     fn write(&self, w: &mut dyn io::Write) -> io::Result<()> {
+        let mut buf = Vec::new();
         w.write_all(b"{")?;
         for (n, (key, section)) in self.sections.iter().enumerate() {
             w.write_all(if n == 0 { b"\n  " } else { b",\n  " })?;
@@ -558,7 +662,7 @@ impl<'a> JsonDoc<'a> {
                         w.write_all(if m == 0 { b"\n    " } else { b",\n    " })?;
                         pretty::write_quoted(w, id)?;
                         w.write_all(b": ")?;
-                        w.write_all(text.as_bytes())?;
+                        text.write(w, &mut buf)?;
                     }
                     w.write_all(b"\n  }")?;
                 }
@@ -613,7 +717,7 @@ impl<'a> Graph<'a> {
         let deps = resources
             .iter()
             .map(|r| {
-                let refs = r.refs.iter().filter(|x| x.edge).map(|x| &*x.name);
+                let refs = r.refs.iter().filter(|x| x.edge).map(|x| r.name(x));
                 refs.chain(r.depends_on.iter().map(String::as_str))
                     .filter_map(|name| index.get(name).copied())
                     .collect()
@@ -820,8 +924,15 @@ fn visit_refs(json: &Json, f: &mut dyn FnMut(&str, Option<&str>)) {
         }
         Json::Object(o) if o.len() == 1 && o.contains_key("Fn::GetAtt") => {
             let value = &o["Fn::GetAtt"];
-            let (id, attr) = get_att(value);
-            f(&id, Some(&attr));
+            let (id, attr) = match value {
+                Json::String(s) => s.split_once('.').unwrap_or((s, "")),
+                Json::Array(a) => (
+                    a.first().and_then(Json::as_str).unwrap_or_default(),
+                    a.get(1).and_then(Json::as_str).unwrap_or_default(),
+                ),
+                _ => ("", ""),
+            };
+            f(id, Some(attr));
             if let Json::Array(a) = value {
                 a.iter().skip(1).for_each(|x| visit_refs(x, f));
             }
@@ -1103,7 +1214,7 @@ impl<'a> Builder<'a> {
         };
         let outside =
             r.depends_on.iter().any(|d| self.graph.index.get(d.as_str()).is_some_and(|&j| self.owner[j] != c));
-        r.refs.iter().any(|x| x.rewired && other(&x.name))
+        r.refs.iter().any(|x| x.rewired && other(r.name(x)))
             || outside
             || (r.depends_on_list && r.depends_on_other && !r.depends_on.is_empty())
     }
@@ -1121,8 +1232,8 @@ impl<'a> Builder<'a> {
                 let r = &resources[i];
                 if !self.crosses(i, c) {
                     // Nothing changes: only the parameters it reads are noted.
-                    for x in r.refs.iter().filter(|x| x.rewired && self.params.contains_key(&*x.name)) {
-                        child.params.insert(x.name.to_string());
+                    for x in r.refs.iter().filter(|x| x.rewired && self.params.contains_key(r.name(x))) {
+                        child.params.insert(r.name(x).to_owned());
                     }
                 } else {
                     let mut resource = r.json();
