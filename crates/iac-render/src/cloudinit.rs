@@ -285,11 +285,7 @@ pub fn yaml_quote(s: &str) -> String {
 pub fn yaml_content(content: &str, indent: usize) -> String {
     use base64::Engine as _;
     let pad = " ".repeat(indent);
-    let printable = if content.is_ascii() {
-        content.bytes().all(|b| b == b'\n' || b == b'\t' || !(b < 0x20 || b == 0x7f))
-    } else {
-        content.chars().all(|c| c == '\n' || c == '\t' || !c.is_control()) && !content.contains('\u{feff}')
-    };
+    let printable = content.chars().all(|c| c == '\n' || c == '\t' || !c.is_control()) && !content.contains('\u{feff}');
     if !printable || content.is_empty() {
         let b64 = base64::engine::general_purpose::STANDARD.encode(content);
         return format!("{pad}encoding: b64\n{pad}content: {b64}");
@@ -303,9 +299,7 @@ pub fn yaml_content(content: &str, indent: usize) -> String {
     };
     let first_line_indented = content.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| l.starts_with(' '));
     let indicator = if first_line_indented || content.starts_with('\n') { "2" } else { "" };
-    let lines = content.bytes().filter(|&b| b == b'\n').count() + 1;
-    let mut out = String::with_capacity(content.len() + lines * (indent + 3) + indent + 16);
-    let _ = write!(out, "{pad}content: |{indicator}{chomp}");
+    let mut out = format!("{pad}content: |{indicator}{chomp}");
     for line in content.strip_suffix('\n').unwrap_or(content).split('\n') {
         out.push('\n');
         if !line.is_empty() {

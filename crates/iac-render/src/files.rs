@@ -177,16 +177,16 @@ pub fn render_into(
                     put_text(sink, &PathBuf::from(format!("userdata/{}.yaml", entry.id.kebab_case())), &text)?;
                 }
             }
-            Target::Packer => put_files(sink, crate::packer::render(stack)?)?,
-            Target::Compose => put_files(sink, crate::compose::render(stack)?)?,
-            Target::Kubernetes => put_files(sink, crate::kubernetes::render(stack)?)?,
+            Target::Packer => put_files(sink, &crate::packer::render(stack)?)?,
+            Target::Compose => put_files(sink, &crate::compose::render(stack)?)?,
+            Target::Kubernetes => put_files(sink, &crate::kubernetes::render(stack)?)?,
             Target::All => unreachable!("expanded by `targets`"),
         }
     }
     Ok(diagnostics)
 }
 
-fn put_files(sink: &mut dyn FileSink, files: Vec<OutputFile>) -> Result<(), RenderError> {
+fn put_files(sink: &mut dyn FileSink, files: &[OutputFile]) -> Result<(), RenderError> {
     files.iter().try_for_each(|f| put_text(sink, &f.path, &f.contents))
 }
 

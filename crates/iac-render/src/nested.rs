@@ -158,10 +158,10 @@ pub fn write(
 ) -> Result<(), RenderError> {
     let Pieces { head, resources: stream, tail } = pieces;
     // Past the resource limit the template is split for certain, and every part's text is kept
-    // until the partition is known: compressed, so that memory stays a fraction of the output.
-    let compress = stream.size_hint().0 > limits.resources;
+    // until the partition is known: without its indentation, a third of it.
+    let outdent = stream.size_hint().0 > limits.resources;
     let mut resources = Vec::with_capacity(stream.size_hint().0);
-    let mut scratch = Scratch::new(compress);
+    let mut scratch = Scratch::new(outdent);
     for item in stream {
         let (id, value) = item?;
         resources.push(Resource::read(id, value, format, false, &mut scratch));
@@ -222,8 +222,6 @@ struct Resource {
     depends_on_list: bool,
     /// `DependsOn` holds something other than names (dropped when the list is rewritten).
     depends_on_other: bool,
-    conditions: Vec<String>,
-    mappings: Vec<String>,
     /// Its `Condition` attribute.
     condition: Option<Json>,
     /// Its size in a pretty-printed template, as the partition estimates it.
@@ -274,17 +272,6 @@ impl Resource {
                 (None, counter.0 + id.len() + 12)
             }
         };
-        // Only a resource whose text names them has conditions or mappings to look for.
-        let written = (format == Format::Json).then(|| scratch.last());
-        let mentions = |key: &str| written.is_none_or(|t| t.contains(key));
-        let mut conditions = BTreeSet::new();
-        if mentions("\"Condition\"") || mentions("\"Fn::If\"") {
-            conditions_in(&value, &mut conditions);
-        }
-        let mut mappings = BTreeSet::new();
-        if mentions("\"Fn::FindInMap\"") {
-            mappings_in(&value, &mut mappings);
-        }
         let depends_on_value = value.get("DependsOn");
         let depends_on_list = matches!(depends_on_value, Some(Json::Array(_)));
         let depends_on_other =
@@ -296,8 +283,6 @@ impl Resource {
             depends_on: depends_on(&value),
             depends_on_list,
             depends_on_other,
-            conditions: conditions.into_iter().collect(),
-            mappings: mappings.into_iter().collect(),
             condition: value.get("Condition").cloned(),
             estimated,
             text,
@@ -320,52 +305,99 @@ impl Resource {
         &self.names[x.name.start as usize..x.name.end as usize]
     }
 
+    /// The conditions and mappings it names (looked for only in a template that has some).
+    fn conditions_and_mappings(&self) -> (BTreeSet<String>, BTreeSet<String>) {
+        let value = match &self.value {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(self.json()),
+        };
+        let (mut conditions, mut mappings) = (BTreeSet::new(), BTreeSet::new());
+        conditions_in(&value, &mut conditions);
+        mappings_in(&value, &mut mappings);
+        (conditions, mappings)
+    }
+
     fn stored(&self) -> &Stored {
         self.text.as_ref().expect("JSON keeps the text")
     }
 }
 
 /// A resource's text, kept from when it is read until its file is written: as it is, or
-/// compressed (LZ4).
+/// without its indentation ([`outdent`]).
 struct Stored {
     /// Bytes of the text.
     len: usize,
     bytes: Box<[u8]>,
-    compressed: bool,
+    outdented: bool,
 }
 
 impl Stored {
     fn text(&self) -> Cow<'_, str> {
-        if !self.compressed {
+        if !self.outdented {
             return Cow::Borrowed(std::str::from_utf8(&self.bytes).expect("kept as UTF-8"));
         }
-        let mut out = vec![0; self.len];
-        let n = lz4_flex::block::decompress_into(&self.bytes, &mut out).expect("compressed here");
-        debug_assert_eq!(n, self.len);
+        let mut out = Vec::with_capacity(self.len);
+        indent(&self.bytes, &mut out);
         Cow::Owned(String::from_utf8(out).expect("kept as UTF-8"))
     }
 
     fn write(&self, w: &mut dyn io::Write, buf: &mut Vec<u8>) -> io::Result<()> {
-        if !self.compressed {
+        if !self.outdented {
             return w.write_all(&self.bytes);
         }
-        buf.resize(self.len, 0);
-        lz4_flex::block::decompress_into(&self.bytes, buf).map_err(io::Error::other)?;
+        buf.clear();
+        indent(&self.bytes, buf);
         w.write_all(buf)
+    }
+}
+
+/// The first byte of an indentation depth in [`outdent`]'s form: never a newline, and the
+/// byte after a newline of pretty JSON is always an indentation space in the original.
+const DEPTH: u8 = 0x80;
+
+/// Pretty JSON without its indentation: every newline of `text` is followed by `2 * d` spaces
+/// (JSON strings escape their newlines), kept as the byte `DEPTH + d`. False (and `out` is
+/// not to be used) when a line is indented deeper than that byte can say.
+fn outdent(text: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let mut lines = text.split(|&b| b == b'\n');
+    out.extend_from_slice(lines.next().unwrap_or_default());
+    for line in lines {
+        let spaces = line.iter().take_while(|&&b| b == b' ').count();
+        let Some(depth) = u8::try_from(spaces / 2).ok().filter(|d| spaces % 2 == 0 && *d < 0x80) else {
+            return false;
+        };
+        out.push(b'\n');
+        out.push(DEPTH + depth);
+        out.extend_from_slice(&line[spaces..]);
+    }
+    true
+}
+
+/// [`outdent`] undone, appended to `out`.
+fn indent(bytes: &[u8], out: &mut Vec<u8>) {
+    const SPACES: [u8; 256] = [b' '; 256];
+    let mut lines = bytes.split(|&b| b == b'\n');
+    out.extend_from_slice(lines.next().unwrap_or_default());
+    for line in lines {
+        let (&depth, rest) = line.split_first().expect("a depth after each newline");
+        out.push(b'\n');
+        out.extend_from_slice(&SPACES[..2 * usize::from(depth - DEPTH)]);
+        out.extend_from_slice(rest);
     }
 }
 
 /// Buffers reused from one resource to the next while they are read.
 struct Scratch {
     text: Vec<u8>,
-    compressed: Vec<u8>,
-    /// Compress the texts kept.
-    compress: Option<lz4_flex::block::CompressTable>,
+    outdented: Vec<u8>,
+    /// Keep the texts without their indentation.
+    outdent: bool,
 }
 
 impl Scratch {
-    fn new(compress: bool) -> Self {
-        Self { text: Vec::new(), compressed: Vec::new(), compress: compress.then(lz4_flex::block::CompressTable::small) }
+    fn new(outdent: bool) -> Self {
+        Self { text: Vec::new(), outdented: Vec::new(), outdent }
     }
 
     /// Serializes `value` at depth 2 and keeps the text.
@@ -373,18 +405,10 @@ impl Scratch {
         self.text.clear();
         pretty::append(&mut self.text, value, 2);
         let len = self.text.len();
-        let Some(table) = &mut self.compress else {
-            return Stored { len, bytes: self.text.as_slice().into(), compressed: false };
-        };
-        self.compressed.resize(lz4_flex::block::get_maximum_output_size(len), 0);
-        let n = lz4_flex::block::compress_into_with_table(&self.text, &mut self.compressed, table)
-            .expect("the buffer takes the largest output");
-        Stored { len, bytes: self.compressed[..n].into(), compressed: true }
-    }
-
-    /// The text last stored.
-    fn last(&self) -> &str {
-        std::str::from_utf8(&self.text).expect("serde_json writes UTF-8")
+        if self.outdent && outdent(&self.text, &mut self.outdented) {
+            return Stored { len, bytes: self.outdented.as_slice().into(), outdented: true };
+        }
+        Stored { len, bytes: self.text.as_slice().into(), outdented: false }
     }
 }
 
@@ -491,10 +515,10 @@ impl<'a> Doc<'a> {
                         .iter()
                         .map(|&i| {
                             let r = &resources[i];
-                            let text = plan
-                                .rewritten
-                                .get(&i)
-                                .map_or_else(|| Member::Stored(r.stored()), |v| Member::Rewired(pretty::to_string(v, 2)));
+                            let text = plan.rewritten.get(&i).map_or_else(
+                                || Member::Stored(r.stored()),
+                                |v| Member::Rewired(pretty::to_string(v, 2)),
+                            );
                             (r.id.as_str(), text)
                         })
                         .collect();
@@ -917,50 +941,58 @@ fn for_each_ref(json: &mut Json, f: &mut dyn FnMut(&str, Option<&str>) -> Option
 /// when it rewrites none.
 fn visit_refs(json: &Json, f: &mut dyn FnMut(&str, Option<&str>)) {
     match json {
-        Json::Object(o) if o.len() == 1 && o.contains_key("Ref") => {
-            if let Some(Json::String(name)) = o.get("Ref") {
-                f(name, None);
-            }
-        }
-        Json::Object(o) if o.len() == 1 && o.contains_key("Fn::GetAtt") => {
-            let value = &o["Fn::GetAtt"];
-            let (id, attr) = match value {
-                Json::String(s) => s.split_once('.').unwrap_or((s, "")),
-                Json::Array(a) => (
-                    a.first().and_then(Json::as_str).unwrap_or_default(),
-                    a.get(1).and_then(Json::as_str).unwrap_or_default(),
-                ),
-                _ => ("", ""),
-            };
-            f(id, Some(attr));
-            if let Json::Array(a) = value {
-                a.iter().skip(1).for_each(|x| visit_refs(x, f));
-            }
-        }
-        Json::Object(o) if o.len() == 1 && o.contains_key("Fn::Sub") => {
-            let (text, vars) = match &o["Fn::Sub"] {
-                Json::String(s) => (s, None),
-                Json::Array(a) => match (a.first(), a.get(1)) {
-                    (Some(Json::String(s)), vars) => (s, vars),
-                    _ => return,
-                },
-                _ => return,
-            };
-            let local = vars.and_then(Json::as_object);
-            let _ = rewrite_sub(text, &BTreeSet::new(), &mut |name, attr| {
-                let var = attr.map_or_else(|| name.to_owned(), |a| format!("{name}.{a}"));
-                if !local.is_some_and(|m| m.contains_key(&var)) {
-                    f(name, attr);
+        Json::Object(o) if o.len() == 1 => {
+            let (key, value) = o.iter().next().expect("one entry");
+            match key.as_str() {
+                "Ref" => {
+                    if let Json::String(name) = value {
+                        f(name, None);
+                    }
                 }
-                None
-            });
-            if let Some(v) = vars {
-                visit_refs(v, f);
+                "Fn::GetAtt" => {
+                    let (id, attr) = match value {
+                        Json::String(s) => s.split_once('.').unwrap_or((s, "")),
+                        Json::Array(a) => (
+                            a.first().and_then(Json::as_str).unwrap_or_default(),
+                            a.get(1).and_then(Json::as_str).unwrap_or_default(),
+                        ),
+                        _ => ("", ""),
+                    };
+                    f(id, Some(attr));
+                    if let Json::Array(a) = value {
+                        a.iter().skip(1).for_each(|x| visit_refs(x, f));
+                    }
+                }
+                "Fn::Sub" => visit_sub(value, f),
+                _ => visit_refs(value, f),
             }
         }
         Json::Object(o) => o.values().for_each(|v| visit_refs(v, f)),
         Json::Array(a) => a.iter().for_each(|v| visit_refs(v, f)),
         _ => {}
+    }
+}
+
+/// [`visit_refs`] of the value of a `Fn::Sub`.
+fn visit_sub(value: &Json, f: &mut dyn FnMut(&str, Option<&str>)) {
+    let (text, vars) = match value {
+        Json::String(s) => (s, None),
+        Json::Array(a) => match (a.first(), a.get(1)) {
+            (Some(Json::String(s)), vars) => (s, vars),
+            _ => return,
+        },
+        _ => return,
+    };
+    let local = vars.and_then(Json::as_object);
+    let _ = rewrite_sub(text, &BTreeSet::new(), &mut |name, attr| {
+        let var = attr.map_or_else(|| name.to_owned(), |a| format!("{name}.{a}"));
+        if !local.is_some_and(|m| m.contains_key(&var)) {
+            f(name, attr);
+        }
+        None
+    });
+    if let Some(v) = vars {
+        visit_refs(v, f);
     }
 }
 
@@ -1119,6 +1151,8 @@ struct Builder<'a> {
     taken: BTreeSet<String>,
     /// Output/parameter name of each export.
     names: BTreeMap<Export, String>,
+    /// The template has conditions or mappings a child may need a copy of.
+    has_conditions_or_mappings: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -1168,6 +1202,7 @@ impl<'a> Builder<'a> {
             params,
             taken,
             names: BTreeMap::new(),
+            has_conditions_or_mappings: template.get("Conditions").is_some() || template.get("Mappings").is_some(),
         }
     }
 
@@ -1230,18 +1265,21 @@ impl<'a> Builder<'a> {
             let resources = self.resources;
             for &i in &members {
                 let r = &resources[i];
-                if !self.crosses(i, c) {
+                if self.crosses(i, c) {
+                    let mut resource = r.json();
+                    self.rewire(c, i, &mut resource, &mut child)?;
+                    rewritten.insert(i, resource);
+                } else {
                     // Nothing changes: only the parameters it reads are noted.
                     for x in r.refs.iter().filter(|x| x.rewired && self.params.contains_key(r.name(x))) {
                         child.params.insert(r.name(x).to_owned());
                     }
-                } else {
-                    let mut resource = r.json();
-                    self.rewire(c, i, &mut resource, &mut child)?;
-                    rewritten.insert(i, resource);
                 }
-                child.conditions.extend(r.conditions.iter().cloned());
-                child.mappings.extend(r.mappings.iter().cloned());
+                if self.has_conditions_or_mappings {
+                    let (conditions, mappings) = r.conditions_and_mappings();
+                    child.conditions.extend(conditions);
+                    child.mappings.extend(mappings);
+                }
             }
             child.members = members;
             children.push(child);
