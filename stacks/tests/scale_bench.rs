@@ -63,12 +63,17 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
     }
     out
+}
+
+/// Kilobytes as megabytes with one decimal.
+fn megabytes(kb: u64) -> String {
+    format!("{}.{} MB", kb / 1024, kb % 1024 * 10 / 1024)
 }
 
 /// One measured row.
@@ -204,7 +209,7 @@ fn synth_scale() {
                 row.bytes,
                 row.wall.as_secs_f64(),
                 row.instructions.map_or_else(|| "n/a".to_owned(), |i| grouped(i / row.resources)),
-                row.peak_kb.map_or_else(|| "n/a".to_owned(), |kb| format!("{:.1} MB", kb as f64 / 1024.0)),
+                row.peak_kb.map_or_else(|| "n/a".to_owned(), megabytes),
             );
             rows.push(row);
         }
@@ -223,7 +228,7 @@ fn synth_scale() {
             grouped(r.bytes),
             r.wall.as_secs_f64(),
             r.instructions.map_or_else(|| "n/a".to_owned(), |i| grouped(i / r.resources)),
-            r.peak_kb.map_or_else(|| "n/a".to_owned(), |kb| format!("{:.1} MB", kb as f64 / 1024.0)),
+            r.peak_kb.map_or_else(|| "n/a".to_owned(), megabytes),
         );
     }
 }
