@@ -360,31 +360,32 @@ const DEPTH: u8 = 0x80;
 /// not to be used) when a line is indented deeper than that byte can say.
 fn outdent(text: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
-    let mut lines = text.split(|&b| b == b'\n');
-    out.extend_from_slice(lines.next().unwrap_or_default());
-    for line in lines {
-        let spaces = line.iter().take_while(|&&b| b == b' ').count();
+    let mut start = 0;
+    for newline in memchr::memchr_iter(b'\n', text) {
+        out.extend_from_slice(&text[start..newline]);
+        let spaces = text[newline + 1..].iter().take_while(|&&b| b == b' ').count();
         let Some(depth) = u8::try_from(spaces / 2).ok().filter(|d| spaces % 2 == 0 && *d < 0x80) else {
             return false;
         };
         out.push(b'\n');
         out.push(DEPTH + depth);
-        out.extend_from_slice(&line[spaces..]);
+        start = newline + 1 + spaces;
     }
+    out.extend_from_slice(&text[start..]);
     true
 }
 
 /// [`outdent`] undone, appended to `out`.
 fn indent(bytes: &[u8], out: &mut Vec<u8>) {
     const SPACES: [u8; 256] = [b' '; 256];
-    let mut lines = bytes.split(|&b| b == b'\n');
-    out.extend_from_slice(lines.next().unwrap_or_default());
-    for line in lines {
-        let (&depth, rest) = line.split_first().expect("a depth after each newline");
+    let mut start = 0;
+    for newline in memchr::memchr_iter(b'\n', bytes) {
+        out.extend_from_slice(&bytes[start..newline]);
         out.push(b'\n');
-        out.extend_from_slice(&SPACES[..2 * usize::from(depth - DEPTH)]);
-        out.extend_from_slice(rest);
+        out.extend_from_slice(&SPACES[..2 * usize::from(bytes[newline + 1] - DEPTH)]);
+        start = newline + 2;
     }
+    out.extend_from_slice(&bytes[start..]);
 }
 
 /// Buffers reused from one resource to the next while they are read.
