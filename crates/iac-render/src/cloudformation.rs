@@ -25,7 +25,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::ecs::{self, Node};
 use crate::error::RenderError;
-use crate::userdata::{self, Segment};
+use crate::nested::Pieces;
+use crate::userdata::{Segment, UserData};
 
 mod cloudwatch;
 mod ebs;
@@ -54,7 +55,23 @@ impl Format {
 
 /// Renders the template as a JSON document.
 pub fn template(stack: &Stack) -> Result<Json, RenderError> {
-    let r = Renderer { stack };
+    template_with(stack, &UserData::render(stack)?)
+}
+
+/// [`template`] with the stack's user data already rendered ([`UserData::render`]).
+pub fn template_with(stack: &Stack, user_data: &UserData) -> Result<Json, RenderError> {
+    let pieces = pieces(stack, user_data);
+    let mut root = pieces.head;
+    let resources = pieces.resources.collect::<Result<Map<String, Json>, RenderError>>()?;
+    root.insert("Resources".into(), Json::Object(resources));
+    root.extend((pieces.tail)()?);
+    Ok(Json::Object(root))
+}
+
+/// The template in pieces: the sections before `Resources`, each resource rendered when the
+/// caller reaches it, and the outputs after them ([`crate::nested::write`] writes a template
+/// from them without holding it whole).
+pub fn pieces<'a>(stack: &'a Stack, user_data: &'a UserData) -> Pieces<'a> {
     let mut root = Map::new();
     root.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
     let description = if stack.description().is_empty() {
@@ -95,11 +112,18 @@ pub fn template(stack: &Stack) -> Result<Json, RenderError> {
         }
         root.insert("Parameters".into(), Json::Object(params));
     }
-    let mut resources = Map::new();
-    for entry in stack.resources() {
-        resources.insert(entry.id.to_string(), r.resource(entry)?);
-    }
-    root.insert("Resources".into(), Json::Object(resources));
+    let resources = stack.resources().map(move |entry| {
+        let r = Renderer { stack, user_data };
+        Ok((entry.id.to_string(), r.resource(entry)?))
+    });
+    let tail = move || outputs(&Renderer { stack, user_data });
+    Pieces { head: root, resources: Box::new(resources), tail: Box::new(tail) }
+}
+
+/// The `Outputs` section, when the stack has outputs.
+fn outputs(r: &Renderer<'_>) -> Result<Map<String, Json>, RenderError> {
+    let stack = r.stack;
+    let mut root = Map::new();
     if !stack.outputs().is_empty() {
         let mut outputs = Map::new();
         for (id, o) in stack.outputs() {
@@ -115,7 +139,7 @@ pub fn template(stack: &Stack) -> Result<Json, RenderError> {
         }
         root.insert("Outputs".into(), Json::Object(outputs));
     }
-    Ok(Json::Object(root))
+    Ok(root)
 }
 
 /// Renders the template as text in `format`.
@@ -137,6 +161,7 @@ impl<'a> Ctx<'a> {
 
 struct Renderer<'a> {
     stack: &'a Stack,
+    user_data: &'a UserData,
 }
 
 impl Renderer<'_> {
@@ -495,13 +520,18 @@ impl Renderer<'_> {
         Ok(json!({ "Version": "2012-10-17", "Statement": st }))
     }
 
-    fn user_data(&self, entry: &ResourceEntry, host: &iac_core::app::HostConfig) -> Result<Json, RenderError> {
+    /// The user data of `entry`, rendered once for every target ([`UserData`]).
+    fn user_data(&self, entry: &ResourceEntry) -> Result<Json, RenderError> {
         let ctx = Ctx { resource: entry.id.as_str(), property: "UserData".into() };
-        let parts = userdata::segments(self.stack, host)?
-            .into_iter()
+        let segments = self
+            .user_data
+            .segments(&entry.id)
+            .ok_or_else(|| UserData::missing(self.stack, entry.id.as_str(), "UserData"))?;
+        let parts = segments
+            .iter()
             .map(|s| match s {
                 Segment::Text(t) => Ok(json!(t)),
-                Segment::Value(v) => self.str_value(&v, &ctx),
+                Segment::Value(v) => self.str_value(v, &ctx),
             })
             .collect::<Result<Vec<_>, RenderError>>()?;
         Ok(json!({ "Fn::Base64": { "Fn::Join": ["", parts] } }))
@@ -530,8 +560,8 @@ impl Renderer<'_> {
         if let Some(k) = &m.key_name {
             d["KeyName"] = self.str_value(k, &ctx)?;
         }
-        if let Some(host) = &m.user_data {
-            d["UserData"] = self.user_data(entry, host)?;
+        if m.user_data.is_some() {
+            d["UserData"] = self.user_data(entry)?;
         }
         Ok(d)
     }

@@ -18,13 +18,13 @@
 //! text). Terraform overrides set, replace or remove an argument of the resource block. Stateful
 //! resources get `lifecycle { prevent_destroy = true }`. The output is deterministic.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use hcl::expr::{FuncCall, Traversal, TraversalOperator, Variable};
 use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey, Structure};
 use iac_core::Stack;
-use iac_core::app::HostConfig;
 use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, DoFirewall,
     Droplet, EcsCluster, EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway,
@@ -45,7 +45,7 @@ use indexmap::IndexMap;
 
 use crate::ecs::{self, Node};
 use crate::error::RenderError;
-use crate::userdata::{self, Segment};
+use crate::userdata::{Segment, UserData};
 
 mod cloudwatch;
 mod ebs;
@@ -93,41 +93,72 @@ const STATIC_DB_PARAMETERS: &[&str] = &[
     "rds.logical_replication",
 ];
 
+/// Terraform files with `main.tf` in pieces: the texts that make it, in order, written one
+/// after the other and never joined (a stack's resources are most of its size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerraformParts {
+    /// `main.tf`, piece by piece.
+    pub main_tf: Vec<Cow<'static, str>>,
+    /// `variables.tf`.
+    pub variables_tf: String,
+    /// `outputs.tf`.
+    pub outputs_tf: String,
+}
+
 /// Renders `stack` as Terraform files.
 pub fn render(stack: &Stack) -> Result<TerraformFiles, RenderError> {
-    let mut r = Renderer::new(stack);
-    let mut resources = Vec::new();
+    render_with(stack, &UserData::render(stack)?)
+}
+
+/// [`render`] with the stack's user data already rendered ([`UserData::render`]).
+pub fn render_with(stack: &Stack, user_data: &UserData) -> Result<TerraformFiles, RenderError> {
+    let parts = render_parts(stack, user_data)?;
+    Ok(TerraformFiles {
+        main_tf: parts.main_tf.concat(),
+        variables_tf: parts.variables_tf,
+        outputs_tf: parts.outputs_tf,
+    })
+}
+
+/// [`render_with`], `main.tf` in pieces.
+pub fn render_parts(stack: &Stack, user_data: &UserData) -> Result<TerraformParts, RenderError> {
+    let mut r = Renderer::new(stack, user_data);
+    let mut resources = Vec::with_capacity(stack.resources().len());
     for entry in stack.resources() {
-        resources.push(r.entry(entry)?);
+        let mut text = r.entry(entry)?;
+        text.shrink_to_fit();
+        resources.push(text);
     }
     let outputs_tf = r.outputs()?;
     let variables_tf = r.variables()?;
 
-    let mut main_tf = header(stack, "resources");
-    main_tf.push('\n');
+    let newline = || Cow::Borrowed("\n");
+    let mut main_tf: Vec<Cow<'static, str>> = Vec::with_capacity(2 * resources.len() + 16);
+    main_tf.push(header(stack, "resources").into());
+    main_tf.push(newline());
     let providers = Providers::of(stack);
-    main_tf.push_str(&r.format(&terraform_block(providers))?);
+    main_tf.push(r.format(&terraform_block(providers))?.into());
     if providers.aws {
-        main_tf.push('\n');
-        main_tf.push_str(&r.format(&provider_block(stack))?);
+        main_tf.push(newline());
+        main_tf.push(r.format(&provider_block(stack))?.into());
     }
     if providers.digitalocean {
-        main_tf.push('\n');
-        main_tf.push_str(&r.format(&Args::default().into_block("provider", &["digitalocean"]))?);
+        main_tf.push(newline());
+        main_tf.push(r.format(&Args::default().into_block("provider", &["digitalocean"]))?.into());
     }
     for block in r.data_blocks() {
-        main_tf.push('\n');
+        main_tf.push(newline());
         let mut text = r.format(&block)?;
         if text.starts_with("data \"aws_availability_zones\"") {
             insert_skips(&mut text, &[ZONES_SKIP]);
         }
-        main_tf.push_str(&text);
+        main_tf.push(text.into());
     }
     for text in resources {
-        main_tf.push('\n');
-        main_tf.push_str(&text);
+        main_tf.push(newline());
+        main_tf.push(text.into());
     }
-    Ok(TerraformFiles { main_tf, variables_tf, outputs_tf })
+    Ok(TerraformParts { main_tf, variables_tf, outputs_tf })
 }
 
 /// Subnets take zones by index from the region's list, which is sorted by name; AWS names new
@@ -318,6 +349,8 @@ struct DataSources {
 /// One rendering pass over a stack.
 struct Renderer<'a> {
     stack: &'a Stack,
+    /// Every host's user data, rendered once for every target.
+    user_data: &'a UserData,
     /// The logical id being rendered (a resource or an output), for error messages.
     resource: String,
     /// Its Terraform label, to name the data sources it needs.
@@ -328,9 +361,10 @@ struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    fn new(stack: &'a Stack) -> Self {
+    fn new(stack: &'a Stack, user_data: &'a UserData) -> Self {
         Self {
             stack,
+            user_data,
             resource: String::new(),
             label: String::new(),
             data: DataSources::default(),
@@ -847,19 +881,24 @@ impl<'a> Renderer<'a> {
         Ok(a)
     }
 
-    /// `base64encode(join("", [text, value, text...]))` of a host's user data.
-    fn user_data(&mut self, host: &HostConfig) -> Result<Expression, RenderError> {
-        let text = self.user_data_text(host, userdata::Cloud::Aws)?;
+    /// `base64encode(join("", [text, value, text...]))` of the user data of the resource being
+    /// rendered.
+    fn user_data(&mut self) -> Result<Expression, RenderError> {
+        let text = self.user_data_text()?;
         Ok(func("base64encode", [text]))
     }
 
-    /// The user data as text: one string, or `join("", [...])` around deploy-time values.
-    fn user_data_text(&mut self, host: &HostConfig, cloud: userdata::Cloud) -> Result<Expression, RenderError> {
+    /// The user data of the resource being rendered (rendered once for every target, for the
+    /// cloud it runs on) as text: one string, or `join("", [...])` around deploy-time values.
+    fn user_data_text(&mut self) -> Result<Expression, RenderError> {
+        let user_data = self.user_data;
+        let segments =
+            user_data.of(&self.resource).ok_or_else(|| UserData::missing(self.stack, &self.resource, "user_data"))?;
         let mut parts = Vec::new();
-        for segment in userdata::segments_for(self.stack, host, cloud)? {
+        for segment in segments {
             parts.push(match segment {
-                Segment::Text(text) => Expression::String(text),
-                Segment::Value(v) => self.expr(&v, "user_data")?,
+                Segment::Text(text) => Expression::String(text.clone()),
+                Segment::Value(v) => self.expr(v, "user_data")?,
             });
         }
         Ok(if parts.len() == 1 && matches!(parts[0], Expression::String(_)) {
@@ -908,8 +947,8 @@ impl<'a> Renderer<'a> {
         let mut monitoring = Args::default();
         monitoring.set("enabled", m.detailed_monitoring);
         a.nested("monitoring", monitoring);
-        if let Some(host) = &m.user_data {
-            a.set("user_data", self.user_data(host)?);
+        if m.user_data.is_some() {
+            a.set("user_data", self.user_data()?);
         }
         if let Some(tags) = &tags {
             for kind in ["instance", "volume"] {
@@ -941,8 +980,8 @@ impl<'a> Renderer<'a> {
             a.nested("root_block_device", root);
         }
         a.nested("metadata_options", Self::metadata_options());
-        if let Some(host) = &m.user_data {
-            a.set("user_data_base64", self.user_data(host)?);
+        if m.user_data.is_some() {
+            a.set("user_data_base64", self.user_data()?);
         }
         a.set_opt("tags", tags);
         Ok(a)
@@ -1786,9 +1825,9 @@ impl<'a> Renderer<'a> {
             a.set("ssh_keys", Expression::Array(r.ssh_keys.iter().map(|k| Expression::from(k.as_str())).collect()));
         }
         a.set("monitoring", r.monitoring).set("backups", r.backups).set("ipv6", r.ipv6);
-        if let Some(host) = &r.user_data {
+        if r.user_data.is_some() {
             // The provider takes the document as text (it keeps a hash of it in the state).
-            a.set("user_data", self.user_data_text(host, userdata::Cloud::Generic)?);
+            a.set("user_data", self.user_data_text()?);
         }
         a.set("tags", self.do_tags());
         Ok(a)
