@@ -45,6 +45,15 @@ pub enum RenderError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A rendered file could not be written where the caller's sink puts it.
+    #[error("could not write `{}`", path.display())]
+    Output {
+        /// The file, relative to the output directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The stack has nothing the requested target renders.
     #[error(
         "stack `{stack}` has nothing to render as {target}; its targets are: {}",

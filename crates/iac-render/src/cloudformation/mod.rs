@@ -12,7 +12,6 @@
 //! implementation.
 
 use iac_core::Stack;
-use iac_core::app::HostConfig;
 use iac_core::model::spec::{CfnAttr, Data, JoinPart, Tagging};
 use iac_core::model::{Backend, Resource, ResourceEntry};
 use iac_core::naming;
@@ -21,7 +20,8 @@ use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, Secre
 use serde_json::{Map, Value as Json, json};
 
 use crate::error::RenderError;
-use crate::userdata::{self, Segment};
+use crate::nested::Pieces;
+use crate::userdata::{Segment, UserData};
 
 mod autoscaling;
 mod cloudfront;
@@ -64,6 +64,23 @@ impl Format {
 
 /// Renders the template as a JSON document.
 pub fn template(stack: &Stack) -> Result<Json, RenderError> {
+    template_with(stack, &UserData::render(stack)?)
+}
+
+/// [`template`] with the stack's user data already rendered ([`UserData::render`]).
+pub fn template_with(stack: &Stack, user_data: &UserData) -> Result<Json, RenderError> {
+    let pieces = pieces(stack, user_data);
+    let mut root = pieces.head;
+    let resources = pieces.resources.collect::<Result<Map<String, Json>, RenderError>>()?;
+    root.insert("Resources".into(), Json::Object(resources));
+    root.extend((pieces.tail)()?);
+    Ok(Json::Object(root))
+}
+
+/// The template in pieces: the sections before `Resources`, each resource rendered when the
+/// caller reaches it, and the outputs after them ([`crate::nested::write`] writes a template
+/// from them without holding it whole).
+pub fn pieces<'a>(stack: &'a Stack, user_data: &'a UserData) -> Pieces<'a> {
     let mut root = Map::new();
     root.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
     let description = if stack.description().is_empty() {
@@ -104,15 +121,18 @@ pub fn template(stack: &Stack) -> Result<Json, RenderError> {
         }
         root.insert("Parameters".into(), Json::Object(params));
     }
-    let mut resources = Map::new();
-    for entry in stack.resources() {
-        resources.insert(entry.id.to_string(), resource(stack, entry)?);
-    }
-    root.insert("Resources".into(), Json::Object(resources));
+    let resources = stack.resources().map(move |entry| Ok((entry.id.to_string(), resource(stack, user_data, entry)?)));
+    let tail = move || outputs(stack, user_data);
+    Pieces { head: root, resources: Box::new(resources), tail: Box::new(tail) }
+}
+
+/// The `Outputs` section, when the stack has outputs.
+fn outputs(stack: &Stack, user_data: &UserData) -> Result<Map<String, Json>, RenderError> {
+    let mut root = Map::new();
     if !stack.outputs().is_empty() {
         let mut outputs = Map::new();
         for (id, o) in stack.outputs() {
-            let value = CfnContext::new(stack, id.as_str()).value(&o.value, "Value")?;
+            let value = CfnContext::new(stack, user_data, id.as_str()).value(&o.value, "Value")?;
             outputs.insert(
                 id.to_string(),
                 json!({
@@ -124,7 +144,7 @@ pub fn template(stack: &Stack) -> Result<Json, RenderError> {
         }
         root.insert("Outputs".into(), Json::Object(outputs));
     }
-    Ok(Json::Object(root))
+    Ok(root)
 }
 
 /// Renders the template as text in `format`.
@@ -161,13 +181,15 @@ iac_core::for_each_kind!(dispatch);
 /// errors), and the one rendering of values, references, secrets, tags, names and user data.
 pub(crate) struct CfnContext<'a> {
     stack: &'a Stack,
+    /// Every host's user data, rendered once for every target.
+    user_data: &'a UserData,
     /// The logical id being rendered (a resource or an output), for error messages.
     resource: &'a str,
 }
 
 impl<'a> CfnContext<'a> {
-    fn new(stack: &'a Stack, resource: &'a str) -> Self {
-        Self { stack, resource }
+    fn new(stack: &'a Stack, user_data: &'a UserData, resource: &'a str) -> Self {
+        Self { stack, user_data, resource }
     }
 
     /// The stack being rendered.
@@ -262,13 +284,16 @@ impl<'a> CfnContext<'a> {
         json!(naming::physical_name(self.stack, entry).unwrap_or_default())
     }
 
-    /// A host's user data: `Fn::Base64` of an `Fn::Join` around the values resolved at deploy time.
-    pub(crate) fn user_data(&self, host: &HostConfig) -> Result<Json, RenderError> {
-        let parts = userdata::segments(self.stack, host)?
-            .into_iter()
+    /// The user data of the resource being rendered (rendered once for every target,
+    /// [`UserData`]): `Fn::Base64` of an `Fn::Join` around the values resolved at deploy time.
+    pub(crate) fn user_data(&self) -> Result<Json, RenderError> {
+        let segments =
+            self.user_data.of(self.resource).ok_or_else(|| UserData::missing(self.stack, self.resource, "UserData"))?;
+        let parts = segments
+            .iter()
             .map(|s| match s {
                 Segment::Text(t) => Ok(json!(t)),
-                Segment::Value(v) => self.value(&v, "UserData"),
+                Segment::Value(v) => self.value(v, "UserData"),
             })
             .collect::<Result<Vec<_>, RenderError>>()?;
         Ok(json!({ "Fn::Base64": { "Fn::Join": ["", parts] } }))
@@ -276,8 +301,8 @@ impl<'a> CfnContext<'a> {
 }
 
 /// One resource: its type, dependencies, deletion policies, metadata and properties.
-fn resource(stack: &Stack, entry: &ResourceEntry) -> Result<Json, RenderError> {
-    let mut cx = CfnContext::new(stack, entry.id.as_str());
+fn resource(stack: &Stack, user_data: &UserData, entry: &ResourceEntry) -> Result<Json, RenderError> {
+    let mut cx = CfnContext::new(stack, user_data, entry.id.as_str());
     let mut props = properties(&mut cx, entry)?;
     let Some(ty) = entry.resource.cloudformation_type() else {
         return Err(cx.unsupported("Type", format!("a {} has no CloudFormation type", entry.resource.kind_name())));

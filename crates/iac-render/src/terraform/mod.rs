@@ -23,13 +23,13 @@
 //! own file, grouped by service (`ec2/vpc.rs`, `rds/db_instance.rs`, ...), as its
 //! `ToTerraform` implementation.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use hcl::expr::{FuncCall, Traversal, TraversalOperator, Variable};
 use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey, Structure};
 use iac_core::Stack;
-use iac_core::app::HostConfig;
 use iac_core::model::{Backend, Resource, ResourceEntry};
 use iac_core::naming;
 use iac_core::stack::ParamKind;
@@ -37,7 +37,7 @@ use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, Secre
 use indexmap::IndexMap;
 
 use crate::error::RenderError;
-use crate::userdata::{self, Segment};
+use crate::userdata::{Segment, UserData};
 
 mod autoscaling;
 mod cloudfront;
@@ -79,41 +79,72 @@ const AWS_PROVIDER_VERSION: &str = "~> 5.0";
 /// DigitalOcean provider versions the output is written for.
 const DIGITALOCEAN_PROVIDER_VERSION: &str = "~> 2.0";
 
+/// Terraform files with `main.tf` in pieces: the texts that make it, in order, written one
+/// after the other and never joined (a stack's resources are most of its size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerraformParts {
+    /// `main.tf`, piece by piece.
+    pub main_tf: Vec<Cow<'static, str>>,
+    /// `variables.tf`.
+    pub variables_tf: String,
+    /// `outputs.tf`.
+    pub outputs_tf: String,
+}
+
 /// Renders `stack` as Terraform files.
 pub fn render(stack: &Stack) -> Result<TerraformFiles, RenderError> {
-    let mut r = TfContext::new(stack);
-    let mut resources = Vec::new();
+    render_with(stack, &UserData::render(stack)?)
+}
+
+/// [`render`] with the stack's user data already rendered ([`UserData::render`]).
+pub fn render_with(stack: &Stack, user_data: &UserData) -> Result<TerraformFiles, RenderError> {
+    let parts = render_parts(stack, user_data)?;
+    Ok(TerraformFiles {
+        main_tf: parts.main_tf.concat(),
+        variables_tf: parts.variables_tf,
+        outputs_tf: parts.outputs_tf,
+    })
+}
+
+/// [`render_with`], `main.tf` in pieces.
+pub fn render_parts(stack: &Stack, user_data: &UserData) -> Result<TerraformParts, RenderError> {
+    let mut r = TfContext::new(stack, user_data);
+    let mut resources = Vec::with_capacity(stack.resources().len());
     for entry in stack.resources() {
-        resources.push(r.entry(entry)?);
+        let mut text = r.entry(entry)?;
+        text.shrink_to_fit();
+        resources.push(text);
     }
     let outputs_tf = r.outputs()?;
     let variables_tf = r.variables()?;
 
-    let mut main_tf = header(stack, "resources");
-    main_tf.push('\n');
+    let newline = || Cow::Borrowed("\n");
+    let mut main_tf: Vec<Cow<'static, str>> = Vec::with_capacity(2 * resources.len() + 16);
+    main_tf.push(header(stack, "resources").into());
+    main_tf.push(newline());
     let providers = Providers::of(stack);
-    main_tf.push_str(&r.format(&terraform_block(providers))?);
+    main_tf.push(r.format(&terraform_block(providers))?.into());
     if providers.aws {
-        main_tf.push('\n');
-        main_tf.push_str(&r.format(&provider_block(stack))?);
+        main_tf.push(newline());
+        main_tf.push(r.format(&provider_block(stack))?.into());
     }
     if providers.digitalocean {
-        main_tf.push('\n');
-        main_tf.push_str(&r.format(&Args::default().into_block("provider", &["digitalocean"]))?);
+        main_tf.push(newline());
+        main_tf.push(r.format(&Args::default().into_block("provider", &["digitalocean"]))?.into());
     }
     for block in r.data_blocks() {
-        main_tf.push('\n');
+        main_tf.push(newline());
         let mut text = r.format(&block)?;
         if text.starts_with("data \"aws_availability_zones\"") {
             insert_skips(&mut text, &[ZONES_SKIP]);
         }
-        main_tf.push_str(&text);
+        main_tf.push(text.into());
     }
     for text in resources {
-        main_tf.push('\n');
-        main_tf.push_str(&text);
+        main_tf.push(newline());
+        main_tf.push(text.into());
     }
-    Ok(TerraformFiles { main_tf, variables_tf, outputs_tf })
+    Ok(TerraformParts { main_tf, variables_tf, outputs_tf })
 }
 
 /// Subnets take zones by index from the region's list, which is sorted by name; AWS names new
@@ -331,6 +362,8 @@ iac_core::for_each_kind!(dispatch);
 /// one rendering of values, references, data sources, secrets, tags, names and user data.
 pub(crate) struct TfContext<'a> {
     stack: &'a Stack,
+    /// Every host's user data, rendered once for every target.
+    user_data: &'a UserData,
     /// The logical id being rendered (a resource or an output), for error messages.
     resource: String,
     /// Its Terraform label, to name the data sources it needs.
@@ -343,9 +376,10 @@ pub(crate) struct TfContext<'a> {
 }
 
 impl<'a> TfContext<'a> {
-    fn new(stack: &'a Stack) -> Self {
+    fn new(stack: &'a Stack, user_data: &'a UserData) -> Self {
         Self {
             stack,
+            user_data,
             resource: String::new(),
             label: String::new(),
             data: DataSources::default(),
@@ -562,23 +596,24 @@ impl<'a> TfContext<'a> {
         out
     }
 
-    /// `base64encode(join("", [text, value, text...]))` of a host's user data.
-    pub(crate) fn user_data(&mut self, host: &HostConfig) -> Result<Expression, RenderError> {
-        let text = self.user_data_text(host, userdata::Cloud::Aws)?;
+    /// `base64encode(join("", [text, value, text...]))` of the user data of the resource being
+    /// rendered.
+    pub(crate) fn user_data(&mut self) -> Result<Expression, RenderError> {
+        let text = self.user_data_text()?;
         Ok(func("base64encode", [text]))
     }
 
-    /// The user data as text: one string, or `join("", [...])` around deploy-time values.
-    pub(crate) fn user_data_text(
-        &mut self,
-        host: &HostConfig,
-        cloud: userdata::Cloud,
-    ) -> Result<Expression, RenderError> {
+    /// The user data of the resource being rendered (rendered once for every target, for the
+    /// cloud it runs on) as text: one string, or `join("", [...])` around deploy-time values.
+    pub(crate) fn user_data_text(&mut self) -> Result<Expression, RenderError> {
+        let user_data = self.user_data;
+        let segments =
+            user_data.of(&self.resource).ok_or_else(|| UserData::missing(self.stack, &self.resource, "user_data"))?;
         let mut parts = Vec::new();
-        for segment in userdata::segments_for(self.stack, host, cloud)? {
+        for segment in segments {
             parts.push(match segment {
-                Segment::Text(text) => Expression::String(text),
-                Segment::Value(v) => self.expr(&v, "user_data")?,
+                Segment::Text(text) => Expression::String(text.clone()),
+                Segment::Value(v) => self.expr(v, "user_data")?,
             });
         }
         Ok(if parts.len() == 1 && matches!(parts[0], Expression::String(_)) {

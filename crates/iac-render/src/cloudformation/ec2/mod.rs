@@ -66,8 +66,8 @@ fn machine(cx: &CfnContext<'_>, m: &MachineSpec) -> Result<Json, RenderError> {
     if let Some(k) = &m.key_name {
         d["KeyName"] = cx.value(k, prop)?;
     }
-    if let Some(host) = &m.user_data {
-        d["UserData"] = cx.user_data(host)?;
+    if m.user_data.is_some() {
+        d["UserData"] = cx.user_data()?;
     }
     Ok(d)
 }

@@ -5,7 +5,6 @@ use iac_core::model::{Droplet, ResourceEntry};
 
 use crate::error::RenderError;
 use crate::terraform::{Args, TfContext, ToTerraform};
-use crate::userdata;
 
 impl ToTerraform for Droplet {
     fn arguments(&self, cx: &mut TfContext<'_>, _: &ResourceEntry) -> Result<Args, RenderError> {
@@ -18,9 +17,9 @@ impl ToTerraform for Droplet {
             a.set("ssh_keys", Expression::Array(self.ssh_keys.iter().map(|k| Expression::from(k.as_str())).collect()));
         }
         a.set("monitoring", self.monitoring).set("backups", self.backups).set("ipv6", self.ipv6);
-        if let Some(host) = &self.user_data {
+        if self.user_data.is_some() {
             // The provider takes the document as text (it keeps a hash of it in the state).
-            a.set("user_data", cx.user_data_text(host, userdata::Cloud::Generic)?);
+            a.set("user_data", cx.user_data_text()?);
         }
         a.set("tags", do_tags(cx));
         Ok(a)

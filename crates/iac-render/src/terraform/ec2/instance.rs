@@ -27,8 +27,8 @@ impl ToTerraform for Instance {
             a.nested("root_block_device", root);
         }
         a.nested("metadata_options", metadata_options());
-        if let Some(host) = &m.user_data {
-            a.set("user_data_base64", cx.user_data(host)?);
+        if m.user_data.is_some() {
+            a.set("user_data_base64", cx.user_data()?);
         }
         a.set_opt("tags", cx.tags(entry));
         Ok(a)

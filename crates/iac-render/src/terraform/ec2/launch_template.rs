@@ -38,8 +38,8 @@ impl ToTerraform for LaunchTemplate {
         let mut monitoring = Args::default();
         monitoring.set("enabled", m.detailed_monitoring);
         a.nested("monitoring", monitoring);
-        if let Some(host) = &m.user_data {
-            a.set("user_data", cx.user_data(host)?);
+        if m.user_data.is_some() {
+            a.set("user_data", cx.user_data()?);
         }
         if let Some(tags) = &tags {
             for kind in ["instance", "volume"] {
