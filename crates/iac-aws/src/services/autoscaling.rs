@@ -31,91 +31,232 @@ use aws_sdk_autoscaling::types::{
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
-use iac_core::model::{Resource, ResourceEntry};
+use iac_core::model::{AutoScalingGroup, Resource, ResourceEntry, ScalingPolicy};
 use iac_core::value::Value;
+use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
-use super::util::{i, list, obj, opt, s};
-use super::{Ctx, absent, tag_pairs, unsupported};
+use super::{Ctx, absent, tag_pairs};
+use crate::adapter::{Adapter, Desired, SdkKind, de};
 use crate::error::AwsError;
 use crate::state::{Observed, TAG_ENV, TAG_HASH, TAG_NAME, TAG_STACK, Tags};
 
-const GROUP: &str = "AWS::AutoScaling::AutoScalingGroup";
-const POLICY: &str = "AWS::AutoScaling::ScalingPolicy";
+/// The desired properties of an `AWS::AutoScaling::AutoScalingGroup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct GroupProps {
+    pub(crate) auto_scaling_group_name: String,
+    #[serde(default)]
+    pub(crate) launch_template: Option<LaunchTemplateSpec>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) min_size: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) max_size: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) desired_capacity: Option<i32>,
+    /// A list in CloudFormation; one comma-joined string for the API.
+    #[serde(rename = "VPCZoneIdentifier", default)]
+    pub(crate) vpc_zone_identifier: Subnets,
+    #[serde(rename = "TargetGroupARNs", default)]
+    pub(crate) target_group_arns: Vec<String>,
+    #[serde(default)]
+    pub(crate) health_check_type: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) health_check_grace_period: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) cooldown: Option<i32>,
+    #[serde(default)]
+    pub(crate) metrics_collection: Vec<MetricsCollection>,
+    #[serde(default)]
+    pub(crate) tags: Vec<GroupTag>,
+}
 
-/// Creates a group (and waits for its instances) or a scaling policy.
-pub async fn create(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    match &entry.resource {
-        Resource::AutoScalingGroup(_) => create_group(ctx, &entry.id, props, tags).await,
-        Resource::ScalingPolicy(_) => put_policy(ctx, &entry.id, props).await,
-        _ => Err(unsupported(ctx, entry)),
+/// A group's subnets: a list, or one comma-joined string.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(untagged)]
+pub enum Subnets {
+    /// `["subnet-1", "subnet-2"]`.
+    #[default]
+    #[serde(skip)]
+    None,
+    /// A list.
+    List(Vec<String>),
+    /// `"subnet-1,subnet-2"`.
+    Joined(String),
+}
+
+/// A group's `LaunchTemplate`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct LaunchTemplateSpec {
+    #[serde(default)]
+    pub(crate) launch_template_id: Option<String>,
+    #[serde(default)]
+    pub(crate) launch_template_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) version: Option<String>,
+}
+
+/// One entry of `MetricsCollection`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct MetricsCollection {
+    #[serde(default)]
+    pub(crate) granularity: Option<String>,
+    #[serde(default)]
+    pub(crate) metrics: Vec<String>,
+}
+
+/// A group's tag, with whether instances get it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct GroupTag {
+    pub(crate) key: String,
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) value: String,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) propagate_at_launch: Option<bool>,
+}
+
+impl Desired for GroupProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        self.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect()
     }
 }
 
-/// Updates a group or a policy in place.
-pub async fn update(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    match &entry.resource {
-        Resource::AutoScalingGroup(_) => update_group(ctx, &entry.id, current, props, tags).await,
-        // PutScalingPolicy replaces the policy of that name in place.
-        Resource::ScalingPolicy(_) => put_policy(ctx, &entry.id, props).await,
-        _ => Err(unsupported(ctx, entry)),
+/// The desired properties of an `AWS::AutoScaling::ScalingPolicy` (target tracking or simple).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct PolicyProps {
+    pub(crate) auto_scaling_group_name: String,
+    #[serde(default)]
+    pub(crate) policy_type: Option<String>,
+    #[serde(default)]
+    pub(crate) target_tracking_configuration: Option<TargetTracking>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) estimated_instance_warmup: Option<i32>,
+    #[serde(default)]
+    pub(crate) adjustment_type: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) scaling_adjustment: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) min_adjustment_magnitude: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) cooldown: Option<i32>,
+}
+
+/// A policy's `TargetTrackingConfiguration`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct TargetTracking {
+    #[serde(default)]
+    pub(crate) predefined_metric_specification: Option<PredefinedMetric>,
+    #[serde(default, deserialize_with = "de::opt_float")]
+    pub(crate) target_value: Option<f64>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) disable_scale_in: Option<bool>,
+}
+
+/// A `PredefinedMetricSpecification`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct PredefinedMetric {
+    pub(crate) predefined_metric_type: String,
+    #[serde(default)]
+    pub(crate) resource_label: Option<String>,
+}
+
+impl Desired for PolicyProps {}
+
+impl Adapter for AutoScalingGroup {
+    type Props = GroupProps;
+    const REPLACED_BY: &'static [&'static str] = &["AutoScalingGroupName"];
+
+    /// Creates the group and waits for its instances.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &GroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_group(ctx, &entry.id, props, tags).await
+    }
+
+    /// Updates the group in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &GroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        update_group(ctx, &entry.id, current, props, tags).await
+    }
+
+    /// Deletes the group with its instances and waits until it is gone.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let id = current.id.as_str();
+        let name = current.physical_id.as_str();
+        if describe_group(ctx, id, name).await?.is_none() {
+            return Ok(());
+        }
+        let req = ctx.clients.autoscaling.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true);
+        retry_if(ctx, id, "autoscaling:DeleteAutoScalingGroup", busy, || {
+            let req = req.clone();
+            async move { ignore_not_found(req.send().await) }
+        })
+        .await?;
+        ctx.wait_gone(id, || describe_group(ctx, id, name)).await
     }
 }
 
-/// Deletes a group (with its instances, waiting until it is gone) or a policy. Already gone is
-/// success.
-pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    let id = current.id.as_str();
-    match current.cfn_type.as_str() {
-        GROUP => {
-            let name = current.physical_id.as_str();
-            if describe_group(ctx, id, name).await?.is_none() {
-                return Ok(());
-            }
-            let req =
-                ctx.clients.autoscaling.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true);
-            retry_if(ctx, id, "autoscaling:DeleteAutoScalingGroup", busy, || {
-                let req = req.clone();
-                async move { ignore_not_found(req.send().await) }
-            })
-            .await?;
-            ctx.wait_gone(id, || describe_group(ctx, id, name)).await
+impl Adapter for ScalingPolicy {
+    type Props = PolicyProps;
+    /// A policy's name is derived from its logical id; it moves to another group by being created
+    /// there.
+    const REPLACED_BY: &'static [&'static str] = &["AutoScalingGroupName"];
+
+    /// Puts the policy.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &PolicyProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        put_policy(ctx, &entry.id, props).await
+    }
+
+    /// `PutScalingPolicy` replaces the policy of that name in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        _current: &Observed,
+        props: &PolicyProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        put_policy(ctx, &entry.id, props).await
+    }
+
+    /// Deletes the policy; already gone is success.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let id = current.id.as_str();
+        let Some((group, name)) = policy_arn_parts(&current.physical_id) else {
+            return Err(ctx.fail(
+                id,
+                "autoscaling:DeletePolicy",
+                format!("`{}` is not a scaling policy ARN", current.physical_id),
+            ));
+        };
+        if describe_policies(ctx, id, &group, Some(&name)).await?.is_empty() {
+            return Ok(());
         }
-        POLICY => {
-            let Some((group, name)) = policy_arn_parts(&current.physical_id) else {
-                return Err(ctx.fail(
-                    id,
-                    "autoscaling:DeletePolicy",
-                    format!("`{}` is not a scaling policy ARN", current.physical_id),
-                ));
-            };
-            if describe_policies(ctx, id, &group, Some(&name)).await?.is_empty() {
-                return Ok(());
-            }
-            let req = ctx.clients.autoscaling.delete_policy().auto_scaling_group_name(&group).policy_name(&name);
-            retry_if(ctx, id, "autoscaling:DeletePolicy", busy, || {
-                let req = req.clone();
-                async move { ignore_not_found(req.send().await) }
-            })
-            .await?;
-            Ok(())
-        }
-        _ => Err(AwsError::Unsupported {
-            stack: ctx.stack.name().to_owned(),
-            id: id.to_owned(),
-            kind: "non-Auto Scaling resource",
-        }),
+        let req = ctx.clients.autoscaling.delete_policy().auto_scaling_group_name(&group).policy_name(&name);
+        retry_if(ctx, id, "autoscaling:DeletePolicy", busy, || {
+            let req = req.clone();
+            async move { ignore_not_found(req.send().await) }
+        })
+        .await?;
+        Ok(())
     }
 }
 
@@ -171,16 +312,6 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     Ok(groups)
 }
 
-/// Properties whose change forces a replacement (CloudFormation's "Update requires: Replacement").
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type {
-        // A policy's name is derived from its logical id; it moves to another group by being
-        // created there.
-        GROUP | POLICY => &["AutoScalingGroupName"],
-        _ => &[],
-    }
-}
-
 /// The deterministic name of the scaling policy `id` (policies cannot be tagged).
 pub fn policy_name(ctx: &Ctx<'_>, id: &LogicalId) -> String {
     iac_core::naming::fit(&format!("{}-{}-{}", ctx.stack.name(), ctx.stack.env(), id), 255)
@@ -189,28 +320,23 @@ pub fn policy_name(ctx: &Ctx<'_>, id: &LogicalId) -> String {
 // ---------------------------------------------------------------------------------------------
 // Groups
 
-async fn create_group(
-    ctx: &Ctx<'_>,
-    id: &LogicalId,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let name = s(props, "AutoScalingGroupName");
-    let targets = list(props, "TargetGroupARNs");
+async fn create_group(ctx: &Ctx<'_>, id: &LogicalId, props: &GroupProps, tags: &Tags) -> Result<Observed, AwsError> {
+    let name = props.auto_scaling_group_name.clone();
+    let targets = props.target_group_arns.clone();
     let req = ctx
         .clients
         .autoscaling
         .create_auto_scaling_group()
         .auto_scaling_group_name(&name)
         .set_launch_template(launch_template(props))
-        .set_min_size(i(props, "MinSize"))
-        .set_max_size(i(props, "MaxSize"))
-        .set_desired_capacity(i(props, "DesiredCapacity"))
+        .set_min_size(props.min_size)
+        .set_max_size(props.max_size)
+        .set_desired_capacity(props.desired_capacity)
         .set_vpc_zone_identifier(zones(props))
         .set_target_group_arns((!targets.is_empty()).then_some(targets))
-        .set_health_check_type(opt(props, "HealthCheckType"))
-        .set_health_check_grace_period(i(props, "HealthCheckGracePeriod"))
-        .set_default_cooldown(i(props, "Cooldown"))
+        .set_health_check_type(props.health_check_type.clone())
+        .set_health_check_grace_period(props.health_check_grace_period)
+        .set_default_cooldown(props.cooldown)
         .set_tags(Some(group_tags(&name, props, tags)));
     // A launch template, target group or instance profile made moments ago may not be visible yet.
     retry_if(ctx, id.as_str(), "autoscaling:CreateAutoScalingGroup", not_visible_yet, || req.clone().send()).await?;
@@ -223,7 +349,7 @@ async fn update_group(
     ctx: &Ctx<'_>,
     id: &LogicalId,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &GroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let name = current.physical_id.as_str();
@@ -232,18 +358,18 @@ async fn update_group(
         .update_auto_scaling_group()
         .auto_scaling_group_name(name)
         .set_launch_template(launch_template(props))
-        .set_min_size(i(props, "MinSize"))
-        .set_max_size(i(props, "MaxSize"))
-        .set_desired_capacity(i(props, "DesiredCapacity"))
+        .set_min_size(props.min_size)
+        .set_max_size(props.max_size)
+        .set_desired_capacity(props.desired_capacity)
         .set_vpc_zone_identifier(zones(props))
-        .set_health_check_type(opt(props, "HealthCheckType"))
-        .set_health_check_grace_period(i(props, "HealthCheckGracePeriod"))
-        .set_default_cooldown(i(props, "Cooldown"));
+        .set_health_check_type(props.health_check_type.clone())
+        .set_health_check_grace_period(props.health_check_grace_period)
+        .set_default_cooldown(props.cooldown);
     retry_if(ctx, id.as_str(), "autoscaling:UpdateAutoScalingGroup", not_visible_yet, || req.clone().send()).await?;
 
     let live = describe_group(ctx, id.as_str(), name).await?;
     let attached: Vec<String> = live.as_ref().map(|g| g.target_group_arns().to_vec()).unwrap_or_default();
-    let wanted = list(props, "TargetGroupARNs");
+    let wanted = &props.target_group_arns;
     let add: Vec<String> = wanted.iter().filter(|t| !attached.contains(t)).cloned().collect();
     let remove: Vec<String> = attached.iter().filter(|t| !wanted.contains(t)).cloned().collect();
     if !add.is_empty() {
@@ -270,33 +396,22 @@ async fn update_group(
 
 /// Switches metrics collection on as `MetricsCollection` says, or off when it says nothing and
 /// the group `had` some.
-async fn set_metrics(
-    ctx: &Ctx<'_>,
-    id: &str,
-    name: &str,
-    props: &Map<String, Json>,
-    had: bool,
-) -> Result<(), AwsError> {
-    let wanted: Vec<&Map<String, Json>> = props
-        .get("MetricsCollection")
-        .and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(Json::as_object).collect())
-        .unwrap_or_default();
-    if wanted.is_empty() {
+async fn set_metrics(ctx: &Ctx<'_>, id: &str, name: &str, props: &GroupProps, had: bool) -> Result<(), AwsError> {
+    if props.metrics_collection.is_empty() {
         if had {
             let req = ctx.clients.autoscaling.disable_metrics_collection().auto_scaling_group_name(name);
             retry_if(ctx, id, "autoscaling:DisableMetricsCollection", busy, || req.clone().send()).await?;
         }
         return Ok(());
     }
-    for m in wanted {
-        let metrics = list(m, "Metrics");
+    for m in &props.metrics_collection {
+        let metrics = m.metrics.clone();
         let req = ctx
             .clients
             .autoscaling
             .enable_metrics_collection()
             .auto_scaling_group_name(name)
-            .granularity(opt(m, "Granularity").unwrap_or_else(|| "1Minute".to_owned()))
+            .granularity(m.granularity.clone().unwrap_or_else(|| "1Minute".to_owned()))
             .set_metrics((!metrics.is_empty()).then_some(metrics));
         retry_if(ctx, id, "autoscaling:EnableMetricsCollection", busy, || req.clone().send()).await?;
     }
@@ -304,8 +419,8 @@ async fn set_metrics(
 }
 
 /// Waits until the group has its desired number of instances in service.
-async fn wait_in_service(ctx: &Ctx<'_>, id: &LogicalId, name: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
-    let desired = i(props, "DesiredCapacity").or_else(|| i(props, "MinSize")).unwrap_or(0);
+async fn wait_in_service(ctx: &Ctx<'_>, id: &LogicalId, name: &str, props: &GroupProps) -> Result<(), AwsError> {
+    let desired = props.desired_capacity.or(props.min_size).unwrap_or(0);
     let idstr = id.as_str();
     let wanted = usize::try_from(desired).unwrap_or(0);
     ctx.wait_for(idstr, &format!("{desired} instances InService"), || async move {
@@ -346,8 +461,9 @@ fn observe_group(id: LogicalId, g: &AwsGroup) -> Observed {
     let name = g.auto_scaling_group_name().unwrap_or_default();
     // A blue/green rollout's green group has a suffixed name and says the stack's name in a tag.
     let stack_name = g.tags().iter().find(|t| t.key() == Some(TAG_NAME)).and_then(|t| t.value()).unwrap_or(name);
-    let mut o =
-        Observed::new(id, GROUP, name).attr("AutoScalingGroupName", name).prop("AutoScalingGroupName", stack_name);
+    let mut o = Observed::new(id, SdkKind::AutoScalingGroup.cfn_type(), name)
+        .attr("AutoScalingGroupName", name)
+        .prop("AutoScalingGroupName", stack_name);
     if let Some(arn) = g.auto_scaling_group_arn() {
         o = o.attr("Arn", arn);
     }
@@ -408,45 +524,32 @@ fn observe_group(id: LogicalId, g: &AwsGroup) -> Observed {
     o
 }
 
-fn launch_template(props: &Map<String, Json>) -> Option<LaunchTemplateSpecification> {
-    let lt = obj(props, "LaunchTemplate")?;
+fn launch_template(props: &GroupProps) -> Option<LaunchTemplateSpecification> {
+    let lt = props.launch_template.as_ref()?;
     Some(
         LaunchTemplateSpecification::builder()
-            .set_launch_template_id(opt(lt, "LaunchTemplateId"))
-            .set_launch_template_name(opt(lt, "LaunchTemplateName"))
-            .set_version(opt(lt, "Version"))
+            .set_launch_template_id(lt.launch_template_id.clone())
+            .set_launch_template_name(lt.launch_template_name.clone())
+            .set_version(lt.version.clone())
             .build(),
     )
 }
 
 /// `VPCZoneIdentifier`: a list in CloudFormation, one comma-joined string for the API.
-fn zones(props: &Map<String, Json>) -> Option<String> {
-    let subnets = match props.get("VPCZoneIdentifier") {
-        Some(Json::String(joined)) => vec![joined.clone()],
-        _ => list(props, "VPCZoneIdentifier"),
+fn zones(props: &GroupProps) -> Option<String> {
+    let joined = match &props.vpc_zone_identifier {
+        Subnets::None => return None,
+        Subnets::List(subnets) => subnets.join(","),
+        Subnets::Joined(joined) => joined.clone(),
     };
-    (!subnets.is_empty()).then(|| subnets.join(","))
+    (!joined.is_empty()).then_some(joined)
 }
 
 /// The group's tags, propagated to instances as the template's `Tags` say (a tag the template
 /// does not list, such as `iac:hash`, stays on the group).
-fn group_tags(name: &str, props: &Map<String, Json>, tags: &Tags) -> Vec<Tag> {
-    let propagate: HashMap<String, bool> = props
-        .get("Tags")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Json::as_object)
-                .map(|t| {
-                    (
-                        s(t, "Key"),
-                        t.get("PropagateAtLaunch")
-                            .is_none_or(|p| p.as_bool().unwrap_or_else(|| s(t, "PropagateAtLaunch") == "true")),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+fn group_tags(name: &str, props: &GroupProps, tags: &Tags) -> Vec<Tag> {
+    let propagate: HashMap<&str, bool> =
+        props.tags.iter().map(|t| (t.key.as_str(), t.propagate_at_launch.unwrap_or(true))).collect();
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -454,7 +557,7 @@ fn group_tags(name: &str, props: &Map<String, Json>, tags: &Tags) -> Vec<Tag> {
                 .resource_type("auto-scaling-group")
                 .key(k)
                 .value(v)
-                .propagate_at_launch(k != TAG_HASH && propagate.get(k).copied().unwrap_or(true))
+                .propagate_at_launch(k != TAG_HASH && propagate.get(k.as_str()).copied().unwrap_or(true))
                 .build()
         })
         .collect()
@@ -463,8 +566,8 @@ fn group_tags(name: &str, props: &Map<String, Json>, tags: &Tags) -> Vec<Tag> {
 // ---------------------------------------------------------------------------------------------
 // Policies
 
-async fn put_policy(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) -> Result<Observed, AwsError> {
-    let group = s(props, "AutoScalingGroupName");
+async fn put_policy(ctx: &Ctx<'_>, id: &LogicalId, props: &PolicyProps) -> Result<Observed, AwsError> {
+    let group = props.auto_scaling_group_name.clone();
     let name = policy_name(ctx, id);
     let req = ctx
         .clients
@@ -472,13 +575,13 @@ async fn put_policy(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) ->
         .put_scaling_policy()
         .auto_scaling_group_name(&group)
         .policy_name(&name)
-        .set_policy_type(opt(props, "PolicyType"))
+        .set_policy_type(props.policy_type.clone())
         .set_target_tracking_configuration(target_tracking(props))
-        .set_estimated_instance_warmup(i(props, "EstimatedInstanceWarmup"))
-        .set_adjustment_type(opt(props, "AdjustmentType"))
-        .set_scaling_adjustment(i(props, "ScalingAdjustment"))
-        .set_min_adjustment_magnitude(i(props, "MinAdjustmentMagnitude"))
-        .set_cooldown(i(props, "Cooldown"));
+        .set_estimated_instance_warmup(props.estimated_instance_warmup)
+        .set_adjustment_type(props.adjustment_type.clone())
+        .set_scaling_adjustment(props.scaling_adjustment)
+        .set_min_adjustment_magnitude(props.min_adjustment_magnitude)
+        .set_cooldown(props.cooldown);
     retry_if(ctx, id.as_str(), "autoscaling:PutScalingPolicy", not_visible_yet, || req.clone().send()).await?;
     // The response's PolicyARN is optional (moto leaves it out): read the policy back.
     let found = describe_policies(ctx, id.as_str(), &group, Some(&name)).await?;
@@ -492,29 +595,19 @@ async fn put_policy(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) ->
     }
 }
 
-fn target_tracking(props: &Map<String, Json>) -> Option<TargetTrackingConfiguration> {
-    let t = obj(props, "TargetTrackingConfiguration")?;
-    let predefined = obj(t, "PredefinedMetricSpecification").map(|p| {
+fn target_tracking(props: &PolicyProps) -> Option<TargetTrackingConfiguration> {
+    let t = props.target_tracking_configuration.as_ref()?;
+    let predefined = t.predefined_metric_specification.as_ref().map(|p| {
         PredefinedMetricSpecification::builder()
-            .set_predefined_metric_type(opt(p, "PredefinedMetricType").map(|m| MetricType::from(m.as_str())))
-            .set_resource_label(opt(p, "ResourceLabel"))
+            .predefined_metric_type(MetricType::from(p.predefined_metric_type.as_str()))
+            .set_resource_label(p.resource_label.clone())
             .build()
     });
-    let target = match t.get("TargetValue") {
-        Some(Json::Number(n)) => n.as_f64(),
-        Some(Json::String(v)) => v.parse().ok(),
-        _ => None,
-    };
-    let disable_scale_in = match t.get("DisableScaleIn") {
-        Some(Json::Bool(v)) => Some(*v),
-        Some(Json::String(v)) => v.parse().ok(),
-        _ => None,
-    };
     Some(
         TargetTrackingConfiguration::builder()
             .set_predefined_metric_specification(predefined)
-            .set_target_value(target)
-            .set_disable_scale_in(disable_scale_in)
+            .set_target_value(t.target_value)
+            .set_disable_scale_in(t.disable_scale_in)
             .build(),
     )
 }
@@ -554,7 +647,7 @@ async fn describe_policies(
 
 fn observe_policy(id: LogicalId, p: &AwsPolicy) -> Observed {
     let arn = p.policy_arn().unwrap_or_default();
-    let mut o = Observed::new(id, POLICY, arn)
+    let mut o = Observed::new(id, SdkKind::ScalingPolicy.cfn_type(), arn)
         .attr("Arn", arn)
         .attr("PolicyName", p.policy_name().unwrap_or_default())
         .prop("AutoScalingGroupName", p.auto_scaling_group_name().unwrap_or_default());
@@ -658,8 +751,8 @@ pub(crate) async fn retry_if<T, E, R, F, Fut>(
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     const THROTTLING: [&str; 3] = ["Throttling", "ThrottlingException", "RequestLimitExceeded"];
     let mut attempt: u32 = 0;
@@ -677,7 +770,7 @@ where
                     _ => false,
                 };
                 if !retry || attempt >= ctx.timing.attempts {
-                    return Err(ctx.sdk_error(id, action, &err));
+                    return Err(ctx.sdk_error(id, action, err));
                 }
                 tokio::time::sleep(backoff(ctx.timing.backoff, attempt)).await;
             }

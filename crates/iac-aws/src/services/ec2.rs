@@ -83,211 +83,852 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine as _;
 use iac_core::LogicalId;
-use iac_core::model::{Resource, ResourceEntry};
+use iac_core::model::{self, Resource, ResourceEntry};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
-use super::util::{b, i, list, obj, opt, s};
-use super::{Ctx, absent_on, code_in, own_tags, sdk_tags, tag_pairs, unsupported};
+use super::{Ctx, absent_on, code_in, own_tags, sdk_tags, tag_pairs};
+use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
 use crate::desired::{self, Facts};
 use crate::error::AwsError;
 use crate::state::{self, Observed, TAG_HASH, TAG_ID, Tags};
-
-const VPC: &str = "AWS::EC2::VPC";
-const SUBNET: &str = "AWS::EC2::Subnet";
-const IGW: &str = "AWS::EC2::InternetGateway";
-const ATTACHMENT: &str = "AWS::EC2::VPCGatewayAttachment";
-const ROUTE_TABLE: &str = "AWS::EC2::RouteTable";
-const ROUTE: &str = "AWS::EC2::Route";
-const ASSOCIATION: &str = "AWS::EC2::SubnetRouteTableAssociation";
-const EIP: &str = "AWS::EC2::EIP";
-const NAT: &str = "AWS::EC2::NatGateway";
-const SG: &str = "AWS::EC2::SecurityGroup";
-const SG_INGRESS: &str = "AWS::EC2::SecurityGroupIngress";
-const LT: &str = "AWS::EC2::LaunchTemplate";
-const INSTANCE: &str = "AWS::EC2::Instance";
 
 /// What AWS answers while something still depends on the resource being deleted.
 const BUSY: &[&str] = &["DependencyViolation", "InvalidIPAddress.InUse", "InvalidGroup.InUse"];
 
 // ---------------------------------------------------------------------------------------------
-// The five entry points.
+// Desired properties, one struct per kind.
 
-/// Creates `entry` (and waits until it is ready), tagged with `tags`.
-pub async fn create(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    // Boxed here and in `update` and `delete`: the SDK's futures are large.
-    Box::pin(create_any(ctx, entry, props, tags)).await
+/// The desired properties of an `AWS::EC2::VPC`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct VpcProps {
+    pub(crate) cidr_block: String,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) enable_dns_support: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) enable_dns_hostnames: Option<bool>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
 }
 
-async fn create_any(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = &entry.id;
-    match &entry.resource {
-        Resource::Vpc(_) => create_vpc(ctx, id, props, tags).await,
-        Resource::Subnet(_) => create_subnet(ctx, id, props, tags).await,
-        Resource::InternetGateway(_) => create_igw(ctx, id, tags).await,
-        Resource::VpcGatewayAttachment(_) => create_attachment(ctx, id, props).await,
-        Resource::RouteTable(_) => create_route_table(ctx, id, props, tags).await,
-        Resource::Route(_) => create_route(ctx, id, props).await,
-        Resource::SubnetRouteTableAssociation(_) => create_association(ctx, id, props).await,
-        Resource::Eip(_) => create_eip(ctx, id, props, tags).await,
-        Resource::NatGateway(_) => create_nat(ctx, id, props, tags).await,
-        Resource::SecurityGroup(_) => create_sg(ctx, id, props, tags).await,
-        Resource::SecurityGroupIngress(_) => create_ingress(ctx, id, props, &own_tags(ctx, id, tags)).await,
-        Resource::LaunchTemplate(_) => create_lt(ctx, id, props, tags).await,
-        Resource::Instance(_) => create_instance(ctx, id, props, tags).await,
-        _ => Err(unsupported(ctx, entry)),
+/// The desired properties of an `AWS::EC2::Subnet`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct SubnetProps {
+    pub(crate) vpc_id: String,
+    pub(crate) cidr_block: String,
+    #[serde(default)]
+    pub(crate) availability_zone: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) map_public_ip_on_launch: Option<bool>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// The desired properties of an `AWS::EC2::InternetGateway`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct InternetGatewayProps {
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// The desired properties of an `AWS::EC2::VPCGatewayAttachment` (an internet gateway's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct AttachmentProps {
+    pub(crate) vpc_id: String,
+    pub(crate) internet_gateway_id: String,
+}
+
+/// The desired properties of an `AWS::EC2::RouteTable`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RouteTableProps {
+    pub(crate) vpc_id: String,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// The desired properties of an `AWS::EC2::Route` (IPv4, to a gateway or a NAT gateway).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RouteProps {
+    pub(crate) route_table_id: String,
+    pub(crate) destination_cidr_block: String,
+    #[serde(default)]
+    pub(crate) gateway_id: Option<String>,
+    #[serde(default)]
+    pub(crate) nat_gateway_id: Option<String>,
+}
+
+/// The desired properties of an `AWS::EC2::SubnetRouteTableAssociation`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct AssociationProps {
+    pub(crate) subnet_id: String,
+    pub(crate) route_table_id: String,
+}
+
+/// The desired properties of an `AWS::EC2::EIP`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct EipProps {
+    #[serde(default)]
+    pub(crate) domain: Option<String>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// The desired properties of an `AWS::EC2::NatGateway`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct NatGatewayProps {
+    pub(crate) subnet_id: String,
+    #[serde(default)]
+    pub(crate) allocation_id: Option<String>,
+    #[serde(default)]
+    pub(crate) connectivity_type: Option<String>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// The desired properties of an `AWS::EC2::SecurityGroup`, with its inline rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct SecurityGroupProps {
+    pub(crate) group_name: String,
+    pub(crate) group_description: String,
+    #[serde(default)]
+    pub(crate) vpc_id: Option<String>,
+    #[serde(default)]
+    pub(crate) security_group_ingress: Vec<RuleProps>,
+    #[serde(default)]
+    pub(crate) security_group_egress: Vec<RuleProps>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// One inline rule of a security group.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RuleProps {
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) ip_protocol: String,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) from_port: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) to_port: Option<i32>,
+    #[serde(default)]
+    pub(crate) cidr_ip: Option<String>,
+    #[serde(default)]
+    pub(crate) cidr_ipv6: Option<String>,
+    #[serde(default)]
+    pub(crate) source_security_group_id: Option<String>,
+    #[serde(default)]
+    pub(crate) destination_security_group_id: Option<String>,
+    #[serde(default)]
+    pub(crate) source_prefix_list_id: Option<String>,
+    #[serde(default)]
+    pub(crate) destination_prefix_list_id: Option<String>,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+}
+
+/// The desired properties of an `AWS::EC2::SecurityGroupIngress` (a standalone rule).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct IngressProps {
+    pub(crate) group_id: String,
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) ip_protocol: String,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) from_port: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) to_port: Option<i32>,
+    #[serde(default)]
+    pub(crate) cidr_ip: Option<String>,
+    #[serde(default)]
+    pub(crate) cidr_ipv6: Option<String>,
+    #[serde(default)]
+    pub(crate) source_security_group_id: Option<String>,
+    #[serde(default)]
+    pub(crate) source_prefix_list_id: Option<String>,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+}
+
+impl IngressProps {
+    /// The rule, in the shape of a group's inline rule.
+    fn rule(&self) -> RuleProps {
+        RuleProps {
+            ip_protocol: self.ip_protocol.clone(),
+            from_port: self.from_port,
+            to_port: self.to_port,
+            cidr_ip: self.cidr_ip.clone(),
+            cidr_ipv6: self.cidr_ipv6.clone(),
+            source_security_group_id: self.source_security_group_id.clone(),
+            source_prefix_list_id: self.source_prefix_list_id.clone(),
+            description: self.description.clone(),
+            ..RuleProps::default()
+        }
     }
 }
 
-/// Updates `current` in place to `props`, and rewrites its tags.
-pub async fn update(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    Box::pin(update_any(ctx, entry, current, props, tags)).await
+/// The desired properties of an `AWS::EC2::LaunchTemplate`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct LaunchTemplateProps {
+    pub(crate) launch_template_name: String,
+    pub(crate) launch_template_data: LaunchTemplateData,
+    /// The template's own tags (`launch-template`).
+    #[serde(default)]
+    pub(crate) tag_specifications: Vec<TagSpec>,
 }
 
-async fn update_any(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = &entry.id;
-    let physical = current.physical_id.as_str();
-    match &entry.resource {
-        Resource::Vpc(_) => {
-            set_vpc_dns(ctx, id.as_str(), physical, props).await?;
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            read_vpc(ctx, id, physical).await
-        }
-        Resource::Subnet(_) => {
-            let want = b(props, "MapPublicIpOnLaunch").unwrap_or(false);
-            if current.props.get("MapPublicIpOnLaunch").and_then(Json::as_bool) != Some(want) {
-                set_map_public_ip(ctx, id.as_str(), physical, want).await?;
+/// A launch template's data (also read back from AWS, in the same shape: [`lt_json`]).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct LaunchTemplateData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) image_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) instance_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) key_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) user_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_bool")]
+    pub(crate) ebs_optimized: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_bool")]
+    pub(crate) disable_api_termination: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) instance_initiated_shutdown_behavior: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) security_group_ids: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) security_groups: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) monitoring: Option<MonitoringProps>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) metadata_options: Option<MetadataOptionsProps>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) iam_instance_profile: Option<ProfileProps>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) block_device_mappings: Vec<BlockDeviceProps>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) tag_specifications: Vec<TagSpec>,
+}
+
+/// `Monitoring` of a launch template.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct MonitoringProps {
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) enabled: Option<bool>,
+}
+
+/// `MetadataOptions` (IMDS).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct MetadataOptionsProps {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) http_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) http_tokens: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_int")]
+    pub(crate) http_put_response_hop_limit: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) instance_metadata_tags: Option<String>,
+}
+
+/// A launch template's `IamInstanceProfile`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct ProfileProps {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) arn: Option<String>,
+}
+
+/// A block device mapping.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct BlockDeviceProps {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) device_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) no_device: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) virtual_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ebs: Option<EbsProps>,
+}
+
+/// The EBS volume of a block device mapping.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct EbsProps {
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_int")]
+    pub(crate) volume_size: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) volume_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_bool")]
+    pub(crate) encrypted: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_bool")]
+    pub(crate) delete_on_termination: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_int")]
+    pub(crate) iops: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_int")]
+    pub(crate) throughput: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) snapshot_id: Option<String>,
+}
+
+/// Tags for the resources of one type (`instance`, `volume`, `launch-template`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct TagSpec {
+    pub(crate) resource_type: String,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// The desired properties of an `AWS::EC2::Instance`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct InstanceProps {
+    #[serde(default)]
+    pub(crate) image_id: Option<String>,
+    #[serde(default)]
+    pub(crate) instance_type: Option<String>,
+    #[serde(default)]
+    pub(crate) subnet_id: Option<String>,
+    #[serde(default)]
+    pub(crate) security_group_ids: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) ebs_optimized: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) monitoring: Option<bool>,
+    /// The profile's name.
+    #[serde(default)]
+    pub(crate) iam_instance_profile: Option<String>,
+    #[serde(default)]
+    pub(crate) block_device_mappings: Option<Vec<BlockDeviceProps>>,
+    #[serde(default)]
+    pub(crate) key_name: Option<String>,
+    #[serde(default)]
+    pub(crate) user_data: Option<String>,
+    /// Not in CloudFormation's `AWS::EC2::Instance`; IMDSv2 is the default here.
+    #[serde(default)]
+    pub(crate) metadata_options: Option<MetadataOptionsProps>,
+    #[serde(default)]
+    pub(crate) availability_zone: Option<String>,
+    #[serde(default)]
+    pub(crate) private_ip_address: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) disable_api_termination: Option<bool>,
+    #[serde(default)]
+    pub(crate) instance_initiated_shutdown_behavior: Option<String>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+impl InstanceProps {
+    /// The properties an instance reads back ([`observe_instance`]), in the template's shape.
+    fn observable(&self) -> Json {
+        json!({
+            "ImageId": self.image_id,
+            "InstanceType": self.instance_type,
+            "SubnetId": self.subnet_id,
+            "SecurityGroupIds": self.security_group_ids,
+            "EbsOptimized": self.ebs_optimized,
+            "Monitoring": self.monitoring,
+            "IamInstanceProfile": self.iam_instance_profile,
+            "KeyName": self.key_name,
+            "UserData": self.user_data,
+        })
+    }
+}
+
+macro_rules! tagged {
+    ($($props:ty),*) => {
+        $(impl Desired for $props {
+            fn template_tags(&self) -> Vec<(&str, &str)> {
+                adapter::pairs(&self.tags)
             }
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            read_subnet(ctx, id, physical).await
-        }
-        Resource::InternetGateway(_) => {
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            read_igw(ctx, id, physical).await
-        }
-        Resource::VpcGatewayAttachment(_) => {
-            // Both properties force a replacement; nothing else to change.
-            let (igw, vpc) = split_pair(physical);
-            must(ctx, id.as_str(), find_attachment(ctx, id, igw, vpc).await?, physical)
-        }
-        Resource::RouteTable(_) => {
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            read_route_table(ctx, id, physical).await
-        }
-        Resource::Route(_) => update_route(ctx, id, props).await,
-        Resource::SubnetRouteTableAssociation(_) => {
-            let (table, subnet) = (s(props, "RouteTableId"), s(props, "SubnetId"));
-            must(ctx, id.as_str(), find_association(ctx, id, &table, &subnet).await?, physical)
-        }
-        Resource::Eip(_) => {
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            read_eip(ctx, id, physical).await
-        }
-        Resource::NatGateway(_) => {
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            read_nat(ctx, id, physical).await
-        }
-        Resource::SecurityGroup(_) => {
-            let (_, rules) = read_sg(ctx, id, physical).await?;
-            sync_rules(ctx, id.as_str(), physical, props, &rules).await?;
-            retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
-            Ok(read_sg(ctx, id, physical).await?.0)
-        }
-        Resource::SecurityGroupIngress(_) => update_ingress(ctx, id, current, props, &own_tags(ctx, id, tags)).await,
-        Resource::LaunchTemplate(_) => update_lt(ctx, id, current, props, tags).await,
-        Resource::Instance(_) => update_instance(ctx, id, current, props, tags).await,
-        _ => Err(unsupported(ctx, entry)),
+        })*
+    };
+}
+
+tagged!(
+    VpcProps,
+    SubnetProps,
+    InternetGatewayProps,
+    RouteTableProps,
+    EipProps,
+    NatGatewayProps,
+    SecurityGroupProps,
+    InstanceProps
+);
+
+impl Desired for AttachmentProps {}
+impl Desired for RouteProps {}
+impl Desired for AssociationProps {}
+impl Desired for IngressProps {}
+
+impl Desired for LaunchTemplateProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        self.tag_specifications
+            .iter()
+            .filter(|s| s.resource_type == "launch-template")
+            .flat_map(|s| adapter::pairs(&s.tags))
+            .collect()
     }
 }
 
-/// Deletes `current`; a resource that is already gone is success.
-pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    Box::pin(delete_any(ctx, current)).await
-}
+// ---------------------------------------------------------------------------------------------
+// The adapters.
 
-async fn delete_any(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    let id = current.id.as_str();
-    let physical = current.physical_id.as_str();
-    let ec2 = &ctx.clients.ec2;
-    match current.cfn_type.as_str() {
-        VPC => {
-            delete_when_free(ctx, id, "ec2:DeleteVpc", &["InvalidVpcID.NotFound"], || {
-                ec2.delete_vpc().vpc_id(physical).send()
-            })
-            .await
-        }
-        SUBNET => {
-            delete_when_free(ctx, id, "ec2:DeleteSubnet", &["InvalidSubnetID.NotFound"], || {
-                ec2.delete_subnet().subnet_id(physical).send()
-            })
-            .await
-        }
-        IGW => delete_igw(ctx, id, physical).await,
-        ATTACHMENT => {
-            let (igw, vpc) = split_pair(physical);
-            detach(ctx, id, igw, vpc).await
-        }
-        ROUTE_TABLE => delete_route_table(ctx, id, physical).await,
-        ROUTE => {
-            let (table, destination) = split_pair(physical);
-            tolerant(
-                ctx,
-                id,
-                "ec2:DeleteRoute",
-                &[],
-                &["InvalidRoute.NotFound", "InvalidRouteTableID.NotFound"],
-                || ec2.delete_route().route_table_id(table).destination_cidr_block(destination).send(),
-            )
-            .await
-            .map(drop)
-        }
-        ASSOCIATION => tolerant(ctx, id, "ec2:DisassociateRouteTable", &[], &["InvalidAssociationID.NotFound"], || {
-            ec2.disassociate_route_table().association_id(physical).send()
+impl Adapter for model::Vpc {
+    type Props = VpcProps;
+    const REPLACED_BY: &'static [&'static str] =
+        &["CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength"];
+
+    async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &VpcProps, tags: &Tags) -> Result<Observed, AwsError> {
+        create_vpc(ctx, &entry.id, props, tags).await
+    }
+
+    /// The DNS attributes change in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &VpcProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let (id, physical) = (&entry.id, current.physical_id.as_str());
+        set_vpc_dns(ctx, id.as_str(), physical, props).await?;
+        retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
+        read_vpc(ctx, id, physical).await
+    }
+
+    /// Retried while something still depends on it.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let physical = current.physical_id.as_str();
+        delete_when_free(ctx, current.id.as_str(), "ec2:DeleteVpc", &["InvalidVpcID.NotFound"], || {
+            ec2.delete_vpc().vpc_id(physical).send()
         })
         .await
-        .map(drop),
-        EIP => {
-            delete_when_free(
-                ctx,
-                id,
-                "ec2:ReleaseAddress",
-                &["InvalidAllocationID.NotFound", "InvalidAddress.NotFound"],
-                || ec2.release_address().allocation_id(physical).send(),
-            )
-            .await
+    }
+}
+
+impl Adapter for model::Subnet {
+    type Props = SubnetProps;
+    const REPLACED_BY: &'static [&'static str] = &[
+        "VpcId",
+        "CidrBlock",
+        "AvailabilityZone",
+        "AvailabilityZoneId",
+        "Ipv4IpamPoolId",
+        "Ipv4NetmaskLength",
+        "OutpostArn",
+    ];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &SubnetProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_subnet(ctx, &entry.id, props, tags).await
+    }
+
+    /// `MapPublicIpOnLaunch` changes in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &SubnetProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let (id, physical) = (&entry.id, current.physical_id.as_str());
+        let want = props.map_public_ip_on_launch.unwrap_or(false);
+        if current.props.get("MapPublicIpOnLaunch").and_then(Json::as_bool) != Some(want) {
+            set_map_public_ip(ctx, id.as_str(), physical, want).await?;
         }
-        NAT => delete_nat(ctx, id, physical).await,
-        SG => {
-            delete_when_free(ctx, id, "ec2:DeleteSecurityGroup", &["InvalidGroup.NotFound"], || {
-                ec2.delete_security_group().group_id(physical).send()
-            })
-            .await
-        }
-        SG_INGRESS => delete_ingress(ctx, id, physical).await,
-        LT => tolerant(
+        retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
+        read_subnet(ctx, id, physical).await
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let physical = current.physical_id.as_str();
+        delete_when_free(ctx, current.id.as_str(), "ec2:DeleteSubnet", &["InvalidSubnetID.NotFound"], || {
+            ec2.delete_subnet().subnet_id(physical).send()
+        })
+        .await
+    }
+}
+
+impl Adapter for model::InternetGateway {
+    type Props = InternetGatewayProps;
+    const REPLACED_BY: &'static [&'static str] = &[];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        _props: &InternetGatewayProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_igw(ctx, &entry.id, tags).await
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        _props: &InternetGatewayProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let physical = current.physical_id.as_str();
+        retag(ctx, entry.id.as_str(), &[physical.to_owned()], tags).await?;
+        read_igw(ctx, &entry.id, physical).await
+    }
+
+    /// Detached from every VPC first.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_igw(ctx, current.id.as_str(), &current.physical_id).await
+    }
+}
+
+impl Adapter for model::VpcGatewayAttachment {
+    type Props = AttachmentProps;
+    /// Both properties (it has nothing to update in place).
+    const REPLACED_BY: &'static [&'static str] = &["VpcId", "InternetGatewayId", "VpnGatewayId"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &AttachmentProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_attachment(ctx, &entry.id, props).await
+    }
+
+    /// Both properties force a replacement; nothing else to change.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        _props: &AttachmentProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let physical = current.physical_id.as_str();
+        let (igw, vpc) = split_pair(physical);
+        must(ctx, entry.id.as_str(), find_attachment(ctx, &entry.id, igw, vpc).await?, physical)
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let (igw, vpc) = split_pair(&current.physical_id);
+        detach(ctx, current.id.as_str(), igw, vpc).await
+    }
+}
+
+impl Adapter for model::RouteTable {
+    type Props = RouteTableProps;
+    const REPLACED_BY: &'static [&'static str] = &["VpcId"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &RouteTableProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_route_table(ctx, &entry.id, props, tags).await
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        _props: &RouteTableProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let physical = current.physical_id.as_str();
+        retag(ctx, entry.id.as_str(), &[physical.to_owned()], tags).await?;
+        read_route_table(ctx, &entry.id, physical).await
+    }
+
+    /// Its subnet associations are removed first; its routes go with it.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_route_table(ctx, current.id.as_str(), &current.physical_id).await
+    }
+}
+
+impl Adapter for model::Route {
+    type Props = RouteProps;
+    const REPLACED_BY: &'static [&'static str] =
+        &["RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &RouteProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_route(ctx, &entry.id, props).await
+    }
+
+    /// The target changes in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        _current: &Observed,
+        props: &RouteProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        update_route(ctx, &entry.id, props).await
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let (table, destination) = split_pair(&current.physical_id);
+        tolerant(
             ctx,
-            id,
+            current.id.as_str(),
+            "ec2:DeleteRoute",
+            &[],
+            &["InvalidRoute.NotFound", "InvalidRouteTableID.NotFound"],
+            || ec2.delete_route().route_table_id(table).destination_cidr_block(destination).send(),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+impl Adapter for model::SubnetRouteTableAssociation {
+    type Props = AssociationProps;
+    const REPLACED_BY: &'static [&'static str] = &["SubnetId", "RouteTableId"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &AssociationProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_association(ctx, &entry.id, props).await
+    }
+
+    /// Both properties force a replacement; nothing else to change.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &AssociationProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let found = find_association(ctx, &entry.id, &props.route_table_id, &props.subnet_id).await?;
+        must(ctx, entry.id.as_str(), found, &current.physical_id)
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let physical = current.physical_id.as_str();
+        tolerant(
+            ctx,
+            current.id.as_str(),
+            "ec2:DisassociateRouteTable",
+            &[],
+            &["InvalidAssociationID.NotFound"],
+            || ec2.disassociate_route_table().association_id(physical).send(),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+impl Adapter for model::Eip {
+    type Props = EipProps;
+    const REPLACED_BY: &'static [&'static str] =
+        &["Domain", "NetworkBorderGroup", "PublicIpv4Pool", "Address", "IpamPoolId"];
+
+    async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &EipProps, tags: &Tags) -> Result<Observed, AwsError> {
+        create_eip(ctx, &entry.id, props, tags).await
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        _props: &EipProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let physical = current.physical_id.as_str();
+        retag(ctx, entry.id.as_str(), &[physical.to_owned()], tags).await?;
+        read_eip(ctx, &entry.id, physical).await
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let physical = current.physical_id.as_str();
+        delete_when_free(
+            ctx,
+            current.id.as_str(),
+            "ec2:ReleaseAddress",
+            &["InvalidAllocationID.NotFound", "InvalidAddress.NotFound"],
+            || ec2.release_address().allocation_id(physical).send(),
+        )
+        .await
+    }
+}
+
+impl Adapter for model::NatGateway {
+    type Props = NatGatewayProps;
+    const REPLACED_BY: &'static [&'static str] = &["SubnetId", "AllocationId", "ConnectivityType", "PrivateIpAddress"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &NatGatewayProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_nat(ctx, &entry.id, props, tags).await
+    }
+
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        _props: &NatGatewayProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let physical = current.physical_id.as_str();
+        retag(ctx, entry.id.as_str(), &[physical.to_owned()], tags).await?;
+        read_nat(ctx, &entry.id, physical).await
+    }
+
+    /// Waited for until gone (its address is released only then).
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_nat(ctx, current.id.as_str(), &current.physical_id).await
+    }
+}
+
+impl Adapter for model::SecurityGroup {
+    type Props = SecurityGroupProps;
+    const REPLACED_BY: &'static [&'static str] = &["GroupName", "GroupDescription", "VpcId"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &SecurityGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_sg(ctx, &entry.id, props, tags).await
+    }
+
+    /// The inline rules are synced (see [`sync_rules`]).
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &SecurityGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let (id, physical) = (&entry.id, current.physical_id.as_str());
+        let (_, rules) = read_sg(ctx, id, physical).await?;
+        sync_rules(ctx, id.as_str(), physical, props, &rules).await?;
+        retag(ctx, id.as_str(), &[physical.to_owned()], tags).await?;
+        Ok(read_sg(ctx, id, physical).await?.0)
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let physical = current.physical_id.as_str();
+        delete_when_free(ctx, current.id.as_str(), "ec2:DeleteSecurityGroup", &["InvalidGroup.NotFound"], || {
+            ec2.delete_security_group().group_id(physical).send()
+        })
+        .await
+    }
+}
+
+impl Adapter for model::SecurityGroupIngress {
+    type Props = IngressProps;
+    const REPLACED_BY: &'static [&'static str] = &[
+        "GroupId",
+        "GroupName",
+        "IpProtocol",
+        "FromPort",
+        "ToPort",
+        "CidrIp",
+        "CidrIpv6",
+        "SourceSecurityGroupId",
+        "SourceSecurityGroupName",
+        "SourceSecurityGroupOwnerId",
+        "SourcePrefixListId",
+    ];
+
+    /// Tagged by the engine (CloudFormation cannot tag a rule).
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &IngressProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_ingress(ctx, &entry.id, props, &own_tags(ctx, &entry.id, tags)).await
+    }
+
+    /// Only the description changes in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &IngressProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        update_ingress(ctx, &entry.id, current, props, &own_tags(ctx, &entry.id, tags)).await
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_ingress(ctx, current.id.as_str(), &current.physical_id).await
+    }
+}
+
+impl Adapter for model::LaunchTemplate {
+    type Props = LaunchTemplateProps;
+    const REPLACED_BY: &'static [&'static str] = &["LaunchTemplateName"];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &LaunchTemplateProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_lt(ctx, &entry.id, props, tags).await
+    }
+
+    /// A new version holding the full data, made the default.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &LaunchTemplateProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        update_lt(ctx, &entry.id, current, props, tags).await
+    }
+
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let ec2 = &ctx.clients.ec2;
+        let physical = current.physical_id.as_str();
+        tolerant(
+            ctx,
+            current.id.as_str(),
             "ec2:DeleteLaunchTemplate",
             &[],
             &[
@@ -298,13 +939,53 @@ async fn delete_any(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
             || ec2.delete_launch_template().launch_template_id(physical).send(),
         )
         .await
-        .map(drop),
-        INSTANCE => delete_instance(ctx, id, physical).await,
-        _ => Err(AwsError::Unsupported {
-            stack: ctx.stack.name().to_owned(),
-            id: id.to_owned(),
-            kind: "resource of another service",
-        }),
+        .map(drop)
+    }
+}
+
+impl Adapter for model::Instance {
+    type Props = InstanceProps;
+    const REPLACED_BY: &'static [&'static str] = &[
+        "ImageId",
+        "SubnetId",
+        "AvailabilityZone",
+        "KeyName",
+        "PrivateIpAddress",
+        "NetworkInterfaces",
+        "Tenancy",
+        "PlacementGroupName",
+        "HostId",
+        "LaunchTemplate",
+        "BlockDeviceMappings",
+        "SecurityGroups",
+        "CpuOptions",
+        "HibernationOptions",
+        "EnclaveOptions",
+    ];
+
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &InstanceProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_instance(ctx, &entry.id, props, tags).await
+    }
+
+    /// See [`update_instance`].
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &InstanceProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        update_instance(ctx, &entry.id, current, props, tags).await
+    }
+
+    /// Terminated, and waited for until gone.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_instance(ctx, current.id.as_str(), &current.physical_id).await
     }
 }
 
@@ -331,62 +1012,6 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     Ok(out)
 }
 
-/// Properties whose change forces a replacement (CloudFormation's "Update requires:
-/// Replacement"; the attachment's two as well, since it has nothing to update in place).
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type {
-        VPC => &["CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength"],
-        SUBNET => &[
-            "VpcId",
-            "CidrBlock",
-            "AvailabilityZone",
-            "AvailabilityZoneId",
-            "Ipv4IpamPoolId",
-            "Ipv4NetmaskLength",
-            "OutpostArn",
-        ],
-        ATTACHMENT => &["VpcId", "InternetGatewayId", "VpnGatewayId"],
-        ROUTE_TABLE => &["VpcId"],
-        ROUTE => &["RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"],
-        ASSOCIATION => &["SubnetId", "RouteTableId"],
-        EIP => &["Domain", "NetworkBorderGroup", "PublicIpv4Pool", "Address", "IpamPoolId"],
-        NAT => &["SubnetId", "AllocationId", "ConnectivityType", "PrivateIpAddress"],
-        SG => &["GroupName", "GroupDescription", "VpcId"],
-        SG_INGRESS => &[
-            "GroupId",
-            "GroupName",
-            "IpProtocol",
-            "FromPort",
-            "ToPort",
-            "CidrIp",
-            "CidrIpv6",
-            "SourceSecurityGroupId",
-            "SourceSecurityGroupName",
-            "SourceSecurityGroupOwnerId",
-            "SourcePrefixListId",
-        ],
-        LT => &["LaunchTemplateName"],
-        INSTANCE => &[
-            "ImageId",
-            "SubnetId",
-            "AvailabilityZone",
-            "KeyName",
-            "PrivateIpAddress",
-            "NetworkInterfaces",
-            "Tenancy",
-            "PlacementGroupName",
-            "HostId",
-            "LaunchTemplate",
-            "BlockDeviceMappings",
-            "SecurityGroups",
-            "CpuOptions",
-            "HibernationOptions",
-            "EnclaveOptions",
-        ],
-        _ => &[],
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Shared helpers.
 
@@ -409,8 +1034,8 @@ async fn tolerant<T, E, R, F, Fut>(
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     ctx.retry(id, action, retry, || {
         let fut = call();
@@ -431,8 +1056,8 @@ async fn delete_when_free<T, E, R, F, Fut>(
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<T, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let call = &call;
     ctx.wait_for(id, "deleted (something still depends on it)", move || async move {
@@ -489,8 +1114,8 @@ where
     O: Page,
     F: Fn(Option<String>) -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let mut pages = Vec::new();
     let mut token: Option<String> = None;
@@ -510,8 +1135,8 @@ where
     O: Page,
     F: Fn(Vec<Filter>, Option<String>) -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let filters = ours_filters(ctx);
     paged(ctx, "-", action, |t| call(filters.clone(), t)).await
@@ -532,8 +1157,8 @@ where
     T: Clone,
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let out = ctx.retry(id, action, not_yet, call).await?;
     pick(&out).cloned().ok_or_else(|| ctx.fail(id, action, format!("{physical} is not listed")))
@@ -588,35 +1213,16 @@ fn bool_value(v: bool) -> AttributeBooleanValue {
     AttributeBooleanValue::builder().value(v).build()
 }
 
-/// Refuses properties this module does not set, rather than silently dropping them.
-fn known_only(ctx: &Ctx<'_>, id: &str, path: &str, props: &Map<String, Json>, known: &[&str]) -> Result<(), AwsError> {
-    match props.keys().find(|k| !known.contains(&k.as_str())) {
-        None => Ok(()),
-        Some(k) => Err(AwsError::Resolve {
-            stack: ctx.stack.name().to_owned(),
-            id: id.to_owned(),
-            property: if path.is_empty() { k.clone() } else { format!("{path}.{k}") },
-            message: "the SDK engine does not set this property; remove the override or deploy through CloudFormation"
-                .into(),
-        }),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // VPC.
 
-async fn create_vpc(
-    ctx: &Ctx<'_>,
-    id: &LogicalId,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
+async fn create_vpc(ctx: &Ctx<'_>, id: &LogicalId, props: &VpcProps, tags: &Tags) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let cidr = s(props, "CidrBlock");
+    let cidr = &props.cidr_block;
     let spec = tag_spec(ResourceType::Vpc, tags);
     let out = ctx
         .retry(id.as_str(), "ec2:CreateVpc", &[], || {
-            ec2.create_vpc().cidr_block(&cidr).tag_specifications(spec.clone()).send()
+            ec2.create_vpc().cidr_block(cidr).tag_specifications(spec.clone()).send()
         })
         .await?;
     let vpc_id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_owned();
@@ -635,10 +1241,10 @@ async fn create_vpc(
 }
 
 /// Sets both DNS attributes (one per call, as the API requires), hostnames last when enabling.
-async fn set_vpc_dns(ctx: &Ctx<'_>, id: &str, vpc_id: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
+async fn set_vpc_dns(ctx: &Ctx<'_>, id: &str, vpc_id: &str, props: &VpcProps) -> Result<(), AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let support = b(props, "EnableDnsSupport").unwrap_or(true);
-    let hostnames = b(props, "EnableDnsHostnames").unwrap_or(false);
+    let support = props.enable_dns_support.unwrap_or(true);
+    let hostnames = props.enable_dns_hostnames.unwrap_or(false);
     let set_support = || async {
         ctx.retry(id, "ec2:ModifyVpcAttribute", &["InvalidVpcID.NotFound"], || {
             ec2.modify_vpc_attribute().vpc_id(vpc_id).enable_dns_support(bool_value(support)).send()
@@ -682,7 +1288,7 @@ async fn observe_vpc(ctx: &Ctx<'_>, id: LogicalId, vpc: &aws_sdk_ec2::types::Vpc
         vpc_attribute(ctx, id.as_str(), vpc_id, VpcAttributeName::EnableDnsSupport),
         vpc_attribute(ctx, id.as_str(), vpc_id, VpcAttributeName::EnableDnsHostnames),
     )?;
-    let o = Observed::new(id, VPC, vpc_id)
+    let o = Observed::new(id, SdkKind::Vpc.cfn_type(), vpc_id)
         .attr("VpcId", vpc_id)
         .attr("CidrBlock", cidr)
         .prop("CidrBlock", cidr)
@@ -724,20 +1330,15 @@ async fn discover_vpcs(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
 // ---------------------------------------------------------------------------------------------
 // Subnet.
 
-async fn create_subnet(
-    ctx: &Ctx<'_>,
-    id: &LogicalId,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
+async fn create_subnet(ctx: &Ctx<'_>, id: &LogicalId, props: &SubnetProps, tags: &Tags) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (vpc, cidr, zone) = (s(props, "VpcId"), s(props, "CidrBlock"), opt(props, "AvailabilityZone"));
+    let (vpc, cidr, zone) = (&props.vpc_id, &props.cidr_block, props.availability_zone.clone());
     let spec = tag_spec(ResourceType::Subnet, tags);
     let out = ctx
         .retry(id.as_str(), "ec2:CreateSubnet", &["InvalidVpcID.NotFound"], || {
             ec2.create_subnet()
-                .vpc_id(&vpc)
-                .cidr_block(&cidr)
+                .vpc_id(vpc)
+                .cidr_block(cidr)
                 .set_availability_zone(zone.clone())
                 .tag_specifications(spec.clone())
                 .send()
@@ -754,7 +1355,7 @@ async fn create_subnet(
         Ok(out.subnets().first().filter(|x| x.state().is_some_and(|s| s.as_str() == "available")).map(|_| ()))
     })
     .await?;
-    if b(props, "MapPublicIpOnLaunch") == Some(true) {
+    if props.map_public_ip_on_launch == Some(true) {
         set_map_public_ip(ctx, id.as_str(), sid, true).await?;
     }
     read_subnet(ctx, id, sid).await
@@ -771,7 +1372,7 @@ async fn set_map_public_ip(ctx: &Ctx<'_>, id: &str, subnet_id: &str, value: bool
 
 fn observe_subnet(id: LogicalId, x: &aws_sdk_ec2::types::Subnet) -> Observed {
     let subnet_id = x.subnet_id().unwrap_or_default();
-    let o = Observed::new(id, SUBNET, subnet_id)
+    let o = Observed::new(id, SdkKind::Subnet.cfn_type(), subnet_id)
         .attr("SubnetId", subnet_id)
         .attr("AvailabilityZone", x.availability_zone().unwrap_or_default())
         .attr("VpcId", x.vpc_id().unwrap_or_default())
@@ -828,7 +1429,7 @@ async fn create_igw(ctx: &Ctx<'_>, id: &LogicalId, tags: &Tags) -> Result<Observ
 
 fn observe_igw(id: LogicalId, g: &aws_sdk_ec2::types::InternetGateway) -> Observed {
     let igw = g.internet_gateway_id().unwrap_or_default();
-    with_hash(Observed::new(id, IGW, igw).attr("InternetGatewayId", igw), g.tags())
+    with_hash(Observed::new(id, SdkKind::InternetGateway.cfn_type(), igw).attr("InternetGatewayId", igw), g.tags())
 }
 
 async fn read_igw(ctx: &Ctx<'_>, id: &LogicalId, igw: &str) -> Result<Observed, AwsError> {
@@ -894,9 +1495,9 @@ async fn detach(ctx: &Ctx<'_>, id: &str, igw: &str, vpc: &str) -> Result<(), Aws
     .await
 }
 
-async fn create_attachment(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) -> Result<Observed, AwsError> {
+async fn create_attachment(ctx: &Ctx<'_>, id: &LogicalId, props: &AttachmentProps) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (igw, vpc) = (s(props, "InternetGatewayId"), s(props, "VpcId"));
+    let (igw, vpc) = (&props.internet_gateway_id, &props.vpc_id);
     // Already attached (a resumed apply): adopt it if it is attached to this VPC.
     tolerant(
         ctx,
@@ -904,7 +1505,7 @@ async fn create_attachment(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Js
         "ec2:AttachInternetGateway",
         &["InvalidInternetGatewayID.NotFound", "InvalidVpcID.NotFound"],
         &["Resource.AlreadyAssociated"],
-        || ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send(),
+        || ec2.attach_internet_gateway().internet_gateway_id(igw).vpc_id(vpc).send(),
     )
     .await?;
     let (igw, vpc) = (igw.as_str(), vpc.as_str());
@@ -924,7 +1525,9 @@ async fn find_attachment(ctx: &Ctx<'_>, id: &LogicalId, igw: &str, vpc: &str) ->
             a.vpc_id() == Some(vpc) && !a.state().is_some_and(|s| matches!(s.as_str(), "detached" | "detaching"))
         });
     Ok(attached.then(|| {
-        Observed::new(id.clone(), ATTACHMENT, format!("{igw}|{vpc}")).prop("VpcId", vpc).prop("InternetGatewayId", igw)
+        Observed::new(id.clone(), SdkKind::VpcGatewayAttachment.cfn_type(), format!("{igw}|{vpc}"))
+            .prop("VpcId", vpc)
+            .prop("InternetGatewayId", igw)
     }))
 }
 
@@ -934,15 +1537,15 @@ async fn find_attachment(ctx: &Ctx<'_>, id: &LogicalId, igw: &str, vpc: &str) ->
 async fn create_route_table(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &RouteTableProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let vpc = s(props, "VpcId");
+    let vpc = &props.vpc_id;
     let spec = tag_spec(ResourceType::RouteTable, tags);
     let out = ctx
         .retry(id.as_str(), "ec2:CreateRouteTable", &["InvalidVpcID.NotFound"], || {
-            ec2.create_route_table().vpc_id(&vpc).tag_specifications(spec.clone()).send()
+            ec2.create_route_table().vpc_id(vpc).tag_specifications(spec.clone()).send()
         })
         .await?;
     let table = out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_owned();
@@ -951,8 +1554,9 @@ async fn create_route_table(
 
 fn observe_route_table(id: LogicalId, t: &aws_sdk_ec2::types::RouteTable) -> Observed {
     let table = t.route_table_id().unwrap_or_default();
-    let o =
-        Observed::new(id, ROUTE_TABLE, table).attr("RouteTableId", table).prop("VpcId", t.vpc_id().unwrap_or_default());
+    let o = Observed::new(id, SdkKind::RouteTable.cfn_type(), table)
+        .attr("RouteTableId", table)
+        .prop("VpcId", t.vpc_id().unwrap_or_default());
     with_hash(o, t.tags())
 }
 
@@ -1028,7 +1632,7 @@ async fn find_route(
     let route =
         out.route_tables().iter().flat_map(|t| t.routes()).find(|r| r.destination_cidr_block() == Some(destination));
     Ok(route.map(|r| {
-        let mut o = Observed::new(id.clone(), ROUTE, format!("{table}|{destination}"))
+        let mut o = Observed::new(id.clone(), SdkKind::Route.cfn_type(), format!("{table}|{destination}"))
             .prop("RouteTableId", table)
             .prop("DestinationCidrBlock", destination);
         if let Some(nat) = r.nat_gateway_id().filter(|g| !g.is_empty()) {
@@ -1040,10 +1644,10 @@ async fn find_route(
     }))
 }
 
-async fn create_route(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) -> Result<Observed, AwsError> {
+async fn create_route(ctx: &Ctx<'_>, id: &LogicalId, props: &RouteProps) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (table, destination) = (s(props, "RouteTableId"), s(props, "DestinationCidrBlock"));
-    let (gateway, nat) = (opt(props, "GatewayId"), opt(props, "NatGatewayId"));
+    let (table, destination) = (props.route_table_id.clone(), props.destination_cidr_block.clone());
+    let (gateway, nat) = (props.gateway_id.clone(), props.nat_gateway_id.clone());
     let created = tolerant(
         ctx,
         id.as_str(),
@@ -1074,10 +1678,10 @@ async fn create_route(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) 
     ctx.wait_for(id.as_str(), "created", move || async move { find_route(ctx, id, table, destination).await }).await
 }
 
-async fn update_route(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) -> Result<Observed, AwsError> {
+async fn update_route(ctx: &Ctx<'_>, id: &LogicalId, props: &RouteProps) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (table, destination) = (s(props, "RouteTableId"), s(props, "DestinationCidrBlock"));
-    let (gateway, nat) = (opt(props, "GatewayId"), opt(props, "NatGatewayId"));
+    let (table, destination) = (props.route_table_id.clone(), props.destination_cidr_block.clone());
+    let (gateway, nat) = (props.gateway_id.clone(), props.nat_gateway_id.clone());
     ctx.retry(
         id.as_str(),
         "ec2:ReplaceRoute",
@@ -1118,16 +1722,16 @@ async fn find_association(
     });
     Ok(association.map(|a| {
         let association_id = a.route_table_association_id().unwrap_or_default();
-        Observed::new(id.clone(), ASSOCIATION, association_id)
+        Observed::new(id.clone(), SdkKind::SubnetRouteTableAssociation.cfn_type(), association_id)
             .attr("Id", association_id)
             .prop("SubnetId", subnet)
             .prop("RouteTableId", table)
     }))
 }
 
-async fn create_association(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, Json>) -> Result<Observed, AwsError> {
+async fn create_association(ctx: &Ctx<'_>, id: &LogicalId, props: &AssociationProps) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (table, subnet) = (s(props, "RouteTableId"), s(props, "SubnetId"));
+    let (table, subnet) = (props.route_table_id.clone(), props.subnet_id.clone());
     let associated = tolerant(
         ctx,
         id.as_str(),
@@ -1169,14 +1773,9 @@ async fn create_association(ctx: &Ctx<'_>, id: &LogicalId, props: &Map<String, J
 // ---------------------------------------------------------------------------------------------
 // Elastic IP and NAT gateway.
 
-async fn create_eip(
-    ctx: &Ctx<'_>,
-    id: &LogicalId,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
+async fn create_eip(ctx: &Ctx<'_>, id: &LogicalId, props: &EipProps, tags: &Tags) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let domain = opt(props, "Domain").unwrap_or_else(|| "vpc".to_owned());
+    let domain = props.domain.clone().unwrap_or_else(|| "vpc".to_owned());
     let spec = tag_spec(ResourceType::ElasticIp, tags);
     let out = ctx
         .retry(id.as_str(), "ec2:AllocateAddress", &[], || {
@@ -1191,7 +1790,7 @@ fn observe_eip(id: LogicalId, a: &aws_sdk_ec2::types::Address) -> Observed {
     let allocation = a.allocation_id().unwrap_or_default();
     let ip = a.public_ip().unwrap_or_default();
     // `Ref` of an EIP is its public address; the physical id stays the allocation id.
-    let o = Observed::new(id, EIP, allocation)
+    let o = Observed::new(id, SdkKind::Eip.cfn_type(), allocation)
         .attr("Ref", ip)
         .attr("PublicIp", ip)
         .attr("AllocationId", allocation)
@@ -1223,14 +1822,9 @@ async fn discover_eips(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     Ok(out.addresses().iter().filter_map(|a| ours(ctx, a.tags()).map(|(id, _)| observe_eip(id, a))).collect())
 }
 
-async fn create_nat(
-    ctx: &Ctx<'_>,
-    id: &LogicalId,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
+async fn create_nat(ctx: &Ctx<'_>, id: &LogicalId, props: &NatGatewayProps, tags: &Tags) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (subnet, allocation) = (s(props, "SubnetId"), opt(props, "AllocationId"));
+    let (subnet, allocation) = (&props.subnet_id, props.allocation_id.clone());
     let spec = tag_spec(ResourceType::Natgateway, tags);
     let out = ctx
         .retry(
@@ -1239,9 +1833,9 @@ async fn create_nat(
             &["InvalidSubnetID.NotFound", "InvalidAllocationID.NotFound"],
             || {
                 ec2.create_nat_gateway()
-                    .subnet_id(&subnet)
+                    .subnet_id(subnet)
                     .set_allocation_id(allocation.clone())
-                    .set_connectivity_type(opt(props, "ConnectivityType").map(|c| c.as_str().into()))
+                    .set_connectivity_type(props.connectivity_type.as_deref().map(Into::into))
                     .tag_specifications(spec.clone())
                     .send()
             },
@@ -1277,8 +1871,9 @@ async fn describe_nat(ctx: &Ctx<'_>, id: &str, nat: &str) -> Result<Option<aws_s
 
 fn observe_nat(id: LogicalId, g: &aws_sdk_ec2::types::NatGateway) -> Observed {
     let nat = g.nat_gateway_id().unwrap_or_default();
-    let mut o =
-        Observed::new(id, NAT, nat).attr("NatGatewayId", nat).prop("SubnetId", g.subnet_id().unwrap_or_default());
+    let mut o = Observed::new(id, SdkKind::NatGateway.cfn_type(), nat)
+        .attr("NatGatewayId", nat)
+        .prop("SubnetId", g.subnet_id().unwrap_or_default());
     if let Some(allocation) = g.nat_gateway_addresses().iter().find_map(|a| a.allocation_id()) {
         o = o.prop("AllocationId", allocation);
     }
@@ -1365,27 +1960,27 @@ fn protocol_name(p: &str) -> String {
 
 impl SgRule {
     /// A rule in CloudFormation's shape (`SecurityGroupIngress` items and standalone rules).
-    fn from_cfn(group_id: &str, egress: bool, r: &Map<String, Json>) -> Option<Self> {
-        const PEERS: [(&str, PeerKind); 6] = [
-            ("CidrIp", PeerKind::Cidr),
-            ("CidrIpv6", PeerKind::CidrV6),
-            ("SourceSecurityGroupId", PeerKind::Group),
-            ("DestinationSecurityGroupId", PeerKind::Group),
-            ("SourcePrefixListId", PeerKind::PrefixList),
-            ("DestinationPrefixListId", PeerKind::PrefixList),
+    fn from_cfn(group_id: &str, egress: bool, r: &RuleProps) -> Option<Self> {
+        let peers = [
+            (&r.cidr_ip, PeerKind::Cidr),
+            (&r.cidr_ipv6, PeerKind::CidrV6),
+            (&r.source_security_group_id, PeerKind::Group),
+            (&r.destination_security_group_id, PeerKind::Group),
+            (&r.source_prefix_list_id, PeerKind::PrefixList),
+            (&r.destination_prefix_list_id, PeerKind::PrefixList),
         ];
-        let peer = PEERS.iter().find_map(|(k, kind)| opt(r, k).map(|v| (*kind, v)))?;
-        let protocol = protocol_name(&s(r, "IpProtocol"));
+        let peer = peers.into_iter().find_map(|(v, kind)| v.clone().map(|v| (kind, v)))?;
+        let protocol = protocol_name(&r.ip_protocol);
         let all = protocol == "-1";
         Some(Self {
             rule_id: None,
             group_id: group_id.to_owned(),
             egress,
-            from: if all { -1 } else { i(r, "FromPort").unwrap_or(-1) },
-            to: if all { -1 } else { i(r, "ToPort").unwrap_or(-1) },
+            from: if all { -1 } else { r.from_port.unwrap_or(-1) },
+            to: if all { -1 } else { r.to_port.unwrap_or(-1) },
             protocol,
             peer,
-            description: s(r, "Description"),
+            description: r.description.clone().unwrap_or_default(),
             standalone: false,
         })
     }
@@ -1507,17 +2102,19 @@ fn fill_descriptions(rules: &mut [SgRule], groups: &[SecurityGroup]) {
 }
 
 /// The inline rules `props` asks for.
-fn desired_rules(ctx: &Ctx<'_>, id: &str, group_id: &str, props: &Map<String, Json>) -> Result<Vec<SgRule>, AwsError> {
+fn desired_rules(ctx: &Ctx<'_>, id: &str, group_id: &str, props: &SecurityGroupProps) -> Result<Vec<SgRule>, AwsError> {
     let mut out = Vec::new();
-    for (key, egress) in [("SecurityGroupIngress", false), ("SecurityGroupEgress", true)] {
-        for (n, r) in props.get(key).and_then(Json::as_array).into_iter().flatten().enumerate() {
-            let rule =
-                r.as_object().and_then(|r| SgRule::from_cfn(group_id, egress, r)).ok_or_else(|| AwsError::Resolve {
-                    stack: ctx.stack.name().to_owned(),
-                    id: id.to_owned(),
-                    property: format!("{key}[{n}]"),
-                    message: "a rule needs CidrIp, CidrIpv6, a security group id or a prefix list id".into(),
-                })?;
+    for (key, egress, rules) in [
+        ("SecurityGroupIngress", false, &props.security_group_ingress),
+        ("SecurityGroupEgress", true, &props.security_group_egress),
+    ] {
+        for (n, r) in rules.iter().enumerate() {
+            let rule = SgRule::from_cfn(group_id, egress, r).ok_or_else(|| AwsError::Property {
+                stack: ctx.stack.name().to_owned(),
+                id: id.to_owned(),
+                property: format!("{key}[{n}]"),
+                message: "a rule needs CidrIp, CidrIpv6, a security group id or a prefix list id".into(),
+            })?;
             out.push(rule);
         }
     }
@@ -1579,7 +2176,7 @@ async fn sync_rules(
     ctx: &Ctx<'_>,
     id: &str,
     group_id: &str,
-    props: &Map<String, Json>,
+    props: &SecurityGroupProps,
     have: &[SgRule],
 ) -> Result<(), AwsError> {
     let want = desired_rules(ctx, id, group_id, props)?;
@@ -1599,17 +2196,17 @@ async fn sync_rules(
 async fn create_sg(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &SecurityGroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let (name, description, vpc) = (s(props, "GroupName"), s(props, "GroupDescription"), opt(props, "VpcId"));
+    let (name, description, vpc) = (&props.group_name, &props.group_description, props.vpc_id.clone());
     let spec = tag_spec(ResourceType::SecurityGroup, tags);
     let out = ctx
         .retry(id.as_str(), "ec2:CreateSecurityGroup", &["InvalidVpcID.NotFound"], || {
             ec2.create_security_group()
-                .group_name(&name)
-                .description(&description)
+                .group_name(name)
+                .description(description)
                 .set_vpc_id(vpc.clone())
                 .tag_specifications(spec.clone())
                 .send()
@@ -1626,7 +2223,7 @@ fn observe_sg(id: LogicalId, g: &SecurityGroup, rules: &[SgRule]) -> Observed {
     let mine = || rules.iter().filter(|r| r.group_id == group_id && !r.standalone);
     let ingress: Vec<Json> = mine().filter(|r| !r.egress).map(SgRule::to_cfn).collect();
     let egress: Vec<Json> = mine().filter(|r| r.egress).map(SgRule::to_cfn).collect();
-    let mut o = Observed::new(id, SG, group_id)
+    let mut o = Observed::new(id, SdkKind::SecurityGroup.cfn_type(), group_id)
         .attr("GroupId", group_id)
         .attr("VpcId", g.vpc_id().unwrap_or_default())
         .prop("GroupName", g.group_name().unwrap_or_default())
@@ -1673,7 +2270,7 @@ async fn discover_sgs(ctx: &Ctx<'_>) -> Result<(Vec<SecurityGroup>, Vec<Observed
 
 fn observe_ingress(id: LogicalId, r: &SgRule, tags: &[Tag]) -> Observed {
     let rule_id = r.rule_id.clone().unwrap_or_default();
-    let mut o = Observed::new(id, SG_INGRESS, rule_id.as_str())
+    let mut o = Observed::new(id, SdkKind::SecurityGroupIngress.cfn_type(), rule_id.as_str())
         .attr("Id", rule_id.as_str())
         .prop("GroupId", r.group_id.as_str());
     if let Json::Object(rule) = r.to_cfn() {
@@ -1714,12 +2311,12 @@ async fn read_ingress(ctx: &Ctx<'_>, id: &LogicalId, rule_id: &str) -> Result<Ob
 async fn create_ingress(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &IngressProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let group_id = s(props, "GroupId");
-    let rule = SgRule::from_cfn(&group_id, false, props).ok_or_else(|| AwsError::Resolve {
+    let group_id = props.group_id.clone();
+    let rule = SgRule::from_cfn(&group_id, false, &props.rule()).ok_or_else(|| AwsError::Property {
         stack: ctx.stack.name().to_owned(),
         id: id.to_string(),
         property: "CidrIp".into(),
@@ -1774,10 +2371,11 @@ async fn update_ingress(
     ctx: &Ctx<'_>,
     id: &LogicalId,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &IngressProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
-    if s(&current.props, "Description") == s(props, "Description") {
+    let now = current.props.get("Description").and_then(Json::as_str).unwrap_or_default();
+    if now == props.description.as_deref().unwrap_or_default() {
         retag(ctx, id.as_str(), std::slice::from_ref(&current.physical_id), tags).await?;
         return read_ingress(ctx, id, &current.physical_id).await;
     }
@@ -1838,30 +2436,8 @@ async fn discover_ingress(ctx: &Ctx<'_>, groups: &[SecurityGroup]) -> Result<Vec
 // ---------------------------------------------------------------------------------------------
 // Launch template.
 
-const LT_DATA_KEYS: [&str; 14] = [
-    "ImageId",
-    "InstanceType",
-    "KeyName",
-    "UserData",
-    "EbsOptimized",
-    "SecurityGroupIds",
-    "SecurityGroups",
-    "Monitoring",
-    "MetadataOptions",
-    "IamInstanceProfile",
-    "BlockDeviceMappings",
-    "TagSpecifications",
-    "DisableApiTermination",
-    "InstanceInitiatedShutdownBehavior",
-];
-
-fn cfn_tags(v: Option<&Json>) -> Vec<Tag> {
-    v.and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_object)
-        .map(|t| Tag::builder().key(s(t, "Key")).value(s(t, "Value")).build())
-        .collect()
+fn sdk_tags_of(tags: &[CfnTag]) -> Vec<Tag> {
+    tags.iter().map(|t| Tag::builder().key(&t.key).value(&t.value).build()).collect()
 }
 
 fn tags_json(tags: &[Tag]) -> Json {
@@ -1873,85 +2449,73 @@ fn tags_json(tags: &[Tag]) -> Json {
 }
 
 /// CloudFormation's `LaunchTemplateData` as the API's request.
-pub(crate) fn lt_request(
-    ctx: &Ctx<'_>,
-    id: &str,
-    data: &Map<String, Json>,
-) -> Result<RequestLaunchTemplateData, AwsError> {
-    known_only(ctx, id, "LaunchTemplateData", data, &LT_DATA_KEYS)?;
+pub(crate) fn lt_request(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
     let mut d = RequestLaunchTemplateData::builder()
-        .set_image_id(opt(data, "ImageId"))
-        .set_instance_type(opt(data, "InstanceType").map(|t| InstanceType::from(t.as_str())))
-        .set_key_name(opt(data, "KeyName"))
-        .set_user_data(opt(data, "UserData"))
-        .set_ebs_optimized(b(data, "EbsOptimized"))
-        .set_disable_api_termination(b(data, "DisableApiTermination"))
+        .set_image_id(data.image_id.clone())
+        .set_instance_type(data.instance_type.as_deref().map(InstanceType::from))
+        .set_key_name(data.key_name.clone())
+        .set_user_data(data.user_data.clone())
+        .set_ebs_optimized(data.ebs_optimized)
+        .set_disable_api_termination(data.disable_api_termination)
         .set_instance_initiated_shutdown_behavior(
-            opt(data, "InstanceInitiatedShutdownBehavior").map(|x| ShutdownBehavior::from(x.as_str())),
-        );
-    if data.contains_key("SecurityGroupIds") {
-        d = d.set_security_group_ids(Some(list(data, "SecurityGroupIds")));
+            data.instance_initiated_shutdown_behavior.as_deref().map(ShutdownBehavior::from),
+        )
+        .set_security_group_ids(data.security_group_ids.clone())
+        .set_security_groups(data.security_groups.clone());
+    if let Some(m) = &data.monitoring {
+        d = d.monitoring(LaunchTemplatesMonitoringRequest::builder().set_enabled(m.enabled).build());
     }
-    if data.contains_key("SecurityGroups") {
-        d = d.set_security_groups(Some(list(data, "SecurityGroups")));
-    }
-    if let Some(m) = obj(data, "Monitoring") {
-        d = d.monitoring(LaunchTemplatesMonitoringRequest::builder().set_enabled(b(m, "Enabled")).build());
-    }
-    if let Some(m) = obj(data, "MetadataOptions") {
+    if let Some(m) = &data.metadata_options {
         d = d.metadata_options(
             LaunchTemplateInstanceMetadataOptionsRequest::builder()
-                .set_http_endpoint(
-                    opt(m, "HttpEndpoint").map(|v| LaunchTemplateInstanceMetadataEndpointState::from(v.as_str())),
-                )
-                .set_http_tokens(opt(m, "HttpTokens").map(|v| LaunchTemplateHttpTokensState::from(v.as_str())))
-                .set_http_put_response_hop_limit(i(m, "HttpPutResponseHopLimit"))
+                .set_http_endpoint(m.http_endpoint.as_deref().map(LaunchTemplateInstanceMetadataEndpointState::from))
+                .set_http_tokens(m.http_tokens.as_deref().map(LaunchTemplateHttpTokensState::from))
+                .set_http_put_response_hop_limit(m.http_put_response_hop_limit)
                 .set_instance_metadata_tags(
-                    opt(m, "InstanceMetadataTags").map(|v| LaunchTemplateInstanceMetadataTagsState::from(v.as_str())),
+                    m.instance_metadata_tags.as_deref().map(LaunchTemplateInstanceMetadataTagsState::from),
                 )
                 .build(),
         );
     }
-    if let Some(p) = obj(data, "IamInstanceProfile") {
+    if let Some(p) = &data.iam_instance_profile {
         d = d.iam_instance_profile(
             LaunchTemplateIamInstanceProfileSpecificationRequest::builder()
-                .set_name(opt(p, "Name"))
-                .set_arn(opt(p, "Arn"))
+                .set_name(p.name.clone())
+                .set_arn(p.arn.clone())
                 .build(),
         );
     }
-    for m in data.get("BlockDeviceMappings").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_object)
-    {
-        let ebs = obj(m, "Ebs").map(|e| {
+    for m in &data.block_device_mappings {
+        let ebs = m.ebs.as_ref().map(|e| {
             LaunchTemplateEbsBlockDeviceRequest::builder()
-                .set_volume_size(i(e, "VolumeSize"))
-                .set_volume_type(opt(e, "VolumeType").map(|v| VolumeType::from(v.as_str())))
-                .set_encrypted(b(e, "Encrypted"))
-                .set_delete_on_termination(b(e, "DeleteOnTermination"))
-                .set_iops(i(e, "Iops"))
-                .set_throughput(i(e, "Throughput"))
-                .set_kms_key_id(opt(e, "KmsKeyId"))
-                .set_snapshot_id(opt(e, "SnapshotId"))
+                .set_volume_size(e.volume_size)
+                .set_volume_type(e.volume_type.as_deref().map(VolumeType::from))
+                .set_encrypted(e.encrypted)
+                .set_delete_on_termination(e.delete_on_termination)
+                .set_iops(e.iops)
+                .set_throughput(e.throughput)
+                .set_kms_key_id(e.kms_key_id.clone())
+                .set_snapshot_id(e.snapshot_id.clone())
                 .build()
         });
         d = d.block_device_mappings(
             LaunchTemplateBlockDeviceMappingRequest::builder()
-                .set_device_name(opt(m, "DeviceName"))
-                .set_no_device(opt(m, "NoDevice"))
-                .set_virtual_name(opt(m, "VirtualName"))
+                .set_device_name(m.device_name.clone())
+                .set_no_device(m.no_device.clone())
+                .set_virtual_name(m.virtual_name.clone())
                 .set_ebs(ebs)
                 .build(),
         );
     }
-    for t in data.get("TagSpecifications").and_then(Json::as_array).into_iter().flatten().filter_map(Json::as_object) {
+    for t in &data.tag_specifications {
         d = d.tag_specifications(
             LaunchTemplateTagSpecificationRequest::builder()
-                .resource_type(ResourceType::from(s(t, "ResourceType").as_str()))
-                .set_tags(Some(cfn_tags(t.get("Tags"))))
+                .resource_type(ResourceType::from(t.resource_type.as_str()))
+                .set_tags(Some(sdk_tags_of(&t.tags)))
                 .build(),
         );
     }
-    Ok(d.build())
+    d.build()
 }
 
 /// The API's launch template data in CloudFormation's shape (only what is set).
@@ -2053,29 +2617,20 @@ pub(crate) fn lt_json(d: &ResponseLaunchTemplateData) -> Json {
     Json::Object(o)
 }
 
-fn lt_data<'a>(ctx: &Ctx<'_>, id: &str, props: &'a Map<String, Json>) -> Result<&'a Map<String, Json>, AwsError> {
-    obj(props, "LaunchTemplateData").ok_or_else(|| AwsError::Resolve {
-        stack: ctx.stack.name().to_owned(),
-        id: id.to_owned(),
-        property: "LaunchTemplateData".into(),
-        message: "a launch template needs its data".into(),
-    })
-}
-
 async fn create_lt(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &LaunchTemplateProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
-    let name = s(props, "LaunchTemplateName");
-    let data = lt_request(ctx, id.as_str(), lt_data(ctx, id.as_str(), props)?)?;
+    let name = &props.launch_template_name;
+    let data = lt_request(&props.launch_template_data);
     let spec = tag_spec(ResourceType::LaunchTemplate, tags);
     let out = ctx
         .retry(id.as_str(), "ec2:CreateLaunchTemplate", &[], || {
             ec2.create_launch_template()
-                .launch_template_name(&name)
+                .launch_template_name(name)
                 .launch_template_data(data.clone())
                 .tag_specifications(spec.clone())
                 .send()
@@ -2129,7 +2684,7 @@ async fn observe_lt(
         .first()
         .and_then(|v| v.launch_template_data())
         .map_or_else(|| json!({}), lt_json);
-    let o = Observed::new(id, LT, lt_id)
+    let o = Observed::new(id, SdkKind::LaunchTemplate.cfn_type(), lt_id)
         .attr("LaunchTemplateId", lt_id)
         .attr("LatestVersionNumber", t.latest_version_number().unwrap_or(1).to_string())
         .attr("DefaultVersionNumber", t.default_version_number().unwrap_or(1).to_string())
@@ -2179,16 +2734,17 @@ async fn update_lt(
     ctx: &Ctx<'_>,
     id: &LogicalId,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &LaunchTemplateProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let ec2 = &ctx.clients.ec2;
     let lt_id = current.physical_id.as_str();
-    let want = Json::Object(props.clone());
+    let data = serde_json::to_value(&props.launch_template_data).unwrap_or_default();
+    let want = json!({ "LaunchTemplateName": props.launch_template_name, "LaunchTemplateData": data });
     if desired::changed(&want, &current.props).iter().any(|k| k == "LaunchTemplateData")
         || !current.props.contains_key("LaunchTemplateData")
     {
-        let data = lt_request(ctx, id.as_str(), lt_data(ctx, id.as_str(), props)?)?;
+        let data = lt_request(&props.launch_template_data);
         let out = ctx
             .retry(id.as_str(), "ec2:CreateLaunchTemplateVersion", &["InvalidLaunchTemplateId.NotFound"], || {
                 ec2.create_launch_template_version().launch_template_id(lt_id).launch_template_data(data.clone()).send()
@@ -2207,25 +2763,6 @@ async fn update_lt(
 // ---------------------------------------------------------------------------------------------
 // Instance.
 
-const INSTANCE_KEYS: [&str; 16] = [
-    "ImageId",
-    "InstanceType",
-    "SubnetId",
-    "SecurityGroupIds",
-    "EbsOptimized",
-    "Monitoring",
-    "IamInstanceProfile",
-    "BlockDeviceMappings",
-    "KeyName",
-    "UserData",
-    "MetadataOptions",
-    "Tags",
-    "AvailabilityZone",
-    "PrivateIpAddress",
-    "DisableApiTermination",
-    "InstanceInitiatedShutdownBehavior",
-];
-
 fn profile_spec(profile: &str) -> IamInstanceProfileSpecification {
     if profile.starts_with("arn:") {
         IamInstanceProfileSpecification::builder().arn(profile).build()
@@ -2235,39 +2772,37 @@ fn profile_spec(profile: &str) -> IamInstanceProfileSpecification {
 }
 
 /// IMDSv2 always (CloudFormation's instance takes no metadata options; the SDK path can).
-fn metadata_options(props: &Map<String, Json>) -> InstanceMetadataOptionsRequest {
-    let m = obj(props, "MetadataOptions");
-    let get = |k: &str| m.and_then(|m| opt(m, k));
+fn metadata_options(props: &InstanceProps) -> InstanceMetadataOptionsRequest {
+    let m = props.metadata_options.clone().unwrap_or_default();
     InstanceMetadataOptionsRequest::builder()
-        .http_endpoint(InstanceMetadataEndpointState::from(get("HttpEndpoint").as_deref().unwrap_or("enabled")))
-        .http_tokens(HttpTokensState::from(get("HttpTokens").as_deref().unwrap_or("required")))
-        .http_put_response_hop_limit(m.and_then(|m| i(m, "HttpPutResponseHopLimit")).unwrap_or(2))
+        .http_endpoint(InstanceMetadataEndpointState::from(m.http_endpoint.as_deref().unwrap_or("enabled")))
+        .http_tokens(HttpTokensState::from(m.http_tokens.as_deref().unwrap_or("required")))
+        .http_put_response_hop_limit(m.http_put_response_hop_limit.unwrap_or(2))
         .build()
 }
 
-fn block_devices(props: &Map<String, Json>) -> Option<Vec<BlockDeviceMapping>> {
-    let mappings = props.get("BlockDeviceMappings")?.as_array()?;
+fn block_devices(props: &InstanceProps) -> Option<Vec<BlockDeviceMapping>> {
+    let mappings = props.block_device_mappings.as_ref()?;
     Some(
         mappings
             .iter()
-            .filter_map(Json::as_object)
             .map(|m| {
-                let ebs = obj(m, "Ebs").map(|e| {
+                let ebs = m.ebs.as_ref().map(|e| {
                     EbsBlockDevice::builder()
-                        .set_volume_size(i(e, "VolumeSize"))
-                        .set_volume_type(opt(e, "VolumeType").map(|v| VolumeType::from(v.as_str())))
-                        .set_encrypted(b(e, "Encrypted"))
-                        .set_delete_on_termination(b(e, "DeleteOnTermination"))
-                        .set_iops(i(e, "Iops"))
-                        .set_throughput(i(e, "Throughput"))
-                        .set_kms_key_id(opt(e, "KmsKeyId"))
-                        .set_snapshot_id(opt(e, "SnapshotId"))
+                        .set_volume_size(e.volume_size)
+                        .set_volume_type(e.volume_type.as_deref().map(VolumeType::from))
+                        .set_encrypted(e.encrypted)
+                        .set_delete_on_termination(e.delete_on_termination)
+                        .set_iops(e.iops)
+                        .set_throughput(e.throughput)
+                        .set_kms_key_id(e.kms_key_id.clone())
+                        .set_snapshot_id(e.snapshot_id.clone())
                         .build()
                 });
                 BlockDeviceMapping::builder()
-                    .set_device_name(opt(m, "DeviceName"))
-                    .set_no_device(opt(m, "NoDevice"))
-                    .set_virtual_name(opt(m, "VirtualName"))
+                    .set_device_name(m.device_name.clone())
+                    .set_no_device(m.no_device.clone())
+                    .set_virtual_name(m.virtual_name.clone())
                     .set_ebs(ebs)
                     .build()
             })
@@ -2278,12 +2813,11 @@ fn block_devices(props: &Map<String, Json>) -> Option<Vec<BlockDeviceMapping>> {
 async fn create_instance(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &InstanceProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
-    known_only(ctx, id.as_str(), "", props, &INSTANCE_KEYS)?;
     let ec2 = &ctx.clients.ec2;
-    let profile = opt(props, "IamInstanceProfile").filter(|p| !p.is_empty());
+    let profile = props.iam_instance_profile.clone().filter(|p| !p.is_empty());
     // An instance profile IAM has not propagated yet is "invalid" for a while.
     let mut retry = vec!["InvalidGroup.NotFound", "InvalidSubnetID.NotFound", "InvalidSubnetId.NotFound"];
     if profile.is_some() {
@@ -2293,21 +2827,21 @@ async fn create_instance(
         .run_instances()
         .min_count(1)
         .max_count(1)
-        .set_image_id(opt(props, "ImageId"))
-        .set_instance_type(opt(props, "InstanceType").map(|t| InstanceType::from(t.as_str())))
-        .set_subnet_id(opt(props, "SubnetId"))
-        .set_security_group_ids(props.contains_key("SecurityGroupIds").then(|| list(props, "SecurityGroupIds")))
-        .set_ebs_optimized(b(props, "EbsOptimized"))
-        .set_monitoring(b(props, "Monitoring").map(|m| RunInstancesMonitoringEnabled::builder().enabled(m).build()))
+        .set_image_id(props.image_id.clone())
+        .set_instance_type(props.instance_type.as_deref().map(InstanceType::from))
+        .set_subnet_id(props.subnet_id.clone())
+        .set_security_group_ids(props.security_group_ids.clone())
+        .set_ebs_optimized(props.ebs_optimized)
+        .set_monitoring(props.monitoring.map(|m| RunInstancesMonitoringEnabled::builder().enabled(m).build()))
         .set_iam_instance_profile(profile.as_deref().map(profile_spec))
         .set_block_device_mappings(block_devices(props))
-        .set_key_name(opt(props, "KeyName"))
-        .set_user_data(opt(props, "UserData"))
-        .set_private_ip_address(opt(props, "PrivateIpAddress"))
-        .set_placement(opt(props, "AvailabilityZone").map(|z| Placement::builder().availability_zone(z).build()))
-        .set_disable_api_termination(b(props, "DisableApiTermination"))
+        .set_key_name(props.key_name.clone())
+        .set_user_data(props.user_data.clone())
+        .set_private_ip_address(props.private_ip_address.clone())
+        .set_placement(props.availability_zone.clone().map(|z| Placement::builder().availability_zone(z).build()))
+        .set_disable_api_termination(props.disable_api_termination)
         .set_instance_initiated_shutdown_behavior(
-            opt(props, "InstanceInitiatedShutdownBehavior").map(|x| ShutdownBehavior::from(x.as_str())),
+            props.instance_initiated_shutdown_behavior.as_deref().map(ShutdownBehavior::from),
         )
         .metadata_options(metadata_options(props))
         .tag_specifications(tag_spec(ResourceType::Instance, tags))
@@ -2370,7 +2904,7 @@ async fn observe_instance(ctx: &Ctx<'_>, id: LogicalId, x: &Instance) -> Result<
     let groups: Vec<&str> = x.security_groups().iter().filter_map(|g| g.group_id()).collect();
     let monitoring =
         x.monitoring().and_then(|m| m.state()).is_some_and(|s| matches!(s.as_str(), "enabled" | "pending"));
-    let mut o = Observed::new(id, INSTANCE, instance_id)
+    let mut o = Observed::new(id, SdkKind::Instance.cfn_type(), instance_id)
         .attr("InstanceId", instance_id)
         .attr("PrivateIp", x.private_ip_address().unwrap_or_default())
         .attr("PrivateDnsName", x.private_dns_name().unwrap_or_default())
@@ -2433,24 +2967,23 @@ async fn update_instance(
     ctx: &Ctx<'_>,
     id: &LogicalId,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &InstanceProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
-    known_only(ctx, id.as_str(), "", props, &INSTANCE_KEYS)?;
     let ec2 = &ctx.clients.ec2;
     let ids = id.as_str();
     let iid = current.physical_id.as_str();
-    let differences = desired::changed(&Json::Object(props.clone()), &current.props);
+    let differences = desired::changed(&props.observable(), &current.props);
     let changed = |k: &str| differences.iter().any(|c| c == k);
     if changed("SecurityGroupIds") {
-        let groups = list(props, "SecurityGroupIds");
+        let groups = props.security_group_ids.clone().unwrap_or_default();
         ctx.retry(ids, "ec2:ModifyInstanceAttribute", &["InvalidGroup.NotFound"], || {
             ec2.modify_instance_attribute().instance_id(iid).set_groups(Some(groups.clone())).send()
         })
         .await?;
     }
     if changed("Monitoring") {
-        if b(props, "Monitoring") == Some(true) {
+        if props.monitoring == Some(true) {
             ctx.retry(ids, "ec2:MonitorInstances", &[], || ec2.monitor_instances().instance_ids(iid).send()).await?;
         } else {
             ctx.retry(ids, "ec2:UnmonitorInstances", &[], || ec2.unmonitor_instances().instance_ids(iid).send())
@@ -2458,7 +2991,7 @@ async fn update_instance(
         }
     }
     if changed("IamInstanceProfile") {
-        set_profile(ctx, ids, iid, opt(props, "IamInstanceProfile").filter(|p| !p.is_empty())).await?;
+        set_profile(ctx, ids, iid, props.iam_instance_profile.clone().filter(|p| !p.is_empty())).await?;
     }
     let restart: Vec<&str> = ["InstanceType", "UserData", "EbsOptimized"].into_iter().filter(|k| changed(k)).collect();
     if !restart.is_empty() {
@@ -2467,11 +3000,13 @@ async fn update_instance(
         for k in restart {
             let call = ec2.modify_instance_attribute().instance_id(iid);
             let call = match k {
-                "InstanceType" => call.instance_type(AttributeValue::builder().value(s(props, "InstanceType")).build()),
-                "EbsOptimized" => call.ebs_optimized(bool_value(b(props, "EbsOptimized").unwrap_or(false))),
+                "InstanceType" => call.instance_type(
+                    AttributeValue::builder().value(props.instance_type.clone().unwrap_or_default()).build(),
+                ),
+                "EbsOptimized" => call.ebs_optimized(bool_value(props.ebs_optimized.unwrap_or(false))),
                 _ => {
                     // The SDK base64-encodes blobs itself: send the script, not its encoding.
-                    let text = s(props, "UserData");
+                    let text = props.user_data.clone().unwrap_or_default();
                     let raw = base64::engine::general_purpose::STANDARD
                         .decode(text.as_bytes())
                         .unwrap_or_else(|_| text.into_bytes());
@@ -2572,7 +3107,7 @@ async fn discover_untaggable(ctx: &Ctx<'_>, found: &[Observed]) -> Result<Vec<Ob
         stack: ctx.stack,
         params: &params,
         region: &ctx.clients.region,
-        account: "",
+        account: None,
         zones: &[],
         observed: &observed,
     };
@@ -2585,14 +3120,20 @@ async fn discover_untaggable(ctx: &Ctx<'_>, found: &[Observed]) -> Result<Vec<Ob
         else {
             continue;
         };
+        let (stack, ids) = (ctx.stack.name(), id.as_str());
         let seen = match &e.resource {
             Resource::VpcGatewayAttachment(_) => {
-                find_attachment(ctx, id, &s(&props, "InternetGatewayId"), &s(&props, "VpcId")).await?
+                let p: AttachmentProps = adapter::parse(stack, ids, &props)?;
+                find_attachment(ctx, id, &p.internet_gateway_id, &p.vpc_id).await?
             }
             Resource::Route(_) => {
-                find_route(ctx, id, &s(&props, "RouteTableId"), &s(&props, "DestinationCidrBlock")).await?
+                let p: RouteProps = adapter::parse(stack, ids, &props)?;
+                find_route(ctx, id, &p.route_table_id, &p.destination_cidr_block).await?
             }
-            _ => find_association(ctx, id, &s(&props, "RouteTableId"), &s(&props, "SubnetId")).await?,
+            _ => {
+                let p: AssociationProps = adapter::parse(stack, ids, &props)?;
+                find_association(ctx, id, &p.route_table_id, &p.subnet_id).await?
+            }
         };
         out.extend(seen);
     }

@@ -32,19 +32,16 @@ use aws_sdk_elasticloadbalancingv2::types::{
     TargetTypeEnum,
 };
 use iac_core::LogicalId;
-use iac_core::model::{Resource, ResourceEntry};
+use iac_core::model::{Listener, LoadBalancer, Resource, ResourceEntry, TargetGroup};
 use iac_core::value::Value;
+use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 
 use super::autoscaling::retry_if;
-use super::util::{b, i, list, obj, opt, s};
-use super::{Ctx, absent_on, own_tags, paged_items, sdk_tags, tag_pairs, unsupported};
+use super::{Ctx, absent_on, own_tags, paged_items, sdk_tags, tag_pairs};
+use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
 use crate::error::AwsError;
 use crate::state::{Observed, TAG_STACK, Tags};
-
-const LB: &str = "AWS::ElasticLoadBalancingV2::LoadBalancer";
-const TG: &str = "AWS::ElasticLoadBalancingV2::TargetGroup";
-const LISTENER: &str = "AWS::ElasticLoadBalancingV2::Listener";
 
 /// Load balancer attributes read back (the ones the renderer sets).
 const LB_ATTRIBUTES: [&str; 3] =
@@ -55,169 +52,394 @@ const TG_ATTRIBUTES: [&str; 1] = ["deregistration_delay.timeout_seconds"];
 /// A subnet or security group an ELB call cannot see yet right after EC2 created it.
 const LB_CONSISTENCY: [&str; 3] = ["SubnetNotFound", "InvalidSubnet", "InvalidSecurityGroup"];
 
-/// Creates a load balancer, target group or listener and waits until it is usable.
-pub async fn create(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = entry.id.as_str();
-    match &entry.resource {
-        Resource::LoadBalancer(_) => create_load_balancer(ctx, &entry.id, props, tags).await,
-        Resource::TargetGroup(_) => create_target_group(ctx, &entry.id, props, tags).await,
-        Resource::Listener(_) => {
-            let tags = own_tags(ctx, &entry.id, tags);
-            let req = ctx
-                .clients
-                .elbv2
-                .create_listener()
-                .load_balancer_arn(s(props, "LoadBalancerArn"))
-                .set_port(i(props, "Port"))
-                .set_protocol(opt(props, "Protocol").map(|p| ProtocolEnum::from(p.as_str())))
-                .set_ssl_policy(opt(props, "SslPolicy"))
-                .set_certificates(certificates(props))
-                .set_default_actions(Some(actions(props.get("DefaultActions"))))
-                .set_tags(Some(sdk_tags(&tags)));
-            let out = ctx
-                .retry(
-                    id,
-                    "elasticloadbalancing:CreateListener",
-                    &["TargetGroupNotFound", "CertificateNotFound"],
-                    || req.clone().send(),
-                )
-                .await?;
-            let arn = out.listeners().first().and_then(AwsListener::listener_arn).map(str::to_owned);
-            let arn = arn.ok_or_else(|| ctx.fail(id, "elasticloadbalancing:CreateListener", "no listener ARN"))?;
-            read_listener(ctx, &entry.id, &arn).await
-        }
-        _ => Err(unsupported(ctx, entry)),
+/// The desired properties of an `AWS::ElasticLoadBalancingV2::LoadBalancer`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct LoadBalancerProps {
+    pub(crate) name: String,
+    #[serde(default)]
+    pub(crate) r#type: Option<String>,
+    #[serde(default)]
+    pub(crate) scheme: Option<String>,
+    #[serde(default)]
+    pub(crate) ip_address_type: Option<String>,
+    #[serde(default)]
+    pub(crate) subnets: Vec<String>,
+    #[serde(default)]
+    pub(crate) security_groups: Vec<String>,
+    #[serde(default)]
+    pub(crate) load_balancer_attributes: Vec<KeyValue>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// A `{ Key, Value }` attribute.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct KeyValue {
+    pub(crate) key: String,
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) value: String,
+}
+
+impl Desired for LoadBalancerProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        adapter::pairs(&self.tags)
     }
 }
 
-/// Updates a load balancer, target group or listener in place and re-writes its tags.
-pub async fn update(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = entry.id.as_str();
-    let arn = current.physical_id.as_str();
-    let elb = &ctx.clients.elbv2;
-    match &entry.resource {
-        Resource::LoadBalancer(_) => {
-            let subnets = list(props, "Subnets");
-            if !subnets.is_empty() && !same_set(&subnets, &list(&current.props, "Subnets")) {
-                let req = elb.set_subnets().load_balancer_arn(arn).set_subnets(Some(subnets));
-                ctx.retry(id, "elasticloadbalancing:SetSubnets", &LB_CONSISTENCY, || req.clone().send()).await?;
-            }
-            let groups = list(props, "SecurityGroups");
-            if !groups.is_empty() && !same_set(&groups, &list(&current.props, "SecurityGroups")) {
-                let req = elb.set_security_groups().load_balancer_arn(arn).set_security_groups(Some(groups));
-                ctx.retry(id, "elasticloadbalancing:SetSecurityGroups", &LB_CONSISTENCY, || req.clone().send()).await?;
-            }
-            set_lb_attributes(ctx, id, arn, props).await?;
-            add_tags(ctx, id, arn, tags).await?;
-            wait_active(ctx, &entry.id, arn).await?;
-            read_load_balancer(ctx, &entry.id, arn).await
-        }
-        Resource::TargetGroup(_) => {
-            let req = elb
-                .modify_target_group()
-                .target_group_arn(arn)
-                .set_health_check_enabled(b(props, "HealthCheckEnabled"))
-                .set_health_check_path(opt(props, "HealthCheckPath"))
-                .set_health_check_port(opt(props, "HealthCheckPort"))
-                .set_health_check_protocol(opt(props, "HealthCheckProtocol").map(|p| ProtocolEnum::from(p.as_str())))
-                .set_health_check_interval_seconds(i(props, "HealthCheckIntervalSeconds"))
-                .set_health_check_timeout_seconds(i(props, "HealthCheckTimeoutSeconds"))
-                .set_healthy_threshold_count(i(props, "HealthyThresholdCount"))
-                .set_unhealthy_threshold_count(i(props, "UnhealthyThresholdCount"))
-                .set_matcher(matcher(props));
-            ctx.retry(id, "elasticloadbalancing:ModifyTargetGroup", &[], || req.clone().send()).await?;
-            set_tg_attributes(ctx, id, arn, props).await?;
-            add_tags(ctx, id, arn, tags).await?;
-            read_target_group(ctx, &entry.id, arn).await
-        }
-        Resource::Listener(_) => {
-            let req = elb
-                .modify_listener()
-                .listener_arn(arn)
-                .set_port(i(props, "Port"))
-                .set_protocol(opt(props, "Protocol").map(|p| ProtocolEnum::from(p.as_str())))
-                .set_ssl_policy(opt(props, "SslPolicy"))
-                .set_certificates(certificates(props))
-                .set_default_actions(Some(actions(props.get("DefaultActions"))));
-            ctx.retry(
-                id,
-                "elasticloadbalancing:ModifyListener",
-                &["TargetGroupNotFound", "CertificateNotFound"],
-                || req.clone().send(),
-            )
-            .await?;
-            add_tags(ctx, id, arn, &own_tags(ctx, &entry.id, tags)).await?;
-            read_listener(ctx, &entry.id, arn).await
-        }
-        _ => Err(unsupported(ctx, entry)),
+/// The desired properties of an `AWS::ElasticLoadBalancingV2::TargetGroup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct TargetGroupProps {
+    pub(crate) name: String,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) port: Option<i32>,
+    #[serde(default)]
+    pub(crate) protocol: Option<String>,
+    #[serde(default)]
+    pub(crate) protocol_version: Option<String>,
+    #[serde(default)]
+    pub(crate) vpc_id: Option<String>,
+    #[serde(default)]
+    pub(crate) target_type: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) health_check_enabled: Option<bool>,
+    #[serde(default)]
+    pub(crate) health_check_path: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) health_check_port: Option<String>,
+    #[serde(default)]
+    pub(crate) health_check_protocol: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) health_check_interval_seconds: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) health_check_timeout_seconds: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) healthy_threshold_count: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) unhealthy_threshold_count: Option<i32>,
+    #[serde(default)]
+    pub(crate) matcher: Option<MatcherProps>,
+    #[serde(default)]
+    pub(crate) target_group_attributes: Vec<KeyValue>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+/// A target group's `Matcher`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct MatcherProps {
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) http_code: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) grpc_code: Option<String>,
+}
+
+impl Desired for TargetGroupProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        adapter::pairs(&self.tags)
     }
 }
 
-/// Deletes a load balancer (deletion protection off first, then waits until it is gone), a
-/// target group or a listener. Already gone is success.
-pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    let id = current.id.as_str();
-    let arn = current.physical_id.as_str();
-    let elb = &ctx.clients.elbv2;
-    match current.cfn_type.as_str() {
-        LB => {
-            let off = elb
-                .modify_load_balancer_attributes()
-                .load_balancer_arn(arn)
-                .attributes(LoadBalancerAttribute::builder().key("deletion_protection.enabled").value("false").build());
-            let found = ctx
-                .retry(id, "elasticloadbalancing:ModifyLoadBalancerAttributes", &[], || {
-                    let req = off.clone();
-                    async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
-                })
-                .await?;
-            if found.is_none() {
-                return Ok(());
-            }
-            let req = elb.delete_load_balancer().load_balancer_arn(arn);
-            ctx.retry(id, "elasticloadbalancing:DeleteLoadBalancer", &["ResourceInUse"], || {
-                let req = req.clone();
+/// The desired properties of an `AWS::ElasticLoadBalancingV2::Listener`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct ListenerProps {
+    pub(crate) load_balancer_arn: String,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) port: Option<i32>,
+    #[serde(default)]
+    pub(crate) protocol: Option<String>,
+    #[serde(default)]
+    pub(crate) ssl_policy: Option<String>,
+    #[serde(default)]
+    pub(crate) certificates: Vec<CertificateProps>,
+    #[serde(default)]
+    pub(crate) default_actions: Vec<ActionProps>,
+}
+
+/// A listener's certificate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct CertificateProps {
+    pub(crate) certificate_arn: String,
+}
+
+/// A listener action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct ActionProps {
+    pub(crate) r#type: String,
+    #[serde(default)]
+    pub(crate) target_group_arn: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) order: Option<i32>,
+    #[serde(default)]
+    pub(crate) redirect_config: Option<RedirectProps>,
+    #[serde(default)]
+    pub(crate) fixed_response_config: Option<FixedResponseProps>,
+    #[serde(default)]
+    pub(crate) forward_config: Option<ForwardProps>,
+}
+
+/// A redirect action's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RedirectProps {
+    #[serde(default)]
+    pub(crate) protocol: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) port: Option<String>,
+    #[serde(default)]
+    pub(crate) host: Option<String>,
+    #[serde(default)]
+    pub(crate) path: Option<String>,
+    #[serde(default)]
+    pub(crate) query: Option<String>,
+    pub(crate) status_code: String,
+}
+
+/// A fixed-response action's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct FixedResponseProps {
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) status_code: String,
+    #[serde(default)]
+    pub(crate) content_type: Option<String>,
+    #[serde(default)]
+    pub(crate) message_body: Option<String>,
+}
+
+/// A forward action's target groups.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct ForwardProps {
+    #[serde(default)]
+    pub(crate) target_groups: Vec<WeightedTargetGroup>,
+}
+
+/// A target group of a forward action, with its weight.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct WeightedTargetGroup {
+    pub(crate) target_group_arn: String,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) weight: Option<i32>,
+}
+
+impl Desired for ListenerProps {}
+
+impl Adapter for LoadBalancer {
+    type Props = LoadBalancerProps;
+    const REPLACED_BY: &'static [&'static str] = &["Name", "Scheme", "Type"];
+
+    /// Creates the load balancer and waits until it is active.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &LoadBalancerProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_load_balancer(ctx, &entry.id, props, tags).await
+    }
+
+    /// Subnets, security groups and attributes change in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &LoadBalancerProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let id = entry.id.as_str();
+        let arn = current.physical_id.as_str();
+        let elb = &ctx.clients.elbv2;
+        let subnets = props.subnets.clone();
+        if !subnets.is_empty() && !same_set(&subnets, &listed(&current.props, "Subnets")) {
+            let req = elb.set_subnets().load_balancer_arn(arn).set_subnets(Some(subnets));
+            ctx.retry(id, "elasticloadbalancing:SetSubnets", &LB_CONSISTENCY, || req.clone().send()).await?;
+        }
+        let groups = props.security_groups.clone();
+        if !groups.is_empty() && !same_set(&groups, &listed(&current.props, "SecurityGroups")) {
+            let req = elb.set_security_groups().load_balancer_arn(arn).set_security_groups(Some(groups));
+            ctx.retry(id, "elasticloadbalancing:SetSecurityGroups", &LB_CONSISTENCY, || req.clone().send()).await?;
+        }
+        set_lb_attributes(ctx, id, arn, props).await?;
+        add_tags(ctx, id, arn, tags).await?;
+        wait_active(ctx, &entry.id, arn).await?;
+        read_load_balancer(ctx, &entry.id, arn).await
+    }
+
+    /// Turns deletion protection off (the engine deletes only what the user asked it to), deletes
+    /// and waits until it is gone.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let id = current.id.as_str();
+        let arn = current.physical_id.as_str();
+        let elb = &ctx.clients.elbv2;
+        let off = elb
+            .modify_load_balancer_attributes()
+            .load_balancer_arn(arn)
+            .attributes(LoadBalancerAttribute::builder().key("deletion_protection.enabled").value("false").build());
+        let found = ctx
+            .retry(id, "elasticloadbalancing:ModifyLoadBalancerAttributes", &[], || {
+                let req = off.clone();
                 async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
             })
             .await?;
-            ctx.wait_gone(id, || describe_load_balancer(ctx, id, arn)).await
+        if found.is_none() {
+            return Ok(());
         }
-        TG => {
-            // In use by a listener that is being deleted right now: retried.
-            let req = elb.delete_target_group().target_group_arn(arn);
-            ctx.retry(id, "elasticloadbalancing:DeleteTargetGroup", &["ResourceInUse"], || {
-                let req = req.clone();
-                async move { absent_on(req.send().await, &["TargetGroupNotFound"]) }
-            })
-            .await?;
-            Ok(())
-        }
-        LISTENER => {
-            let req = elb.delete_listener().listener_arn(arn);
-            ctx.retry(id, "elasticloadbalancing:DeleteListener", &[], || {
-                let req = req.clone();
-                async move { absent_on(req.send().await, &["ListenerNotFound"]) }
-            })
-            .await?;
-            Ok(())
-        }
-        other => Err(AwsError::Unsupported {
-            stack: ctx.stack.name().to_owned(),
-            id: id.to_owned(),
-            kind: if other.is_empty() { "resource" } else { "non-ELBv2 resource in the ELBv2 module" },
-        }),
+        let req = elb.delete_load_balancer().load_balancer_arn(arn);
+        ctx.retry(id, "elasticloadbalancing:DeleteLoadBalancer", &["ResourceInUse"], || {
+            let req = req.clone();
+            async move { absent_on(req.send().await, &["LoadBalancerNotFound"]) }
+        })
+        .await?;
+        ctx.wait_gone(id, || describe_load_balancer(ctx, id, arn)).await
     }
+}
+
+impl Adapter for TargetGroup {
+    type Props = TargetGroupProps;
+    const REPLACED_BY: &'static [&'static str] =
+        &["Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"];
+
+    /// Creates the target group with its health check and attributes.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &TargetGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        create_target_group(ctx, &entry.id, props, tags).await
+    }
+
+    /// The health check, matcher and attributes change in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &TargetGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let id = entry.id.as_str();
+        let arn = current.physical_id.as_str();
+        let req = ctx
+            .clients
+            .elbv2
+            .modify_target_group()
+            .target_group_arn(arn)
+            .set_health_check_enabled(props.health_check_enabled)
+            .set_health_check_path(props.health_check_path.clone())
+            .set_health_check_port(props.health_check_port.clone())
+            .set_health_check_protocol(props.health_check_protocol.as_deref().map(ProtocolEnum::from))
+            .set_health_check_interval_seconds(props.health_check_interval_seconds)
+            .set_health_check_timeout_seconds(props.health_check_timeout_seconds)
+            .set_healthy_threshold_count(props.healthy_threshold_count)
+            .set_unhealthy_threshold_count(props.unhealthy_threshold_count)
+            .set_matcher(matcher(props));
+        ctx.retry(id, "elasticloadbalancing:ModifyTargetGroup", &[], || req.clone().send()).await?;
+        set_tg_attributes(ctx, id, arn, props).await?;
+        add_tags(ctx, id, arn, tags).await?;
+        read_target_group(ctx, &entry.id, arn).await
+    }
+
+    /// Deletes the target group (retried while a listener being deleted still uses it).
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let req = ctx.clients.elbv2.delete_target_group().target_group_arn(&current.physical_id);
+        ctx.retry(current.id.as_str(), "elasticloadbalancing:DeleteTargetGroup", &["ResourceInUse"], || {
+            let req = req.clone();
+            async move { absent_on(req.send().await, &["TargetGroupNotFound"]) }
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+impl Adapter for Listener {
+    type Props = ListenerProps;
+    const REPLACED_BY: &'static [&'static str] = &["LoadBalancerArn"];
+
+    /// Creates the listener with the engine's own tags (CloudFormation cannot tag one).
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &ListenerProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let id = entry.id.as_str();
+        let tags = own_tags(ctx, &entry.id, tags);
+        let req = ctx
+            .clients
+            .elbv2
+            .create_listener()
+            .load_balancer_arn(&props.load_balancer_arn)
+            .set_port(props.port)
+            .set_protocol(props.protocol.as_deref().map(ProtocolEnum::from))
+            .set_ssl_policy(props.ssl_policy.clone())
+            .set_certificates(certificates(props))
+            .set_default_actions(Some(actions(&props.default_actions)))
+            .set_tags(Some(sdk_tags(&tags)));
+        let out = ctx
+            .retry(id, "elasticloadbalancing:CreateListener", &["TargetGroupNotFound", "CertificateNotFound"], || {
+                req.clone().send()
+            })
+            .await?;
+        let arn = out.listeners().first().and_then(AwsListener::listener_arn).map(str::to_owned);
+        let arn = arn.ok_or_else(|| ctx.fail(id, "elasticloadbalancing:CreateListener", "no listener ARN"))?;
+        read_listener(ctx, &entry.id, &arn).await
+    }
+
+    /// Port, protocol, certificates, TLS policy and default actions change in place.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &ListenerProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let id = entry.id.as_str();
+        let arn = current.physical_id.as_str();
+        let req = ctx
+            .clients
+            .elbv2
+            .modify_listener()
+            .listener_arn(arn)
+            .set_port(props.port)
+            .set_protocol(props.protocol.as_deref().map(ProtocolEnum::from))
+            .set_ssl_policy(props.ssl_policy.clone())
+            .set_certificates(certificates(props))
+            .set_default_actions(Some(actions(&props.default_actions)));
+        ctx.retry(id, "elasticloadbalancing:ModifyListener", &["TargetGroupNotFound", "CertificateNotFound"], || {
+            req.clone().send()
+        })
+        .await?;
+        add_tags(ctx, id, arn, &own_tags(ctx, &entry.id, tags)).await?;
+        read_listener(ctx, &entry.id, arn).await
+    }
+
+    /// Deletes the listener.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        let req = ctx.clients.elbv2.delete_listener().listener_arn(&current.physical_id);
+        ctx.retry(current.id.as_str(), "elasticloadbalancing:DeleteListener", &[], || {
+            let req = req.clone();
+            async move { absent_on(req.send().await, &["ListenerNotFound"]) }
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// A list of strings read back into an observation.
+fn listed(props: &Map<String, Json>, key: &str) -> Vec<String> {
+    props
+        .get(key)
+        .and_then(Json::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
 }
 
 /// Finds this stack's load balancers and target groups by their tags, and the listeners of those
@@ -229,36 +451,26 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     Ok(lbs.into_iter().chain(tgs).chain(listeners).collect())
 }
 
-/// Properties whose change forces a replacement (CloudFormation's "Update requires: Replacement").
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type {
-        LB => &["Name", "Scheme", "Type"],
-        TG => &["Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"],
-        LISTENER => &["LoadBalancerArn"],
-        _ => &[],
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Load balancers
 
 async fn create_load_balancer(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &LoadBalancerProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
-    let groups = list(props, "SecurityGroups");
+    let groups = props.security_groups.clone();
     let req = ctx
         .clients
         .elbv2
         .create_load_balancer()
-        .name(s(props, "Name"))
-        .set_subnets(Some(list(props, "Subnets")))
+        .name(&props.name)
+        .set_subnets(Some(props.subnets.clone()))
         .set_security_groups((!groups.is_empty()).then_some(groups))
-        .set_scheme(opt(props, "Scheme").map(|v| LoadBalancerSchemeEnum::from(v.as_str())))
-        .set_type(opt(props, "Type").map(|v| LoadBalancerTypeEnum::from(v.as_str())))
-        .set_ip_address_type(opt(props, "IpAddressType").map(|v| IpAddressType::from(v.as_str())))
+        .set_scheme(props.scheme.as_deref().map(LoadBalancerSchemeEnum::from))
+        .set_type(props.r#type.as_deref().map(LoadBalancerTypeEnum::from))
+        .set_ip_address_type(props.ip_address_type.as_deref().map(IpAddressType::from))
         .set_tags(Some(sdk_tags(tags)));
     let out = ctx
         .retry(id.as_str(), "elasticloadbalancing:CreateLoadBalancer", &LB_CONSISTENCY, || req.clone().send())
@@ -303,10 +515,12 @@ async fn describe_load_balancer(ctx: &Ctx<'_>, id: &str, arn: &str) -> Result<Op
     Ok(out.and_then(|o| o.load_balancers().first().cloned()))
 }
 
-async fn set_lb_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
-    let attrs: Vec<LoadBalancerAttribute> = key_values(props, "LoadBalancerAttributes")
-        .into_iter()
-        .map(|(k, v)| LoadBalancerAttribute::builder().key(k).value(v).build())
+async fn set_lb_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &LoadBalancerProps) -> Result<(), AwsError> {
+    let attrs: Vec<LoadBalancerAttribute> = props
+        .load_balancer_attributes
+        .iter()
+        .filter(|a| !a.key.is_empty())
+        .map(|a| LoadBalancerAttribute::builder().key(&a.key).value(&a.value).build())
         .collect();
     if attrs.is_empty() {
         return Ok(());
@@ -341,7 +555,7 @@ async fn observe_load_balancer(ctx: &Ctx<'_>, id: LogicalId, lb: &AwsLoadBalance
         .collect();
     let name = lb.load_balancer_name().unwrap_or_default();
     let full_name = arn.split_once(":loadbalancer/").map_or("", |(_, rest)| rest);
-    let mut o = Observed::new(id, LB, &arn)
+    let mut o = Observed::new(id, SdkKind::LoadBalancer.cfn_type(), &arn)
         .attr("LoadBalancerArn", &arn)
         .attr("DNSName", lb.dns_name().unwrap_or_default())
         .attr("CanonicalHostedZoneID", lb.canonical_hosted_zone_id().unwrap_or_default())
@@ -392,27 +606,27 @@ async fn discover_load_balancers(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsErro
 async fn create_target_group(
     ctx: &Ctx<'_>,
     id: &LogicalId,
-    props: &Map<String, Json>,
+    props: &TargetGroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let req = ctx
         .clients
         .elbv2
         .create_target_group()
-        .name(s(props, "Name"))
-        .set_port(i(props, "Port"))
-        .set_protocol(opt(props, "Protocol").map(|p| ProtocolEnum::from(p.as_str())))
-        .set_protocol_version(opt(props, "ProtocolVersion"))
-        .set_vpc_id(opt(props, "VpcId"))
-        .set_target_type(opt(props, "TargetType").map(|t| TargetTypeEnum::from(t.as_str())))
-        .set_health_check_enabled(b(props, "HealthCheckEnabled"))
-        .set_health_check_path(opt(props, "HealthCheckPath"))
-        .set_health_check_port(opt(props, "HealthCheckPort"))
-        .set_health_check_protocol(opt(props, "HealthCheckProtocol").map(|p| ProtocolEnum::from(p.as_str())))
-        .set_health_check_interval_seconds(i(props, "HealthCheckIntervalSeconds"))
-        .set_health_check_timeout_seconds(i(props, "HealthCheckTimeoutSeconds"))
-        .set_healthy_threshold_count(i(props, "HealthyThresholdCount"))
-        .set_unhealthy_threshold_count(i(props, "UnhealthyThresholdCount"))
+        .name(&props.name)
+        .set_port(props.port)
+        .set_protocol(props.protocol.as_deref().map(ProtocolEnum::from))
+        .set_protocol_version(props.protocol_version.clone())
+        .set_vpc_id(props.vpc_id.clone())
+        .set_target_type(props.target_type.as_deref().map(TargetTypeEnum::from))
+        .set_health_check_enabled(props.health_check_enabled)
+        .set_health_check_path(props.health_check_path.clone())
+        .set_health_check_port(props.health_check_port.clone())
+        .set_health_check_protocol(props.health_check_protocol.as_deref().map(ProtocolEnum::from))
+        .set_health_check_interval_seconds(props.health_check_interval_seconds)
+        .set_health_check_timeout_seconds(props.health_check_timeout_seconds)
+        .set_healthy_threshold_count(props.healthy_threshold_count)
+        .set_unhealthy_threshold_count(props.unhealthy_threshold_count)
         .set_matcher(matcher(props))
         .set_tags(Some(sdk_tags(tags)));
     // A VPC EC2 just created may not be visible to ELB yet ("ValidationError: The VPC ID ... is not found").
@@ -426,10 +640,12 @@ async fn create_target_group(
     read_target_group(ctx, id, &arn).await
 }
 
-async fn set_tg_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
-    let attrs: Vec<TargetGroupAttribute> = key_values(props, "TargetGroupAttributes")
-        .into_iter()
-        .map(|(k, v)| TargetGroupAttribute::builder().key(k).value(v).build())
+async fn set_tg_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &TargetGroupProps) -> Result<(), AwsError> {
+    let attrs: Vec<TargetGroupAttribute> = props
+        .target_group_attributes
+        .iter()
+        .filter(|a| !a.key.is_empty())
+        .map(|a| TargetGroupAttribute::builder().key(&a.key).value(&a.value).build())
         .collect();
     if attrs.is_empty() {
         return Ok(());
@@ -467,7 +683,7 @@ async fn observe_target_group(ctx: &Ctx<'_>, id: LogicalId, tg: &AwsTargetGroup)
         .collect();
     let name = tg.target_group_name().unwrap_or_default();
     let full_name = arn.split_once(":targetgroup/").map_or(String::new(), |(_, rest)| format!("targetgroup/{rest}"));
-    let mut o = Observed::new(id, TG, &arn)
+    let mut o = Observed::new(id, SdkKind::TargetGroup.cfn_type(), &arn)
         .attr("TargetGroupArn", &arn)
         .attr("TargetGroupFullName", full_name)
         .attr("TargetGroupName", name)
@@ -530,7 +746,7 @@ async fn read_listener(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Result<Obser
 
 fn observe_listener(id: LogicalId, l: &AwsListener) -> Observed {
     let arn = l.listener_arn().unwrap_or_default();
-    let mut o = Observed::new(id, LISTENER, arn).attr("ListenerArn", arn);
+    let mut o = Observed::new(id, SdkKind::Listener.cfn_type(), arn).attr("ListenerArn", arn);
     if let Some(lb) = l.load_balancer_arn() {
         o = o.prop("LoadBalancerArn", lb);
     }
@@ -673,67 +889,49 @@ async fn discover_listeners(ctx: &Ctx<'_>, lbs: &[Observed]) -> Result<Vec<Obser
     Ok(out)
 }
 
-fn certificates(props: &Map<String, Json>) -> Option<Vec<Certificate>> {
-    let certs: Vec<Certificate> = props
-        .get("Certificates")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.get("CertificateArn").and_then(Json::as_str))
-                .map(|arn| Certificate::builder().certificate_arn(arn).build())
-                .collect()
-        })
-        .unwrap_or_default();
+fn certificates(props: &ListenerProps) -> Option<Vec<Certificate>> {
+    let certs: Vec<Certificate> =
+        props.certificates.iter().map(|c| Certificate::builder().certificate_arn(&c.certificate_arn).build()).collect();
     (!certs.is_empty()).then_some(certs)
 }
 
 /// `DefaultActions` in CloudFormation's shape to SDK actions.
-fn actions(value: Option<&Json>) -> Vec<Action> {
-    let Some(list) = value.and_then(Json::as_array) else { return Vec::new() };
+fn actions(list: &[ActionProps]) -> Vec<Action> {
     list.iter()
-        .filter_map(Json::as_object)
         .map(|a| {
             let mut builder = Action::builder()
-                .set_type(opt(a, "Type").map(|t| ActionTypeEnum::from(t.as_str())))
-                .set_target_group_arn(opt(a, "TargetGroupArn"))
-                .set_order(i(a, "Order"));
-            if let Some(r) = obj(a, "RedirectConfig") {
+                .r#type(ActionTypeEnum::from(a.r#type.as_str()))
+                .set_target_group_arn(a.target_group_arn.clone())
+                .set_order(a.order);
+            if let Some(r) = &a.redirect_config {
                 builder = builder.redirect_config(
                     RedirectActionConfig::builder()
-                        .set_protocol(opt(r, "Protocol"))
-                        .set_port(opt(r, "Port"))
-                        .set_host(opt(r, "Host"))
-                        .set_path(opt(r, "Path"))
-                        .set_query(opt(r, "Query"))
-                        .set_status_code(opt(r, "StatusCode").map(|c| RedirectActionStatusCodeEnum::from(c.as_str())))
+                        .set_protocol(r.protocol.clone())
+                        .set_port(r.port.clone())
+                        .set_host(r.host.clone())
+                        .set_path(r.path.clone())
+                        .set_query(r.query.clone())
+                        .status_code(RedirectActionStatusCodeEnum::from(r.status_code.as_str()))
                         .build(),
                 );
             }
-            if let Some(f) = obj(a, "FixedResponseConfig") {
+            if let Some(f) = &a.fixed_response_config {
                 builder = builder.fixed_response_config(
                     FixedResponseActionConfig::builder()
-                        .set_status_code(opt(f, "StatusCode"))
-                        .set_content_type(opt(f, "ContentType"))
-                        .set_message_body(opt(f, "MessageBody"))
+                        .status_code(&f.status_code)
+                        .set_content_type(f.content_type.clone())
+                        .set_message_body(f.message_body.clone())
                         .build(),
                 );
             }
-            if let Some(f) = obj(a, "ForwardConfig") {
+            if let Some(f) = &a.forward_config {
                 let groups: Vec<TargetGroupTuple> = f
-                    .get("TargetGroups")
-                    .and_then(Json::as_array)
-                    .map(|g| {
-                        g.iter()
-                            .filter_map(Json::as_object)
-                            .map(|t| {
-                                TargetGroupTuple::builder()
-                                    .set_target_group_arn(opt(t, "TargetGroupArn"))
-                                    .set_weight(i(t, "Weight"))
-                                    .build()
-                            })
-                            .collect()
+                    .target_groups
+                    .iter()
+                    .map(|t| {
+                        TargetGroupTuple::builder().target_group_arn(&t.target_group_arn).set_weight(t.weight).build()
                     })
-                    .unwrap_or_default();
+                    .collect();
                 builder =
                     builder.forward_config(ForwardActionConfig::builder().set_target_groups(Some(groups)).build());
             }
@@ -745,24 +943,9 @@ fn actions(value: Option<&Json>) -> Vec<Action> {
 // ---------------------------------------------------------------------------------------------
 // Shared
 
-fn matcher(props: &Map<String, Json>) -> Option<Matcher> {
-    let m = obj(props, "Matcher")?;
-    Some(Matcher::builder().set_http_code(opt(m, "HttpCode")).set_grpc_code(opt(m, "GrpcCode")).build())
-}
-
-/// `[{Key, Value}]` pairs of an attribute list.
-fn key_values(props: &Map<String, Json>, key: &str) -> Vec<(String, String)> {
-    props
-        .get(key)
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Json::as_object)
-                .map(|kv| (s(kv, "Key"), s(kv, "Value")))
-                .filter(|(k, _)| !k.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+fn matcher(props: &TargetGroupProps) -> Option<Matcher> {
+    let m = props.matcher.as_ref()?;
+    Some(Matcher::builder().set_http_code(m.http_code.clone()).set_grpc_code(m.grpc_code.clone()).build())
 }
 
 async fn add_tags(ctx: &Ctx<'_>, id: &str, arn: &str, tags: &Tags) -> Result<(), AwsError> {

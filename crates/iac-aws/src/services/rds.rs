@@ -31,17 +31,14 @@ use aws_sdk_rds::types::{
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
-use iac_core::model::{Resource, ResourceEntry};
+use iac_core::model::{self, ResourceEntry};
+use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::util::{b, i, list, obj, opt, s};
-use super::{Ctx, absent, paged_items, sdk_tags, tag_pairs, unsupported};
+use super::{Ctx, absent, paged_items, sdk_tags, tag_pairs};
+use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
 use crate::error::AwsError;
 use crate::state::{self, Observed, Tags};
-
-const SUBNET_GROUP: &str = "AWS::RDS::DBSubnetGroup";
-const PARAMETER_GROUP: &str = "AWS::RDS::DBParameterGroup";
-const INSTANCE: &str = "AWS::RDS::DBInstance";
 
 /// Parameters AWS applies only at reboot, for when the group does not report `ApplyType`
 /// (moto, or a parameter unknown to the family).
@@ -70,54 +67,264 @@ const STATIC_PARAMETERS: [&str; 22] = [
     "rds.logical_replication",
 ];
 
-/// Creates a subnet group, a parameter group (with its parameters) or an instance (and waits
-/// until it is `available`).
-pub async fn create(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let mut observed = match &entry.resource {
-        Resource::DbSubnetGroup(_) => create_subnet_group(ctx, entry, props, tags).await?,
-        Resource::DbParameterGroup(_) => create_parameter_group(ctx, entry, props, tags).await?,
-        Resource::DbInstance(_) => create_instance(ctx, entry, props, tags).await?,
-        _ => return Err(unsupported(ctx, entry)),
-    };
-    observed.hash = state::hash_of(tags);
-    Ok(observed)
+/// The desired properties of an `AWS::RDS::DBInstance` (a primary; the master password is
+/// always managed by RDS).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct DbInstanceProps {
+    #[serde(rename = "DBInstanceIdentifier", deserialize_with = "de::text")]
+    pub(crate) db_instance_identifier: String,
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) engine: String,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) engine_version: Option<String>,
+    #[serde(rename = "DBInstanceClass", deserialize_with = "de::text")]
+    pub(crate) db_instance_class: String,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) allocated_storage: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) max_allocated_storage: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) storage_type: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) iops: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) storage_throughput: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) storage_encrypted: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) kms_key_id: Option<String>,
+    #[serde(rename = "MultiAZ", default, deserialize_with = "de::opt_bool")]
+    pub(crate) multi_az: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) availability_zone: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) publicly_accessible: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) backup_retention_period: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) preferred_backup_window: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) preferred_maintenance_window: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) deletion_protection: Option<bool>,
+    #[serde(rename = "DBName", default, deserialize_with = "de::opt_text")]
+    pub(crate) db_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) master_username: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) master_user_password: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) manage_master_user_password: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) port: Option<i32>,
+    #[serde(rename = "VPCSecurityGroups", default)]
+    pub(crate) vpc_security_groups: Vec<String>,
+    #[serde(rename = "DBSubnetGroupName", default, deserialize_with = "de::opt_text")]
+    pub(crate) db_subnet_group_name: Option<String>,
+    #[serde(rename = "DBParameterGroupName", default, deserialize_with = "de::opt_text")]
+    pub(crate) db_parameter_group_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) option_group_name: Option<String>,
+    #[serde(rename = "EnableIAMDatabaseAuthentication", default, deserialize_with = "de::opt_bool")]
+    pub(crate) enable_iam_database_authentication: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) enable_performance_insights: Option<bool>,
+    #[serde(rename = "PerformanceInsightsKMSKeyId", default, deserialize_with = "de::opt_text")]
+    pub(crate) performance_insights_kms_key_id: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) performance_insights_retention_period: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) monitoring_interval: Option<i32>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) monitoring_role_arn: Option<String>,
+    #[serde(default)]
+    pub(crate) enable_cloudwatch_logs_exports: Vec<String>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) auto_minor_version_upgrade: Option<bool>,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) copy_tags_to_snapshot: Option<bool>,
+    #[serde(rename = "CACertificateIdentifier", default, deserialize_with = "de::opt_text")]
+    pub(crate) ca_certificate_identifier: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) character_set_name: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) license_model: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) network_type: Option<String>,
+    #[serde(default)]
+    pub(crate) master_user_secret: Option<MasterUserSecret>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
 }
 
-/// Updates in place: subnet group description and subnets; parameters; the instance settings
-/// RDS can change without replacement. Tags are rewritten (the hash changed).
-pub async fn update(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let mut observed = match &entry.resource {
-        Resource::DbSubnetGroup(_) => update_subnet_group(ctx, entry, current, props, tags).await?,
-        Resource::DbParameterGroup(_) => update_parameter_group(ctx, entry, current, props, tags).await?,
-        Resource::DbInstance(_) => update_instance(ctx, entry, current, props, tags).await?,
-        _ => return Err(unsupported(ctx, entry)),
-    };
-    observed.hash = state::hash_of(tags);
-    Ok(observed)
+/// An instance's `MasterUserSecret`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct MasterUserSecret {
+    #[serde(default)]
+    pub(crate) kms_key_id: Option<String>,
 }
 
-/// Deletes; an instance gets a final snapshot first (see the module docs). Already gone is success.
-pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    match current.cfn_type.as_str() {
-        SUBNET_GROUP => delete_subnet_group(ctx, current).await,
-        PARAMETER_GROUP => delete_parameter_group(ctx, current).await,
-        INSTANCE => delete_instance(ctx, current).await,
-        _ => Err(AwsError::Unsupported {
-            stack: ctx.stack.name().to_owned(),
-            id: current.id.to_string(),
-            kind: "resource type of another service",
-        }),
+impl Desired for DbInstanceProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        adapter::pairs(&self.tags)
+    }
+}
+
+/// The desired properties of an `AWS::RDS::DBSubnetGroup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct DbSubnetGroupProps {
+    #[serde(rename = "DBSubnetGroupName")]
+    pub(crate) db_subnet_group_name: String,
+    #[serde(rename = "DBSubnetGroupDescription")]
+    pub(crate) db_subnet_group_description: String,
+    pub(crate) subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+impl Desired for DbSubnetGroupProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        adapter::pairs(&self.tags)
+    }
+}
+
+/// The desired properties of an `AWS::RDS::DBParameterGroup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct DbParameterGroupProps {
+    #[serde(rename = "DBParameterGroupName")]
+    pub(crate) db_parameter_group_name: String,
+    pub(crate) description: String,
+    pub(crate) family: String,
+    #[serde(default, deserialize_with = "de::text_map")]
+    pub(crate) parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
+}
+
+impl Desired for DbParameterGroupProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        adapter::pairs(&self.tags)
+    }
+}
+
+impl Adapter for model::DbSubnetGroup {
+    type Props = DbSubnetGroupProps;
+    const REPLACED_BY: &'static [&'static str] = &["DBSubnetGroupName"];
+
+    /// Creates the subnet group.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &DbSubnetGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let mut observed = create_subnet_group(ctx, entry, props, tags).await?;
+        observed.hash = state::hash_of(tags);
+        Ok(observed)
+    }
+
+    /// Description and subnets change in place; tags are rewritten.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &DbSubnetGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let mut observed = update_subnet_group(ctx, entry, current, props, tags).await?;
+        observed.hash = state::hash_of(tags);
+        Ok(observed)
+    }
+
+    /// Deletes the group once no instance holds it.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_subnet_group(ctx, current).await
+    }
+}
+
+impl Adapter for model::DbParameterGroup {
+    type Props = DbParameterGroupProps;
+    const REPLACED_BY: &'static [&'static str] = &["DBParameterGroupName", "Family", "Description"];
+
+    /// Creates the parameter group with its parameters.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &DbParameterGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let mut observed = create_parameter_group(ctx, entry, props, tags).await?;
+        observed.hash = state::hash_of(tags);
+        Ok(observed)
+    }
+
+    /// Parameters change in place (removed ones are reset); tags are rewritten.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &DbParameterGroupProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let mut observed = update_parameter_group(ctx, entry, current, props, tags).await?;
+        observed.hash = state::hash_of(tags);
+        Ok(observed)
+    }
+
+    /// Deletes the group once no instance holds it.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_parameter_group(ctx, current).await
+    }
+}
+
+impl Adapter for model::DbInstance {
+    type Props = DbInstanceProps;
+    const REPLACED_BY: &'static [&'static str] = &[
+        "DBInstanceIdentifier",
+        "Engine",
+        "DBName",
+        "MasterUsername",
+        "StorageEncrypted",
+        "KmsKeyId",
+        "AvailabilityZone",
+        "DBSubnetGroupName",
+        "CharacterSetName",
+        "Timezone",
+    ];
+    const STATEFUL: bool = true;
+
+    /// Creates the instance and waits until it is `available`.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &DbInstanceProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let mut observed = create_instance(ctx, entry, props, tags).await?;
+        observed.hash = state::hash_of(tags);
+        Ok(observed)
+    }
+
+    /// Sends what differs from the instance as it is, in one `ModifyDBInstance`.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &DbInstanceProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let mut observed = update_instance(ctx, entry, current, props, tags).await?;
+        observed.hash = state::hash_of(tags);
+        Ok(observed)
+    }
+
+    /// Deletion protection off, then a delete with a final snapshot (see the module docs).
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_instance(ctx, current).await
     }
 }
 
@@ -133,27 +340,6 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     out.extend(subnet_groups?);
     out.extend(parameter_groups?);
     Ok(out)
-}
-
-/// Properties whose change forces a new resource ("Update requires: Replacement").
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type {
-        SUBNET_GROUP => &["DBSubnetGroupName"],
-        PARAMETER_GROUP => &["DBParameterGroupName", "Family", "Description"],
-        INSTANCE => &[
-            "DBInstanceIdentifier",
-            "Engine",
-            "DBName",
-            "MasterUsername",
-            "StorageEncrypted",
-            "KmsKeyId",
-            "AvailabilityZone",
-            "DBSubnetGroupName",
-            "CharacterSetName",
-            "Timezone",
-        ],
-        _ => &[],
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,44 +373,44 @@ async fn list_tags(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<(String, String)>, Aw
 async fn create_subnet_group(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
-    props: &Map<String, Json>,
+    props: &DbSubnetGroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let rds = &ctx.clients.rds;
-    let name = s(props, "DBSubnetGroupName");
-    let description = s(props, "DBSubnetGroupDescription");
-    let subnets = list(props, "SubnetIds");
+    let name = &props.db_subnet_group_name;
+    let description = &props.db_subnet_group_description;
+    let subnets = &props.subnet_ids;
     let rds_tags = sdk_tags(tags);
     ctx.retry(id, "rds:CreateDBSubnetGroup", &["InvalidSubnet"], || {
         rds.create_db_subnet_group()
-            .db_subnet_group_name(&name)
-            .db_subnet_group_description(&description)
+            .db_subnet_group_name(name)
+            .db_subnet_group_description(description)
             .set_subnet_ids(Some(subnets.clone()))
             .set_tags(Some(rds_tags.clone()))
             .send()
     })
     .await?;
-    let group = find_subnet_group(ctx, id, &name).await?;
-    group.map(|g| observe_subnet_group(entry.id.clone(), &g)).ok_or_else(|| vanished(ctx, id, &name))
+    let group = find_subnet_group(ctx, id, name).await?;
+    group.map(|g| observe_subnet_group(entry.id.clone(), &g)).ok_or_else(|| vanished(ctx, id, name))
 }
 
 async fn update_subnet_group(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &DbSubnetGroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let rds = &ctx.clients.rds;
     let name = current.physical_id.as_str();
-    let description = s(props, "DBSubnetGroupDescription");
-    let subnets = list(props, "SubnetIds");
+    let description = &props.db_subnet_group_description;
+    let subnets = &props.subnet_ids;
     ctx.retry(id, "rds:ModifyDBSubnetGroup", &["InvalidSubnet"], || {
         rds.modify_db_subnet_group()
             .db_subnet_group_name(name)
-            .db_subnet_group_description(&description)
+            .db_subnet_group_description(description)
             .set_subnet_ids(Some(subnets.clone()))
             .send()
     })
@@ -268,7 +454,7 @@ fn observe_subnet_group(id: LogicalId, g: &DbSubnetGroup) -> Observed {
     let name = g.db_subnet_group_name().unwrap_or_default();
     let subnets: Vec<Json> =
         g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(|s| Json::String(s.to_owned())).collect();
-    Observed::new(id, SUBNET_GROUP, name)
+    Observed::new(id, SdkKind::DbSubnetGroup.cfn_type(), name)
         .prop("DBSubnetGroupName", name)
         .prop("DBSubnetGroupDescription", g.db_subnet_group_description().unwrap_or_default())
         .prop("SubnetIds", subnets)
@@ -311,8 +497,8 @@ async fn delete_when_free<O, E, R, F, Fut>(
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let call = &call;
     // An instance being deleted still holds the group for a while.
@@ -322,7 +508,7 @@ where
             Err(e) if e.as_service_error().is_some_and(gone) => Ok(Some(())),
             Err(e) if e.as_service_error().is_some_and(busy) => Ok(None),
             Err(e) if super::is_throttling(&e) => Ok(None),
-            Err(e) => Err(ctx.sdk_error(id, action, &e)),
+            Err(e) => Err(ctx.sdk_error(id, action, e)),
         }
     })
     .await
@@ -338,14 +524,14 @@ fn vanished(ctx: &Ctx<'_>, id: &str, name: &str) -> AwsError {
 async fn create_parameter_group(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
-    props: &Map<String, Json>,
+    props: &DbParameterGroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let rds = &ctx.clients.rds;
-    let name = s(props, "DBParameterGroupName");
-    let family = s(props, "Family");
-    let description = s(props, "Description");
+    let name = props.db_parameter_group_name.clone();
+    let family = &props.family;
+    let description = &props.description;
     // The hash tag goes on last, once the parameters are set: a run killed in between leaves a
     // group without a hash, which the next plan updates instead of trusting.
     let (hash, ownership) = state::split_hash(tags);
@@ -353,14 +539,13 @@ async fn create_parameter_group(
     ctx.retry(id, "rds:CreateDBParameterGroup", &[], || {
         rds.create_db_parameter_group()
             .db_parameter_group_name(&name)
-            .db_parameter_group_family(&family)
-            .description(&description)
+            .db_parameter_group_family(family)
+            .description(description)
             .set_tags(Some(rds_tags.clone()))
             .send()
     })
     .await?;
-    let desired = desired_parameters(props);
-    set_parameters(ctx, id, &name, &desired, &BTreeMap::new()).await?;
+    set_parameters(ctx, id, &name, &props.parameters, &BTreeMap::new()).await?;
     let group = find_parameter_group(ctx, id, &name).await?.ok_or_else(|| vanished(ctx, id, &name))?;
     if let Some(arn) = group.db_parameter_group_arn() {
         add_tags(ctx, id, arn, &hash).await?;
@@ -372,23 +557,18 @@ async fn update_parameter_group(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &DbParameterGroupProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let name = current.physical_id.as_str();
-    let desired = desired_parameters(props);
     let now = user_parameters(ctx, id, name).await?;
-    set_parameters(ctx, id, name, &desired, &now).await?;
+    set_parameters(ctx, id, name, &props.parameters, &now).await?;
     let group = find_parameter_group(ctx, id, name).await?.ok_or_else(|| vanished(ctx, id, name))?;
     if let Some(arn) = group.db_parameter_group_arn() {
         add_tags(ctx, id, arn, tags).await?;
     }
     observe_parameter_group(ctx, entry.id.clone(), &group).await
-}
-
-fn desired_parameters(props: &Map<String, Json>) -> BTreeMap<String, String> {
-    obj(props, "Parameters").map(|p| p.keys().map(|k| (k.clone(), s(p, k))).collect()).unwrap_or_default()
 }
 
 /// Sets what differs from `now` and resets what `now` has but `desired` does not.
@@ -438,8 +618,8 @@ async fn in_batches<O, E, R, F, Fut>(
 where
     F: Fn(Vec<Parameter>) -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     for batch in params.chunks(20) {
         ctx.retry(id, action, &["InvalidDBParameterGroupState"], || call(batch.to_vec())).await?;
@@ -518,7 +698,7 @@ async fn observe_parameter_group(ctx: &Ctx<'_>, id: LogicalId, g: &DbParameterGr
     let name = g.db_parameter_group_name().unwrap_or_default();
     let params: Map<String, Json> =
         user_parameters(ctx, id.as_str(), name).await?.into_iter().map(|(k, v)| (k, Json::String(v))).collect();
-    Ok(Observed::new(id, PARAMETER_GROUP, name)
+    Ok(Observed::new(id, SdkKind::DbParameterGroup.cfn_type(), name)
         .prop("DBParameterGroupName", name)
         .prop("Family", g.db_parameter_group_family().unwrap_or_default())
         .prop("Description", g.description().unwrap_or_default())
@@ -555,15 +735,15 @@ async fn discover_parameter_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsEr
 async fn create_instance(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
-    props: &Map<String, Json>,
+    props: &DbInstanceProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let rds = &ctx.clients.rds;
-    let identifier = s(props, "DBInstanceIdentifier");
-    let security_groups = list(props, "VPCSecurityGroups");
-    let log_exports = list(props, "EnableCloudwatchLogsExports");
-    if opt(props, "MasterUserPassword").is_some() {
+    let identifier = props.db_instance_identifier.clone();
+    let security_groups = props.vpc_security_groups.clone();
+    let log_exports = props.enable_cloudwatch_logs_exports.clone();
+    if props.master_user_password.is_some() {
         return Err(AwsError::Resolve {
             stack: ctx.stack.name().to_owned(),
             id: id.to_owned(),
@@ -572,49 +752,49 @@ async fn create_instance(
                 .into(),
         });
     }
-    let monitoring = i(props, "MonitoringInterval");
+    let monitoring = props.monitoring_interval;
     let request = rds
         .create_db_instance()
         .db_instance_identifier(&identifier)
-        .engine(s(props, "Engine"))
-        .set_engine_version(opt(props, "EngineVersion"))
-        .db_instance_class(s(props, "DBInstanceClass"))
-        .set_allocated_storage(i(props, "AllocatedStorage"))
-        .set_max_allocated_storage(i(props, "MaxAllocatedStorage"))
-        .set_storage_type(opt(props, "StorageType"))
-        .set_iops(i(props, "Iops"))
-        .set_storage_throughput(i(props, "StorageThroughput"))
-        .set_storage_encrypted(b(props, "StorageEncrypted"))
-        .set_kms_key_id(opt(props, "KmsKeyId"))
-        .set_multi_az(b(props, "MultiAZ"))
-        .set_availability_zone(opt(props, "AvailabilityZone"))
-        .set_publicly_accessible(b(props, "PubliclyAccessible"))
-        .set_backup_retention_period(i(props, "BackupRetentionPeriod"))
-        .set_preferred_backup_window(opt(props, "PreferredBackupWindow"))
-        .set_preferred_maintenance_window(opt(props, "PreferredMaintenanceWindow"))
-        .set_deletion_protection(b(props, "DeletionProtection"))
-        .set_db_name(opt(props, "DBName"))
-        .set_master_username(opt(props, "MasterUsername"))
-        .set_manage_master_user_password(b(props, "ManageMasterUserPassword"))
-        .set_master_user_secret_kms_key_id(obj(props, "MasterUserSecret").and_then(|m| opt(m, "KmsKeyId")))
-        .set_port(i(props, "Port"))
+        .engine(props.engine.clone())
+        .set_engine_version(props.engine_version.clone())
+        .db_instance_class(props.db_instance_class.clone())
+        .set_allocated_storage(props.allocated_storage)
+        .set_max_allocated_storage(props.max_allocated_storage)
+        .set_storage_type(props.storage_type.clone())
+        .set_iops(props.iops)
+        .set_storage_throughput(props.storage_throughput)
+        .set_storage_encrypted(props.storage_encrypted)
+        .set_kms_key_id(props.kms_key_id.clone())
+        .set_multi_az(props.multi_az)
+        .set_availability_zone(props.availability_zone.clone())
+        .set_publicly_accessible(props.publicly_accessible)
+        .set_backup_retention_period(props.backup_retention_period)
+        .set_preferred_backup_window(props.preferred_backup_window.clone())
+        .set_preferred_maintenance_window(props.preferred_maintenance_window.clone())
+        .set_deletion_protection(props.deletion_protection)
+        .set_db_name(props.db_name.clone())
+        .set_master_username(props.master_username.clone())
+        .set_manage_master_user_password(props.manage_master_user_password)
+        .set_master_user_secret_kms_key_id(props.master_user_secret.as_ref().and_then(|m| m.kms_key_id.clone()))
+        .set_port(props.port)
         .set_vpc_security_group_ids((!security_groups.is_empty()).then_some(security_groups))
-        .set_db_subnet_group_name(opt(props, "DBSubnetGroupName"))
-        .set_db_parameter_group_name(opt(props, "DBParameterGroupName"))
-        .set_option_group_name(opt(props, "OptionGroupName"))
-        .set_enable_iam_database_authentication(b(props, "EnableIAMDatabaseAuthentication"))
-        .set_enable_performance_insights(b(props, "EnablePerformanceInsights"))
-        .set_performance_insights_kms_key_id(opt(props, "PerformanceInsightsKMSKeyId"))
-        .set_performance_insights_retention_period(i(props, "PerformanceInsightsRetentionPeriod"))
+        .set_db_subnet_group_name(props.db_subnet_group_name.clone())
+        .set_db_parameter_group_name(props.db_parameter_group_name.clone())
+        .set_option_group_name(props.option_group_name.clone())
+        .set_enable_iam_database_authentication(props.enable_iam_database_authentication)
+        .set_enable_performance_insights(props.enable_performance_insights)
+        .set_performance_insights_kms_key_id(props.performance_insights_kms_key_id.clone())
+        .set_performance_insights_retention_period(props.performance_insights_retention_period)
         .set_monitoring_interval(monitoring)
-        .set_monitoring_role_arn(opt(props, "MonitoringRoleArn").filter(|_| monitoring.unwrap_or(0) > 0))
+        .set_monitoring_role_arn(props.monitoring_role_arn.clone().filter(|_| monitoring.unwrap_or(0) > 0))
         .set_enable_cloudwatch_logs_exports((!log_exports.is_empty()).then_some(log_exports))
-        .set_auto_minor_version_upgrade(b(props, "AutoMinorVersionUpgrade"))
-        .set_copy_tags_to_snapshot(b(props, "CopyTagsToSnapshot"))
-        .set_ca_certificate_identifier(opt(props, "CACertificateIdentifier"))
-        .set_character_set_name(opt(props, "CharacterSetName"))
-        .set_license_model(opt(props, "LicenseModel"))
-        .set_network_type(opt(props, "NetworkType"))
+        .set_auto_minor_version_upgrade(props.auto_minor_version_upgrade)
+        .set_copy_tags_to_snapshot(props.copy_tags_to_snapshot)
+        .set_ca_certificate_identifier(props.ca_certificate_identifier.clone())
+        .set_character_set_name(props.character_set_name.clone())
+        .set_license_model(props.license_model.clone())
+        .set_network_type(props.network_type.clone())
         .set_tags(Some(sdk_tags(tags)));
     // A new monitoring role takes a few seconds to be usable by RDS (InvalidParameterValue);
     // a new security group or subnet group can also lag behind.
@@ -631,7 +811,7 @@ async fn update_instance(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &DbInstanceProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
@@ -645,11 +825,13 @@ async fn update_instance(
         differs
     };
 
-    let want_str = |k: &str| opt(props, k).filter(|v| !v.is_empty());
-    if let Some(class) = want_str("DBInstanceClass").filter(|c| set(Some(c.as_str()) != db.db_instance_class())) {
+    let want_str = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    if let Some(class) =
+        want_str(&Some(props.db_instance_class.clone())).filter(|c| set(Some(c.as_str()) != db.db_instance_class()))
+    {
         req = req.db_instance_class(class);
     }
-    if let Some(size) = i(props, "AllocatedStorage") {
+    if let Some(size) = props.allocated_storage {
         let now = db.allocated_storage().unwrap_or(0);
         if size < now {
             return Err(AwsError::Resolve {
@@ -665,60 +847,65 @@ async fn update_instance(
             req = req.allocated_storage(size);
         }
     }
-    if let Some(max) = i(props, "MaxAllocatedStorage").filter(|m| set(Some(*m) != db.max_allocated_storage())) {
+    if let Some(max) = props.max_allocated_storage.filter(|m| set(Some(*m) != db.max_allocated_storage())) {
         req = req.max_allocated_storage(max);
     }
-    if let Some(v) = want_str("StorageType").filter(|v| set(Some(v.as_str()) != db.storage_type())) {
+    if let Some(v) = want_str(&props.storage_type).filter(|v| set(Some(v.as_str()) != db.storage_type())) {
         req = req.storage_type(v);
     }
-    if let Some(v) = i(props, "Iops").filter(|v| set(Some(*v) != db.iops())) {
+    if let Some(v) = props.iops.filter(|v| set(Some(*v) != db.iops())) {
         req = req.iops(v);
     }
-    if let Some(v) = i(props, "StorageThroughput").filter(|v| set(Some(*v) != db.storage_throughput())) {
+    if let Some(v) = props.storage_throughput.filter(|v| set(Some(*v) != db.storage_throughput())) {
         req = req.storage_throughput(v);
     }
-    if let Some(v) = i(props, "BackupRetentionPeriod").filter(|v| set(Some(*v) != db.backup_retention_period())) {
+    if let Some(v) = props.backup_retention_period.filter(|v| set(Some(*v) != db.backup_retention_period())) {
         req = req.backup_retention_period(v);
     }
-    if let Some(v) = want_str("PreferredBackupWindow").filter(|v| set(Some(v.as_str()) != db.preferred_backup_window()))
+    if let Some(v) =
+        want_str(&props.preferred_backup_window).filter(|v| set(Some(v.as_str()) != db.preferred_backup_window()))
     {
         req = req.preferred_backup_window(v);
     }
-    if let Some(v) =
-        want_str("PreferredMaintenanceWindow").filter(|v| set(Some(v.as_str()) != db.preferred_maintenance_window()))
+    if let Some(v) = want_str(&props.preferred_maintenance_window)
+        .filter(|v| set(Some(v.as_str()) != db.preferred_maintenance_window()))
     {
         req = req.preferred_maintenance_window(v);
     }
-    for (key, now, apply) in [
-        ("MultiAZ", db.multi_az(), ModifyFlag::MultiAz),
-        ("DeletionProtection", db.deletion_protection(), ModifyFlag::DeletionProtection),
-        ("PubliclyAccessible", db.publicly_accessible(), ModifyFlag::PubliclyAccessible),
-        ("AutoMinorVersionUpgrade", db.auto_minor_version_upgrade(), ModifyFlag::AutoMinorVersionUpgrade),
-        ("CopyTagsToSnapshot", db.copy_tags_to_snapshot(), ModifyFlag::CopyTagsToSnapshot),
-        ("EnableIAMDatabaseAuthentication", db.iam_database_authentication_enabled(), ModifyFlag::IamAuthentication),
-        ("EnablePerformanceInsights", db.performance_insights_enabled(), ModifyFlag::PerformanceInsights),
+    for (want, now, apply) in [
+        (props.multi_az, db.multi_az(), ModifyFlag::MultiAz),
+        (props.deletion_protection, db.deletion_protection(), ModifyFlag::DeletionProtection),
+        (props.publicly_accessible, db.publicly_accessible(), ModifyFlag::PubliclyAccessible),
+        (props.auto_minor_version_upgrade, db.auto_minor_version_upgrade(), ModifyFlag::AutoMinorVersionUpgrade),
+        (props.copy_tags_to_snapshot, db.copy_tags_to_snapshot(), ModifyFlag::CopyTagsToSnapshot),
+        (
+            props.enable_iam_database_authentication,
+            db.iam_database_authentication_enabled(),
+            ModifyFlag::IamAuthentication,
+        ),
+        (props.enable_performance_insights, db.performance_insights_enabled(), ModifyFlag::PerformanceInsights),
     ] {
-        if let Some(v) = b(props, key).filter(|v| set(Some(*v) != now)) {
+        if let Some(v) = want.filter(|v| set(Some(*v) != now)) {
             req = apply.set(req, v);
         }
     }
     let now_group = db.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name());
-    if let Some(g) = want_str("DBParameterGroupName").filter(|g| set(Some(g.as_str()) != now_group)) {
+    if let Some(g) = want_str(&props.db_parameter_group_name).filter(|g| set(Some(g.as_str()) != now_group)) {
         req = req.db_parameter_group_name(g);
     }
-    let want_sgs: BTreeSet<String> = list(props, "VPCSecurityGroups").into_iter().collect();
+    let want_sgs: BTreeSet<String> = props.vpc_security_groups.iter().cloned().collect();
     let now_sgs: BTreeSet<String> = active_security_groups(&db).into_iter().collect();
     if !want_sgs.is_empty() && set(want_sgs != now_sgs) {
         req = req.set_vpc_security_group_ids(Some(want_sgs.into_iter().collect()));
     }
-    let interval = i(props, "MonitoringInterval").unwrap_or(0);
-    let role = opt(props, "MonitoringRoleArn").filter(|_| interval > 0);
+    let interval = props.monitoring_interval.unwrap_or(0);
+    let role = props.monitoring_role_arn.clone().filter(|_| interval > 0);
     if set(interval != db.monitoring_interval().unwrap_or(0)
         || (interval > 0 && role.as_deref() != db.monitoring_role_arn()))
     {
         req = req.monitoring_interval(interval).set_monitoring_role_arn(role);
     }
-    let want_logs: BTreeSet<String> = list(props, "EnableCloudwatchLogsExports").into_iter().collect();
+    let want_logs: BTreeSet<String> = props.enable_cloudwatch_logs_exports.iter().cloned().collect();
     let now_logs: BTreeSet<String> = db.enabled_cloudwatch_logs_exports().iter().cloned().collect();
     if set(want_logs != now_logs) {
         let config = CloudwatchLogsExportConfiguration::builder()
@@ -727,7 +914,7 @@ async fn update_instance(
             .build();
         req = req.cloudwatch_logs_export_configuration(config);
     }
-    if let Some(version) = want_str("EngineVersion") {
+    if let Some(version) = want_str(&props.engine_version) {
         let now = db.engine_version().unwrap_or_default();
         // Only upgrades: with AutoMinorVersionUpgrade AWS may already run a newer minor version.
         if set(newer(&version, now)) {
@@ -735,10 +922,11 @@ async fn update_instance(
             req = req.allow_major_version_upgrade(major(&version) != major(now)).engine_version(version);
         }
     }
-    if b(props, "ManageMasterUserPassword") == Some(true) && set(db.master_user_secret().is_none()) {
+    if props.manage_master_user_password == Some(true) && set(db.master_user_secret().is_none()) {
         req = req.manage_master_user_password(true);
     }
-    if let Some(port) = i(props, "Port")
+    if let Some(port) = props
+        .port
         .filter(|p| set(db.endpoint().and_then(aws_sdk_rds::types::Endpoint::port).is_some_and(|now| now != *p)))
     {
         req = req.db_port_number(port);
@@ -850,7 +1038,7 @@ fn has_pending(p: &aws_sdk_rds::types::PendingModifiedValues) -> bool {
 
 fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
     let identifier = db.db_instance_identifier().unwrap_or_default();
-    let mut o = Observed::new(id, INSTANCE, identifier);
+    let mut o = Observed::new(id, SdkKind::DbInstance.cfn_type(), identifier);
     if let Some(e) = db.endpoint() {
         if let Some(address) = e.address() {
             o = o.attr("Endpoint.Address", address);
@@ -902,7 +1090,7 @@ async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsErr
                         Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError::is_invalid_db_instance_state_fault) || super::is_throttling(&e) => {
                             Ok(None)
                         }
-                        Err(e) => Err(ctx.sdk_error(id, "rds:ModifyDBInstance", &e)),
+                        Err(e) => Err(ctx.sdk_error(id, "rds:ModifyDBInstance", e)),
                     }
                 })
                 .await?;
@@ -933,7 +1121,7 @@ async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsErr
                     Err(e) if code(&e) == Some("InvalidParameterCombination") && e.message().is_some_and(|m| m.to_lowercase().contains("protect")) => {
                         Ok(None)
                     }
-                    Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBInstance", &e)),
+                    Err(e) => Err(ctx.sdk_error(id, "rds:DeleteDBInstance", e)),
                 }
             }
         })
@@ -984,9 +1172,9 @@ mod tests {
 
     #[test]
     fn replacement_properties() {
-        assert!(replaced_by(INSTANCE).contains(&"DBInstanceIdentifier"));
-        assert!(replaced_by(INSTANCE).contains(&"StorageEncrypted"));
-        assert!(!replaced_by(INSTANCE).contains(&"DBInstanceClass"));
-        assert_eq!(replaced_by(SUBNET_GROUP), &["DBSubnetGroupName"]);
+        assert!(SdkKind::DbInstance.replaced_by().contains(&"DBInstanceIdentifier"));
+        assert!(SdkKind::DbInstance.replaced_by().contains(&"StorageEncrypted"));
+        assert!(!SdkKind::DbInstance.replaced_by().contains(&"DBInstanceClass"));
+        assert_eq!(SdkKind::DbSubnetGroup.replaced_by(), &["DBSubnetGroupName"]);
     }
 }
