@@ -508,6 +508,8 @@ pub mod de {
     pub fn opt_float<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         Option::<Scalar>::deserialize(d)?
             .map(|v| match v {
+                // Template numbers are small (a target value, a percentage).
+                #[allow(clippy::cast_precision_loss)]
                 Scalar::Int(n) => Ok(n as f64),
                 Scalar::Float(f) => Ok(f),
                 Scalar::Text(s) => {

@@ -8,7 +8,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use thiserror::Error;
 
-/// ` on `id``, or nothing for `-` (discovery, not about one resource).
+/// `resource <id>` after the stack, or nothing for `-` (discovery, not about one resource).
 fn on(id: &str) -> String {
     if id == "-" { String::new() } else { format!(" resource `{id}`") }
 }
@@ -366,4 +366,64 @@ pub enum AwsError {
         /// The command that removes it by hand.
         todo: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::operation::create_vpc::CreateVpcError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn failed_create_vpc() -> AwsError {
+        let meta = ErrorMetadata::builder()
+            .code("InvalidParameterValue")
+            .message("Value (10.0.0.0/33) for parameter cidrBlock is invalid")
+            .build();
+        let response = HttpResponse::new(StatusCode::try_from(400).expect("a status"), SdkBody::from("<raw body>"));
+        let err: SdkError<CreateVpcError, HttpResponse> =
+            SdkError::service_error(CreateVpcError::generic(meta), response);
+        AwsError::Sdk {
+            stack: "demo".into(),
+            id: "Vpc".into(),
+            service: "ec2".into(),
+            operation: "CreateVpc".into(),
+            source: SdkFailure::new(err),
+        }
+    }
+
+    #[test]
+    fn an_sdk_error_shows_the_service_code_and_keeps_the_sdk_error() {
+        let err = failed_create_vpc();
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "stack `demo` resource `Vpc`: ec2 CreateVpc: InvalidParameterValue: Value (10.0.0.0/33) for parameter \
+             cidrBlock is invalid"
+        );
+        assert!(!text.contains("ServiceError") && !text.contains("raw"), "{text}");
+        let AwsError::Sdk { source, .. } = &err else { unreachable!() };
+        assert_eq!(source.code(), Some("InvalidParameterValue"));
+        // The SDK's own error is the source, typed: a caller can match on the operation's errors.
+        let sdk = StdError::source(&err).and_then(StdError::source).expect("the SDK error");
+        let typed = sdk.downcast_ref::<SdkError<CreateVpcError, HttpResponse>>().expect("the operation's SdkError");
+        assert_eq!(typed.as_service_error().and_then(ProvideErrorMetadata::code), Some("InvalidParameterValue"));
+        assert!(source.sdk_error().is::<SdkError<CreateVpcError, HttpResponse>>());
+    }
+
+    #[test]
+    fn discovery_errors_name_no_resource() {
+        let AwsError::Sdk { source, .. } = failed_create_vpc() else { unreachable!() };
+        let err = AwsError::Sdk {
+            stack: "demo".into(),
+            id: "-".into(),
+            service: "ec2".into(),
+            operation: "DescribeVpcs".into(),
+            source,
+        };
+        assert!(err.to_string().starts_with("stack `demo`: ec2 DescribeVpcs: InvalidParameterValue: "), "{err}");
+    }
 }

@@ -3,6 +3,8 @@
 //! (an unknown key is an error at test time, never a silent drop on the SDK path). And a
 //! property the adapter does not handle (an override) is refused by `plan`, naming it.
 
+#![allow(clippy::print_stderr)] // the per-kind counts go to the test's output on purpose
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +18,7 @@ use iac_core::value::{Pseudo, Value};
 use serde_json::{Value as Json, json};
 
 /// A VPC and a subnet, with CloudFormation overrides on each.
-fn network(vpc_override: Option<Override>, subnet_override: Option<Override>) -> Stack {
+fn network(vpc_override: Vec<Override>, subnet_override: Vec<Override>) -> Stack {
     let mut b = StackBuilder::new("typed", "test");
     let vpc = b.add_with(
         "Vpc",
@@ -37,8 +39,8 @@ fn network(vpc_override: Option<Override>, subnet_override: Option<Override>) ->
 }
 
 /// An override of the CloudFormation properties.
-fn cfn_override(path: &str, value: Json) -> Option<Override> {
-    Some(Override { backend: Backend::CloudFormation, path: path.into(), value })
+fn cfn_override(path: &str, value: Json) -> Vec<Override> {
+    vec![Override { backend: Backend::CloudFormation, path: path.into(), value }]
 }
 
 #[test]
@@ -103,7 +105,7 @@ fn every_seed_resource_of_a_supported_kind_fits_its_adapter() {
 
 #[test]
 fn an_unknown_property_is_refused_with_its_name() {
-    let stack = network(None, cfn_override("Ipv6Native", json!(true)));
+    let stack = network(Vec::new(), cfn_override("Ipv6Native", json!(true)));
     let entry = stack.resources().find(|e| e.id.as_str() == "PublicSubnet").expect("the subnet");
     let zones: Vec<String> = ZONES.iter().map(|z| (*z).to_owned()).collect();
     let (params, observed) = (BTreeMap::new(), HashMap::new());
@@ -141,7 +143,7 @@ async fn plan_refuses_an_override_the_sdk_path_would_drop() {
     let Some(moto) = Moto::start() else { return };
     moto.reset();
     let clients = moto.clients().await;
-    let stack = network(None, cfn_override("Ipv6Native", json!(true)));
+    let stack = network(Vec::new(), cfn_override("Ipv6Native", json!(true)));
     let engine = Engine::new(clients.clone(), stack, Options { timing: fast(), ..Options::default() }).expect("valid");
     let err = engine.plan().await.expect_err("the override is refused").to_string();
     assert!(
@@ -150,7 +152,8 @@ async fn plan_refuses_an_override_the_sdk_path_would_drop() {
     );
     // Without it, the same stack plans (and nothing was touched).
     let engine =
-        Engine::new(clients, network(None, None), Options { timing: fast(), ..Options::default() }).expect("valid");
+        Engine::new(clients, network(Vec::new(), Vec::new()), Options { timing: fast(), ..Options::default() })
+            .expect("valid");
     assert_eq!(engine.plan().await.expect("plans").counts(), [2, 0, 0, 0, 0]);
 }
 
@@ -160,7 +163,7 @@ async fn the_account_id_is_looked_up_once_through_sts() {
     moto.reset();
     let clients = moto.clients().await;
     let tags = json!([{ "Key": "account", "Value": { "Ref": "AWS::AccountId" } }]);
-    let stack = network(cfn_override("Tags", tags), None);
+    let stack = network(cfn_override("Tags", tags), Vec::new());
     let engine = Engine::new(clients.clone(), stack, Options { timing: fast(), ..Options::default() }).expect("valid");
     assert_eq!(engine.account().await.expect("STS answers"), Some("123456789012"));
     let calls = clients.calls();
@@ -175,7 +178,7 @@ async fn the_account_id_is_looked_up_once_through_sts() {
     assert!(err.contains("resource `Vpc` property `Tags`"), "{err}");
 
     // A stack that does not use the account makes no STS call.
-    let engine = Engine::new(clients.clone(), network(None, None), Options::default()).expect("valid");
+    let engine = Engine::new(clients.clone(), network(Vec::new(), Vec::new()), Options::default()).expect("valid");
     let calls = clients.calls();
     assert_eq!(engine.account().await.expect("not needed"), None);
     assert_eq!(clients.calls(), calls);
