@@ -693,6 +693,8 @@ impl Run<'_> {
 
     // ----- recording
 
+    /// A phase boundary: where the test fault hook (feature `testing`) stops the rollout.
+    #[cfg_attr(not(feature = "testing"), allow(clippy::unnecessary_wraps))]
     fn boundary(&self, phase: Phase, what: &str) -> Result<(), AwsError> {
         let n = self.boundaries.fetch_add(1, Ordering::Relaxed) + 1;
         #[cfg(feature = "testing")]
