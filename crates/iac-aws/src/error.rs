@@ -4,7 +4,6 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use thiserror::Error;
 
@@ -30,11 +29,8 @@ impl SdkFailure {
         R: fmt::Debug + Send + Sync + 'static,
     {
         let (code, message) = match err.as_service_error() {
-            Some(e) => (
-                e.code().map(str::to_owned),
-                e.message().map_or_else(|| DisplayErrorContext(e).to_string(), str::to_owned),
-            ),
-            None => (None, DisplayErrorContext(&err).to_string()),
+            Some(e) => (e.code().map(str::to_owned), e.message().map_or_else(|| chain(e), str::to_owned)),
+            None => (None, chain(&err)),
         };
         Self { code, message, error: Box::new(err) }
     }
@@ -54,6 +50,22 @@ impl SdkFailure {
     pub fn sdk_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
         self.error.as_ref()
     }
+}
+
+/// `err: cause: cause`, each message once (what went wrong before the service answered, e.g.
+/// `dispatch failure: io error: ... Connection refused`), with no debug dump.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let message = s.to_string();
+        if !out.contains(&message) {
+            out.push_str(": ");
+            out.push_str(&message);
+        }
+        source = s.source();
+    }
+    out
 }
 
 impl fmt::Display for SdkFailure {
