@@ -1,7 +1,11 @@
 //! `AWS::EC2::InternetGateway` and `AWS::EC2::VPCGatewayAttachment` (untaggable: found through
 //! the gateway, physical id `igw-…|vpc-…`).
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, Deserialize, Desired, LogicalId, Observed, ResourceEntry, ResourceType, SdkKind,
+    Tags, adapter, delete_when_free, describe_one, filter, model, must, ours, ours_paged, retag, split_pair, tag_spec,
+    tolerant, with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::InternetGateway`.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,16 @@
 //! `AWS::EC2::LaunchTemplate`: its data as the API's request and back in CloudFormation's shape
 //! (also used by the rollout); a changed data is a new version made the default.
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, Deserialize, Desired, HashMap, InstanceType, Json,
+    LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest, LaunchTemplateHttpTokensState,
+    LaunchTemplateIamInstanceProfileSpecificationRequest, LaunchTemplateInstanceMetadataEndpointState,
+    LaunchTemplateInstanceMetadataOptionsRequest, LaunchTemplateInstanceMetadataTagsState,
+    LaunchTemplateTagSpecificationRequest, LaunchTemplatesMonitoringRequest, LogicalId, Map, Observed,
+    RequestLaunchTemplateData, ResourceEntry, ResourceType, ResponseLaunchTemplateData, SdkKind, Serialize,
+    ShutdownBehavior, Tag, Tags, VolumeType, adapter, de, describe_one, desired, filter, json, model, ours, ours_paged,
+    paged, retag, tag_spec, tolerant, with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::LaunchTemplate`.
 #[derive(Debug, Clone, Deserialize)]

@@ -120,14 +120,14 @@ pub mod security_group;
 pub mod subnet;
 pub mod vpc;
 
-use self::instance::*;
-use self::internet_gateway::*;
-use self::launch_template::*;
-use self::nat_gateway::*;
-use self::route_table::*;
-use self::security_group::*;
-use self::subnet::*;
-use self::vpc::*;
+use self::instance::discover_instances;
+use self::internet_gateway::{AttachmentProps, discover_igws, find_attachment};
+use self::launch_template::{BlockDeviceProps, MetadataOptionsProps, discover_lts};
+use self::nat_gateway::{discover_eips, discover_nats};
+use self::route_table::{AssociationProps, RouteProps, discover_route_tables, find_association, find_route};
+use self::security_group::{discover_ingress, discover_sgs};
+use self::subnet::discover_subnets;
+use self::vpc::discover_vpcs;
 
 pub use self::launch_template::LaunchTemplateData;
 pub(crate) use self::launch_template::{lt_json, lt_request};

@@ -1,6 +1,10 @@
 //! `AWS::EC2::EIP` and `AWS::EC2::NatGateway` (waited on until `available`, and until gone).
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, Deserialize, Desired, LogicalId, NatGatewayState, Observed, ResourceEntry,
+    ResourceType, SdkKind, Tags, adapter, delete_when_free, describe_one, filter, model, ours, ours_filters,
+    ours_paged, retag, tag_spec, tolerant, with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::EIP`.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,11 @@
 //! `AWS::EC2::RouteTable`, `AWS::EC2::Route` and `AWS::EC2::SubnetRouteTableAssociation` (the
 //! last two untaggable: found through their table).
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, Deserialize, Desired, LogicalId, Observed, ResourceEntry, ResourceType, SdkKind,
+    Tags, adapter, delete_when_free, describe_one, filter, model, must, ours, ours_paged, retag, split_pair, tag_spec,
+    tolerant, with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::RouteTable`.
 #[derive(Debug, Clone, Deserialize)]

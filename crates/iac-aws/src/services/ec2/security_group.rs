@@ -1,7 +1,12 @@
 //! `AWS::EC2::SecurityGroup` with its inline rules, and `AWS::EC2::SecurityGroupIngress` (a
 //! standalone rule, tagged by the engine); see the service docs for how the two share a group.
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, Deserialize, Desired, IpPermission, IpRange, Ipv6Range, Json, LogicalId, Map,
+    Observed, PrefixListId, ResourceEntry, ResourceType, SdkKind, SecurityGroup, SecurityGroupRule, TAG_ID, Tag, Tags,
+    UserIdGroupPair, adapter, de, delete_when_free, filter, json, model, ours, ours_paged, own_tags, paged, retag,
+    tag_spec, tolerant, with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::SecurityGroup`, with its inline rules.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,11 @@
 //! `AWS::EC2::Subnet`: created in its zone, waited on until `available`; `MapPublicIpOnLaunch`
 //! changes in place.
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, Deserialize, Desired, Json, LogicalId, Observed, ResourceEntry, ResourceType,
+    SdkKind, Tags, adapter, bool_value, de, delete_when_free, describe_one, model, ours, ours_paged, retag, tag_spec,
+    with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::Subnet`.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,11 @@
 //! `AWS::EC2::VPC`: created with its CIDR, waited on until `available`, then given its DNS
 //! attributes (which change in place).
 
-use super::*;
+use super::{
+    Adapter, AttributeBooleanValue, AwsError, CfnTag, Ctx, Deserialize, Desired, LogicalId, Observed, ResourceEntry,
+    ResourceType, SdkKind, Tags, VpcAttributeName, adapter, bool_value, de, delete_when_free, describe_one, model,
+    ours, ours_paged, retag, tag_spec, with_hash,
+};
 
 /// The desired properties of an `AWS::EC2::VPC`.
 #[derive(Debug, Clone, Deserialize)]
