@@ -1,71 +1,7 @@
-//! RDS: `AWS::RDS::DBSubnetGroup`, `AWS::RDS::DBParameterGroup` and `AWS::RDS::DBInstance`.
-//!
-//! All three kinds are tagged in their create call (`Tags`), so a killed run never leaves an
-//! untagged resource; discovery lists instances (their `TagList` comes with them), subnet groups
-//! and parameter groups (tags through `ListTagsForResource`) and keeps those whose `iac:*` tags
-//! name this stack and environment.
-//!
-//! - Parameter groups: parameters are set with `ModifyDBParameterGroup`, 20 at a time. A static
-//!   parameter (the group's own `ApplyType` where AWS reports it, else a short list of known
-//!   static names such as `innodb_log_file_size`) uses `pending-reboot`, others `immediate`.
-//!   Parameters removed from the stack are reset to the engine default.
-//! - Instances: created with every property of the template (the master password is always
-//!   managed by RDS in Secrets Manager; a password literal never reaches this engine) and waited
-//!   on until `available`. Updates diff the template against a fresh `DescribeDBInstances` and
-//!   send only what differs, in one `ModifyDBInstance` with `ApplyImmediately`.
-//! - Deleting an instance is the data-safety path: deletion protection is turned off, then the
-//!   instance is deleted with a final snapshot `<identifier>-final-<unix seconds>` (never
-//!   `SkipFinalSnapshot`), and the call returns once the instance is gone. The engine only calls
-//!   it when the user allowed data loss.
+//! `AWS::RDS::DBInstance` (a primary): created with every property of the template, updated with
+//! one `ModifyDBInstance` of what differs, deleted with a final snapshot.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use aws_sdk_rds::operation::describe_db_instances::DescribeDBInstancesError;
-use aws_sdk_rds::operation::describe_db_parameter_groups::DescribeDBParameterGroupsError;
-use aws_sdk_rds::operation::describe_db_subnet_groups::DescribeDBSubnetGroupsError;
-use aws_sdk_rds::types::{
-    ApplyMethod, CloudwatchLogsExportConfiguration, DbInstance, DbParameterGroup, DbSubnetGroup, Parameter,
-};
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use iac_core::LogicalId;
-use iac_core::model::{self, ResourceEntry};
-use serde::Deserialize;
-use serde_json::{Map, Value as Json};
-
-use super::{Ctx, absent, paged_items, sdk_tags, tag_pairs};
-use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
-use crate::error::AwsError;
-use crate::state::{self, Observed, Tags};
-
-/// Parameters AWS applies only at reboot, for when the group does not report `ApplyType`
-/// (moto, or a parameter unknown to the family).
-const STATIC_PARAMETERS: [&str; 22] = [
-    "innodb_log_file_size",
-    "innodb_log_files_in_group",
-    "innodb_buffer_pool_instances",
-    "innodb_log_buffer_size",
-    "innodb_read_io_threads",
-    "innodb_write_io_threads",
-    "innodb_open_files",
-    "innodb_page_size",
-    "lower_case_table_names",
-    "performance_schema",
-    "table_open_cache_instances",
-    "shared_buffers",
-    "shared_preload_libraries",
-    "max_worker_processes",
-    "max_wal_senders",
-    "max_replication_slots",
-    "max_locks_per_transaction",
-    "max_prepared_transactions",
-    "wal_buffers",
-    "huge_pages",
-    "track_activity_query_size",
-    "rds.logical_replication",
-];
+use super::*;
 
 /// The desired properties of an `AWS::RDS::DBInstance` (a primary; the master password is
 /// always managed by RDS).
@@ -172,115 +108,6 @@ impl Desired for DbInstanceProps {
     }
 }
 
-/// The desired properties of an `AWS::RDS::DBSubnetGroup`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "PascalCase")]
-pub struct DbSubnetGroupProps {
-    #[serde(rename = "DBSubnetGroupName")]
-    pub(crate) db_subnet_group_name: String,
-    #[serde(rename = "DBSubnetGroupDescription")]
-    pub(crate) db_subnet_group_description: String,
-    pub(crate) subnet_ids: Vec<String>,
-    #[serde(default)]
-    pub(crate) tags: Vec<CfnTag>,
-}
-
-impl Desired for DbSubnetGroupProps {
-    fn template_tags(&self) -> Vec<(&str, &str)> {
-        adapter::pairs(&self.tags)
-    }
-}
-
-/// The desired properties of an `AWS::RDS::DBParameterGroup`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "PascalCase")]
-pub struct DbParameterGroupProps {
-    #[serde(rename = "DBParameterGroupName")]
-    pub(crate) db_parameter_group_name: String,
-    pub(crate) description: String,
-    pub(crate) family: String,
-    #[serde(default, deserialize_with = "de::text_map")]
-    pub(crate) parameters: BTreeMap<String, String>,
-    #[serde(default)]
-    pub(crate) tags: Vec<CfnTag>,
-}
-
-impl Desired for DbParameterGroupProps {
-    fn template_tags(&self) -> Vec<(&str, &str)> {
-        adapter::pairs(&self.tags)
-    }
-}
-
-impl Adapter for model::DbSubnetGroup {
-    type Props = DbSubnetGroupProps;
-    const REPLACED_BY: &'static [&'static str] = &["DBSubnetGroupName"];
-
-    /// Creates the subnet group.
-    async fn create(
-        ctx: &Ctx<'_>,
-        entry: &ResourceEntry,
-        props: &DbSubnetGroupProps,
-        tags: &Tags,
-    ) -> Result<Observed, AwsError> {
-        let mut observed = create_subnet_group(ctx, entry, props, tags).await?;
-        observed.hash = state::hash_of(tags);
-        Ok(observed)
-    }
-
-    /// Description and subnets change in place; tags are rewritten.
-    async fn update(
-        ctx: &Ctx<'_>,
-        entry: &ResourceEntry,
-        current: &Observed,
-        props: &DbSubnetGroupProps,
-        tags: &Tags,
-    ) -> Result<Observed, AwsError> {
-        let mut observed = update_subnet_group(ctx, entry, current, props, tags).await?;
-        observed.hash = state::hash_of(tags);
-        Ok(observed)
-    }
-
-    /// Deletes the group once no instance holds it.
-    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-        delete_subnet_group(ctx, current).await
-    }
-}
-
-impl Adapter for model::DbParameterGroup {
-    type Props = DbParameterGroupProps;
-    const REPLACED_BY: &'static [&'static str] = &["DBParameterGroupName", "Family", "Description"];
-
-    /// Creates the parameter group with its parameters.
-    async fn create(
-        ctx: &Ctx<'_>,
-        entry: &ResourceEntry,
-        props: &DbParameterGroupProps,
-        tags: &Tags,
-    ) -> Result<Observed, AwsError> {
-        let mut observed = create_parameter_group(ctx, entry, props, tags).await?;
-        observed.hash = state::hash_of(tags);
-        Ok(observed)
-    }
-
-    /// Parameters change in place (removed ones are reset); tags are rewritten.
-    async fn update(
-        ctx: &Ctx<'_>,
-        entry: &ResourceEntry,
-        current: &Observed,
-        props: &DbParameterGroupProps,
-        tags: &Tags,
-    ) -> Result<Observed, AwsError> {
-        let mut observed = update_parameter_group(ctx, entry, current, props, tags).await?;
-        observed.hash = state::hash_of(tags);
-        Ok(observed)
-    }
-
-    /// Deletes the group once no instance holds it.
-    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-        delete_parameter_group(ctx, current).await
-    }
-}
-
 impl Adapter for model::DbInstance {
     type Props = DbInstanceProps;
     const REPLACED_BY: &'static [&'static str] = &[
@@ -328,411 +155,10 @@ impl Adapter for model::DbInstance {
     }
 }
 
-/// Finds this stack's instances, subnet groups and parameter groups by their `iac:*` tags.
-pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    // Boxed: the three futures together are large (the SDK's request builders).
-    let (instances, subnet_groups, parameter_groups) = tokio::join!(
-        Box::pin(discover_instances(ctx)),
-        Box::pin(discover_subnet_groups(ctx)),
-        Box::pin(discover_parameter_groups(ctx))
-    );
-    let mut out = instances?;
-    out.extend(subnet_groups?);
-    out.extend(parameter_groups?);
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    err.code()
-}
-
-async fn add_tags(ctx: &Ctx<'_>, id: &str, arn: &str, tags: &Tags) -> Result<(), AwsError> {
-    let rds = &ctx.clients.rds;
-    let tags = sdk_tags(tags);
-    ctx.retry(id, "rds:AddTagsToResource", &[], || {
-        rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags.clone())).send()
-    })
-    .await?;
-    Ok(())
-}
-
-async fn list_tags(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
-    let rds = &ctx.clients.rds;
-    let out = ctx
-        .retry("-", "rds:ListTagsForResource", &[], || rds.list_tags_for_resource().resource_name(arn).send())
-        .await?;
-    Ok(tag_pairs(out.tag_list()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Subnet groups
-
-async fn create_subnet_group(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &DbSubnetGroupProps,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = entry.id.as_str();
-    let rds = &ctx.clients.rds;
-    let name = &props.db_subnet_group_name;
-    let description = &props.db_subnet_group_description;
-    let subnets = &props.subnet_ids;
-    let rds_tags = sdk_tags(tags);
-    ctx.retry(id, "rds:CreateDBSubnetGroup", &["InvalidSubnet"], || {
-        rds.create_db_subnet_group()
-            .db_subnet_group_name(name)
-            .db_subnet_group_description(description)
-            .set_subnet_ids(Some(subnets.clone()))
-            .set_tags(Some(rds_tags.clone()))
-            .send()
-    })
-    .await?;
-    let group = find_subnet_group(ctx, id, name).await?;
-    group.map(|g| observe_subnet_group(entry.id.clone(), &g)).ok_or_else(|| vanished(ctx, id, name))
-}
-
-async fn update_subnet_group(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &DbSubnetGroupProps,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = entry.id.as_str();
-    let rds = &ctx.clients.rds;
-    let name = current.physical_id.as_str();
-    let description = &props.db_subnet_group_description;
-    let subnets = &props.subnet_ids;
-    ctx.retry(id, "rds:ModifyDBSubnetGroup", &["InvalidSubnet"], || {
-        rds.modify_db_subnet_group()
-            .db_subnet_group_name(name)
-            .db_subnet_group_description(description)
-            .set_subnet_ids(Some(subnets.clone()))
-            .send()
-    })
-    .await?;
-    let group = find_subnet_group(ctx, id, name).await?.ok_or_else(|| vanished(ctx, id, name))?;
-    if let Some(arn) = group.db_subnet_group_arn() {
-        add_tags(ctx, id, arn, tags).await?;
-    }
-    Ok(observe_subnet_group(entry.id.clone(), &group))
-}
-
-async fn delete_subnet_group(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    let rds = &ctx.clients.rds;
-    let name = current.physical_id.as_str();
-    delete_when_free(
-        ctx,
-        current.id.as_str(),
-        "deletable (no instance uses the subnet group)",
-        "rds:DeleteDBSubnetGroup",
-        || rds.delete_db_subnet_group().db_subnet_group_name(name).send(),
-        aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_db_subnet_group_not_found_fault,
-        aws_sdk_rds::operation::delete_db_subnet_group::DeleteDBSubnetGroupError::is_invalid_db_subnet_group_state_fault,
-    )
-    .await
-}
-
-async fn find_subnet_group(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<Option<DbSubnetGroup>, AwsError> {
-    let rds = &ctx.clients.rds;
-    let out = ctx
-        .retry(id, "rds:DescribeDBSubnetGroups", &[], || async move {
-            absent(
-                rds.describe_db_subnet_groups().db_subnet_group_name(name).send().await,
-                DescribeDBSubnetGroupsError::is_db_subnet_group_not_found_fault,
-            )
-        })
-        .await?;
-    Ok(out.and_then(|o| o.db_subnet_groups().first().cloned()))
-}
-
-fn observe_subnet_group(id: LogicalId, g: &DbSubnetGroup) -> Observed {
-    let name = g.db_subnet_group_name().unwrap_or_default();
-    let subnets: Vec<Json> =
-        g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(|s| Json::String(s.to_owned())).collect();
-    Observed::new(id, SdkKind::DbSubnetGroup.cfn_type(), name)
-        .prop("DBSubnetGroupName", name)
-        .prop("DBSubnetGroupDescription", g.db_subnet_group_description().unwrap_or_default())
-        .prop("SubnetIds", subnets)
-}
-
-async fn discover_subnet_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    let rds = &ctx.clients.rds;
-    let groups = paged_items(
-        ctx,
-        "-",
-        "rds:DescribeDBSubnetGroups",
-        |m| rds.describe_db_subnet_groups().set_marker(m).send(),
-        |o| (o.db_subnet_groups(), o.marker()),
-    )
-    .await?;
-    let mut found = Vec::new();
-    for g in groups.iter().filter(|g| g.db_subnet_group_name() != Some("default")) {
-        let Some(arn) = g.db_subnet_group_arn() else { continue };
-        let tags = list_tags(ctx, arn).await?;
-        if let Some((id, hash)) = ctx.ours(&tags) {
-            let mut o = observe_subnet_group(id, g);
-            o.hash = hash;
-            found.push(o);
-        }
-    }
-    Ok(found)
-}
-
-/// Deletes a group with `call`, polling while an instance still holds it (`busy`, or
-/// throttled); `gone` means it is deleted already.
-async fn delete_when_free<O, E, R, F, Fut>(
-    ctx: &Ctx<'_>,
-    id: &str,
-    state: &str,
-    action: &str,
-    call: F,
-    gone: fn(&E) -> bool,
-    busy: fn(&E) -> bool,
-) -> Result<(), AwsError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    let call = &call;
-    // An instance being deleted still holds the group for a while.
-    ctx.wait_for(id, state, move || async move {
-        match call().await {
-            Ok(_) => Ok(Some(())),
-            Err(e) if e.as_service_error().is_some_and(gone) => Ok(Some(())),
-            Err(e) if e.as_service_error().is_some_and(busy) => Ok(None),
-            Err(e) if super::is_throttling(&e) => Ok(None),
-            Err(e) => Err(ctx.sdk_error(id, action, e)),
-        }
-    })
-    .await
-}
-
-fn vanished(ctx: &Ctx<'_>, id: &str, name: &str) -> AwsError {
-    ctx.fail(id, "rds:Describe", format!("`{name}` was created but cannot be read back; re-run (apply resumes)"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameter groups
-
-async fn create_parameter_group(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &DbParameterGroupProps,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = entry.id.as_str();
-    let rds = &ctx.clients.rds;
-    let name = props.db_parameter_group_name.clone();
-    let family = &props.family;
-    let description = &props.description;
-    // The hash tag goes on last, once the parameters are set: a run killed in between leaves a
-    // group without a hash, which the next plan updates instead of trusting.
-    let (hash, ownership) = state::split_hash(tags);
-    let rds_tags = sdk_tags(&ownership);
-    ctx.retry(id, "rds:CreateDBParameterGroup", &[], || {
-        rds.create_db_parameter_group()
-            .db_parameter_group_name(&name)
-            .db_parameter_group_family(family)
-            .description(description)
-            .set_tags(Some(rds_tags.clone()))
-            .send()
-    })
-    .await?;
-    set_parameters(ctx, id, &name, &props.parameters, &BTreeMap::new()).await?;
-    let group = find_parameter_group(ctx, id, &name).await?.ok_or_else(|| vanished(ctx, id, &name))?;
-    if let Some(arn) = group.db_parameter_group_arn() {
-        add_tags(ctx, id, arn, &hash).await?;
-    }
-    observe_parameter_group(ctx, entry.id.clone(), &group).await
-}
-
-async fn update_parameter_group(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &DbParameterGroupProps,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let id = entry.id.as_str();
-    let name = current.physical_id.as_str();
-    let now = user_parameters(ctx, id, name).await?;
-    set_parameters(ctx, id, name, &props.parameters, &now).await?;
-    let group = find_parameter_group(ctx, id, name).await?.ok_or_else(|| vanished(ctx, id, name))?;
-    if let Some(arn) = group.db_parameter_group_arn() {
-        add_tags(ctx, id, arn, tags).await?;
-    }
-    observe_parameter_group(ctx, entry.id.clone(), &group).await
-}
-
-/// Sets what differs from `now` and resets what `now` has but `desired` does not.
-async fn set_parameters(
-    ctx: &Ctx<'_>,
-    id: &str,
-    name: &str,
-    desired: &BTreeMap<String, String>,
-    now: &BTreeMap<String, String>,
-) -> Result<(), AwsError> {
-    let changed: Vec<(&String, &String)> = desired.iter().filter(|(k, v)| now.get(*k) != Some(*v)).collect();
-    let removed: Vec<&String> = now.keys().filter(|k| !desired.contains_key(*k)).collect();
-    if changed.is_empty() && removed.is_empty() {
-        return Ok(());
-    }
-    let apply_types = apply_types(ctx, id, name).await?;
-    let method = |param: &str| match apply_types.get(param).map(String::as_str) {
-        Some("static") => ApplyMethod::PendingReboot,
-        None if STATIC_PARAMETERS.contains(&param) => ApplyMethod::PendingReboot,
-        _ => ApplyMethod::Immediate,
-    };
-    let rds = &ctx.clients.rds;
-    let params: Vec<Parameter> = changed
-        .iter()
-        .map(|(k, v)| Parameter::builder().parameter_name(*k).parameter_value(*v).apply_method(method(k)).build())
-        .collect();
-    in_batches(ctx, id, "rds:ModifyDBParameterGroup", &params, |batch| {
-        rds.modify_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch)).send()
-    })
-    .await?;
-    let resets: Vec<Parameter> =
-        removed.iter().map(|k| Parameter::builder().parameter_name(*k).apply_method(method(k)).build()).collect();
-    in_batches(ctx, id, "rds:ResetDBParameterGroup", &resets, |batch| {
-        rds.reset_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(batch)).send()
-    })
-    .await
-}
-
-/// Sends `params` with `call` 20 at a time (the API's limit), retrying while the group is busy.
-async fn in_batches<O, E, R, F, Fut>(
-    ctx: &Ctx<'_>,
-    id: &str,
-    action: &str,
-    params: &[Parameter],
-    call: F,
-) -> Result<(), AwsError>
-where
-    F: Fn(Vec<Parameter>) -> Fut,
-    Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    for batch in params.chunks(20) {
-        ctx.retry(id, action, &["InvalidDBParameterGroupState"], || call(batch.to_vec())).await?;
-    }
-    Ok(())
-}
-
-/// `static` or `dynamic` for every parameter the group reports (all of the family's on AWS).
-async fn apply_types(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let mut out = BTreeMap::new();
-    for p in parameters(ctx, id, name, None).await? {
-        if let (Some(n), Some(t)) = (p.parameter_name(), p.apply_type()) {
-            out.insert(n.to_owned(), t.to_owned());
-        }
-    }
-    Ok(out)
-}
-
-/// The parameters set by the user (not engine or system defaults), name to value.
-async fn user_parameters(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    Ok(parameters(ctx, id, name, Some("user"))
-        .await?
-        .iter()
-        .filter(|p| p.source().is_none_or(|s| s == "user"))
-        .filter_map(|p| Some((p.parameter_name()?.to_owned(), p.parameter_value()?.to_owned())))
-        .collect())
-}
-
-async fn parameters(ctx: &Ctx<'_>, id: &str, name: &str, source: Option<&str>) -> Result<Vec<Parameter>, AwsError> {
-    let rds = &ctx.clients.rds;
-    paged_items(
-        ctx,
-        id,
-        "rds:DescribeDBParameters",
-        |m| {
-            rds.describe_db_parameters()
-                .db_parameter_group_name(name)
-                .set_source(source.map(str::to_owned))
-                .set_marker(m)
-                .send()
-        },
-        |o| (o.parameters(), o.marker()),
-    )
-    .await
-}
-
-async fn delete_parameter_group(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    let rds = &ctx.clients.rds;
-    let name = current.physical_id.as_str();
-    delete_when_free(
-        ctx,
-        current.id.as_str(),
-        "deletable (no instance uses the parameter group)",
-        "rds:DeleteDBParameterGroup",
-        || rds.delete_db_parameter_group().db_parameter_group_name(name).send(),
-        aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_db_parameter_group_not_found_fault,
-        aws_sdk_rds::operation::delete_db_parameter_group::DeleteDBParameterGroupError::is_invalid_db_parameter_group_state_fault,
-    )
-    .await
-}
-
-async fn find_parameter_group(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<Option<DbParameterGroup>, AwsError> {
-    let rds = &ctx.clients.rds;
-    let out = ctx
-        .retry(id, "rds:DescribeDBParameterGroups", &[], || async move {
-            absent(
-                rds.describe_db_parameter_groups().db_parameter_group_name(name).send().await,
-                DescribeDBParameterGroupsError::is_db_parameter_group_not_found_fault,
-            )
-        })
-        .await?;
-    Ok(out.and_then(|o| o.db_parameter_groups().first().cloned()))
-}
-
-async fn observe_parameter_group(ctx: &Ctx<'_>, id: LogicalId, g: &DbParameterGroup) -> Result<Observed, AwsError> {
-    let name = g.db_parameter_group_name().unwrap_or_default();
-    let params: Map<String, Json> =
-        user_parameters(ctx, id.as_str(), name).await?.into_iter().map(|(k, v)| (k, Json::String(v))).collect();
-    Ok(Observed::new(id, SdkKind::DbParameterGroup.cfn_type(), name)
-        .prop("DBParameterGroupName", name)
-        .prop("Family", g.db_parameter_group_family().unwrap_or_default())
-        .prop("Description", g.description().unwrap_or_default())
-        .prop("Parameters", Json::Object(params)))
-}
-
-async fn discover_parameter_groups(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    let rds = &ctx.clients.rds;
-    let groups = paged_items(
-        ctx,
-        "-",
-        "rds:DescribeDBParameterGroups",
-        |m| rds.describe_db_parameter_groups().set_marker(m).send(),
-        |o| (o.db_parameter_groups(), o.marker()),
-    )
-    .await?;
-    let mut found = Vec::new();
-    // `default.*` groups belong to AWS and cannot be tagged.
-    for g in groups.iter().filter(|g| !g.db_parameter_group_name().unwrap_or_default().starts_with("default.")) {
-        let Some(arn) = g.db_parameter_group_arn() else { continue };
-        let tags = list_tags(ctx, arn).await?;
-        if let Some((id, hash)) = ctx.ours(&tags) {
-            let mut o = observe_parameter_group(ctx, id, g).await?;
-            o.hash = hash;
-            found.push(o);
-        }
-    }
-    Ok(found)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Instances
 
-async fn create_instance(
+pub(super) async fn create_instance(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     props: &DbInstanceProps,
@@ -807,7 +233,7 @@ async fn create_instance(
 }
 
 #[allow(clippy::too_many_lines)] // one block per setting ModifyDBInstance can change
-async fn update_instance(
+pub(super) async fn update_instance(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     current: &Observed,
@@ -950,7 +376,7 @@ async fn update_instance(
 
 /// Boolean settings of `ModifyDBInstance`, so they can be handled in one loop.
 #[derive(Clone, Copy)]
-enum ModifyFlag {
+pub(super) enum ModifyFlag {
     MultiAz,
     DeletionProtection,
     PubliclyAccessible,
@@ -979,12 +405,12 @@ impl ModifyFlag {
 }
 
 /// `a` is a strictly newer dotted version than `b` (numeric parts compared as numbers).
-fn newer(a: &str, b: &str) -> bool {
+pub(super) fn newer(a: &str, b: &str) -> bool {
     let parts = |v: &str| v.split('.').map(|p| p.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
     parts(a) > parts(b)
 }
 
-fn active_security_groups(db: &DbInstance) -> Vec<String> {
+pub(super) fn active_security_groups(db: &DbInstance) -> Vec<String> {
     db.vpc_security_groups()
         .iter()
         .filter(|g| g.status() != Some("removing"))
@@ -992,7 +418,7 @@ fn active_security_groups(db: &DbInstance) -> Vec<String> {
         .collect()
 }
 
-async fn find_instance(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<Option<DbInstance>, AwsError> {
+pub(super) async fn find_instance(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<Option<DbInstance>, AwsError> {
     let rds = &ctx.clients.rds;
     let out = ctx
         .retry(id, "rds:DescribeDBInstances", &[], || async move {
@@ -1006,7 +432,7 @@ async fn find_instance(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<Opti
 }
 
 /// Waits until the instance is `available` with no pending modification.
-async fn wait_settled(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<DbInstance, AwsError> {
+pub(super) async fn wait_settled(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<DbInstance, AwsError> {
     ctx.wait_for(id, "available", || async move {
         let Some(db) = find_instance(ctx, id, identifier).await? else {
             return Err(ctx.fail(
@@ -1021,7 +447,7 @@ async fn wait_settled(ctx: &Ctx<'_>, id: &str, identifier: &str) -> Result<DbIns
     .await
 }
 
-fn has_pending(p: &aws_sdk_rds::types::PendingModifiedValues) -> bool {
+pub(super) fn has_pending(p: &aws_sdk_rds::types::PendingModifiedValues) -> bool {
     p.db_instance_class().is_some()
         || p.allocated_storage().is_some()
         || p.multi_az().is_some()
@@ -1036,7 +462,7 @@ fn has_pending(p: &aws_sdk_rds::types::PendingModifiedValues) -> bool {
             .is_some_and(|l| !l.log_types_to_enable().is_empty() || !l.log_types_to_disable().is_empty())
 }
 
-fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
+pub(super) fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
     let identifier = db.db_instance_identifier().unwrap_or_default();
     let mut o = Observed::new(id, SdkKind::DbInstance.cfn_type(), identifier);
     if let Some(e) = db.endpoint() {
@@ -1068,7 +494,7 @@ fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
         .prop("VPCSecurityGroups", sgs)
 }
 
-async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+pub(super) async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
     let rds = &ctx.clients.rds;
     let id = current.id.as_str();
     let identifier = current.physical_id.as_str();
@@ -1087,7 +513,7 @@ async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsErr
                     match r {
                         Ok(_) => Ok(Some(true)),
                         Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError::is_db_instance_not_found_fault) => Ok(Some(false)),
-                        Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError::is_invalid_db_instance_state_fault) || super::is_throttling(&e) => {
+                        Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::modify_db_instance::ModifyDBInstanceError::is_invalid_db_instance_state_fault) || crate::services::is_throttling(&e) => {
                             Ok(None)
                         }
                         Err(e) => Err(ctx.sdk_error(id, "rds:ModifyDBInstance", e)),
@@ -1114,7 +540,7 @@ async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsErr
                     Ok(_) => Ok(Some(())),
                     Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError::is_db_instance_not_found_fault) => Ok(Some(())),
                     // Still busy (modifying, backing up): try again at the next poll.
-                    Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError::is_invalid_db_instance_state_fault) || super::is_throttling(&e) => {
+                    Err(e) if e.as_service_error().is_some_and(aws_sdk_rds::operation::delete_db_instance::DeleteDBInstanceError::is_invalid_db_instance_state_fault) || crate::services::is_throttling(&e) => {
                         Ok(None)
                     }
                     // Deletion protection not yet off everywhere: poll again.
@@ -1130,7 +556,7 @@ async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsErr
     ctx.wait_gone(id, || find_instance(ctx, id, identifier)).await
 }
 
-async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
+pub(super) async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let rds = &ctx.clients.rds;
     let mut found = Vec::new();
     let mut marker: Option<String> = None;
@@ -1156,25 +582,4 @@ async fn discover_instances(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
         }
     }
     Ok(found)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_numerically() {
-        assert!(newer("16.10", "16.9"));
-        assert!(newer("17.1", "16.4"));
-        assert!(!newer("16.4", "16.4"));
-        assert!(!newer("16.3", "16.4"));
-    }
-
-    #[test]
-    fn replacement_properties() {
-        assert!(SdkKind::DbInstance.replaced_by().contains(&"DBInstanceIdentifier"));
-        assert!(SdkKind::DbInstance.replaced_by().contains(&"StorageEncrypted"));
-        assert!(!SdkKind::DbInstance.replaced_by().contains(&"DBInstanceClass"));
-        assert_eq!(SdkKind::DbSubnetGroup.replaced_by(), &["DBSubnetGroupName"]);
-    }
 }
