@@ -1,7 +1,11 @@
 //! `AWS::AutoScaling::AutoScalingGroup`: created with its launch template, subnets, target groups
 //! and tags, waited on until its instances are `InService`; deleted with its instances.
 
-use super::*;
+use super::{
+    Adapter, AutoScalingGroup, AwsError, AwsGroup, Ctx, Deserialize, Desired, HashMap, Json,
+    LaunchTemplateSpecification, LifecycleState, LogicalId, Map, Observed, ResourceEntry, SdkKind, TAG_HASH, TAG_NAME,
+    Tag, Tags, busy, de, ignore_not_found, json, not_visible_yet, retry_if,
+};
 
 /// The desired properties of an `AWS::AutoScaling::AutoScalingGroup`.
 #[derive(Debug, Clone, Deserialize)]
@@ -131,7 +135,12 @@ impl Adapter for AutoScalingGroup {
 // ---------------------------------------------------------------------------------------------
 // Groups
 
-pub(super) async fn create_group(ctx: &Ctx<'_>, id: &LogicalId, props: &GroupProps, tags: &Tags) -> Result<Observed, AwsError> {
+pub(super) async fn create_group(
+    ctx: &Ctx<'_>,
+    id: &LogicalId,
+    props: &GroupProps,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
     let name = props.auto_scaling_group_name.clone();
     let targets = props.target_group_arns.clone();
     let req = ctx
@@ -207,7 +216,13 @@ pub(super) async fn update_group(
 
 /// Switches metrics collection on as `MetricsCollection` says, or off when it says nothing and
 /// the group `had` some.
-pub(super) async fn set_metrics(ctx: &Ctx<'_>, id: &str, name: &str, props: &GroupProps, had: bool) -> Result<(), AwsError> {
+pub(super) async fn set_metrics(
+    ctx: &Ctx<'_>,
+    id: &str,
+    name: &str,
+    props: &GroupProps,
+    had: bool,
+) -> Result<(), AwsError> {
     if props.metrics_collection.is_empty() {
         if had {
             let req = ctx.clients.autoscaling.disable_metrics_collection().auto_scaling_group_name(name);
@@ -230,7 +245,12 @@ pub(super) async fn set_metrics(ctx: &Ctx<'_>, id: &str, name: &str, props: &Gro
 }
 
 /// Waits until the group has its desired number of instances in service.
-pub(super) async fn wait_in_service(ctx: &Ctx<'_>, id: &LogicalId, name: &str, props: &GroupProps) -> Result<(), AwsError> {
+pub(super) async fn wait_in_service(
+    ctx: &Ctx<'_>,
+    id: &LogicalId,
+    name: &str,
+    props: &GroupProps,
+) -> Result<(), AwsError> {
     let desired = props.desired_capacity.or(props.min_size).unwrap_or(0);
     let idstr = id.as_str();
     let wanted = usize::try_from(desired).unwrap_or(0);

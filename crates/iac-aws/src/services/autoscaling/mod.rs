@@ -1,5 +1,8 @@
 //! Auto Scaling: groups and target tracking scaling policies.
 //!
+//! One file per kind: its desired properties, its [`Adapter`](crate::adapter::Adapter) and its
+//! calls; this file holds what they share and discovery.
+//!
 //! - `AWS::AutoScaling::AutoScalingGroup`: created with its launch template, subnets
 //!   (`VPCZoneIdentifier`, comma-joined for the API), target groups, health check and tags (with
 //!   `PropagateAtLaunch` as the template says; `iac:hash` is not propagated), then
@@ -44,8 +47,8 @@ use crate::state::{Observed, TAG_ENV, TAG_HASH, TAG_NAME, TAG_STACK, Tags};
 pub mod group;
 pub mod policy;
 
-use self::group::*;
-use self::policy::*;
+use self::group::{is_deleting, observe_group};
+use self::policy::{describe_policies, observe_policy, policy_entries};
 
 /// Finds this stack's groups by their tags and the policies of those groups by name.
 pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
@@ -191,6 +194,7 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use super::policy::policy_arn_parts;
     use super::*;
 
     #[test]

@@ -1,7 +1,11 @@
 //! `AWS::AutoScaling::ScalingPolicy`: put under a name derived from its logical id (a policy takes
 //! no tags), replaced in place by another put.
 
-use super::*;
+use super::{
+    Adapter, AwsError, AwsPolicy, Ctx, Deserialize, Desired, HashMap, LogicalId, Map, MetricType, Observed,
+    PredefinedMetricSpecification, Resource, ResourceEntry, ScalingPolicy, SdkKind, Tags, TargetTrackingConfiguration,
+    Value, busy, de, ignore_not_found, json, not_visible_yet, policy_name, retry_if,
+};
 
 /// The desired properties of an `AWS::AutoScaling::ScalingPolicy` (target tracking or simple).
 #[derive(Debug, Clone, Deserialize)]

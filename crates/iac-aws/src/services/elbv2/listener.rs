@@ -1,7 +1,12 @@
 //! `AWS::ElasticLoadBalancingV2::Listener`: tagged by the engine (CloudFormation cannot tag one);
 //! port, protocol, certificates, TLS policy and default actions change in place.
 
-use super::*;
+use super::{
+    Action, ActionTypeEnum, Adapter, AwsError, AwsListener, Certificate, Ctx, Deserialize, Desired,
+    FixedResponseActionConfig, ForwardActionConfig, HashSet, Json, Listener, LogicalId, Map, Observed, ProtocolEnum,
+    RedirectActionConfig, RedirectActionStatusCodeEnum, Resource, ResourceEntry, SdkKind, TAG_STACK, Tags,
+    TargetGroupTuple, Value, absent_on, add_tags, de, json, own_tags, sdk_tags, tags_of,
+};
 
 /// The desired properties of an `AWS::ElasticLoadBalancingV2::Listener`.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,12 @@
 //! `AWS::ElasticLoadBalancingV2::LoadBalancer`: waited on until `active`, then given its
 //! attributes; subnets, security groups and attributes change in place.
 
-use super::*;
+use super::{
+    Adapter, AwsError, AwsLoadBalancer, CfnTag, Ctx, Deserialize, Desired, IpAddressType, Json, LB_ATTRIBUTES,
+    LB_CONSISTENCY, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
+    LoadBalancerTypeEnum, LogicalId, Map, Observed, ResourceEntry, SdkKind, Tags, absent_on, adapter, add_tags, de,
+    json, ours_by_arn, paged_items, same_set, sdk_tags,
+};
 
 /// The desired properties of an `AWS::ElasticLoadBalancingV2::LoadBalancer`.
 #[derive(Debug, Clone, Deserialize)]
@@ -171,7 +176,11 @@ pub(super) async fn wait_active(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) -> Res
     .await
 }
 
-pub(super) async fn describe_load_balancer(ctx: &Ctx<'_>, id: &str, arn: &str) -> Result<Option<AwsLoadBalancer>, AwsError> {
+pub(super) async fn describe_load_balancer(
+    ctx: &Ctx<'_>,
+    id: &str,
+    arn: &str,
+) -> Result<Option<AwsLoadBalancer>, AwsError> {
     let req = ctx.clients.elbv2.describe_load_balancers().load_balancer_arns(arn);
     let out = ctx
         .retry(id, "elasticloadbalancing:DescribeLoadBalancers", &[], || {
@@ -182,7 +191,12 @@ pub(super) async fn describe_load_balancer(ctx: &Ctx<'_>, id: &str, arn: &str) -
     Ok(out.and_then(|o| o.load_balancers().first().cloned()))
 }
 
-pub(super) async fn set_lb_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &LoadBalancerProps) -> Result<(), AwsError> {
+pub(super) async fn set_lb_attributes(
+    ctx: &Ctx<'_>,
+    id: &str,
+    arn: &str,
+    props: &LoadBalancerProps,
+) -> Result<(), AwsError> {
     let attrs: Vec<LoadBalancerAttribute> = props
         .load_balancer_attributes
         .iter()
@@ -208,7 +222,11 @@ pub(super) async fn read_load_balancer(ctx: &Ctx<'_>, id: &LogicalId, arn: &str)
     observe_load_balancer(ctx, id.clone(), &lb).await
 }
 
-pub(super) async fn observe_load_balancer(ctx: &Ctx<'_>, id: LogicalId, lb: &AwsLoadBalancer) -> Result<Observed, AwsError> {
+pub(super) async fn observe_load_balancer(
+    ctx: &Ctx<'_>,
+    id: LogicalId,
+    lb: &AwsLoadBalancer,
+) -> Result<Observed, AwsError> {
     let arn = lb.load_balancer_arn().unwrap_or_default().to_owned();
     let req = ctx.clients.elbv2.describe_load_balancer_attributes().load_balancer_arn(&arn);
     let attrs = ctx

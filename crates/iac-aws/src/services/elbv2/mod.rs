@@ -1,5 +1,8 @@
 //! Elastic Load Balancing v2: application load balancers, target groups and listeners.
 //!
+//! One file per kind: its desired properties, its [`Adapter`](crate::adapter::Adapter) and its
+//! calls; this file holds what they share and discovery.
+//!
 //! - `AWS::ElasticLoadBalancingV2::LoadBalancer`: created with its tags, waited on until `active`,
 //!   then given its `LoadBalancerAttributes`. `Ref` is the ARN; `DNSName`,
 //!   `CanonicalHostedZoneID`, `LoadBalancerFullName` and `LoadBalancerName` are attributes.
@@ -43,13 +46,13 @@ use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
 use crate::error::AwsError;
 use crate::state::{Observed, TAG_STACK, Tags};
 
+pub mod listener;
 pub mod load_balancer;
 pub mod target_group;
-pub mod listener;
 
-use self::load_balancer::*;
-use self::target_group::*;
-use self::listener::*;
+use self::listener::discover_listeners;
+use self::load_balancer::{KeyValue, discover_load_balancers};
+use self::target_group::{TargetGroupProps, discover_target_groups};
 
 /// Load balancer attributes read back (the ones the renderer sets).
 const LB_ATTRIBUTES: [&str; 3] =

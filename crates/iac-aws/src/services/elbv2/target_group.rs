@@ -1,7 +1,11 @@
 //! `AWS::ElasticLoadBalancingV2::TargetGroup`: health check, matcher and attributes change in
 //! place.
 
-use super::*;
+use super::{
+    Adapter, AwsError, AwsTargetGroup, CfnTag, Ctx, Deserialize, Desired, Json, KeyValue, LogicalId, Matcher, Observed,
+    ProtocolEnum, ResourceEntry, SdkKind, TG_ATTRIBUTES, Tags, TargetGroup, TargetGroupAttribute, TargetTypeEnum,
+    absent_on, adapter, add_tags, de, json, matcher, ours_by_arn, paged_items, retry_if, sdk_tags,
+};
 
 /// The desired properties of an `AWS::ElasticLoadBalancingV2::TargetGroup`.
 #[derive(Debug, Clone, Deserialize)]
@@ -155,7 +159,12 @@ pub(super) async fn create_target_group(
     read_target_group(ctx, id, &arn).await
 }
 
-pub(super) async fn set_tg_attributes(ctx: &Ctx<'_>, id: &str, arn: &str, props: &TargetGroupProps) -> Result<(), AwsError> {
+pub(super) async fn set_tg_attributes(
+    ctx: &Ctx<'_>,
+    id: &str,
+    arn: &str,
+    props: &TargetGroupProps,
+) -> Result<(), AwsError> {
     let attrs: Vec<TargetGroupAttribute> = props
         .target_group_attributes
         .iter()
@@ -184,7 +193,11 @@ pub(super) async fn read_target_group(ctx: &Ctx<'_>, id: &LogicalId, arn: &str) 
     observe_target_group(ctx, id.clone(), tg).await
 }
 
-pub(super) async fn observe_target_group(ctx: &Ctx<'_>, id: LogicalId, tg: &AwsTargetGroup) -> Result<Observed, AwsError> {
+pub(super) async fn observe_target_group(
+    ctx: &Ctx<'_>,
+    id: LogicalId,
+    tg: &AwsTargetGroup,
+) -> Result<Observed, AwsError> {
     let arn = tg.target_group_arn().unwrap_or_default().to_owned();
     let req = ctx.clients.elbv2.describe_target_group_attributes().target_group_arn(&arn);
     let attrs = ctx

@@ -1,7 +1,11 @@
 //! `AWS::RDS::DBInstance` (a primary): created with every property of the template, updated with
 //! one `ModifyDBInstance` of what differs, deleted with a final snapshot.
 
-use super::*;
+use super::{
+    Adapter, AwsError, BTreeSet, CfnTag, CloudwatchLogsExportConfiguration, Ctx, DbInstance, DescribeDBInstancesError,
+    Deserialize, Desired, Json, LogicalId, Observed, ProvideErrorMetadata, ResourceEntry, SdkKind, SystemTime, Tags,
+    UNIX_EPOCH, absent, adapter, add_tags, code, de, list_tags, model, sdk_tags, state, tag_pairs,
+};
 
 /// The desired properties of an `AWS::RDS::DBInstance` (a primary; the master password is
 /// always managed by RDS).

@@ -1,5 +1,8 @@
 //! RDS: `AWS::RDS::DBSubnetGroup`, `AWS::RDS::DBParameterGroup` and `AWS::RDS::DBInstance`.
 //!
+//! One file per kind: its desired properties, its [`Adapter`](crate::adapter::Adapter) and its
+//! calls; this file holds what they share and discovery.
+//!
 //! All three kinds are tagged in their create call (`Tags`), so a killed run never leaves an
 //! untagged resource; discovery lists instances (their `TagList` comes with them), subnet groups
 //! and parameter groups (tags through `ListTagsForResource`) and keeps those whose `iac:*` tags
@@ -41,12 +44,12 @@ use crate::error::AwsError;
 use crate::state::{self, Observed, Tags};
 
 pub mod instance;
-pub mod subnet_group;
 pub mod parameter_group;
+pub mod subnet_group;
 
-use self::instance::*;
-use self::subnet_group::*;
-use self::parameter_group::*;
+use self::instance::discover_instances;
+use self::parameter_group::discover_parameter_groups;
+use self::subnet_group::{delete_when_free, discover_subnet_groups, vanished};
 
 /// Parameters AWS applies only at reboot, for when the group does not report `ApplyType`
 /// (moto, or a parameter unknown to the family).
@@ -116,6 +119,7 @@ async fn list_tags(ctx: &Ctx<'_>, arn: &str) -> Result<Vec<(String, String)>, Aw
 
 #[cfg(test)]
 mod tests {
+    use super::instance::newer;
     use super::*;
 
     #[test]

@@ -1,7 +1,12 @@
 //! `AWS::RDS::DBParameterGroup`: parameters set 20 at a time (static ones `pending-reboot`),
 //! removed ones reset to the engine default.
 
-use super::*;
+use super::{
+    Adapter, ApplyMethod, AwsError, BTreeMap, CfnTag, Ctx, DbParameterGroup, DescribeDBParameterGroupsError,
+    Deserialize, Desired, Future, Json, LogicalId, Map, Observed, Parameter, ProvideErrorMetadata, ResourceEntry,
+    STATIC_PARAMETERS, SdkError, SdkKind, Tags, absent, adapter, add_tags, de, delete_when_free, list_tags, model,
+    paged_items, sdk_tags, state, vanished,
+};
 
 /// The desired properties of an `AWS::RDS::DBParameterGroup`.
 #[derive(Debug, Clone, Deserialize)]
@@ -188,7 +193,12 @@ pub(super) async fn user_parameters(ctx: &Ctx<'_>, id: &str, name: &str) -> Resu
         .collect())
 }
 
-pub(super) async fn parameters(ctx: &Ctx<'_>, id: &str, name: &str, source: Option<&str>) -> Result<Vec<Parameter>, AwsError> {
+pub(super) async fn parameters(
+    ctx: &Ctx<'_>,
+    id: &str,
+    name: &str,
+    source: Option<&str>,
+) -> Result<Vec<Parameter>, AwsError> {
     let rds = &ctx.clients.rds;
     paged_items(
         ctx,
@@ -221,7 +231,11 @@ pub(super) async fn delete_parameter_group(ctx: &Ctx<'_>, current: &Observed) ->
     .await
 }
 
-pub(super) async fn find_parameter_group(ctx: &Ctx<'_>, id: &str, name: &str) -> Result<Option<DbParameterGroup>, AwsError> {
+pub(super) async fn find_parameter_group(
+    ctx: &Ctx<'_>,
+    id: &str,
+    name: &str,
+) -> Result<Option<DbParameterGroup>, AwsError> {
     let rds = &ctx.clients.rds;
     let out = ctx
         .retry(id, "rds:DescribeDBParameterGroups", &[], || async move {
@@ -234,7 +248,11 @@ pub(super) async fn find_parameter_group(ctx: &Ctx<'_>, id: &str, name: &str) ->
     Ok(out.and_then(|o| o.db_parameter_groups().first().cloned()))
 }
 
-pub(super) async fn observe_parameter_group(ctx: &Ctx<'_>, id: LogicalId, g: &DbParameterGroup) -> Result<Observed, AwsError> {
+pub(super) async fn observe_parameter_group(
+    ctx: &Ctx<'_>,
+    id: LogicalId,
+    g: &DbParameterGroup,
+) -> Result<Observed, AwsError> {
     let name = g.db_parameter_group_name().unwrap_or_default();
     let params: Map<String, Json> =
         user_parameters(ctx, id.as_str(), name).await?.into_iter().map(|(k, v)| (k, Json::String(v))).collect();

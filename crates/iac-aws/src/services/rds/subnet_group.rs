@@ -1,7 +1,11 @@
 //! `AWS::RDS::DBSubnetGroup`: description and subnets change in place; deleted once no instance
 //! holds it.
 
-use super::*;
+use super::{
+    Adapter, AwsError, CfnTag, Ctx, DbSubnetGroup, DescribeDBSubnetGroupsError, Deserialize, Desired, Future, Json,
+    LogicalId, Observed, ProvideErrorMetadata, ResourceEntry, SdkError, SdkKind, Tags, absent, adapter, add_tags,
+    list_tags, model, paged_items, sdk_tags, state,
+};
 
 /// The desired properties of an `AWS::RDS::DBSubnetGroup`.
 #[derive(Debug, Clone, Deserialize)]
