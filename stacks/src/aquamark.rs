@@ -5,10 +5,11 @@
 
 use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile};
 use iac_core::model::HealthCheck;
-use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
+use iac_core::model::{Engine, RootVolume, Statement};
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, WebTier, WebTierProps, alias_record};
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{Pseudo, Value};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -299,7 +300,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             deletion_protection: cfg.web.deletion_protection,
         },
     );
-    db.allow_from(&mut stack, "Web", web.instance_security_group.group_id());
+    db.allow_from(&mut stack, &web);
 
     let daemon = |name: &str, script: &str| {
         app_env(Container::new(name, &cfg.app.image).with_command(["python3", script])).with_mount(
@@ -338,7 +339,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             vpc_egress_ports: vec![db.port],
         },
     );
-    db.allow_from(&mut stack, "Daemons", daemons.security_group.group_id());
+    db.allow_from(&mut stack, &daemons);
 
     // The guide's upgrade: new ASG on the same load balancer, healthy, old one deleted; then
     // the migration with the new image on the daemons host; then the daemons on that image.

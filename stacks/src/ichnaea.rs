@@ -30,8 +30,7 @@ use iac_core::Handle;
 use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
-    MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
-    StackBuilder, Statement, TrackedMetric,
+    MachineSpec, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Statement, TrackedMetric,
 };
 use iac_core::model::{Bucket, BucketEncryption, BucketPolicy, ObjectOwnership, PolicyStatement};
 use iac_core::net::Ipv4Cidr;
@@ -40,6 +39,7 @@ use iac_core::patterns::{
     WebTierProps, alias_record,
 };
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{Pseudo, SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, ScheduledJob, Service, Volume};
 use indexmap::IndexMap;
@@ -818,7 +818,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 housekeeping(),
             ],
             aliases: cfg.assets.domain.iter().cloned().collect(),
-            certificate_arn: assets_certificate.as_ref().map(iac_core::model::ParamHandle::value),
+            certificate_arn: assets_certificate.as_ref().map(iac_core::stack::ParamHandle::value),
             price_class,
             default_root_object: None,
         },
@@ -1022,14 +1022,14 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
 
-    for (tier, group) in [
-        ("Web", web.instance_security_group.group_id()),
-        ("Worker", worker.security_group.group_id()),
-        ("Scheduler", scheduler.security_group.group_id()),
-        ("Admin", admin.security_group.group_id()),
+    for tier in [
+        ("Web", &web.instance_security_group),
+        ("Worker", &worker.security_group),
+        ("Scheduler", &scheduler.security_group),
+        ("Admin", &admin.security_group),
     ] {
-        db.allow_from(&mut stack, tier, group.clone());
-        cache.allow_from(&mut stack, tier, group);
+        db.allow_from(&mut stack, &tier);
+        cache.allow_from(&mut stack, &tier);
     }
 
     // The guide's upgrade order.

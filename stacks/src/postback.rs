@@ -21,12 +21,10 @@ use iac_core::app::{
     Container, ContainerHealth, Firewall, FirewallProtocol, FirewallRule, HostConfig, HostFile, LocationAction,
     NginxLocation, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdUnit,
 };
-use iac_core::model::{
-    DoFirewall, DoFirewallRule, Droplet, ParamKind, Parameter, Peer, RootVolume, Rule, SecurityGroupIngress, Stack,
-    StackBuilder,
-};
+use iac_core::model::{DoFirewall, DoFirewallRule, Droplet, Peer, RootVolume, Rule, SecurityGroupIngress};
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{Host, HostProps, Network, NetworkProps, suppress};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::workload::{App, Condition, Platform, Service, Volume};
 use serde::Deserialize;
 

@@ -20,7 +20,7 @@ use iac_aws::Clients;
 use iac_aws::bake::{BakeEvent, BakeRequest};
 use iac_aws::rollout::{RolloutEvent, RolloutOptions};
 use iac_aws::services::Timing;
-use iac_core::model::Stack;
+use iac_core::stack::Stack;
 
 use crate::config::ValueChange;
 use crate::error::StackError;

@@ -10,7 +10,7 @@
 
 use iac_core::Stack;
 use iac_core::merge::{CopyOptions, add_copy};
-use iac_core::model::StackBuilder;
+use iac_core::stack::StackBuilder;
 
 use crate::config::ConfigSource;
 use crate::error::StackError;
@@ -65,7 +65,7 @@ mod tests {
         assert_eq!(three.resources().len(), 3 * base.resources().len());
         assert_eq!(three.parameters().len(), base.parameters().len());
         assert_eq!(three.outputs().len(), base.outputs().len());
-        assert!(iac_core::validate::validate(&three).iter().all(|d| d.severity != iac_core::validate::Severity::Error));
+        assert!(iac_core::validate::validate(&three).iter().all(|d| d.severity != iac_core::diag::Severity::Error));
     }
 
     #[test]

@@ -12,10 +12,11 @@
 //! a compile error here until it has an adapter or an explicit [`NotSupported`] reason.
 //! [`SdkKind`] then reaches the adapter through `with_adapter!` (a `match` over `SdkKind`,
 //! also without wildcard). Deleting a resource discovered from its `iac:*` tags knows only its
-//! CloudFormation type: [`SdkKind::from_cfn_type`] maps it back through one table.
+//! CloudFormation type: [`SdkKind::from_cfn_type`] maps it back through the kinds' specs.
 
 use std::future::Future;
 
+use iac_core::model::spec::ResourceKind;
 use iac_core::model::{Resource, ResourceEntry};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,7 @@ use crate::state::{Observed, TAG_HASH, Tags};
 ///
 /// `create`, `update` and `delete` get the kind's typed desired properties; discovery stays per
 /// service ([`crate::services::discover`]), since several kinds are found through each other.
-pub trait Adapter {
+pub trait Adapter: ResourceKind {
     /// The desired properties, as the CloudFormation renderer writes them (resolved); unknown
     /// keys are refused (`#[serde(deny_unknown_fields)]`).
     type Props: Desired;
@@ -340,36 +341,9 @@ impl SdkKind {
         })
     }
 
-    /// The kind's CloudFormation type.
-    // TODO(spec): read this from `iac_core::model::spec` once it lands; until then this is the
-    // one table from kind to type (and back, for deleting what discovery found).
+    /// The kind's CloudFormation type, from its spec ([`ResourceKind::SPEC`]).
     pub fn cfn_type(self) -> &'static str {
-        match self {
-            SdkKind::Vpc => "AWS::EC2::VPC",
-            SdkKind::Subnet => "AWS::EC2::Subnet",
-            SdkKind::InternetGateway => "AWS::EC2::InternetGateway",
-            SdkKind::VpcGatewayAttachment => "AWS::EC2::VPCGatewayAttachment",
-            SdkKind::RouteTable => "AWS::EC2::RouteTable",
-            SdkKind::Route => "AWS::EC2::Route",
-            SdkKind::SubnetRouteTableAssociation => "AWS::EC2::SubnetRouteTableAssociation",
-            SdkKind::Eip => "AWS::EC2::EIP",
-            SdkKind::NatGateway => "AWS::EC2::NatGateway",
-            SdkKind::SecurityGroup => "AWS::EC2::SecurityGroup",
-            SdkKind::SecurityGroupIngress => "AWS::EC2::SecurityGroupIngress",
-            SdkKind::LaunchTemplate => "AWS::EC2::LaunchTemplate",
-            SdkKind::Instance => "AWS::EC2::Instance",
-            SdkKind::Role => "AWS::IAM::Role",
-            SdkKind::InstanceProfile => "AWS::IAM::InstanceProfile",
-            SdkKind::AutoScalingGroup => "AWS::AutoScaling::AutoScalingGroup",
-            SdkKind::ScalingPolicy => "AWS::AutoScaling::ScalingPolicy",
-            SdkKind::LoadBalancer => "AWS::ElasticLoadBalancingV2::LoadBalancer",
-            SdkKind::TargetGroup => "AWS::ElasticLoadBalancingV2::TargetGroup",
-            SdkKind::Listener => "AWS::ElasticLoadBalancingV2::Listener",
-            SdkKind::DbSubnetGroup => "AWS::RDS::DBSubnetGroup",
-            SdkKind::DbParameterGroup => "AWS::RDS::DBParameterGroup",
-            SdkKind::DbInstance => "AWS::RDS::DBInstance",
-            SdkKind::RecordSet => "AWS::Route53::RecordSet",
-        }
+        with_adapter!(self, A => <A as ResourceKind>::SPEC.cloudformation.unwrap_or_default())
     }
 
     /// The kind whose CloudFormation type is `cfn_type`.

@@ -10,15 +10,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use iac_core::diag::has_errors;
 use iac_core::graph::Graph;
-use iac_core::model::Stack;
-use iac_core::validate::{has_errors, validate};
+use iac_core::model::spec;
+use iac_core::stack::Stack;
+use iac_core::validate::validate;
 use iac_core::{CoreError, LogicalId, naming};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use tokio::task::JoinSet;
 
-use crate::adapter::SdkKind;
 use crate::clients::Clients;
 use crate::desired::{self, Facts};
 use crate::error::AwsError;
@@ -286,7 +287,7 @@ impl Engine {
                 cfn_type: o.cfn_type.clone(),
                 physical_id: Some(o.physical_id.clone()),
                 action: Action::Delete,
-                data_loss: services::is_stateful_type(&o.cfn_type),
+                data_loss: is_stateful_type(&o.cfn_type),
             });
         }
         Ok(Plan { stack: self.stack.name().to_owned(), env: self.stack.env().to_owned(), changes })
@@ -439,7 +440,7 @@ impl Engine {
         let calls_before = self.clients.calls();
         let observed = self.discover().await?;
         let stateful: Vec<String> =
-            observed.values().filter(|o| services::is_stateful_type(&o.cfn_type)).map(|o| o.id.to_string()).collect();
+            observed.values().filter(|o| is_stateful_type(&o.cfn_type)).map(|o| o.id.to_string()).collect();
         if !stateful.is_empty() && !self.options.allow_data_loss {
             return Err(AwsError::DataLoss { stack: self.stack.name().to_owned(), action: "delete", ids: stateful });
         }
@@ -570,10 +571,10 @@ fn decide(desired: &Json, o: &Observed) -> Action {
     if changes.is_empty() && (o.hash.is_none() || o.hash.as_deref() == Some(hash.as_str())) {
         return Action::Unchanged;
     }
-    let forced: Vec<&String> =
-        changes.iter().filter(|c| services::replaced_by(&o.cfn_type).contains(&c.as_str())).collect();
-    if let Some(first) = forced.first() {
-        return Action::Replace { reason: format!("changing {first} requires a new resource") };
+    // The kind's replacement triggers (its spec) decide; the first changed one gives the reason.
+    let spec = spec::by_cloudformation_type(&o.cfn_type);
+    if let Some(trigger) = changes.iter().find_map(|c| spec.and_then(|s| s.replacement(c))) {
+        return Action::Replace { reason: trigger.reason() };
     }
     if changes.is_empty() {
         // Something not read back changed (a tag, a nested setting): re-apply in place.
@@ -592,7 +593,13 @@ fn verb(action: &Action) -> &'static str {
     }
 }
 
-/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first.
-fn type_rank(cfn_type: &str) -> usize {
-    SdkKind::from_cfn_type(cfn_type).map_or(SdkKind::ALL.len(), SdkKind::delete_rank)
+/// True when a resource of this CloudFormation type holds data (its kind's spec).
+fn is_stateful_type(cfn_type: &str) -> bool {
+    spec::by_cloudformation_type(cfn_type).is_some_and(|k| matches!(k.data, spec::Data::Holds { .. }))
+}
+
+/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first
+/// (the kinds' [`spec::KindSpec::teardown`] ranks; unknown types last).
+fn type_rank(cfn_type: &str) -> u8 {
+    spec::by_cloudformation_type(cfn_type).map_or(u8::MAX, |k| k.teardown)
 }

@@ -26,7 +26,7 @@ pub use error::{AwsError, SdkFailure};
 pub use plan::{Action, Change, Plan};
 pub use rollout::{RolloutEvent, RolloutOptions, Summary, rollout};
 
-use iac_core::model::Stack;
+use iac_core::stack::Stack;
 
 /// Checks that every resource of `stack` is of a kind the SDK engine deploys.
 pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
@@ -38,7 +38,8 @@ pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
 
 #[cfg(test)]
 mod tests {
-    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership, StackBuilder};
+    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership};
+    use iac_core::stack::StackBuilder;
 
     #[test]
     fn kinds_without_sdk_support_are_refused_by_name() {

@@ -13,8 +13,9 @@ use common::{Moto, ZONES, fast};
 use iac_aws::adapter::SdkKind;
 use iac_aws::desired::{self, Facts};
 use iac_aws::{AwsError, Engine, Options, services};
-use iac_core::model::{Backend, Override, Stack, StackBuilder, Subnet, Vpc};
+use iac_core::model::{Backend, Override, Subnet, Vpc};
 use iac_core::value::{Pseudo, Value};
+use iac_core::{Stack, StackBuilder};
 use serde_json::{Value as Json, json};
 
 /// A VPC and a subnet, with CloudFormation overrides on each.

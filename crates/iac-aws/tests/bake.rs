@@ -21,7 +21,8 @@ use base64::Engine as _;
 use iac_aws::bake::{self, BakeEvent, BakeRequest, BakeTiming, KeepImages, Phase, ROLE_PATH};
 use iac_aws::{AwsError, Clients};
 use iac_core::app::{Bake, BaseImage, Container, HostConfig, HostFile};
-use iac_core::model::{RootVolume, Stack, StackBuilder};
+use iac_core::model::RootVolume;
+use iac_core::stack::{Stack, StackBuilder};
 use tokio::task::JoinHandle;
 
 /// A stack with one bake, `web`, from moto's Amazon Linux 2023 images (root `/dev/xvda`).

@@ -17,10 +17,11 @@ use iac_core::app::HostConfig;
 use iac_core::graph::Graph;
 use iac_core::model::{
     Eip, Instance, InternetGateway, LaunchTemplate, MachineSpec, NatGateway, Peer, Protocol, RootVolume, Route,
-    RouteTable, RouteTarget, Rule, SecurityGroup, SecurityGroupIngress, Stack, StackBuilder, Subnet,
-    SubnetRouteTableAssociation, Vpc, VpcGatewayAttachment,
+    RouteTable, RouteTarget, Rule, SecurityGroup, SecurityGroupIngress, Subnet, SubnetRouteTableAssociation, Vpc,
+    VpcGatewayAttachment,
 };
 use iac_core::patterns::{Network, NetworkProps};
+use iac_core::stack::{Stack, StackBuilder};
 use iac_core::value::{Pseudo, Value};
 use iac_core::{LogicalId, naming};
 use serde_json::Value as Json;

@@ -690,12 +690,10 @@ async fn a_failing_migration_stops_the_rollout_with_the_new_site_serving() {
 
 fn three_roles(image: &str, cert: &str) -> Stack {
     use iac_core::app::{Container, HostConfig};
-    use iac_core::model::{
-        AutoScalingGroup, HealthCheck, HealthCheckType, LaunchTemplate, MachineSpec, ParamKind, Parameter, RootVolume,
-        StackBuilder,
-    };
+    use iac_core::model::{AutoScalingGroup, HealthCheck, HealthCheckType, LaunchTemplate, MachineSpec, RootVolume};
     use iac_core::patterns::{Network, NetworkProps, WebTier, WebTierProps};
     use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+    use iac_core::stack::{ParamKind, Parameter, StackBuilder};
 
     let mut s = StackBuilder::new("shop", "test");
     let network = Network::create(

@@ -1,6 +1,7 @@
 //! Kinds without an SDK module (ECS, EFS, logs, schedules) are refused up front, by name.
 
-use iac_core::model::{EcsCluster, LogGroup, StackBuilder, Vpc};
+use iac_core::model::{EcsCluster, LogGroup, Vpc};
+use iac_core::stack::StackBuilder;
 
 #[test]
 fn ecs_kinds_are_refused_with_the_resource_named() {

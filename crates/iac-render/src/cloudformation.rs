@@ -7,18 +7,20 @@
 //! as `Metadata.checkov.skip` with their reasons, where reviewers and checkov both see them.
 
 use iac_core::Stack;
+use iac_core::model::spec::{CfnAttr, Data, JoinPart, Tagging};
 use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, EcsCluster, EcsService, FileSystem,
-    HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, ParamKind, Peer,
-    RecordTarget, Resource, ResourceEntry, RouteTarget, Rule, Schedule, ScheduleTarget, Scheme, SecurityGroup,
-    Statement, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric,
+    HealthCheckType, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, Peer, RecordTarget,
+    Resource, ResourceEntry, RouteTarget, Rule, Schedule, ScheduleTarget, Scheme, SecurityGroup, Statement,
+    TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric,
 };
 use iac_core::model::{
-    Bucket, BucketEncryption, BucketPolicy, CLOUDFRONT_HOSTED_ZONE_ID, CacheReplicationGroup, Distribution, Principal,
-    ScheduledAction, ViewerCertificate,
+    Bucket, BucketEncryption, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduledAction,
+    ViewerCertificate,
 };
 use iac_core::naming;
-use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
+use iac_core::stack::ParamKind;
+use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use serde_json::{Map, Value as Json, json};
 
 use crate::ecs::{self, Node};
@@ -143,47 +145,23 @@ impl Renderer<'_> {
 
     fn attr(&self, r: &AttrRef) -> Json {
         let id = r.id.as_str();
-        let kind = self.stack.resource(&r.id).map(|e| &e.resource);
-        let get_att = |name: &str| json!({ "Fn::GetAtt": [id, name] });
-        match (kind, r.attr) {
-            (Some(Resource::SecurityGroup(_)), Attr::Id) => get_att("GroupId"),
-            (Some(Resource::Vpc(_)), Attr::CidrBlock) => get_att("CidrBlock"),
-            (Some(Resource::LaunchTemplate(_)), Attr::LatestVersionNumber) => get_att("LatestVersionNumber"),
-            (Some(Resource::Eip(_)), Attr::AllocationId) => get_att("AllocationId"),
-            (Some(Resource::Instance(_)), Attr::PrivateIp) => get_att("PrivateIp"),
-            (
-                Some(
-                    Resource::Role(_)
-                    | Resource::InstanceProfile(_)
-                    | Resource::Bucket(_)
-                    | Resource::EcsCluster(_)
-                    | Resource::LogGroup(_)
-                    | Resource::FileSystem(_)
-                    | Resource::AccessPoint(_),
-                ),
-                Attr::Arn,
-            ) => get_att("Arn"),
-            (Some(Resource::LoadBalancer(_)), Attr::DnsName) => get_att("DNSName"),
-            (Some(Resource::LoadBalancer(_)), Attr::CanonicalHostedZoneId) => get_att("CanonicalHostedZoneID"),
-            (Some(Resource::DbInstance(_)), Attr::EndpointAddress) => get_att("Endpoint.Address"),
-            (Some(Resource::DbInstance(_)), Attr::EndpointPort) => get_att("Endpoint.Port"),
-            (Some(Resource::DbInstance(_)), Attr::MasterUserSecretArn) => get_att("MasterUserSecret.SecretArn"),
-            (Some(Resource::DbInstance(_)), Attr::Arn) => get_att("DBInstanceArn"),
-            (Some(Resource::EcsService(_)), Attr::Name) => get_att("Name"),
-            (Some(Resource::CacheReplicationGroup(_)), Attr::EndpointAddress) => get_att("PrimaryEndPoint.Address"),
-            (Some(Resource::CacheReplicationGroup(_)), Attr::EndpointPort) => get_att("PrimaryEndPoint.Port"),
-            (Some(Resource::CacheReplicationGroup(_)), Attr::ReaderEndpointAddress) => {
-                get_att("ReaderEndPoint.Address")
+        let spec = self.stack.resource(&r.id).and_then(|e| e.resource.spec().attr(r.attr));
+        match spec.map(|a| &a.cloudformation) {
+            Some(CfnAttr::GetAtt(name)) => json!({ "Fn::GetAtt": [id, name] }),
+            Some(CfnAttr::Constant(value)) => json!(value),
+            Some(CfnAttr::Join(parts)) => {
+                let parts: Vec<Json> = parts
+                    .iter()
+                    .map(|p| match p {
+                        JoinPart::Text(t) => json!(t),
+                        JoinPart::Pseudo(name) => json!({ "Ref": name }),
+                        JoinPart::SelfRef => json!({ "Ref": id }),
+                    })
+                    .collect();
+                json!({ "Fn::Join": ["", parts] })
             }
-            (Some(Resource::Bucket(_)), Attr::RegionalDomainName) => get_att("RegionalDomainName"),
-            (Some(Resource::Distribution(_)), Attr::DnsName) => get_att("DomainName"),
-            (Some(Resource::Distribution(_)), Attr::CanonicalHostedZoneId) => json!(CLOUDFRONT_HOSTED_ZONE_ID),
-            // A distribution has no ARN attribute in CloudFormation: it is built from its id.
-            (Some(Resource::Distribution(_)), Attr::Arn) => json!({ "Fn::Join": ["", [
-                "arn:", { "Ref": "AWS::Partition" }, ":cloudfront::", { "Ref": "AWS::AccountId" }, ":distribution/", { "Ref": id },
-            ]] }),
-            // Everything else is what `Ref` returns: ids, names and (for ELB kinds) ARNs.
-            _ => json!({ "Ref": id }),
+            // `Ref`, and references validation has already refused (unknown ids or attributes).
+            Some(CfnAttr::Ref) | None => json!({ "Ref": id }),
         }
     }
 
@@ -247,46 +225,37 @@ impl Renderer<'_> {
         let ctx = |p: &str| Ctx { resource: entry.id.as_str(), property: p.to_owned() };
         let c = ctx("");
         let v = |x: &Value<String>| self.str_value(x, &c);
-        let (ty, mut props): (String, Json) = match &entry.resource {
-            Resource::Vpc(x) => (
-                "AWS::EC2::VPC".into(),
-                json!({ "CidrBlock": v(&x.cidr_block)?, "EnableDnsHostnames": x.enable_dns_hostnames, "EnableDnsSupport": x.enable_dns_support }),
-            ),
-            Resource::Subnet(x) => (
-                "AWS::EC2::Subnet".into(),
-                json!({
-                    "VpcId": v(&x.vpc_id)?, "CidrBlock": v(&x.cidr_block)?, "AvailabilityZone": v(&x.availability_zone)?,
-                    "MapPublicIpOnLaunch": x.map_public_ip_on_launch,
-                }),
-            ),
-            Resource::InternetGateway(_) => ("AWS::EC2::InternetGateway".into(), json!({})),
-            Resource::VpcGatewayAttachment(x) => (
-                "AWS::EC2::VPCGatewayAttachment".into(),
-                json!({ "VpcId": v(&x.vpc_id)?, "InternetGatewayId": v(&x.internet_gateway_id)? }),
-            ),
-            Resource::RouteTable(x) => ("AWS::EC2::RouteTable".into(), json!({ "VpcId": v(&x.vpc_id)? })),
+        let mut props: Json = match &entry.resource {
+            Resource::Vpc(x) => {
+                json!({ "CidrBlock": v(&x.cidr_block)?, "EnableDnsHostnames": x.enable_dns_hostnames, "EnableDnsSupport": x.enable_dns_support })
+            }
+            Resource::Subnet(x) => json!({
+                "VpcId": v(&x.vpc_id)?, "CidrBlock": v(&x.cidr_block)?, "AvailabilityZone": v(&x.availability_zone)?,
+                "MapPublicIpOnLaunch": x.map_public_ip_on_launch,
+            }),
+            Resource::InternetGateway(_) => json!({}),
+            Resource::VpcGatewayAttachment(x) => {
+                json!({ "VpcId": v(&x.vpc_id)?, "InternetGatewayId": v(&x.internet_gateway_id)? })
+            }
+            Resource::RouteTable(x) => json!({ "VpcId": v(&x.vpc_id)? }),
             Resource::Route(x) => {
                 let mut p = json!({ "RouteTableId": v(&x.route_table_id)?, "DestinationCidrBlock": v(&x.destination_cidr_block)? });
                 match &x.target {
                     RouteTarget::InternetGateway(g) => p["GatewayId"] = v(g)?,
                     RouteTarget::NatGateway(g) => p["NatGatewayId"] = v(g)?,
                 }
-                ("AWS::EC2::Route".into(), p)
+                p
             }
-            Resource::SubnetRouteTableAssociation(x) => (
-                "AWS::EC2::SubnetRouteTableAssociation".into(),
-                json!({ "SubnetId": v(&x.subnet_id)?, "RouteTableId": v(&x.route_table_id)? }),
-            ),
-            Resource::Eip(_) => ("AWS::EC2::EIP".into(), json!({ "Domain": "vpc" })),
-            Resource::NatGateway(x) => (
-                "AWS::EC2::NatGateway".into(),
-                json!({ "SubnetId": v(&x.subnet_id)?, "AllocationId": v(&x.allocation_id)? }),
-            ),
-            Resource::SecurityGroup(x) => ("AWS::EC2::SecurityGroup".into(), self.security_group(entry, x)?),
+            Resource::SubnetRouteTableAssociation(x) => {
+                json!({ "SubnetId": v(&x.subnet_id)?, "RouteTableId": v(&x.route_table_id)? })
+            }
+            Resource::Eip(_) => json!({ "Domain": "vpc" }),
+            Resource::NatGateway(x) => json!({ "SubnetId": v(&x.subnet_id)?, "AllocationId": v(&x.allocation_id)? }),
+            Resource::SecurityGroup(x) => self.security_group(entry, x)?,
             Resource::SecurityGroupIngress(x) => {
                 let mut p = self.rule(&x.rule, true, &ctx("Rule"))?;
                 p["GroupId"] = v(&x.group_id)?;
-                ("AWS::EC2::SecurityGroupIngress".into(), p)
+                p
             }
             Resource::Role(x) => {
                 let policies = x
@@ -308,12 +277,9 @@ impl Renderer<'_> {
                 if !policies.is_empty() {
                     p["Policies"] = Json::Array(policies);
                 }
-                ("AWS::IAM::Role".into(), p)
+                p
             }
-            Resource::InstanceProfile(x) => (
-                "AWS::IAM::InstanceProfile".into(),
-                json!({ "InstanceProfileName": self.name(entry), "Roles": [v(&x.role)?] }),
-            ),
+            Resource::InstanceProfile(x) => json!({ "InstanceProfileName": self.name(entry), "Roles": [v(&x.role)?] }),
             Resource::LaunchTemplate(x) => {
                 let mut data = self.machine(entry, &x.machine)?;
                 let tags = self.tags(entry);
@@ -321,14 +287,11 @@ impl Renderer<'_> {
                     { "ResourceType": "instance", "Tags": tags },
                     { "ResourceType": "volume", "Tags": tags },
                 ]);
-                (
-                    "AWS::EC2::LaunchTemplate".into(),
-                    json!({
-                        "LaunchTemplateName": self.name(entry),
-                        "LaunchTemplateData": data,
-                        "TagSpecifications": [{ "ResourceType": "launch-template", "Tags": tags }],
-                    }),
-                )
+                json!({
+                    "LaunchTemplateName": self.name(entry),
+                    "LaunchTemplateData": data,
+                    "TagSpecifications": [{ "ResourceType": "launch-template", "Tags": tags }],
+                })
             }
             Resource::Instance(x) => {
                 let mut p = self.machine(entry, &x.machine)?;
@@ -344,39 +307,30 @@ impl Renderer<'_> {
                 if let Json::Object(o) = &mut p {
                     o.remove("MetadataOptions");
                 }
-                ("AWS::EC2::Instance".into(), p)
+                p
             }
-            Resource::AutoScalingGroup(x) => ("AWS::AutoScaling::AutoScalingGroup".into(), self.asg(entry, x)?),
-            Resource::ScalingPolicy(x) => (
-                "AWS::AutoScaling::ScalingPolicy".into(),
-                json!({
-                    "AutoScalingGroupName": v(&x.auto_scaling_group_name)?,
-                    "PolicyType": "TargetTrackingScaling",
-                    "TargetTrackingConfiguration": {
-                        "PredefinedMetricSpecification": { "PredefinedMetricType": match x.metric {
-                            TrackedMetric::AverageCpu => "ASGAverageCPUUtilization",
-                            TrackedMetric::AverageNetworkIn => "ASGAverageNetworkIn",
-                        } },
-                        "TargetValue": x.target_value,
-                    },
-                }),
-            ),
-            Resource::LoadBalancer(x) => {
-                ("AWS::ElasticLoadBalancingV2::LoadBalancer".into(), self.load_balancer(entry, x)?)
+            Resource::AutoScalingGroup(x) => self.asg(entry, x)?,
+            Resource::ScalingPolicy(x) => json!({
+                "AutoScalingGroupName": v(&x.auto_scaling_group_name)?,
+                "PolicyType": "TargetTrackingScaling",
+                "TargetTrackingConfiguration": {
+                    "PredefinedMetricSpecification": { "PredefinedMetricType": match x.metric {
+                        TrackedMetric::AverageCpu => "ASGAverageCPUUtilization",
+                        TrackedMetric::AverageNetworkIn => "ASGAverageNetworkIn",
+                    } },
+                    "TargetValue": x.target_value,
+                },
+            }),
+            Resource::LoadBalancer(x) => self.load_balancer(entry, x)?,
+            Resource::TargetGroup(x) => self.target_group(entry, x)?,
+            Resource::Listener(x) => self.listener(x, &c)?,
+            Resource::DbSubnetGroup(x) => {
+                json!({ "DBSubnetGroupName": self.name(entry), "DBSubnetGroupDescription": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? })
             }
-            Resource::TargetGroup(x) => {
-                ("AWS::ElasticLoadBalancingV2::TargetGroup".into(), self.target_group(entry, x)?)
+            Resource::DbParameterGroup(x) => {
+                json!({ "DBParameterGroupName": self.name(entry), "Description": x.description, "Family": x.family, "Parameters": x.parameters })
             }
-            Resource::Listener(x) => ("AWS::ElasticLoadBalancingV2::Listener".into(), self.listener(x, &c)?),
-            Resource::DbSubnetGroup(x) => (
-                "AWS::RDS::DBSubnetGroup".into(),
-                json!({ "DBSubnetGroupName": self.name(entry), "DBSubnetGroupDescription": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? }),
-            ),
-            Resource::DbParameterGroup(x) => (
-                "AWS::RDS::DBParameterGroup".into(),
-                json!({ "DBParameterGroupName": self.name(entry), "Description": x.description, "Family": x.family, "Parameters": x.parameters }),
-            ),
-            Resource::DbInstance(x) => ("AWS::RDS::DBInstance".into(), self.db_instance(entry, x)?),
+            Resource::DbInstance(x) => self.db_instance(entry, x)?,
             Resource::RecordSet(x) => {
                 let mut p = json!({ "HostedZoneId": v(&x.hosted_zone_id)?, "Name": v(&x.name)?, "Type": x.record_type.as_aws() });
                 match &x.target {
@@ -390,47 +344,37 @@ impl Renderer<'_> {
                         p["ResourceRecords"] = self.list(values, &c)?;
                     }
                 }
-                ("AWS::Route53::RecordSet".into(), p)
+                p
             }
-            Resource::EcsCluster(x) => ("AWS::ECS::Cluster".into(), Self::ecs_cluster(&self.name(entry), x)),
-            Resource::TaskDefinition(x) => ("AWS::ECS::TaskDefinition".into(), self.task_definition(entry, x)?),
-            Resource::EcsService(x) => ("AWS::ECS::Service".into(), self.ecs_service(entry, x)?),
-            Resource::LogGroup(x) => ("AWS::Logs::LogGroup".into(), self.log_group(entry, x)?),
-            Resource::FileSystem(x) => ("AWS::EFS::FileSystem".into(), self.file_system(entry, x)?),
-            Resource::MountTarget(x) => (
-                "AWS::EFS::MountTarget".into(),
-                json!({
-                    "FileSystemId": v(&x.file_system_id)?, "SubnetId": v(&x.subnet_id)?,
-                    "SecurityGroups": self.list(&x.security_group_ids, &c)?,
-                }),
-            ),
-            Resource::AccessPoint(x) => ("AWS::EFS::AccessPoint".into(), self.access_point(x, &c)?),
-            Resource::Schedule(x) => ("AWS::Scheduler::Schedule".into(), self.schedule(entry, x)?),
-            Resource::CacheSubnetGroup(x) => (
-                "AWS::ElastiCache::SubnetGroup".into(),
-                json!({ "CacheSubnetGroupName": self.name(entry), "Description": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? }),
-            ),
-            Resource::CacheParameterGroup(x) => (
-                "AWS::ElastiCache::ParameterGroup".into(),
-                json!({ "CacheParameterGroupFamily": x.family, "Description": x.description, "Properties": x.parameters }),
-            ),
-            Resource::CacheReplicationGroup(x) => {
-                ("AWS::ElastiCache::ReplicationGroup".into(), self.cache_replication_group(entry, x)?)
+            Resource::EcsCluster(x) => Self::ecs_cluster(&self.name(entry), x),
+            Resource::TaskDefinition(x) => self.task_definition(entry, x)?,
+            Resource::EcsService(x) => self.ecs_service(entry, x)?,
+            Resource::LogGroup(x) => self.log_group(entry, x)?,
+            Resource::FileSystem(x) => self.file_system(entry, x)?,
+            Resource::MountTarget(x) => json!({
+                "FileSystemId": v(&x.file_system_id)?, "SubnetId": v(&x.subnet_id)?,
+                "SecurityGroups": self.list(&x.security_group_ids, &c)?,
+            }),
+            Resource::AccessPoint(x) => self.access_point(x, &c)?,
+            Resource::Schedule(x) => self.schedule(entry, x)?,
+            Resource::CacheSubnetGroup(x) => {
+                json!({ "CacheSubnetGroupName": self.name(entry), "Description": x.description, "SubnetIds": self.list(&x.subnet_ids, &c)? })
             }
-            Resource::Bucket(x) => ("AWS::S3::Bucket".into(), self.bucket(entry, x)?),
-            Resource::BucketPolicy(x) => ("AWS::S3::BucketPolicy".into(), self.bucket_policy(x, &c)?),
-            Resource::OriginAccessControl(x) => (
-                "AWS::CloudFront::OriginAccessControl".into(),
-                json!({ "OriginAccessControlConfig": {
+            Resource::CacheParameterGroup(x) => {
+                json!({ "CacheParameterGroupFamily": x.family, "Description": x.description, "Properties": x.parameters })
+            }
+            Resource::CacheReplicationGroup(x) => self.cache_replication_group(entry, x)?,
+            Resource::Bucket(x) => self.bucket(entry, x)?,
+            Resource::BucketPolicy(x) => self.bucket_policy(x, &c)?,
+            Resource::OriginAccessControl(x) => json!({ "OriginAccessControlConfig": {
                     "Name": self.name(entry),
                     "Description": x.description,
                     "OriginAccessControlOriginType": "s3",
                     "SigningBehavior": "always",
                     "SigningProtocol": "sigv4",
                 } }),
-            ),
-            Resource::Distribution(x) => ("AWS::CloudFront::Distribution".into(), self.distribution(x, &c)?),
-            Resource::ScheduledAction(x) => ("AWS::AutoScaling::ScheduledAction".into(), self.scheduled_action(x, &c)?),
+            Resource::Distribution(x) => self.distribution(x, &c)?,
+            Resource::ScheduledAction(x) => self.scheduled_action(x, &c)?,
             Resource::Droplet(_) | Resource::DoFirewall(_) => {
                 return Err(self.unsupported(
                     &ctx("Type"),
@@ -443,26 +387,24 @@ impl Renderer<'_> {
             }
             Resource::RawResource(x) => {
                 match &x.cloudformation {
-                    Some((ty, props)) => (ty.clone(), props.clone()),
+                    Some((_, props)) => props.clone(),
                     None => {
                         return Err(self.unsupported(&ctx("cloudformation"), "this raw resource has no CloudFormation form; give one or leave the stack out of this target"));
                     }
                 }
             }
         };
-        let tags = self.tags(entry);
-        let has_own_tags = matches!(
-            entry.resource,
-            Resource::AutoScalingGroup(_) | Resource::LaunchTemplate(_) | Resource::RawResource(_)
-        );
-        if !has_own_tags && tags.as_array().is_some_and(|t| !t.is_empty()) {
-            // EFS names its tag properties after the kind.
-            let key = match entry.resource {
-                Resource::FileSystem(_) => "FileSystemTags",
-                Resource::AccessPoint(_) => "AccessPointTags",
-                _ => "Tags",
-            };
-            props[key] = tags;
+        let Some(ty) = entry.resource.cloudformation_type() else {
+            return Err(
+                self.unsupported(&ctx("Type"), format!("a {} has no CloudFormation type", entry.resource.kind_name()))
+            );
+        };
+        let spec = entry.resource.spec();
+        if let Tagging::Property(key) = spec.tagging {
+            let tags = self.tags(entry);
+            if tags.as_array().is_some_and(|t| !t.is_empty()) {
+                props[key] = tags;
+            }
         }
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::CloudFormation) {
             set_path(&mut props, &o.path, o.value.clone());
@@ -472,16 +414,9 @@ impl Renderer<'_> {
         if !entry.depends_on.is_empty() {
             out.insert("DependsOn".into(), json!(entry.depends_on.iter().map(ToString::to_string).collect::<Vec<_>>()));
         }
-        if entry.resource.is_stateful() {
-            // EFS has no snapshot on deletion (its backups are AWS Backup's) and buckets cannot be
-            // snapshotted: both are kept instead.
-            let policy = if matches!(entry.resource, Resource::FileSystem(_) | Resource::Bucket(_)) {
-                "Retain"
-            } else {
-                "Snapshot"
-            };
-            out.insert("DeletionPolicy".into(), json!(policy));
-            out.insert("UpdateReplacePolicy".into(), json!(policy));
+        if let (true, Data::Holds { keep }) = (entry.resource.is_stateful(), spec.data) {
+            out.insert("DeletionPolicy".into(), json!(keep.cloudformation()));
+            out.insert("UpdateReplacePolicy".into(), json!(keep.cloudformation()));
         }
         if !entry.suppressions.is_empty() {
             let skip: Vec<Json> =

@@ -4,6 +4,7 @@ use thiserror::Error;
 
 /// What can go wrong while rendering.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum RenderError {
     /// The stack failed validation or graph construction.
     #[error(transparent)]

@@ -4,8 +4,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 use iac_core::Stack;
+use iac_core::diag::{self, Diagnostic};
 use iac_core::model::Resource;
-use iac_core::validate::{self, Diagnostic};
+use iac_core::validate;
 use iac_core::workload::Platform;
 
 use crate::cloudformation::{self, Format};
@@ -105,7 +106,7 @@ pub struct Rendered {
 /// rendered for an invalid stack.
 pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Rendered, RenderError> {
     let diagnostics = validate::validate(stack);
-    if validate::has_errors(&diagnostics) {
+    if diag::has_errors(&diagnostics) {
         return Err(iac_core::CoreError::Invalid { stack: stack.name().to_owned(), diagnostics }.into());
     }
     let mut files = Vec::new();

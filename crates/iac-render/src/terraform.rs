@@ -29,17 +29,18 @@ use iac_core::model::{
     AccessPoint, AppProtocol, AutoScalingGroup, Backend, DbInstance, DbParameterGroup, DbSubnetGroup, DoFirewall,
     Droplet, EcsCluster, EcsService, Eip, FileSystem, HealthCheckType, Instance, InstanceProfile, InternetGateway,
     LaunchTemplate, Listener, ListenerAction, LoadBalancer, LogGroup, MachineSpec, MasterPassword, MountTarget,
-    NatGateway, ParamKind, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route,
-    RouteTable, RouteTarget, Rule, RunTask, ScalingPolicy, Schedule, ScheduleTarget, Scheme, SecurityGroup,
-    SecurityGroupIngress, Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork,
-    TrackedMetric, Vpc, VpcGatewayAttachment,
+    NatGateway, Peer, Protocol, RawResource, RecordSet, RecordTarget, Resource, ResourceEntry, Role, Route, RouteTable,
+    RouteTarget, Rule, RunTask, ScalingPolicy, Schedule, ScheduleTarget, Scheme, SecurityGroup, SecurityGroupIngress,
+    Statement, Subnet, SubnetRouteTableAssociation, TargetGroup, TaskDefinition, TaskNetwork, TrackedMetric, Vpc,
+    VpcGatewayAttachment,
 };
 use iac_core::model::{
     Bucket, BucketEncryption, BucketPolicy, CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Distribution,
     OriginAccessControl, Principal, ScheduledAction, ViewerCertificate,
 };
 use iac_core::naming;
-use iac_core::value::{Attr, AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
+use iac_core::stack::ParamKind;
+use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use indexmap::IndexMap;
 
 use crate::ecs::{self, Node};
@@ -296,55 +297,6 @@ fn json_expr(v: &serde_json::Value) -> Expression {
     }
 }
 
-/// The Terraform resource type of an entry (`None`: a raw resource without a Terraform form).
-fn tf_type(entry: &ResourceEntry) -> Option<&str> {
-    Some(match &entry.resource {
-        Resource::Vpc(_) => "aws_vpc",
-        Resource::Subnet(_) => "aws_subnet",
-        Resource::InternetGateway(_) => "aws_internet_gateway",
-        Resource::VpcGatewayAttachment(_) => "aws_internet_gateway_attachment",
-        Resource::RouteTable(_) => "aws_route_table",
-        Resource::Route(_) => "aws_route",
-        Resource::SubnetRouteTableAssociation(_) => "aws_route_table_association",
-        Resource::Eip(_) => "aws_eip",
-        Resource::NatGateway(_) => "aws_nat_gateway",
-        Resource::SecurityGroup(_) => "aws_security_group",
-        Resource::SecurityGroupIngress(_) => "aws_vpc_security_group_ingress_rule",
-        Resource::Role(_) => "aws_iam_role",
-        Resource::InstanceProfile(_) => "aws_iam_instance_profile",
-        Resource::LaunchTemplate(_) => "aws_launch_template",
-        Resource::Instance(_) => "aws_instance",
-        Resource::AutoScalingGroup(_) => "aws_autoscaling_group",
-        Resource::ScalingPolicy(_) => "aws_autoscaling_policy",
-        Resource::LoadBalancer(_) => "aws_lb",
-        Resource::TargetGroup(_) => "aws_lb_target_group",
-        Resource::Listener(_) => "aws_lb_listener",
-        Resource::DbSubnetGroup(_) => "aws_db_subnet_group",
-        Resource::DbParameterGroup(_) => "aws_db_parameter_group",
-        Resource::DbInstance(_) => "aws_db_instance",
-        Resource::RecordSet(_) => "aws_route53_record",
-        Resource::EcsCluster(_) => "aws_ecs_cluster",
-        Resource::TaskDefinition(_) => "aws_ecs_task_definition",
-        Resource::EcsService(_) => "aws_ecs_service",
-        Resource::LogGroup(_) => "aws_cloudwatch_log_group",
-        Resource::FileSystem(_) => "aws_efs_file_system",
-        Resource::MountTarget(_) => "aws_efs_mount_target",
-        Resource::AccessPoint(_) => "aws_efs_access_point",
-        Resource::Schedule(_) => "aws_scheduler_schedule",
-        Resource::Droplet(_) => "digitalocean_droplet",
-        Resource::DoFirewall(_) => "digitalocean_firewall",
-        Resource::RawResource(raw) => return raw.terraform.as_ref().map(|(ty, _)| ty.as_str()),
-        Resource::CacheSubnetGroup(_) => "aws_elasticache_subnet_group",
-        Resource::CacheParameterGroup(_) => "aws_elasticache_parameter_group",
-        Resource::CacheReplicationGroup(_) => "aws_elasticache_replication_group",
-        Resource::Bucket(_) => "aws_s3_bucket",
-        Resource::BucketPolicy(_) => "aws_s3_bucket_policy",
-        Resource::OriginAccessControl(_) => "aws_cloudfront_origin_access_control",
-        Resource::Distribution(_) => "aws_cloudfront_distribution",
-        Resource::ScheduledAction(_) => "aws_autoscaling_schedule",
-    })
-}
-
 /// The data sources the stack uses, emitted in a fixed order.
 #[derive(Debug, Default)]
 struct DataSources {
@@ -444,47 +396,20 @@ impl<'a> Renderer<'a> {
                 ),
             ));
         }
-        let Some(ty) = tf_type(target) else {
+        let Some(ty) = target.resource.terraform_type() else {
             return Err(
                 self.unsupported(prop, format!("it refers to `{}`, a raw resource without a Terraform form", r.id))
             );
         };
-        let builder = Traversal::builder(Variable::unchecked(ty)).attr(Identifier::unchecked(r.id.snake_case()));
-        let name = match (&target.resource, r.attr) {
-            (Resource::CacheReplicationGroup(_), Attr::EndpointAddress) => "primary_endpoint_address",
-            (Resource::CacheReplicationGroup(_), Attr::ReaderEndpointAddress) => "reader_endpoint_address",
-            (Resource::Bucket(_), Attr::Name) => "bucket",
-            (Resource::Bucket(_), Attr::RegionalDomainName) => "bucket_regional_domain_name",
-            (Resource::Distribution(_), Attr::DnsName) => "domain_name",
-            (Resource::Distribution(_), Attr::CanonicalHostedZoneId) => "hosted_zone_id",
-            (_, attr) => Self::attr_name(&target.resource, attr),
-        };
-        if name == "master_user_secret" {
-            let t = builder.attr(Identifier::unchecked("master_user_secret")).index(0u64);
-            return Ok(Expression::from(t.attr(Identifier::unchecked("secret_arn")).build()));
+        let mut builder = Traversal::builder(Variable::unchecked(ty)).attr(Identifier::unchecked(r.id.snake_case()));
+        let path = target.resource.spec().attr(r.attr).map_or("id", |a| a.terraform);
+        for segment in path.split('.') {
+            builder = match segment.parse::<u64>() {
+                Ok(index) => builder.index(index),
+                Err(_) => builder.attr(Identifier::unchecked(segment)),
+            };
         }
-        Ok(Expression::from(builder.attr(Identifier::unchecked(name)).build()))
-    }
-
-    /// The Terraform attribute of `attr` on kinds without a special spelling.
-    fn attr_name(resource: &Resource, attr: Attr) -> &'static str {
-        match attr {
-            Attr::Id if matches!(resource, Resource::DbInstance(_)) => "identifier",
-            Attr::Id => "id",
-            Attr::Arn => "arn",
-            Attr::Name => "name",
-            Attr::DnsName => "dns_name",
-            Attr::CanonicalHostedZoneId => "zone_id",
-            Attr::EndpointAddress => "address",
-            Attr::EndpointPort => "port",
-            Attr::MasterUserSecretArn => "master_user_secret",
-            Attr::LatestVersionNumber => "latest_version",
-            Attr::AllocationId => "allocation_id",
-            Attr::PrivateIp => "private_ip",
-            Attr::CidrBlock => "cidr_block",
-            Attr::ReaderEndpointAddress => "reader_endpoint_address",
-            Attr::RegionalDomainName => "bucket_regional_domain_name",
-        }
+        Ok(Expression::from(builder.build()))
     }
 
     fn pseudo(&mut self, p: Pseudo) -> Expression {
@@ -595,7 +520,13 @@ impl<'a> Renderer<'a> {
         let tags = (!tags.is_empty()).then(|| tag_object(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
         let name = naming::physical_name(stack, entry);
         let mut extra: Vec<(String, String, Args)> = Vec::new();
-        let (ty, mut args) = self.resource_args(entry, name, tags, &mut extra)?;
+        let Some(ty) = entry.resource.terraform_type().map(str::to_owned) else {
+            return Err(self.unsupported(
+                "terraform",
+                "this raw resource has no Terraform form; set `RawResource::terraform` to its type and arguments",
+            ));
+        };
+        let mut args = self.resource_args(entry, name, tags, &mut extra)?;
 
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::Terraform) {
             let path: Vec<&str> = o.path.split('.').collect();
@@ -608,7 +539,7 @@ impl<'a> Renderer<'a> {
                 let Some(dep) = stack.resource(id) else {
                     return Err(self.unsupported("depends_on", format!("`{id}` is not in the stack")));
                 };
-                let Some(dep_ty) = tf_type(dep) else {
+                let Some(dep_ty) = dep.resource.terraform_type() else {
                     return Err(
                         self.unsupported("depends_on", format!("`{id}` is a raw resource without a Terraform form"))
                     );
@@ -643,68 +574,60 @@ impl<'a> Renderer<'a> {
         name: Option<String>,
         tags: Option<Expression>,
         extra: &mut Vec<(String, String, Args)>,
-    ) -> Result<(String, Args), RenderError> {
+    ) -> Result<Args, RenderError> {
         let stack = self.stack;
         Ok(match &entry.resource {
-            Resource::Vpc(r) => ("aws_vpc".into(), self.vpc(r, tags)?),
-            Resource::Subnet(r) => ("aws_subnet".into(), self.subnet(r, tags)?),
-            Resource::InternetGateway(r) => ("aws_internet_gateway".into(), Self::internet_gateway(r, tags)),
-            Resource::VpcGatewayAttachment(r) => ("aws_internet_gateway_attachment".into(), self.attachment(r)?),
-            Resource::RouteTable(r) => ("aws_route_table".into(), self.route_table(r, tags)?),
-            Resource::Route(r) => ("aws_route".into(), self.route(r)?),
-            Resource::SubnetRouteTableAssociation(r) => ("aws_route_table_association".into(), self.association(r)?),
-            Resource::Eip(r) => ("aws_eip".into(), Self::eip(r, tags)),
-            Resource::NatGateway(r) => ("aws_nat_gateway".into(), self.nat_gateway(r, tags)?),
-            Resource::SecurityGroup(r) => ("aws_security_group".into(), self.security_group(r, name, tags)?),
-            Resource::SecurityGroupIngress(r) => ("aws_vpc_security_group_ingress_rule".into(), self.ingress_rule(r)?),
-            Resource::Role(r) => ("aws_iam_role".into(), self.role(r, name, tags, extra)?),
-            Resource::InstanceProfile(r) => ("aws_iam_instance_profile".into(), self.instance_profile(r, name, tags)?),
-            Resource::LaunchTemplate(r) => ("aws_launch_template".into(), self.launch_template(r, name, tags)?),
-            Resource::Instance(r) => ("aws_instance".into(), self.instance(r, tags)?),
+            Resource::Vpc(r) => self.vpc(r, tags)?,
+            Resource::Subnet(r) => self.subnet(r, tags)?,
+            Resource::InternetGateway(r) => Self::internet_gateway(r, tags),
+            Resource::VpcGatewayAttachment(r) => self.attachment(r)?,
+            Resource::RouteTable(r) => self.route_table(r, tags)?,
+            Resource::Route(r) => self.route(r)?,
+            Resource::SubnetRouteTableAssociation(r) => self.association(r)?,
+            Resource::Eip(r) => Self::eip(r, tags),
+            Resource::NatGateway(r) => self.nat_gateway(r, tags)?,
+            Resource::SecurityGroup(r) => self.security_group(r, name, tags)?,
+            Resource::SecurityGroupIngress(r) => self.ingress_rule(r)?,
+            Resource::Role(r) => self.role(r, name, tags, extra)?,
+            Resource::InstanceProfile(r) => self.instance_profile(r, name, tags)?,
+            Resource::LaunchTemplate(r) => self.launch_template(r, name, tags)?,
+            Resource::Instance(r) => self.instance(r, tags)?,
             Resource::AutoScalingGroup(r) => {
                 let tag_pairs = naming::tags(stack, entry);
-                ("aws_autoscaling_group".into(), self.auto_scaling_group(r, name, &tag_pairs)?)
+                self.auto_scaling_group(r, name, &tag_pairs)?
             }
             Resource::ScalingPolicy(r) => {
                 let name = stack.physical_name(&entry.id, 255);
-                ("aws_autoscaling_policy".into(), self.scaling_policy(r, name)?)
+                self.scaling_policy(r, name)?
             }
-            Resource::LoadBalancer(r) => ("aws_lb".into(), self.load_balancer(r, name, tags)?),
-            Resource::TargetGroup(r) => ("aws_lb_target_group".into(), self.target_group(r, name, tags)?),
-            Resource::Listener(r) => ("aws_lb_listener".into(), self.listener(r, extra)?),
-            Resource::DbSubnetGroup(r) => ("aws_db_subnet_group".into(), self.db_subnet_group(r, name, tags)?),
-            Resource::DbParameterGroup(r) => ("aws_db_parameter_group".into(), Self::db_parameter_group(r, name, tags)),
-            Resource::DbInstance(r) => ("aws_db_instance".into(), self.db_instance(r, name, tags)?),
-            Resource::RecordSet(r) => ("aws_route53_record".into(), self.record_set(r)?),
-            Resource::EcsCluster(r) => ("aws_ecs_cluster".into(), Self::ecs_cluster(r, name, tags)),
-            Resource::TaskDefinition(r) => ("aws_ecs_task_definition".into(), self.task_definition(r, name, tags)?),
-            Resource::EcsService(r) => ("aws_ecs_service".into(), self.ecs_service(r, name, tags)?),
-            Resource::LogGroup(r) => ("aws_cloudwatch_log_group".into(), self.log_group(r, name, tags)?),
-            Resource::FileSystem(r) => ("aws_efs_file_system".into(), self.file_system(r, tags, extra)?),
-            Resource::MountTarget(r) => ("aws_efs_mount_target".into(), self.mount_target(r)?),
-            Resource::AccessPoint(r) => ("aws_efs_access_point".into(), self.access_point(r, tags)?),
-            Resource::Schedule(r) => ("aws_scheduler_schedule".into(), self.schedule(r, name)?),
-            Resource::Droplet(r) => ("digitalocean_droplet".into(), self.droplet(r)?),
-            Resource::DoFirewall(r) => ("digitalocean_firewall".into(), self.do_firewall(r)?),
+            Resource::LoadBalancer(r) => self.load_balancer(r, name, tags)?,
+            Resource::TargetGroup(r) => self.target_group(r, name, tags)?,
+            Resource::Listener(r) => self.listener(r, extra)?,
+            Resource::DbSubnetGroup(r) => self.db_subnet_group(r, name, tags)?,
+            Resource::DbParameterGroup(r) => Self::db_parameter_group(r, name, tags),
+            Resource::DbInstance(r) => self.db_instance(r, name, tags)?,
+            Resource::RecordSet(r) => self.record_set(r)?,
+            Resource::EcsCluster(r) => Self::ecs_cluster(r, name, tags),
+            Resource::TaskDefinition(r) => self.task_definition(r, name, tags)?,
+            Resource::EcsService(r) => self.ecs_service(r, name, tags)?,
+            Resource::LogGroup(r) => self.log_group(r, name, tags)?,
+            Resource::FileSystem(r) => self.file_system(r, tags, extra)?,
+            Resource::MountTarget(r) => self.mount_target(r)?,
+            Resource::AccessPoint(r) => self.access_point(r, tags)?,
+            Resource::Schedule(r) => self.schedule(r, name)?,
+            Resource::Droplet(r) => self.droplet(r)?,
+            Resource::DoFirewall(r) => self.do_firewall(r)?,
             Resource::RawResource(r) => self.raw(r)?,
-            Resource::CacheSubnetGroup(r) => {
-                ("aws_elasticache_subnet_group".into(), self.cache_subnet_group(r, name, tags)?)
-            }
-            Resource::CacheParameterGroup(r) => {
-                ("aws_elasticache_parameter_group".into(), Self::cache_parameter_group(r, name, tags))
-            }
-            Resource::CacheReplicationGroup(r) => {
-                ("aws_elasticache_replication_group".into(), self.cache_replication_group(r, name, tags)?)
-            }
-            Resource::Bucket(r) => ("aws_s3_bucket".into(), self.bucket(r, name, tags, extra)?),
-            Resource::BucketPolicy(r) => ("aws_s3_bucket_policy".into(), self.bucket_policy(r)?),
-            Resource::OriginAccessControl(r) => {
-                ("aws_cloudfront_origin_access_control".into(), Self::origin_access_control(r, name))
-            }
-            Resource::Distribution(r) => ("aws_cloudfront_distribution".into(), self.distribution(r, tags)?),
+            Resource::CacheSubnetGroup(r) => self.cache_subnet_group(r, name, tags)?,
+            Resource::CacheParameterGroup(r) => Self::cache_parameter_group(r, name, tags),
+            Resource::CacheReplicationGroup(r) => self.cache_replication_group(r, name, tags)?,
+            Resource::Bucket(r) => self.bucket(r, name, tags, extra)?,
+            Resource::BucketPolicy(r) => self.bucket_policy(r)?,
+            Resource::OriginAccessControl(r) => Self::origin_access_control(r, name),
+            Resource::Distribution(r) => self.distribution(r, tags)?,
             Resource::ScheduledAction(r) => {
                 let name = stack.physical_name(&entry.id, 255);
-                ("aws_autoscaling_schedule".into(), self.scheduled_action(r, name)?)
+                self.scheduled_action(r, name)?
             }
         })
     }
@@ -1580,7 +1503,7 @@ impl<'a> Renderer<'a> {
         Ok(a)
     }
 
-    fn raw(&self, r: &RawResource) -> Result<(String, Args), RenderError> {
+    fn raw(&self, r: &RawResource) -> Result<Args, RenderError> {
         let Some((ty, args)) = &r.terraform else {
             return Err(self.unsupported(
                 "terraform",
@@ -1600,7 +1523,7 @@ impl<'a> Renderer<'a> {
             }
             a.set(key, json_expr(value));
         }
-        Ok((ty.clone(), a))
+        Ok(a)
     }
 
     // ----- ECS, EFS, logs, schedules -----
@@ -1992,8 +1915,9 @@ fn json_block(ident: &str, map: &serde_json::Map<String, serde_json::Value>) -> 
 mod tests {
     use iac_core::StackBuilder;
     use iac_core::app::{Container, CronJob, HostConfig, HostFile};
-    use iac_core::model::{Engine, HealthCheck, Override, Parameter, RootVolume};
+    use iac_core::model::{Engine, HealthCheck, Override, RootVolume};
     use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps, WebTier, WebTierProps, alias_record};
+    use iac_core::stack::Parameter;
     use indexmap::IndexMap;
 
     use super::*;
@@ -2084,7 +2008,7 @@ mod tests {
                 deletion_protection: true,
             },
         );
-        db.allow_from(&mut s, "Web", web.instance_security_group.group_id());
+        db.allow_from(&mut s, &web);
         alias_record(&mut s, "WebRecord", "Z123456ABCDEFG", "www.example.org", &web.load_balancer);
         s.output("Url", "the site", Value::join([Value::from("https://"), web.load_balancer.dns_name()]));
         s.output("DbEndpoint", "the database", db.instance.endpoint_address());

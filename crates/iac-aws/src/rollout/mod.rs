@@ -46,8 +46,9 @@ use aws_sdk_autoscaling::types::{
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_sdk_elasticloadbalancingv2::types::{TargetDescription, TargetHealthStateEnum};
 use aws_sdk_ssm::types::CommandInvocationStatus;
-use iac_core::model::{Resource, Stack};
+use iac_core::model::Resource;
 use iac_core::rollout::{Arg, Role, RolloutPlan, RunsOn, Step};
+use iac_core::stack::Stack;
 use iac_core::value::{Attr, Value};
 use iac_core::{LogicalId, naming};
 use serde::Serialize;

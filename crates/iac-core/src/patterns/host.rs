@@ -2,10 +2,10 @@
 
 use crate::app::HostConfig;
 use crate::model::{
-    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup, StackBuilder,
-    Statement,
+    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup, Statement,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// What a host looks like.
@@ -33,9 +33,32 @@ pub struct HostProps<'a> {
     pub vpc_egress_ports: Vec<u16>,
 }
 
+impl<'a> HostProps<'a> {
+    /// A `t3.micro` booting `image_id` with a 20 GiB encrypted gp3 root volume (`/dev/xvda`, the
+    /// Amazon Linux device; Ubuntu images use `/dev/sda1`), HTTPS egress to the internet only,
+    /// no SSH, and an empty [`HostConfig`] named after the host. Change what differs with struct
+    /// update syntax.
+    pub fn new(name: &'a str, network: &'a Network, image_id: impl Into<Value<String>>) -> Self {
+        Self {
+            name,
+            network,
+            image_id: image_id.into(),
+            instance_type: "t3.micro".into(),
+            host: HostConfig { name: name.to_ascii_lowercase(), ..HostConfig::default() },
+            admin_cidrs: Vec::new(),
+            root_volume: RootVolume::gp3("/dev/xvda", 20),
+            statements: Vec::new(),
+            internet_egress_ports: vec![443],
+            vpc_egress_ports: Vec::new(),
+        }
+    }
+}
+
 /// Handles of a host.
 #[derive(Debug, Clone)]
 pub struct Host {
+    /// The name given in its props (the prefix of its logical ids).
+    pub name: String,
     /// The instance.
     pub instance: Handle<Instance>,
     /// Its security group.
@@ -86,6 +109,30 @@ impl Host {
                 },
             },
         );
-        Self { instance, security_group: sg, role }
+        Self { name: n.to_owned(), instance, security_group: sg, role }
+    }
+}
+
+impl super::Tier for Host {
+    fn tier_name(&self) -> &str {
+        &self.name
+    }
+    fn tier_group(&self) -> &Handle<SecurityGroup> {
+        &self.security_group
+    }
+}
+
+impl Host {
+    /// Admits `tier` to the host on `port` (a rule resource `<Host>From<tier>`).
+    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &impl super::Tier, port: u16) {
+        super::admit(
+            stack,
+            &self.name,
+            &self.security_group,
+            port,
+            tier.tier_name(),
+            tier.tier_group().group_id(),
+            "TCP",
+        );
     }
 }
