@@ -502,7 +502,7 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     let plan = engine.plan().await.expect("plan");
     let changed: Vec<(&str, &Action)> =
         plan.changes.iter().filter(|c| c.action != Action::Unchanged).map(|c| (c.id.as_str(), &c.action)).collect();
-    let replace = Action::Replace { reason: "changing ImageId requires a new resource".into() };
+    let replace = Action::Replace { reason: "ImageId changed: an instance boots from its image once".into() };
     assert_eq!(changed, [("DaemonsInstance", &replace)], "only the daemons host differs after the rollout:\n{plan}");
     for id in ["WebLaunchTemplate", "WebAutoScalingGroup", "WebCpuScalingPolicy", "WebTargetGroup"] {
         let c = plan.changes.iter().find(|c| c.id == id).expect("planned");

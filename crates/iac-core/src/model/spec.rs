@@ -280,6 +280,46 @@ pub fn by_cloudformation_type(cloudformation_type: &str) -> Option<&'static Kind
     super::KINDS.iter().copied().find(|k| k.cloudformation == Some(cloudformation_type))
 }
 
+/// Every kind's facts as a Markdown reference page (`docs/reference/kinds.md` is this, kept
+/// current by a test): one row per kind with its types in both backends, its attributes, naming,
+/// data and replacement triggers.
+pub fn reference() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from(
+        "# Resource kinds\n\nGenerated from each kind's `KindSpec` (`iac_core::model::spec`); do not edit by hand.\n\n\
+         | kind | what | CloudFormation | Terraform | attributes | name | holds data | replaced when these change |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for k in super::KINDS {
+        let attrs: Vec<String> = k.attrs.iter().map(|a| format!("{:?}", a.attr)).collect();
+        let name = match k.naming {
+            Naming::Unnamed => "-".to_owned(),
+            Naming::Derived { max } => format!("derived, {max}"),
+            Naming::Explicit { max } => format!("yours or derived, {max}"),
+            Naming::GivenOnly { max } => format!("yours or the provider's, {max}"),
+            Naming::Required { max } => format!("yours, {max}"),
+        };
+        let data = match k.data {
+            Data::None => "no".to_owned(),
+            Data::Holds { keep } => format!("yes ({})", keep.cloudformation()),
+        };
+        let triggers: Vec<&str> = k.replacement.iter().map(|r| r.property).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            k.kind,
+            k.label,
+            k.cloudformation.map_or("-".to_owned(), |t| format!("`{t}`")),
+            k.terraform.map_or("(yours)".to_owned(), |t| format!("`{t}`")),
+            if attrs.is_empty() { "-".to_owned() } else { attrs.join(", ") },
+            name,
+            data,
+            if triggers.is_empty() { "-".to_owned() } else { triggers.join(", ") },
+        );
+    }
+    out
+}
+
 /// What a model file needs to state its kinds' facts.
 pub(crate) mod prelude {
     pub(crate) use super::{
