@@ -192,6 +192,8 @@ pub async fn run(
             "give the AMI to roll out with --ami ami-..., or --bake to bake it first (or --resume)".into(),
         ));
     }
+    // The rest (the test fault hook, with iac-aws's `testing` feature) keeps its default.
+    #[allow(clippy::needless_update)]
     let options = RolloutOptions {
         version: args.version.clone(),
         ami: ami.or_else(|| (args.dry_run && !args.resume).then(|| "<baked image>".to_owned())),

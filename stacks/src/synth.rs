@@ -290,7 +290,9 @@ pub fn main(registry: &Registry, args: &SynthArgs) -> ExitCode {
     }
 }
 
-/// `error: cause: cause: ...`, each message once.
+/// `error: cause: cause: ...`, each message once. The chain stops at an SDK call's failure,
+/// whose message already says the service's code and message (below it are the SDK's own
+/// layers: `service error`, `unhandled error (Code)`, the raw error metadata).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
@@ -299,6 +301,10 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         if !out.contains(&msg) {
             out.push_str(": ");
             out.push_str(&msg);
+        }
+        #[cfg(feature = "aws")]
+        if s.is::<iac_aws::SdkFailure>() {
+            break;
         }
         source = s.source();
     }

@@ -451,7 +451,7 @@ async fn a_launch_that_fails_deletes_the_temporary_role() {
 
     let err = bake::bake(&clients, &stack, &request, &|e| events.push(e)).await.expect_err("no such subnet");
     let text = err.to_string();
-    assert!(text.contains("bake:web") && text.contains("ec2:RunInstances"), "{text}");
+    assert!(text.contains("bake:web") && text.contains("ec2 RunInstances: InvalidSubnetID.NotFound"), "{text}");
     assert!(builders(&clients, None).await.is_empty());
     assert_eq!(temporary_roles(&clients).await, (vec![], vec![]));
     assert_eq!(events.names(), ["base-image", "role-created", "role-deleted"]);

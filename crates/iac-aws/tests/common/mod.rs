@@ -71,7 +71,7 @@ impl Moto {
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
             .load()
             .await;
-        Clients::new(&config, interceptors)
+        Clients::with_interceptors(&config, interceptors)
     }
 }
 
@@ -155,7 +155,8 @@ pub fn desired_in(stack: &Stack, observed: &HashMap<LogicalId, Observed>, name: 
     let template = iac_render::cloudformation::template(stack).expect("renders");
     let params = BTreeMap::new();
     let zones: Vec<String> = zones.iter().map(|z| (*z).to_owned()).collect();
-    let facts = Facts { stack, params: &params, region: "us-east-1", account: "123456789012", zones: &zones, observed };
+    let facts =
+        Facts { stack, params: &params, region: "us-east-1", account: Some("123456789012"), zones: &zones, observed };
     let props = desired::resolve(&facts, name, &template["Resources"][name]["Properties"], true).expect("resolves");
     let entry = stack.resource(&id(name)).expect("in the stack");
     let mut tags = naming::tags(stack, entry);
