@@ -35,13 +35,6 @@ pub trait Adapter: ResourceKind {
     /// keys are refused (`#[serde(deny_unknown_fields)]`).
     type Props: Desired;
 
-    /// Properties whose change forces a new resource (CloudFormation's "Update requires:
-    /// Replacement"), by their CloudFormation names.
-    const REPLACED_BY: &'static [&'static str];
-
-    /// Whether the kind holds data (replacing or deleting it needs `--allow-data-loss`).
-    const STATEFUL: bool = false;
-
     /// Creates the resource with `tags` (which include `iac:hash`) and waits until it is ready.
     fn create(
         ctx: &Ctx<'_>,
@@ -93,10 +86,40 @@ pub struct CfnTag {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotSupported(pub &'static str);
 
-/// Every kind the SDK engine deploys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SdkKind {
+/// Declares [`SdkKind`] (one variant per deployed kind, named after its model type), its
+/// [`SdkKind::ALL`] list and `with_adapter!`, the one `match` from a kind to its adapter, from
+/// one list: a new adapter is one line here plus its arm in [`SdkKind::of`].
+macro_rules! sdk_kinds {
+    ($($(#[$doc:meta])* $kind:ident,)*) => {
+        /// Every kind the SDK engine deploys (named after its model type).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum SdkKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl SdkKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &[SdkKind] = &[$(SdkKind::$kind,)*];
+        }
+
+        /// Runs `$body` with `$a` standing for the adapter type of `$kind` (the one `match` from
+        /// a kind to its adapter, without a wildcard arm).
+        macro_rules! with_adapter {
+            ($which:expr, $a:ident => $body:expr) => {{
+                match $which {
+                    $($crate::adapter::SdkKind::$kind => {
+                        type $a = iac_core::model::$kind;
+                        $body
+                    })*
+                }
+            }};
+        }
+    };
+}
+
+sdk_kinds! {
+    // EC2 and networking.
     /// `AWS::EC2::VPC`.
     Vpc,
     /// `AWS::EC2::Subnet`.
@@ -123,171 +146,50 @@ pub enum SdkKind {
     LaunchTemplate,
     /// `AWS::EC2::Instance`.
     Instance,
+    // IAM.
     /// `AWS::IAM::Role`.
     Role,
     /// `AWS::IAM::InstanceProfile`.
     InstanceProfile,
+    // Auto scaling.
     /// `AWS::AutoScaling::AutoScalingGroup`.
     AutoScalingGroup,
     /// `AWS::AutoScaling::ScalingPolicy`.
     ScalingPolicy,
+    // Load balancing.
     /// `AWS::ElasticLoadBalancingV2::LoadBalancer`.
     LoadBalancer,
     /// `AWS::ElasticLoadBalancingV2::TargetGroup`.
     TargetGroup,
     /// `AWS::ElasticLoadBalancingV2::Listener`.
     Listener,
+    // RDS.
     /// `AWS::RDS::DBSubnetGroup`.
     DbSubnetGroup,
     /// `AWS::RDS::DBParameterGroup`.
     DbParameterGroup,
     /// `AWS::RDS::DBInstance` (a primary: read replicas are not supported yet).
     DbInstance,
+    // Route 53.
     /// `AWS::Route53::RecordSet`.
     RecordSet,
+    // ECS, CloudWatch Logs, EventBridge Scheduler, scheduled actions.
+
+    // EFS, ElastiCache, S3, EBS volumes.
+
+    // CloudFront, RDS read replicas, KMS, SNS, CloudWatch alarms, Secrets Manager.
+
 }
 
-/// Runs `$body` with `$a` standing for the adapter type of `$kind` (the one `match` from a kind
-/// to its adapter).
-macro_rules! with_adapter {
-    ($kind:expr, $a:ident => $body:expr) => {{
-        use iac_core::model as m;
-        use $crate::adapter::SdkKind as K;
-        match $kind {
-            K::Vpc => {
-                type $a = m::Vpc;
-                $body
-            }
-            K::Subnet => {
-                type $a = m::Subnet;
-                $body
-            }
-            K::InternetGateway => {
-                type $a = m::InternetGateway;
-                $body
-            }
-            K::VpcGatewayAttachment => {
-                type $a = m::VpcGatewayAttachment;
-                $body
-            }
-            K::RouteTable => {
-                type $a = m::RouteTable;
-                $body
-            }
-            K::Route => {
-                type $a = m::Route;
-                $body
-            }
-            K::SubnetRouteTableAssociation => {
-                type $a = m::SubnetRouteTableAssociation;
-                $body
-            }
-            K::Eip => {
-                type $a = m::Eip;
-                $body
-            }
-            K::NatGateway => {
-                type $a = m::NatGateway;
-                $body
-            }
-            K::SecurityGroup => {
-                type $a = m::SecurityGroup;
-                $body
-            }
-            K::SecurityGroupIngress => {
-                type $a = m::SecurityGroupIngress;
-                $body
-            }
-            K::LaunchTemplate => {
-                type $a = m::LaunchTemplate;
-                $body
-            }
-            K::Instance => {
-                type $a = m::Instance;
-                $body
-            }
-            K::Role => {
-                type $a = m::Role;
-                $body
-            }
-            K::InstanceProfile => {
-                type $a = m::InstanceProfile;
-                $body
-            }
-            K::AutoScalingGroup => {
-                type $a = m::AutoScalingGroup;
-                $body
-            }
-            K::ScalingPolicy => {
-                type $a = m::ScalingPolicy;
-                $body
-            }
-            K::LoadBalancer => {
-                type $a = m::LoadBalancer;
-                $body
-            }
-            K::TargetGroup => {
-                type $a = m::TargetGroup;
-                $body
-            }
-            K::Listener => {
-                type $a = m::Listener;
-                $body
-            }
-            K::DbSubnetGroup => {
-                type $a = m::DbSubnetGroup;
-                $body
-            }
-            K::DbParameterGroup => {
-                type $a = m::DbParameterGroup;
-                $body
-            }
-            K::DbInstance => {
-                type $a = m::DbInstance;
-                $body
-            }
-            K::RecordSet => {
-                type $a = m::RecordSet;
-                $body
-            }
-        }
-    }};
-}
 pub(crate) use with_adapter;
 
 impl SdkKind {
-    /// Every kind, in the order orphans are deleted (dependents first).
-    pub const ALL: [SdkKind; 24] = [
-        SdkKind::RecordSet,
-        SdkKind::ScalingPolicy,
-        SdkKind::AutoScalingGroup,
-        SdkKind::Listener,
-        SdkKind::LoadBalancer,
-        SdkKind::TargetGroup,
-        SdkKind::Instance,
-        SdkKind::LaunchTemplate,
-        SdkKind::DbInstance,
-        SdkKind::DbSubnetGroup,
-        SdkKind::DbParameterGroup,
-        SdkKind::InstanceProfile,
-        SdkKind::Role,
-        SdkKind::SecurityGroupIngress,
-        SdkKind::SecurityGroup,
-        SdkKind::Route,
-        SdkKind::SubnetRouteTableAssociation,
-        SdkKind::NatGateway,
-        SdkKind::Eip,
-        SdkKind::RouteTable,
-        SdkKind::Subnet,
-        SdkKind::VpcGatewayAttachment,
-        SdkKind::InternetGateway,
-        SdkKind::Vpc,
-    ];
-
     /// The adapter kind of `resource`, or why the engine does not deploy it. The one `match`
     /// over [`Resource`]: no wildcard arm.
     pub fn of(resource: &Resource) -> Result<SdkKind, NotSupported> {
         const NO_ADAPTER: NotSupported = NotSupported("no SDK adapter for this kind yet");
+        // One arm per kind, so an adapter replaces its own line.
+        #[expect(clippy::match_same_arms, reason = "one arm per kind")]
         Ok(match resource {
             Resource::Vpc(_) => SdkKind::Vpc,
             Resource::Subnet(_) => SdkKind::Subnet,
@@ -322,29 +224,32 @@ impl SdkKind {
             Resource::Droplet(_) | Resource::DoFirewall(_) => {
                 return Err(NotSupported("not an AWS resource (render it with the Terraform digitalocean provider)"));
             }
-            Resource::EcsCluster(_)
-            | Resource::TaskDefinition(_)
-            | Resource::EcsService(_)
-            | Resource::LogGroup(_)
-            | Resource::FileSystem(_)
-            | Resource::MountTarget(_)
-            | Resource::AccessPoint(_)
-            | Resource::Schedule(_)
-            | Resource::CacheSubnetGroup(_)
-            | Resource::CacheParameterGroup(_)
-            | Resource::CacheReplicationGroup(_)
-            | Resource::Bucket(_)
-            | Resource::BucketPolicy(_)
-            | Resource::OriginAccessControl(_)
-            | Resource::Distribution(_)
-            | Resource::ScheduledAction(_)
-            | Resource::Key(_)
-            | Resource::Topic(_)
-            | Resource::Subscription(_)
-            | Resource::Alarm(_)
-            | Resource::Volume(_)
-            | Resource::VolumeAttachment(_)
-            | Resource::Secret(_) => return Err(NO_ADAPTER),
+            // ECS, CloudWatch Logs, EventBridge Scheduler, scheduled actions.
+            Resource::EcsCluster(_) => return Err(NO_ADAPTER),
+            Resource::TaskDefinition(_) => return Err(NO_ADAPTER),
+            Resource::EcsService(_) => return Err(NO_ADAPTER),
+            Resource::LogGroup(_) => return Err(NO_ADAPTER),
+            Resource::Schedule(_) => return Err(NO_ADAPTER),
+            Resource::ScheduledAction(_) => return Err(NO_ADAPTER),
+            // EFS, ElastiCache, S3, EBS volumes.
+            Resource::FileSystem(_) => return Err(NO_ADAPTER),
+            Resource::MountTarget(_) => return Err(NO_ADAPTER),
+            Resource::AccessPoint(_) => return Err(NO_ADAPTER),
+            Resource::CacheSubnetGroup(_) => return Err(NO_ADAPTER),
+            Resource::CacheParameterGroup(_) => return Err(NO_ADAPTER),
+            Resource::CacheReplicationGroup(_) => return Err(NO_ADAPTER),
+            Resource::Bucket(_) => return Err(NO_ADAPTER),
+            Resource::BucketPolicy(_) => return Err(NO_ADAPTER),
+            Resource::Volume(_) => return Err(NO_ADAPTER),
+            Resource::VolumeAttachment(_) => return Err(NO_ADAPTER),
+            // CloudFront, KMS, SNS, CloudWatch alarms, Secrets Manager.
+            Resource::OriginAccessControl(_) => return Err(NO_ADAPTER),
+            Resource::Distribution(_) => return Err(NO_ADAPTER),
+            Resource::Key(_) => return Err(NO_ADAPTER),
+            Resource::Topic(_) => return Err(NO_ADAPTER),
+            Resource::Subscription(_) => return Err(NO_ADAPTER),
+            Resource::Alarm(_) => return Err(NO_ADAPTER),
+            Resource::Secret(_) => return Err(NO_ADAPTER),
         })
     }
 
@@ -355,22 +260,7 @@ impl SdkKind {
 
     /// The kind whose CloudFormation type is `cfn_type`.
     pub fn from_cfn_type(cfn_type: &str) -> Option<SdkKind> {
-        SdkKind::ALL.into_iter().find(|k| k.cfn_type() == cfn_type)
-    }
-
-    /// Properties whose change forces a new resource.
-    pub fn replaced_by(self) -> &'static [&'static str] {
-        with_adapter!(self, A => <A as Adapter>::REPLACED_BY)
-    }
-
-    /// Whether the kind holds data.
-    pub fn is_stateful(self) -> bool {
-        with_adapter!(self, A => <A as Adapter>::STATEFUL)
-    }
-
-    /// Where orphans of this kind are deleted: dependents first.
-    pub fn delete_rank(self) -> usize {
-        SdkKind::ALL.iter().position(|k| *k == self).unwrap_or(SdkKind::ALL.len())
+        SdkKind::ALL.iter().copied().find(|k| k.cfn_type() == cfn_type)
     }
 }
 

@@ -50,6 +50,30 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     /// STS: the account id (`AWS::AccountId`).
     pub sts: aws_sdk_sts::Client,
+    /// ECS clusters, task definitions and services.
+    pub ecs: aws_sdk_ecs::Client,
+    /// EFS file systems, mount targets and access points.
+    pub efs: aws_sdk_efs::Client,
+    /// CloudWatch Logs log groups.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// `EventBridge` Scheduler schedules.
+    pub scheduler: aws_sdk_scheduler::Client,
+    /// ElastiCache subnet groups, parameter groups and replication groups.
+    pub elasticache: aws_sdk_elasticache::Client,
+    /// S3 buckets and bucket policies.
+    pub s3: aws_sdk_s3::Client,
+    /// CloudFront distributions and origin access controls.
+    pub cloudfront: aws_sdk_cloudfront::Client,
+    /// KMS keys.
+    pub kms: aws_sdk_kms::Client,
+    /// SNS topics and subscriptions.
+    pub sns: aws_sdk_sns::Client,
+    /// CloudWatch alarms.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Secrets Manager secrets.
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
+    /// CloudFormation stacks, change sets and events (the CloudFormation engine).
+    pub cloudformation: aws_sdk_cloudformation::Client,
     /// The region the clients talk to.
     pub region: String,
     counter: CallCounter,
@@ -90,8 +114,12 @@ impl Clients {
     fn build(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
         let counter = CallCounter::default();
         macro_rules! client {
-            ($krate:ident) => {{
+            ($krate:ident) => {
+                client!($krate, |b| b)
+            };
+            ($krate:ident, $tweak:expr) => {{
                 let mut b = $krate::config::Builder::from(config).interceptor(counter.clone());
+                b = $tweak(b);
                 for i in interceptors {
                     b = b.interceptor(i.clone());
                 }
@@ -107,6 +135,21 @@ impl Clients {
             iam: client!(aws_sdk_iam),
             ssm: client!(aws_sdk_ssm),
             sts: client!(aws_sdk_sts),
+            ecs: client!(aws_sdk_ecs),
+            efs: client!(aws_sdk_efs),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            scheduler: client!(aws_sdk_scheduler),
+            elasticache: client!(aws_sdk_elasticache),
+            // Path-style addressing against a custom endpoint (moto, LocalStack): `bucket.127.0.0.1`
+            // does not resolve. Real AWS keeps virtual-hosted addressing.
+            s3: client!(aws_sdk_s3, |b: aws_sdk_s3::config::Builder| b
+                .force_path_style(config.endpoint_url().is_some())),
+            cloudfront: client!(aws_sdk_cloudfront),
+            kms: client!(aws_sdk_kms),
+            sns: client!(aws_sdk_sns),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            secretsmanager: client!(aws_sdk_secretsmanager),
+            cloudformation: client!(aws_sdk_cloudformation),
             region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
             counter,
         }

@@ -98,7 +98,7 @@ fn every_seed_resource_of_a_supported_kind_fits_its_adapter() {
     eprintln!("{envs} environments; checked per kind: {checked:?}; not resolvable on the SDK path: {unresolved:#?}");
     assert!(envs >= 9, "every AWS environment of the seed stacks is rendered ({envs})");
     // Every kind the engine deploys appears in the seed stacks (so each adapter is exercised).
-    let missing: Vec<SdkKind> = SdkKind::ALL.into_iter().filter(|k| !checked.contains_key(k)).collect();
+    let missing: Vec<SdkKind> = SdkKind::ALL.iter().copied().filter(|k| !checked.contains_key(k)).collect();
     assert!(missing.is_empty(), "kinds no seed stack uses: {missing:?}");
     // Only secrets CloudFormation resolves itself stop the SDK path (a DB password from a secret).
     assert!(unresolved.iter().all(|u| u.contains("dynamic secret references")), "{unresolved:#?}");

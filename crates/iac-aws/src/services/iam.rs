@@ -81,7 +81,6 @@ impl Desired for InstanceProfileProps {}
 
 impl Adapter for Role {
     type Props = RoleProps;
-    const REPLACED_BY: &'static [&'static str] = &["RoleName", "Path"];
 
     /// Creates the role with its policies.
     async fn create(
@@ -119,7 +118,6 @@ impl Adapter for Role {
 
 impl Adapter for InstanceProfile {
     type Props = InstanceProfileProps;
-    const REPLACED_BY: &'static [&'static str] = &["InstanceProfileName", "Path"];
 
     /// Creates the instance profile with its role.
     async fn create(
@@ -693,7 +691,7 @@ mod tests {
 
     #[test]
     fn replacement_properties() {
-        assert_eq!(SdkKind::Role.replaced_by(), &["RoleName", "Path"]);
-        assert!(SdkKind::InstanceProfile.replaced_by().contains(&"InstanceProfileName"));
+        assert_eq!(crate::services::replaced_by(SdkKind::Role.cfn_type()), &["RoleName", "Path"]);
+        assert!(crate::services::replaced_by(SdkKind::InstanceProfile.cfn_type()).contains(&"InstanceProfileName"));
     }
 }

@@ -7,11 +7,22 @@
 //! CloudFormation-shaped, fully resolved properties (see [`crate::desired`]) by [`check`].
 
 pub mod autoscaling;
+pub mod cloudfront;
+pub mod cloudwatch;
 pub mod ec2;
+pub mod ecs;
+pub mod efs;
+pub mod elasticache;
 pub mod elbv2;
 pub mod iam;
+pub mod kms;
+pub mod logs;
 pub mod rds;
 pub mod route53;
+pub mod s3;
+pub mod scheduler;
+pub mod secretsmanager;
+pub mod sns;
 
 use std::future::Future;
 use std::time::Duration;
@@ -288,31 +299,76 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
 
 /// Everything of this stack and environment that exists, from every service.
 pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    // Boxed: the SDK's futures are large, and six of them side by side overflow a thread's stack.
-    let (from_ec2, from_iam, from_autoscaling, from_elbv2, from_rds, from_route53) = tokio::join!(
+    // Boxed: the SDK's futures are large, and many of them side by side overflow a thread's stack.
+    let parts = tokio::join!(
         Box::pin(ec2::discover(ctx)),
         Box::pin(iam::discover(ctx)),
         Box::pin(autoscaling::discover(ctx)),
         Box::pin(elbv2::discover(ctx)),
         Box::pin(rds::discover(ctx)),
-        Box::pin(route53::discover(ctx))
+        Box::pin(route53::discover(ctx)),
+        Box::pin(ecs::discover(ctx)),
+        Box::pin(logs::discover(ctx)),
+        Box::pin(scheduler::discover(ctx)),
+        Box::pin(efs::discover(ctx)),
+        Box::pin(elasticache::discover(ctx)),
+        Box::pin(s3::discover(ctx)),
+        Box::pin(cloudfront::discover(ctx)),
+        Box::pin(kms::discover(ctx)),
+        Box::pin(sns::discover(ctx)),
+        Box::pin(cloudwatch::discover(ctx)),
+        Box::pin(secretsmanager::discover(ctx)),
     );
+    let (
+        ec2,
+        iam,
+        autoscaling,
+        elbv2,
+        rds,
+        route53,
+        ecs,
+        logs,
+        scheduler,
+        efs,
+        elasticache,
+        s3,
+        cloudfront,
+        kms,
+        sns,
+        cloudwatch,
+        secretsmanager,
+    ) = parts;
     let mut out = Vec::new();
-    for part in [from_ec2, from_iam, from_autoscaling, from_elbv2, from_rds, from_route53] {
+    for part in [
+        ec2,
+        iam,
+        autoscaling,
+        elbv2,
+        rds,
+        route53,
+        ecs,
+        logs,
+        scheduler,
+        efs,
+        elasticache,
+        s3,
+        cloudfront,
+        kms,
+        sns,
+        cloudwatch,
+        secretsmanager,
+    ] {
         out.extend(part?);
     }
     Ok(out)
 }
 
-/// Properties of `cfn_type` whose change forces a replacement (none for a type the engine does
-/// not know).
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    SdkKind::from_cfn_type(cfn_type).map_or(&[], SdkKind::replaced_by)
-}
-
-/// Whether resources of `cfn_type` hold data.
-pub fn is_stateful_type(cfn_type: &str) -> bool {
-    SdkKind::from_cfn_type(cfn_type).is_some_and(SdkKind::is_stateful)
+/// Properties of `cfn_type` whose change forces a replacement, from its kind's spec
+/// ([`iac_core::model::spec::KindSpec::replacement`]; none for a type the engine does not know).
+pub fn replaced_by(cfn_type: &str) -> Vec<&'static str> {
+    iac_core::model::spec::by_cloudformation_type(cfn_type)
+        .map(|k| k.replacement.iter().map(|r| r.property).collect())
+        .unwrap_or_default()
 }
 
 /// `Ok(None)` when the call failed because the resource does not exist (`missing` says so of the

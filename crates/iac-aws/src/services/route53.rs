@@ -60,9 +60,6 @@ impl Desired for RecordSetProps {}
 
 impl Adapter for RecordSet {
     type Props = RecordSetProps;
-    /// The physical id holds zone, name and type.
-    const REPLACED_BY: &'static [&'static str] = &["HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"];
-
     /// Creates (upserts) the record and waits until the change is `INSYNC`.
     async fn create(
         ctx: &Ctx<'_>,

@@ -92,7 +92,6 @@ impl Desired for GroupProps {
 
 impl Adapter for AutoScalingGroup {
     type Props = GroupProps;
-    const REPLACED_BY: &'static [&'static str] = &["AutoScalingGroupName"];
 
     /// Creates the group and waits for its instances.
     async fn create(

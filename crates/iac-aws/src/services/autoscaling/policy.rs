@@ -53,10 +53,6 @@ impl Desired for PolicyProps {}
 
 impl Adapter for ScalingPolicy {
     type Props = PolicyProps;
-    /// A policy's name is derived from its logical id; it moves to another group by being created
-    /// there.
-    const REPLACED_BY: &'static [&'static str] = &["AutoScalingGroupName"];
-
     /// Puts the policy.
     async fn create(
         ctx: &Ctx<'_>,

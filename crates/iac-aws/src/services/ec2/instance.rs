@@ -65,23 +65,6 @@ tagged!(InstanceProps);
 
 impl Adapter for model::Instance {
     type Props = InstanceProps;
-    const REPLACED_BY: &'static [&'static str] = &[
-        "ImageId",
-        "SubnetId",
-        "AvailabilityZone",
-        "KeyName",
-        "PrivateIpAddress",
-        "NetworkInterfaces",
-        "Tenancy",
-        "PlacementGroupName",
-        "HostId",
-        "LaunchTemplate",
-        "BlockDeviceMappings",
-        "SecurityGroups",
-        "CpuOptions",
-        "HibernationOptions",
-        "EnclaveOptions",
-    ];
 
     async fn create(
         ctx: &Ctx<'_>,

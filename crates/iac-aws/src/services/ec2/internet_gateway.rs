@@ -28,7 +28,6 @@ impl Desired for AttachmentProps {}
 
 impl Adapter for model::InternetGateway {
     type Props = InternetGatewayProps;
-    const REPLACED_BY: &'static [&'static str] = &[];
 
     async fn create(
         ctx: &Ctx<'_>,
@@ -59,9 +58,6 @@ impl Adapter for model::InternetGateway {
 
 impl Adapter for model::VpcGatewayAttachment {
     type Props = AttachmentProps;
-    /// Both properties (it has nothing to update in place).
-    const REPLACED_BY: &'static [&'static str] = &["VpcId", "InternetGatewayId", "VpnGatewayId"];
-
     async fn create(
         ctx: &Ctx<'_>,
         entry: &ResourceEntry,

@@ -146,7 +146,6 @@ impl Desired for LaunchTemplateProps {
 
 impl Adapter for model::LaunchTemplate {
     type Props = LaunchTemplateProps;
-    const REPLACED_BY: &'static [&'static str] = &["LaunchTemplateName"];
 
     async fn create(
         ctx: &Ctx<'_>,

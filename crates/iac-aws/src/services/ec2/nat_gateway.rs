@@ -34,8 +34,6 @@ tagged!(NatGatewayProps);
 
 impl Adapter for model::Eip {
     type Props = EipProps;
-    const REPLACED_BY: &'static [&'static str] =
-        &["Domain", "NetworkBorderGroup", "PublicIpv4Pool", "Address", "IpamPoolId"];
 
     async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &EipProps, tags: &Tags) -> Result<Observed, AwsError> {
         create_eip(ctx, &entry.id, props, tags).await
@@ -69,7 +67,6 @@ impl Adapter for model::Eip {
 
 impl Adapter for model::NatGateway {
     type Props = NatGatewayProps;
-    const REPLACED_BY: &'static [&'static str] = &["SubnetId", "AllocationId", "ConnectivityType", "PrivateIpAddress"];
 
     async fn create(
         ctx: &Ctx<'_>,

@@ -42,7 +42,6 @@ impl Desired for AssociationProps {}
 
 impl Adapter for model::RouteTable {
     type Props = RouteTableProps;
-    const REPLACED_BY: &'static [&'static str] = &["VpcId"];
 
     async fn create(
         ctx: &Ctx<'_>,
@@ -73,8 +72,6 @@ impl Adapter for model::RouteTable {
 
 impl Adapter for model::Route {
     type Props = RouteProps;
-    const REPLACED_BY: &'static [&'static str] =
-        &["RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId"];
 
     async fn create(
         ctx: &Ctx<'_>,
@@ -114,7 +111,6 @@ impl Adapter for model::Route {
 
 impl Adapter for model::SubnetRouteTableAssociation {
     type Props = AssociationProps;
-    const REPLACED_BY: &'static [&'static str] = &["SubnetId", "RouteTableId"];
 
     async fn create(
         ctx: &Ctx<'_>,

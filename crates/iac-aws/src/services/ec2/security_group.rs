@@ -95,7 +95,6 @@ impl Desired for IngressProps {}
 
 impl Adapter for model::SecurityGroup {
     type Props = SecurityGroupProps;
-    const REPLACED_BY: &'static [&'static str] = &["GroupName", "GroupDescription", "VpcId"];
 
     async fn create(
         ctx: &Ctx<'_>,
@@ -133,19 +132,6 @@ impl Adapter for model::SecurityGroup {
 
 impl Adapter for model::SecurityGroupIngress {
     type Props = IngressProps;
-    const REPLACED_BY: &'static [&'static str] = &[
-        "GroupId",
-        "GroupName",
-        "IpProtocol",
-        "FromPort",
-        "ToPort",
-        "CidrIp",
-        "CidrIpv6",
-        "SourceSecurityGroupId",
-        "SourceSecurityGroupName",
-        "SourceSecurityGroupOwnerId",
-        "SourcePrefixListId",
-    ];
 
     /// Tagged by the engine (CloudFormation cannot tag a rule).
     async fn create(

@@ -25,15 +25,6 @@ tagged!(SubnetProps);
 
 impl Adapter for model::Subnet {
     type Props = SubnetProps;
-    const REPLACED_BY: &'static [&'static str] = &[
-        "VpcId",
-        "CidrBlock",
-        "AvailabilityZone",
-        "AvailabilityZoneId",
-        "Ipv4IpamPoolId",
-        "Ipv4NetmaskLength",
-        "OutpostArn",
-    ];
 
     async fn create(
         ctx: &Ctx<'_>,

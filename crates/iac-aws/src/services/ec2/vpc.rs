@@ -24,8 +24,6 @@ tagged!(VpcProps);
 
 impl Adapter for model::Vpc {
     type Props = VpcProps;
-    const REPLACED_BY: &'static [&'static str] =
-        &["CidrBlock", "InstanceTenancy", "Ipv4IpamPoolId", "Ipv4NetmaskLength"];
 
     async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &VpcProps, tags: &Tags) -> Result<Observed, AwsError> {
         create_vpc(ctx, &entry.id, props, tags).await

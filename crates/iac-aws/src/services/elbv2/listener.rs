@@ -99,7 +99,6 @@ impl Desired for ListenerProps {}
 
 impl Adapter for Listener {
     type Props = ListenerProps;
-    const REPLACED_BY: &'static [&'static str] = &["LoadBalancerArn"];
 
     /// Creates the listener with the engine's own tags (CloudFormation cannot tag one).
     async fn create(

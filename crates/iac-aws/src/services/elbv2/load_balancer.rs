@@ -46,7 +46,6 @@ impl Desired for LoadBalancerProps {
 
 impl Adapter for LoadBalancer {
     type Props = LoadBalancerProps;
-    const REPLACED_BY: &'static [&'static str] = &["Name", "Scheme", "Type"];
 
     /// Creates the load balancer and waits until it is active.
     async fn create(

@@ -64,8 +64,6 @@ impl Desired for TargetGroupProps {
 
 impl Adapter for TargetGroup {
     type Props = TargetGroupProps;
-    const REPLACED_BY: &'static [&'static str] =
-        &["Name", "Port", "Protocol", "ProtocolVersion", "TargetType", "VpcId", "IpAddressType"];
 
     /// Creates the target group with its health check and attributes.
     async fn create(

@@ -114,19 +114,6 @@ impl Desired for DbInstanceProps {
 
 impl Adapter for model::DbInstance {
     type Props = DbInstanceProps;
-    const REPLACED_BY: &'static [&'static str] = &[
-        "DBInstanceIdentifier",
-        "Engine",
-        "DBName",
-        "MasterUsername",
-        "StorageEncrypted",
-        "KmsKeyId",
-        "AvailabilityZone",
-        "DBSubnetGroupName",
-        "CharacterSetName",
-        "Timezone",
-    ];
-    const STATEFUL: bool = true;
 
     /// Creates the instance and waits until it is `available`.
     async fn create(

@@ -132,9 +132,9 @@ mod tests {
 
     #[test]
     fn replacement_properties() {
-        assert!(SdkKind::DbInstance.replaced_by().contains(&"DBInstanceIdentifier"));
-        assert!(SdkKind::DbInstance.replaced_by().contains(&"StorageEncrypted"));
-        assert!(!SdkKind::DbInstance.replaced_by().contains(&"DBInstanceClass"));
-        assert_eq!(SdkKind::DbSubnetGroup.replaced_by(), &["DBSubnetGroupName"]);
+        assert!(crate::services::replaced_by(SdkKind::DbInstance.cfn_type()).contains(&"DBInstanceIdentifier"));
+        assert!(crate::services::replaced_by(SdkKind::DbInstance.cfn_type()).contains(&"StorageEncrypted"));
+        assert!(!crate::services::replaced_by(SdkKind::DbInstance.cfn_type()).contains(&"DBInstanceClass"));
+        assert_eq!(crate::services::replaced_by(SdkKind::DbSubnetGroup.cfn_type()), &["DBSubnetGroupName"]);
     }
 }

@@ -30,7 +30,6 @@ impl Desired for DbParameterGroupProps {
 
 impl Adapter for model::DbParameterGroup {
     type Props = DbParameterGroupProps;
-    const REPLACED_BY: &'static [&'static str] = &["DBParameterGroupName", "Family", "Description"];
 
     /// Creates the parameter group with its parameters.
     async fn create(

@@ -28,7 +28,6 @@ impl Desired for DbSubnetGroupProps {
 
 impl Adapter for model::DbSubnetGroup {
     type Props = DbSubnetGroupProps;
-    const REPLACED_BY: &'static [&'static str] = &["DBSubnetGroupName"];
 
     /// Creates the subnet group.
     async fn create(
