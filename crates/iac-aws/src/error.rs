@@ -393,6 +393,16 @@ pub enum AwsError {
     },
 }
 
+impl AwsError {
+    /// One line of [`AwsError::UnsupportedMany`]: `  - Id: a kind (reason)`.
+    fn unsupported_line(&self) -> String {
+        match self {
+            AwsError::Unsupported { id, kind, reason, .. } => format!("  - `{id}`: a {kind} ({reason})"),
+            other => format!("  - {other}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_ec2::operation::create_vpc::CreateVpcError;
@@ -450,15 +460,5 @@ mod tests {
             source,
         };
         assert!(err.to_string().starts_with("stack `demo`: ec2 DescribeVpcs: InvalidParameterValue: "), "{err}");
-    }
-}
-
-impl AwsError {
-    /// One line of [`AwsError::UnsupportedMany`]: `  - Id: a kind (reason)`.
-    fn unsupported_line(&self) -> String {
-        match self {
-            AwsError::Unsupported { id, kind, reason, .. } => format!("  - `{id}`: a {kind} ({reason})"),
-            other => format!("  - {other}"),
-        }
     }
 }
