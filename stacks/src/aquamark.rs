@@ -148,7 +148,7 @@ const WATCHDOG: &str = r#"#!/bin/sh
 # Restarts the aquamark container when /ping does not answer "Web services are UP".
 if ! curl -fsS --max-time 10 http://127.0.0.1/ping | grep -q 'Web services are UP'; then
   logger -t aquamark-watchdog "ping failed; restarting the aquamark container"
-  docker restart aquamark
+  systemctl restart aquamark.service
 fi
 "#;
 

@@ -312,10 +312,10 @@ tmp=$(mktemp /opt/geoip/.download.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
 aws s3 cp --only-show-errors "s3://$bucket/$key" "$tmp"
 chmod 0644 "$tmp"
-for c in "$@"; do docker stop "$c" >/dev/null 2>&1 || true; done
+for c in "$@"; do systemctl stop "$c.service" || true; done
 mv "$tmp" /opt/geoip/GeoLite2-City.mmdb
 printf '%s\n' "$etag" > /opt/geoip/.etag
-for c in "$@"; do docker start "$c" >/dev/null 2>&1 || true; done
+for c in "$@"; do systemctl start "$c.service" || true; done
 logger -t ichnaea-geoip "installed GeoLite2-City.mmdb $etag"
 "#;
 

@@ -379,6 +379,18 @@ impl HostConfig {
         self.containers.iter().chain(self.units.iter().filter_map(|u| u.container.as_ref()))
     }
 
+    /// Every systemd unit of the host: one per container of [`HostConfig::containers`] (named
+    /// after it, see [`SystemdUnit::container`]), then [`HostConfig::units`]. Each container runs
+    /// under systemd, so one that cannot start (its image missing and the registry unreachable,
+    /// its env file missing) fails alone and is retried, and the rest of the host comes up.
+    pub fn all_units(&self) -> Vec<SystemdUnit> {
+        self.containers
+            .iter()
+            .map(|c| SystemdUnit::container(c.clone(), format!("Container {} of {}", c.name, self.name)))
+            .chain(self.units.iter().cloned())
+            .collect()
+    }
+
     /// True when Docker is needed (asked for, or some container runs).
     pub fn needs_docker(&self) -> bool {
         self.docker || self.all_containers().next().is_some()

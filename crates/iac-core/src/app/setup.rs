@@ -201,7 +201,9 @@ impl SystemdUnit {
     }
 
     /// A service running `container` in the foreground (`docker run --rm`), after Docker, restarted
-    /// by systemd according to the container's restart policy. Named `<container>.service`.
+    /// by systemd according to the container's restart policy. Named `<container>.service`. A
+    /// container that is never restarted ([`super::Restart::No`]) is a one-off: a oneshot unit that
+    /// stays active once it has succeeded, so that units ordered after it start only then.
     pub fn container(container: Container, description: impl Into<String>) -> Self {
         let restart = match container.restart {
             super::Restart::No => UnitRestart::No,
@@ -213,6 +215,10 @@ impl SystemdUnit {
         unit.requires = vec!["docker.service".into()];
         unit.wants = vec!["network-online.target".into()];
         unit.restart = restart;
+        if container.restart == super::Restart::No {
+            unit.service_type = ServiceType::Oneshot;
+            unit.remain_after_exit = true;
+        }
         unit.timeout_stop_seconds = Some(30);
         unit.container = Some(container);
         unit
@@ -681,7 +687,9 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             );
         }
     }
-    let unit_names: Vec<&str> = host.units.iter().map(|u| u.name.as_str()).collect();
+    // The containers run as units too: their names count (a timer may start one).
+    let all_units = host.all_units();
+    let unit_names: Vec<&str> = all_units.iter().map(|u| u.name.as_str()).collect();
     p.duplicates("UserData.Units", unit_names.iter().copied(), "unit");
     for (i, u) in host.units.iter().enumerate() {
         let prop = format!("UserData.Units[{i}]");
