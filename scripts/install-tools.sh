@@ -224,7 +224,7 @@ BOOT_BASE=(systemd systemd-sysv dbus cloud-init curl ca-certificates python3 git
 BOOT_MIRROR=(nginx supervisor jq make python3-pip php-fpm php-cli php-redis composer redis-server
     nodejs npm influxdb collectd collectd-utils)
 BOOT_PIN_CLOUD_INIT="22.4.2-*"
-BOOT_LAYOUT=1
+BOOT_LAYOUT=2
 
 # The host tools the boot test runs: mmdebstrap (build), systemd-nspawn (boot), apt-ftparchive
 # (the stand-in packages' index), unshare and nsenter (util-linux).
@@ -270,7 +270,7 @@ ensure_boot_root() {
         mirror="${BOOT_MIRROR[*]}"
         # shellcheck disable=SC2016 # mmdebstrap runs each hook with the root as $1
         mmdebstrap --quiet --variant=minbase --include="$base" \
-            --customize-hook='echo "en_US.UTF-8 UTF-8" > "$1/etc/locale.gen"; chroot "$1" locale-gen >/dev/null' \
+            --customize-hook='echo "en_US.UTF-8 UTF-8" > "$1/etc/locale.gen"; chroot "$1" locale-gen >/dev/null; echo "LANG=en_US.UTF-8" > "$1/etc/default/locale"' \
             --customize-hook="chroot \"\$1\" apt-get install -qq --download-only -y --no-install-recommends $mirror" \
             --customize-hook='mkdir -p "$1/srv/iac-mirror" && mv "$1"/var/cache/apt/archives/*.deb "$1/srv/iac-mirror/"' \
             --customize-hook='chroot "$1" sh -c "cd /srv/iac-mirror && apt-ftparchive packages . > Packages"' \

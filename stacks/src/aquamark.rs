@@ -3,7 +3,7 @@
 //! (EC2-Classic ELB, launch configurations, db.t2, Ubuntu 14.04, API keys in the AMI) the stack
 //! models the modern equivalent and the config files keep the guide's values as comments.
 
-use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile};
+use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile, Migration};
 use iac_core::model::HealthCheck;
 use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
 use iac_core::net::Ipv4Cidr;
@@ -152,19 +152,23 @@ if ! curl -fsS --max-time 10 http://127.0.0.1/ping | grep -q 'Web services are U
 fi
 "#;
 
-/// The schema migration as a one-off on the daemons host (the rollout runs it through SSM after
-/// the switch): `aquamark-migrate [image]`, the image defaulting to the deployed version.
-fn migrate_script(image: &str) -> String {
+/// The schema migration by hand or from a rollout (`aquamark-migrate [image]`, through SSM after
+/// the switch): the image defaulting to the deployed version, under the same lock as the
+/// migration every host runs at boot, with its env file.
+fn migrate_script(image: &str, lock: &str) -> String {
     format!(
         r#"#!/bin/sh
 # One-off schema migration: alembic upgrade head with the given (or deployed) image.
 set -eu
 image="${{1:-{image}}}"
 docker pull "$image"
-exec docker run --rm --env-file=/etc/iac/recalc.env "$image" alembic upgrade head
+exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file=/etc/iac/{MIGRATE}.env "$image" alembic upgrade head
 "#
     )
 }
+
+/// The migration's name: its container, unit and lock.
+const MIGRATE: &str = "aquamark-migrate";
 
 /// Builds the stack for `env` from `source`.
 #[allow(clippy::too_many_lines)] // the stack, read top to bottom
@@ -238,6 +242,17 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     let web_container =
         app_env(Container::new("aquamark", &cfg.app.image).with_env("ANALYTICS_ID", cfg.app.analytics_id.as_str()))
             .with_port(80, 8000);
+    // Seed: "Schema migration as a one-off: vpac/aquamark alembic upgrade head". Every host runs
+    // it at boot under the stack's lock before its containers start, so a first deploy has a
+    // schema before the web tier takes traffic, and a green web group of a release migrates
+    // before it is healthy.
+    let migration = |before: &[&str]| {
+        Migration::new(
+            app_env(Container::new(MIGRATE, &cfg.app.image).with_command(["alembic", "upgrade", "head"])),
+            before.iter().copied(),
+        )
+    };
+    let lock = crate::migration::lock_statement("aquamark", env);
     let local = cfg.network.local_subnet_cidr.to_string();
     let watchdog = HostFile { path: "/usr/local/bin/aquamark-watchdog".into(), mode: 0o755, content: WATCHDOG.into() };
     let watchdog_cron = CronJob {
@@ -282,6 +297,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 files: vec![watchdog],
                 containers: vec![web_container],
                 cron: vec![watchdog_cron],
+                migration: Some(migration(&["aquamark"])),
                 ..HostConfig::default()
             },
             instance_port: 80,
@@ -293,7 +309,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             cpu_target: cfg.web.cpu_target,
             admin_cidrs: vec![local.clone()],
             root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),
-            statements: vec![db.read_secret_statement(), bucket_statement.clone()],
+            statements: vec![db.read_secret_statement(), bucket_statement.clone(), lock.clone()],
             internet_egress_ports: vec![80, 443],
             vpc_egress_ports: vec![db.port],
             deletion_protection: cfg.web.deletion_protection,
@@ -322,18 +338,19 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 files: vec![HostFile {
                     path: "/usr/local/bin/aquamark-migrate".into(),
                     mode: 0o755,
-                    content: migrate_script(&cfg.app.image),
+                    content: migrate_script(&cfg.app.image, &format!("/iac/aquamark/{env}/lock/{MIGRATE}")),
                 }],
                 containers: vec![
                     daemon("recalc", "./server/recalculate.py"),
                     daemon("notify", "./server/notifications.py"),
                 ],
                 cron: Vec::new(),
+                migration: Some(migration(&["recalc", "notify"])),
                 ..HostConfig::default()
             },
             admin_cidrs: vec![local],
             root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),
-            statements: vec![db.read_secret_statement(), bucket_statement],
+            statements: vec![db.read_secret_statement(), bucket_statement, lock],
             internet_egress_ports: vec![80, 443, 587],
             vpc_egress_ports: vec![db.port],
         },

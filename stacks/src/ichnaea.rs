@@ -27,7 +27,7 @@
 //! the old pod before the new one starts and it never runs twice.
 
 use iac_core::Handle;
-use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
+use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Migration};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
     MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
@@ -291,8 +291,15 @@ pub struct DnsConfig {
 
 /// Where the `GeoLite2` database lives on every host, mounted into the containers.
 const GEOIP_DIR: &str = "/opt/geoip";
-/// The env file of the admin node's container, shared by its one-off commands.
-const ADMIN_ENV: &str = "/etc/iac/ichnaea.env";
+/// The migration's name: its container, unit, compose service, Job and lock.
+const MIGRATE: &str = "ichnaea-migrate";
+/// The env file of the admin node's migration, shared by its one-off commands (the primary).
+const ADMIN_ENV: &str = "/etc/iac/ichnaea-migrate.env";
+/// The guide's database setup: `alembic stamp base` on a database that has no schema yet (only
+/// then: on one that has, it would forget the applied revisions), then `alembic upgrade head`,
+/// which "needs to be run whenever you upgrade to a new version".
+const MIGRATE_COMMAND: &str = "if ! alembic current 2>/dev/null | grep -Eq '^[0-9a-f]{6,}'; then alembic stamp base; fi \
+     && exec alembic upgrade head";
 
 /// Fetches the `GeoLite2` database from the backup bucket when it changed and swaps it in with the
 /// given containers stopped: the app does not tolerate the file changing under it (guide).
@@ -319,18 +326,25 @@ for c in "$@"; do systemctl start "$c.service" || true; done
 logger -t ichnaea-geoip "installed GeoLite2-City.mmdb $etag"
 "#;
 
-/// The schema migration as a one-off on the admin node (the rollout runs it through SSM with
-/// the new image): `ichnaea-migrate [image]`.
-fn migrate_script(image: &str) -> String {
+/// The schema migration by hand or from a rollout (`ichnaea-migrate [image]`, through SSM with the
+/// new image), under the same lock as the migration every host runs at boot.
+fn migrate_script(image: &str, lock: &str) -> String {
     format!(
         r#"#!/bin/sh
 # One-off schema migration: alembic upgrade head with the given (or deployed) image.
 set -eu
 image="${{1:-{image}}}"
 docker pull "$image"
-exec docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro "$image" alembic upgrade head
-"#
+exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro "$image" \
+  sh -c {command}
+"#,
+        command = iac_render::userdata::shell_quote(MIGRATE_COMMAND),
     )
+}
+
+/// The migration container: the guide's commands on the primary, never restarted.
+pub fn migrate_container(env: &RoleEnv) -> Container {
+    role_container(MIGRATE, &["sh", "-c", MIGRATE_COMMAND], env.db_primary.clone(), env)
 }
 
 /// The map tiles job (`map`), never two runs at once.
@@ -500,6 +514,7 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
         s.depends_on("mysql", Condition::Healthy).depends_on("redis", Condition::Healthy).run_as_user(APP_UID)
     };
     let [web, worker, scheduler] = role_containers(&env, replica);
+    let migrate = migrate_container(&env);
     let mut ingress = Ingress::new([cfg.dns.domain.as_str()], WEB_PORT);
     if let Some(class) = &k8s.ingress_class {
         ingress = ingress.class(class.as_str());
@@ -543,26 +558,47 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
         .volume(geoip)
         .volume(Volume::new("mysql-data", 10))
         .volume(Volume::new("redis-data", 1))
+        // The migration first: compose starts the roles once it has succeeded; on Kubernetes it is
+        // a Job to apply and wait for before the Deployments.
+        .service(platform_values(Service::new(migrate)))
         .service(
             platform_values(Service::new(web))
                 .replicas(cfg.web.desired_capacity)
                 .http_probe(LB_HEARTBEAT, WEB_PORT)
-                .ingress(ingress),
+                .ingress(ingress)
+                .depends_on(MIGRATE, Condition::CompletedSuccessfully),
         )
-        .service(platform_values(Service::new(worker)).replicas(cfg.worker.desired_capacity))
-        .service(platform_values(Service::new(scheduler).singleton()))
+        .service(
+            platform_values(Service::new(worker))
+                .replicas(cfg.worker.desired_capacity)
+                .depends_on(MIGRATE, Condition::CompletedSuccessfully),
+        )
+        .service(
+            platform_values(Service::new(scheduler).singleton()).depends_on(MIGRATE, Condition::CompletedSuccessfully),
+        )
         .service(Service::backing(mysql))
         .service(Service::backing(redis))
         .job(ScheduledJob::new("map", cfg.admin.map_schedule.as_str(), "worker", ["map"]))
 }
 
-/// What every role's host runs besides its container: the `GeoLite2` refresh.
-fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<CronJob>) -> HostConfig {
+/// What every role's host runs besides its container (none on the admin node): the `GeoLite2`
+/// refresh, and the migration before the container starts.
+fn role_host(
+    name: &str,
+    container: Option<Container>,
+    migration: &Container,
+    backup_bucket: &str,
+    cron: Vec<CronJob>,
+) -> HostConfig {
+    let names: Vec<String> = container.iter().map(|c| c.name.clone()).collect();
     let refresh = CronJob {
         name: "ichnaea-geoip".into(),
         schedule: "*/10 * * * *".into(),
         user: "root".into(),
-        command: format!("/usr/local/bin/ichnaea-geoip {backup_bucket} {}", container.name),
+        command: format!(
+            "/usr/local/bin/ichnaea-geoip {backup_bucket}{}",
+            names.iter().map(|n| format!(" {n}")).collect::<String>()
+        ),
     };
     let mut jobs = vec![refresh];
     jobs.extend(cron);
@@ -575,8 +611,9 @@ fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<Cr
             mode: 0o755,
             content: GEOIP_SCRIPT.into(),
         }],
-        containers: vec![container],
+        containers: container.into_iter().collect(),
         cron: jobs,
+        migration: Some(Migration::new(migration.clone(), names)),
         ..HostConfig::default()
     }
 }
@@ -878,8 +915,9 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             Value::join([backup.arn(), Value::from("/*")]),
         ],
     };
-    let reader = vec![db.read_secret_statement(), read_secret_key.clone(), read_geoip.clone()];
-    let writer = vec![db.read_secret_statement(), read_secret_key, read_geoip, write_buckets];
+    let lock = crate::migration::lock_statement("ichnaea", stack.env());
+    let reader = vec![db.read_secret_statement(), read_secret_key.clone(), read_geoip.clone(), lock.clone()];
+    let writer = vec![db.read_secret_statement(), read_secret_key, read_geoip, write_buckets, lock];
 
     // One image, three roles: the role is the command; the env differs only in DB_HOST.
     let assets_url = match &cfg.assets.domain {
@@ -903,6 +941,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         geoip: GEOIP_DIR.into(),
     };
     let [web_container, worker_container, scheduler_container] = role_containers(&env, replica.endpoint_address());
+    let migrate = migrate_container(&env);
+    let migrate_lock = format!("/iac/ichnaea/{}/lock/{MIGRATE}", stack.env());
     let data_ports = vec![db.port, cache.port];
     let backup_bucket = cfg.backup.bucket.as_str();
 
@@ -913,7 +953,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             network: &network,
             image_id: ami.value(),
             instance_type: cfg.web.instance_type.clone(),
-            host: role_host("ichnaea-web", web_container, backup_bucket, Vec::new()),
+            host: role_host("ichnaea-web", Some(web_container), &migrate, backup_bucket, Vec::new()),
             instance_port: WEB_PORT,
             health_check: HealthCheck::http(LB_HEARTBEAT),
             certificate_arn: certificate.value(),
@@ -938,7 +978,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.clone(),
             image_id: ami.value(),
             instance_type: cfg.worker.instance_type.clone(),
-            host: role_host("ichnaea-worker", worker_container, backup_bucket, Vec::new()),
+            host: role_host("ichnaea-worker", Some(worker_container), &migrate, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -963,7 +1003,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.iter().take(1).cloned().collect(),
             image_id: ami.value(),
             instance_type: cfg.scheduler.instance_type.clone(),
-            host: role_host("ichnaea-scheduler", scheduler_container, backup_bucket, Vec::new()),
+            host: role_host("ichnaea-scheduler", Some(scheduler_container), &migrate, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -971,13 +1011,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
 
-    // The admin node: interactive access, migrations and the map job. Its container reports
-    // the schema revision at boot (`alembic current`) and leaves the env file the one-off
-    // commands use.
-    let admin_container = Container {
-        restart: Restart::No,
-        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address(), &env)
-    };
+    // The admin node: interactive access, migrations and the map job. It runs the migration at
+    // every boot (and leaves the env file its one-off commands use), and no long-running role.
     let admin = Host::create(
         &mut stack,
         HostProps {
@@ -988,7 +1023,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             host: {
                 let mut host = role_host(
                     "ichnaea-admin",
-                    admin_container,
+                    None,
+                    &migrate,
                     backup_bucket,
                     vec![CronJob {
                         name: "ichnaea-map".into(),
@@ -1000,7 +1036,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 host.files.push(HostFile {
                     path: "/usr/local/bin/ichnaea-migrate".into(),
                     mode: 0o755,
-                    content: migrate_script(&cfg.app.image),
+                    content: migrate_script(&cfg.app.image, &migrate_lock),
                 });
                 host.files.push(HostFile {
                     path: "/usr/local/bin/ichnaea-shell".into(),

@@ -15,6 +15,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod ichnaea;
+pub mod migration;
 pub mod network;
 pub mod postback;
 #[cfg(feature = "aws")]

@@ -366,6 +366,51 @@ pub struct HostConfig {
     pub nginx_sites: Vec<NginxSite>,
     /// Install the AWS CLI (also installed when a container needs a secret at boot).
     pub aws_cli: bool,
+    /// The schema migration run before the containers it names start (see [`Migration`]).
+    pub migration: Option<Migration>,
+}
+
+/// A one-off schema migration (`alembic upgrade head`), modelled once and run wherever the app
+/// runs, before the services that need the new schema take traffic, on the first deploy and in
+/// every release:
+///
+/// - on hosts ([`HostConfig::migration`]): a oneshot unit at every boot, holding a lock shared by
+///   every host of the stack (an SSM parameter, so twenty web instances booting at once migrate
+///   one after the other), that the containers named in `before` require;
+/// - in compose: a one-off service those services wait for (`service_completed_successfully`);
+/// - on Kubernetes: a Job named after the image's version, applied and waited for before the
+///   Deployments (the file's header says how).
+#[derive(Debug, Clone, Serialize)]
+pub struct Migration {
+    /// The one-off container: the app's image and environment, the migration as its command,
+    /// never restarted. Its name names the unit, the compose service and the Job.
+    pub container: Container,
+    /// The containers that start only once it has succeeded (the web role...).
+    pub before: Vec<String>,
+}
+
+impl Migration {
+    /// Runs `container` (its restart policy becomes [`Restart::No`]) before the containers named
+    /// in `before`.
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(container: Container, before: I) -> Self {
+        Self {
+            container: Container { restart: Restart::No, ..container },
+            before: before.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Its unit's name.
+    pub fn unit_name(&self) -> String {
+        format!("{}.service", self.container.name)
+    }
+
+    /// The oneshot unit that runs it at boot, under its lock (named after the container).
+    pub fn unit(&self) -> SystemdUnit {
+        let mut unit =
+            SystemdUnit::container(self.container.clone(), format!("Schema migration {}", self.container.name));
+        unit.lock = Some(self.container.name.clone());
+        unit
+    }
 }
 
 impl HostConfig {
@@ -374,9 +419,13 @@ impl HostConfig {
         self.all_containers().any(Container::has_secrets)
     }
 
-    /// The containers the boot script runs and those systemd units run, in that order.
+    /// Every container of the host: the migration's, the host's own, then those its units run.
     pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
-        self.containers.iter().chain(self.units.iter().filter_map(|u| u.container.as_ref()))
+        self.migration
+            .iter()
+            .map(|m| &m.container)
+            .chain(&self.containers)
+            .chain(self.units.iter().filter_map(|u| u.container.as_ref()))
     }
 
     /// Every systemd unit of the host: one per container of [`HostConfig::containers`] (named
@@ -384,9 +433,18 @@ impl HostConfig {
     /// under systemd, so one that cannot start (its image missing and the registry unreachable,
     /// its env file missing) fails alone and is retried, and the rest of the host comes up.
     pub fn all_units(&self) -> Vec<SystemdUnit> {
-        self.containers
-            .iter()
-            .map(|c| SystemdUnit::container(c.clone(), format!("Container {} of {}", c.name, self.name)))
+        let migration = self.migration.as_ref();
+        migration
+            .map(Migration::unit)
+            .into_iter()
+            .chain(self.containers.iter().map(|c| {
+                let mut unit = SystemdUnit::container(c.clone(), format!("Container {} of {}", c.name, self.name));
+                if let Some(m) = migration.filter(|m| m.before.contains(&c.name)) {
+                    unit.after.push(m.unit_name());
+                    unit.requires.push(m.unit_name());
+                }
+                unit
+            }))
             .chain(self.units.iter().cloned())
             .collect()
     }
@@ -429,9 +487,20 @@ impl HasRefs for HostConfig {
         for unit in &self.units {
             unit.container.collect_refs(out);
         }
+        if let Some(m) = &self.migration {
+            m.container.collect_refs(out);
+        }
     }
     fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
         self.containers.rewrite_refs(f);
+        for unit in &mut self.units {
+            if let Some(c) = &mut unit.container {
+                c.rewrite_refs(f);
+            }
+        }
+        if let Some(m) = &mut self.migration {
+            m.container.rewrite_refs(f);
+        }
     }
 }
 

@@ -31,7 +31,7 @@ def finish(*_):
 
 signal.signal(signal.SIGTERM, finish)
 
-if c["command"] and c["command"][0] in ONE_OFF:
+if any(prefix in word for word in c["command"] for prefix in ONE_OFF):
     print(f"fake container {name}: ran {' '.join(c['command'])} on {c['image']}", flush=True)
     with open("/var/log/docker-fake-oneoff.log", "a", encoding="utf-8") as f:
         f.write(json.dumps({"time": time.time(), "name": name, "image": c["image"], "command": c["command"],

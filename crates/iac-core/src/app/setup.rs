@@ -174,6 +174,9 @@ pub struct SystemdUnit {
     pub wanted_by: Vec<String>,
     /// Run this container instead of `exec_*` (which must then be empty).
     pub container: Option<Container>,
+    /// `ExecStart=` runs holding this lock, shared by every host of the stack and environment (an
+    /// SSM parameter): one host at a time runs it (a schema migration).
+    pub lock: Option<String>,
 }
 
 impl SystemdUnit {
@@ -197,6 +200,7 @@ impl SystemdUnit {
             timeout_stop_seconds: None,
             wanted_by: vec!["multi-user.target".into()],
             container: None,
+            lock: None,
         }
     }
 
