@@ -27,7 +27,7 @@
 //! the old pod before the new one starts and it never runs twice.
 
 use iac_core::Handle;
-use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Migration};
+use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Migration, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
     MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
@@ -335,8 +335,8 @@ fn migrate_script(image: &str, lock: &str) -> String {
 set -eu
 image="${{1:-{image}}}"
 docker pull "$image"
-exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro "$image" \
-  sh -c {command}
+exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:{GEOIP_MOUNT}:ro "$image" \
+  shell sh -c {command}
 "#,
         command = iac_render::userdata::shell_quote(MIGRATE_COMMAND),
     )
@@ -344,7 +344,11 @@ exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file={ADMIN_ENV} --vo
 
 /// The migration container: the guide's commands on the primary, never restarted.
 pub fn migrate_container(env: &RoleEnv) -> Container {
-    role_container(MIGRATE, &["sh", "-c", MIGRATE_COMMAND], env.db_primary.clone(), env)
+    // The image's entrypoint takes a service name; `shell CMD...` runs a command (upstream docs).
+    Container {
+        restart: Restart::No,
+        ..role_container(MIGRATE, &["shell", "sh", "-c", MIGRATE_COMMAND], env.db_primary.clone(), env)
+    }
 }
 
 /// The map tiles job (`map`), never two runs at once.
@@ -354,7 +358,7 @@ fn map_script(image: &str) -> String {
 # Renders the data map tiles (the `map` command) and uploads them to the asset bucket.
 set -eu
 exec flock --nonblock /run/ichnaea-map.lock \
-  docker run --rm --name=ichnaea-map --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} map
+  docker run --rm --name=ichnaea-map --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:{GEOIP_MOUNT}:ro {image} map
 "
     )
 }
@@ -365,7 +369,7 @@ fn shell_script(image: &str) -> String {
         r"#!/bin/sh
 # Interactive shell in the app's environment (the `shell` command), on the primary database.
 set -eu
-exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} shell
+exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:{GEOIP_MOUNT}:ro {image} shell
 "
     )
 }
@@ -401,7 +405,7 @@ pub struct RoleEnv {
     pub asset_url: Value<String>,
     /// `AWS_DEFAULT_REGION`.
     pub region: Value<String>,
-    /// Source of the `GeoLite2` mount at `/app/geoip`: a host directory, or an app's volume.
+    /// Source of the `GeoLite2` mount at `/mnt/geoip`: a host directory, or an app's volume.
     pub geoip: String,
 }
 
@@ -418,34 +422,44 @@ impl RoleEnv {
         ])
     }
 
-    /// `redis://host:port/0`, or `rediss://` over TLS.
+    /// `redis://host:port/0`, or over TLS `rediss://host:port/0?ssl_cert_reqs=required` (Celery
+    /// refuses a `rediss://` result backend that does not say how to check the certificate).
     pub fn redis_uri(&self, host: Value<String>) -> Value<String> {
-        let scheme = if self.redis_tls { "rediss://" } else { "redis://" };
-        Value::join([Value::from(scheme), host, Value::from(format!(":{}/0", self.redis_port))])
+        if self.redis_tls {
+            Value::join([
+                Value::from("rediss://"),
+                host,
+                Value::from(format!(":{}/0?ssl_cert_reqs=required", self.redis_port)),
+            ])
+        } else {
+            Value::join([Value::from("redis://"), host, Value::from(format!(":{}/0", self.redis_port))])
+        }
     }
 }
 
-/// The container of role `name` (`web`, `worker`, `scheduler`; the admin node's too): the one
-/// image with the role's command, the guide's env file (`DB_HOST` ... `SECRET_KEY`) plus the URIs
-/// current releases read (`ichnaea/conf.py`), where `DB_HOST` and `DB_READONLY_URI` are the
-/// host the role reads from, and the `GeoLite2` directory read-only at `/app/geoip`.
+/// Where the containers see the `GeoLite2` directory (upstream's `docs/deploy.rst`).
+const GEOIP_MOUNT: &str = "/mnt/geoip";
+
+/// The container of role `name` (`web`, `worker`, `scheduler`; the migration too): the one
+/// image with the role's command and the settings that image reads (`ichnaea/conf.py` and
+/// `docs/deploy.rst` of the pinned release, see the config files): `DB_READONLY_URI` on the host
+/// the role reads from, `DB_READWRITE_URI` and `SQLALCHEMY_URL` (alembic's) on the primary,
+/// `REDIS_URI`, `SECRET_KEY`, the assets, and the `GeoLite2` directory read-only at `/mnt/geoip`.
+/// The guide's `DB_HOST`, `DB_USER`, `DB_PASSWORD` and `REDIS_HOST` are what its 2.x images
+/// read; no release that reads them also speaks TLS to Redis or IMDSv2, so they are not set.
 pub fn role_container(name: &str, command: &[&str], reads_from: Value<String>, env: &RoleEnv) -> Container {
     Container::new(name, &env.image)
         .with_command(command.iter().copied())
-        .with_env("DB_HOST", reads_from.clone())
-        .with_env("DB_USER", env.db_user.as_str())
-        .with_env("DB_PASSWORD", Value::Secret(env.db_password.clone()))
         .with_env("DB_READONLY_URI", env.mysql_uri(reads_from))
         .with_env("DB_READWRITE_URI", env.mysql_uri(env.db_primary.clone()))
-        .with_env("DB_DDL_URI", env.mysql_uri(env.db_primary.clone()))
-        .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
-        .with_env("REDIS_HOST", env.redis_host.clone())
+        .with_env("SQLALCHEMY_URL", env.mysql_uri(env.db_primary.clone()))
+        .with_env("GEOIP_PATH", format!("{GEOIP_MOUNT}/GeoLite2-City.mmdb"))
         .with_env("REDIS_URI", env.redis_uri(env.redis_host.clone()))
         .with_env("SECRET_KEY", Value::Secret(env.secret_key.clone()))
         .with_env("ASSET_BUCKET", env.asset_bucket.clone())
         .with_env("ASSET_URL", env.asset_url.clone())
         .with_env("AWS_DEFAULT_REGION", env.region.clone())
-        .with_mount(env.geoip.as_str(), "/app/geoip", true)
+        .with_mount(env.geoip.as_str(), GEOIP_MOUNT, true)
 }
 
 /// The three roles' containers: web (publishing port 8000, reading from `replica`), worker and
@@ -501,11 +515,9 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
         for (platform, e) in [(Platform::Compose, &local), (Platform::Kubernetes, &cluster)] {
             let db = e.db_primary.clone();
             s = s
-                .env_for(platform, "DB_HOST", db.clone())
                 .env_for(platform, "DB_READONLY_URI", e.mysql_uri(db.clone()))
                 .env_for(platform, "DB_READWRITE_URI", e.mysql_uri(db.clone()))
-                .env_for(platform, "DB_DDL_URI", e.mysql_uri(db))
-                .env_for(platform, "REDIS_HOST", e.redis_host.clone())
+                .env_for(platform, "SQLALCHEMY_URL", e.mysql_uri(db))
                 .env_for(platform, "REDIS_URI", e.redis_uri(e.redis_host.clone()))
                 .env_for(platform, "ASSET_BUCKET", e.asset_bucket.clone())
                 .env_for(platform, "ASSET_URL", e.asset_url.clone())

@@ -59,8 +59,11 @@ pub fn hosts() -> Vec<BootHost> {
                     (None, iac_render::userdata::Cloud::Aws)
                 };
                 let Some(host) = host else { continue };
+                // Deploy-time values are shown as `<Resource.Attr>`; the region is a value a
+                // real host gets, as the AWS CLI (the stand-in) reads it.
                 let user_data = iac_render::userdata::render_text_for(&stack, host, cloud)
-                    .unwrap_or_else(|e| panic!("{}/{env}/{}: {e}", def.name, entry.id));
+                    .unwrap_or_else(|e| panic!("{}/{env}/{}: {e}", def.name, entry.id))
+                    .replace("<Region>", "eu-west-2");
                 out.push(BootHost {
                     stack: def.name.to_owned(),
                     env: (*env).to_owned(),
@@ -90,6 +93,8 @@ pub struct BootEnv {
     root: PathBuf,
     nspawn: PathBuf,
     fakes: tempfile::TempDir,
+    /// Serialises the building of package layers.
+    layers: std::sync::Mutex<()>,
 }
 
 /// Where the stand-ins' sources are.
@@ -118,11 +123,70 @@ impl BootEnv {
         let root = std::fs::canonicalize(&root).expect("the boot root resolves");
         let fakes = tempfile::Builder::new().prefix("iac-boot-fakes-").tempdir().expect("temp dir");
         build_fake_packages(fakes.path(), &ftparchive);
-        Some(Self { root, nspawn, fakes })
+        Some(Self { root, nspawn, fakes, layers: std::sync::Mutex::new(()) })
     }
 
-    /// A new instance (its own writable layer) that boots `user_data` in `scenario`.
-    pub fn instance(&self, name: &str, user_data: &str, scenario: &Scenario) -> Instance {
+    /// A layer on the root with `packages` installed from the mirror by apt, as in an image that
+    /// has them: built once per package set and kept in `$IAC_CACHE_DIR/boot-layers` (installing
+    /// Postback's forty packages at every boot would take minutes). cloud-init's own install step
+    /// still runs at boot and finds them there.
+    fn layer(&self, packages: &[String]) -> Option<PathBuf> {
+        use std::hash::{Hash, Hasher};
+        if packages.is_empty() {
+            return None;
+        }
+        let mut sorted = packages.to_vec();
+        sorted.sort();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            self.root.to_string_lossy(),
+            &sorted,
+            std::fs::read_to_string(self.root.join("var/lib/iac-boot-root/stamp")).ok(),
+        )
+            .hash(&mut h);
+        let dir = cache_dir().join("boot-layers").join(format!("{:016x}", h.finish()));
+        let _guard = self.layers.lock().expect("layers");
+        if dir.join(".iac-layer-done").exists() {
+            return Some(dir.join("upper"));
+        }
+        let parent = dir.parent().expect("a parent");
+        std::fs::create_dir_all(parent).expect("layers dir");
+        let tmp = tempfile::Builder::new().prefix(".building-").tempdir_in(parent).expect("temp dir");
+        for d in ["upper", "work", "merged"] {
+            std::fs::create_dir_all(tmp.path().join(d)).expect("layer dirs");
+        }
+        let t = tmp.path();
+        let script = format!(
+            "mount -t tmpfs tmpfs /run && mount -t overlay overlay -o lowerdir={root},upperdir={t}/upper,workdir={t}/work {t}/merged && exec {nspawn} --quiet -D {t}/merged --register=no --keep-unit --private-network --bind-ro={fakes}:/srv/iac-fakes /bin/sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -qq -y --no-install-recommends {pkgs} >/dev/null'",
+            root = self.root.display(),
+            t = t.display(),
+            nspawn = self.nspawn.display(),
+            fakes = self.fakes.path().display(),
+            pkgs = sorted.join(" "),
+        );
+        run(Command::new("unshare").args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c", &script]));
+        let upper = t.join("upper");
+        for transient in ["etc/machine-id", "var/lib/apt/lists"] {
+            let p = upper.join(transient);
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).expect("clean the layer");
+            } else if p.exists() {
+                std::fs::remove_file(&p).expect("clean the layer");
+            }
+        }
+        std::fs::write(t.join(".iac-layer-done"), sorted.join("\n")).expect("mark the layer");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("replace an unfinished layer");
+        }
+        let kept = tmp.keep();
+        std::fs::rename(&kept, &dir).expect("keep the layer");
+        Some(dir.join("upper"))
+    }
+
+    /// A new instance (its own writable layer) that boots `user_data` in `scenario`, on a layer
+    /// with `packages` installed (see [`BootEnv::layer`]).
+    pub fn instance(&self, name: &str, user_data: &str, packages: &[String], scenario: &Scenario) -> Instance {
+        let layer = self.layer(packages);
         let mut dir = tempfile::Builder::new().prefix("iac-boot-").tempdir_in(instance_parent()).expect("temp dir");
         // IAC_BOOT_KEEP=1 keeps the instances' layers to look at afterwards.
         dir.disable_cleanup(std::env::var_os("IAC_BOOT_KEEP").is_some());
@@ -153,13 +217,11 @@ impl BootEnv {
         if scenario.aws_denied {
             put("/var/lib/aws-fake/denied", b"");
         }
-        Instance {
-            dir,
-            name: name.to_owned(),
-            root: self.root.clone(),
-            nspawn: self.nspawn.clone(),
-            fakes: self.fakes.path().to_owned(),
-        }
+        let lower = match layer {
+            Some(l) => format!("{}:{}", l.display(), self.root.display()),
+            None => self.root.display().to_string(),
+        };
+        Instance { dir, name: name.to_owned(), lower, nspawn: self.nspawn.clone(), fakes: self.fakes.path().to_owned() }
     }
 }
 
@@ -171,6 +233,21 @@ const IMAGE_PORTS: &str = r#"{"aphacsubot/viewbovis": [3000], "nextstrain/base":
 fn nanos() -> u64 {
     u64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()))
         .unwrap_or(0)
+}
+
+/// `$IAC_CACHE_DIR`, as `scripts/install-tools.sh` and `scripts/test.sh` choose it.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("IAC_CACHE_DIR").map_or_else(
+        || {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map_or_else(
+                    || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                    PathBuf::from,
+                )
+                .join("iac-rs")
+        },
+        PathBuf::from,
+    )
 }
 
 /// Instances live beside the cache (an overlay's layers must be on a real file system, not the
@@ -237,7 +314,8 @@ fn build_fake_packages(out: &Path, ftparchive: &Path) {
 pub struct Instance {
     dir: tempfile::TempDir,
     name: String,
-    root: PathBuf,
+    /// The overlay's lower directories (a package layer, the root).
+    lower: String,
     nspawn: PathBuf,
     fakes: PathBuf,
 }
@@ -247,8 +325,8 @@ impl Instance {
     pub fn boot(&self) -> Machine {
         let d = self.dir.path();
         let script = format!(
-            "mount -t tmpfs tmpfs /run && mount -t overlay overlay -o lowerdir={root},upperdir={d}/upper,workdir={d}/work {d}/merged && exec {nspawn} --quiet -D {d}/merged --machine={name} --register=no --keep-unit --private-network --boot --console=pipe --bind-ro={fakes}:/srv/iac-fakes",
-            root = self.root.display(),
+            "mount -t tmpfs tmpfs /run && mount -t overlay overlay -o lowerdir={lower},upperdir={d}/upper,workdir={d}/work {d}/merged && exec {nspawn} --quiet -D {d}/merged --machine={name} --register=no --keep-unit --private-network --boot --console=pipe --bind-ro={fakes}:/srv/iac-fakes",
+            lower = self.lower,
             d = d.display(),
             nspawn = self.nspawn.display(),
             name = self.name,

@@ -240,9 +240,19 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
                 let exists = m.sh(&format!("test -e {env_file}")).status.success();
                 r.check(!exists, || format!("{env_file} was written although its secrets could not be read"));
             } else {
-                let journal = m.text(&format!("journalctl -b --no-pager -u {}.service", c.name));
+                // The unit says why, or the migration it requires does.
+                let unit = format!("{}.service", c.name);
+                let required: Vec<String> = all_units
+                    .iter()
+                    .find(|u| u.name == unit)
+                    .map(|u| u.requires.iter().filter(|r| names_of(&all_units).contains(r)).cloned().collect())
+                    .unwrap_or_default();
+                let journal = m.text(&format!(
+                    "journalctl -b --no-pager -u {unit} {}",
+                    required.iter().map(|r| format!("-u {r}")).collect::<Vec<_>>().join(" ")
+                ));
                 r.check(journal.contains("is not on this host and could not be pulled"), || {
-                    format!("{}.service does not say why it failed:\n{journal}", c.name)
+                    format!("{unit} does not say why it failed:\n{journal}")
                 });
             }
             continue;
@@ -368,6 +378,10 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
     r
 }
 
+fn names_of(units: &[iac_core::app::SystemdUnit]) -> Vec<String> {
+    units.iter().map(|u| u.name.clone()).collect()
+}
+
 fn only(h: &BootHost) -> bool {
     std::env::var("IAC_BOOT_ONLY").map_or(true, |p| format!("{}/{}/{}", h.stack, h.env, h.id).starts_with(&p))
 }
@@ -387,7 +401,7 @@ enum Job<'a> {
 fn twice(env: &BootEnv, h: &BootHost) -> Vec<String> {
     let t = Instant::now();
     let name = name_of(h);
-    let inst = env.instance(&name, &h.user_data, &Scenario::default());
+    let inst = env.instance(&name, &h.user_data, &packages(h), &Scenario::default());
     let m = inst.boot();
     let booted = t.elapsed().as_secs_f64();
     if std::env::var_os("IAC_BOOT_DEBUG").is_some() {
@@ -416,7 +430,7 @@ fn twice(env: &BootEnv, h: &BootHost) -> Vec<String> {
 fn fault(env: &BootEnv, h: &BootHost, what: &str, scenario: &Scenario, expect: Containers) -> Vec<String> {
     let t = Instant::now();
     let name = format!("{}-{}", name_of(h), expect as u8);
-    let inst = env.instance(&name, &h.user_data, scenario);
+    let inst = env.instance(&name, &h.user_data, &packages(h), scenario);
     let m = inst.boot();
     let mut report = check(&m, h, expect, 1);
     if expect == Containers::Run {

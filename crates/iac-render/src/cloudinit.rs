@@ -216,7 +216,10 @@ pub const LOCK_HELPER: &str = r#"#!/bin/sh
 set -u
 name="$1"
 shift
-if [ -r /etc/iac/aws.env ]; then . /etc/iac/aws.env; export AWS_DEFAULT_REGION; fi
+if [ -z "${AWS_DEFAULT_REGION:-}" ] && [ -r /etc/iac/aws.env ]; then
+  AWS_DEFAULT_REGION=$(sed -n 's/^AWS_DEFAULT_REGION=//p' /etc/iac/aws.env)
+  export AWS_DEFAULT_REGION
+fi
 me="$(hostname) $(date +%s)"
 waited=0
 while ! out=$(aws ssm put-parameter --name "$name" --type String --value "$me" 2>&1); do

@@ -102,8 +102,8 @@ struct ContainerCtx {
     unit: String,
     env_file: String,
     env_lines: Vec<String>,
-    /// The secrets its env file needs, read when it is written.
-    secrets: Vec<SecretCtx>,
+    /// The variables of the secrets its env file needs (read when it is written).
+    secrets: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -154,7 +154,7 @@ fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
         .iter()
         .map(|s| {
             let i = slots.secrets.iter().position(|x| x == s).expect("every secret of the env lines has a slot");
-            secret_ctx(i, s, slots)
+            format!("IAC_SECRET_{i}")
         })
         .collect();
     ContainerCtx {
@@ -343,6 +343,8 @@ fn script(
         host.all_containers().map(|c| container_ctx(c, slots)).collect()
     };
     let needs_secrets = !bake && containers.iter().any(|c| !c.secrets.is_empty());
+    let secret_refs = if bake { Vec::new() } else { slots.secrets.clone() };
+    let secrets: Vec<SecretCtx> = secret_refs.iter().enumerate().map(|(i, s)| secret_ctx(i, s, slots)).collect();
     let region = if bake || cloud != Cloud::Aws {
         String::new()
     } else {
@@ -394,6 +396,7 @@ fn script(
     ctx.insert("docker", &host.needs_docker());
     ctx.insert("aws_cli", &(setup && (host.aws_cli || needs_secrets)));
     ctx.insert("needs_secrets", &needs_secrets);
+    ctx.insert("secrets", &secrets);
     ctx.insert("region", &region);
     ctx.insert("env_dir", ENV_DIR);
     ctx.insert("containers", &containers);
