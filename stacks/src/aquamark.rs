@@ -72,6 +72,8 @@ pub struct AppConfig {
     pub bucket: String,
     /// The AMI baked for this release (default of the `WebImageId` parameter).
     pub ami_id: Option<String>,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The web tier.
@@ -236,7 +238,9 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         ],
     };
     let app_env = |c: Container| {
-        c.with_env("DATABASE_URL", database_url.clone()).with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
+        c.with_env("DATABASE_URL", database_url.clone())
+            .with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
+            .with_unverified_image(cfg.app.image_unverified.as_deref())
     };
 
     let web_container =

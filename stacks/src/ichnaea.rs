@@ -145,6 +145,8 @@ pub struct AppConfig {
     pub ami_id: Option<String>,
     /// SSM `SecureString` parameter holding `SECRET_KEY`.
     pub secret_key_parameter: String,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The web role.
@@ -407,6 +409,8 @@ pub struct RoleEnv {
     pub region: Value<String>,
     /// Source of the `GeoLite2` mount at `/mnt/geoip`: a host directory, or an app's volume.
     pub geoip: String,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 impl RoleEnv {
@@ -449,6 +453,7 @@ const GEOIP_MOUNT: &str = "/mnt/geoip";
 /// read; no release that reads them also speaks TLS to Redis or IMDSv2, so they are not set.
 pub fn role_container(name: &str, command: &[&str], reads_from: Value<String>, env: &RoleEnv) -> Container {
     Container::new(name, &env.image)
+        .with_unverified_image(env.image_unverified.as_deref())
         .with_command(command.iter().copied())
         .with_env("DB_READONLY_URI", env.mysql_uri(reads_from))
         .with_env("DB_READWRITE_URI", env.mysql_uri(env.db_primary.clone()))
@@ -951,6 +956,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         asset_url: assets_url,
         region: Value::Pseudo(Pseudo::Region),
         geoip: GEOIP_DIR.into(),
+        image_unverified: cfg.app.image_unverified.clone(),
     };
     let [web_container, worker_container, scheduler_container] = role_containers(&env, replica.endpoint_address());
     let migrate = migrate_container(&env);

@@ -65,6 +65,8 @@ pub struct AppConfig {
     pub domain: String,
     /// Where gunicorn listens on the host (the image binds 127.0.0.1:3000).
     pub port: u16,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The production data.
@@ -92,6 +94,8 @@ pub struct NextstrainConfig {
     pub port: u16,
     /// Dataset directory under the data directory.
     pub datasets: String,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The machine.
@@ -198,6 +202,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     // The app: gunicorn inside the image on 127.0.0.1:<port>, host networking, the data and the
     // two log files bind-mounted as in the guide's `docker run`.
     let mut app = Container::new(cfg.app.container_name.as_str(), &cfg.app.image)
+        .with_unverified_image(cfg.app.image_unverified.as_deref())
         .with_mount(cfg.data.dir.as_str(), "/data", false)
         .with_mount(ACCESS_LOG, "/ViewBovis/access.log", false)
         .with_mount(ERROR_LOG, "/ViewBovis/error.log", false);
@@ -218,6 +223,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     app_unit.exec_start_pre.push(vec!["/usr/bin/touch".into(), ACCESS_LOG.into(), ERROR_LOG.into()]);
 
     let mut auspice = Container::new("nextstrain", &cfg.nextstrain.image)
+        .with_unverified_image(cfg.nextstrain.image_unverified.as_deref())
         .with_command(["auspice", "view", "--datasetDir", &format!("/data/{}", cfg.nextstrain.datasets)])
         .with_env("HOST", "127.0.0.1")
         .with_env("PORT", cfg.nextstrain.port.to_string())

@@ -11,8 +11,10 @@ use serde::Serialize;
 use crate::impl_refs;
 use crate::value::{HasRefs, RefMut, Refs, Value};
 
+pub mod secrets;
 pub mod setup;
 
+pub use secrets::{literal_secret, literal_secret_in};
 pub use setup::*;
 
 /// How an image is pinned.
@@ -237,6 +239,9 @@ pub struct Container {
     pub stop_timeout_seconds: Option<u32>,
     /// The root file system is read-only (writable paths must be mounts).
     pub read_only_root_filesystem: bool,
+    /// Why the image's tag could not be checked against its upstream (its published tags,
+    /// changelog, Dockerfile); validation warns with it (IAC177) so that synth says so.
+    pub unverified_image: Option<String>,
 }
 
 impl Container {
@@ -259,7 +264,15 @@ impl Container {
             working_dir: None,
             stop_timeout_seconds: None,
             read_only_root_filesystem: false,
+            unverified_image: None,
         }
+    }
+
+    /// Records why the image's tag could not be checked against its upstream (synth warns).
+    #[must_use]
+    pub fn with_unverified_image(mut self, reason: Option<&str>) -> Self {
+        self.unverified_image = reason.map(str::to_owned);
+        self
     }
 
     /// Sets the command.

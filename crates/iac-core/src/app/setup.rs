@@ -613,6 +613,52 @@ impl Problems {
     }
 }
 
+/// Secrets recognised by their value anywhere the host writes text (IAC176): the containers'
+/// environment and commands, files, cron jobs, units and supervisor programs.
+fn literal_secrets(host: &super::HostConfig, p: &mut Problems) {
+    use super::secrets::{literal_secret, literal_secret_in};
+    let hint = "read it from a SecretRef (Secrets Manager or SSM SecureString); in a URL, join the password in \
+                as one (Value::join, or a database handle's url())";
+    let mut noted = std::collections::BTreeSet::new();
+    for c in host.all_containers() {
+        if let Some(why) = c.unverified_image.as_ref().filter(|_| noted.insert(c.image.to_string())) {
+            p.warning(
+                "IAC177",
+                format!("UserData.Containers.{}.Image", c.name),
+                format!("image `{}` is not checked against its upstream: {why}", c.image),
+                "check the tag where the image is published, then remove the note from the config",
+            );
+        }
+    }
+    let mut report = |property: String, why: Option<String>| {
+        if let Some(why) = why {
+            p.error("IAC176", property, format!("{why}; it would be written into every output"), hint);
+        }
+    };
+    for c in host.all_containers() {
+        for e in &c.env {
+            report(format!("UserData.Containers.{}.Env.{}", c.name, e.name), literal_secret(&e.value));
+        }
+        for a in &c.command {
+            report(format!("UserData.Containers.{}.Command", c.name), literal_secret_in(a));
+        }
+    }
+    for (i, f) in host.files.iter().enumerate() {
+        report(format!("UserData.Files[{i}].Content"), literal_secret_in(&f.content));
+    }
+    for (i, j) in host.cron.iter().enumerate() {
+        report(format!("UserData.Cron[{i}].Command"), literal_secret_in(&j.command));
+    }
+    for (i, u) in host.units.iter().enumerate() {
+        for argv in u.exec_start_pre.iter().chain(&u.exec_start).chain(&u.exec_stop) {
+            report(format!("UserData.Units[{i}].Exec"), literal_secret_in(&argv.join(" ")));
+        }
+    }
+    for (i, prog) in host.supervisor.iter().enumerate() {
+        report(format!("UserData.Supervisor[{i}].Command"), literal_secret_in(&prog.command.join(" ")));
+    }
+}
+
 fn unit_name_ok(name: &str, suffix: &str) -> bool {
     name.strip_suffix(suffix)
         .is_some_and(|stem| !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-@".contains(c)))
@@ -627,6 +673,7 @@ fn simple_name_ok(name: &str) -> bool {
 #[allow(clippy::too_many_lines)] // one block per feature
 pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     let mut p = Problems(Vec::new());
+    literal_secrets(host, &mut p);
     for (i, f) in host.files.iter().enumerate() {
         p.absolute(format!("UserData.Files[{i}].Path"), &f.path, "file path");
     }
