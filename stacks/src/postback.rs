@@ -82,7 +82,7 @@ pub struct FirewallConfig {
     /// Ranges admitted on HTTP (empty: anywhere, as in the guide).
     #[serde(default)]
     pub http_cidrs: Vec<String>,
-    /// The monitoring ports (guide: 8083 InfluxDB admin UI, 8086 its HTTP API).
+    /// The monitoring ports (guide: 8083 InfluxDB 0.8's admin UI, gone in 1.x; 8086 its HTTP API).
     pub monitoring_ports: Vec<u16>,
 }
 
@@ -508,6 +508,10 @@ const INFLUXDB_IMAGE: &str = "influxdb:1.11.8";
 const COMPOSER_IMAGE: &str = "composer:2.8.3";
 /// collectd has no official image: Debian's package, installed when the container starts.
 const COLLECTD_IMAGE: &str = "debian:12.8-slim";
+/// 127.0.0.1:6379 -> redis:6379, for the worker that only looks on its own host.
+const REDIS_FORWARDER: &str = "require('net').createServer(c => { const s = require('net').connect(6379, 'redis'); \
+     c.pipe(s).pipe(c); c.on('error', () => s.destroy()); s.on('error', () => c.destroy()); }).listen(6379, '127.0.0.1')";
+
 /// Where collectd shares its `types.db` with InfluxDB.
 const TYPES_DIR: &str = "/usr/share/collectd";
 
@@ -574,7 +578,8 @@ fn app(cfg: &Config) -> App {
             "-c".to_owned(),
             format!(
                 "set -eu; [ -d '{dir}/.git' ] || git clone '{repo}' '{dir}'; git -C '{dir}' fetch --quiet origin; \
-                 git -C '{dir}' checkout --quiet '{rev}'; cd '{dir}/php'; composer install --no-dev --no-interaction",
+                 git -C '{dir}' checkout --quiet '{rev}'; cd '{dir}/php'; composer install --no-dev --no-interaction; \
+                 printf '%s\\n' \"<?php define('REDIS_IP', 'redis');\" > config.php",
                 repo = a.repository,
                 rev = a.revision,
             ),
@@ -599,7 +604,12 @@ fn app(cfg: &Config) -> App {
         .with_command([
             "/bin/sh".to_owned(),
             "-c".to_owned(),
-            format!("cd '{dir}/{worker_dir}' && npm install --omit=dev && exec node '{worker_file}'"),
+            // The worker connects to Redis at 127.0.0.1:6379 (`redis.createClient()`, no setting):
+            // a forwarder in its container takes that port to the `redis` service.
+            format!(
+                "cd '{dir}/{worker_dir}' && npm install --omit=dev && {{ node -e \"{REDIS_FORWARDER}\" & }} \
+                 && exec node '{worker_file}'"
+            ),
         ])
         .with_mount("code", dir, false);
     let influxdb = Container::new("influxdb", INFLUXDB_IMAGE)
