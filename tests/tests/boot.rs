@@ -317,8 +317,9 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
                     let behind = containers.iter().find(|c| body.contains(&format!("fake container {} ", c.name)));
                     r.check(behind.is_some(), || {
                         format!(
-                            "nginx site {} ({host_header}) does not reach its container on port {port}: {body}",
-                            site.name
+                            "nginx site {} ({host_header}) does not reach its container on port {port}: {body}\n{}",
+                            site.name,
+                            m.text("systemctl status --no-pager nginx; journalctl -b --no-pager -u nginx | tail -20")
                         )
                     });
                 }
@@ -346,6 +347,10 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
         }
     }
     // supervisor's programs.
+    if !host.supervisor.is_empty() {
+        // A program is RUNNING once it has stayed up for its startsecs (5 s).
+        m.text("for i in $(seq 1 30); do supervisorctl status | grep -q STARTING || break; sleep 1; done");
+    }
     for p in &host.supervisor {
         let status = m.text(&format!("supervisorctl status {}", p.name));
         let ok =

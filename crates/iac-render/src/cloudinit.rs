@@ -300,8 +300,13 @@ fn unit_commands(h: &Header<'_>, unit: &SystemdUnit) -> (Vec<String>, Vec<String
         line.push(' ');
         line.push_str(&systemd_word(a));
     }
-    let stop = command_line(&[DOCKER.to_owned(), "stop".into(), c.name.clone()]);
-    (pre, vec![locked(line)], vec![stop])
+    // A one-off has exited by the time it could be stopped.
+    let stop = if c.restart == iac_core::app::Restart::No {
+        Vec::new()
+    } else {
+        vec![command_line(&[DOCKER.to_owned(), "stop".into(), c.name.clone()])]
+    };
+    (pre, vec![locked(line)], stop)
 }
 
 fn service(h: &Header<'_>, unit: &SystemdUnit) -> Result<String, RenderError> {
@@ -333,8 +338,14 @@ fn service(h: &Header<'_>, unit: &SystemdUnit) -> Result<String, RenderError> {
     ctx.insert("exec_start", &start);
     ctx.insert("exec_stop", &stop);
     ctx.insert("restart", unit.restart.as_systemd());
-    // A first pull of a large image takes longer than systemd's default 90 s.
-    ctx.insert("timeout_start", &container.map(|_| "15min"));
+    // A first pull of a large image takes longer than systemd's default 90 s; a locked unit may
+    // wait up to 30 minutes for its lock first.
+    let timeout_start = match (container, &unit.lock) {
+        (_, Some(_)) => Some("45min"),
+        (Some(_), None) => Some("15min"),
+        (None, None) => None,
+    };
+    ctx.insert("timeout_start", &timeout_start);
     ctx.insert("timeout_stop", &unit.timeout_stop_seconds);
     ctx.insert("wanted_by", &unit.wanted_by);
     h.render(SERVICE_TEMPLATE, "systemd.service.tera", &ctx)

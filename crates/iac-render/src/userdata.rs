@@ -371,7 +371,8 @@ fn script(
     };
     let package_list =
         if bake { host.packages.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ") } else { String::new() };
-    let replaced: Vec<String> = host.supervisor.iter().filter_map(|p| p.replaces_unit.clone()).collect();
+    let replaced: Vec<String> =
+        host.supervisor.iter().filter_map(|p| p.replaces_unit.as_deref().map(shell_quote)).collect();
     let nginx_supervised = host.supervisor.iter().any(|p| p.replaces_unit.as_deref() == Some("nginx.service"));
     let enable: Vec<String> = host
         .all_units()

@@ -304,8 +304,9 @@ pub struct SupervisorProgram {
     pub stop_wait_seconds: Option<u32>,
     /// Output.
     pub log: ProgramLog,
-    /// The distribution's own unit for the same daemon (e.g. `redis-server.service`), disabled and
-    /// stopped so that two managers never run it twice (the guide's `update-rc.d -f ... remove`).
+    /// The distribution's own unit for the same daemon (e.g. `redis-server.service`, or a pattern
+    /// such as `php*-fpm.service`), disabled and stopped so that two managers never run it twice
+    /// (the guide's `update-rc.d -f ... remove`).
     pub replaces_unit: Option<String>,
 }
 
@@ -881,8 +882,9 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         if let Some(dir) = &prog.directory {
             p.absolute(format!("{prop}.Directory"), dir, "directory");
         }
+        // A pattern such as `php*-fpm.service` names the unit whatever its version.
         if let Some(unit) = &prog.replaces_unit
-            && !unit_name_ok(unit, ".service")
+            && !unit_name_ok(&unit.replace('*', "x"), ".service")
         {
             p.error(
                 "IAC160",
