@@ -612,10 +612,10 @@ fn role_host(
         name: "ichnaea-geoip".into(),
         schedule: "*/10 * * * *".into(),
         user: "root".into(),
-        command: format!(
-            "/usr/local/bin/ichnaea-geoip {backup_bucket}{}",
-            names.iter().map(|n| format!(" {n}")).collect::<String>()
-        ),
+        command: std::iter::once(format!("/usr/local/bin/ichnaea-geoip {backup_bucket}"))
+            .chain(names.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" "),
     };
     let mut jobs = vec![refresh];
     jobs.extend(cron);

@@ -258,10 +258,14 @@ fn instance_parent() -> PathBuf {
     dir
 }
 
+/// A stand-in package: its name, what it stands for, its files (source in `tests/boot/fakes`,
+/// path in the package) and its `postinst`.
+type FakePackage<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], Option<&'a str>);
+
 /// Builds `docker.io` and `awscli` stand-ins as `.deb`s in `out` and indexes them.
 fn build_fake_packages(out: &Path, ftparchive: &Path) {
     let src = fakes_dir();
-    let packages: [(&str, &str, &[(&str, &str)], Option<&str>); 2] = [
+    let packages: [FakePackage<'_>; 2] = [
         (
             "docker.io",
             "the container engine and its registry (iac-rs boot test stand-in)",
@@ -387,7 +391,7 @@ impl Machine {
     }
 
     fn wait_started(&self) {
-        let deadline = Instant::now() + Duration::from_secs(300);
+        let deadline = Instant::now() + Duration::from_mins(5);
         loop {
             let out = self.sh(
                 "timeout 280 systemctl is-system-running --wait 2>&1; cloud-init status --wait >/dev/null 2>&1; true",

@@ -177,13 +177,10 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
     for u in &all_units {
         let p = &props[&u.name];
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
-        if !u.wanted_by.is_empty() {
-            r.check(get("UnitFileState") == "enabled", || {
-                format!("{} is {}, not enabled", u.name, get("UnitFileState"))
-            });
-        } else {
-            continue;
+        if u.wanted_by.is_empty() {
+            continue; // started on demand or by a timer
         }
+        r.check(get("UnitFileState") == "enabled", || format!("{} is {}, not enabled", u.name, get("UnitFileState")));
         if failing.contains(&u.name) {
             let state = get("ActiveState");
             let ok = match expect {

@@ -295,7 +295,7 @@ fn unit_commands(h: &Header<'_>, unit: &SystemdUnit) -> (Vec<String>, Vec<String
     let mut run = vec![DOCKER.to_owned(), "run".into()];
     run.extend(args[..image_at].iter().cloned());
     let mut line = command_line(&run);
-    line.push_str(&format!(" ${{{IMAGE_VAR}}}"));
+    let _ = write!(line, " ${{{IMAGE_VAR}}}");
     for a in &c.command {
         line.push(' ');
         line.push_str(&systemd_word(a));

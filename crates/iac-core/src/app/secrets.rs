@@ -80,12 +80,12 @@ fn key_value_password(text: &str) -> Option<String> {
 
 /// Not empty, not a placeholder the platform fills in (`${VAR}`, `$(VAR)`, `<...>`, `%s`, `*`).
 fn is_literal_password(p: &str) -> bool {
-    !p.is_empty()
-        && !p.contains(NOT_LITERAL)
-        && !p.starts_with('$')
-        && !(p.starts_with('<') && p.ends_with('>'))
-        && !p.starts_with('%')
-        && !p.chars().all(|c| c == '*' || c == 'x' || c == 'X')
+    let placeholder = p.is_empty()
+        || p.contains(NOT_LITERAL)
+        || p.starts_with(['$', '%'])
+        || (p.starts_with('<') && p.ends_with('>'))
+        || p.chars().all(|c| matches!(c, '*' | 'x' | 'X'));
+    !placeholder
 }
 
 /// A token of a well-known shape.
