@@ -275,11 +275,14 @@ fn build_fake_packages(out: &Path, ftparchive: &Path) {
                 ("container.py", "usr/lib/docker-fake/container.py"),
                 ("docker.service", "lib/systemd/system/docker.service"),
             ],
-            Some(
-                "#!/bin/sh\nset -e\nif [ -d /run/systemd/system ]; then\n  systemctl daemon-reload\n  systemctl enable --now docker.service\nfi\n",
-            ),
+            Some(include_str!("../boot/fakes/docker.postinst")),
         ),
-        ("awscli", "the AWS APIs (iac-rs boot test stand-in)", &[("aws", "usr/bin/aws")], None),
+        (
+            "awscli",
+            "the AWS APIs (iac-rs boot test stand-in)",
+            &[("aws", "usr/bin/aws")],
+            Some(include_str!("../boot/fakes/aws.postinst")),
+        ),
     ];
     for (name, what, files, postinst) in packages {
         let pkg = out.join(format!("build-{name}"));

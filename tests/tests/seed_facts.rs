@@ -819,12 +819,25 @@ fn viewbovis_prod() {
 
 #[test]
 fn viewbovis_test_deployment() {
-    let files = written(&userdata("viewbovis", "test", "app-instance.yaml"));
-    let app = &files["/etc/systemd/system/viewbovis-test.service"];
-    assert!(app.contains("--name=viewbovis-test") && app.contains("aphacsubot/viewbovis:prod-test\n"), "{app}");
-    assert!(app.contains("After=viewbovis-test-data.service"));
+    // The guide's test deployment: a container on the production host, behind the testing
+    // domain, started by hand (no WantedBy=) and stopped after the test.
+    let files = written(&userdata("viewbovis", "prod", "app-instance.yaml"));
+    let test = &files["/etc/systemd/system/viewbovis-test.service"];
+    assert!(
+        test.contains("--name=viewbovis-test") && test.contains("IAC_IMAGE=aphacsubot/viewbovis:prod-test\n"),
+        "{test}"
+    );
+    assert!(test.contains("gunicorn -b 127.0.0.1:3001 -w 4 deploy:app"), "{test}");
+    assert!(!test.contains("[Install]"), "started by hand: {test}");
     let site = &files["/etc/nginx/sites-enabled/viewbovis-test.conf"];
-    assert!(site.contains("server_name viewbovis-test.int.sce.network;"), "{site}");
+    assert!(site.contains("server_name viewbovis-test.int.sce.network;") && site.contains("127.0.0.1:3001"), "{site}");
+    // The guide's units run as its service user, who may use Docker.
+    for unit in ["viewbovis-data.service", "viewbovis.service", "nextstrain.service", "viewbovis-test.service"] {
+        assert!(files[&format!("/etc/systemd/system/{unit}")].contains("User=viewbovis\n"), "{unit}");
+    }
+    let boot = &files["/var/lib/iac/boot.sh"];
+    assert!(boot.contains("useradd --system --create-home --shell /usr/sbin/nologin viewbovis"), "{boot}");
+    assert!(boot.contains("usermod -aG docker viewbovis"), "{boot}");
 }
 
 #[test]
@@ -861,10 +874,11 @@ fn postback_host() {
                 .contains("/usr/bin/node /usr/share/nginx/html/postback-example/nodejs/daemon.js")
         );
         assert!(files["/etc/supervisor/conf.d/nginx.conf"].contains("command=/usr/sbin/nginx -g 'daemon off;'"));
+        // The distribution's units for the same daemons are disabled, php-fpm's whatever its version.
         assert!(boot.contains(
-            "for unit in redis-server.service influxdb.service php8.3-fpm.service nginx.service collectd.service; do"
+            "for pattern in redis-server.service influxdb.service 'php*-fpm.service' nginx.service collectd.service; do"
         ));
-        assert!(files["/etc/php/8.3/fpm/conf.d/99-postback.ini"].contains("cgi.fix_pathinfo=0"));
+        assert!(files["/etc/postback/php-fpm.conf"].contains("php_admin_value[cgi.fix_pathinfo] = 0"));
         // InfluxDB's collectd input on 25826 into `monitor`; collectd's plugins.
         let influx = &files["/etc/influxdb/influxdb.conf"];
         assert!(
@@ -881,7 +895,7 @@ fn postback_host() {
         assert!(
             site.contains("location = /nginx_status {")
                 && site.contains("stub_status;")
-                && site.contains("fastcgi_pass unix:/run/php/php8.3-fpm.sock;")
+                && site.contains("fastcgi_pass unix:/run/php/postback-fpm.sock;")
         );
     }
 }

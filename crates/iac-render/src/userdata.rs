@@ -104,6 +104,15 @@ struct ContainerCtx {
     env_lines: Vec<String>,
     /// The variables of the secrets its env file needs (read when it is written).
     secrets: Vec<String>,
+    /// The user its unit runs as, who owns its env file (the docker CLI reads it), if not root.
+    owner: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UserCtx {
+    name: String,
+    /// It runs containers: a member of the docker group.
+    docker: bool,
 }
 
 #[derive(Serialize)]
@@ -164,6 +173,7 @@ fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
         env_file,
         env_lines,
         secrets,
+        owner: None,
     }
 }
 
@@ -337,11 +347,17 @@ fn script(
     let bake = mode != Mode::Boot;
     // A bake pulls the images of the host's own containers; a boot writes the env files of every
     // container (the units run them).
-    let containers: Vec<ContainerCtx> = if bake {
+    let mut containers: Vec<ContainerCtx> = if bake {
         host.containers.iter().map(|c| container_ctx(c, slots)).collect()
     } else {
         host.all_containers().map(|c| container_ctx(c, slots)).collect()
     };
+    for (c, unit) in containers.iter_mut().map(|c| {
+        let unit = host.all_units().into_iter().find(|u| u.name == c.unit);
+        (c, unit)
+    }) {
+        c.owner = unit.and_then(|u| u.user).filter(|u| u != "root");
+    }
     let needs_secrets = !bake && containers.iter().any(|c| !c.secrets.is_empty());
     let secret_refs = if bake { Vec::new() } else { slots.secrets.clone() };
     let secrets: Vec<SecretCtx> = secret_refs.iter().enumerate().map(|(i, s)| secret_ctx(i, s, slots)).collect();
@@ -382,6 +398,18 @@ fn script(
         .chain(host.timers.iter().map(|t| t.name.clone()))
         .collect();
     let setup = !bake;
+    // The users units run as are made at first boot (system users; in the docker group when the
+    // unit runs a container).
+    let mut users: Vec<UserCtx> = Vec::new();
+    if setup {
+        for u in host.all_units() {
+            let Some(name) = u.user.clone().filter(|n| n != "root") else { continue };
+            match users.iter_mut().find(|x| x.name == name) {
+                Some(x) => x.docker |= u.container.is_some(),
+                None => users.push(UserCtx { name, docker: u.container.is_some() }),
+            }
+        }
+    }
 
     let mut ctx = tera::Context::new();
     ctx.insert("bake", &bake);
@@ -398,6 +426,7 @@ fn script(
     ctx.insert("aws_cli", &(setup && (host.aws_cli || needs_secrets)));
     ctx.insert("needs_secrets", &needs_secrets);
     ctx.insert("secrets", &secrets);
+    ctx.insert("users", &users);
     ctx.insert("region", &region);
     ctx.insert("env_dir", ENV_DIR);
     ctx.insert("containers", &containers);
@@ -676,7 +705,7 @@ mod tests {
             "printf '%s\\n' DB_HOST='<Db.EndpointAddress>'",
             "mv /etc/iac/app.env.tmp /etc/iac/app.env",
             "iac_skip+=(app.service)",
-            "for unit in redis-server.service; do",
+            "for pattern in redis-server.service; do",
             "rm -f /etc/nginx/sites-enabled/default",
             "systemctl reload-or-restart nginx.service",
             "systemctl daemon-reload",

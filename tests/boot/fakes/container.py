@@ -39,7 +39,11 @@ if any(prefix in word for word in c["command"] for prefix in ONE_OFF):
     sys.exit(0)
 
 ports = []
-if c["network"] == "host":
+command = c["command"]
+if c["network"] == "host" and "-b" in command[:-1]:
+    # gunicorn's bind address on the command line
+    ports.append(int(command[command.index("-b") + 1].rsplit(":", 1)[1]))
+elif c["network"] == "host":
     if "PORT" in c["env"]:
         ports.append(int(c["env"]["PORT"]))
     else:
