@@ -3,7 +3,7 @@
 //! (EC2-Classic ELB, launch configurations, db.t2, Ubuntu 14.04, API keys in the AMI) the stack
 //! models the modern equivalent and the config files keep the guide's values as comments.
 
-use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile, Migration};
+use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile, Migration, ServiceType, SystemdUnit};
 use iac_core::model::HealthCheck;
 use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
 use iac_core::net::Ipv4Cidr;
@@ -169,8 +169,38 @@ exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file=/etc/iac/{MIGRAT
     )
 }
 
+/// Fills the daemons' config directory with the image's own config files the first time (the
+/// guide copies `src/app/config` and edits its mail settings there); later edits are kept.
+const CONFIG_SCRIPT: &str = r#"#!/bin/sh
+# aquamark-config IMAGE: copies IMAGE's config directory to /etc/aquamark/config when that is
+# empty, so that the daemons, which mount it over the image's, keep their settings. Edit the mail
+# settings there (as the guide does), then restart recalc and notify.
+set -eu
+dir=/etc/aquamark/config
+image="$1"
+if [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then exit 0; fi
+install -d -m 0755 "$dir"
+id=$(docker create "$image")
+trap 'docker rm "$id" >/dev/null 2>&1' EXIT
+docker cp "$id:/usr/share/aquamark/app/config/." "$dir/"
+"#;
+
 /// The migration's name: its container, unit and lock.
 const MIGRATE: &str = "aquamark-migrate";
+
+/// The unit that fills the daemons' config directory before they start.
+fn config_unit(image: &str) -> SystemdUnit {
+    let mut unit =
+        SystemdUnit::new("aquamark-config.service", "Fill /etc/aquamark/config from the image the first time")
+            .of_type(ServiceType::Oneshot)
+            .exec(["/usr/local/bin/aquamark-config", image])
+            .after_unit("docker.service", false);
+    unit.requires = vec!["docker.service".into()];
+    unit.exec_start_pre = vec![vec!["/usr/local/sbin/iac-image".into(), image.into()]];
+    unit.remain_after_exit = true;
+    unit.before = vec!["recalc.service".into(), "notify.service".into()];
+    unit
+}
 
 /// Builds the stack for `env` from `source`.
 #[allow(clippy::too_many_lines)] // the stack, read top to bottom
@@ -339,11 +369,19 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 name: "aquamark-daemons".into(),
                 packages: Vec::new(),
                 docker: true,
-                files: vec![HostFile {
-                    path: "/usr/local/bin/aquamark-migrate".into(),
-                    mode: 0o755,
-                    content: migrate_script(&cfg.app.image, &format!("/iac/aquamark/{env}/lock/{MIGRATE}")),
-                }],
+                files: vec![
+                    HostFile {
+                        path: "/usr/local/bin/aquamark-migrate".into(),
+                        mode: 0o755,
+                        content: migrate_script(&cfg.app.image, &format!("/iac/aquamark/{env}/lock/{MIGRATE}")),
+                    },
+                    HostFile {
+                        path: "/usr/local/bin/aquamark-config".into(),
+                        mode: 0o755,
+                        content: CONFIG_SCRIPT.into(),
+                    },
+                ],
+                units: vec![config_unit(&cfg.app.image)],
                 containers: vec![
                     daemon("recalc", "./server/recalculate.py"),
                     daemon("notify", "./server/notifications.py"),

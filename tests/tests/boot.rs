@@ -213,6 +213,15 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
                 m.text(&format!("journalctl -b --no-pager -n 30 -u {}", u.name))
             )
         });
+        for later in &u.before {
+            if names.contains(later.as_str()) && !failing.contains(later) {
+                let done = ts(&props, &u.name, "ActiveEnterTimestampMonotonic");
+                let starts = ts(&props, later, "InactiveExitTimestampMonotonic");
+                r.check(done > 0 && done <= starts, || {
+                    format!("{} (active at {done}) did not come before {later} (started at {starts})", u.name)
+                });
+            }
+        }
         for dep in u.after.iter().chain(&u.requires) {
             if names.contains(dep.as_str()) && !failing.contains(dep) {
                 let before = ts(&props, dep, "ActiveEnterTimestampMonotonic");

@@ -390,8 +390,7 @@ fn script(
     let replaced: Vec<String> =
         host.supervisor.iter().filter_map(|p| p.replaces_unit.as_deref().map(shell_quote)).collect();
     let nginx_supervised = host.supervisor.iter().any(|p| p.replaces_unit.as_deref() == Some("nginx.service"));
-    let enable: Vec<String> = host
-        .all_units()
+    let enable: Vec<String> = start_order(host.all_units())
         .iter()
         .filter(|u| !u.wanted_by.is_empty())
         .map(|u| u.name.clone())
@@ -447,6 +446,21 @@ fn script(
         template: "userdata.sh.tera".into(),
         source,
     })
+}
+
+/// The units in an order that keeps their `Before=` and `After=` between each other (the boot
+/// script starts them one at a time, so systemd cannot order them itself), otherwise as given.
+fn start_order(mut units: Vec<iac_core::app::SystemdUnit>) -> Vec<iac_core::app::SystemdUnit> {
+    let first = |a: &iac_core::app::SystemdUnit, b: &iac_core::app::SystemdUnit| {
+        a.before.contains(&b.name) || b.after.contains(&a.name)
+    };
+    // Insertion: each unit goes before the first one placed that must come after it.
+    let mut out: Vec<iac_core::app::SystemdUnit> = Vec::with_capacity(units.len());
+    for u in units.drain(..) {
+        let at = out.iter().position(|o| first(&u, o)).unwrap_or(out.len());
+        out.insert(at, u);
+    }
+    out
 }
 
 fn cron_line(j: &iac_core::app::CronJob) -> String {
