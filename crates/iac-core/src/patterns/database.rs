@@ -81,8 +81,9 @@ struct ReplicaTemplate {
 /// RDS offers Performance Insights on every instance class but the smallest burstable ones
 /// (`db.t2`, `db.t3` and `db.t4g` `micro` and `small`): enabling it there fails the create.
 pub fn performance_insights_supported(instance_class: &str) -> bool {
-    let small = ["db.t2.", "db.t3.", "db.t4g."].iter().any(|f| instance_class.starts_with(f))
-        && (instance_class.ends_with(".micro") || instance_class.ends_with(".small"));
+    let small = ["db.t2.", "db.t3.", "db.t4g."]
+        .iter()
+        .any(|family| instance_class.strip_prefix(family).is_some_and(|size| size == "micro" || size == "small"));
     !small
 }
 
