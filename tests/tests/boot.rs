@@ -419,7 +419,14 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
     if let Some(swap) = &host.swap {
         let stat = m.text(&format!("stat -c '%a %s' {}", swap.path));
         let want = format!("600 {}", u64::from(swap.size_mib) * 1024 * 1024);
-        r.check(stat == want, || format!("swap file {}: `{stat}`, expected `{want}`", swap.path));
+        r.check(stat == want, || {
+            format!(
+                "swap file {}: `{stat}`, expected `{want}` (cloud-init: {}; free space of the layer: {})",
+                swap.path,
+                m.text("grep -i swap /var/log/cloud-init.log | tail -3"),
+                m.text("df -h / | tail -1")
+            )
+        });
         let fstab = m.read("/etc/fstab").unwrap_or_default();
         r.check(fstab.lines().any(|l| l.starts_with(&swap.path) && l.contains("swap")), || {
             format!("no swap line in /etc/fstab:\n{fstab}")
@@ -447,8 +454,13 @@ enum Job<'a> {
     Fault(&'a BootHost, &'static str, Scenario, Containers),
 }
 
+/// Hosts with a swap file boot one at a time: each writes gigabytes into its layer.
+static SWAP_HOSTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Boots `h` twice: the checks after each, and the second must change no file.
 fn twice(env: &BootEnv, h: &BootHost) -> Vec<String> {
+    let _one_swap_at_a_time =
+        h.host.swap.is_some().then(|| SWAP_HOSTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let t = Instant::now();
     let name = name_of(h);
     let inst = env.instance(&name, &h.user_data, &packages(h), &Scenario::default());
