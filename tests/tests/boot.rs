@@ -144,7 +144,15 @@ fn check(m: &Machine, h: &BootHost, expect: Containers, boot: u32) -> Report {
     if boot == 1 {
         let found: BTreeSet<String> = problems_in(&log).into_iter().collect();
         r.check(found == expected_problems, || {
-            format!("the boot script reported {found:#?}, expected {expected_problems:#?}; its log:\n{log}")
+            let journals: Vec<String> = all_units
+                .iter()
+                .filter(|u| found.iter().any(|p| p.starts_with(&format!("{} ", u.name))))
+                .map(|u| m.text(&format!("journalctl -b --no-pager -u {}", u.name)))
+                .collect();
+            format!(
+                "the boot script reported {found:#?}, expected {expected_problems:#?}; its log:\n{log}\n{}",
+                journals.join("\n")
+            )
         });
         let status = m.text("cloud-init status --long");
         let want = if expected_problems.is_empty() { "status: done" } else { "status: error" };

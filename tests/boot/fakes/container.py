@@ -26,6 +26,12 @@ os.replace(tmp, path)
 
 
 def finish(*_):
+    # `docker run --rm`: the engine removes the container when it exits.
+    if c.get("rm"):
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
     sys.exit(0)
 
 
@@ -36,7 +42,7 @@ if any(prefix in word for word in c["command"] for prefix in ONE_OFF):
     with open("/var/log/docker-fake-oneoff.log", "a", encoding="utf-8") as f:
         f.write(json.dumps({"time": time.time(), "name": name, "image": c["image"], "command": c["command"],
                             "env": sorted(c["env"])}) + "\n")
-    sys.exit(0)
+    finish()
 
 ports = []
 command = c["command"]
