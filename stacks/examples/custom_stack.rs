@@ -6,58 +6,33 @@
 #![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
 
 use iac_core::app::{Container, HostConfig};
-use iac_core::model::{Engine, RootVolume, StackBuilder};
 use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, Network, NetworkProps};
+use iac_core::stack::StackBuilder;
 use iac_core::validate::validate;
 use iac_render::{Format, Target, render_target};
-use indexmap::IndexMap;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut stack = StackBuilder::new("notes", "dev");
     stack.description("A notes app: one host and its database");
-    let network = Network::create(
-        &mut stack,
-        &NetworkProps { cidr: "10.40.0.0/16".parse()?, zones: 2, subnet_prefix: 20, nat_per_zone: false },
-    );
+    let network =
+        Network::create(&mut stack, &NetworkProps { cidr: "10.40.0.0/16".parse()?, ..NetworkProps::default() });
     let db = Database::create(
         &mut stack,
         DatabaseProps {
-            name: "Db",
-            network: &network,
-            engine: Engine::Postgres,
-            engine_version: "17.6".into(),
-            family: "postgres17".into(),
-            parameters: IndexMap::new(),
-            instance_class: "db.t4g.micro".into(),
-            allocated_storage_gib: 20,
-            max_allocated_storage_gib: None,
-            backup_retention_days: 7,
-            multi_az: false,
-            identifier: None,
             db_name: "notes".into(),
             master_username: "notes".into(),
-            monitoring_interval: 60,
+            ..DatabaseProps::postgres("Db", &network)
         },
     );
     let app = Container::new("notes", "ghcr.io/example/notes:2.3.1")
         .with_env("DATABASE_URL", db.url("postgres"))
         .with_port(80, 8080);
-    let host = Host::create(
-        &mut stack,
-        HostProps {
-            name: "App",
-            network: &network,
-            image_id: "ami-0123456789abcdef0".into(),
-            instance_type: "t3.micro".into(),
-            host: HostConfig { name: "notes".into(), docker: true, containers: vec![app], ..HostConfig::default() },
-            admin_cidrs: vec!["10.40.0.0/20".into()],
-            root_volume: RootVolume::gp3("/dev/xvda", 16),
-            statements: vec![db.read_secret_statement()],
-            internet_egress_ports: vec![443],
-            vpc_egress_ports: vec![db.port],
-        },
-    );
-    db.allow_from(&mut stack, "App", host.security_group.group_id());
+    let mut props = HostProps::new("App", &network, "ami-0123456789abcdef0");
+    props.host = HostConfig { docker: true, containers: vec![app], ..props.host };
+    props.statements = vec![db.read_secret_statement()];
+    props.vpc_egress_ports = vec![db.port];
+    let host = Host::create(&mut stack, props);
+    db.allow_from(&mut stack, &host);
     stack.output("DbEndpoint", "database endpoint", db.instance.endpoint_address());
     let stack = stack.build()?;
 

@@ -5,10 +5,12 @@
 
 use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile, Migration, ServiceType, SystemdUnit};
 use iac_core::model::HealthCheck;
-use iac_core::model::{Engine, ParamKind, Parameter, RootVolume, Stack, StackBuilder, Statement};
+use iac_core::model::{Engine, RootVolume, Statement};
 use iac_core::net::Ipv4Cidr;
+use iac_core::patterns::alarms::{self, Notifications};
 use iac_core::patterns::{Database, DatabaseProps, Host, HostProps, WebTier, WebTierProps, alias_record};
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{Pseudo, Value};
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -32,6 +34,10 @@ pub struct Config {
     pub daemons: DaemonsConfig,
     /// DNS.
     pub dns: DnsConfig,
+    /// Who the alarms notify, and their thresholds; no alarms without it. The SDK engine has no
+    /// SNS, CloudWatch or KMS adapters yet, so a config for `deploy` leaves it out.
+    #[serde(default)]
+    pub alarms: Option<crate::alarms::AlarmsConfig>,
 }
 
 /// A new VPC, or an existing one.
@@ -349,7 +355,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             deletion_protection: cfg.web.deletion_protection,
         },
     );
-    db.allow_from(&mut stack, "Web", web.instance_security_group.group_id());
+    db.allow_from(&mut stack, &web);
 
     let daemon = |name: &str, script: &str| {
         app_env(Container::new(name, &cfg.app.image).with_command(["python3", script])).with_mount(
@@ -395,9 +401,15 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             statements: vec![db.read_secret_statement(), bucket_statement, lock],
             internet_egress_ports: vec![80, 443, 587],
             vpc_egress_ports: vec![db.port],
+            data_volume: None,
         },
     );
-    db.allow_from(&mut stack, "Daemons", daemons.security_group.group_id());
+    db.allow_from(&mut stack, &daemons);
+
+    if let Some(a) = &cfg.alarms {
+        let notifications = Notifications::create(&mut stack, "Alarms", &a.emails);
+        notifications.alarm(&mut stack, "DatabaseCpuAlarm", alarms::rds_cpu(&db.instance, a.db_cpu_percent));
+    }
 
     // The guide's upgrade: new ASG on the same load balancer, healthy, old one deleted; then
     // the migration with the new image on the daemons host; then the daemons on that image.

@@ -12,11 +12,12 @@
 //! Kubernetes.
 
 use iac_core::app::{Container, ContainerHealth};
-use iac_core::model::{CpuArchitecture, Engine, HealthCheck, ParamKind, Parameter, PosixUser, Stack, StackBuilder};
+use iac_core::model::{CpuArchitecture, Engine, HealthCheck, PosixUser};
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Database, DatabaseProps, ScheduledCommand, SharedVolume, alias_record,
 };
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};
 use serde::Deserialize;
@@ -400,7 +401,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             vpc_egress_ports: vec![db.port],
         },
     );
-    db.allow_from(&mut stack, "App", service.task_security_group.group_id());
+    db.allow_from(&mut stack, &service);
 
     alias_record(
         &mut stack,

@@ -30,16 +30,17 @@ use iac_core::Handle;
 use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Migration, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
-    MachineSpec, ParamKind, Parameter, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Stack,
-    StackBuilder, Statement, TrackedMetric,
+    MachineSpec, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Statement, TrackedMetric,
 };
-use iac_core::model::{Bucket, BucketEncryption, BucketPolicy, ObjectOwnership, PolicyStatement};
+use iac_core::model::{Bucket, BucketEncryption, BucketPolicy, ObjectOwnership, PolicyStatement, Secret};
 use iac_core::net::Ipv4Cidr;
+use iac_core::patterns::alarms::{self, Notifications};
 use iac_core::patterns::{
     AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Host, HostProps, Network, WebTier,
     WebTierProps, alias_record,
 };
 use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{Pseudo, SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, ScheduledJob, Service, Volume};
 use indexmap::IndexMap;
@@ -81,6 +82,8 @@ pub struct Config {
     /// The Kubernetes manifests.
     #[serde(default)]
     pub kubernetes: KubernetesConfig,
+    /// Who the alarms notify, and their thresholds.
+    pub alarms: crate::alarms::AlarmsConfig,
 }
 
 /// The compose file for local development: the roles with MySQL and Redis stand-ins, no AWS.
@@ -142,9 +145,8 @@ pub struct AppConfig {
     /// Pinned image, e.g. `mozilla/location:2.2.0`.
     pub image: String,
     /// The EC2 image the hosts boot (any image with cloud-init; Docker is installed at boot).
+    /// `SECRET_KEY` is no setting: the stack generates it in Secrets Manager when it is created.
     pub ami_id: Option<String>,
-    /// SSM `SecureString` parameter holding `SECRET_KEY`.
-    pub secret_key_parameter: String,
     /// Why the image's tag could not be checked against its upstream (synth warns).
     pub image_unverified: Option<String>,
 }
@@ -841,6 +843,20 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         cfg.database.replica_multi_az,
     );
     stack.configure(&replica, |e| e.suppressions.push(no_tls));
+    // The guide's two database problems, replica lag and the transaction (binary) logs' disk
+    // space, and the primary's CPU (see `patterns::alarms` for why `BinLogDiskUsage`).
+    let notifications = Notifications::create(&mut stack, "Alarms", &cfg.alarms.emails);
+    notifications.alarm(&mut stack, "DatabaseCpuAlarm", alarms::rds_cpu(&db.instance, cfg.alarms.db_cpu_percent));
+    notifications.alarm(
+        &mut stack,
+        "ReplicaLagAlarm",
+        alarms::rds_replica_lag(&replica, cfg.alarms.replica_lag_seconds),
+    );
+    notifications.alarm(
+        &mut stack,
+        "BinLogDiskUsageAlarm",
+        alarms::rds_binlog_disk_usage(&db.instance, cfg.alarms.binlog_disk_usage_gib * crate::alarms::GIB),
+    );
     let cache = Cache::create(
         &mut stack,
         CacheProps {
@@ -872,7 +888,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 housekeeping(),
             ],
             aliases: cfg.assets.domain.iter().cloned().collect(),
-            certificate_arn: assets_certificate.as_ref().map(iac_core::model::ParamHandle::value),
+            certificate_arn: assets_certificate.as_ref().map(iac_core::stack::ParamHandle::value),
             price_class,
             default_root_object: None,
         },
@@ -906,17 +922,26 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
 
+    // SECRET_KEY, generated in Secrets Manager when the stack is created (no parameter to fill
+    // in); the hosts read it at boot through their role. Losing it logs every user out.
+    let secret_key = stack.add_with(
+        "SecretKey",
+        Secret::generated("Ichnaea SECRET_KEY: signs the web app's sessions; generated once, kept", 64),
+        |e| {
+            e.suppressions.push(iac_core::patterns::suppress(
+                "CKV_AWS_149",
+                "encrypted with the AWS-managed Secrets Manager key; the stack holds no customer-managed KMS key",
+            ));
+            e.suppressions.push(iac_core::patterns::suppress(
+                "CKV2_AWS_57",
+                "a session signing key is not rotated on a schedule: a new one logs every user out",
+            ));
+        },
+    );
+
     // What the roles may do: read the database password and SECRET_KEY, fetch the GeoIP
     // database; the workers and the admin node also write the buckets.
-    let secret_key_arn = Value::join([
-        Value::from("arn:aws:ssm:"),
-        Value::Pseudo(Pseudo::Region),
-        Value::from(":"),
-        Value::Pseudo(Pseudo::AccountId),
-        Value::from(format!(":parameter/{}", cfg.app.secret_key_parameter.trim_start_matches('/'))),
-    ]);
-    let read_secret_key =
-        Statement { allow: true, actions: vec!["ssm:GetParameter".into()], resources: vec![secret_key_arn] };
+    let read_secret_key = secret_key.read_statement();
     let read_geoip = Statement {
         allow: true,
         actions: vec!["s3:GetObject".into()],
@@ -951,7 +976,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         redis_host: cache.primary_endpoint(),
         redis_port: cache.port,
         redis_tls: true,
-        secret_key: SecretRef::ssm(cfg.app.secret_key_parameter.as_str()),
+        secret_key: secret_key.value(),
         asset_bucket: cfg.assets.bucket.as_str().into(),
         asset_url: assets_url,
         region: Value::Pseudo(Pseudo::Region),
@@ -1073,17 +1098,18 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             statements: writer,
             internet_egress_ports: vec![80, 443],
             vpc_egress_ports: data_ports,
+            data_volume: None,
         },
     );
 
-    for (tier, group) in [
-        ("Web", web.instance_security_group.group_id()),
-        ("Worker", worker.security_group.group_id()),
-        ("Scheduler", scheduler.security_group.group_id()),
-        ("Admin", admin.security_group.group_id()),
+    for tier in [
+        ("Web", &web.instance_security_group),
+        ("Worker", &worker.security_group),
+        ("Scheduler", &scheduler.security_group),
+        ("Admin", &admin.security_group),
     ] {
-        db.allow_from(&mut stack, tier, group.clone());
-        cache.allow_from(&mut stack, tier, group);
+        db.allow_from(&mut stack, &tier);
+        cache.allow_from(&mut stack, &tier);
     }
 
     // The guide's upgrade order.

@@ -8,6 +8,7 @@
 //! }
 //! ```
 
+pub mod alarms;
 pub mod aquamark;
 pub mod concerto;
 pub mod config;

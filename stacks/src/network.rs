@@ -1,9 +1,9 @@
 //! The network part of the stacks' config, shared by every stack: a new VPC (range, zones, NAT
 //! per zone) or the ids of one that exists, turned into an [`iac_core::patterns::Network`].
 
-use iac_core::model::StackBuilder;
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{Network, NetworkProps};
+use iac_core::stack::StackBuilder;
 use iac_core::value::Value;
 use serde::Deserialize;
 

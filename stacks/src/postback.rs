@@ -18,15 +18,13 @@
 //! The firewall and the swap file are the host's business, not the compose file's.
 
 use iac_core::app::{
-    Container, ContainerHealth, Firewall, FirewallProtocol, FirewallRule, HostConfig, HostFile, LocationAction,
-    NginxLocation, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdUnit,
+    Container, ContainerHealth, DataBind, Firewall, FirewallProtocol, FirewallRule, HostConfig, HostFile,
+    LocationAction, NginxLocation, NginxSite, ServiceType, SupervisorProgram, Swap, SystemdUnit,
 };
-use iac_core::model::{
-    DoFirewall, DoFirewallRule, Droplet, ParamKind, Parameter, Peer, RootVolume, Rule, SecurityGroupIngress, Stack,
-    StackBuilder,
-};
+use iac_core::model::{DoFirewall, DoFirewallRule, Droplet, Peer, RootVolume, Rule, SecurityGroupIngress};
 use iac_core::net::Ipv4Cidr;
-use iac_core::patterns::{Host, HostProps, Network, NetworkProps, suppress};
+use iac_core::patterns::{DataVolumeProps, Host, HostProps, Network, NetworkProps, suppress};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::workload::{App, Condition, Platform, Service, Volume};
 use serde::Deserialize;
 
@@ -118,6 +116,8 @@ pub struct AwsConfig {
     pub instance_type: String,
     /// Root volume, GiB.
     pub root_volume_gib: u32,
+    /// The data volume of Redis' AOF and InfluxDB's data, GiB: kept when the host is replaced.
+    pub data_volume_gib: u32,
     /// The AMI (Ubuntu 24.04).
     pub ami_id: Option<String>,
 }
@@ -494,6 +494,7 @@ fn on_aws(stack: &mut StackBuilder, cfg: &Config, aws: &AwsConfig, host: HostCon
             statements: Vec::new(),
             internet_egress_ports: vec![80, 443],
             vpc_egress_ports: Vec::new(),
+            data_volume: Some(data_volume(aws)),
         },
     );
     stack.configure(&instance.instance, |e| {
@@ -523,6 +524,28 @@ fn on_aws(stack: &mut StackBuilder, cfg: &Config, aws: &AwsConfig, host: HostCon
     }
     stack.output("InstanceId", "The Postback host", instance.instance.instance_id());
     stack.output("PrivateIp", "Its address inside the VPC", instance.instance.private_ip());
+}
+
+/// Where the host's data volume is mounted.
+const DATA_DIR: &str = "/srv/postback-data";
+
+/// The data volume of the EC2 host: Redis' append-only file and InfluxDB's data, the only state
+/// on the host (the code is cloned from git at boot), bind-mounted at the paths the packages use,
+/// so supervisor (which runs both) starts only with them mounted. On DigitalOcean they stay on the
+/// droplet's disk (its weekly backups).
+fn data_volume(aws: &AwsConfig) -> DataVolumeProps {
+    DataVolumeProps {
+        binds: vec![
+            DataBind { source: "redis".into(), target: "/var/lib/redis".into(), owner: "redis:redis".into() },
+            DataBind {
+                source: "influxdb".into(),
+                target: "/var/lib/influxdb".into(),
+                owner: "influxdb:influxdb".into(),
+            },
+        ],
+        required_by: vec!["supervisor.service".into()],
+        ..DataVolumeProps::ext4(aws.data_volume_gib, DATA_DIR)
+    }
 }
 
 /// Pinned images of the compose app. php-fpm's minor version is the config's `php_version`.

@@ -20,7 +20,7 @@ use iac_aws::Clients;
 use iac_aws::bake::{BakeEvent, BakeRequest};
 use iac_aws::rollout::{RolloutEvent, RolloutOptions};
 use iac_aws::services::Timing;
-use iac_core::model::Stack;
+use iac_core::stack::Stack;
 
 use crate::config::ValueChange;
 use crate::error::StackError;
@@ -192,6 +192,8 @@ pub async fn run(
             "give the AMI to roll out with --ami ami-..., or --bake to bake it first (or --resume)".into(),
         ));
     }
+    // The rest (the test fault hook, with iac-aws's `testing` feature) keeps its default.
+    #[allow(clippy::needless_update)]
     let options = RolloutOptions {
         version: args.version.clone(),
         ami: ami.or_else(|| (args.dry_run && !args.resume).then(|| "<baked image>".to_owned())),

@@ -10,7 +10,7 @@
 
 use iac_core::Stack;
 use iac_core::merge::{CopyOptions, add_copy};
-use iac_core::model::StackBuilder;
+use iac_core::stack::StackBuilder;
 
 use crate::config::ConfigSource;
 use crate::error::StackError;
@@ -19,8 +19,9 @@ use crate::{BuildOptions, Registry, StackDef};
 /// The stack copied (any registered stack works).
 pub const BASE: &str = "ichnaea";
 
-/// The most copies: prefixes have three digits.
-pub const MAX_COPIES: u32 = 999;
+/// The most copies. Prefixes have at least three digits (`C001` ... `C999`, then `C1000`); a
+/// base id never starts with a digit, so no two copies' ids meet.
+pub const MAX_COPIES: u32 = 9999;
 
 /// The registry entry: the environments (and config files) of [`BASE`] in `seeds`.
 pub fn def(seeds: &Registry) -> StackDef {
@@ -65,14 +66,14 @@ mod tests {
         assert_eq!(three.resources().len(), 3 * base.resources().len());
         assert_eq!(three.parameters().len(), base.parameters().len());
         assert_eq!(three.outputs().len(), base.outputs().len());
-        assert!(iac_core::validate::validate(&three).iter().all(|d| d.severity != iac_core::validate::Severity::Error));
+        assert!(iac_core::validate::validate(&three).iter().all(|d| d.severity != iac_core::diag::Severity::Error));
     }
 
     #[test]
     fn copies_out_of_range_and_on_other_stacks_are_refused() {
         let registry = crate::registry();
         let err = registry.build_with("scale", "prod", None, &BuildOptions { copies: Some(0) }).unwrap_err();
-        assert!(err.to_string().contains("give 1 to 999"), "{err}");
+        assert!(err.to_string().contains("give 1 to 9999"), "{err}");
         let err = registry.build_with(BASE, "prod", None, &BuildOptions { copies: Some(2) }).unwrap_err();
         assert_eq!(err.to_string(), format!("stack `{BASE}` takes no --copies; only scale does"));
     }

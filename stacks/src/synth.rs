@@ -1,15 +1,19 @@
 //! The `synth` command: render a registered stack for one environment to files.
 //!
-//! Everything is rendered in memory and validated first; a stack with problems writes nothing
-//! and every problem is printed. Files are written next to their final path and renamed into
-//! place only when all of them are written, so an interrupted run leaves the previous output.
+//! The stack is validated first; a stack with problems writes nothing and every problem is
+//! printed. Each file is then written as soon as it is rendered (a template is serialized
+//! straight into its file, so memory does not grow with the output), next to its final path;
+//! all are renamed into place only when every one is written, so an interrupted or failed run
+//! leaves the previous output as it was.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use iac_render::{Format, OutputFile, Target};
+use iac_render::files::Contents;
+use iac_render::{FileSink, Format, OutputFile, Target};
 
 use crate::Registry;
 use crate::config::ConfigSource;
@@ -117,56 +121,60 @@ pub fn run(
         FormatArg::Json => Format::Json,
         FormatArg::Yaml => Format::Yaml,
     };
+    if let Some(dir) = &args.out {
+        let mut sink = DirSink::new(dir);
+        let warnings = iac_render::render_into(&stack, args.target.into(), format, &mut sink)?;
+        let written = sink.commit()?;
+        for w in &warnings {
+            writeln!(stderr, "{w}").map_err(io)?;
+        }
+        let bytes: u64 = written.iter().map(|(_, n)| n).sum();
+        writeln!(
+            stderr,
+            "synth: {} ({}): {} resources, {} files, {} bytes in {}",
+            stack.name(),
+            stack.env(),
+            stack.resources().len(),
+            written.len(),
+            bytes,
+            dir.display()
+        )
+        .map_err(io)?;
+        for (path, _) in &written {
+            writeln!(stderr, "  {}", path.display()).map_err(io)?;
+        }
+        return Ok(());
+    }
     let rendered = iac_render::render_target(&stack, args.target.into(), format)?;
     for w in &rendered.warnings {
         writeln!(stderr, "{w}").map_err(io)?;
     }
-    match &args.out {
-        Some(dir) => {
-            write_all(dir, &rendered.files)?;
-            let bytes: usize = rendered.files.iter().map(|f| f.contents.len()).sum();
-            writeln!(
-                stderr,
-                "synth: {} ({}): {} resources, {} files, {} bytes in {}",
-                stack.name(),
-                stack.env(),
-                stack.resources().len(),
-                rendered.files.len(),
-                bytes,
-                dir.display()
-            )
-            .map_err(io)?;
+    match args.target {
+        TargetArg::Terraform => {
+            // One HCL document: Terraform reads the three files as if they were one.
             for f in &rendered.files {
-                writeln!(stderr, "  {}", dir.join(&f.path).display()).map_err(io)?;
+                writeln!(stdout, "# ---- {} ----", f.path.display()).map_err(io)?;
+                stdout.write_all(f.contents.as_bytes()).map_err(io)?;
             }
         }
-        None => match args.target {
-            TargetArg::Terraform => {
-                // One HCL document: Terraform reads the three files as if they were one.
-                for f in &rendered.files {
-                    writeln!(stdout, "# ---- {} ----", f.path.display()).map_err(io)?;
-                    stdout.write_all(f.contents.as_bytes()).map_err(io)?;
-                }
-            }
-            // A split CloudFormation template (nested stacks) is several files.
-            TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s
-                if rendered.files.len() == 1 =>
-            {
-                stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
-            }
-            TargetArg::Cloudformation
-            | TargetArg::Userdata
-            | TargetArg::Packer
-            | TargetArg::All
-            | TargetArg::Compose
-            | TargetArg::K8s => {
-                return Err(StackError::Io {
-                    action: "this target writes several files; give an output directory with --out, e.g. --out",
-                    path: PathBuf::from("out"),
-                    source: std::io::Error::other(format!("{} files", rendered.files.len())),
-                });
-            }
-        },
+        // A split CloudFormation template (nested stacks) is several files.
+        TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s
+            if rendered.files.len() == 1 =>
+        {
+            stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
+        }
+        TargetArg::Cloudformation
+        | TargetArg::Userdata
+        | TargetArg::Packer
+        | TargetArg::All
+        | TargetArg::Compose
+        | TargetArg::K8s => {
+            return Err(StackError::Io {
+                action: "this target writes several files; give an output directory with --out, e.g. --out",
+                path: PathBuf::from("out"),
+                source: std::io::Error::other(format!("{} files", rendered.files.len())),
+            });
+        }
     }
     Ok(())
 }
@@ -174,43 +182,99 @@ pub fn run(
 /// Writes every file as `<path>.iac-tmp`, then renames them all into place. On any failure the
 /// temporary files are removed and the previous output stays as it was.
 pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), StackError> {
-    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| {
-        for f in files {
-            let path = dir.join(&f.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| StackError::Io {
-                    action: "cannot create directory",
-                    path: parent.to_owned(),
-                    source,
-                })?;
-            }
-            let mut tmp = path.clone().into_os_string();
-            tmp.push(".iac-tmp");
-            let tmp = PathBuf::from(tmp);
-            std::fs::write(&tmp, &f.contents).map_err(|source| StackError::Io {
-                action: "cannot write",
-                path: tmp.clone(),
-                source,
-            })?;
-            written.push((tmp, path));
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        for (tmp, _) in &written {
-            let _ = std::fs::remove_file(tmp);
-        }
-        return Err(e);
-    }
-    for (tmp, path) in &written {
-        std::fs::rename(tmp, path).map_err(|source| StackError::Io {
-            action: "cannot move into place",
-            path: path.clone(),
+    let mut sink = DirSink::new(dir);
+    for f in files {
+        sink.file(&f.path, &mut |w| w.write_all(f.contents.as_bytes())).map_err(|source| StackError::Io {
+            action: "cannot write",
+            path: dir.join(&f.path),
             source,
         })?;
     }
-    Ok(())
+    sink.commit().map(drop)
+}
+
+/// A [`FileSink`] that writes each file under a directory as it comes, as `<path>.iac-tmp`
+/// through a buffer; [`DirSink::commit`] renames them all into place. Dropped without a commit
+/// (a render or write failed), it removes what it wrote, so the previous output stays whole.
+#[derive(Debug)]
+pub struct DirSink {
+    dir: PathBuf,
+    /// Each file written: where it is now, where it goes, its size.
+    written: Vec<(PathBuf, PathBuf, u64)>,
+}
+
+impl DirSink {
+    /// A sink writing under `dir` (created as needed).
+    pub fn new(dir: &Path) -> Self {
+        Self { dir: dir.to_owned(), written: Vec::new() }
+    }
+
+    /// Moves every file into place; returns their paths and sizes in the order written.
+    pub fn commit(mut self) -> Result<Vec<(PathBuf, u64)>, StackError> {
+        let mut out = Vec::with_capacity(self.written.len());
+        for (tmp, path, bytes) in std::mem::take(&mut self.written) {
+            if let Err(source) = std::fs::rename(&tmp, &path) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(StackError::Io { action: "cannot move into place", path, source });
+            }
+            out.push((path, bytes));
+        }
+        Ok(out)
+    }
+}
+
+impl FileSink for DirSink {
+    fn file(&mut self, path: &Path, contents: &mut Contents<'_>) -> io::Result<()> {
+        let context =
+            |what: &str, p: &Path, e: io::Error| io::Error::new(e.kind(), format!("{what} {}: {e}", p.display()));
+        let path = self.dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| context("cannot create directory", parent, e))?;
+        }
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".iac-tmp");
+        let tmp = PathBuf::from(tmp);
+        let file = File::create(&tmp).map_err(|e| context("cannot write", &tmp, e))?;
+        self.written.push((tmp.clone(), path, 0));
+        let mut out = Counted { inner: BufWriter::with_capacity(1 << 16, file), bytes: 0 };
+        contents(&mut out).and_then(|()| out.flush()).map_err(|e| context("cannot write", &tmp, e))?;
+        if let Some(last) = self.written.last_mut() {
+            last.2 = out.bytes;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DirSink {
+    fn drop(&mut self) {
+        for (tmp, _, _) in &self.written {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// A writer that counts what passes through it.
+struct Counted<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.inner.write_all(buf)?;
+        self.bytes += buf.len() as u64;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The whole command for a binary: run, print the error chain once, map to an exit code.
@@ -226,7 +290,9 @@ pub fn main(registry: &Registry, args: &SynthArgs) -> ExitCode {
     }
 }
 
-/// `error: cause: cause: ...`, each message once.
+/// `error: cause: cause: ...`, each message once. The chain stops at an SDK call's failure,
+/// whose message already says the service's code and message (below it are the SDK's own
+/// layers: `service error`, `unhandled error (Code)`, the raw error metadata).
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
@@ -235,6 +301,10 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         if !out.contains(&msg) {
             out.push_str(": ");
             out.push_str(&msg);
+        }
+        #[cfg(feature = "aws")]
+        if s.is::<iac_aws::SdkFailure>() {
+            break;
         }
         source = s.source();
     }

@@ -14,11 +14,11 @@
 
 use iac_core::app::{Container, HostConfig, HostFile, NetworkMode, NginxSite, ServiceType, SystemdUnit};
 use iac_core::model::{
-    ParamKind, Parameter, Peer, Policy, Role, RootVolume, Rule, Schedule, ScheduleTarget, SecurityGroupIngress, Stack,
-    StackBuilder, Statement,
+    Peer, Policy, Role, RootVolume, Rule, Schedule, ScheduleTarget, SecurityGroupIngress, Statement,
 };
 use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{Host, HostProps, suppress};
+use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{Pseudo, Value};
 use serde::Deserialize;
 
@@ -360,6 +360,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             statements: vec![read_data],
             internet_egress_ports: vec![80, 443],
             vpc_egress_ports: Vec::new(),
+            data_volume: None,
         },
     );
     stack.add(

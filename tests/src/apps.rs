@@ -6,7 +6,7 @@
 
 use iac_core::Stack;
 use iac_core::app::{Container, ContainerHealth};
-use iac_core::model::StackBuilder;
+use iac_core::stack::StackBuilder;
 use iac_core::value::SecretRef;
 use iac_core::workload::{App, Condition, Ingress, ScheduledJob, Service, Volume};
 

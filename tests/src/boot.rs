@@ -77,6 +77,17 @@ pub fn hosts() -> Vec<BootHost> {
     out
 }
 
+/// The ids of the data volumes the user data mounts (`iac_data_volume ID ...`), as the boot
+/// script sees them.
+pub fn data_volumes(user_data: &str) -> Vec<String> {
+    user_data
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("if ! { iac_data_volume "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(|id| id.trim_matches('\'').to_owned())
+        .collect()
+}
+
 /// What the outside world does during a boot.
 #[derive(Debug, Clone, Default)]
 pub struct Scenario {
@@ -217,6 +228,25 @@ impl BootEnv {
         if scenario.aws_denied {
             put("/var/lib/aws-fake/denied", b"");
         }
+        // A data volume (EBS) is attached as a file: the boot script finds it by its id under
+        // /dev/disk/by-id, as on a Nitro instance, and makes its file system, but the machine
+        // has no loop devices, so mounting it fails as a volume that cannot be used does.
+        let by_id = dir.path().join("by-id");
+        std::fs::create_dir_all(&by_id).expect("by-id dir");
+        for (i, id) in data_volumes(user_data).iter().enumerate() {
+            let image = format!("/var/lib/ebs-fake/volume-{i}.img");
+            put(&image, b"");
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(upper.join(image.trim_start_matches('/')))
+                .expect("the volume's file");
+            file.set_len(64 << 20).expect("a sparse 64 MiB volume");
+            std::os::unix::fs::symlink(
+                &image,
+                by_id.join(format!("nvme-Amazon_Elastic_Block_Store_{}", id.replace('-', ""))),
+            )
+            .expect("the volume's link");
+        }
         let lower = match layer {
             Some(l) => format!("{}:{}", l.display(), self.root.display()),
             None => self.root.display().to_string(),
@@ -332,7 +362,7 @@ impl Instance {
     pub fn boot(&self) -> Machine {
         let d = self.dir.path();
         let script = format!(
-            "mount -t tmpfs tmpfs /run && mount -t overlay overlay -o lowerdir={lower},upperdir={d}/upper,workdir={d}/work {d}/merged && exec {nspawn} --quiet -D {d}/merged --machine={name} --register=no --keep-unit --private-network --boot --console=pipe --bind-ro={fakes}:/srv/iac-fakes",
+            "mount -t tmpfs tmpfs /run && mount -t overlay overlay -o lowerdir={lower},upperdir={d}/upper,workdir={d}/work {d}/merged && exec {nspawn} --quiet -D {d}/merged --machine={name} --register=no --keep-unit --private-network --boot --console=pipe --bind-ro={fakes}:/srv/iac-fakes --bind-ro={d}/by-id:/dev/disk/by-id",
             lower = self.lower,
             d = d.display(),
             nspawn = self.nspawn.display(),

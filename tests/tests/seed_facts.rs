@@ -471,7 +471,8 @@ fn ichnaea_roles_share_one_image_and_read_secrets_at_boot() {
             assert!(script.contains(var), "{role} lacks {var}");
         }
         assert!(!script.contains("DB_HOST=") && !script.contains("REDIS_HOST="), "{role}: 2.x settings");
-        assert!(script.contains("iac_secret ssm /ichnaea/prod/secret-key"), "{role}");
+        // SECRET_KEY is generated in Secrets Manager when the stack is created.
+        assert!(script.contains("iac_secret secretsmanager '<SecretKey.Id>' '' raw"), "{role}");
         // The guide's database setup before the role starts, under the stack's lock.
         assert!(script.contains("Requires=ichnaea-migrate.service"), "{role}");
         assert!(script.contains("/usr/local/sbin/iac-lock /iac/ichnaea/prod/lock/ichnaea-migrate"), "{role}");
@@ -914,7 +915,15 @@ fn postback_is_the_same_cloud_init_on_aws_and_digitalocean() {
             .map(str::to_owned)
             .collect::<Vec<_>>()
     };
-    let aws = normalize(userdata("postback", "aws", "app-instance.yaml"), "aws");
+    let mut aws = normalize(userdata("postback", "aws", "app-instance.yaml"), "aws");
+    // Only the EC2 host has the data volume (Redis' AOF and InfluxDB's data), mounted first.
+    let start = aws.iter().position(|l| l.contains("# iac_data_volume VOLUME_ID")).expect("the data volume's mount");
+    let end = aws.iter().position(|l| l.contains("iac_data_failed '")).expect("what a failed mount stops");
+    assert!(aws[start..end].iter().any(|l| l.contains("supervisor.service.d/iac-data.conf")), "supervisor after it");
+    assert!(aws[start..end].iter().any(|l| l.contains("iac_data_bind /srv/postback-data redis /var/lib/redis")));
+    assert!(aws[end].ends_with(" /srv/postback-data supervisor.service"), "{}", aws[end]);
+    // The call, its `fi` and the daemon-reload.
+    aws.drain(start - 1..end + 3);
     let digitalocean = normalize(userdata("postback", "do", "droplet.yaml"), "do");
     let differ: Vec<(&String, &String)> = aws.iter().zip(&digitalocean).filter(|(a, b)| a != b).collect();
     assert!(

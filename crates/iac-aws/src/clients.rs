@@ -48,6 +48,8 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// SSM Run Command: a rollout's one-off commands and host updates.
     pub ssm: aws_sdk_ssm::Client,
+    /// STS: the account id (`AWS::AccountId`).
+    pub sts: aws_sdk_sts::Client,
     /// The region the clients talk to.
     pub region: String,
     counter: CallCounter,
@@ -57,7 +59,7 @@ impl Clients {
     /// Clients from the environment (profiles, `AWS_ENDPOINT_URL`, region...).
     pub async fn from_env() -> Self {
         let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Self::new(&config, &[])
+        Self::new(&config)
     }
 
     /// Clients for a local endpoint that stands in for AWS (moto, `LocalStack`) in `region`, with
@@ -70,12 +72,22 @@ impl Clients {
             .test_credentials()
             .load()
             .await;
-        Self::new(&config, &[])
+        Self::new(&config)
+    }
+
+    /// Clients from a loaded config.
+    pub fn new(config: &SdkConfig) -> Self {
+        Self::build(config, &[])
     }
 
     /// Clients from a loaded config, with extra interceptors on every client (tests inject
     /// throttling and latency this way, below the engine).
-    pub fn new(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
+    #[cfg(feature = "testing")]
+    pub fn with_interceptors(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
+        Self::build(config, interceptors)
+    }
+
+    fn build(config: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
         let counter = CallCounter::default();
         macro_rules! client {
             ($krate:ident) => {{
@@ -94,6 +106,7 @@ impl Clients {
             route53: client!(aws_sdk_route53),
             iam: client!(aws_sdk_iam),
             ssm: client!(aws_sdk_ssm),
+            sts: client!(aws_sdk_sts),
             region: config.region().map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
             counter,
         }

@@ -26,8 +26,9 @@ pub struct Facts<'a> {
     pub params: &'a BTreeMap<String, String>,
     /// The region.
     pub region: &'a str,
-    /// The account (moto: 123456789012).
-    pub account: &'a str,
+    /// The account (moto: 123456789012), looked up once per run when the stack uses
+    /// `AWS::AccountId` (`None`: not looked up, and using it is an error).
+    pub account: Option<&'a str>,
     /// Availability zones of the region, sorted by name.
     pub zones: &'a [String],
     /// Resources that exist now.
@@ -69,7 +70,12 @@ impl Resolver<'_, '_> {
     fn reference(&self, name: &str, property: &str) -> Result<Json, AwsError> {
         match name {
             "AWS::Region" => return Ok(Json::String(self.facts.region.to_owned())),
-            "AWS::AccountId" => return Ok(Json::String(self.facts.account.to_owned())),
+            "AWS::AccountId" => {
+                return match self.facts.account {
+                    Some(account) => Ok(Json::String(account.to_owned())),
+                    None => Err(self.err(property, "`AWS::AccountId` is not known here (it is looked up through STS)")),
+                };
+            }
             _ => {}
         }
         if let Some(p) = LogicalId::new(name).ok().and_then(|p| self.facts.stack.parameters().get(&p).map(|x| (p, x))) {

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use iac_core::diag::has_errors;
 use iac_core::graph::Graph;
-use iac_core::model::Stack;
-use iac_core::validate::{has_errors, validate};
+use iac_core::model::spec;
+use iac_core::stack::Stack;
+use iac_core::validate::validate;
 use iac_core::{CoreError, LogicalId, naming};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
@@ -37,6 +39,7 @@ pub struct Options {
     /// Polling and retry timing.
     pub timing: Timing,
     /// Test hook: stop (as if killed at a resource boundary) after this many resources are done.
+    #[cfg(feature = "testing")]
     pub fault_after: Option<usize>,
 }
 
@@ -47,6 +50,7 @@ impl Default for Options {
             allow_data_loss: false,
             params: BTreeMap::new(),
             timing: Timing::default(),
+            #[cfg(feature = "testing")]
             fault_after: None,
         }
     }
@@ -108,6 +112,10 @@ pub struct Engine {
     template: Arc<Json>,
     graph: Arc<Graph>,
     options: Options,
+    /// Whether the template uses `AWS::AccountId`.
+    uses_account: bool,
+    /// The account, looked up once (through STS) when the template uses it.
+    account: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Engine {
@@ -120,7 +128,41 @@ impl Engine {
         crate::check_supported(&stack)?;
         let template = iac_render::cloudformation::template(&stack)?;
         let graph = Graph::new(&stack)?;
-        Ok(Self { clients, stack: Arc::new(stack), template: Arc::new(template), graph: Arc::new(graph), options })
+        let uses_account = uses_account(&template["Resources"]);
+        Ok(Self {
+            clients,
+            stack: Arc::new(stack),
+            template: Arc::new(template),
+            graph: Arc::new(graph),
+            options,
+            uses_account,
+            account: Arc::new(tokio::sync::OnceCell::new()),
+        })
+    }
+
+    /// The account id, looked up once per engine through STS `GetCallerIdentity` when the
+    /// stack uses `AWS::AccountId` (`None` when it does not: no call is made).
+    pub async fn account(&self) -> Result<Option<&str>, AwsError> {
+        if !self.uses_account {
+            return Ok(None);
+        }
+        let account = self
+            .account
+            .get_or_try_init(|| async {
+                let sts = &self.clients.sts;
+                let out = sts.get_caller_identity().send().await.map_err(|e| AwsError::Account {
+                    stack: self.stack.name().to_owned(),
+                    source: crate::error::SdkFailure::new(e),
+                })?;
+                out.account().map(str::to_owned).ok_or_else(|| AwsError::Unexpected {
+                    stack: self.stack.name().to_owned(),
+                    id: "-".into(),
+                    action: "sts:GetCallerIdentity".into(),
+                    message: "the answer names no account; `AWS::AccountId` cannot be resolved".into(),
+                })
+            })
+            .await?;
+        Ok(Some(account.as_str()))
     }
 
     /// The stack.
@@ -144,7 +186,7 @@ impl Engine {
             stack: &self.stack,
             params: &self.options.params,
             region: &self.clients.region,
-            account: ACCOUNT_UNKNOWN,
+            account: self.account.get().map(String::as_str),
             zones,
             observed,
         }
@@ -204,10 +246,14 @@ impl Engine {
     pub async fn plan(&self) -> Result<Plan, AwsError> {
         let observed = self.discover().await?;
         let zones = self.zones().await?;
+        self.account().await?;
         let facts = self.facts(&zones, &observed);
         let mut changes = Vec::new();
         for entry in self.stack.resources() {
             let desired = desired::resolve(&facts, entry.id.as_str(), self.props(&entry.id), false)?;
+            // Every property must be one the kind's adapter handles: refused here, before
+            // anything is applied, never dropped.
+            services::check(&self.stack, entry, desired.as_object().unwrap_or(&Map::new()))?;
             let cfn_type =
                 self.template["Resources"][entry.id.as_str()]["Type"].as_str().unwrap_or_default().to_owned();
             let current = observed.get(&entry.id);
@@ -263,6 +309,7 @@ impl Engine {
         let calls_before = self.clients.calls();
         let observed = Arc::new(Mutex::new(self.discover().await?));
         let zones = Arc::new(self.zones().await?);
+        self.account().await?;
         let actions: HashMap<&str, &Action> = plan.changes.iter().map(|c| (c.id.as_str(), &c.action)).collect();
 
         let mut done: HashSet<LogicalId> = HashSet::new();
@@ -329,6 +376,7 @@ impl Engine {
             durations.insert(id.to_string(), seconds);
             done.insert(id);
             changed += 1;
+            #[cfg(feature = "testing")]
             if self.options.fault_after.is_some_and(|n| changed >= n) {
                 // Stop at a resource boundary: what is in flight finishes, nothing new starts.
                 // (A kill in the middle of a create call can leave a second copy once the rerun
@@ -456,6 +504,7 @@ impl Engine {
     pub async fn drift(&self) -> Result<Vec<Drift>, AwsError> {
         let observed = self.discover().await?;
         let zones = self.zones().await?;
+        self.account().await?;
         let facts = self.facts(&zones, &observed);
         let mut out = Vec::new();
         for entry in self.stack.resources() {
@@ -504,8 +553,14 @@ impl Engine {
 /// What an apply task hands back: the resource, the verb, its seconds and what it observed.
 type ApplyTask = (LogicalId, &'static str, f64, Result<Option<Observed>, AwsError>);
 
-/// `AWS::AccountId` is not needed by the modelled kinds; it resolves to this when used.
-const ACCOUNT_UNKNOWN: &str = "";
+/// Whether `v` (the template's resources) uses `AWS::AccountId` anywhere.
+fn uses_account(v: &Json) -> bool {
+    match v {
+        Json::Object(o) => o.iter().any(|(k, x)| (k == "Ref" && x == "AWS::AccountId") || uses_account(x)),
+        Json::Array(a) => a.iter().any(uses_account),
+        _ => false,
+    }
+}
 
 fn decide(desired: &Json, o: &Observed) -> Action {
     let hash = desired::hash(desired);
@@ -516,10 +571,10 @@ fn decide(desired: &Json, o: &Observed) -> Action {
     if changes.is_empty() && (o.hash.is_none() || o.hash.as_deref() == Some(hash.as_str())) {
         return Action::Unchanged;
     }
-    let forced: Vec<&String> =
-        changes.iter().filter(|c| services::replaced_by(&o.cfn_type).contains(&c.as_str())).collect();
-    if let Some(first) = forced.first() {
-        return Action::Replace { reason: format!("changing {first} requires a new resource") };
+    // The kind's replacement triggers (its spec) decide; the first changed one gives the reason.
+    let spec = spec::by_cloudformation_type(&o.cfn_type);
+    if let Some(trigger) = changes.iter().find_map(|c| spec.and_then(|s| s.replacement(c))) {
+        return Action::Replace { reason: trigger.reason() };
     }
     if changes.is_empty() {
         // Something not read back changed (a tag, a nested setting): re-apply in place.
@@ -538,37 +593,13 @@ fn verb(action: &Action) -> &'static str {
     }
 }
 
+/// True when a resource of this CloudFormation type holds data (its kind's spec).
 fn is_stateful_type(cfn_type: &str) -> bool {
-    cfn_type == "AWS::RDS::DBInstance"
+    spec::by_cloudformation_type(cfn_type).is_some_and(|k| matches!(k.data, spec::Data::Holds { .. }))
 }
 
-/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first.
-fn type_rank(cfn_type: &str) -> usize {
-    const ORDER: [&str; 24] = [
-        "AWS::Route53::RecordSet",
-        "AWS::AutoScaling::ScalingPolicy",
-        "AWS::AutoScaling::AutoScalingGroup",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        "AWS::ElasticLoadBalancingV2::TargetGroup",
-        "AWS::EC2::Instance",
-        "AWS::EC2::LaunchTemplate",
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::DBSubnetGroup",
-        "AWS::RDS::DBParameterGroup",
-        "AWS::IAM::InstanceProfile",
-        "AWS::IAM::Role",
-        "AWS::EC2::SecurityGroupIngress",
-        "AWS::EC2::SecurityGroup",
-        "AWS::EC2::Route",
-        "AWS::EC2::SubnetRouteTableAssociation",
-        "AWS::EC2::NatGateway",
-        "AWS::EC2::EIP",
-        "AWS::EC2::RouteTable",
-        "AWS::EC2::Subnet",
-        "AWS::EC2::VPCGatewayAttachment",
-        "AWS::EC2::InternetGateway",
-        "AWS::EC2::VPC",
-    ];
-    ORDER.iter().position(|t| *t == cfn_type).unwrap_or(ORDER.len())
+/// Deletion order of orphans, whose dependencies are no longer in the stack: dependents first
+/// (the kinds' [`spec::KindSpec::teardown`] ranks; unknown types last).
+fn type_rank(cfn_type: &str) -> u8 {
+    spec::by_cloudformation_type(cfn_type).map_or(u8::MAX, |k| k.teardown)
 }

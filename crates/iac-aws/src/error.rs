@@ -1,6 +1,87 @@
-//! The crate's one error type.
+//! The crate's one error type, and [`SdkFailure`]: an SDK call's error with the service's code.
 
+use std::error::Error as StdError;
+use std::fmt;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use thiserror::Error;
+
+/// `resource <id>` after the stack, or nothing for `-` (discovery, not about one resource).
+fn on(id: &str) -> String {
+    if id == "-" { String::new() } else { format!(" resource `{id}`") }
+}
+
+/// What an SDK call failed with: the service's error code and message (or, when the call never
+/// got an answer, what went wrong on the way), with the SDK's error kept whole.
+#[derive(Debug)]
+pub struct SdkFailure {
+    code: Option<String>,
+    message: String,
+    error: Box<dyn StdError + Send + Sync>,
+}
+
+impl SdkFailure {
+    /// Reads the code and message out of `err` and keeps it.
+    pub fn new<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: StdError + ProvideErrorMetadata + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let (code, message) = match err.as_service_error() {
+            Some(e) => (e.code().map(str::to_owned), e.message().map_or_else(|| chain(e), str::to_owned)),
+            None => (None, chain(&err)),
+        };
+        Self { code, message, error: Box::new(err) }
+    }
+
+    /// The service's error code (`InvalidParameterValue`), when the service answered.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The service's message, or what went wrong before there was an answer.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The SDK's error (`SdkError<OperationError, HttpResponse>`; downcast it to match on the
+    /// operation's modelled errors).
+    pub fn sdk_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        self.error.as_ref()
+    }
+}
+
+/// `err: cause: cause`, each message once (what went wrong before the service answered, e.g.
+/// `dispatch failure: io error: ... Connection refused`), with no debug dump.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let message = s.to_string();
+        if !out.contains(&message) {
+            out.push_str(": ");
+            out.push_str(&message);
+        }
+        source = s.source();
+    }
+    out
+}
+
+impl fmt::Display for SdkFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{code}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl StdError for SdkFailure {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self.error.as_ref())
+    }
+}
 
 /// Everything the SDK engine can fail with. Every variant names the stack and, where there is
 /// one, the resource, and says what to do.
@@ -8,7 +89,7 @@ use thiserror::Error;
 pub enum AwsError {
     /// A resource the SDK engine cannot manage.
     #[error(
-        "stack `{stack}` resource `{id}`: a {kind} cannot be deployed through the SDK engine; \
+        "stack `{stack}` resource `{id}`: a {kind} cannot be deployed through the SDK engine ({reason}); \
          render the stack to CloudFormation or Terraform, or model the resource as a typed kind"
     )]
     Unsupported {
@@ -18,18 +99,62 @@ pub enum AwsError {
         id: String,
         /// Its kind.
         kind: &'static str,
+        /// Why.
+        reason: &'static str,
     },
-    /// An AWS call failed; `message` carries the SDK's full context.
-    #[error("stack `{stack}` resource `{id}`: {action} failed: {message}")]
+    /// An AWS call failed. The message shows the service's error code and message; the SDK's
+    /// own error is kept whole as the source ([`SdkFailure::sdk_error`]).
+    #[error("stack `{stack}`{}: {service} {operation}: {source}", on(id))]
     Sdk {
         /// The stack.
         stack: String,
         /// The resource (or `-` for discovery).
         id: String,
-        /// What was being done, e.g. `ec2:CreateVpc`.
+        /// The service, e.g. `ec2`.
+        service: String,
+        /// The operation, e.g. `CreateVpc`.
+        operation: String,
+        /// What the service answered.
+        #[source]
+        source: SdkFailure,
+    },
+    /// An AWS call succeeded with an answer that makes no sense (a resource missing right after
+    /// it was made), or a request could not be built.
+    #[error("stack `{stack}`{}: {action}: {message}", on(id))]
+    Unexpected {
+        /// The stack.
+        stack: String,
+        /// The resource (or `-`).
+        id: String,
+        /// What was being done, e.g. `ec2:DescribeVpcs`.
         action: String,
-        /// `DisplayErrorContext` of the SDK error.
+        /// What went wrong and what to do.
         message: String,
+    },
+    /// A desired property the SDK path cannot take: unknown to the kind's adapter (an override,
+    /// or a renderer change the adapter does not handle yet), or of the wrong shape.
+    #[error("stack `{stack}` resource `{id}` property `{property}`: {message}")]
+    Property {
+        /// The stack.
+        stack: String,
+        /// The resource.
+        id: String,
+        /// The property, dotted (`LaunchTemplateData.ImageId`).
+        property: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The account id (`AWS::AccountId`) could not be looked up.
+    #[error(
+        "stack `{stack}`: `AWS::AccountId` is used, and the account could not be looked up through STS \
+         GetCallerIdentity: {source}; check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) and the STS endpoint"
+    )]
+    Account {
+        /// The stack.
+        stack: String,
+        /// What STS answered.
+        #[source]
+        source: SdkFailure,
     },
     /// A value could not be resolved at apply time.
     #[error("stack `{stack}` resource `{id}` property `{property}`: {message}")]
@@ -78,6 +203,7 @@ pub enum AwsError {
     #[error(transparent)]
     Render(#[from] iac_render::RenderError),
     /// The engine stopped on purpose (test fault hook).
+    #[cfg(feature = "testing")]
     #[error("stopped by the fault hook after {0} resources")]
     FaultInjected(usize),
 
@@ -141,6 +267,7 @@ pub enum AwsError {
         serving: String,
     },
     /// The rollout stopped on purpose (test fault hook), as if killed at a phase boundary.
+    #[cfg(feature = "testing")]
     #[error("rollout stopped by the fault hook at boundary {boundary} ({at}); run `rollout --resume`")]
     RolloutKilled {
         /// The boundary's number, from 1.
@@ -251,4 +378,64 @@ pub enum AwsError {
         /// The command that removes it by hand.
         todo: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::operation::create_vpc::CreateVpcError;
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn failed_create_vpc() -> AwsError {
+        let meta = ErrorMetadata::builder()
+            .code("InvalidParameterValue")
+            .message("Value (10.0.0.0/33) for parameter cidrBlock is invalid")
+            .build();
+        let response = HttpResponse::new(StatusCode::try_from(400).expect("a status"), SdkBody::from("<raw body>"));
+        let err: SdkError<CreateVpcError, HttpResponse> =
+            SdkError::service_error(CreateVpcError::generic(meta), response);
+        AwsError::Sdk {
+            stack: "demo".into(),
+            id: "Vpc".into(),
+            service: "ec2".into(),
+            operation: "CreateVpc".into(),
+            source: SdkFailure::new(err),
+        }
+    }
+
+    #[test]
+    fn an_sdk_error_shows_the_service_code_and_keeps_the_sdk_error() {
+        let err = failed_create_vpc();
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            "stack `demo` resource `Vpc`: ec2 CreateVpc: InvalidParameterValue: Value (10.0.0.0/33) for parameter \
+             cidrBlock is invalid"
+        );
+        assert!(!text.contains("ServiceError") && !text.contains("raw"), "{text}");
+        let AwsError::Sdk { source, .. } = &err else { unreachable!() };
+        assert_eq!(source.code(), Some("InvalidParameterValue"));
+        // The SDK's own error is the source, typed: a caller can match on the operation's errors.
+        let sdk = StdError::source(&err).and_then(StdError::source).expect("the SDK error");
+        let typed = sdk.downcast_ref::<SdkError<CreateVpcError, HttpResponse>>().expect("the operation's SdkError");
+        assert_eq!(typed.as_service_error().and_then(ProvideErrorMetadata::code), Some("InvalidParameterValue"));
+        assert!(source.sdk_error().is::<SdkError<CreateVpcError, HttpResponse>>());
+    }
+
+    #[test]
+    fn discovery_errors_name_no_resource() {
+        let AwsError::Sdk { source, .. } = failed_create_vpc() else { unreachable!() };
+        let err = AwsError::Sdk {
+            stack: "demo".into(),
+            id: "-".into(),
+            service: "ec2".into(),
+            operation: "DescribeVpcs".into(),
+            source,
+        };
+        assert!(err.to_string().starts_with("stack `demo`: ec2 DescribeVpcs: InvalidParameterValue: "), "{err}");
+    }
 }

@@ -9,6 +9,7 @@
 //! (builder instance, image, cleanup of older images); [`rollout`] carries out a stack's release
 //! order: blue/green switches, stops and starts, one-off commands through SSM.
 
+pub mod adapter;
 pub mod bake;
 pub mod clients;
 pub mod desired;
@@ -21,29 +22,24 @@ pub mod state;
 
 pub use clients::Clients;
 pub use engine::{Engine, Options};
-pub use error::AwsError;
+pub use error::{AwsError, SdkFailure};
 pub use plan::{Action, Change, Plan};
 pub use rollout::{RolloutEvent, RolloutOptions, Summary, rollout};
 
-use iac_core::model::Stack;
+use iac_core::stack::Stack;
 
-/// Checks that every resource of `stack` can be handled by the SDK engine.
+/// Checks that every resource of `stack` is of a kind the SDK engine deploys.
 pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
     for entry in stack.resources() {
-        if services::service_of(&entry.resource).is_none() {
-            let kind = match &entry.resource {
-                iac_core::model::Resource::DbInstance(db) if db.is_replica() => "RDS read replica",
-                other => other.kind_name(),
-            };
-            return Err(AwsError::Unsupported { stack: stack.name().to_owned(), id: entry.id.to_string(), kind });
-        }
+        services::kind_of(stack, entry)?;
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership, StackBuilder};
+    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership};
+    use iac_core::stack::StackBuilder;
 
     #[test]
     fn kinds_without_sdk_support_are_refused_by_name() {

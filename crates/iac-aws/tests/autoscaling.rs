@@ -14,7 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::ProtocolEnum;
 use common::{ZONES, apply, desired, id};
 use iac_aws::Clients;
 use iac_aws::desired;
-use iac_aws::services::{Ctx, autoscaling};
+use iac_aws::services::{self, Ctx, autoscaling};
 use iac_aws::state::{Observed, TAG_HASH};
 use iac_core::model::{AutoScalingGroup, Backend, HealthCheckType, Override, ScalingPolicy, TrackedMetric};
 use iac_core::{LogicalId, Stack, StackBuilder};
@@ -243,7 +243,7 @@ async fn group_and_policy_round_trip() {
         let planned = desired::changed(&after, &current.props);
         assert!(!planned.is_empty(), "{name}: the change shows in what is read back");
         for p in &planned {
-            assert!(!autoscaling::replaced_by(&current.cfn_type).contains(&p.as_str()), "{name}: {p} changes in place");
+            assert!(!services::replaced_by(&current.cfn_type).contains(&p.as_str()), "{name}: {p} changes in place");
         }
         let (props, o) = apply(&ctx2, &mut observed, name, true).await.unwrap_or_else(|e| panic!("update {name}: {e}"));
         assert_eq!(o.physical_id, current.physical_id, "{name} was updated, not replaced");
@@ -269,13 +269,13 @@ async fn group_and_policy_round_trip() {
 
     // Delete, then again: already gone is fine.
     for name in [POLICY, GROUP] {
-        autoscaling::delete(&ctx2, &observed[&id(name)]).await.unwrap_or_else(|e| panic!("delete {name}: {e}"));
+        services::delete(&ctx2, &observed[&id(name)]).await.unwrap_or_else(|e| panic!("delete {name}: {e}"));
     }
     assert!(found(&ctx2).await.is_empty(), "everything is gone");
     let left = clients.autoscaling.describe_auto_scaling_groups().send().await.expect("describe");
     assert!(left.auto_scaling_groups().is_empty());
     for name in [POLICY, GROUP] {
-        autoscaling::delete(&ctx2, &observed[&id(name)]).await.unwrap_or_else(|e| panic!("second delete {name}: {e}"));
+        services::delete(&ctx2, &observed[&id(name)]).await.unwrap_or_else(|e| panic!("second delete {name}: {e}"));
     }
 }
 
@@ -291,18 +291,18 @@ async fn a_group_with_no_instances_is_ready_at_once_and_a_missing_template_is_an
     let (props, o) = apply(&ctx, &mut observed, GROUP, false).await.expect("create");
     assert!(desired::changed(&props, &o.props).is_empty(), "{:?}", o.props);
     assert_eq!(in_service(&clients, &o.physical_id).await, 0);
-    autoscaling::delete(&ctx, &o).await.expect("delete");
+    services::delete(&ctx, &o).await.expect("delete");
 
     // A launch template that does not exist: the error names the resource and the call.
     let broken = Network { template: "lt-0123456789abcdef0".into(), ..net };
     let broken = stack(&broken, &FIRST);
     let ctx = Ctx { stack: &broken, ..ctx };
     let err = apply(&ctx, &mut HashMap::new(), GROUP, false).await.expect_err("no such template").to_string();
-    assert!(err.contains(GROUP) && err.contains("autoscaling:CreateAutoScalingGroup"), "{err}");
+    assert!(err.contains(GROUP) && err.contains("autoscaling CreateAutoScalingGroup"), "{err}");
 }
 
 #[test]
 fn only_the_group_name_forces_a_replacement() {
-    assert_eq!(autoscaling::replaced_by("AWS::AutoScaling::AutoScalingGroup"), ["AutoScalingGroupName"]);
-    assert_eq!(autoscaling::replaced_by("AWS::AutoScaling::ScalingPolicy"), ["AutoScalingGroupName"]);
+    assert_eq!(services::replaced_by("AWS::AutoScaling::AutoScalingGroup"), ["AutoScalingGroupName"]);
+    assert_eq!(services::replaced_by("AWS::AutoScaling::ScalingPolicy"), ["AutoScalingGroupName"]);
 }

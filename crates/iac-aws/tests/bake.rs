@@ -21,7 +21,8 @@ use base64::Engine as _;
 use iac_aws::bake::{self, BakeEvent, BakeRequest, BakeTiming, KeepImages, Phase, ROLE_PATH};
 use iac_aws::{AwsError, Clients};
 use iac_core::app::{Bake, BaseImage, Container, HostConfig, HostFile};
-use iac_core::model::{RootVolume, Stack, StackBuilder};
+use iac_core::model::RootVolume;
+use iac_core::stack::{Stack, StackBuilder};
 use tokio::task::JoinHandle;
 
 /// A stack with one bake, `web`, from moto's Amazon Linux 2023 images (root `/dev/xvda`).
@@ -450,7 +451,7 @@ async fn a_launch_that_fails_deletes_the_temporary_role() {
 
     let err = bake::bake(&clients, &stack, &request, &|e| events.push(e)).await.expect_err("no such subnet");
     let text = err.to_string();
-    assert!(text.contains("bake:web") && text.contains("ec2:RunInstances"), "{text}");
+    assert!(text.contains("bake:web") && text.contains("ec2 RunInstances: InvalidSubnetID.NotFound"), "{text}");
     assert!(builders(&clients, None).await.is_empty());
     assert_eq!(temporary_roles(&clients).await, (vec![], vec![]));
     assert_eq!(events.names(), ["base-image", "role-created", "role-deleted"]);

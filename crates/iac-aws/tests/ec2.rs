@@ -11,16 +11,17 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
 use iac_aws::Clients;
 use iac_aws::desired::{self, Facts};
-use iac_aws::services::{Ctx, ec2};
+use iac_aws::services::{self, Ctx, ec2};
 use iac_aws::state::{Observed, Tags};
 use iac_core::app::HostConfig;
 use iac_core::graph::Graph;
 use iac_core::model::{
     Eip, Instance, InternetGateway, LaunchTemplate, MachineSpec, NatGateway, Peer, Protocol, RootVolume, Route,
-    RouteTable, RouteTarget, Rule, SecurityGroup, SecurityGroupIngress, Stack, StackBuilder, Subnet,
-    SubnetRouteTableAssociation, Vpc, VpcGatewayAttachment,
+    RouteTable, RouteTarget, Rule, SecurityGroup, SecurityGroupIngress, Subnet, SubnetRouteTableAssociation, Vpc,
+    VpcGatewayAttachment,
 };
 use iac_core::patterns::{Network, NetworkProps};
+use iac_core::stack::{Stack, StackBuilder};
 use iac_core::value::{Pseudo, Value};
 use iac_core::{LogicalId, naming};
 use serde_json::Value as Json;
@@ -65,7 +66,7 @@ impl<'a> World<'a> {
             stack: &self.stack,
             params: &params,
             region: "us-east-1",
-            account: "123456789012",
+            account: Some("123456789012"),
             zones: &zones,
             observed: &self.observed,
         };
@@ -94,7 +95,8 @@ impl<'a> World<'a> {
         let tags = self.tags(id, &desired);
         let entry = self.stack.resource(&Self::lid(id)).expect("in the stack");
         let props = desired.as_object().cloned().unwrap_or_default();
-        let o = ec2::create(&self.ctx(), entry, &props, &tags).await.unwrap_or_else(|e| panic!("create {id}: {e}"));
+        let o =
+            services::create(&self.ctx(), entry, &props, &tags).await.unwrap_or_else(|e| panic!("create {id}: {e}"));
         assert_eq!(o.id.as_str(), id);
         self.assert_reads_back(id, &o);
         self.hashes.insert(Self::lid(id), desired::hash(&desired));
@@ -108,12 +110,12 @@ impl<'a> World<'a> {
         let current = self.observed.get(&Self::lid(id)).cloned().expect("exists");
         let changed = desired::changed(&desired, &current.props);
         let forced: Vec<&String> =
-            changed.iter().filter(|c| ec2::replaced_by(&current.cfn_type).contains(&c.as_str())).collect();
+            changed.iter().filter(|c| services::replaced_by(&current.cfn_type).contains(&c.as_str())).collect();
         assert!(forced.is_empty(), "{id}: {forced:?} would force a replacement");
         let tags = self.tags(id, &desired);
         let entry = self.stack.resource(&Self::lid(id)).expect("in the stack");
         let props = desired.as_object().cloned().unwrap_or_default();
-        let o = ec2::update(&self.ctx(), entry, &current, &props, &tags)
+        let o = services::update(&self.ctx(), entry, &current, &props, &tags)
             .await
             .unwrap_or_else(|e| panic!("update {id}: {e}"));
         self.assert_reads_back(id, &o);
@@ -166,12 +168,12 @@ impl<'a> World<'a> {
         let order: Vec<LogicalId> = graph.reverse_order().cloned().collect();
         for id in &order {
             let o = &self.observed[id];
-            ec2::delete(&self.ctx(), o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
+            services::delete(&self.ctx(), o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
         }
         assert!(self.discover().await.is_empty(), "something is left");
         for id in &order {
             let o = &self.observed[id];
-            ec2::delete(&self.ctx(), o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
+            services::delete(&self.ctx(), o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
         }
         self.observed.clear();
     }
@@ -366,17 +368,17 @@ async fn untaggable_kinds_follow_their_parents() {
     assert_eq!(w.discover().await.len(), 7);
     // Deleting the table removes its association (AWS refuses otherwise) and its routes.
     let table = w.observed[&World::lid("PublicTable")].clone();
-    ec2::delete(&w.ctx(), &table).await.expect("deletes the table");
+    services::delete(&w.ctx(), &table).await.expect("deletes the table");
     let found = w.discover().await;
     assert!(!found.contains_key(&World::lid("PublicRoute")));
     assert!(!found.contains_key(&World::lid("PublicAssociation")));
     // Deleting the gateway detaches it first.
     let igw = w.observed[&World::lid("Igw")].clone();
-    ec2::delete(&w.ctx(), &igw).await.expect("deletes the gateway");
+    services::delete(&w.ctx(), &igw).await.expect("deletes the gateway");
     let found = w.discover().await;
     assert!(!found.contains_key(&World::lid("IgwAttachment")));
     for id in ["PublicSubnet", "Vpc"] {
-        ec2::delete(&w.ctx(), &w.observed[&World::lid(id)]).await.expect("deletes");
+        services::delete(&w.ctx(), &w.observed[&World::lid(id)]).await.expect("deletes");
     }
     assert!(w.discover().await.is_empty());
 }

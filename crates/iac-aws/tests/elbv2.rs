@@ -14,7 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum
 use common::{ZONES, apply, desired, id};
 use iac_aws::Clients;
 use iac_aws::desired;
-use iac_aws::services::{Ctx, elbv2};
+use iac_aws::services::{self, Ctx, elbv2};
 use iac_aws::state::Observed;
 use iac_core::model::{
     AppProtocol, HealthCheck, Listener, ListenerAction, LoadBalancer, Scheme, TargetGroup, TargetType,
@@ -237,7 +237,7 @@ async fn load_balancer_target_group_and_listeners_round_trip() {
             assert!(!planned.is_empty(), "{name}: the change is visible in what was read back ({before} -> {after})");
         }
         for p in &planned {
-            assert!(!elbv2::replaced_by(&current.cfn_type).contains(&p.as_str()), "{name}: {p} changes in place");
+            assert!(!services::replaced_by(&current.cfn_type).contains(&p.as_str()), "{name}: {p} changes in place");
         }
         let arn = current.physical_id.clone();
         let (props, o) = apply(&ctx2, &mut observed, name, true).await.unwrap_or_else(|e| panic!("update {name}: {e}"));
@@ -257,11 +257,11 @@ async fn load_balancer_target_group_and_listeners_round_trip() {
     // Delete (the load balancer despite its deletion protection), then again: already gone is fine.
     for name in ORDER.iter().rev() {
         let o = &observed[&id(name)];
-        elbv2::delete(&ctx2, o).await.unwrap_or_else(|e| panic!("delete {name}: {e}"));
+        services::delete(&ctx2, o).await.unwrap_or_else(|e| panic!("delete {name}: {e}"));
     }
     assert!(found(&ctx2).await.is_empty(), "everything is gone");
     for name in ORDER.iter().rev() {
-        elbv2::delete(&ctx2, &observed[&id(name)]).await.unwrap_or_else(|e| panic!("second delete {name}: {e}"));
+        services::delete(&ctx2, &observed[&id(name)]).await.unwrap_or_else(|e| panic!("second delete {name}: {e}"));
     }
 }
 
@@ -330,9 +330,9 @@ async fn an_untagged_listener_is_found_through_its_load_balancer() {
 
 #[test]
 fn replacement_properties_are_the_documented_ones() {
-    assert_eq!(elbv2::replaced_by("AWS::ElasticLoadBalancingV2::LoadBalancer"), ["Name", "Scheme", "Type"]);
-    assert!(elbv2::replaced_by("AWS::ElasticLoadBalancingV2::TargetGroup").contains(&"Port"));
-    assert!(!elbv2::replaced_by("AWS::ElasticLoadBalancingV2::TargetGroup").contains(&"HealthCheckPath"));
-    assert_eq!(elbv2::replaced_by("AWS::ElasticLoadBalancingV2::Listener"), ["LoadBalancerArn"]);
-    assert!(elbv2::replaced_by("AWS::EC2::VPC").is_empty());
+    assert_eq!(services::replaced_by("AWS::ElasticLoadBalancingV2::LoadBalancer"), ["Name", "Scheme", "Type"]);
+    assert!(services::replaced_by("AWS::ElasticLoadBalancingV2::TargetGroup").contains(&"Port"));
+    assert!(!services::replaced_by("AWS::ElasticLoadBalancingV2::TargetGroup").contains(&"HealthCheckPath"));
+    assert_eq!(services::replaced_by("AWS::ElasticLoadBalancingV2::Listener"), ["LoadBalancerArn"]);
+    assert!(services::replaced_by("AWS::EC2::NoSuchType").is_empty(), "a type without an adapter");
 }

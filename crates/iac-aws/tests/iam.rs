@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 
 use iac_aws::desired;
-use iac_aws::services::{Ctx, iam};
+use iac_aws::services::{self, Ctx, iam};
 use iac_aws::state::{Observed, Tags};
 use iac_core::model::{InstanceProfile, Policy, Role, Statement};
 use iac_core::{LogicalId, Stack, StackBuilder, Value};
@@ -80,7 +80,9 @@ async fn iam_role_and_profile_lifecycle() {
     let mut observed: HashMap<LogicalId, Observed> = HashMap::new();
     for id in ["WebRole", "WorkerRole", "WebProfile"] {
         let (props, map, tags) = desired(&stack1, &observed, id);
-        let o = iam::create(&ctx, entry(&stack1, id), &map, &tags).await.unwrap_or_else(|e| panic!("create {id}: {e}"));
+        let o = services::create(&ctx, entry(&stack1, id), &map, &tags)
+            .await
+            .unwrap_or_else(|e| panic!("create {id}: {e}"));
         let diff = desired::changed(&props, &o.props);
         assert!(diff.is_empty(), "{id}: read back differs in {diff:?}: {:?}", o.props);
         observed.insert(o.id.clone(), o);
@@ -153,7 +155,7 @@ async fn iam_role_and_profile_lifecycle() {
 
     // Update in place: description, managed policy swapped, inline policy changed, re-tagged.
     let (props, map, tags) = desired(&stack2, &observed, "WebRole");
-    let o = iam::update(&ctx2, entry(&stack2, "WebRole"), &observed[&lid("WebRole")], &map, &tags)
+    let o = services::update(&ctx2, entry(&stack2, "WebRole"), &observed[&lid("WebRole")], &map, &tags)
         .await
         .expect("update role");
     assert!(desired::changed(&props, &o.props).is_empty(), "{:?}", desired::changed(&props, &o.props));
@@ -164,7 +166,7 @@ async fn iam_role_and_profile_lifecycle() {
     let hash_now = tags_now.tags().iter().find(|t| t.key() == "iac:hash").map(|t| t.value().to_owned());
     assert_eq!(hash_now, hash_of(&tags));
     let (_, map, tags) = desired(&stack2, &observed, "WebProfile");
-    let p = iam::update(&ctx2, entry(&stack2, "WebProfile"), &observed[&lid("WebProfile")], &map, &tags)
+    let p = services::update(&ctx2, entry(&stack2, "WebProfile"), &observed[&lid("WebProfile")], &map, &tags)
         .await
         .expect("update profile");
     assert_eq!(p.props["Roles"], serde_json::json!(["shop-test-web-role"]));
@@ -174,8 +176,8 @@ async fn iam_role_and_profile_lifecycle() {
     // detached and deleted, then it goes. Then the profile, the orphan, and each a second time.
     for id in ["WebRole", "WebProfile", "WorkerRole"] {
         let o = observed[&lid(id)].clone();
-        iam::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
-        iam::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
+        services::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
+        services::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
     }
     assert!(clients.iam.get_role().role_name("shop-test-web-role").send().await.is_err());
     assert!(clients.iam.get_instance_profile().instance_profile_name("shop-test-web-profile").send().await.is_err());

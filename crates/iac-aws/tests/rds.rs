@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::ZONES;
 use iac_aws::desired;
-use iac_aws::services::{Ctx, rds};
+use iac_aws::services::{self, Ctx, rds};
 use iac_aws::state::{Observed, Tags};
 use iac_core::model::{DbInstance, DbParameterGroup, DbSubnetGroup, Engine, MasterPassword};
 use iac_core::{LogicalId, Stack, StackBuilder, Value};
@@ -128,7 +128,9 @@ async fn rds_create_discover_update_delete_with_final_snapshot() {
     // Create the three, in dependency order.
     for id in ["DbSubnets", "DbParams", "Db"] {
         let (props, map, tags) = desired(&stack1, &observed, id);
-        let o = rds::create(&ctx, entry(&stack1, id), &map, &tags).await.unwrap_or_else(|e| panic!("create {id}: {e}"));
+        let o = services::create(&ctx, entry(&stack1, id), &map, &tags)
+            .await
+            .unwrap_or_else(|e| panic!("create {id}: {e}"));
         assert_eq!(o.id.as_str(), id);
         let diff = desired::changed(&props, &o.props);
         assert!(diff.is_empty(), "{id}: read back differs in {diff:?}: {:?}", o.props);
@@ -212,7 +214,7 @@ async fn rds_create_discover_update_delete_with_final_snapshot() {
     for id in ["DbParams", "Db"] {
         let (props, map, tags) = desired(&stack2, &observed, id);
         let current = observed[&LogicalId::new(id).unwrap()].clone();
-        let o = rds::update(&ctx2, entry(&stack2, id), &current, &map, &tags)
+        let o = services::update(&ctx2, entry(&stack2, id), &current, &map, &tags)
             .await
             .unwrap_or_else(|e| panic!("update {id}: {e}"));
         let diff = desired::changed(&props, &o.props);
@@ -253,7 +255,7 @@ async fn rds_create_discover_update_delete_with_final_snapshot() {
     let ctx3 = Ctx { clients: &clients, stack: &smaller, timing: common::fast() };
     let (_, map, tags) = desired(&smaller, &observed, "Db");
     let current = observed[&LogicalId::new("Db").unwrap()].clone();
-    let err = rds::update(&ctx3, entry(&smaller, "Db"), &current, &map, &tags)
+    let err = services::update(&ctx3, entry(&smaller, "Db"), &current, &map, &tags)
         .await
         .expect_err("shrinking storage is refused");
     assert!(err.to_string().contains("AllocatedStorage"), "{err}");
@@ -270,7 +272,7 @@ async fn rds_create_discover_update_delete_with_final_snapshot() {
         .await
         .expect("protect");
     let db = observed[&LogicalId::new("Db").unwrap()].clone();
-    rds::delete(&ctx2, &db).await.expect("delete instance");
+    services::delete(&ctx2, &db).await.expect("delete instance");
     let gone = clients.rds.describe_db_instances().db_instance_identifier("shop-test-db").send().await;
     assert!(gone.is_err(), "the instance still exists");
     let snapshots =
@@ -284,13 +286,13 @@ async fn rds_create_discover_update_delete_with_final_snapshot() {
     assert_eq!(finals.len(), 1, "one final snapshot: {:?}", snapshots.db_snapshots());
     let seconds = finals[0].trim_start_matches("shop-test-db-final-");
     assert!(seconds.parse::<u64>().is_ok_and(|s| s > 1_700_000_000), "{}", finals[0]);
-    rds::delete(&ctx2, &db).await.expect("second delete of the instance succeeds");
+    services::delete(&ctx2, &db).await.expect("second delete of the instance succeeds");
 
     // Then the groups, each twice.
     for id in ["DbParams", "DbSubnets"] {
         let o = observed[&LogicalId::new(id).unwrap()].clone();
-        rds::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
-        rds::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
+        services::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
+        services::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
     }
     assert!(rds::discover(&ctx2).await.expect("discover").is_empty());
     assert!(clients.rds.describe_db_subnet_groups().db_subnet_group_name("shop-test-db-subnets").send().await.is_err());
@@ -303,11 +305,11 @@ async fn rds_create_discover_update_delete_with_final_snapshot() {
 
 #[test]
 fn replacement_properties_cover_identity_and_encryption() {
-    let r = rds::replaced_by("AWS::RDS::DBInstance");
+    let r = services::replaced_by("AWS::RDS::DBInstance");
     for p in ["DBInstanceIdentifier", "Engine", "DBName", "MasterUsername", "StorageEncrypted"] {
         assert!(r.contains(&p), "{p}");
     }
     assert!(!r.contains(&"DBInstanceClass"));
     assert!(!r.contains(&"AllocatedStorage"));
-    assert!(rds::replaced_by("AWS::RDS::DBParameterGroup").contains(&"Family"));
+    assert!(services::replaced_by("AWS::RDS::DBParameterGroup").contains(&"Family"));
 }

@@ -505,7 +505,7 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     let plan = engine.plan().await.expect("plan");
     let changed: Vec<(&str, &Action)> =
         plan.changes.iter().filter(|c| c.action != Action::Unchanged).map(|c| (c.id.as_str(), &c.action)).collect();
-    let replace = Action::Replace { reason: "changing ImageId requires a new resource".into() };
+    let replace = Action::Replace { reason: "ImageId changed: an instance boots from its image once".into() };
     assert_eq!(changed, [("DaemonsInstance", &replace)], "only the daemons host differs after the rollout:\n{plan}");
     for id in ["WebLaunchTemplate", "WebAutoScalingGroup", "WebCpuScalingPolicy", "WebTargetGroup"] {
         let c = plan.changes.iter().find(|c| c.id == id).expect("planned");
@@ -693,12 +693,10 @@ async fn a_failing_migration_stops_the_rollout_with_the_new_site_serving() {
 
 fn three_roles(image: &str, cert: &str) -> Stack {
     use iac_core::app::{Container, HostConfig};
-    use iac_core::model::{
-        AutoScalingGroup, HealthCheck, HealthCheckType, LaunchTemplate, MachineSpec, ParamKind, Parameter, RootVolume,
-        StackBuilder,
-    };
+    use iac_core::model::{AutoScalingGroup, HealthCheck, HealthCheckType, LaunchTemplate, MachineSpec, RootVolume};
     use iac_core::patterns::{Network, NetworkProps, WebTier, WebTierProps};
     use iac_core::rollout::{Arg, Role, RolloutPlan, Step};
+    use iac_core::stack::{ParamKind, Parameter, StackBuilder};
 
     let mut s = StackBuilder::new("shop", "test");
     let network = Network::create(

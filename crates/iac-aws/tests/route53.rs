@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use iac_aws::desired;
-use iac_aws::services::{Ctx, route53};
+use iac_aws::services::{self, Ctx, route53};
 use iac_aws::state::{Observed, Tags};
 use iac_core::model::{RecordSet, RecordTarget, RecordType};
 use iac_core::{LogicalId, Stack, StackBuilder, Value};
@@ -83,8 +83,9 @@ async fn route53_records_lifecycle() {
     let mut observed = HashMap::new();
     for id in ["SiteRecord", "WwwRecord"] {
         let (props, map, tags) = desired(&stack1, id);
-        let o =
-            route53::create(&ctx, entry(&stack1, id), &map, &tags).await.unwrap_or_else(|e| panic!("create {id}: {e}"));
+        let o = services::create(&ctx, entry(&stack1, id), &map, &tags)
+            .await
+            .unwrap_or_else(|e| panic!("create {id}: {e}"));
         let diff = desired::changed(&props, &o.props);
         assert!(diff.is_empty(), "{id}: read back differs in {diff:?}: {:?}", o.props);
         observed.insert(o.id.clone(), o);
@@ -119,7 +120,7 @@ async fn route53_records_lifecycle() {
         let (props, map, tags) = desired(&stack2, id);
         let current = observed[&LogicalId::new(id).unwrap()].clone();
         assert!(!desired::changed(&props, &current.props).is_empty(), "{id}: the change is visible");
-        let o = route53::update(&ctx2, entry(&stack2, id), &current, &map, &tags)
+        let o = services::update(&ctx2, entry(&stack2, id), &current, &map, &tags)
             .await
             .unwrap_or_else(|e| panic!("update {id}: {e}"));
         assert!(desired::changed(&props, &o.props).is_empty(), "{id}: {:?}", desired::changed(&props, &o.props));
@@ -135,8 +136,8 @@ async fn route53_records_lifecycle() {
     // Delete each exactly as it is now; a second delete is a no-op.
     for id in ["SiteRecord", "WwwRecord"] {
         let o = observed[&LogicalId::new(id).unwrap()].clone();
-        route53::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
-        route53::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
+        services::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("delete {id}: {e}"));
+        services::delete(&ctx2, &o).await.unwrap_or_else(|e| panic!("second delete {id}: {e}"));
     }
     assert!(records(&clients, &zone).await.is_empty());
     assert!(route53::discover(&ctx2).await.expect("discover").is_empty());
@@ -157,12 +158,12 @@ async fn a_record_in_a_missing_zone_is_simply_absent() {
         "AWS::Route53::RecordSet",
         "ZNOSUCHZONE0000|www.example.org|CNAME",
     );
-    route53::delete(&ctx, &gone).await.expect("deleting from a missing zone succeeds");
+    services::delete(&ctx, &gone).await.expect("deleting from a missing zone succeeds");
 }
 
 #[test]
 fn replacement_properties() {
-    let r = route53::replaced_by("AWS::Route53::RecordSet");
+    let r = services::replaced_by("AWS::Route53::RecordSet");
     for p in ["HostedZoneId", "Name", "Type"] {
         assert!(r.contains(&p), "{p}");
     }

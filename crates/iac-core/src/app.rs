@@ -8,17 +8,18 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::value::{Refs, Value};
 
 pub mod secrets;
 pub mod setup;
+pub mod volume;
 
 pub use secrets::{literal_secret, literal_secret_in};
 pub use setup::*;
+pub use volume::{DataBind, DataMount, FileSystemType};
 
 /// How an image is pinned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub enum ImageRef {
     /// `repo:tag`.
     Tag(String),
@@ -29,7 +30,7 @@ pub enum ImageRef {
 }
 
 /// A container image reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Image {
     /// Repository, e.g. `vpac/aquamark`.
     pub repository: String,
@@ -78,17 +79,16 @@ impl fmt::Display for Image {
 
 /// One environment variable. A value that is or contains a [`crate::value::SecretRef`] is
 /// resolved where the container starts (at boot, by the ECS agent...) and never written out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct EnvVar {
     /// Name.
     pub name: String,
     /// Value.
     pub value: Value<String>,
 }
-impl_refs!(EnvVar { value });
 
 /// The transport protocol of a published port.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Refs)]
 pub enum PortProtocol {
     /// TCP (the default).
     #[default]
@@ -116,7 +116,7 @@ impl PortProtocol {
 }
 
 /// A published port.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Refs)]
 pub struct PortMapping {
     /// Port on the host.
     pub host: u16,
@@ -147,7 +147,7 @@ impl PortMapping {
 }
 
 /// A bind mount or named volume.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Mount {
     /// Host path (absolute) or volume name.
     pub source: String,
@@ -158,7 +158,7 @@ pub struct Mount {
 }
 
 /// Restart policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Restart {
     /// Never restart.
     No,
@@ -183,7 +183,7 @@ impl Restart {
 }
 
 /// Network mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum NetworkMode {
     /// Docker's default bridge with published ports.
     Bridge,
@@ -192,7 +192,7 @@ pub enum NetworkMode {
 }
 
 /// A container health check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct ContainerHealth {
     /// Command run in the container (exec form).
     pub command: Vec<String>,
@@ -207,7 +207,7 @@ pub struct ContainerHealth {
 }
 
 /// One container, described once for every runtime.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Container {
     /// Name (`docker --name`, compose service, ECS container name).
     pub name: String,
@@ -240,7 +240,7 @@ pub struct Container {
     /// The root file system is read-only (writable paths must be mounts).
     pub read_only_root_filesystem: bool,
     /// Why the image's tag could not be checked against its upstream (its published tags,
-    /// changelog, Dockerfile); validation warns with it (IAC177) so that synth says so.
+    /// changelog, Dockerfile); validation warns with it (IAC196) so that synth says so.
     pub unverified_image: Option<String>,
 }
 
@@ -322,10 +322,9 @@ impl Container {
         self.env.iter().any(|e| e.value.contains_secret())
     }
 }
-impl_refs!(Container { env });
 
 /// A file written on the host at boot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct HostFile {
     /// Absolute path.
     pub path: String,
@@ -336,7 +335,7 @@ pub struct HostFile {
 }
 
 /// A cron job (`/etc/cron.d`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CronJob {
     /// File name under `/etc/cron.d` (letters, digits, `-`, `_`).
     pub name: String,
@@ -349,7 +348,7 @@ pub struct CronJob {
 }
 
 /// The setup of one host, rendered to cloud-init user data.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, Refs)]
 pub struct HostConfig {
     /// Host name shown in logs and file names, e.g. `aquamark-web`.
     pub name: String,
@@ -381,6 +380,8 @@ pub struct HostConfig {
     pub aws_cli: bool,
     /// The schema migration run before the containers it names start (see [`Migration`]).
     pub migration: Option<Migration>,
+    /// Data volumes mounted at boot (EC2 hosts; see [`crate::patterns::Host`]).
+    pub data_mounts: Vec<DataMount>,
 }
 
 /// A one-off schema migration (`alembic upgrade head`), modelled once and run wherever the app
@@ -393,7 +394,7 @@ pub struct HostConfig {
 /// - in compose: a one-off service those services wait for (`service_completed_successfully`);
 /// - on Kubernetes: a Job named after the image's version, applied and waited for before the
 ///   Deployments (the file's header says how).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Migration {
     /// The one-off container: the app's image and environment, the migration as its command,
     /// never restarted. Its name names the unit, the compose service and the Job.
@@ -491,29 +492,7 @@ impl HostConfig {
             || !self.timers.is_empty()
             || !self.supervisor.is_empty()
             || !self.nginx_sites.is_empty()
-    }
-}
-
-impl HasRefs for HostConfig {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.containers.collect_refs(out);
-        for unit in &self.units {
-            unit.container.collect_refs(out);
-        }
-        if let Some(m) = &self.migration {
-            m.container.collect_refs(out);
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.containers.rewrite_refs(f);
-        for unit in &mut self.units {
-            if let Some(c) = &mut unit.container {
-                c.rewrite_refs(f);
-            }
-        }
-        if let Some(m) = &mut self.migration {
-            m.container.rewrite_refs(f);
-        }
+            || !self.data_mounts.is_empty()
     }
 }
 
@@ -559,6 +538,26 @@ pub enum BaseImage {
     Id(String),
 }
 
+/// The root EBS volume.
+#[derive(Debug, Clone, Serialize, Refs)]
+pub struct RootVolume {
+    /// Device name of the AMI's root, `/dev/sda1` on Ubuntu, `/dev/xvda` on Amazon Linux.
+    pub device_name: String,
+    /// Size in GiB.
+    pub size_gib: u32,
+    /// `gp3` ("General Purpose SSD").
+    pub volume_type: String,
+    /// Encrypted at rest (validation requires it).
+    pub encrypted: bool,
+}
+
+impl RootVolume {
+    /// An encrypted gp3 root volume.
+    pub fn gp3(device_name: impl Into<String>, size_gib: u32) -> Self {
+        Self { device_name: device_name.into(), size_gib, volume_type: "gp3".into(), encrypted: true }
+    }
+}
+
 /// An AMI bake: a builder instance from a base image runs the setup of `host` in bake mode
 /// (packages, Docker, files, cron, container images pulled but not started, no secrets), and
 /// the image is saved as `<name>-v<version>-<build>`.
@@ -573,7 +572,7 @@ pub struct Bake {
     /// SSH user of the base image (Packer connects with it).
     pub ssh_username: String,
     /// Root volume of the image.
-    pub root_volume: crate::model::RootVolume,
+    pub root_volume: RootVolume,
     /// What the image holds.
     pub host: HostConfig,
 }

@@ -4,20 +4,16 @@ use std::fmt::Write as _;
 
 use thiserror::Error;
 
-use crate::id::LogicalId;
-use crate::validate::Diagnostic;
+use crate::diag::Diagnostic;
+use crate::id::{InvalidLogicalId, LogicalId};
 
 /// Everything that can go wrong in the model.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum CoreError {
     /// A logical id breaks the naming rule.
-    #[error("logical id `{id}` is not valid: {reason}")]
-    InvalidLogicalId {
-        /// The id as given.
-        id: String,
-        /// Why, and what to do.
-        reason: String,
-    },
+    #[error(transparent)]
+    InvalidLogicalId(#[from] InvalidLogicalId),
     /// The stack has problems; every one of them is listed.
     #[error("stack `{stack}` is not valid ({} problem(s)):\n{}", diagnostics.len(), list(diagnostics))]
     Invalid {

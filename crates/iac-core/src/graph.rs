@@ -8,7 +8,8 @@ use indexmap::{IndexMap, IndexSet};
 
 use crate::error::CoreError;
 use crate::id::LogicalId;
-use crate::model::{ResourceEntry, Stack};
+use crate::model::ResourceEntry;
+use crate::stack::Stack;
 
 /// Dependencies between the resources of one stack.
 #[derive(Debug, Clone)]

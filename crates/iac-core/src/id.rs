@@ -8,11 +8,20 @@
 use std::fmt;
 
 use serde::Serialize;
-
-use crate::error::CoreError;
+use thiserror::Error;
 
 /// Longest logical id CloudFormation accepts.
 pub const MAX_LOGICAL_ID_LEN: usize = 255;
+
+/// A logical id that breaks the naming rule ([`crate::CoreError`] carries it on).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("logical id `{id}` is not valid: {reason}")]
+pub struct InvalidLogicalId {
+    /// The id as given.
+    pub id: String,
+    /// Why, and what to do.
+    pub reason: String,
+}
 
 /// A resource, parameter or output name, valid in every backend.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -21,22 +30,22 @@ pub struct LogicalId(String);
 
 impl LogicalId {
     /// Checks `id` against `[A-Za-z0-9]+` and the length limit.
-    pub fn new(id: impl Into<String>) -> Result<Self, CoreError> {
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidLogicalId> {
         let id = id.into();
         if id.is_empty() {
-            return Err(CoreError::InvalidLogicalId {
+            return Err(InvalidLogicalId {
                 id,
                 reason: "it is empty; use letters and digits, e.g. `WebServerGroup`".into(),
             });
         }
         if id.len() > MAX_LOGICAL_ID_LEN {
-            return Err(CoreError::InvalidLogicalId {
+            return Err(InvalidLogicalId {
                 reason: format!("it has {} characters; the limit is {MAX_LOGICAL_ID_LEN}", id.len()),
                 id,
             });
         }
         if let Some(bad) = id.chars().find(|c| !c.is_ascii_alphanumeric()) {
-            return Err(CoreError::InvalidLogicalId {
+            return Err(InvalidLogicalId {
                 reason: format!(
                     "it contains {bad:?}; only ASCII letters and digits are allowed (CloudFormation's rule), \
                      e.g. `WebServerGroup` instead of `web-server-group`"
@@ -45,7 +54,7 @@ impl LogicalId {
             });
         }
         if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Err(CoreError::InvalidLogicalId {
+            return Err(InvalidLogicalId {
                 reason: "it must start with a letter (Terraform labels cannot start with a digit)".into(),
                 id,
             });
@@ -96,10 +105,29 @@ impl fmt::Display for LogicalId {
 }
 
 impl TryFrom<&str> for LogicalId {
-    type Error = CoreError;
+    type Error = InvalidLogicalId;
     fn try_from(value: &str) -> Result<Self, Self::Error> {
         Self::new(value)
     }
+}
+
+/// Returns `name` if it fits in `max` characters, otherwise a prefix of it plus `-` and eight hex
+/// digits of a stable hash (FNV-1a) of the whole name, so that truncated names stay unique and
+/// the same input always gives the same output. Physical names derived from logical ids go
+/// through it ([`crate::naming`] re-exports it).
+pub fn fit(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let hash = fnv1a(name.as_bytes());
+    let keep = max.saturating_sub(9);
+    let prefix = name[..keep].trim_end_matches('-');
+    format!("{prefix}-{hash:08x}")
+}
+
+/// 32-bit FNV-1a.
+pub fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
 }
 
 #[cfg(test)]
@@ -134,5 +162,15 @@ mod tests {
         for (id, want) in cases {
             assert_eq!(LogicalId::new(id).unwrap().snake_case(), want, "{id}");
         }
+    }
+
+    #[test]
+    fn fits_and_stays_stable() {
+        assert_eq!(fit("short", 32), "short");
+        let long = "aquamark-prod-application-load-balancer";
+        let a = fit(long, 32);
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, fit(long, 32));
+        assert_ne!(a, fit("aquamark-prod-application-load-balancer2", 32));
     }
 }

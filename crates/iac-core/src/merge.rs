@@ -20,11 +20,12 @@
 //! - **Bakes** are shared by name: a copy's bake must equal the one already there.
 //! - The **rollout plan** is not copied: it names roles of one system.
 
+use crate::diag::{Code, Diagnostic, Path};
 use crate::id::LogicalId;
-use crate::model::{Resource, ResourceEntry, Stack, StackBuilder};
+use crate::model::ResourceEntry;
 use crate::naming;
-use crate::validate::{Diagnostic, Path};
-use crate::value::{HasRefs, RefMut, Value};
+use crate::stack::{Stack, StackBuilder};
+use crate::value::{HasRefs, RefMut};
 
 /// How [`add_copy`] adds a stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +45,8 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
     let valid_prefix =
         prefix.starts_with(|c: char| c.is_ascii_uppercase()) && prefix.chars().all(|c| c.is_ascii_alphanumeric());
     if !valid_prefix {
-        target.problem(Diagnostic::error(
-            "IAC090",
+        target.problem(Diagnostic::new(
+            Code::InvalidCopyPrefix,
             Path::stack(target.name()),
             format!("copy prefix `{prefix}` of stack `{}` is not valid", source.name()),
             "use letters and digits starting with an upper-case letter, e.g. `C002`",
@@ -62,8 +63,8 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
                 if existing.kind == parameter.kind
                     && existing.default == parameter.default
                     && existing.description == parameter.description => {}
-            Some(_) => target.problem(Diagnostic::error(
-                "IAC091",
+            Some(_) => target.problem(Diagnostic::new(
+                Code::CopyParameterDiffers,
                 Path::stack(target.name()).resource(id.as_str()),
                 format!(
                     "parameter `{id}` of the copy `{prefix}` of `{}` differs from the one already in the stack",
@@ -100,8 +101,8 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
                 target.bake(bake.clone());
             }
             Some(b) if serde_json::to_value(b).ok() == serde_json::to_value(bake).ok() => {}
-            Some(_) => target.problem(Diagnostic::error(
-                "IAC092",
+            Some(_) => target.problem(Diagnostic::new(
+                Code::CopyBakeDiffers,
                 Path::stack(target.name()).resource(&bake.name),
                 format!("bake `{}` of the copy `{prefix}` differs from the one already in the stack", bake.name),
                 "copies share bakes by name: make them equal or rename one",
@@ -124,73 +125,27 @@ fn rename_ref(prefix: &str, r: RefMut<'_>) {
     }
 }
 
-/// Gives explicitly named resources a name of their own in the copy (`label` is the prefix in
-/// lower case). Every kind is listed so that a new kind makes the compiler ask about its names.
+/// Gives the copy's resources names of their own (`label` is the prefix in lower case): a name
+/// the user set gets it as a suffix, fitted to the kind's limit; literal DNS names that must be
+/// unique (a record's name, a distribution's aliases) get it on their first label. Names derived
+/// from the logical id differ already. The facts come from each kind's
+/// [`crate::model::KindSpec`].
 fn make_names_unique(entry: &mut ResourceEntry, label: &str) {
-    let suffix = |name: &mut Option<String>, max: usize| {
-        if let Some(n) = name {
-            *n = naming::fit(&format!("{n}-{label}"), max);
-        }
-    };
-    match &mut entry.resource {
-        Resource::LaunchTemplate(x) => suffix(&mut x.name, 128),
-        Resource::AutoScalingGroup(x) => suffix(&mut x.name, 255),
-        Resource::LoadBalancer(x) => suffix(&mut x.name, 32),
-        Resource::TargetGroup(x) => suffix(&mut x.name, 32),
-        Resource::DbInstance(x) => suffix(&mut x.identifier, 63),
-        Resource::CacheReplicationGroup(x) => suffix(&mut x.replication_group_id, 40),
-        Resource::Bucket(x) => suffix(&mut x.name, 63),
-        Resource::OriginAccessControl(x) => suffix(&mut x.name, 64),
-        Resource::EcsCluster(x) => suffix(&mut x.name, 255),
-        Resource::EcsService(x) => suffix(&mut x.name, 255),
-        Resource::LogGroup(x) => suffix(&mut x.name, 512),
-        Resource::Schedule(x) => suffix(&mut x.name, 64),
-        Resource::Droplet(x) => x.name = naming::fit(&format!("{}-{label}", x.name), 255),
-        Resource::DoFirewall(x) => x.name = naming::fit(&format!("{}-{label}", x.name), 255),
-        Resource::RecordSet(x) => {
-            if let Value::Lit(name) = &mut x.name {
-                *name = format!("{label}-{name}");
-            }
-        }
-        // Named from the logical id (different in each copy) or not named at all.
-        Resource::Vpc(_)
-        | Resource::Subnet(_)
-        | Resource::InternetGateway(_)
-        | Resource::VpcGatewayAttachment(_)
-        | Resource::RouteTable(_)
-        | Resource::Route(_)
-        | Resource::SubnetRouteTableAssociation(_)
-        | Resource::Eip(_)
-        | Resource::NatGateway(_)
-        | Resource::SecurityGroup(_)
-        | Resource::SecurityGroupIngress(_)
-        | Resource::Role(_)
-        | Resource::InstanceProfile(_)
-        | Resource::Instance(_)
-        | Resource::ScalingPolicy(_)
-        | Resource::Listener(_)
-        | Resource::DbSubnetGroup(_)
-        | Resource::DbParameterGroup(_)
-        | Resource::TaskDefinition(_)
-        | Resource::FileSystem(_)
-        | Resource::MountTarget(_)
-        | Resource::AccessPoint(_)
-        | Resource::CacheSubnetGroup(_)
-        | Resource::CacheParameterGroup(_)
-        | Resource::BucketPolicy(_)
-        | Resource::Distribution(_)
-        | Resource::ScheduledAction(_)
-        | Resource::RawResource(_) => {}
+    let max = entry.resource.spec().name_limit();
+    if let (Some(name), Some(max)) = (entry.resource.explicit_name_mut(), max) {
+        *name = naming::fit(&format!("{name}-{label}"), max);
+    }
+    for name in entry.resource.unique_dns_names_mut() {
+        *name = format!("{label}-{name}");
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{
-        DbSubnetGroup, Instance, LoadBalancer, MachineSpec, ParamKind, Parameter, Scheme, SecurityGroup, Subnet, Vpc,
-    };
-    use crate::value::{Attr, AttrRef};
+    use crate::model::{DbSubnetGroup, Instance, LoadBalancer, MachineSpec, Scheme, SecurityGroup, Subnet, Vpc};
+    use crate::stack::{ParamKind, Parameter};
+    use crate::value::{Attr, AttrRef, Value};
 
     fn base() -> Stack {
         let mut s = StackBuilder::new("demo", "dev");
@@ -262,7 +217,7 @@ mod tests {
                 assert!(d.as_str().starts_with(prefix));
             }
         }
-        assert!(crate::validate::validate(&stack).iter().all(|d| d.severity != crate::validate::Severity::Error));
+        assert!(crate::validate::validate(&stack).iter().all(|d| d.severity != crate::diag::Severity::Error));
     }
 
     #[test]
@@ -312,9 +267,9 @@ mod tests {
         add_copy(&mut s, &source, &CopyOptions { prefix: "C1".into(), outputs: false });
         add_copy(&mut s, &source, &CopyOptions { prefix: "C1".into(), outputs: false });
         let Err(crate::CoreError::Invalid { diagnostics, .. }) = s.build() else { panic!("must fail") };
-        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
-        assert!(codes.contains(&"IAC090"), "{codes:?}");
-        assert!(codes.contains(&"IAC091"), "{codes:?}");
-        assert!(codes.contains(&"IAC002"), "a second copy under the same prefix clashes: {codes:?}");
+        let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&Code::InvalidCopyPrefix), "{codes:?}");
+        assert!(codes.contains(&Code::CopyParameterDiffers), "{codes:?}");
+        assert!(codes.contains(&Code::DuplicateLogicalId), "a second copy under the same prefix clashes: {codes:?}");
     }
 }

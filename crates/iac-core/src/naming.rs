@@ -1,74 +1,22 @@
 //! Deterministic physical names that fit AWS length limits.
 
-/// Returns `name` if it fits in `max` characters, otherwise a prefix of it plus `-` and eight hex
-/// digits of a stable hash (FNV-1a) of the whole name, so that truncated names stay unique and
-/// the same input always gives the same output.
-pub fn fit(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_owned();
-    }
-    let hash = fnv1a(name.as_bytes());
-    let keep = max.saturating_sub(9);
-    let prefix = name[..keep].trim_end_matches('-');
-    format!("{prefix}-{hash:08x}")
-}
+pub use crate::id::{fit, fnv1a};
+use crate::model::spec::Naming;
+use crate::model::{Resource, ResourceEntry};
+use crate::stack::Stack;
 
-/// 32-bit FNV-1a.
-pub fn fnv1a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
-}
-
-use crate::model::{Resource, ResourceEntry, Stack};
-
-/// The physical name the backends give a resource, when the kind has one: the model's explicit
-/// name if set, otherwise `<stack>-<env>-<id>` fitted to the kind's limit (and lowercased where
-/// AWS requires it). Every backend and the SDK engine use this one function, so a stack deployed
-/// one way can be found the other way.
+/// The physical name the backends give a resource, when the kind has one
+/// ([`crate::model::KindSpec::naming`]): the model's explicit name if set, otherwise
+/// `<stack>-<env>-<id>` fitted to the kind's limit. Every backend and the SDK engine use this one
+/// function, so a stack deployed one way can be found the other way.
 pub fn physical_name(stack: &Stack, entry: &ResourceEntry) -> Option<String> {
     let derived = |max: usize| stack.physical_name(&entry.id, max);
-    match &entry.resource {
-        Resource::Role(_) | Resource::InstanceProfile(_) => Some(derived(64)),
-        Resource::LaunchTemplate(lt) => Some(lt.name.clone().unwrap_or_else(|| derived(128))),
-        Resource::AutoScalingGroup(asg) => Some(asg.name.clone().unwrap_or_else(|| derived(255))),
-        Resource::LoadBalancer(lb) => Some(lb.name.clone().unwrap_or_else(|| derived(32))),
-        Resource::TargetGroup(tg) => Some(tg.name.clone().unwrap_or_else(|| derived(32))),
-        Resource::DbInstance(db) => Some(db.identifier.clone().unwrap_or_else(|| derived(63))),
-        Resource::EcsCluster(c) => Some(c.name.clone().unwrap_or_else(|| derived(255))),
-        Resource::TaskDefinition(t) => Some(t.family.clone().unwrap_or_else(|| derived(255))),
-        Resource::EcsService(s) => Some(s.name.clone().unwrap_or_else(|| derived(255))),
-        Resource::LogGroup(g) => Some(g.name.clone().unwrap_or_else(|| derived(512))),
-        Resource::Schedule(s) => Some(s.name.clone().unwrap_or_else(|| derived(64))),
-        Resource::CacheReplicationGroup(g) => Some(g.replication_group_id.clone().unwrap_or_else(|| derived(40))),
-        Resource::Bucket(b) => b.name.clone(),
-        Resource::OriginAccessControl(o) => Some(o.name.clone().unwrap_or_else(|| derived(64))),
-        Resource::Droplet(d) => Some(d.name.clone()),
-        Resource::DoFirewall(f) => Some(f.name.clone()),
-        Resource::SecurityGroup(_)
-        | Resource::DbSubnetGroup(_)
-        | Resource::DbParameterGroup(_)
-        | Resource::Vpc(_)
-        | Resource::Subnet(_)
-        | Resource::InternetGateway(_)
-        | Resource::RouteTable(_)
-        | Resource::Eip(_)
-        | Resource::NatGateway(_)
-        | Resource::Instance(_)
-        | Resource::FileSystem(_)
-        | Resource::AccessPoint(_)
-        | Resource::CacheSubnetGroup(_)
-        | Resource::CacheParameterGroup(_) => Some(derived(255)),
-        Resource::VpcGatewayAttachment(_)
-        | Resource::Route(_)
-        | Resource::SubnetRouteTableAssociation(_)
-        | Resource::SecurityGroupIngress(_)
-        | Resource::ScalingPolicy(_)
-        | Resource::Listener(_)
-        | Resource::RecordSet(_)
-        | Resource::MountTarget(_)
-        | Resource::RawResource(_)
-        | Resource::BucketPolicy(_)
-        | Resource::Distribution(_)
-        | Resource::ScheduledAction(_) => None,
+    let explicit = entry.resource.explicit_name().map(str::to_owned);
+    match entry.resource.spec().naming {
+        Naming::Unnamed => None,
+        Naming::Derived { max } => Some(derived(max)),
+        Naming::Explicit { max } => Some(explicit.unwrap_or_else(|| derived(max))),
+        Naming::GivenOnly { .. } | Naming::Required { .. } => explicit,
     }
 }
 
@@ -88,40 +36,8 @@ pub fn tags(stack: &Stack, entry: &ResourceEntry) -> Vec<(String, String)> {
     out
 }
 
-/// Kinds that take tags in both CloudFormation and Terraform.
+/// Kinds that carry the stack's tags in both CloudFormation and Terraform
+/// ([`crate::model::KindSpec::tagging`]).
 pub fn taggable(resource: &Resource) -> bool {
-    !matches!(
-        resource,
-        Resource::VpcGatewayAttachment(_)
-            | Resource::Route(_)
-            | Resource::SubnetRouteTableAssociation(_)
-            | Resource::SecurityGroupIngress(_)
-            | Resource::ScalingPolicy(_)
-            | Resource::Listener(_)
-            | Resource::RecordSet(_)
-            | Resource::InstanceProfile(_)
-            | Resource::RawResource(_)
-            | Resource::MountTarget(_)
-            | Resource::Schedule(_)
-            | Resource::BucketPolicy(_)
-            | Resource::OriginAccessControl(_)
-            | Resource::ScheduledAction(_)
-            | Resource::Droplet(_)
-            | Resource::DoFirewall(_)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fits_and_stays_stable() {
-        assert_eq!(fit("short", 32), "short");
-        let long = "aquamark-prod-application-load-balancer";
-        let a = fit(long, 32);
-        assert_eq!(a.len(), 32);
-        assert_eq!(a, fit(long, 32));
-        assert_ne!(a, fit("aquamark-prod-application-load-balancer2", 32));
-    }
+    resource.spec().tagging.is_tagged()
 }

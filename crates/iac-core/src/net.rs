@@ -1,4 +1,5 @@
-//! IPv4 CIDR blocks: parsing and carving subnets out of a VPC range.
+//! IPv4 CIDR blocks: parsing and carving subnets out of a VPC range; checking IPv4 and IPv6
+//! CIDR text.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -14,6 +15,19 @@ pub struct Ipv4Cidr {
 }
 
 impl Ipv4Cidr {
+    /// The block `a.b.c.d/prefix` (host bits cleared).
+    pub const fn new(octets: [u8; 4], prefix: u8) -> Self {
+        let base = u32::from_be_bytes(octets);
+        let mask = if prefix == 0 {
+            0
+        } else if prefix >= 32 {
+            u32::MAX
+        } else {
+            u32::MAX << (32 - prefix)
+        };
+        Self { base: base & mask, prefix: if prefix > 32 { 32 } else { prefix } }
+    }
+
     /// The prefix length.
     pub fn prefix(self) -> u8 {
         self.prefix
@@ -77,6 +91,24 @@ impl<'de> Deserialize<'de> for Ipv4Cidr {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why `s` is not an IPv4 or IPv6 CIDR, if it is not.
+pub(crate) fn cidr_problem(s: &str) -> Option<String> {
+    let Some((addr, len)) = s.split_once('/') else {
+        return Some(format!("`{s}` is not a CIDR (address/length)"));
+    };
+    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
+        32
+    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
+        128
+    } else {
+        return Some(format!("`{addr}` in `{s}` is not an IP address"));
+    };
+    match len.parse::<u8>() {
+        Ok(l) if l <= max => None,
+        _ => Some(format!("`/{len}` in `{s}` is not a prefix length from 0 to {max}")),
     }
 }
 

@@ -7,7 +7,7 @@
 //! A role names the resources it runs on with typed references taken from the builders'
 //! handles ([`Role::web`], [`Role::workers`], [`Role::singleton`], [`Role::host`]), so the
 //! executor never looks a resource up by a string, and validation checks that each reference
-//! exists, has the right kind, and fits the role (IAC075 to IAC080).
+//! exists, has the right kind, and fits the role (see [`RolloutPlan::validate_resources`]).
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -15,9 +15,11 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::app::HostConfig;
+use crate::diag::{Code, Diagnostic, Path};
 use crate::id::LogicalId;
-use crate::model::{AutoScalingGroup, Handle, Instance, LaunchTemplate, MachineSpec, Resource, Stack, TargetGroup};
-use crate::validate::{Diagnostic, Path};
+use crate::model::{
+    AutoScalingGroup, Handle, Instance, LaunchTemplate, MachineSpec, Resource, ResourceLookup, TargetGroup,
+};
 use crate::value::{Attr, Value};
 
 /// How a role runs, which decides the steps it can take.
@@ -123,12 +125,12 @@ impl Role {
 
     /// What the role's instances run (the launch template's or the instance's machine), if the
     /// references resolve in `stack`.
-    pub fn machine<'a>(&self, stack: &'a Stack) -> Option<&'a MachineSpec> {
+    pub fn machine<'a>(&self, stack: &'a dyn ResourceLookup) -> Option<&'a MachineSpec> {
         let id = match &self.runs_on {
             RunsOn::Group { launch_template, .. } => launch_template,
             RunsOn::Instance(id) => id,
         };
-        match &stack.resource(id)?.resource {
+        match &stack.entry(id)?.resource {
             Resource::LaunchTemplate(lt) => Some(&lt.machine),
             Resource::Instance(i) => Some(&i.machine),
             _ => None,
@@ -136,14 +138,14 @@ impl Role {
     }
 
     /// The host setup of the role's instances (containers, files), if it has one.
-    pub fn host_config<'a>(&self, stack: &'a Stack) -> Option<&'a HostConfig> {
+    pub fn host_config<'a>(&self, stack: &'a dyn ResourceLookup) -> Option<&'a HostConfig> {
         self.machine(stack)?.user_data.as_ref()
     }
 
     /// The role's image in `stack`: the image of its first container (its migration's, when it
     /// has one). This is "the new image" of a rollout ([`Arg::Image`]), since a rollout carries
     /// out the stack built for the new release.
-    pub fn image(&self, stack: &Stack) -> Option<String> {
+    pub fn image(&self, stack: &dyn ResourceLookup) -> Option<String> {
         self.host_config(stack)?.all_containers().next().map(|c| c.image.to_string())
     }
 }
@@ -249,13 +251,15 @@ impl RolloutPlan {
     }
 
     /// Problems of the roles' references in `stack`, with `stack/rollout/roles[i]` paths: a
-    /// resource that is not in the stack or has the wrong kind (IAC075), a kind that does not
-    /// fit where the role runs (IAC076), a group that does not use the role's launch template or
-    /// target group (IAC077), a singleton whose group may run more than one instance (IAC078),
-    /// and a step that needs the role's image or containers when it runs none (IAC080).
-    pub fn validate_resources(&self, stack: &Stack) -> Vec<Diagnostic> {
+    /// resource that is not in the stack or has the wrong kind ([`Code::RoleResourceKind`]), a
+    /// kind that does not fit where the role runs ([`Code::RoleRunsOnWrongKind`]), a group that
+    /// does not use the role's launch template ([`Code::GroupNotFromLaunchTemplate`]) or target
+    /// group ([`Code::GroupNotInTargetGroup`]), a singleton whose group may run more than one
+    /// instance ([`Code::SingletonGroupTooLarge`]), and a step that needs the role's image or
+    /// containers when it runs none ([`Code::StepNeedsContainer`]).
+    pub fn validate_resources(&self, stack: &dyn ResourceLookup) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let name = stack.name();
+        let name = stack.stack_name();
         for (i, role) in self.roles.iter().enumerate() {
             let at = |what: &str| Path::stack(name).resource("rollout").property(format!("roles[{i}].{what}"));
             let fits_kind = match (&role.runs_on, role.kind) {
@@ -265,8 +269,8 @@ impl RolloutPlan {
                 (RunsOn::Group { .. } | RunsOn::Instance(_), _) => false,
             };
             if !fits_kind {
-                out.push(Diagnostic::error(
-                    "IAC076",
+                out.push(Diagnostic::new(
+                    Code::RoleRunsOnWrongKind,
                     at("runs_on"),
                     format!("role `{}` is {:?} but runs on {}", role.name, role.kind, describe(&role.runs_on)),
                     "build roles with Role::web (group, launch template, target group), Role::workers or \
@@ -292,12 +296,12 @@ impl RolloutPlan {
                             matches!(r, Resource::TargetGroup(_))
                         })
                     });
-                    let Some(Resource::AutoScalingGroup(asg)) = stack.resource(group).map(|e| &e.resource) else {
+                    let Some(Resource::AutoScalingGroup(asg)) = stack.entry(group).map(|e| &e.resource) else {
                         continue;
                     };
                     if group_ok && lt_ok && !refers_to(&asg.launch_template_id, launch_template, Attr::Id) {
-                        out.push(Diagnostic::error(
-                            "IAC077",
+                        out.push(Diagnostic::new(
+                            Code::GroupNotFromLaunchTemplate,
                             at("launch_template"),
                             format!("role `{}`: group `{group}` is not launched from `{launch_template}`", role.name),
                             "pass the launch template the group's LaunchTemplate refers to",
@@ -306,16 +310,16 @@ impl RolloutPlan {
                     if let Some(tg) = target_group.as_ref().filter(|_| group_ok && tg_ok)
                         && !asg.target_group_arns.iter().any(|v| refers_to(v, tg, Attr::Arn))
                     {
-                        out.push(Diagnostic::error(
-                            "IAC077",
+                        out.push(Diagnostic::new(
+                            Code::GroupNotInTargetGroup,
                             at("target_group"),
                             format!("role `{}`: group `{group}` does not register in target group `{tg}`", role.name),
                             "pass the target group in the group's TargetGroupARNs: the green group shares it",
                         ));
                     }
                     if role.kind == RoleKind::Singleton && group_ok && asg.max_size > 1 {
-                        out.push(Diagnostic::error(
-                            "IAC078",
+                        out.push(Diagnostic::new(
+                            Code::SingletonGroupTooLarge,
                             at("group"),
                             format!(
                                 "singleton `{}`: group `{group}` may run {} instances (MaxSize {})",
@@ -341,8 +345,8 @@ impl RolloutPlan {
             };
             let has = role.host_config(stack).is_some_and(|h| h.all_containers().next().is_some());
             if !has && role.machine(stack).is_some() {
-                out.push(Diagnostic::error(
-                    "IAC080",
+                out.push(Diagnostic::new(
+                    Code::StepNeedsContainer,
                     Path::stack(name).resource("rollout").property(format!("steps[{i}]")),
                     format!("`{step}` needs {needs}, but role `{}` runs no container", role.name),
                     "give the role's host config a container, or drop the step",
@@ -366,8 +370,8 @@ impl RolloutPlan {
         for (i, step) in self.steps.iter().enumerate() {
             let Some(role) = self.roles.iter().find(|r| r.name == step.role()) else {
                 let names: Vec<&str> = self.roles.iter().map(|r| r.name.as_str()).collect();
-                out.push(Diagnostic::error(
-                    "IAC070",
+                out.push(Diagnostic::new(
+                    Code::StepUnknownRole,
                     at(i),
                     format!("`{step}`: no role `{}`", step.role()),
                     format!("the roles are: {}", names.join(", ")),
@@ -381,8 +385,8 @@ impl RolloutPlan {
                 Step::RunOnce { .. } => true,
             };
             if !fits {
-                out.push(Diagnostic::error(
-                    "IAC071",
+                out.push(Diagnostic::new(
+                    Code::StepDoesNotFitRole,
                     at(i),
                     format!("`{step}` does not fit a {:?} role", role.kind),
                     "web roles switch, workers and singletons stop and start, hosts update",
@@ -392,8 +396,8 @@ impl RolloutPlan {
                 && stopped.contains(r.as_str())
             {
                 let words: Vec<String> = command.iter().map(ToString::to_string).collect();
-                out.push(Diagnostic::error(
-                    "IAC079",
+                out.push(Diagnostic::new(
+                    Code::CommandOnStoppedRole,
                     at(i),
                     format!(
                         "`{}` runs on `{r}` while it is stopped: nothing of it runs to take the command",
@@ -415,8 +419,8 @@ impl RolloutPlan {
                         } else {
                             "old and new workers would run side by side"
                         };
-                        out.push(Diagnostic::error(
-                            "IAC072",
+                        out.push(Diagnostic::new(
+                            Code::StartWithoutStop,
                             at(i),
                             format!("`{step}` without stopping it first: {why}"),
                             format!("add `stop {r}` before it"),
@@ -431,8 +435,8 @@ impl RolloutPlan {
             }
         }
         for r in stopped {
-            out.push(Diagnostic::error(
-                "IAC073",
+            out.push(Diagnostic::new(
+                Code::RoleLeftStopped,
                 Path::stack(stack).resource("rollout"),
                 format!("role `{r}` is stopped and never started again: the release would leave it down"),
                 format!("add `start {r}` after the migration"),
@@ -440,8 +444,8 @@ impl RolloutPlan {
         }
         for role in &self.roles {
             if !upgraded.contains(role.name.as_str()) {
-                out.push(Diagnostic::warning(
-                    "IAC074",
+                out.push(Diagnostic::new(
+                    Code::RoleKeepsOldImage,
                     Path::stack(stack).resource("rollout"),
                     format!("role `{}` keeps running the old image", role.name),
                     "add a step that upgrades it, or remove the role",
@@ -452,21 +456,21 @@ impl RolloutPlan {
     }
 }
 
-/// IAC075 unless `id` is in `stack` and `fits`; true when it is.
+/// [`Code::RoleResourceKind`] unless `id` is in `stack` and `fits`; true when it is.
 fn check_ref(
     out: &mut Vec<Diagnostic>,
-    stack: &Stack,
+    stack: &dyn ResourceLookup,
     role: &Role,
     at: Path,
     id: &LogicalId,
     want: &'static str,
     fits: fn(&Resource) -> bool,
 ) -> bool {
-    match stack.resource(id) {
+    match stack.entry(id) {
         Some(e) if fits(&e.resource) => true,
         Some(e) => {
-            out.push(Diagnostic::error(
-                "IAC075",
+            out.push(Diagnostic::new(
+                Code::RoleResourceKind,
                 at,
                 format!("role `{}`: `{id}` is a {}, not a {want}", role.name, e.resource.kind_name()),
                 format!("pass the handle of the role's {want}"),
@@ -474,8 +478,8 @@ fn check_ref(
             false
         }
         None => {
-            out.push(Diagnostic::error(
-                "IAC075",
+            out.push(Diagnostic::new(
+                Code::RoleResourceKind,
                 at,
                 format!("role `{}`: no resource `{id}` in the stack", role.name),
                 format!("pass the handle of the role's {want}, as returned by the pattern that added it"),
@@ -502,7 +506,8 @@ fn refers_to(v: &Value<String>, id: &LogicalId, attr: Attr) -> bool {
 mod tests {
     use super::*;
     use crate::app::Container;
-    use crate::model::{AppProtocol, HealthCheck, HealthCheckType, StackBuilder, Vpc};
+    use crate::model::{AppProtocol, HealthCheck, HealthCheckType, Vpc};
+    use crate::stack::{Stack, StackBuilder};
 
     fn machine(containers: Vec<Container>) -> MachineSpec {
         MachineSpec {
@@ -586,7 +591,7 @@ mod tests {
         World { stack: s.build().expect("builds"), web, worker_group, worker_lt, web_lt, web_tg, web_group, bare }
     }
 
-    fn codes(plan: &RolloutPlan, stack: &Stack) -> Vec<(&'static str, String)> {
+    fn codes(plan: &RolloutPlan, stack: &Stack) -> Vec<(Code, String)> {
         plan.validate_resources(stack).into_iter().map(|d| (d.code, d.message)).collect()
     }
 
@@ -614,9 +619,25 @@ mod tests {
             target_group: None,
         };
         let found = codes(&RolloutPlan { roles: vec![swapped], steps: Vec::new() }, &w.stack);
-        assert_eq!(found.iter().map(|(c, _)| *c).collect::<Vec<_>>(), ["IAC075", "IAC075"], "{found:?}");
+        assert_eq!(
+            found.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            [Code::RoleResourceKind, Code::RoleResourceKind],
+            "{found:?}"
+        );
         assert!(found[0].1.contains("`WorkerLt` is a launch template, not a auto scaling group"), "{found:?}");
         assert!(found[1].1.contains("no resource `Nowhere`"), "{found:?}");
+    }
+
+    #[test]
+    fn web_groups_register_in_the_role_target_group() {
+        let w = world();
+        let plan = RolloutPlan {
+            roles: vec![Role::web("web", &w.worker_group, &w.worker_lt, &w.web_tg)],
+            steps: vec![Step::Switch("web".into())],
+        };
+        let found = codes(&plan, &w.stack);
+        assert_eq!(found.iter().map(|(c, _)| *c).collect::<Vec<_>>(), [Code::GroupNotInTargetGroup], "{found:?}");
+        assert!(found[0].1.contains("does not register in target group `WebTg`"), "{found:?}");
     }
 
     #[test]
@@ -639,7 +660,12 @@ mod tests {
         let found = codes(&plan, &w.stack);
         assert_eq!(
             found.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
-            ["IAC077", "IAC076", "IAC078", "IAC080"],
+            [
+                Code::GroupNotFromLaunchTemplate,
+                Code::RoleRunsOnWrongKind,
+                Code::SingletonGroupTooLarge,
+                Code::StepNeedsContainer
+            ],
             "{found:?}"
         );
         assert!(found[0].1.contains("is not launched from `WorkerLt`"), "{found:?}");

@@ -7,20 +7,19 @@
 //! encrypted, pinned images, secrets never literal) and the backends' limits.
 
 use std::collections::BTreeSet;
-use std::fmt;
-
-use serde::Serialize;
 
 use crate::app::HostConfig;
-use crate::model::{
-    AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme, Stack,
-};
+use crate::diag::{Code, Diagnostic, Path};
+use crate::model::{AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme};
 use crate::model::{
     Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduleTarget, ScheduledAction,
     ViewerCertificate,
 };
-use crate::net::Ipv4Cidr;
+use crate::net::{Ipv4Cidr, cidr_problem};
+use crate::stack::Stack;
 use crate::value::{Attr, Value};
+
+mod monitoring;
 
 /// CloudFormation's limit on resources per template.
 pub const CFN_MAX_RESOURCES: usize = 500;
@@ -28,94 +27,6 @@ pub const CFN_MAX_RESOURCES: usize = 500;
 pub const CFN_MAX_PARAMETERS: usize = 200;
 /// CloudFormation's limit on outputs per template.
 pub const CFN_MAX_OUTPUTS: usize = 200;
-
-/// How bad a problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub enum Severity {
-    /// Printed; does not stop anything.
-    Warning,
-    /// Stops synth and deploy.
-    Error,
-}
-
-/// Where a problem is: `stack/resource/property`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Path {
-    /// The stack.
-    pub stack: String,
-    /// The resource, parameter or output id.
-    pub resource: Option<String>,
-    /// The property, e.g. `Ingress[0].CidrIp`.
-    pub property: Option<String>,
-}
-
-impl Path {
-    /// The stack as a whole.
-    pub fn stack(stack: &str) -> Self {
-        Self { stack: stack.to_owned(), resource: None, property: None }
-    }
-    /// One resource.
-    #[must_use]
-    pub fn resource(mut self, id: &str) -> Self {
-        self.resource = Some(id.to_owned());
-        self
-    }
-    /// One property of the resource.
-    #[must_use]
-    pub fn property(mut self, property: impl Into<String>) -> Self {
-        self.property = Some(property.into());
-        self
-    }
-}
-
-impl fmt::Display for Path {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.stack)?;
-        if let Some(r) = &self.resource {
-            write!(f, "/{r}")?;
-        }
-        if let Some(p) = &self.property {
-            write!(f, "/{p}")?;
-        }
-        Ok(())
-    }
-}
-
-/// One problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    /// Error or warning.
-    pub severity: Severity,
-    /// Stable code, e.g. `IAC010`.
-    pub code: &'static str,
-    /// Where.
-    pub path: Path,
-    /// What is wrong.
-    pub message: String,
-    /// What to do.
-    pub hint: String,
-}
-
-impl Diagnostic {
-    /// An error.
-    pub fn error(code: &'static str, path: Path, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, code, path, message: message.into(), hint: hint.into() }
-    }
-    /// A warning.
-    pub fn warning(code: &'static str, path: Path, message: impl Into<String>, hint: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, code, path, message: message.into(), hint: hint.into() }
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{sev}[{}] {}: {}\n  hint: {}", self.code, self.path, self.message, self.hint)
-    }
-}
 
 /// Every problem of `stack`, errors first, each group in resource order.
 pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
@@ -135,8 +46,8 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
         v.out.extend(plan.validate_resources(stack));
     }
     if let Err(e) = crate::graph::Graph::new(stack) {
-        v.out.push(Diagnostic::error(
-            "IAC003",
+        v.out.push(Diagnostic::new(
+            Code::DependencyCycle,
             Path::stack(stack.name()),
             e.to_string(),
             "remove one reference of the cycle",
@@ -144,11 +55,6 @@ pub fn validate(stack: &Stack) -> Vec<Diagnostic> {
     }
     v.out.sort_by_key(|d| std::cmp::Reverse(d.severity));
     v.out
-}
-
-/// True when some diagnostic is an error.
-pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
-    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
 struct Validator<'a> {
@@ -161,8 +67,8 @@ impl Validator<'_> {
         Path::stack(self.stack.name()).resource(entry.id.as_str()).property(property)
     }
 
-    fn error(&mut self, code: &'static str, path: Path, message: impl Into<String>, hint: impl Into<String>) {
-        self.out.push(Diagnostic::error(code, path, message, hint));
+    fn report(&mut self, code: Code, path: Path, message: impl Into<String>, hint: impl Into<String>) {
+        self.out.push(Diagnostic::new(code, path, message, hint));
     }
 
     fn references(&mut self) {
@@ -171,21 +77,21 @@ impl Validator<'_> {
             let refs = entry.resource.refs();
             for r in refs.attrs {
                 match stack.resource(&r.id) {
-                    None => self.error(
-                        "IAC004",
+                    None => self.report(
+                        Code::UnknownResource,
                         self.at(entry, format!("{:?}", r.attr)),
                         format!("refers to `{}`, which is not in the stack", r.id),
                         "add the resource or fix the id",
                     ),
-                    Some(target) if !target.resource.supports(r.attr) => self.error(
-                        "IAC005",
+                    Some(target) if !target.resource.supports(r.attr) => self.report(
+                        Code::UnknownAttribute,
                         self.at(entry, format!("{:?}", r.attr)),
                         format!(
                             "refers to {:?} of `{}`, but a {} has no such attribute (it has: {:?})",
                             r.attr,
                             r.id,
                             target.resource.kind_name(),
-                            target.resource.attrs()
+                            target.resource.attrs().collect::<Vec<_>>()
                         ),
                         "use one of the listed attributes",
                     ),
@@ -194,8 +100,8 @@ impl Validator<'_> {
             }
             for p in refs.params {
                 if !stack.parameters().contains_key(&p) {
-                    self.error(
-                        "IAC006",
+                    self.report(
+                        Code::UnknownParameter,
                         self.at(entry, "parameter"),
                         format!("uses parameter `{p}`, which the stack does not declare"),
                         "declare it with StackBuilder::parameter",
@@ -204,8 +110,8 @@ impl Validator<'_> {
             }
             for d in &entry.depends_on {
                 if stack.resource(d).is_none() {
-                    self.error(
-                        "IAC004",
+                    self.report(
+                        Code::UnknownResource,
                         self.at(entry, "DependsOn"),
                         format!("depends on unknown `{d}`"),
                         "fix the id",
@@ -262,8 +168,8 @@ impl Validator<'_> {
                         && rule.from_port == rule.to_port
                         && (rule.from_port == 80 || rule.from_port == 443);
                     if !(web_ports && public_lb_groups.contains(id)) {
-                        self.error(
-                            "IAC010",
+                        self.report(
+                            Code::WorldOpenIngress,
                             self.at(entry, prop.clone()),
                             format!(
                                 "admits the whole internet on {} {}-{}",
@@ -277,16 +183,16 @@ impl Validator<'_> {
                     }
                 }
                 if file_system_groups.contains(id) && !matches!(rule.peer, Peer::Group(_)) {
-                    self.error(
-                        "IAC126",
+                    self.report(
+                        Code::FileSystemOpenToRange,
                         self.at(entry, prop.clone()),
                         "a file system's security group admits an address range",
                         "admit NFS (2049) only from the security groups of the tiers that mount it (Peer::Group)",
                     );
                 }
                 if data_groups.contains(id) && !matches!(rule.peer, Peer::Group(_)) {
-                    self.error(
-                        "IAC011",
+                    self.report(
+                        Code::DataStoreOpenToRange,
                         self.at(entry, prop),
                         "a database's or cache's security group admits an address range",
                         "admit only the security groups of the tiers that use it (Peer::Group)",
@@ -304,8 +210,8 @@ impl Validator<'_> {
             Resource::Instance(i) => self.machine(entry, &i.machine),
             Resource::AutoScalingGroup(asg) => {
                 if !(asg.min_size <= asg.desired_capacity && asg.desired_capacity <= asg.max_size) {
-                    self.error(
-                        "IAC030",
+                    self.report(
+                        Code::GroupSizes,
                         self.at(entry, "DesiredCapacity"),
                         format!(
                             "min {} <= desired {} <= max {} does not hold",
@@ -315,13 +221,18 @@ impl Validator<'_> {
                     );
                 }
                 if asg.subnet_ids.is_empty() {
-                    self.error("IAC031", self.at(entry, "VPCZoneIdentifier"), "no subnets", "give the private subnets");
+                    self.report(
+                        Code::GroupWithoutSubnets,
+                        self.at(entry, "VPCZoneIdentifier"),
+                        "no subnets",
+                        "give the private subnets",
+                    );
                 }
             }
             Resource::TargetGroup(tg) => {
                 if !tg.health_check.path.starts_with('/') {
-                    self.error(
-                        "IAC032",
+                    self.report(
+                        Code::HealthCheckPath,
                         self.at(entry, "HealthCheckPath"),
                         format!("health check path `{}` does not start with `/`", tg.health_check.path),
                         "write it as an absolute path, e.g. `/ping`",
@@ -330,26 +241,26 @@ impl Validator<'_> {
             }
             Resource::Listener(l) => {
                 if l.protocol == AppProtocol::Https && l.certificate_arns.is_empty() {
-                    self.error(
-                        "IAC033",
+                    self.report(
+                        Code::HttpsWithoutCertificate,
                         self.at(entry, "Certificates"),
                         "HTTPS listener without a certificate",
                         "add an ACM certificate ARN",
                     );
                 }
                 if l.protocol == AppProtocol::Http && matches!(l.default_action, ListenerAction::Forward(_)) {
-                    self.out.push(Diagnostic::warning(
-                        "IAC034",
+                    self.report(
+                        Code::PlainHttpForwarded,
                         self.at(entry, "DefaultActions"),
                         "plain HTTP is forwarded to the application",
                         "redirect HTTP to HTTPS (ListenerAction::RedirectToHttps)",
-                    ));
+                    );
                 }
             }
             Resource::LoadBalancer(lb) => {
                 if lb.subnet_ids.len() < 2 {
-                    self.error(
-                        "IAC035",
+                    self.report(
+                        Code::LoadBalancerOneZone,
                         self.at(entry, "Subnets"),
                         "an application load balancer needs subnets in at least two zones",
                         "give two or more subnets",
@@ -358,8 +269,8 @@ impl Validator<'_> {
             }
             Resource::DbSubnetGroup(g) => {
                 if g.subnet_ids.len() < 2 {
-                    self.error(
-                        "IAC036",
+                    self.report(
+                        Code::DbSubnetGroupOneZone,
                         self.at(entry, "SubnetIds"),
                         "a DB subnet group needs subnets in at least two zones",
                         "give two or more private subnets",
@@ -369,12 +280,12 @@ impl Validator<'_> {
             Resource::Subnet(s) => {
                 self.subnet_cidr(entry, s);
                 if s.map_public_ip_on_launch {
-                    self.out.push(Diagnostic::warning(
-                        "IAC037",
+                    self.report(
+                        Code::PublicIpOnLaunch,
                         self.at(entry, "MapPublicIpOnLaunch"),
                         "instances in this subnet get public addresses",
                         "keep instances private; reach them through the load balancer, a bastion or SSM",
-                    ));
+                    );
                 }
             }
             Resource::TaskDefinition(t) => self.task_definition(entry, t),
@@ -382,8 +293,8 @@ impl Validator<'_> {
             Resource::FileSystem(fs) => self.file_system(entry, fs),
             Resource::LogGroup(g) => {
                 if !crate::model::LOG_RETENTION_DAYS.contains(&g.retention_days) {
-                    self.error(
-                        "IAC132",
+                    self.report(
+                        Code::LogRetention,
                         self.at(entry, "RetentionInDays"),
                         format!("CloudWatch Logs does not accept a retention of {} days", g.retention_days),
                         format!("use one of {:?}", crate::model::LOG_RETENTION_DAYS),
@@ -393,8 +304,8 @@ impl Validator<'_> {
             Resource::Schedule(sch) => self.schedule(entry, sch),
             Resource::MountTarget(mt) => {
                 if self.is_public_subnet(&mt.subnet_id) {
-                    self.error(
-                        "IAC137",
+                    self.report(
+                        Code::MountTargetInPublicSubnet,
                         self.at(entry, "SubnetId"),
                         "a file system's mount target is in a public subnet",
                         "put mount targets in the private subnets, next to the tasks that mount them",
@@ -403,8 +314,8 @@ impl Validator<'_> {
             }
             Resource::AccessPoint(ap) => {
                 if !ap.root_directory.starts_with('/') || ap.root_directory == "/" {
-                    self.error(
-                        "IAC128",
+                    self.report(
+                        Code::AccessPointRoot,
                         self.at(entry, "RootDirectory.Path"),
                         format!("root directory `{}` is not an absolute sub-directory", ap.root_directory),
                         "give the directory clients see as `/`, e.g. `/data`, so each access point stays inside its own tree",
@@ -429,28 +340,36 @@ impl Validator<'_> {
             | Resource::EcsCluster(_)
             | Resource::RawResource(_)
             | Resource::CacheParameterGroup(_)
-            | Resource::OriginAccessControl(_) => {}
+            | Resource::OriginAccessControl(_)
+            | Resource::Key(_) => {}
             Resource::CacheReplicationGroup(c) => self.cache(entry, c),
             Resource::CacheSubnetGroup(g) => {
                 if g.subnet_ids.len() < 2 {
-                    self.out.push(Diagnostic::warning(
-                        "IAC106",
+                    self.report(
+                        Code::CacheSubnetGroupOneZone,
                         self.at(entry, "SubnetIds"),
                         "a cache subnet group in one zone: Multi-AZ failover has nowhere to go",
                         "give private subnets in two or more zones",
-                    ));
+                    );
                 }
             }
             Resource::Bucket(b) => self.bucket(entry, b),
             Resource::BucketPolicy(p) => self.bucket_policy(entry, p),
             Resource::Distribution(d) => self.distribution(entry, d),
             Resource::ScheduledAction(a) => self.scheduled_action(entry, a),
+            Resource::Topic(t) => self.topic(entry, t),
+            Resource::Subscription(s) => self.subscription(entry, s),
+            Resource::Alarm(a) => self.alarm(entry, a),
+            Resource::Volume(v) => self.volume(entry, v),
+            Resource::VolumeAttachment(a) => self.volume_attachment(entry, a),
+            Resource::Secret(s) => self.secret(entry, s),
             Resource::Droplet(d) => {
                 if let Some(host) = &d.user_data {
                     self.host(entry.id.as_str(), host);
+                    self.droplet_data_mounts(entry, host);
                     if host.needs_secrets() {
-                        self.error(
-                            "IAC176",
+                        self.report(
+                            Code::DropletAwsSecret,
                             self.at(entry, "UserData.Containers"),
                             "a container on a DigitalOcean droplet reads an AWS secret at boot, but the droplet has no AWS role",
                             "give the container its value another way (a file provisioned out of band), or run it on an EC2 host",
@@ -464,8 +383,8 @@ impl Validator<'_> {
                         rule.addresses.is_empty() || rule.addresses.iter().any(|a| a == "0.0.0.0/0" || a == "::/0");
                     let port = rule.ports.parse::<u16>().ok();
                     if world && !matches!(port, Some(22 | 80 | 443)) {
-                        self.error(
-                            "IAC177",
+                        self.report(
+                            Code::DropletWorldOpenPort,
                             self.at(entry, format!("InboundRules[{i}]")),
                             format!("admits the whole internet on {} {}", rule.protocol.as_str(), rule.ports),
                             "only 22, 80 and 443 may be open to everyone; admit an admin range for the rest",
@@ -473,8 +392,8 @@ impl Validator<'_> {
                     }
                     for a in &rule.addresses {
                         if let Some(problem) = cidr_problem(a) {
-                            self.error(
-                                "IAC169",
+                            self.report(
+                                Code::InvalidCidr,
                                 self.at(entry, format!("InboundRules[{i}].Addresses")),
                                 problem,
                                 "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24",
@@ -486,8 +405,8 @@ impl Validator<'_> {
         }
         for (i, s) in entry.suppressions.iter().enumerate() {
             if s.reason.trim().len() < 10 {
-                self.error(
-                    "IAC050",
+                self.report(
+                    Code::SuppressionWithoutReason,
                     self.at(entry, format!("Suppressions[{i}]")),
                     format!("suppression of {} has no real reason", s.check),
                     "write why the check does not apply; it is rendered into the output for reviewers",
@@ -507,8 +426,8 @@ impl Validator<'_> {
                 } else {
                     e
                 };
-                self.error(
-                    "IAC038",
+                self.report(
+                    Code::InvalidSubnetRange,
                     self.at(entry, "CidrBlock"),
                     msg,
                     "give the VPC a larger range or fewer, smaller subnets",
@@ -526,8 +445,8 @@ impl Validator<'_> {
         if let Some(vpc) = vpc_range
             && !vpc.contains(cidr)
         {
-            self.error(
-                "IAC038",
+            self.report(
+                Code::SubnetOutsideVpc,
                 self.at(entry, "CidrBlock"),
                 format!("subnet range {cidr} is outside the VPC's {vpc}"),
                 "carve subnets out of the VPC's range",
@@ -537,24 +456,24 @@ impl Validator<'_> {
 
     fn database(&mut self, entry: &ResourceEntry, db: &DbInstance) {
         if db.publicly_accessible {
-            self.error(
-                "IAC020",
+            self.report(
+                Code::PublicDatabase,
                 self.at(entry, "PubliclyAccessible"),
                 "the database is publicly accessible",
                 "set publicly_accessible to false; reach it from the named tiers",
             );
         }
         if !db.deletion_protection && !db.is_replica() {
-            self.error(
-                "IAC021",
+            self.report(
+                Code::DatabaseWithoutDeletionProtection,
                 self.at(entry, "DeletionProtection"),
                 "a stateful resource without deletion protection",
                 "set deletion_protection to true",
             );
         }
         if !db.storage_encrypted {
-            self.error(
-                "IAC022",
+            self.report(
+                Code::DatabaseNotEncrypted,
                 self.at(entry, "StorageEncrypted"),
                 "storage is not encrypted",
                 "set storage_encrypted to true",
@@ -562,16 +481,16 @@ impl Validator<'_> {
         }
         let replica_without_backups = db.is_replica() && db.backup_retention_days == 0;
         if !(1..=35).contains(&db.backup_retention_days) && !replica_without_backups {
-            self.error(
-                "IAC023",
+            self.report(
+                Code::BackupRetention,
                 self.at(entry, "BackupRetentionPeriod"),
                 format!("backup retention of {} days; automated backups need 1 to 35", db.backup_retention_days),
                 "keep at least 7 days",
             );
         }
         if db.security_group_ids.is_empty() {
-            self.error(
-                "IAC024",
+            self.report(
+                Code::DatabaseWithoutSecurityGroup,
                 self.at(entry, "VPCSecurityGroups"),
                 "no security group: the VPC default group would apply",
                 "use the Database pattern or give a group that admits the named tiers",
@@ -587,8 +506,8 @@ impl Validator<'_> {
                 && !id.ends_with('-')
                 && !id.contains("--");
             if !ok {
-                self.error(
-                    "IAC025",
+                self.report(
+                    Code::InvalidDbIdentifier,
                     self.at(entry, "DBInstanceIdentifier"),
                     format!("`{id}` is not a valid identifier"),
                     "1-63 lowercase letters, digits and single hyphens, starting with a letter",
@@ -615,8 +534,8 @@ impl Validator<'_> {
             Some(other) => Some(format!("the source `{}` is a {}, not an RDS instance", r.id, other.kind_name())),
         };
         if let Some(problem) = problem {
-            self.error(
-                "IAC113",
+            self.report(
+                Code::ReplicaSource,
                 self.at(entry, "SourceDBInstanceIdentifier"),
                 problem,
                 "replicate the primary (Database::add_read_replica)",
@@ -628,24 +547,24 @@ impl Validator<'_> {
     /// over within the group when Multi-AZ.
     fn cache(&mut self, entry: &ResourceEntry, c: &CacheReplicationGroup) {
         if !c.at_rest_encryption {
-            self.error(
-                "IAC100",
+            self.report(
+                Code::CacheNotEncryptedAtRest,
                 self.at(entry, "AtRestEncryptionEnabled"),
                 "the cache is not encrypted at rest",
                 "set at_rest_encryption to true (it cannot be switched on later without a new group)",
             );
         }
         if !c.transit_encryption {
-            self.error(
-                "IAC101",
+            self.report(
+                Code::CacheWithoutTls,
                 self.at(entry, "TransitEncryptionEnabled"),
                 "clients reach the cache without TLS",
                 "set transit_encryption to true and connect with TLS (`rediss://`)",
             );
         }
         if c.multi_az && !(c.automatic_failover && c.num_cache_clusters >= 2) {
-            self.error(
-                "IAC102",
+            self.report(
+                Code::CacheMultiAzWithoutFailover,
                 self.at(entry, "MultiAZEnabled"),
                 format!(
                     "Multi-AZ needs automatic failover and a replica (failover {}, {} node(s))",
@@ -655,27 +574,27 @@ impl Validator<'_> {
             );
         }
         if c.security_group_ids.is_empty() {
-            self.error(
-                "IAC103",
+            self.report(
+                Code::CacheWithoutSecurityGroup,
                 self.at(entry, "SecurityGroupIds"),
                 "no security group: the VPC default group would apply",
                 "use the Cache pattern or give a group that admits the named tiers",
             );
         }
         if c.snapshot_retention_days > 35 {
-            self.error(
-                "IAC104",
+            self.report(
+                Code::CacheSnapshotRetention,
                 self.at(entry, "SnapshotRetentionLimit"),
                 format!("snapshot retention of {} days; ElastiCache keeps at most 35", c.snapshot_retention_days),
                 "keep 1 to 35 days",
             );
         } else if c.snapshot_retention_days == 0 {
-            self.out.push(Diagnostic::warning(
-                "IAC104",
+            self.report(
+                Code::CacheWithoutSnapshots,
                 self.at(entry, "SnapshotRetentionLimit"),
                 "the cache takes no automatic snapshots",
                 "keep at least one day of snapshots unless the data is disposable",
-            ));
+            );
         }
         if let Some(id) = &c.replication_group_id {
             let ok = !id.is_empty()
@@ -685,8 +604,8 @@ impl Validator<'_> {
                 && !id.ends_with('-')
                 && !id.contains("--");
             if !ok {
-                self.error(
-                    "IAC105",
+                self.report(
+                    Code::InvalidReplicationGroupId,
                     self.at(entry, "ReplicationGroupId"),
                     format!("`{id}` is not a valid replication group id"),
                     "1-40 lowercase letters, digits and single hyphens, starting with a letter",
@@ -698,8 +617,8 @@ impl Validator<'_> {
     /// Buckets block public access and have unique, meaningful lifecycle rules.
     fn bucket(&mut self, entry: &ResourceEntry, b: &Bucket) {
         if !b.block_public_access {
-            self.error(
-                "IAC107",
+            self.report(
+                Code::BucketNotBlockingPublicAccess,
                 self.at(entry, "PublicAccessBlockConfiguration"),
                 "the bucket does not block public access",
                 "set block_public_access to true; serve public files through CloudFront with origin access control",
@@ -712,8 +631,8 @@ impl Validator<'_> {
                 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
                 && !name.contains("..");
             if !ok {
-                self.error(
-                    "IAC108",
+                self.report(
+                    Code::InvalidBucketName,
                     self.at(entry, "BucketName"),
                     format!("`{name}` is not a valid bucket name"),
                     "3-63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
@@ -724,8 +643,8 @@ impl Validator<'_> {
         for (i, r) in b.lifecycle_rules.iter().enumerate() {
             let path = self.at(entry, format!("LifecycleConfiguration.Rules[{i}]"));
             if !ids.insert(r.id.as_str()) {
-                self.error(
-                    "IAC109",
+                self.report(
+                    Code::DuplicateLifecycleRuleId,
                     path,
                     format!("lifecycle rule id `{}` is used twice", r.id),
                     "give each rule its own id",
@@ -734,12 +653,17 @@ impl Validator<'_> {
                 && r.noncurrent_expiration_days.is_none()
                 && r.abort_incomplete_upload_days.is_none()
             {
-                self.error("IAC109", path, format!("lifecycle rule `{}` does nothing", r.id), "give it an expiration");
+                self.report(
+                    Code::LifecycleRuleWithoutPeriod,
+                    path,
+                    format!("lifecycle rule `{}` does nothing", r.id),
+                    "give it an expiration",
+                );
             } else if [r.expiration_days, r.noncurrent_expiration_days, r.abort_incomplete_upload_days]
                 .contains(&Some(0))
             {
-                self.error(
-                    "IAC109",
+                self.report(
+                    Code::LifecycleRuleWithoutPeriod,
                     path,
                     format!("lifecycle rule `{}` has a period of 0 days", r.id),
                     "use 1 day or more",
@@ -752,8 +676,8 @@ impl Validator<'_> {
     fn bucket_policy(&mut self, entry: &ResourceEntry, p: &BucketPolicy) {
         for (i, st) in p.statements.iter().enumerate() {
             if st.allow && matches!(st.principal, Principal::Any) {
-                self.error(
-                    "IAC110",
+                self.report(
+                    Code::BucketPolicyAllowsEveryone,
                     self.at(entry, format!("PolicyDocument.Statement[{i}].Principal")),
                     format!("statement `{}` allows everyone ({})", st.sid, st.actions.join(", ")),
                     "allow a service with an `AWS:SourceArn` condition (e.g. PolicyStatement::cloudfront_read) or a role",
@@ -765,8 +689,8 @@ impl Validator<'_> {
     /// Aliases need a certificate, and viewers get TLS 1.2 or later.
     fn distribution(&mut self, entry: &ResourceEntry, d: &Distribution) {
         match &d.certificate {
-            ViewerCertificate::CloudFrontDefault if !d.aliases.is_empty() => self.error(
-                "IAC111",
+            ViewerCertificate::CloudFrontDefault if !d.aliases.is_empty() => self.report(
+                Code::AliasesWithoutCertificate,
                 self.at(entry, "DistributionConfig.ViewerCertificate"),
                 format!("aliases {:?} without a certificate that covers them", d.aliases),
                 "give an ACM certificate from us-east-1 (ViewerCertificate::Acm)",
@@ -775,8 +699,8 @@ impl Validator<'_> {
                 if !minimum_protocol_version.starts_with("TLSv1.2")
                     && !minimum_protocol_version.starts_with("TLSv1.3") =>
             {
-                self.error(
-                    "IAC111",
+                self.report(
+                    Code::OutdatedViewerTls,
                     self.at(entry, "DistributionConfig.ViewerCertificate.MinimumProtocolVersion"),
                     format!("viewers may use {minimum_protocol_version}"),
                     "accept TLS 1.2 or later (`TLSv1.2_2021`)",
@@ -788,16 +712,16 @@ impl Validator<'_> {
 
     fn scheduled_action(&mut self, entry: &ResourceEntry, a: &ScheduledAction) {
         if a.recurrence.split_whitespace().count() != 5 {
-            self.error(
-                "IAC112",
+            self.report(
+                Code::ScheduledActionRecurrence,
                 self.at(entry, "Recurrence"),
                 format!("recurrence `{}` does not have five fields", a.recurrence),
                 "write minute hour day-of-month month day-of-week, e.g. `0 8 * * *`",
             );
         }
         if a.min_size.is_none() && a.max_size.is_none() && a.desired_capacity.is_none() {
-            self.error(
-                "IAC112",
+            self.report(
+                Code::ScheduledActionChangesNothing,
                 self.at(entry, "DesiredCapacity"),
                 "the action changes no size",
                 "set at least one of min_size, max_size, desired_capacity",
@@ -806,7 +730,12 @@ impl Validator<'_> {
         if let (Some(min), Some(max)) = (a.min_size, a.max_size)
             && min > max
         {
-            self.error("IAC112", self.at(entry, "MinSize"), format!("min {min} > max {max}"), "fix the sizes");
+            self.report(
+                Code::ScheduledActionSizes,
+                self.at(entry, "MinSize"),
+                format!("min {min} > max {max}"),
+                "fix the sizes",
+            );
         }
     }
 
@@ -814,8 +743,8 @@ impl Validator<'_> {
         if let Some(v) = &m.root_volume
             && !v.encrypted
         {
-            self.error(
-                "IAC040",
+            self.report(
+                Code::RootVolumeNotEncrypted,
                 self.at(entry, "BlockDeviceMappings[0].Ebs.Encrypted"),
                 "the root volume is not encrypted",
                 "set encrypted to true",
@@ -832,8 +761,8 @@ impl Validator<'_> {
         let at = |p: String| Path::stack(self.stack.name()).resource(owner).property(p);
         for (i, c) in host.containers.iter().enumerate() {
             if let Some(problem) = c.image.pin_problem() {
-                self.error(
-                    "IAC041",
+                self.report(
+                    Code::UnpinnedHostImage,
                     at(format!("UserData.Containers[{i}].Image")),
                     problem,
                     "pin the image to a version tag or a digest, e.g. `vpac/aquamark:1.0.1`",
@@ -844,8 +773,8 @@ impl Validator<'_> {
                 let sensitive =
                     ["PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY", "ACCESS_KEY"].iter().any(|w| upper.contains(w));
                 if sensitive && matches!(&e.value, Value::Lit(s) if !s.is_empty()) {
-                    self.error(
-                        "IAC042",
+                    self.report(
+                        Code::LiteralSecretOnHost,
                         at(format!("UserData.Containers[{i}].Env.{}", e.name)),
                         "a secret is written as a literal",
                         "use a SecretRef (Secrets Manager or SSM SecureString) so the value never appears in templates or logs",
@@ -855,8 +784,8 @@ impl Validator<'_> {
         }
         for (i, job) in host.cron.iter().enumerate() {
             if job.schedule.split_whitespace().count() != 5 {
-                self.error(
-                    "IAC043",
+                self.report(
+                    Code::HostCronSchedule,
                     at(format!("UserData.Cron[{i}].Schedule")),
                     format!("cron schedule `{}` does not have five fields", job.schedule),
                     "write minute hour day-of-month month day-of-week, e.g. `*/5 * * * *`",
@@ -866,7 +795,7 @@ impl Validator<'_> {
         let found = crate::app::setup_problems(host);
         for p in found {
             let path = at(p.property);
-            self.out.push(Diagnostic { severity: p.severity, code: p.code, path, message: p.message, hint: p.hint });
+            self.report(p.code, path, p.message, p.hint);
         }
     }
 
@@ -874,8 +803,8 @@ impl Validator<'_> {
     /// as `secrets`), mounts on the task's volumes, awsvpc ports, and a Fargate size.
     fn task_definition(&mut self, entry: &ResourceEntry, t: &crate::model::TaskDefinition) {
         if t.containers.is_empty() {
-            self.error(
-                "IAC125",
+            self.report(
+                Code::TaskWithoutContainers,
                 self.at(entry, "ContainerDefinitions"),
                 "a task without containers",
                 "add the container",
@@ -884,8 +813,8 @@ impl Validator<'_> {
         for (i, c) in t.containers.iter().enumerate() {
             let at = |p: &str| format!("ContainerDefinitions[{i}].{p}");
             if let Some(problem) = c.image.pin_problem() {
-                self.error(
-                    "IAC120",
+                self.report(
+                    Code::UnpinnedTaskImage,
                     self.at(entry, at("Image")),
                     problem,
                     "pin the image to a version tag or a digest, e.g. `campsych/concerto-platform:5.0.28`",
@@ -893,20 +822,20 @@ impl Validator<'_> {
             }
             for e in &c.env {
                 match &e.value {
-                    Value::Lit(v) if !v.is_empty() && looks_secret(&e.name) => self.error(
-                        "IAC121",
+                    Value::Lit(v) if !v.is_empty() && looks_secret(&e.name) => self.report(
+                        Code::LiteralSecretInTask,
                         self.at(entry, at(&format!("Environment.{}", e.name))),
                         "a secret is written as a literal",
                         "use a SecretRef (Secrets Manager or SSM SecureString): ECS injects it as a `secrets` entry",
                     ),
-                    Value::Secret(s) if s.encoding != crate::value::SecretEncoding::Raw => self.error(
-                        "IAC122",
+                    Value::Secret(s) if s.encoding != crate::value::SecretEncoding::Raw => self.report(
+                        Code::EncodedTaskSecret,
                         self.at(entry, at(&format!("Secrets.{}", e.name))),
                         "ECS cannot encode a secret before it injects it",
                         "pass the raw secret and let the application build what it needs (e.g. a URL) from it",
                     ),
-                    v if !matches!(v, Value::Secret(_)) && v.contains_secret() => self.error(
-                        "IAC122",
+                    v if !matches!(v, Value::Secret(_)) && v.contains_secret() => self.report(
+                        Code::SecretInsideTaskValue,
                         self.at(entry, at(&format!("Environment.{}", e.name))),
                         "a secret is part of a larger value; ECS injects secrets only as whole variables",
                         "give the secret its own variable (e.g. DB_PASSWORD) and the rest as plain ones",
@@ -916,8 +845,8 @@ impl Validator<'_> {
             }
             for m in &c.mounts {
                 if !t.volumes.iter().any(|v| v.name == m.source) {
-                    self.error(
-                        "IAC123",
+                    self.report(
+                        Code::TaskMountWithoutVolume,
                         self.at(entry, at("MountPoints")),
                         format!("mount `{}` -> `{}` names no volume of the task", m.source, m.target),
                         format!(
@@ -929,8 +858,8 @@ impl Validator<'_> {
             }
             for p in &c.ports {
                 if p.host != p.container {
-                    self.error(
-                        "IAC127",
+                    self.report(
+                        Code::AwsvpcPortMapping,
                         self.at(entry, at("PortMappings")),
                         format!(
                             "port {} is published as {}; awsvpc tasks publish the container port itself",
@@ -942,8 +871,8 @@ impl Validator<'_> {
             }
         }
         if !fargate_size_ok(t.cpu, t.memory_mib) {
-            self.error(
-                "IAC124",
+            self.report(
+                Code::FargateSize,
                 self.at(entry, "Memory"),
                 format!("{} CPU units with {} MiB is not a Fargate task size", t.cpu, t.memory_mib),
                 "e.g. 256 CPU with 512-2048 MiB, 512 with 1024-4096, 1024 with 2048-8192 (steps of 1024)",
@@ -953,28 +882,28 @@ impl Validator<'_> {
 
     fn ecs_service(&mut self, entry: &ResourceEntry, svc: &crate::model::EcsService) {
         if svc.network.assign_public_ip {
-            self.error(
-                "IAC131",
+            self.report(
+                Code::TaskPublicIp,
                 self.at(entry, "NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp"),
                 "tasks get public addresses",
                 "run tasks in private subnets without public addresses; traffic comes through the load balancer",
             );
         }
         if let Some(i) = svc.network.subnet_ids.iter().position(|s| self.is_public_subnet(s)) {
-            self.error(
-                "IAC138",
+            self.report(
+                Code::TaskInPublicSubnet,
                 self.at(entry, format!("NetworkConfiguration.AwsvpcConfiguration.Subnets[{i}]")),
                 "tasks are placed in a public subnet",
                 "place tasks in the private subnets; the load balancer in the public ones reaches them",
             );
         }
         if svc.minimum_healthy_percent < 100 {
-            self.out.push(Diagnostic::warning(
-                "IAC133",
+            self.report(
+                Code::ServiceCapacityDrops,
                 self.at(entry, "DeploymentConfiguration.MinimumHealthyPercent"),
                 format!("deployments may drop to {}% of the desired tasks", svc.minimum_healthy_percent),
                 "keep 100 (and a maximum of 200) so capacity never drops during a deployment",
-            ));
+            );
         }
         if let (Some(lb), Value::Attr(r)) = (&svc.load_balancer, &svc.task_definition)
             && let Some(Resource::TaskDefinition(t)) = self.stack.resource(&r.id).map(|e| &e.resource)
@@ -984,8 +913,8 @@ impl Validator<'_> {
                 .iter()
                 .any(|c| c.name == lb.container_name && c.ports.iter().any(|p| p.container == lb.container_port));
             if !serves {
-                self.error(
-                    "IAC134",
+                self.report(
+                    Code::LoadBalancerUnknownContainerPort,
                     self.at(entry, "LoadBalancers[0]"),
                     format!(
                         "the load balancer sends traffic to container `{}` port {}, which task `{}` does not have",
@@ -1022,20 +951,20 @@ impl Validator<'_> {
 
     fn file_system(&mut self, entry: &ResourceEntry, fs: &crate::model::FileSystem) {
         if !fs.encrypted {
-            self.error(
-                "IAC135",
+            self.report(
+                Code::FileSystemNotEncrypted,
                 self.at(entry, "Encrypted"),
                 "the file system is not encrypted",
                 "set encrypted to true (it cannot be changed after creation)",
             );
         }
         if !fs.backups {
-            self.out.push(Diagnostic::warning(
-                "IAC136",
+            self.report(
+                Code::FileSystemWithoutBackups,
                 self.at(entry, "BackupPolicy"),
                 "the file system has no automatic backups",
                 "switch backups on: it holds the application's shared data",
-            ));
+            );
         }
     }
 
@@ -1043,8 +972,8 @@ impl Validator<'_> {
         let e = s.expression.as_str();
         let ok = ["rate(", "cron(", "at("].iter().any(|p| e.starts_with(p)) && e.ends_with(')');
         if !ok {
-            self.error(
-                "IAC129",
+            self.report(
+                Code::ScheduleExpression,
                 self.at(entry, "ScheduleExpression"),
                 format!("`{e}` is not a schedule expression"),
                 "write `rate(1 minute)`, `cron(0 3 * * ? *)` (six fields) or `at(2030-01-01T00:00:00)`",
@@ -1052,16 +981,16 @@ impl Validator<'_> {
         } else if let Some(fields) = e.strip_prefix("cron(").and_then(|x| x.strip_suffix(')'))
             && fields.split_whitespace().count() != 6
         {
-            self.error(
-                "IAC129",
+            self.report(
+                Code::ScheduleExpression,
                 self.at(entry, "ScheduleExpression"),
                 format!("`{e}` does not have six fields"),
                 "EventBridge cron has minutes hours day-of-month month day-of-week year, e.g. `cron(0 3 * * ? *)`",
             );
         }
         if s.timezone.trim().is_empty() {
-            self.error(
-                "IAC178",
+            self.report(
+                Code::ScheduleWithoutTimezone,
                 self.at(entry, "ScheduleExpressionTimezone"),
                 "no time zone: the schedule would run in UTC and drift by an hour with daylight saving",
                 "give an IANA zone, e.g. `Europe/London`",
@@ -1070,8 +999,8 @@ impl Validator<'_> {
         if let ScheduleTarget::RunTask(t) = &s.target
             && t.command.is_empty()
         {
-            self.error(
-                "IAC130",
+            self.report(
+                Code::ScheduledTaskWithoutCommand,
                 self.at(entry, "Target.Input"),
                 "the scheduled task has no command",
                 "give the command the container runs on schedule",
@@ -1086,16 +1015,16 @@ impl Validator<'_> {
                 && bake.name.starts_with(|c: char| c.is_ascii_lowercase())
                 && bake.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !ok {
-                self.error(
-                    "IAC044",
+                self.report(
+                    Code::InvalidBakeName,
                     Path::stack(self.stack.name()).resource(&owner),
                     format!("bake name `{}` is not valid", bake.name),
                     "use lowercase letters, digits and `-` (images are named <name>-v<version>-<build>)",
                 );
             }
             if !bake.root_volume.encrypted {
-                self.error(
-                    "IAC040",
+                self.report(
+                    Code::RootVolumeNotEncrypted,
                     Path::stack(self.stack.name()).resource(&owner).property("RootVolume.Encrypted"),
                     "the image's root volume is not encrypted",
                     "set encrypted to true",
@@ -1103,11 +1032,11 @@ impl Validator<'_> {
             }
             self.host(&owner, &bake.host);
             if bake.host.uses_declarative_setup() {
-                self.error(
-                    "IAC175",
+                self.report(
+                    Code::BakeWithBootSetup,
                     Path::stack(self.stack.name()).resource(&owner).property("Host"),
                     "an AMI bake carries packages, Docker, files, container images and cron only; \
-                     swap, firewall, sysctl, units, timers, supervisor programs and nginx sites are set up at boot",
+                     swap, firewall, sysctl, units, timers, supervisor programs, nginx sites and data volumes are set up at boot",
                     "move them to the instance's HostConfig (its cloud-init user data)",
                 );
             }
@@ -1119,26 +1048,26 @@ impl Validator<'_> {
         let name = s.name();
         let count = s.resources().len();
         if count > CFN_MAX_RESOURCES {
-            self.out.push(Diagnostic::warning(
-                "IAC060",
+            self.report(
+                Code::TooManyResources,
                 Path::stack(name),
                 format!(
                     "{count} resources exceed CloudFormation's {CFN_MAX_RESOURCES} per template: the CloudFormation output is split into nested stacks"
                 ),
                 "deploy it with `aws cloudformation package` (it uploads the nested templates) and `aws cloudformation deploy`; Terraform output is not split",
-            ));
+            );
         }
         if s.parameters().len() > CFN_MAX_PARAMETERS {
-            self.error(
-                "IAC061",
+            self.report(
+                Code::TooManyParameters,
                 Path::stack(name),
                 format!("{} parameters exceed CloudFormation's {CFN_MAX_PARAMETERS}", s.parameters().len()),
                 "use fewer parameters",
             );
         }
         if s.outputs().len() > CFN_MAX_OUTPUTS {
-            self.error(
-                "IAC062",
+            self.report(
+                Code::TooManyOutputs,
                 Path::stack(name),
                 format!("{} outputs exceed CloudFormation's {CFN_MAX_OUTPUTS}", s.outputs().len()),
                 "use fewer outputs",
@@ -1147,8 +1076,8 @@ impl Validator<'_> {
         let mut labels = std::collections::BTreeMap::new();
         for e in s.resources() {
             if let Some(other) = labels.insert(e.id.snake_case(), e.id.clone()) {
-                self.error(
-                    "IAC063",
+                self.report(
+                    Code::TerraformLabelClash,
                     Path::stack(name).resource(e.id.as_str()),
                     format!("`{}` and `{other}` give the same Terraform label `{}`", e.id, e.id.snake_case()),
                     "rename one of them",
@@ -1177,22 +1106,4 @@ fn fargate_size_ok(cpu: u32, memory_mib: u32) -> bool {
         _ => return false,
     };
     (min..=max).contains(&memory_mib) && memory_mib.is_multiple_of(step)
-}
-
-/// Why `s` is not an IPv4 or IPv6 CIDR, if it is not.
-pub(crate) fn cidr_problem(s: &str) -> Option<String> {
-    let Some((addr, len)) = s.split_once('/') else {
-        return Some(format!("`{s}` is not a CIDR (address/length)"));
-    };
-    let max = if addr.parse::<std::net::Ipv4Addr>().is_ok() {
-        32
-    } else if addr.parse::<std::net::Ipv6Addr>().is_ok() {
-        128
-    } else {
-        return Some(format!("`{addr}` in `{s}` is not an IP address"));
-    };
-    match len.parse::<u8>() {
-        Ok(l) if l <= max => None,
-        _ => Some(format!("`/{len}` in `{s}` is not a prefix length from 0 to {max}")),
-    }
 }

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use crate::id::LogicalId;
 
+pub use iac_derive::Refs;
+
 /// A resource attribute that another resource can refer to.
 ///
 /// The set is closed so that every backend can map each one; [`crate::model::Resource::supports`]
@@ -44,6 +46,8 @@ pub enum Attr {
     ReaderEndpointAddress,
     /// A bucket's regional domain name (`<bucket>.s3.<region>.amazonaws.com`), a CloudFront origin.
     RegionalDomainName,
+    /// A subnet's availability zone (where a data volume for an instance in it must be).
+    AvailabilityZone,
 }
 
 /// A reference to an attribute of a resource in the same stack.
@@ -303,6 +307,11 @@ pub struct Refs {
 }
 
 /// Anything that may contain references.
+///
+/// Model types derive it (`#[derive(Refs)]`, from iac-derive): both walks are generated from
+/// the fields, each walked through its own type. Only the types that carry references themselves
+/// ([`Value`], [`SecretRef`]), the containers below and the leaves without references implement
+/// it by hand.
 pub trait HasRefs {
     /// Adds every reference to `out`.
     fn collect_refs(&self, out: &mut Refs);
@@ -355,22 +364,87 @@ impl HasRefs for SecretRef {
     }
 }
 
-/// Implements [`HasRefs`] for a struct by listing the fields that can hold references.
-#[macro_export]
-macro_rules! impl_refs {
-    ($ty:ty { $($field:ident),* $(,)? }) => {
-        impl $crate::value::HasRefs for $ty {
-            #[allow(unused_variables)]
-            fn collect_refs(&self, out: &mut $crate::value::Refs) {
-                $( $crate::value::HasRefs::collect_refs(&self.$field, out); )*
+impl<T: HasRefs + ?Sized> HasRefs for Box<T> {
+    fn collect_refs(&self, out: &mut Refs) {
+        (**self).collect_refs(out);
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        (**self).rewrite_refs(f);
+    }
+}
+
+macro_rules! tuple_refs {
+    ($( ($($t:ident . $i:tt),+) )*) => {$(
+        impl<$($t: HasRefs),+> HasRefs for ($($t,)+) {
+            fn collect_refs(&self, out: &mut Refs) {
+                $( self.$i.collect_refs(out); )+
             }
-            #[allow(unused_variables)]
-            fn rewrite_refs(&mut self, f: &mut dyn FnMut($crate::value::RefMut<'_>)) {
-                $( $crate::value::HasRefs::rewrite_refs(&mut self.$field, f); )*
+            fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+                $( self.$i.rewrite_refs(f); )+
             }
         }
-    };
+    )*};
 }
+tuple_refs!((A.0, B.1)(A.0, B.1, C.2));
+
+/// Map keys are names (a parameter, a sysctl key, a tag), never references: only the values are
+/// walked.
+impl<K, V: HasRefs, S> HasRefs for indexmap::IndexMap<K, V, S> {
+    fn collect_refs(&self, out: &mut Refs) {
+        for v in self.values() {
+            v.collect_refs(out);
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        for v in self.values_mut() {
+            v.rewrite_refs(f);
+        }
+    }
+}
+
+/// Keys are names, never references, as for [`indexmap::IndexMap`].
+impl<K, V: HasRefs> HasRefs for std::collections::BTreeMap<K, V> {
+    fn collect_refs(&self, out: &mut Refs) {
+        for v in self.values() {
+            v.collect_refs(out);
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        for v in self.values_mut() {
+            v.rewrite_refs(f);
+        }
+    }
+}
+
+/// A set's elements cannot change in place: rewriting takes them out and puts them back.
+impl<T: HasRefs + Ord> HasRefs for std::collections::BTreeSet<T> {
+    fn collect_refs(&self, out: &mut Refs) {
+        for v in self {
+            v.collect_refs(out);
+        }
+    }
+    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
+        *self = std::mem::take(self)
+            .into_iter()
+            .map(|mut v| {
+                v.rewrite_refs(f);
+                v
+            })
+            .collect();
+    }
+}
+
+/// Types that hold no references: their walks find nothing. A field of one of these types needs
+/// no attribute in `#[derive(Refs)]`.
+macro_rules! no_refs {
+    ($($t:ty),* $(,)?) => {$(
+        impl HasRefs for $t {
+            fn collect_refs(&self, _: &mut Refs) {}
+            fn rewrite_refs(&mut self, _: &mut dyn FnMut(RefMut<'_>)) {}
+        }
+    )*};
+}
+no_refs!(String, bool, u8, u16, u32, u64, usize, i32, i64, f64, serde_json::Value);
 
 #[cfg(test)]
 mod tests {
@@ -391,6 +465,42 @@ mod tests {
         let Value::Join(parts) = nested else { panic!("join") };
         assert_eq!(parts.len(), 3);
         assert_eq!(parts[2], Value::Lit(":5432/db".into()));
+    }
+
+    /// A field marked `#[refs(skip)]` is left out of both walks; every other one is walked
+    /// through its type, tuples and maps included.
+    #[derive(Clone, Refs)]
+    struct Probe {
+        walked: Value<String>,
+        #[refs(skip)]
+        skipped: Vec<Value<String>>,
+        nested: Option<(u32, Box<Value<String>>)>,
+        by_name: indexmap::IndexMap<String, SecretRef>,
+    }
+
+    #[test]
+    fn derived_walks_visit_every_field_but_skipped_ones() {
+        let attr = |s: &str| Value::Attr(AttrRef { id: id(s), attr: Attr::Id });
+        let mut probe = Probe {
+            walked: attr("A"),
+            skipped: vec![attr("Skipped")],
+            nested: Some((1, Box::new(attr("B")))),
+            by_name: indexmap::IndexMap::from([("k".to_owned(), SecretRef::secrets_manager(attr("C")))]),
+        };
+        let mut refs = Refs::default();
+        probe.collect_refs(&mut refs);
+        let ids: Vec<&str> = refs.attrs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["A", "B", "C"]);
+        probe.rewrite_refs(&mut |r| {
+            if let RefMut::Attr(a) = r {
+                a.id = id(&format!("X{}", a.id));
+            }
+        });
+        let mut refs = Refs::default();
+        probe.collect_refs(&mut refs);
+        let ids: Vec<&str> = refs.attrs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["XA", "XB", "XC"]);
+        assert_eq!(probe.skipped, vec![attr("Skipped")]);
     }
 
     #[test]

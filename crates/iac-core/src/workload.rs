@@ -15,18 +15,18 @@
 //!   holds a value.
 //!
 //! [`validate_app`] checks an app (pinned images, names, references between services, volumes
-//! and jobs, cron syntax) with diagnostic codes `IAC140`-`IAC159`.
+//! and jobs, cron syntax), each rule with its own [`crate::diag::Code`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::app::{Container, EnvVar, NetworkMode};
-use crate::validate::{Diagnostic, Path};
-use crate::value::{HasRefs, Refs, SecretRef, Value};
+use crate::diag::{Code, Diagnostic, Path};
+use crate::value::{Refs, SecretRef, Value};
 
 /// Whether a service is part of the system or a local stand-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Role {
     /// Part of the system: rendered for every platform.
     App,
@@ -36,7 +36,7 @@ pub enum Role {
 }
 
 /// A container platform an app is rendered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Refs)]
 pub enum Platform {
     /// The compose spec (`docker compose`).
     Compose,
@@ -55,7 +55,7 @@ impl Platform {
 }
 
 /// When a dependent service may start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Condition {
     /// Once the dependency has started.
     Started,
@@ -67,7 +67,7 @@ pub enum Condition {
 
 /// A start-order dependency on another service of the app (compose `depends_on`; Kubernetes
 /// has no start order, and a service there must retry until its dependencies answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Dependency {
     /// The other service's name.
     pub service: String,
@@ -77,7 +77,7 @@ pub struct Dependency {
 
 /// Routing of outside HTTP(S) traffic to a service (a Kubernetes Ingress; compose publishes the
 /// container's ports instead).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Ingress {
     /// Host names routed to the service.
     pub hosts: Vec<String>,
@@ -120,7 +120,7 @@ impl Ingress {
 
 /// CPU and memory a service's container asks for (Kubernetes requests) and may use at most
 /// (Kubernetes and compose limits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub struct Resources {
     /// CPU reserved, in thousandths of a core (`250` is a quarter core).
     pub cpu_millis: u32,
@@ -134,7 +134,7 @@ pub struct Resources {
 
 /// An HTTP health endpoint, used for Kubernetes probes instead of running the container's
 /// health command (which needs a client such as curl in the image).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct HttpProbe {
     /// Path, e.g. `/api/check/health`.
     pub path: String,
@@ -143,7 +143,7 @@ pub struct HttpProbe {
 }
 
 /// A value of one variable for one platform, replacing the container's (or adding one).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct PlatformEnv {
     /// The platform.
     pub platform: Platform,
@@ -152,7 +152,7 @@ pub struct PlatformEnv {
 }
 
 /// One service of an app: a container and how the platform runs it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Service {
     /// The container (its name is the service's name).
     pub container: Container,
@@ -286,7 +286,7 @@ impl Service {
 
 /// A volume shared by the services and jobs that mount it (by name, through the container's
 /// mounts): a compose named volume, a Kubernetes `PersistentVolumeClaim`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct Volume {
     /// Name, used as a mount's source.
     pub name: String,
@@ -320,7 +320,7 @@ impl Volume {
 
 /// A command run on a schedule in a copy of a service's container (same image, environment and
 /// mounts): a Kubernetes `CronJob`; in compose a one-off service under the `jobs` profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct ScheduledJob {
     /// Name.
     pub name: String,
@@ -351,7 +351,7 @@ impl ScheduledJob {
 
 /// A name for a secret on platforms without AWS: the compose variable that holds it and the
 /// key of the Kubernetes Secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub struct NamedSecret {
     /// Variable and key name, e.g. `DB_PASSWORD`.
     pub name: String,
@@ -360,7 +360,7 @@ pub struct NamedSecret {
 }
 
 /// An application for container platforms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct App {
     /// Name (compose project, Kubernetes `app.kubernetes.io/name`).
     pub name: String,
@@ -455,25 +455,6 @@ impl App {
     }
 }
 
-impl HasRefs for App {
-    fn collect_refs(&self, out: &mut Refs) {
-        for s in &self.services {
-            s.container.collect_refs(out);
-            for o in &s.env_overrides {
-                o.var.collect_refs(out);
-            }
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        for s in &mut self.services {
-            s.container.rewrite_refs(f);
-            for o in &mut s.env_overrides {
-                o.var.rewrite_refs(f);
-            }
-        }
-    }
-}
-
 /// True when `s` is a DNS-1123 label that starts with a letter (what Kubernetes requires of
 /// Service names and compose accepts as a service name), of at most `max` characters.
 pub fn is_dns_label(s: &str, max: usize) -> bool {
@@ -534,7 +515,7 @@ pub fn cron_problem(schedule: &str) -> Option<String> {
     None
 }
 
-/// Every problem of `app` in stack `stack` (codes `IAC140`-`IAC159`). `resource_exists` says
+/// Every problem of `app` in stack `stack`. `resource_exists` says
 /// whether a logical id is a resource of the stack (for references in the environment).
 #[allow(clippy::too_many_lines)] // one check after the other, in the order of the model
 pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::LogicalId) -> bool) -> Vec<Diagnostic> {
@@ -542,20 +523,20 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
     let mut warnings = Vec::new();
     let owner = format!("app:{}", app.name);
     let at = |p: String| Path::stack(stack).resource(&owner).property(p);
-    let mut error = |code: &'static str, p: String, msg: String, hint: &str| {
-        out.push(Diagnostic::error(code, at(p), msg, hint));
+    let mut report = |code: Code, p: String, msg: String, hint: &str| {
+        out.push(Diagnostic::new(code, at(p), msg, hint));
     };
     if !is_dns_label(&app.name, 40) {
-        error(
-            "IAC140",
+        report(
+            Code::InvalidAppName,
             "Name".into(),
             format!("app name `{}` is not valid", app.name),
             "use 1-40 lowercase letters, digits and `-`, starting with a letter (it names the compose project and labels Kubernetes objects)",
         );
     }
     if app.services.iter().all(|s| s.role == Role::Backing) {
-        error(
-            "IAC141",
+        report(
+            Code::AppWithoutServices,
             "Services".into(),
             "the app has no service of its own (only local stand-ins)".into(),
             "add the application's services with Service::new",
@@ -565,15 +546,20 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
     let mut seen = BTreeSet::new();
     for (i, v) in app.volumes.iter().enumerate() {
         if !is_dns_label(&v.name, 63) || !seen.insert(v.name.as_str()) {
-            error(
-                "IAC142",
+            report(
+                Code::InvalidVolumeName,
                 format!("Volumes[{i}].Name"),
                 format!("volume name `{}` is not valid or used twice", v.name),
                 "give each volume its own name of lowercase letters, digits and `-`",
             );
         }
         if v.size_gib == 0 {
-            error("IAC142", format!("Volumes[{i}].SizeGiB"), "a volume of 0 GiB".into(), "give its size in GiB");
+            report(
+                Code::VolumeSize,
+                format!("Volumes[{i}].SizeGiB"),
+                "a volume of 0 GiB".into(),
+                "give its size in GiB",
+            );
         }
     }
     let mut names = BTreeSet::new();
@@ -581,23 +567,28 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         let name = s.name();
         let p = |prop: &str| format!("Services.{name}.{prop}");
         if !is_dns_label(name, 63) || !names.insert(name) {
-            error(
-                "IAC143",
+            report(
+                Code::InvalidServiceName,
                 p("Name"),
                 format!("service name `{name}` is not valid or used twice"),
                 "give each container its own name of lowercase letters, digits and `-`, starting with a letter",
             );
         }
         if s.singleton && s.replicas != 1 {
-            error(
-                "IAC139",
+            report(
+                Code::SingletonReplicas,
                 p("Replicas"),
                 format!("singleton `{name}` has {} replicas", s.replicas),
                 "a singleton runs exactly one copy: set replicas to 1 or drop `singleton()`",
             );
         }
         if let Some(problem) = s.container.image.pin_problem() {
-            error("IAC144", p("Image"), problem, "pin the image to a version tag or a digest, e.g. `mysql:8.4.3`");
+            report(
+                Code::UnpinnedServiceImage,
+                p("Image"),
+                problem,
+                "pin the image to a version tag or a digest, e.g. `mysql:8.4.3`",
+            );
         }
         for e in s.container.env.iter().chain(s.env_overrides.iter().map(|o| &o.var)) {
             let upper = e.name.to_ascii_uppercase();
@@ -606,16 +597,16 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             // A flag such as MYSQL_RANDOM_ROOT_PASSWORD=yes is not a secret.
             let flag = |v: &str| ["yes", "no", "true", "false", "1", "0"].contains(&v.to_ascii_lowercase().as_str());
             if sensitive && matches!(&e.value, Value::Lit(v) if !v.is_empty() && !flag(v)) {
-                error(
-                    "IAC145",
+                report(
+                    Code::LiteralSecretInService,
                     p(&format!("Env.{}", e.name)),
                     "a secret is written as a literal".into(),
                     "use a SecretRef: compose reads it from a variable that must be set, Kubernetes from a Secret",
                 );
             }
             if let Some(why) = crate::app::literal_secret(&e.value) {
-                error(
-                    "IAC176",
+                report(
+                    Code::LiteralSecretValue,
                     p(&format!("Env.{}", e.name)),
                     format!("{why}; it would be written into the compose file and the manifests"),
                     "use a SecretRef, joined into the URL where it is part of one (Value::join)",
@@ -624,8 +615,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             let mut refs = Refs::default();
             e.value.collect_refs(&mut refs);
             for r in refs.attrs.iter().filter(|r| !resource_exists(&r.id)) {
-                error(
-                    "IAC146",
+                report(
+                    Code::ServiceUnknownResource,
                     p(&format!("Env.{}", e.name)),
                     format!("refers to `{}`, which is not in the stack", r.id),
                     "add the resource or fix the id",
@@ -633,16 +624,16 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             }
         }
         if let Some(why) = &s.container.unverified_image {
-            warnings.push(Diagnostic::warning(
-                "IAC177",
+            warnings.push(Diagnostic::new(
+                Code::UncheckedImageTag,
                 at(p("Image")),
                 format!("image `{}` is not checked against its upstream: {why}", s.container.image),
                 "check the tag where the image is published, then remove the note from the config",
             ));
         }
         if s.container.network == NetworkMode::Host {
-            error(
-                "IAC147",
+            report(
+                Code::HostNetworkInApp,
                 p("Network"),
                 "host networking in an app".into(),
                 "container platforms give each service its own network; use NetworkMode::Bridge and ports",
@@ -651,8 +642,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         if let Some(h) = &s.container.health {
             let ok = matches!(h.command.first().map(String::as_str), Some("CMD" | "CMD-SHELL")) && h.command.len() > 1;
             if !ok {
-                error(
-                    "IAC148",
+                report(
+                    Code::HealthCheckNotExecForm,
                     p("HealthCheck"),
                     format!("health command {:?} is not in exec form", h.command),
                     "write [\"CMD\", \"prog\", \"arg\"...] or [\"CMD-SHELL\", \"command\"]",
@@ -661,8 +652,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         }
         for (i, m) in s.container.mounts.iter().enumerate() {
             if !volumes.contains(m.source.as_str()) {
-                error(
-                    "IAC149",
+                report(
+                    Code::MountUnknownVolume,
                     p(&format!("Mounts[{i}]")),
                     format!("mounts `{}`, which is not a volume of the app", m.source),
                     "declare it with App::volume (apps use named volumes, not host paths)",
@@ -673,8 +664,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             for m in &s.container.mounts {
                 let single = app.volumes.iter().any(|v| v.name == m.source && !v.shared);
                 if single && s.replicas > 1 {
-                    error(
-                        "IAC150",
+                    report(
+                        Code::SingleWriterVolumeReplicas,
                         p("Replicas"),
                         format!(
                             "{} replicas mount volume `{}`, which one writer at a time may use",
@@ -686,8 +677,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
             }
         }
         if s.replicas == 0 && s.role == Role::App {
-            warnings.push(Diagnostic::warning(
-                "IAC151",
+            warnings.push(Diagnostic::new(
+                Code::ServiceNeverRuns,
                 at(p("Replicas")),
                 "0 replicas: the service never runs",
                 "run at least one replica",
@@ -695,17 +686,22 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         }
         for d in &s.depends_on {
             match app.find_service(&d.service) {
-                None => error(
-                    "IAC152",
+                None => report(
+                    Code::UnknownServiceDependency,
                     p("DependsOn"),
                     format!("depends on `{}`, which is not a service of the app", d.service),
                     "fix the name",
                 ),
                 Some(other) if other.name() == name => {
-                    error("IAC152", p("DependsOn"), "depends on itself".into(), "remove the dependency");
+                    report(
+                        Code::UnknownServiceDependency,
+                        p("DependsOn"),
+                        "depends on itself".into(),
+                        "remove the dependency",
+                    );
                 }
-                Some(other) if d.condition == Condition::Healthy && other.container.health.is_none() => error(
-                    "IAC153",
+                Some(other) if d.condition == Condition::Healthy && other.container.health.is_none() => report(
+                    Code::HealthyWithoutHealthCheck,
                     p("DependsOn"),
                     format!("waits until `{}` is healthy, but it has no health check", d.service),
                     "give that container a health check or wait for Condition::Started",
@@ -715,24 +711,24 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         }
         if let Some(ing) = &s.ingress {
             if !s.container.ports.iter().any(|pm| pm.container == ing.port) {
-                error(
-                    "IAC154",
+                report(
+                    Code::IngressPortNotPublished,
                     p("Ingress.Port"),
                     format!("ingress to port {}, which the container does not publish", ing.port),
                     "route to one of the container's ports",
                 );
             }
             if ing.hosts.is_empty() || ing.hosts.iter().any(|h| !is_host_name(h)) {
-                error(
-                    "IAC154",
+                report(
+                    Code::IngressHosts,
                     p("Ingress.Hosts"),
                     format!("ingress host names {:?} are missing or not valid", ing.hosts),
                     "give lowercase DNS names such as `concerto.example.org`",
                 );
             }
             if s.role == Role::Backing {
-                error(
-                    "IAC154",
+                report(
+                    Code::IngressOnStandIn,
                     p("Ingress"),
                     "a local stand-in has an ingress".into(),
                     "route outside traffic to the app's own services",
@@ -742,8 +738,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         if let Some(probe) = &s.http_probe
             && (!probe.path.starts_with('/') || !s.container.ports.iter().any(|pm| pm.container == probe.port))
         {
-            error(
-                "IAC155",
+            report(
+                Code::HttpProbe,
                 p("HttpProbe"),
                 format!("probe {}:{} is not an absolute path on a published port", probe.port, probe.path),
                 "probe a path such as `/health` on one of the container's ports",
@@ -752,8 +748,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         if let Some(r) = &s.resources
             && (r.memory_mib > r.memory_limit_mib || r.cpu_limit_millis.is_some_and(|l| l < r.cpu_millis))
         {
-            error(
-                "IAC156",
+            report(
+                Code::LimitBelowRequest,
                 p("Resources"),
                 "a limit is below what the service asks for".into(),
                 "make every limit at least the request",
@@ -761,8 +757,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         }
     }
     if let Some(cycle) = dependency_cycle(app) {
-        error(
-            "IAC157",
+        report(
+            Code::ServiceDependencyCycle,
             "Services".into(),
             format!("services wait for each other in a circle: {}", cycle.join(" -> ")),
             "remove one of the dependencies",
@@ -772,8 +768,8 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
     for j in &app.jobs {
         let p = |prop: &str| format!("Jobs.{}.{prop}", j.name);
         if !is_dns_label(&j.name, 52) || !jobs.insert(j.name.as_str()) || names.contains(j.name.as_str()) {
-            error(
-                "IAC158",
+            report(
+                Code::InvalidJobName,
                 p("Name"),
                 format!("job name `{}` is not valid or clashes with another job or service", j.name),
                 "use at most 52 lowercase letters, digits and `-` (a CronJob's limit), unique in the app",
@@ -781,19 +777,19 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
         }
         match app.find_service(&j.service) {
             Some(s) if s.role == Role::App => {}
-            _ => error(
-                "IAC158",
+            _ => report(
+                Code::JobService,
                 p("Service"),
                 format!("runs in `{}`, which is not one of the app's own services", j.service),
                 "name a service added with Service::new",
             ),
         }
         if j.command.is_empty() {
-            error("IAC158", p("Command"), "no command".into(), "give the command the job runs");
+            report(Code::JobWithoutCommand, p("Command"), "no command".into(), "give the command the job runs");
         }
         if let Some(problem) = cron_problem(&j.schedule) {
-            error(
-                "IAC159",
+            report(
+                Code::JobSchedule,
                 p("Schedule"),
                 problem,
                 "write minute hour day-of-month month day-of-week, e.g. `*/5 * * * *`",
@@ -862,7 +858,7 @@ mod tests {
     use super::*;
     use crate::app::ContainerHealth;
 
-    fn codes(app: &App) -> Vec<&'static str> {
+    fn codes(app: &App) -> Vec<Code> {
         validate_app("demo", app, &|_| true).iter().map(|d| d.code).collect()
     }
 
@@ -919,7 +915,17 @@ mod tests {
         app.services[1].container = app.services[1].container.clone().with_env("MYSQL_PASSWORD", "hunter2");
         app.jobs.push(ScheduledJob::new("tock", "61 * * * *", "db", ["x"]));
         let found = codes(&app);
-        for code in ["IAC140", "IAC142", "IAC144", "IAC145", "IAC149", "IAC152", "IAC153", "IAC158", "IAC159"] {
+        for code in [
+            Code::InvalidAppName,
+            Code::VolumeSize,
+            Code::UnpinnedServiceImage,
+            Code::LiteralSecretInService,
+            Code::MountUnknownVolume,
+            Code::UnknownServiceDependency,
+            Code::HealthyWithoutHealthCheck,
+            Code::JobService,
+            Code::JobSchedule,
+        ] {
             assert!(found.contains(&code), "{code} missing from {found:?}");
         }
     }
@@ -928,9 +934,9 @@ mod tests {
     fn single_writer_volumes_allow_one_replica() {
         let mut app = good();
         app.volumes[0].shared = false;
-        assert_eq!(codes(&app), vec!["IAC150"]);
+        assert_eq!(codes(&app), vec![Code::SingleWriterVolumeReplicas]);
         app.services[0].replicas = 1;
-        assert_eq!(codes(&app), Vec::<&str>::new());
+        assert_eq!(codes(&app), Vec::<Code>::new());
     }
 
     #[test]
@@ -938,7 +944,7 @@ mod tests {
         let mut app = good();
         app.services[1].depends_on.push(Dependency { service: "web".into(), condition: Condition::Started });
         let d = validate_app("demo", &app, &|_| true);
-        let cycle = d.iter().find(|d| d.code == "IAC157").expect("cycle found");
+        let cycle = d.iter().find(|d| d.code == Code::ServiceDependencyCycle).expect("cycle found");
         assert!(cycle.message.contains("web -> db -> web"), "{}", cycle.message);
     }
 
@@ -987,6 +993,6 @@ mod singleton_tests {
         assert!(one.singleton && one.replicas == 1);
         let app = App::new("ichnaea").service(one.replicas(2));
         let d = validate_app("ichnaea", &app, &|_| true);
-        assert!(d.iter().any(|d| d.code == "IAC139"), "{d:?}");
+        assert!(d.iter().any(|d| d.code == Code::SingletonReplicas), "{d:?}");
     }
 }

@@ -2,16 +2,18 @@
 //! `ContainerService` pattern's output passing every rule.
 
 use iac_core::app::Container;
+use iac_core::diag::Severity;
 use iac_core::model::*;
 use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume,
 };
-use iac_core::validate::{Severity, validate};
+use iac_core::stack::{Stack, StackBuilder};
+use iac_core::validate::validate;
 use iac_core::value::{SecretRef, Value};
 
 /// Codes and paths of every diagnostic.
 fn codes(stack: &Stack) -> Vec<(&'static str, String)> {
-    validate(stack).into_iter().map(|d| (d.code, d.path.to_string())).collect()
+    validate(stack).into_iter().map(|d| (d.code.as_str(), d.path.to_string())).collect()
 }
 
 fn has(stack: &Stack, code: &str, path: &str) -> bool {
@@ -55,7 +57,7 @@ fn containers_are_pinned_and_secrets_are_whole_references() {
     assert!(has(&stack, "IAC120", &format!("{p}.Image")), "{:?}", codes(&stack));
     assert!(has(&stack, "IAC121", &format!("{p}.Environment.DB_PASSWORD")));
     assert!(has(&stack, "IAC122", &format!("{p}.Environment.URL")));
-    assert!(has(&stack, "IAC122", &format!("{p}.Secrets.ENCODED")));
+    assert!(has(&stack, "IAC180", &format!("{p}.Secrets.ENCODED")));
     assert!(has(&stack, "IAC123", &format!("{p}.MountPoints")));
     assert!(has(&stack, "IAC127", &format!("{p}.PortMappings")));
     // The first container is fine: nothing reported under it.

@@ -1,9 +1,11 @@
 //! Validation rules, references and the graph, each exercised on a small stack.
 
 use iac_core::app::{Container, HostConfig};
+use iac_core::diag::Severity;
 use iac_core::model::*;
 use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps};
-use iac_core::validate::{Severity, validate};
+use iac_core::stack::{Stack, StackBuilder};
+use iac_core::validate::validate;
 use iac_core::value::{Attr, AttrRef, SecretRef, Value};
 use iac_core::{CoreError, LogicalId, graph::Graph};
 use indexmap::IndexMap;
@@ -21,7 +23,7 @@ fn sg_in(stack: &mut StackBuilder, id: &str, vpc_id: Value<String>, ingress: Vec
 }
 
 fn codes(stack: &Stack) -> Vec<(&'static str, String)> {
-    validate(stack).into_iter().map(|d| (d.code, d.path.to_string())).collect()
+    validate(stack).into_iter().map(|d| (d.code.as_str(), d.path.to_string())).collect()
 }
 
 fn world(port: u16) -> Rule {
@@ -159,7 +161,7 @@ fn the_database_pattern_admits_only_named_tiers() {
         },
     );
     let app = sg_in(&mut s, "AppSg", net.vpc_id.clone(), Vec::new());
-    db.allow_from(&mut s, "App", app.group_id());
+    db.allow_from(&mut s, &("App", &app));
     // A range instead of a tier is refused even when added as a separate rule.
     s.add(
         "DatabaseFromOffice",
@@ -238,7 +240,7 @@ fn references_are_checked() {
         },
     );
     let diags = validate(&s.build().unwrap());
-    let found: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    let found: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(found, ["IAC004", "IAC005", "IAC006", "IAC037"], "{diags:#?}");
     assert_eq!(diags[3].severity, Severity::Warning);
     assert!(diags[1].message.contains("VPC has no such attribute"), "{}", diags[1].message);
@@ -251,8 +253,28 @@ fn builder_collects_bad_and_duplicate_ids() {
     vpc(&mut s);
     s.add("bad-id", InternetGateway {});
     let Err(CoreError::Invalid { diagnostics, .. }) = s.build() else { panic!("must fail") };
-    let found: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
-    assert_eq!(found, ["IAC001", "IAC002", "IAC001"], "{diagnostics:#?}");
+    let found: Vec<&str> = diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(found, ["IAC007", "IAC002", "IAC001"], "{diagnostics:#?}");
+}
+
+#[test]
+fn builder_reports_duplicate_bakes_and_apps() {
+    use iac_core::app::{Bake, BaseImage};
+    use iac_core::workload::{App, Service};
+    let bake = || Bake {
+        name: "web".into(),
+        base: BaseImage::Id("ami-12345678".into()),
+        instance_type: "t3.small".into(),
+        ssh_username: "ubuntu".into(),
+        root_volume: RootVolume::gp3("/dev/sda1", 20),
+        host: HostConfig::default(),
+    };
+    let app = || App::new("shop").service(Service::new(Container::new("web", "shop/web:1.2.3")));
+    let mut s = StackBuilder::new("demo", "dev");
+    s.bake(bake()).bake(bake()).app(app()).app(app());
+    let Err(CoreError::Invalid { diagnostics, .. }) = s.build() else { panic!("must fail") };
+    let found: Vec<(&str, String)> = diagnostics.iter().map(|d| (d.code.as_str(), d.path.to_string())).collect();
+    assert_eq!(found, [("IAC008", "demo/web".to_owned()), ("IAC009", "demo/app:shop".to_owned())]);
 }
 
 #[test]
@@ -335,7 +357,8 @@ fn subnet_ranges_must_fit_the_vpc() {
     s.add("Empty", subnet(""));
     let found = codes(&s.build().unwrap());
     let bad: Vec<&str> = found.iter().filter(|(c, _)| *c == "IAC038").map(|(_, p)| p.as_str()).collect();
-    assert_eq!(bad, ["demo/Outside/CidrBlock", "demo/Garbled/CidrBlock", "demo/Empty/CidrBlock"], "{found:?}");
+    assert_eq!(bad, ["demo/Garbled/CidrBlock", "demo/Empty/CidrBlock"], "{found:?}");
+    assert!(found.iter().any(|(c, p)| *c == "IAC039" && p == "demo/Outside/CidrBlock"), "{found:?}");
 
     // Three zones of /18 do not fit twice (public and private) in a /17.
     let mut s = StackBuilder::new("demo", "dev");
@@ -417,7 +440,8 @@ fn rollout_order_is_data_and_is_checked() {
             Step::Stop("db".into()),
         ],
     };
-    let found: Vec<(&str, String)> = bad.validate("ichnaea").into_iter().map(|d| (d.code, d.message)).collect();
+    let found: Vec<(&str, String)> =
+        bad.validate("ichnaea").into_iter().map(|d| (d.code.as_str(), d.message)).collect();
     let codes: Vec<&str> = found.iter().map(|(c, _)| *c).collect();
     assert_eq!(codes, ["IAC079", "IAC072", "IAC071", "IAC070", "IAC073", "IAC074"], "{found:?}");
     assert!(found[0].1.contains("while it is stopped"), "{found:?}");
@@ -495,27 +519,27 @@ fn host_setup_rules_fire() {
         ("IAC165", "demo/Host/UserData.Files[0].Path"),
         ("IAC174", "demo/Host/UserData.Files[2]"),
         ("IAC173", "demo/Host/UserData.Swap.Size"),
-        ("IAC173", "demo/Host/UserData.Swap.Swappiness"),
+        ("IAC189", "demo/Host/UserData.Swap.Swappiness"),
         ("IAC167", "demo/Host/UserData.Firewall.Rules[2]"),
         ("IAC169", "demo/Host/UserData.Firewall.Rules[3].Sources"),
         ("IAC172", "demo/Host/UserData.Sysctl.vm swappiness"),
         ("IAC160", "demo/Host/UserData.Units[0].Name"),
-        ("IAC160", "demo/Host/UserData.Units[0].Description"),
+        ("IAC179", "demo/Host/UserData.Units[0].Description"),
         ("IAC160", "demo/Host/UserData.Units[0].Dependencies"),
         ("IAC161", "demo/Host/UserData.Units[0].ExecStart[0]"),
-        ("IAC162", "demo/Host/UserData.Units[0].ExecStart"),
-        ("IAC162", "demo/Host/UserData.Units[1].Restart"),
+        ("IAC186", "demo/Host/UserData.Units[0].ExecStart"),
+        ("IAC187", "demo/Host/UserData.Units[1].Restart"),
         ("IAC162", "demo/Host/UserData.Units[2].ExecStart"),
         ("IAC041", "demo/Host/UserData.Units[2].Container.Image"),
         ("IAC163", "demo/Host/UserData.Timers[0].OnCalendar"),
         ("IAC164", "demo/Host/UserData.Timers[0].Unit"),
         ("IAC170", "demo/Host/UserData.Supervisor[0].Name"),
         ("IAC161", "demo/Host/UserData.Supervisor[0].Command"),
-        ("IAC170", "demo/Host/UserData.Supervisor[0].Command"),
+        ("IAC188", "demo/Host/UserData.Supervisor[0].Command"),
         ("IAC171", "demo/Host/UserData.NginxSites[0].Name"),
-        ("IAC171", "demo/Host/UserData.NginxSites[0].ServerNames"),
+        ("IAC190", "demo/Host/UserData.NginxSites[0].ServerNames"),
         ("IAC166", "demo/Host/UserData.NginxSites[0].Locations[0]"),
-        ("IAC171", "demo/Host/UserData.NginxSites[0].Locations[1]"),
+        ("IAC194", "demo/Host/UserData.NginxSites[0].Locations[1]"),
     ];
     for (code, path) in want {
         assert!(found.iter().any(|(c, p)| *c == code && p == path), "{code} {path} missing from {found:#?}");

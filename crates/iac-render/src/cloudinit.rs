@@ -13,12 +13,8 @@ use iac_core::app::{
 use serde::Serialize;
 
 use crate::error::RenderError;
+use crate::templates;
 use crate::userdata::{ENV_DIR, shell_quote};
-
-const SERVICE_TEMPLATE: &str = include_str!("../templates/systemd.service.tera");
-const TIMER_TEMPLATE: &str = include_str!("../templates/systemd.timer.tera");
-const SUPERVISOR_TEMPLATE: &str = include_str!("../templates/supervisor.conf.tera");
-const NGINX_TEMPLATE: &str = include_str!("../templates/nginx-site.conf.tera");
 
 /// Where Docker is on the distributions' `docker.io` / `docker` packages.
 pub const DOCKER: &str = "/usr/bin/docker";
@@ -57,8 +53,8 @@ impl Header<'_> {
         ctx
     }
 
-    fn render(&self, template: &str, name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
-        tera::Tera::one_off(template, ctx, false).map_err(|source| RenderError::Template {
+    fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
+        templates::render(name, ctx).map_err(|source| RenderError::Template {
             stack: self.stack.name().to_owned(),
             host: self.host.to_owned(),
             template: name.to_owned(),
@@ -348,7 +344,7 @@ fn service(h: &Header<'_>, unit: &SystemdUnit) -> Result<String, RenderError> {
     ctx.insert("timeout_start", &timeout_start);
     ctx.insert("timeout_stop", &unit.timeout_stop_seconds);
     ctx.insert("wanted_by", &unit.wanted_by);
-    h.render(SERVICE_TEMPLATE, "systemd.service.tera", &ctx)
+    h.render(templates::SYSTEMD_SERVICE, &ctx)
 }
 
 fn timer_unit(h: &Header<'_>, timer: &SystemdTimer) -> Result<String, RenderError> {
@@ -358,7 +354,7 @@ fn timer_unit(h: &Header<'_>, timer: &SystemdTimer) -> Result<String, RenderErro
     ctx.insert("on_calendar", &timer.on_calendar);
     ctx.insert("unit", &timer.unit.clone().unwrap_or_else(|| timer.name.replace(".timer", ".service")));
     ctx.insert("persistent", &timer.persistent);
-    h.render(TIMER_TEMPLATE, "systemd.timer.tera", &ctx)
+    h.render(templates::SYSTEMD_TIMER, &ctx)
 }
 
 fn supervisor(h: &Header<'_>, prog: &SupervisorProgram) -> Result<String, RenderError> {
@@ -371,7 +367,7 @@ fn supervisor(h: &Header<'_>, prog: &SupervisorProgram) -> Result<String, Render
     ctx.insert("autorestart", &prog.autorestart);
     ctx.insert("stop_wait", &prog.stop_wait_seconds.unwrap_or(10));
     ctx.insert("syslog", &(prog.log == ProgramLog::Syslog));
-    h.render(SUPERVISOR_TEMPLATE, "supervisor.conf.tera", &ctx)
+    h.render(templates::SUPERVISOR, &ctx)
 }
 
 #[derive(Serialize)]
@@ -417,7 +413,7 @@ fn nginx(h: &Header<'_>, site: &NginxSite) -> Result<String, RenderError> {
     let locations: Vec<LocationCtx> =
         site.locations.iter().map(|l| LocationCtx { path: l.path.clone(), lines: location_lines(&l.action) }).collect();
     ctx.insert("locations", &locations);
-    h.render(NGINX_TEMPLATE, "nginx-site.conf.tera", &ctx)
+    h.render(templates::NGINX_SITE, &ctx)
 }
 
 /// `s` as a single-quoted YAML scalar (one line).

@@ -4,6 +4,7 @@ use thiserror::Error;
 
 /// What can go wrong while rendering.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum RenderError {
     /// The stack failed validation or graph construction.
     #[error(transparent)]
@@ -43,6 +44,15 @@ pub enum RenderError {
         /// The cause.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A rendered file could not be written where the caller's sink puts it.
+    #[error("could not write `{}`", path.display())]
+    Output {
+        /// The file, relative to the output directory.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
     },
     /// The stack has nothing the requested target renders.
     #[error(

@@ -1,16 +1,20 @@
-//! Targets and the files each one produces, as data: the caller writes them (all or nothing).
+//! Targets and the files each one produces. [`render_into`] hands each file to a [`FileSink`]
+//! as soon as it is made, written straight into the sink's writer (a template is serialized into
+//! its file, never held whole), so memory does not grow with the output; [`render_target`]
+//! collects the same files as data. Either way the caller decides where they go.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use iac_core::Stack;
-use iac_core::model::Resource;
-use iac_core::validate::{self, Diagnostic};
+use iac_core::diag::{self, Diagnostic};
+use iac_core::validate;
 use iac_core::workload::Platform;
 
 use crate::cloudformation::{self, Format};
 use crate::error::RenderError;
-use crate::userdata::Cloud;
+use crate::userdata::UserData;
 use crate::{nested, terraform, userdata};
 
 /// What to render.
@@ -55,12 +59,7 @@ impl Target {
                 stack.resources().len() > 0 && !stack.resources().any(|e| e.resource.is_digitalocean())
             }
             Target::Terraform => stack.resources().len() > 0,
-            Target::UserData => stack.resources().any(|e| match &e.resource {
-                Resource::LaunchTemplate(lt) => lt.machine.user_data.is_some(),
-                Resource::Instance(i) => i.machine.user_data.is_some(),
-                Resource::Droplet(d) => d.user_data.is_some(),
-                _ => false,
-            }),
+            Target::UserData => userdata::hosts(stack).next().is_some(),
             Target::Packer => !stack.bakes().is_empty(),
             Target::Compose => stack.apps().iter().any(|a| a.targets(Platform::Compose)),
             Target::Kubernetes => stack.apps().iter().any(|a| a.targets(Platform::Kubernetes)),
@@ -101,22 +100,107 @@ pub struct Rendered {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Validates `stack` and renders `target`. Fails with every validation error at once; nothing is
-/// rendered for an invalid stack.
+/// Writes a file's bytes into the writer it is given.
+pub type Contents<'a> = dyn FnMut(&mut dyn io::Write) -> io::Result<()> + 'a;
+
+/// Where rendered files go, one at a time and in a stable order, as they are produced: a
+/// directory (the `synth` command writes each file as it comes), or memory
+/// (`Vec<OutputFile>`, as [`render_target`] returns them).
+pub trait FileSink {
+    /// Takes the file at `path` (relative to the output directory): `contents` writes its bytes
+    /// into the writer this gives it, once.
+    fn file(&mut self, path: &Path, contents: &mut Contents<'_>) -> io::Result<()>;
+}
+
+impl FileSink for Vec<OutputFile> {
+    fn file(&mut self, path: &Path, contents: &mut Contents<'_>) -> io::Result<()> {
+        let mut bytes = Vec::new();
+        contents(&mut bytes)?;
+        let contents = String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        self.push(OutputFile { path: path.to_owned(), contents });
+        Ok(())
+    }
+}
+
+/// Hands `contents` to `sink` as the file `path`.
+pub(crate) fn put(sink: &mut dyn FileSink, path: &Path, contents: &mut Contents<'_>) -> Result<(), RenderError> {
+    sink.file(path, contents).map_err(|source| RenderError::Output { path: path.to_owned(), source })
+}
+
+/// Hands the text `text` to `sink` as the file `path`.
+fn put_text(sink: &mut dyn FileSink, path: &Path, text: &str) -> Result<(), RenderError> {
+    put(sink, path, &mut |w| w.write_all(text.as_bytes()))
+}
+
+/// Validates `stack` and renders `target`: the files, in memory, and the warnings. Fails with
+/// every validation error at once; nothing is rendered for an invalid stack.
 pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Rendered, RenderError> {
+    let mut files = Vec::new();
+    let warnings = render_into(stack, target, format, &mut files)?;
+    Ok(Rendered { files, warnings })
+}
+
+/// Validates `stack` and renders `target` into `sink`, each file as it is made; returns the
+/// validation warnings. Fails with every validation error at once, before any file reaches
+/// the sink. The hosts' user data is rendered once and shared by the targets that use it.
+pub fn render_into(
+    stack: &Stack,
+    target: Target,
+    format: Format,
+    sink: &mut dyn FileSink,
+) -> Result<Vec<Diagnostic>, RenderError> {
     let diagnostics = validate::validate(stack);
-    if validate::has_errors(&diagnostics) {
+    if diag::has_errors(&diagnostics) {
         return Err(iac_core::CoreError::Invalid { stack: stack.name().to_owned(), diagnostics }.into());
     }
-    let mut files = Vec::new();
-    let targets: Vec<Target> = if target == Target::All {
-        Target::CONCRETE.into_iter().filter(|t| t.applies_to(stack)).collect()
+    let targets = targets(stack, target)?;
+    let needs_user_data =
+        targets.iter().any(|t| matches!(t, Target::CloudFormation | Target::Terraform | Target::UserData));
+    let user_data = if needs_user_data { UserData::render(stack)? } else { UserData::default() };
+    for t in &targets {
+        match t {
+            Target::CloudFormation => {
+                write_cloudformation(stack, format, &nested::Limits::CLOUDFORMATION, &user_data, sink)?;
+            }
+            Target::Terraform => {
+                let tf = terraform::render_parts(stack, &user_data)?;
+                put(sink, Path::new("terraform/main.tf"), &mut |w| {
+                    tf.main_tf.iter().try_for_each(|piece| w.write_all(piece.as_bytes()))
+                })?;
+                put_text(sink, Path::new("terraform/variables.tf"), &tf.variables_tf)?;
+                put_text(sink, Path::new("terraform/outputs.tf"), &tf.outputs_tf)?;
+            }
+            Target::UserData => {
+                for (entry, _, _) in userdata::hosts(stack) {
+                    let text = user_data
+                        .text(&entry.id)
+                        .ok_or_else(|| UserData::missing(stack, entry.id.as_str(), "UserData"))?;
+                    put_text(sink, &PathBuf::from(format!("userdata/{}.yaml", entry.id.kebab_case())), &text)?;
+                }
+            }
+            Target::Packer => put_files(sink, &crate::packer::render(stack)?)?,
+            Target::Compose => put_files(sink, &crate::compose::render(stack)?)?,
+            Target::Kubernetes => put_files(sink, &crate::kubernetes::render(stack)?)?,
+            Target::All => unreachable!("expanded by `targets`"),
+        }
+    }
+    Ok(diagnostics)
+}
+
+fn put_files(sink: &mut dyn FileSink, files: &[OutputFile]) -> Result<(), RenderError> {
+    files.iter().try_for_each(|f| put_text(sink, &f.path, &f.contents))
+}
+
+/// The concrete targets `target` stands for on `stack`, or why it cannot be rendered.
+fn targets(stack: &Stack, target: Target) -> Result<Vec<Target>, RenderError> {
+    if target == Target::All {
+        Ok(Target::CONCRETE.into_iter().filter(|t| t.applies_to(stack)).collect())
     } else if target.applies_to(stack) {
-        vec![target]
+        Ok(vec![target])
     } else if let Some(other) = stack.resources().find(|e| e.resource.is_digitalocean())
         && target == Target::CloudFormation
     {
-        return Err(RenderError::Unsupported {
+        Err(RenderError::Unsupported {
             stack: stack.name().to_owned(),
             resource: other.id.to_string(),
             property: "Type".into(),
@@ -125,48 +209,14 @@ pub fn render_target(stack: &Stack, target: Target, format: Format) -> Result<Re
                  use `--target terraform` or `--target all`",
                 stack.env()
             ),
-        });
+        })
     } else {
-        return Err(RenderError::TargetNotApplicable {
+        Err(RenderError::TargetNotApplicable {
             stack: stack.name().to_owned(),
             target: target.to_string(),
             applicable: Target::CONCRETE.iter().filter(|t| t.applies_to(stack)).map(ToString::to_string).collect(),
-        });
-    };
-    for t in &targets {
-        match t {
-            Target::CloudFormation => {
-                files.extend(cloudformation_files(stack, format, &nested::Limits::CLOUDFORMATION)?);
-            }
-            Target::Terraform => {
-                let tf = terraform::render(stack)?;
-                files.push(OutputFile { path: "terraform/main.tf".into(), contents: tf.main_tf });
-                files.push(OutputFile { path: "terraform/variables.tf".into(), contents: tf.variables_tf });
-                files.push(OutputFile { path: "terraform/outputs.tf".into(), contents: tf.outputs_tf });
-            }
-            Target::UserData => {
-                for entry in stack.resources() {
-                    let host = match &entry.resource {
-                        Resource::LaunchTemplate(lt) => lt.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
-                        Resource::Instance(i) => i.machine.user_data.as_ref().map(|h| (h, Cloud::Aws)),
-                        Resource::Droplet(d) => d.user_data.as_ref().map(|h| (h, Cloud::Generic)),
-                        _ => None,
-                    };
-                    if let Some((host, cloud)) = host {
-                        files.push(OutputFile {
-                            path: PathBuf::from(format!("userdata/{}.yaml", entry.id.kebab_case())),
-                            contents: userdata::render_text_for(stack, host, cloud)?,
-                        });
-                    }
-                }
-            }
-            Target::Packer => files.extend(crate::packer::render(stack)?),
-            Target::Compose => files.extend(crate::compose::render(stack)?),
-            Target::Kubernetes => files.extend(crate::kubernetes::render(stack)?),
-            Target::All => unreachable!("expanded above"),
-        }
+        })
     }
-    Ok(Rendered { files, warnings: diagnostics })
 }
 
 /// `cloudformation/<stack>.template.<ext>`, and when the template is over `limits`, its nested
@@ -178,17 +228,20 @@ pub fn cloudformation_files(
     format: Format,
     limits: &nested::Limits,
 ) -> Result<Vec<OutputFile>, RenderError> {
-    let doc = cloudformation::template(stack)?;
-    let parent = PathBuf::from(format!("cloudformation/{}.template.{}", stack.name(), format.extension()));
-    let Some(split) = nested::split(stack.name(), &doc, format, limits)? else {
-        return Ok(vec![OutputFile { path: parent, contents: nested::to_text(stack.name(), &doc, format)? }]);
-    };
-    let mut files = vec![OutputFile { path: parent, contents: nested::to_text(stack.name(), &split.parent, format)? }];
-    for (id, child) in &split.children {
-        files.push(OutputFile {
-            path: PathBuf::from(format!("cloudformation/{}", nested::child_path(stack.name(), id, format))),
-            contents: nested::to_text(stack.name(), child, format)?,
-        });
-    }
+    let mut files = Vec::new();
+    write_cloudformation(stack, format, limits, &UserData::render(stack)?, &mut files)?;
     Ok(files)
+}
+
+/// [`cloudformation_files`] into `sink`, with the stack's user data already rendered: each
+/// template is serialized once, straight into its file.
+pub fn write_cloudformation(
+    stack: &Stack,
+    format: Format,
+    limits: &nested::Limits,
+    user_data: &UserData,
+    sink: &mut dyn FileSink,
+) -> Result<(), RenderError> {
+    let pieces = cloudformation::pieces(stack, user_data);
+    nested::write(stack.name(), pieces, format, limits, Path::new("cloudformation"), sink)
 }

@@ -16,7 +16,10 @@
 //!   settings). All from tera templates kept as files in `templates/`.
 //!
 //! Every renderer is deterministic: the same stack gives byte-identical output. Nothing here does
-//! I/O; [`files::render_target`] returns the files as data and the caller writes them.
+//! I/O: [`files::render_into`] hands each file, as soon as it is made, to a [`files::FileSink`]
+//! the caller provides (the `synth` command's writes it to disk), and [`files::render_target`]
+//! returns the files as data. Each host's user data is rendered once per stack and shared by
+//! every target ([`userdata::UserData`]); the templates are parsed once per process.
 
 pub mod cloudformation;
 pub mod cloudinit;
@@ -25,6 +28,8 @@ pub mod error;
 pub mod files;
 pub mod nested;
 pub mod packer;
+mod pretty;
+mod templates;
 pub mod terraform;
 pub mod userdata;
 
@@ -34,4 +39,4 @@ pub mod kubernetes;
 
 pub use cloudformation::Format;
 pub use error::RenderError;
-pub use files::{OutputFile, Rendered, Target, render_target};
+pub use files::{FileSink, OutputFile, Rendered, Target, render_into, render_target};

@@ -19,19 +19,17 @@
 //! that tag, so the builder needs no inbound access at all. [`update_script`] re-runs a host's
 //! containers on new images (a rollout's host update, sent through SSM).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use iac_core::Stack;
 use iac_core::app::{Container, HostConfig};
+use iac_core::model::ResourceEntry;
 use iac_core::value::{SecretEncoding, SecretRef, SecretSource, Value};
+use iac_core::{LogicalId, Stack};
 use serde::Serialize;
 
 use crate::error::RenderError;
-
-/// The boot script template, compiled into the binary.
-const TEMPLATE: &str = include_str!("../templates/userdata.sh.tera");
-/// The cloud-config template.
-const CLOUD_CONFIG_TEMPLATE: &str = include_str!("../templates/cloud-config.yaml.tera");
+use crate::templates;
 
 /// A piece of rendered user data.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +122,59 @@ struct FileCtx {
 }
 
 #[derive(Serialize)]
+struct DataMountCtx {
+    volume: String,
+    xen_device: String,
+    mount_point: String,
+    fs: &'static str,
+    binds: Vec<DataBindCtx>,
+    dropins: Vec<DropInCtx>,
+}
+
+#[derive(Serialize)]
+struct DataBindCtx {
+    source: String,
+    target: String,
+    owner: String,
+}
+
+#[derive(Serialize)]
+struct DropInCtx {
+    unit: String,
+    /// The paths as one word (`RequiresMountsFor=`).
+    paths: String,
+    /// The paths as one word each (a `ConditionPathIsMountPoint=` line each).
+    mounted: String,
+}
+
+/// A data volume's mount, binds and the units ordered after them (see
+/// [`iac_core::app::DataMount`]).
+fn data_mount_ctx(m: &iac_core::app::DataMount, slots: &mut Slots) -> DataMountCtx {
+    let paths = shell_quote(&m.required_paths().join(" "));
+    let mounted = m.required_paths().iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
+    DataMountCtx {
+        volume: slots.word(&m.volume_id),
+        xen_device: shell_quote(&m.xen_device),
+        mount_point: shell_quote(&m.mount_point),
+        fs: m.file_system.as_str(),
+        binds: m
+            .binds
+            .iter()
+            .map(|b| DataBindCtx {
+                source: shell_quote(&b.source),
+                target: shell_quote(&b.target),
+                owner: shell_quote(&b.owner),
+            })
+            .collect(),
+        dropins: m
+            .required_by
+            .iter()
+            .map(|u| DropInCtx { unit: shell_quote(u), paths: paths.clone(), mounted: mounted.clone() })
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
 struct CronCtx {
     name: String,
     line: String,
@@ -210,6 +261,65 @@ fn secret_ctx(i: usize, s: &SecretRef, slots: &mut Slots) -> SecretCtx {
             SecretEncoding::Raw => "raw",
             SecretEncoding::Url => "url",
         },
+    }
+}
+
+/// The resources of `stack` that carry user data, in stack order: launch templates and instances
+/// (on AWS) and droplets (elsewhere), each with its host and cloud.
+pub fn hosts(stack: &Stack) -> impl Iterator<Item = (&ResourceEntry, &HostConfig, Cloud)> {
+    stack.resources().filter_map(|entry| {
+        let host = entry.resource.host()?;
+        let cloud = if entry.resource.is_digitalocean() { Cloud::Generic } else { Cloud::Aws };
+        Some((entry, host, cloud))
+    })
+}
+
+/// Every host's user data of one stack, rendered once ([`UserData::render`]) and then shared by
+/// the targets that embed it (CloudFormation, Terraform) or write it (`userdata/`): the
+/// templates run once per host and synth, not once per host and target. The caller holds it
+/// and passes it to each renderer; it is plain data, valid for the stack it was rendered from.
+#[derive(Debug, Clone, Default)]
+pub struct UserData {
+    /// By the logical id of the resource that carries it.
+    by_resource: HashMap<String, Vec<Segment>>,
+}
+
+impl UserData {
+    /// Renders the user data of every resource of `stack` that has some ([`hosts`]).
+    pub fn render(stack: &Stack) -> Result<Self, RenderError> {
+        let mut by_resource = HashMap::new();
+        for (entry, host, cloud) in hosts(stack) {
+            by_resource.insert(entry.id.to_string(), segments_for(stack, host, cloud)?);
+        }
+        Ok(Self { by_resource })
+    }
+
+    /// The user data of resource `id` as text and deploy-time values ([`segments_for`]).
+    pub fn segments(&self, id: &LogicalId) -> Option<&[Segment]> {
+        self.of(id.as_str())
+    }
+
+    /// [`UserData::segments`] by the id's text (renderers that keep the id being rendered as
+    /// text for their messages).
+    pub(crate) fn of(&self, id: &str) -> Option<&[Segment]> {
+        self.by_resource.get(id).map(Vec::as_slice)
+    }
+
+    /// The user data of resource `id` as one text, deploy-time values as placeholders
+    /// ([`render_text_for`]).
+    pub fn text(&self, id: &LogicalId) -> Option<String> {
+        self.segments(id).map(text_of)
+    }
+
+    /// The error of a renderer given user data that lacks resource `id`'s (user data of another
+    /// stack, or of none).
+    pub(crate) fn missing(stack: &Stack, id: &str, property: &str) -> RenderError {
+        RenderError::Unsupported {
+            stack: stack.name().to_owned(),
+            resource: id.to_owned(),
+            property: property.to_owned(),
+            message: "its user data was not rendered: pass the `UserData::render` of this stack".into(),
+        }
     }
 }
 
@@ -409,6 +519,8 @@ fn script(
             }
         }
     }
+    let data_mounts: Vec<DataMountCtx> =
+        if setup { host.data_mounts.iter().map(|m| data_mount_ctx(m, slots)).collect() } else { Vec::new() };
 
     let mut ctx = tera::Context::new();
     ctx.insert("bake", &bake);
@@ -440,10 +552,11 @@ fn script(
     ctx.insert("units", &(setup && !(enable.is_empty() && host.units.is_empty())));
     ctx.insert("enable", &enable.join(" "));
     ctx.insert("start", &enable);
-    tera::Tera::one_off(TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
+    ctx.insert("data_mounts", &data_mounts);
+    templates::render(templates::BOOT_SCRIPT, &ctx).map_err(|source| RenderError::Template {
         stack: stack.name().to_owned(),
         host: host.name.clone(),
-        template: "userdata.sh.tera".into(),
+        template: templates::BOOT_SCRIPT.into(),
         source,
     })
 }
@@ -520,10 +633,10 @@ fn cloud_config(stack: &Stack, host: &HostConfig, cloud: Cloud, slots: &mut Slot
         &host.swap.as_ref().map(|s| SwapCtx { path: yaml_quote(&s.path), bytes: u64::from(s.size_mib) * 1024 * 1024 }),
     );
     ctx.insert("files", &files);
-    tera::Tera::one_off(CLOUD_CONFIG_TEMPLATE, &ctx, false).map_err(|source| RenderError::Template {
+    templates::render(templates::CLOUD_CONFIG, &ctx).map_err(|source| RenderError::Template {
         stack: stack.name().to_owned(),
         host: host.name.clone(),
-        template: "cloud-config.yaml.tera".into(),
+        template: templates::CLOUD_CONFIG.into(),
         source,
     })
 }
@@ -566,16 +679,22 @@ pub fn render_text(stack: &Stack, host: &HostConfig) -> Result<String, RenderErr
 
 /// [`render_text`] for a host on `cloud`.
 pub fn render_text_for(stack: &Stack, host: &HostConfig, cloud: Cloud) -> Result<String, RenderError> {
-    let mut out = String::new();
-    for seg in segments_for(stack, host, cloud)? {
+    Ok(text_of(&segments_for(stack, host, cloud)?))
+}
+
+/// Segments as one text, deploy-time values as placeholders.
+fn text_of(segments: &[Segment]) -> String {
+    let mut out =
+        String::with_capacity(segments.iter().map(|s| if let Segment::Text(t) = s { t.len() } else { 16 }).sum());
+    for seg in segments {
         match seg {
-            Segment::Text(t) => out.push_str(&t),
+            Segment::Text(t) => out.push_str(t),
             Segment::Value(v) => {
-                let _ = write!(out, "{}", placeholder(&v));
+                let _ = write!(out, "{}", placeholder(v));
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn placeholder(v: &Value<String>) -> String {

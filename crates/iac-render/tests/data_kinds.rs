@@ -3,10 +3,9 @@
 
 use hcl::{Block, BlockLabel, Body, Expression};
 use iac_core::Stack;
-use iac_core::model::{
-    Bucket, BucketEncryption, Engine, LifecycleRule, ObjectOwnership, PriceClass, ScheduledAction, StackBuilder,
-};
+use iac_core::model::{Bucket, BucketEncryption, Engine, LifecycleRule, ObjectOwnership, PriceClass, ScheduledAction};
 use iac_core::patterns::{AssetCdn, AssetCdnProps, Cache, CacheProps, Database, DatabaseProps, Network, NetworkProps};
+use iac_core::stack::StackBuilder;
 use iac_core::value::Value;
 use iac_render::{Format, cloudformation, terraform};
 use indexmap::IndexMap;

@@ -4,10 +4,11 @@
 
 use hcl::{Block, Body, Expression};
 use iac_core::app::{Container, ContainerHealth};
-use iac_core::model::{CpuArchitecture, HealthCheck, PosixUser, Stack, StackBuilder};
+use iac_core::model::{CpuArchitecture, HealthCheck, PosixUser};
 use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Network, NetworkProps, ScheduledCommand, SharedVolume,
 };
+use iac_core::stack::{Stack, StackBuilder};
 use iac_core::value::{SecretRef, Value};
 use iac_render::RenderError;
 use serde_json::{Value as Json, json};

@@ -1,6 +1,7 @@
 //! The escape hatch: raw resources and per-backend overrides reach the output as given.
 
-use iac_core::model::{Backend, InternetGateway, Override, RawResource, StackBuilder, Vpc};
+use iac_core::model::{Backend, InternetGateway, Override, RawResource, Vpc};
+use iac_core::stack::StackBuilder;
 use iac_render::{Format, Target, cloudformation, render_target};
 use serde_json::json;
 

@@ -419,3 +419,58 @@ fn a_resource_over_the_byte_limit_is_an_error_naming_it() {
     let err = split("demo", &t, Format::Json, &limits).unwrap_err().to_string();
     assert!(err.contains("stack `demo` resource `Huge`") && err.contains("2000"), "{err}");
 }
+
+/// Files as (path, contents).
+type Files = Vec<(String, String)>;
+
+/// `t`'s files as [`iac_render::nested::write`] streams them (resources handed over one at a
+/// time), and as [`split`] and [`to_text`] give them in memory.
+fn streamed_and_in_memory(t: &Json, format: Format, limits: &Limits) -> (Files, Files) {
+    let object = t.as_object().unwrap();
+    let at = object.keys().position(|k| k == "Resources").unwrap();
+    let head: Map<String, Json> = object.iter().take(at).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let tail: Map<String, Json> = object.iter().skip(at + 1).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let resources: Vec<(String, Json)> =
+        t["Resources"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let pieces = iac_render::nested::Pieces {
+        head,
+        resources: Box::new(resources.into_iter().map(Ok)),
+        tail: Box::new(move || Ok(tail)),
+    };
+    let mut sink: Vec<iac_render::OutputFile> = Vec::new();
+    iac_render::nested::write("t", pieces, format, limits, std::path::Path::new("cfn"), &mut sink).unwrap();
+    let streamed = sink.into_iter().map(|f| (f.path.display().to_string(), f.contents)).collect();
+    let ext = format.extension();
+    let in_memory = match split("t", t, format, limits).unwrap() {
+        None => vec![(format!("cfn/t.template.{ext}"), to_text("t", t, format).unwrap())],
+        Some(s) => std::iter::once((format!("cfn/t.template.{ext}"), to_text("t", &s.parent, format).unwrap()))
+            .chain(
+                s.children
+                    .iter()
+                    .map(|(id, c)| (format!("cfn/t/{id}.template.{ext}"), to_text("t", c, format).unwrap())),
+            )
+            .collect(),
+    };
+    (streamed, in_memory)
+}
+
+#[test]
+fn streaming_writes_the_same_bytes_as_the_split_in_memory() {
+    let cases = [
+        (synthetic(40), Format::Json, Limits::CLOUDFORMATION),
+        (synthetic(40), Format::Yaml, Limits::CLOUDFORMATION),
+        // Over the resource limit: the texts are kept without indentation until the partition is known.
+        (synthetic(1200), Format::Json, Limits::CLOUDFORMATION),
+        (synthetic(300), Format::Json, Limits { bytes: 120_000, ..Limits::CLOUDFORMATION }),
+        (synthetic(300), Format::Yaml, Limits { bytes: 120_000, ..Limits::CLOUDFORMATION }),
+        (synthetic(120), Format::Yaml, Limits { resources: 50, ..Limits::CLOUDFORMATION }),
+    ];
+    for (t, format, limits) in cases {
+        let (streamed, in_memory) = streamed_and_in_memory(&t, format, &limits);
+        assert_eq!(streamed.len(), in_memory.len(), "{format:?} {limits:?}");
+        for ((a, x), (b, y)) in streamed.iter().zip(&in_memory) {
+            assert_eq!(a, b);
+            assert!(x == y, "{a} differs ({format:?}, {limits:?})");
+        }
+    }
+}

@@ -3,7 +3,8 @@
 //! targets that apply to a stack.
 
 use iac_core::app::{Container, ContainerHealth};
-use iac_core::model::{StackBuilder, Vpc};
+use iac_core::model::Vpc;
+use iac_core::stack::StackBuilder;
 use iac_core::value::{Attr, AttrRef, SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};
 use iac_core::{LogicalId, Stack};

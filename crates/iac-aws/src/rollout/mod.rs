@@ -46,13 +46,15 @@ use aws_sdk_autoscaling::types::{
 use aws_sdk_ec2::types::{Filter, Tag};
 use aws_sdk_elasticloadbalancingv2::types::{TargetDescription, TargetHealthStateEnum};
 use aws_sdk_ssm::types::CommandInvocationStatus;
-use iac_core::model::{Resource, Stack};
+use iac_core::model::Resource;
 use iac_core::rollout::{Arg, Role, RolloutPlan, RunsOn, Step};
+use iac_core::stack::Stack;
 use iac_core::value::{Attr, Value};
 use iac_core::{LogicalId, naming};
 use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
+use crate::adapter;
 use crate::clients::Clients;
 use crate::desired;
 use crate::engine::{Engine, Options};
@@ -200,6 +202,7 @@ pub struct RolloutOptions {
     pub timing: Timing,
     /// Test hook: stop at this phase boundary (1-based; each phase has two: right after its
     /// tag is written and right after its action), as if the process were killed there.
+    #[cfg(feature = "testing")]
     pub fault_after: Option<usize>,
 }
 
@@ -216,6 +219,7 @@ impl Default for RolloutOptions {
             drain_timeout: None,
             command_timeout: Duration::from_mins(30),
             timing: Timing::default(),
+            #[cfg(feature = "testing")]
             fault_after: None,
         }
     }
@@ -462,6 +466,7 @@ pub async fn rollout(
         ));
     }
     let zones = engine.availability_zones().await?;
+    engine.account().await?;
     let template = iac_render::cloudformation::template(stack)?;
     let mut run = Run {
         ctx,
@@ -689,14 +694,19 @@ impl Run<'_> {
 
     // ----- recording
 
+    /// A phase boundary: where the test fault hook (feature `testing`) stops the rollout.
+    #[cfg_attr(not(feature = "testing"), allow(clippy::unnecessary_wraps))]
     fn boundary(&self, phase: Phase, what: &str) -> Result<(), AwsError> {
         let n = self.boundaries.fetch_add(1, Ordering::Relaxed) + 1;
+        #[cfg(feature = "testing")]
         if self.options.fault_after == Some(n) {
             return Err(AwsError::RolloutKilled {
                 boundary: n,
                 at: format!("step {}/{} phase {phase}, {what}", self.base.step + 1, self.base.steps),
             });
         }
+        #[cfg(not(feature = "testing"))]
+        let _ = (n, phase, what);
         Ok(())
     }
 

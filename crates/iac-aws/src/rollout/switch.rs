@@ -545,7 +545,8 @@ impl Run<'_> {
             && lt.attrs.get("LatestVersionNumber") == lt.attrs.get("DefaultVersionNumber");
         if !latest_is_blue {
             let blue_map = blue_data.as_object().cloned().unwrap_or_default();
-            let request = ec2::lt_request(&self.ctx, id, &blue_map)?;
+            let blue: ec2::LaunchTemplateData = adapter::parse(self.ctx.stack.name(), id, &blue_map)?;
+            let request = ec2::lt_request(&blue);
             let out = self
                 .ctx
                 .retry(id, "ec2:CreateLaunchTemplateVersion", &[], || {

@@ -21,64 +21,136 @@ use aws_sdk_iam::types::Tag;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
-use iac_core::model::{Resource, ResourceEntry};
-use serde_json::{Map, Value as Json};
+use iac_core::model::{InstanceProfile, Resource, ResourceEntry, Role};
+use serde::Deserialize;
+use serde_json::Value as Json;
 
-use super::util::{list, s};
-use super::{Ctx, absent_on, paged_items, tag_pairs, unsupported};
+use super::{Ctx, absent_on, paged_items, tag_pairs};
+use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
 use crate::error::AwsError;
 use crate::state::{self, Observed, TAG_ID, Tags};
 
-const ROLE: &str = "AWS::IAM::Role";
-const INSTANCE_PROFILE: &str = "AWS::IAM::InstanceProfile";
-
-/// Creates a role (with its policies) or an instance profile (with its role).
-pub async fn create(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let tags = full_tags(ctx, entry, tags);
-    let mut observed = match &entry.resource {
-        Resource::Role(_) => create_role(ctx, entry, props, &tags).await?,
-        Resource::InstanceProfile(_) => create_instance_profile(ctx, entry, props, &tags).await?,
-        _ => return Err(unsupported(ctx, entry)),
-    };
-    observed.hash = state::hash_of(&tags);
-    Ok(observed)
+/// The desired properties of an `AWS::IAM::Role`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RoleProps {
+    pub(crate) role_name: String,
+    #[serde(default)]
+    pub(crate) description: String,
+    pub(crate) assume_role_policy_document: Json,
+    #[serde(default)]
+    pub(crate) path: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) max_session_duration: Option<i32>,
+    #[serde(default)]
+    pub(crate) permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub(crate) managed_policy_arns: Vec<String>,
+    #[serde(default)]
+    pub(crate) policies: Vec<InlinePolicy>,
+    #[serde(default)]
+    pub(crate) tags: Vec<CfnTag>,
 }
 
-/// Updates in place: trust policy, description, managed and inline policies, tags; an instance
-/// profile's role.
-pub async fn update(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    current: &Observed,
-    props: &Map<String, Json>,
-    tags: &Tags,
-) -> Result<Observed, AwsError> {
-    let tags = full_tags(ctx, entry, tags);
-    let mut observed = match &entry.resource {
-        Resource::Role(_) => update_role(ctx, entry, current, props, &tags).await?,
-        Resource::InstanceProfile(_) => update_instance_profile(ctx, entry, current, props, &tags).await?,
-        _ => return Err(unsupported(ctx, entry)),
-    };
-    observed.hash = state::hash_of(&tags);
-    Ok(observed)
+/// An inline policy of a role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    pub(crate) policy_name: String,
+    pub(crate) policy_document: Json,
 }
 
-/// Deletes a role (after detaching its managed policies, deleting its inline policies and
-/// removing it from instance profiles) or an instance profile (after removing its roles).
-pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    match current.cfn_type.as_str() {
-        ROLE => delete_role(ctx, current.id.as_str(), &current.physical_id).await,
-        INSTANCE_PROFILE => delete_instance_profile(ctx, current.id.as_str(), &current.physical_id).await,
-        _ => Err(AwsError::Unsupported {
-            stack: ctx.stack.name().to_owned(),
-            id: current.id.to_string(),
-            kind: "resource type of another service",
-        }),
+impl Desired for RoleProps {
+    fn template_tags(&self) -> Vec<(&str, &str)> {
+        adapter::pairs(&self.tags)
+    }
+}
+
+/// The desired properties of an `AWS::IAM::InstanceProfile`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct InstanceProfileProps {
+    pub(crate) instance_profile_name: String,
+    #[serde(default)]
+    pub(crate) path: Option<String>,
+    #[serde(default)]
+    pub(crate) roles: Vec<String>,
+}
+
+impl Desired for InstanceProfileProps {}
+
+impl Adapter for Role {
+    type Props = RoleProps;
+    const REPLACED_BY: &'static [&'static str] = &["RoleName", "Path"];
+
+    /// Creates the role with its policies.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &RoleProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let tags = full_tags(ctx, entry, tags);
+        let mut observed = create_role(ctx, entry, props, &tags).await?;
+        observed.hash = state::hash_of(&tags);
+        Ok(observed)
+    }
+
+    /// Updates in place: trust policy, description, managed and inline policies, tags.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &RoleProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let tags = full_tags(ctx, entry, tags);
+        let mut observed = update_role(ctx, entry, current, props, &tags).await?;
+        observed.hash = state::hash_of(&tags);
+        Ok(observed)
+    }
+
+    /// Deletes the role after detaching its managed policies, deleting its inline policies and
+    /// removing it from instance profiles.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_role(ctx, current.id.as_str(), &current.physical_id).await
+    }
+}
+
+impl Adapter for InstanceProfile {
+    type Props = InstanceProfileProps;
+    const REPLACED_BY: &'static [&'static str] = &["InstanceProfileName", "Path"];
+
+    /// Creates the instance profile with its role.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &InstanceProfileProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let tags = full_tags(ctx, entry, tags);
+        let mut observed = create_instance_profile(ctx, entry, props, &tags).await?;
+        observed.hash = state::hash_of(&tags);
+        Ok(observed)
+    }
+
+    /// Updates the profile's role and tags.
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        current: &Observed,
+        props: &InstanceProfileProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        let tags = full_tags(ctx, entry, tags);
+        let mut observed = update_instance_profile(ctx, entry, current, props, &tags).await?;
+        observed.hash = state::hash_of(&tags);
+        Ok(observed)
+    }
+
+    /// Deletes the profile after removing its roles.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete_instance_profile(ctx, current.id.as_str(), &current.physical_id).await
     }
 }
 
@@ -121,15 +193,6 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     Ok(out)
 }
 
-/// Properties whose change forces a new resource ("Update requires: Replacement").
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type {
-        ROLE => &["RoleName", "Path"],
-        INSTANCE_PROFILE => &["InstanceProfileName", "Path"],
-        _ => &[],
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -161,6 +224,7 @@ fn gone<T, E: ProvideErrorMetadata, R>(result: Result<T, SdkError<E, R>>) -> Res
 }
 
 fn json_text(v: &Json) -> String {
+    // A document may come as text (a join) or as JSON.
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -199,25 +263,25 @@ fn percent_decode(text: &str) -> String {
 async fn create_role(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
-    props: &Map<String, Json>,
+    props: &RoleProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let iam = &ctx.clients.iam;
-    let name = s(props, "RoleName");
+    let name = props.role_name.clone();
     let (hash, ownership) = state::split_hash(tags);
     let iam_tags = iam_tags(ctx, id, &ownership)?;
-    let trust = props.get("AssumeRolePolicyDocument").map(json_text).unwrap_or_default();
-    let description = s(props, "Description");
-    let path = props.get("Path").map_or_else(|| "/".to_owned(), json_text);
+    let trust = json_text(&props.assume_role_policy_document);
+    let description = props.description.clone();
+    let path = props.path.clone().unwrap_or_else(|| "/".to_owned());
     ctx.retry(id, "iam:CreateRole", &[], || {
         iam.create_role()
             .role_name(&name)
             .path(&path)
             .assume_role_policy_document(&trust)
             .set_description((!description.is_empty()).then(|| description.clone()))
-            .set_max_session_duration(super::util::i(props, "MaxSessionDuration"))
-            .set_permissions_boundary(super::util::opt(props, "PermissionsBoundary"))
+            .set_max_session_duration(props.max_session_duration)
+            .set_permissions_boundary(props.permissions_boundary.clone())
             .set_tags(Some(iam_tags.clone()))
             .send()
     })
@@ -238,7 +302,7 @@ async fn update_role(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &RoleProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
@@ -247,7 +311,8 @@ async fn update_role(
     let role = get_role(ctx, id, name)
         .await?
         .ok_or_else(|| ctx.fail(id, "iam:GetRole", format!("role `{name}` no longer exists; re-run plan")))?;
-    if let Some(want) = props.get("AssumeRolePolicyDocument") {
+    {
+        let want = &props.assume_role_policy_document;
         let now = role.assume_role_policy_document().map(policy_document);
         if now.as_ref() != Some(want) {
             let text = json_text(want);
@@ -257,9 +322,9 @@ async fn update_role(
             .await?;
         }
     }
-    let description = s(props, "Description");
+    let description = props.description.as_str();
     if role.description().unwrap_or_default() != description {
-        ctx.retry(id, "iam:UpdateRole", &[], || iam.update_role().role_name(name).description(&description).send())
+        ctx.retry(id, "iam:UpdateRole", &[], || iam.update_role().role_name(name).description(description).send())
             .await?;
     }
     sync_policies(ctx, id, name, props).await?;
@@ -269,9 +334,9 @@ async fn update_role(
 }
 
 /// Attaches and detaches managed policies, puts and deletes inline ones, to match `props`.
-async fn sync_policies(ctx: &Ctx<'_>, id: &str, name: &str, props: &Map<String, Json>) -> Result<(), AwsError> {
+async fn sync_policies(ctx: &Ctx<'_>, id: &str, name: &str, props: &RoleProps) -> Result<(), AwsError> {
     let iam = &ctx.clients.iam;
-    let want_managed: BTreeSet<String> = list(props, "ManagedPolicyArns").into_iter().collect();
+    let want_managed: BTreeSet<String> = props.managed_policy_arns.iter().cloned().collect();
     let now_managed: BTreeSet<String> = attached_policies(ctx, id, name).await?.into_iter().collect();
     for arn in want_managed.difference(&now_managed) {
         ctx.retry(id, "iam:AttachRolePolicy", &[], || iam.attach_role_policy().role_name(name).policy_arn(arn).send())
@@ -283,20 +348,8 @@ async fn sync_policies(ctx: &Ctx<'_>, id: &str, name: &str, props: &Map<String, 
         })
         .await?;
     }
-    let want_inline: BTreeMap<String, Json> = props
-        .get("Policies")
-        .and_then(Json::as_array)
-        .map(|ps| {
-            ps.iter()
-                .filter_map(|p| {
-                    Some((
-                        p.get("PolicyName")?.as_str()?.to_owned(),
-                        p.get("PolicyDocument").cloned().unwrap_or(Json::Null),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let want_inline: BTreeMap<String, Json> =
+        props.policies.iter().map(|p| (p.policy_name.clone(), p.policy_document.clone())).collect();
     let now_inline = inline_policies(ctx, id, name).await?;
     for (policy, doc) in &want_inline {
         if now_inline.get(policy) == Some(doc) {
@@ -424,7 +477,7 @@ async fn observe_role(ctx: &Ctx<'_>, id: LogicalId, role: &aws_sdk_iam::types::R
         .collect();
     let or_null = |v: Vec<Json>| if v.is_empty() { Json::Null } else { Json::Array(v) };
     let trust = role.assume_role_policy_document().map_or(Json::Null, policy_document);
-    Ok(Observed::new(id, ROLE, name)
+    Ok(Observed::new(id, SdkKind::Role.cfn_type(), name)
         .attr("Arn", role.arn())
         .attr("RoleId", role.role_id())
         .prop("RoleName", name)
@@ -489,15 +542,15 @@ async fn listed_roles(ctx: &Ctx<'_>) -> Result<Vec<String>, AwsError> {
 async fn create_instance_profile(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
-    props: &Map<String, Json>,
+    props: &InstanceProfileProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let iam = &ctx.clients.iam;
-    let name = s(props, "InstanceProfileName");
+    let name = props.instance_profile_name.clone();
     let (hash, ownership) = state::split_hash(tags);
     let iam_tags = iam_tags(ctx, id, &ownership)?;
-    let path = props.get("Path").map_or_else(|| "/".to_owned(), json_text);
+    let path = props.path.clone().unwrap_or_else(|| "/".to_owned());
     ctx.retry(id, "iam:CreateInstanceProfile", &[], || {
         iam.create_instance_profile().instance_profile_name(&name).path(&path).set_tags(Some(iam_tags.clone())).send()
     })
@@ -507,7 +560,7 @@ async fn create_instance_profile(
         async move { get_instance_profile(ctx, id, name).await }
     })
     .await?;
-    sync_profile_roles(ctx, id, &name, &list(props, "Roles")).await?;
+    sync_profile_roles(ctx, id, &name, &props.roles).await?;
     tag_instance_profile(ctx, id, &name, &hash).await?;
     let profile = get_instance_profile(ctx, id, &name).await?.ok_or_else(|| vanished(ctx, id, &name))?;
     Ok(observe_instance_profile(entry.id.clone(), &profile))
@@ -517,12 +570,12 @@ async fn update_instance_profile(
     ctx: &Ctx<'_>,
     entry: &ResourceEntry,
     current: &Observed,
-    props: &Map<String, Json>,
+    props: &InstanceProfileProps,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let name = current.physical_id.as_str();
-    sync_profile_roles(ctx, id, name, &list(props, "Roles")).await?;
+    sync_profile_roles(ctx, id, name, &props.roles).await?;
     tag_instance_profile(ctx, id, name, tags).await?;
     let profile = get_instance_profile(ctx, id, name).await?.ok_or_else(|| vanished(ctx, id, name))?;
     Ok(observe_instance_profile(entry.id.clone(), &profile))
@@ -593,7 +646,7 @@ async fn get_instance_profile(
 fn observe_instance_profile(id: LogicalId, profile: &aws_sdk_iam::types::InstanceProfile) -> Observed {
     let name = profile.instance_profile_name();
     let roles: Vec<Json> = profile.roles().iter().map(|r| Json::String(r.role_name().to_owned())).collect();
-    Observed::new(id, INSTANCE_PROFILE, name)
+    Observed::new(id, SdkKind::InstanceProfile.cfn_type(), name)
         .attr("Arn", profile.arn())
         .prop("InstanceProfileName", name)
         .prop("Roles", roles)
@@ -640,7 +693,7 @@ mod tests {
 
     #[test]
     fn replacement_properties() {
-        assert_eq!(replaced_by(ROLE), &["RoleName", "Path"]);
-        assert!(replaced_by(INSTANCE_PROFILE).contains(&"InstanceProfileName"));
+        assert_eq!(SdkKind::Role.replaced_by(), &["RoleName", "Path"]);
+        assert!(SdkKind::InstanceProfile.replaced_by().contains(&"InstanceProfileName"));
     }
 }

@@ -1,11 +1,10 @@
-//! One module per AWS service. [`service_of`] is the one exhaustive `match` on
-//! [`Resource`]: a new kind in `iac-core` is a compile error here until the engine handles it.
+//! One module per AWS service, each with the [`Adapter`] of every kind of that service (on the
+//! kind's model type) and the service's discovery. The functions here reach a kind's adapter
+//! through the one dispatch of [`crate::adapter`]: [`create`] and [`update`] from a stack entry,
+//! [`delete`] and [`replaced_by`] from a discovered resource's CloudFormation type.
 //!
-//! Every module offers the same five functions over CloudFormation-shaped, fully resolved
-//! properties (see [`crate::desired`]):
-//! `create` (and wait until ready), `update` (in place), `delete`, `discover` (by the `iac:*` tags,
-//! or by name where a kind cannot be tagged) and `replaced_by` (the properties whose change forces
-//! a replacement).
+//! Every adapter works on its kind's typed desired properties, deserialized from the
+//! CloudFormation-shaped, fully resolved properties (see [`crate::desired`]) by [`check`].
 
 pub mod autoscaling;
 pub mod ec2;
@@ -18,80 +17,15 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use iac_core::model::{Resource, ResourceEntry};
+use iac_core::model::ResourceEntry;
 use iac_core::{LogicalId, Stack};
 use serde_json::{Map, Value as Json};
 
+use crate::adapter::{self, Adapter, Desired, SdkKind, with_adapter};
 use crate::clients::Clients;
-use crate::error::AwsError;
+use crate::error::{AwsError, SdkFailure};
 use crate::state::{Observed, TAG_ID, Tags};
-
-/// The service a resource kind belongs to; `None` for kinds the engine refuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    /// EC2.
-    Ec2,
-    /// IAM.
-    Iam,
-    /// Auto Scaling.
-    AutoScaling,
-    /// Elastic Load Balancing v2.
-    Elbv2,
-    /// RDS.
-    Rds,
-    /// Route53.
-    Route53,
-}
-
-/// Which module handles `resource`.
-pub fn service_of(resource: &Resource) -> Option<Service> {
-    Some(match resource {
-        Resource::Vpc(_)
-        | Resource::Subnet(_)
-        | Resource::InternetGateway(_)
-        | Resource::VpcGatewayAttachment(_)
-        | Resource::RouteTable(_)
-        | Resource::Route(_)
-        | Resource::SubnetRouteTableAssociation(_)
-        | Resource::Eip(_)
-        | Resource::NatGateway(_)
-        | Resource::SecurityGroup(_)
-        | Resource::SecurityGroupIngress(_)
-        | Resource::LaunchTemplate(_)
-        | Resource::Instance(_) => Service::Ec2,
-        Resource::Role(_) | Resource::InstanceProfile(_) => Service::Iam,
-        Resource::AutoScalingGroup(_) | Resource::ScalingPolicy(_) => Service::AutoScaling,
-        Resource::LoadBalancer(_) | Resource::TargetGroup(_) | Resource::Listener(_) => Service::Elbv2,
-        // Read replicas are not handled by the engine yet (it would create a primary).
-        Resource::DbInstance(db) if db.is_replica() => return None,
-        Resource::DbSubnetGroup(_) | Resource::DbParameterGroup(_) | Resource::DbInstance(_) => Service::Rds,
-        Resource::RecordSet(_) => Service::Route53,
-        // Raw resources, and ECS, EFS, CloudWatch Logs, EventBridge Scheduler, ElastiCache, S3,
-        // CloudFront and scheduled actions (no SDK module yet), and DigitalOcean kinds (not AWS at all): the engine refuses these kinds by name; deploy such stacks with CloudFormation or
-        // Terraform.
-        Resource::RawResource(_)
-        | Resource::EcsCluster(_)
-        | Resource::TaskDefinition(_)
-        | Resource::EcsService(_)
-        | Resource::LogGroup(_)
-        | Resource::FileSystem(_)
-        | Resource::MountTarget(_)
-        | Resource::AccessPoint(_)
-        | Resource::Schedule(_)
-        | Resource::CacheSubnetGroup(_)
-        | Resource::CacheParameterGroup(_)
-        | Resource::CacheReplicationGroup(_)
-        | Resource::Bucket(_)
-        | Resource::BucketPolicy(_)
-        | Resource::OriginAccessControl(_)
-        | Resource::Distribution(_)
-        | Resource::ScheduledAction(_)
-        | Resource::Droplet(_)
-        | Resource::DoFirewall(_) => return None,
-    })
-}
 
 /// How long to wait for readiness, and how often to look.
 #[derive(Debug, Clone, Copy)]
@@ -129,24 +63,26 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// An SDK error with its whole context, for resource `id` and `action` (`ec2:CreateVpc`).
-    pub fn sdk_error<E, R>(&self, id: &str, action: &str, err: &SdkError<E, R>) -> AwsError
+    /// An SDK error of `action` (`ec2:CreateVpc`) on resource `id`, kept whole as the source.
+    pub fn sdk_error<E, R>(&self, id: &str, action: &str, err: SdkError<E, R>) -> AwsError
     where
-        E: std::error::Error + 'static,
-        R: std::fmt::Debug,
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
+        let (service, operation) = action.split_once(':').unwrap_or(("aws", action));
         AwsError::Sdk {
             stack: self.stack.name().to_owned(),
             id: id.to_owned(),
-            action: action.to_owned(),
-            message: DisplayErrorContext(err).to_string(),
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+            source: SdkFailure::new(err),
         }
     }
 
     /// An error of `action` on resource `id` that is not an SDK error: an answer that makes no
     /// sense (a resource missing right after it was made), or a request that cannot be built.
     pub fn fail(&self, id: &str, action: &str, message: impl std::fmt::Display) -> AwsError {
-        AwsError::Sdk {
+        AwsError::Unexpected {
             stack: self.stack.name().to_owned(),
             id: id.to_owned(),
             action: action.to_owned(),
@@ -172,8 +108,8 @@ impl Ctx<'_> {
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, R>>>,
-        E: std::error::Error + ProvideErrorMetadata + 'static,
-        R: std::fmt::Debug,
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
         let mut attempt = 0;
         loop {
@@ -187,7 +123,7 @@ impl Ctx<'_> {
                             .and_then(ProvideErrorMetadata::code)
                             .is_some_and(|c| codes.contains(&c));
                     if !transient || attempt >= self.timing.attempts {
-                        return Err(self.sdk_error(id, action, &err));
+                        return Err(self.sdk_error(id, action, err));
                     }
                     tokio::time::sleep(jitter(self.timing.backoff, attempt)).await;
                 }
@@ -258,6 +194,40 @@ fn jitter(base: std::time::Duration, attempt: u32) -> std::time::Duration {
     ceiling.mul_f64(f64::from(u32::try_from(seed % 1000).unwrap_or(0)) / 1000.0)
 }
 
+/// The adapter kind of `entry`, or the error naming why the engine does not deploy it.
+pub fn kind_of(stack: &Stack, entry: &ResourceEntry) -> Result<SdkKind, AwsError> {
+    SdkKind::of(&entry.resource).map_err(|why| AwsError::Unsupported {
+        stack: stack.name().to_owned(),
+        id: entry.id.to_string(),
+        kind: match &entry.resource {
+            iac_core::model::Resource::DbInstance(db) if db.is_replica() => "RDS read replica",
+            other => other.kind_name(),
+        },
+        reason: why.0,
+    })
+}
+
+/// Checks that the SDK path can take `entry` with resolved `props` (plan does, before anything
+/// is applied): its kind has an adapter, every property is one the adapter handles, and the
+/// template's tags are the ones the engine writes.
+pub fn check(stack: &Stack, entry: &ResourceEntry, props: &Map<String, Json>) -> Result<(), AwsError> {
+    let kind = kind_of(stack, entry)?;
+    let tags = iac_core::naming::tags(stack, entry);
+    with_adapter!(kind, A => typed::<A>(stack, entry, props, &tags).map(drop))
+}
+
+/// `props` as `A`'s typed properties, with the template's tags checked against `tags`.
+fn typed<A: Adapter>(
+    stack: &Stack,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<A::Props, AwsError> {
+    let typed: A::Props = adapter::parse(stack.name(), entry.id.as_str(), props)?;
+    adapter::check_tags(stack.name(), entry.id.as_str(), &typed.template_tags(), tags)?;
+    Ok(typed)
+}
+
 /// Creates `entry` with resolved `props` and `tags` (which include `iac:hash`).
 pub async fn create(
     ctx: &Ctx<'_>,
@@ -265,15 +235,19 @@ pub async fn create(
     props: &Map<String, Json>,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
-    match service_of(&entry.resource) {
-        Some(Service::Ec2) => Box::pin(ec2::create(ctx, entry, props, tags)).await,
-        Some(Service::Iam) => Box::pin(iam::create(ctx, entry, props, tags)).await,
-        Some(Service::AutoScaling) => Box::pin(autoscaling::create(ctx, entry, props, tags)).await,
-        Some(Service::Elbv2) => Box::pin(elbv2::create(ctx, entry, props, tags)).await,
-        Some(Service::Rds) => Box::pin(rds::create(ctx, entry, props, tags)).await,
-        Some(Service::Route53) => Box::pin(route53::create(ctx, entry, props, tags)).await,
-        None => Err(unsupported(ctx, entry)),
-    }
+    let kind = kind_of(ctx.stack, entry)?;
+    // Boxed: the SDK's futures are large.
+    with_adapter!(kind, A => Box::pin(create_with::<A>(ctx, entry, props, tags)).await)
+}
+
+async fn create_with<A: Adapter>(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let typed = typed::<A>(ctx.stack, entry, props, tags)?;
+    A::create(ctx, entry, &typed, tags).await
 }
 
 /// Updates `current` in place to `props`.
@@ -284,32 +258,32 @@ pub async fn update(
     props: &Map<String, Json>,
     tags: &Tags,
 ) -> Result<Observed, AwsError> {
-    match service_of(&entry.resource) {
-        Some(Service::Ec2) => Box::pin(ec2::update(ctx, entry, current, props, tags)).await,
-        Some(Service::Iam) => Box::pin(iam::update(ctx, entry, current, props, tags)).await,
-        Some(Service::AutoScaling) => Box::pin(autoscaling::update(ctx, entry, current, props, tags)).await,
-        Some(Service::Elbv2) => Box::pin(elbv2::update(ctx, entry, current, props, tags)).await,
-        Some(Service::Rds) => Box::pin(rds::update(ctx, entry, current, props, tags)).await,
-        Some(Service::Route53) => Box::pin(route53::update(ctx, entry, current, props, tags)).await,
-        None => Err(unsupported(ctx, entry)),
-    }
+    let kind = kind_of(ctx.stack, entry)?;
+    with_adapter!(kind, A => Box::pin(update_with::<A>(ctx, entry, current, props, tags)).await)
+}
+
+async fn update_with<A: Adapter>(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    current: &Observed,
+    props: &Map<String, Json>,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let typed = typed::<A>(ctx.stack, entry, props, tags)?;
+    A::update(ctx, entry, current, &typed, tags).await
 }
 
 /// Deletes `current` (stateful kinds take a final snapshot; the engine checks the user allowed it).
 pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
-    match current.cfn_type.split("::").nth(1) {
-        Some("EC2") => Box::pin(ec2::delete(ctx, current)).await,
-        Some("IAM") => Box::pin(iam::delete(ctx, current)).await,
-        Some("AutoScaling") => Box::pin(autoscaling::delete(ctx, current)).await,
-        Some("ElasticLoadBalancingV2") => Box::pin(elbv2::delete(ctx, current)).await,
-        Some("RDS") => Box::pin(rds::delete(ctx, current)).await,
-        Some("Route53") => Box::pin(route53::delete(ctx, current)).await,
-        _ => Err(AwsError::Unsupported {
+    let Some(kind) = SdkKind::from_cfn_type(&current.cfn_type) else {
+        return Err(AwsError::Unsupported {
             stack: ctx.stack.name().to_owned(),
             id: current.id.to_string(),
-            kind: "raw resource",
-        }),
-    }
+            kind: "resource",
+            reason: "its type has no SDK adapter",
+        });
+    };
+    with_adapter!(kind, A => Box::pin(<A as Adapter>::delete(ctx, current)).await)
 }
 
 /// Everything of this stack and environment that exists, from every service.
@@ -330,26 +304,15 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     Ok(out)
 }
 
-/// Properties of `cfn_type` whose change forces a replacement.
+/// Properties of `cfn_type` whose change forces a replacement (none for a type the engine does
+/// not know).
 pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type.split("::").nth(1) {
-        Some("EC2") => ec2::replaced_by(cfn_type),
-        Some("IAM") => iam::replaced_by(cfn_type),
-        Some("AutoScaling") => autoscaling::replaced_by(cfn_type),
-        Some("ElasticLoadBalancingV2") => elbv2::replaced_by(cfn_type),
-        Some("RDS") => rds::replaced_by(cfn_type),
-        Some("Route53") => route53::replaced_by(cfn_type),
-        _ => &[],
-    }
+    SdkKind::from_cfn_type(cfn_type).map_or(&[], SdkKind::replaced_by)
 }
 
-/// The error for a resource kind the module (or the engine) does not handle.
-pub(crate) fn unsupported(ctx: &Ctx<'_>, entry: &ResourceEntry) -> AwsError {
-    AwsError::Unsupported {
-        stack: ctx.stack.name().to_owned(),
-        id: entry.id.to_string(),
-        kind: entry.resource.kind_name(),
-    }
+/// Whether resources of `cfn_type` hold data.
+pub fn is_stateful_type(cfn_type: &str) -> bool {
+    SdkKind::from_cfn_type(cfn_type).is_some_and(SdkKind::is_stateful)
 }
 
 /// `Ok(None)` when the call failed because the resource does not exist (`missing` says so of the
@@ -391,8 +354,8 @@ where
     T: Clone,
     F: Fn(Option<String>) -> Fut,
     Fut: Future<Output = Result<O, SdkError<E, R>>>,
-    E: std::error::Error + ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let mut all = Vec::new();
     let mut marker: Option<String> = None;
@@ -474,56 +437,4 @@ pub(crate) fn tag_pairs<T: SdkTag>(tags: &[T]) -> Tags {
 /// Our [`Tags`] as an SDK's tags.
 pub(crate) fn sdk_tags<T: NewSdkTag>(tags: &Tags) -> Vec<T> {
     tags.iter().map(|(k, v)| T::new(k, v)).collect()
-}
-
-/// Shared helpers for the service modules.
-pub mod util {
-    use serde_json::{Map, Value as Json};
-
-    /// A string property (numbers and booleans as text); empty when absent.
-    pub fn s(props: &Map<String, Json>, key: &str) -> String {
-        match props.get(key) {
-            Some(Json::String(v)) => v.clone(),
-            Some(Json::Number(n)) => n.to_string(),
-            Some(Json::Bool(b)) => b.to_string(),
-            _ => String::new(),
-        }
-    }
-
-    /// An optional string property.
-    pub fn opt(props: &Map<String, Json>, key: &str) -> Option<String> {
-        props.get(key).filter(|v| !v.is_null()).map(|_| s(props, key))
-    }
-
-    /// An integer property (also from a numeric string).
-    pub fn i(props: &Map<String, Json>, key: &str) -> Option<i32> {
-        match props.get(key) {
-            Some(Json::Number(n)) => n.as_i64().and_then(|v| i32::try_from(v).ok()),
-            Some(Json::String(v)) => v.parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// A boolean property (also from `"true"`).
-    pub fn b(props: &Map<String, Json>, key: &str) -> Option<bool> {
-        match props.get(key) {
-            Some(Json::Bool(v)) => Some(*v),
-            Some(Json::String(v)) => v.parse().ok(),
-            _ => None,
-        }
-    }
-
-    /// A list of strings.
-    pub fn list(props: &Map<String, Json>, key: &str) -> Vec<String> {
-        props
-            .get(key)
-            .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default()
-    }
-
-    /// An object property.
-    pub fn obj<'a>(props: &'a Map<String, Json>, key: &str) -> Option<&'a Map<String, Json>> {
-        props.get(key).and_then(Json::as_object)
-    }
 }

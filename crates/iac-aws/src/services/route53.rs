@@ -16,46 +16,81 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecord, ResourceRecordSet, RrType,
 };
 use iac_core::LogicalId;
-use iac_core::model::{Resource, ResourceEntry};
+use iac_core::model::{RecordSet, Resource, ResourceEntry};
 use iac_core::value::{Pseudo, Value};
-use serde_json::{Map, Value as Json};
+use serde::Deserialize;
+use serde_json::Value as Json;
 
-use super::util::{b, i, list, obj, opt, s};
-use super::{Ctx, absent_on, unsupported};
+use super::{Ctx, absent_on};
+use crate::adapter::{Adapter, Desired, SdkKind, de};
 use crate::error::AwsError;
 use crate::state::{Observed, Tags};
 
-const RECORD_SET: &str = "AWS::Route53::RecordSet";
-
-/// Creates (upserts) the record and waits until the change is `INSYNC`.
-pub async fn create(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    props: &Map<String, Json>,
-    _tags: &Tags,
-) -> Result<Observed, AwsError> {
-    if !matches!(entry.resource, Resource::RecordSet(_)) {
-        return Err(unsupported(ctx, entry));
-    }
-    upsert(ctx, entry, props).await
+/// The desired properties of an `AWS::Route53::RecordSet`: an alias or plain values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct RecordSetProps {
+    pub(crate) hosted_zone_id: String,
+    pub(crate) name: String,
+    pub(crate) r#type: String,
+    #[serde(default)]
+    pub(crate) alias_target: Option<AliasTargetProps>,
+    #[serde(rename = "TTL", default, deserialize_with = "de::opt_int")]
+    pub(crate) ttl: Option<i32>,
+    #[serde(default)]
+    pub(crate) resource_records: Vec<String>,
+    #[serde(default)]
+    pub(crate) set_identifier: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_int")]
+    pub(crate) weight: Option<i32>,
 }
 
-/// Updates the record in place (another `UPSERT` of the same name and type).
-pub async fn update(
-    ctx: &Ctx<'_>,
-    entry: &ResourceEntry,
-    _current: &Observed,
-    props: &Map<String, Json>,
-    _tags: &Tags,
-) -> Result<Observed, AwsError> {
-    if !matches!(entry.resource, Resource::RecordSet(_)) {
-        return Err(unsupported(ctx, entry));
-    }
-    upsert(ctx, entry, props).await
+/// A record's `AliasTarget`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct AliasTargetProps {
+    #[serde(rename = "DNSName")]
+    pub(crate) dns_name: String,
+    pub(crate) hosted_zone_id: String,
+    #[serde(default, deserialize_with = "de::opt_bool")]
+    pub(crate) evaluate_target_health: Option<bool>,
 }
 
-/// Deletes the record as it is now; a record (or zone) already gone is success.
-pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+impl Desired for RecordSetProps {}
+
+impl Adapter for RecordSet {
+    type Props = RecordSetProps;
+    /// The physical id holds zone, name and type.
+    const REPLACED_BY: &'static [&'static str] = &["HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"];
+
+    /// Creates (upserts) the record and waits until the change is `INSYNC`.
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &RecordSetProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        upsert(ctx, entry, props).await
+    }
+
+    /// Updates the record in place (another `UPSERT` of the same name and type).
+    async fn update(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        _current: &Observed,
+        props: &RecordSetProps,
+        _tags: &Tags,
+    ) -> Result<Observed, AwsError> {
+        upsert(ctx, entry, props).await
+    }
+
+    /// Deletes the record as it is now; a record (or zone) already gone is success.
+    async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
+        delete(ctx, current).await
+    }
+}
+
+async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
     let id = current.id.as_str();
     let Some((zone, name, kind)) = split_physical_id(&current.physical_id) else {
         return Err(ctx.fail(
@@ -110,14 +145,6 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
         }
     }
     Ok(out)
-}
-
-/// Properties whose change forces a new record (the physical id holds zone, name and type).
-pub fn replaced_by(cfn_type: &str) -> &'static [&'static str] {
-    match cfn_type {
-        RECORD_SET => &["HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"],
-        _ => &[],
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,30 +203,29 @@ fn literal(ctx: &Ctx<'_>, v: &Value<String>) -> Option<String> {
     }
 }
 
-async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &Map<String, Json>) -> Result<Observed, AwsError> {
+async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &RecordSetProps) -> Result<Observed, AwsError> {
     let id = entry.id.as_str();
     let action = "route53:ChangeResourceRecordSets";
-    let zone = s(props, "HostedZoneId");
-    let name = s(props, "Name");
-    let kind = s(props, "Type");
-    let mut record = ResourceRecordSet::builder().name(&name).r#type(RrType::from(kind.as_str()));
-    if let Some(alias) = obj(props, "AliasTarget") {
+    let (zone, name, kind) = (&props.hosted_zone_id, &props.name, &props.r#type);
+    let mut record = ResourceRecordSet::builder().name(name).r#type(RrType::from(kind.as_str()));
+    if let Some(alias) = &props.alias_target {
         let target = AliasTarget::builder()
-            .dns_name(s(alias, "DNSName"))
-            .hosted_zone_id(s(alias, "HostedZoneId"))
-            .evaluate_target_health(b(alias, "EvaluateTargetHealth").unwrap_or(false))
+            .dns_name(&alias.dns_name)
+            .hosted_zone_id(&alias.hosted_zone_id)
+            .evaluate_target_health(alias.evaluate_target_health.unwrap_or(false))
             .build()
             .map_err(|e| ctx.fail(id, action, e))?;
         record = record.alias_target(target);
     } else {
-        let values = list(props, "ResourceRecords")
-            .into_iter()
+        let values = props
+            .resource_records
+            .iter()
             .map(|v| ResourceRecord::builder().value(v).build().map_err(|e| ctx.fail(id, action, e)))
             .collect::<Result<Vec<_>, _>>()?;
-        record = record.set_ttl(i(props, "TTL").map(i64::from)).set_resource_records(Some(values));
+        record = record.set_ttl(props.ttl.map(i64::from)).set_resource_records(Some(values));
     }
-    if let Some(set) = opt(props, "SetIdentifier") {
-        record = record.set_identifier(set).set_weight(i(props, "Weight").map(i64::from));
+    if let Some(set) = &props.set_identifier {
+        record = record.set_identifier(set).set_weight(props.weight.map(i64::from));
     }
     let record = record.build().map_err(|e| ctx.fail(id, action, e))?;
     let change = Change::builder()
@@ -209,7 +235,7 @@ async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &Map<String, Json>)
         .map_err(|e| ctx.fail(id, action, e))?;
     let batch = ChangeBatch::builder().changes(change).build().map_err(|e| ctx.fail(id, action, e))?;
     let r53 = &ctx.clients.route53;
-    let zone_ref = zone_id(&zone);
+    let zone_ref = zone_id(zone);
     let out = ctx
         .retry(id, action, &[], || {
             r53.change_resource_record_sets().hosted_zone_id(zone_ref).change_batch(batch.clone()).send()
@@ -218,15 +244,15 @@ async fn upsert(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &Map<String, Json>)
     if let Some(info) = out.change_info() {
         wait_insync(ctx, id, info.id()).await?;
     }
-    let found = find_record(ctx, id, &zone, &name, &kind).await?.ok_or_else(|| {
+    let found = find_record(ctx, id, zone, name, kind).await?.ok_or_else(|| {
         ctx.fail(
             id,
             "route53:ListResourceRecordSets",
             format!("record `{name}` ({kind}) was written but cannot be read back"),
         )
     })?;
-    let alias_dns = obj(props, "AliasTarget").map(|a| s(a, "DNSName"));
-    Ok(observe(entry.id.clone(), &zone, &name, alias_dns.as_deref(), &found))
+    let alias_dns = props.alias_target.as_ref().map(|a| a.dns_name.as_str());
+    Ok(observe(entry.id.clone(), zone, name, alias_dns, &found))
 }
 
 async fn wait_insync(ctx: &Ctx<'_>, id: &str, change_id: &str) -> Result<(), AwsError> {
@@ -278,7 +304,7 @@ async fn find_record(
 fn observe(id: LogicalId, zone: &str, name: &str, alias_dns: Option<&str>, r: &ResourceRecordSet) -> Observed {
     let kind = r.r#type().as_str().to_owned();
     let read_name = if same_name(r.name(), name) { name.to_owned() } else { dns_name(r.name()) };
-    let o = Observed::new(id, RECORD_SET, physical_id(zone, name, &kind))
+    let o = Observed::new(id, SdkKind::RecordSet.cfn_type(), physical_id(zone, name, &kind))
         .prop("HostedZoneId", zone)
         .prop("Name", read_name)
         .prop("Type", kind);

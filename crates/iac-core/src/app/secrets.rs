@@ -167,6 +167,7 @@ mod tests {
 #[cfg(test)]
 mod validation_tests {
     use crate::app::{Container, HostConfig, HostFile};
+    use crate::diag::Code;
     use crate::workload::{App, Service, validate_app};
 
     #[test]
@@ -178,12 +179,15 @@ mod validation_tests {
             files: vec![HostFile { path: "/etc/app.conf".into(), mode: 0o600, content: format!("db = {url}\n") }],
             ..HostConfig::default()
         };
-        let found: Vec<(&str, String)> =
+        let found: Vec<(Code, String)> =
             crate::app::setup_problems(&host).into_iter().map(|p| (p.code, p.property)).collect();
-        assert!(found.contains(&("IAC176", "UserData.Containers.web.Env.DATABASE_URL".into())), "{found:?}");
-        assert!(found.contains(&("IAC176", "UserData.Files[0].Content".into())), "{found:?}");
+        assert!(
+            found.contains(&(Code::LiteralSecretValue, "UserData.Containers.web.Env.DATABASE_URL".into())),
+            "{found:?}"
+        );
+        assert!(found.contains(&(Code::LiteralSecretValue, "UserData.Files[0].Content".into())), "{found:?}");
         let app = App::new("shop").service(Service::new(host.containers[0].clone()));
         let d = validate_app("demo", &app, &|_| true);
-        assert!(d.iter().any(|d| d.code == "IAC176" && !d.message.contains("hunter2")), "{d:?}");
+        assert!(d.iter().any(|d| d.code == Code::LiteralSecretValue && !d.message.contains("hunter2")), "{d:?}");
     }
 }

@@ -2,14 +2,16 @@
 //! firewall, kernel settings, systemd units and timers, supervisor programs and nginx sites.
 //!
 //! Each is plain data; `iac-render` writes them as cloud-init `write_files` entries and the few
-//! commands that activate them, and `crate::validate` checks them (codes IAC160-IAC179).
+//! commands that activate them, and `crate::validate` checks them ([`setup_problems`]).
 
 use serde::Serialize;
 
 use super::Container;
+use crate::diag::Code;
+use crate::value::Refs;
 
 /// A swap file, created by cloud-init (`swap:`), with the kernel's swap tuning.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Swap {
     /// Absolute path of the file, e.g. `/swapfile`.
     pub path: String,
@@ -29,7 +31,7 @@ impl Swap {
 }
 
 /// Protocol of a host firewall rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum FirewallProtocol {
     /// TCP.
     Tcp,
@@ -48,7 +50,7 @@ impl FirewallProtocol {
 }
 
 /// One port admitted by the host firewall.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct FirewallRule {
     /// The port.
     pub port: u16,
@@ -79,14 +81,14 @@ impl FirewallRule {
 
 /// The host firewall: incoming traffic is denied except by the rules, outgoing is allowed.
 /// Rendered as `ufw` commands (the guide's tool, present on Ubuntu images).
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, Refs)]
 pub struct Firewall {
     /// Admitted ports.
     pub rules: Vec<FirewallRule>,
 }
 
 /// systemd's `Type=` of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum ServiceType {
     /// The process started is the service.
     Simple,
@@ -111,7 +113,7 @@ impl ServiceType {
 }
 
 /// systemd's `Restart=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum UnitRestart {
     /// Never.
     No,
@@ -138,7 +140,7 @@ impl UnitRestart {
 /// A unit either runs commands (`exec_*`, each an argv whose first word is an absolute path,
 /// optionally prefixed with systemd's `-` to ignore a failure) or a [`Container`]: then the
 /// renderer writes `docker run` from the same definition that ECS, compose and Kubernetes use.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SystemdUnit {
     /// File name, e.g. `viewbovis.service`.
     pub name: String,
@@ -262,7 +264,7 @@ impl SystemdUnit {
 }
 
 /// A systemd timer, written to `/etc/systemd/system/<name>` and enabled.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SystemdTimer {
     /// File name, e.g. `report.timer`.
     pub name: String,
@@ -277,7 +279,7 @@ pub struct SystemdTimer {
 }
 
 /// Where a supervisor program's output goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Refs)]
 pub enum ProgramLog {
     /// `/var/log/supervisor/<name>.log` (stderr joined to stdout), rotated by supervisor.
     File,
@@ -286,7 +288,7 @@ pub enum ProgramLog {
 }
 
 /// A program run and restarted by supervisord (`/etc/supervisor/conf.d/<name>.conf`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct SupervisorProgram {
     /// `[program:<name>]`.
     pub name: String,
@@ -328,7 +330,7 @@ impl SupervisorProgram {
 }
 
 /// What a location of an nginx site does.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum LocationAction {
     /// `proxy_pass http://127.0.0.1:<port>` with the usual forwarded headers.
     Proxy {
@@ -350,7 +352,7 @@ pub enum LocationAction {
 }
 
 /// One `location` block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct NginxLocation {
     /// The match, e.g. `/`, `= /nginx_status` or `~ \.php$`.
     pub path: String,
@@ -360,7 +362,7 @@ pub struct NginxLocation {
 
 /// An nginx server block, written to `/etc/nginx/sites-enabled/<name>.conf`; the distribution's
 /// `default` site is removed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct NginxSite {
     /// File name stem, e.g. `viewbovis`.
     pub name: String,
@@ -534,10 +536,8 @@ mod tests {
 /// `UserData.Units[0].ExecStart[0]`); `crate::validate` adds the stack and resource.
 #[derive(Debug, Clone)]
 pub struct SetupProblem {
-    /// Error or warning.
-    pub severity: crate::validate::Severity,
-    /// Stable code (IAC160-IAC179).
-    pub code: &'static str,
+    /// The check that found it (its severity is the code's).
+    pub code: Code,
     /// The property.
     pub property: String,
     /// What is wrong.
@@ -549,30 +549,14 @@ pub struct SetupProblem {
 struct Problems(Vec<SetupProblem>);
 
 impl Problems {
-    fn error(&mut self, code: &'static str, property: String, message: impl Into<String>, hint: impl Into<String>) {
-        self.0.push(SetupProblem {
-            severity: crate::validate::Severity::Error,
-            code,
-            property,
-            message: message.into(),
-            hint: hint.into(),
-        });
-    }
-
-    fn warning(&mut self, code: &'static str, property: String, message: impl Into<String>, hint: impl Into<String>) {
-        self.0.push(SetupProblem {
-            severity: crate::validate::Severity::Warning,
-            code,
-            property,
-            message: message.into(),
-            hint: hint.into(),
-        });
+    fn report(&mut self, code: Code, property: String, message: impl Into<String>, hint: impl Into<String>) {
+        self.0.push(SetupProblem { code, property, message: message.into(), hint: hint.into() });
     }
 
     fn absolute(&mut self, property: String, path: &str, what: &str) {
         if !path.starts_with('/') || path.contains("..") || path.contains(['\n', '\r', '\0']) {
-            self.error(
-                "IAC165",
+            self.report(
+                Code::RelativeSetupPath,
                 property,
                 format!("{what} `{path}` is not an absolute path"),
                 "write it from the root, e.g. `/etc/app/app.conf`",
@@ -582,20 +566,25 @@ impl Problems {
 
     fn command(&mut self, property: String, argv: &[String]) {
         let Some(first) = argv.first() else {
-            self.error("IAC161", property, "an empty command", "give the program and its arguments");
+            self.report(Code::InvalidCommand, property, "an empty command", "give the program and its arguments");
             return;
         };
         let program = first.trim_start_matches(['-', '@', ':', '+', '!']);
         if !program.starts_with('/') {
-            self.error(
-                "IAC161",
+            self.report(
+                Code::InvalidCommand,
                 property.clone(),
                 format!("`{program}` is not an absolute path"),
                 "write the program's absolute path, e.g. `/usr/bin/docker`, so it does not depend on PATH",
             );
         }
         if argv.iter().any(|a| a.contains(['\n', '\r'])) {
-            self.error("IAC161", property, "an argument contains a line break", "pass one line per argument");
+            self.report(
+                Code::InvalidCommand,
+                property,
+                "an argument contains a line break",
+                "pass one line per argument",
+            );
         }
     }
 
@@ -603,8 +592,8 @@ impl Problems {
         let mut seen = std::collections::BTreeSet::new();
         for (i, n) in names.enumerate() {
             if !seen.insert(n) {
-                self.error(
-                    "IAC174",
+                self.report(
+                    Code::DuplicateSetupName,
                     format!("{property}[{i}]"),
                     format!("{what} `{n}` is defined twice"),
                     "give each its own name",
@@ -614,7 +603,7 @@ impl Problems {
     }
 }
 
-/// Secrets recognised by their value anywhere the host writes text (IAC176): the containers'
+/// Secrets recognised by their value anywhere the host writes text (IAC195): the containers'
 /// environment and commands, files, cron jobs, units and supervisor programs.
 fn literal_secrets(host: &super::HostConfig, p: &mut Problems) {
     use super::secrets::{literal_secret, literal_secret_in};
@@ -623,8 +612,8 @@ fn literal_secrets(host: &super::HostConfig, p: &mut Problems) {
     let mut noted = std::collections::BTreeSet::new();
     for c in host.all_containers() {
         if let Some(why) = c.unverified_image.as_ref().filter(|_| noted.insert(c.image.to_string())) {
-            p.warning(
-                "IAC177",
+            p.report(
+                Code::UncheckedImageTag,
                 format!("UserData.Containers.{}.Image", c.name),
                 format!("image `{}` is not checked against its upstream: {why}", c.image),
                 "check the tag where the image is published, then remove the note from the config",
@@ -633,7 +622,7 @@ fn literal_secrets(host: &super::HostConfig, p: &mut Problems) {
     }
     let mut report = |property: String, why: Option<String>| {
         if let Some(why) = why {
-            p.error("IAC176", property, format!("{why}; it would be written into every output"), hint);
+            p.report(Code::LiteralSecretValue, property, format!("{why}; it would be written into every output"), hint);
         }
     };
     for c in host.all_containers() {
@@ -682,11 +671,16 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     if let Some(swap) = &host.swap {
         p.absolute("UserData.Swap.Path".into(), &swap.path, "swap file");
         if swap.size_mib == 0 {
-            p.error("IAC173", "UserData.Swap.Size".into(), "a swap file of 0 MiB", "give a size, e.g. 4096 (4 GiB)");
+            p.report(
+                Code::SwapSize,
+                "UserData.Swap.Size".into(),
+                "a swap file of 0 MiB",
+                "give a size, e.g. 4096 (4 GiB)",
+            );
         }
         if swap.swappiness.is_some_and(|v| v > 100) {
-            p.error(
-                "IAC173",
+            p.report(
+                Code::Swappiness,
                 "UserData.Swap.Swappiness".into(),
                 "vm.swappiness above 100",
                 "use 0-100 (the guide uses 10)",
@@ -697,12 +691,12 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         for (i, rule) in fw.rules.iter().enumerate() {
             let prop = format!("UserData.Firewall.Rules[{i}]");
             if rule.port == 0 {
-                p.error("IAC166", prop.clone(), "port 0", "give the port to admit");
+                p.report(Code::PortZero, prop.clone(), "port 0", "give the port to admit");
             }
             for s in &rule.sources {
-                if let Some(problem) = crate::validate::cidr_problem(s) {
-                    p.error(
-                        "IAC169",
+                if let Some(problem) = crate::net::cidr_problem(s) {
+                    p.report(
+                        Code::InvalidCidr,
                         format!("{prop}.Sources"),
                         problem,
                         "write an IPv4 or IPv6 CIDR, e.g. 203.0.113.0/24",
@@ -712,14 +706,14 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             if rule.is_world() {
                 match rule.port {
                     80 | 443 => {}
-                    22 => p.warning(
-                        "IAC168",
+                    22 => p.report(
+                        Code::WorldOpenSsh,
                         prop,
                         "SSH is open to the whole internet",
                         "admit an admin range or a VPN instead, or use a provider console / SSM",
                     ),
-                    port => p.error(
-                        "IAC167",
+                    port => p.report(
+                        Code::WorldOpenHostPort,
                         prop,
                         format!("port {port} is open to the whole internet"),
                         "only 22, 80 and 443 may admit everyone; give the admin range in `sources`",
@@ -731,8 +725,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (key, value) in host.kernel_settings() {
         let key_ok = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
         if !key_ok || value.trim().is_empty() || value.contains(['\n', '\r']) {
-            p.error(
-                "IAC172",
+            p.report(
+                Code::InvalidSysctl,
                 format!("UserData.Sysctl.{key}"),
                 format!("`{key} = {value}` is not a kernel setting"),
                 "write a dotted key such as `vm.swappiness` and a one-line value",
@@ -746,52 +740,57 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, u) in host.units.iter().enumerate() {
         let prop = format!("UserData.Units[{i}]");
         if !unit_name_ok(&u.name, ".service") {
-            p.error(
-                "IAC160",
+            p.report(
+                Code::InvalidUnitName,
                 format!("{prop}.Name"),
                 format!("`{}` is not a service unit name", u.name),
                 "use letters, digits and `:_.-@`, ending in `.service`, e.g. `viewbovis.service`",
             );
         }
         if u.description.trim().is_empty() || u.description.contains('\n') {
-            p.error("IAC160", format!("{prop}.Description"), "no one-line description", "say what the unit is for");
+            p.report(
+                Code::UnitWithoutDescription,
+                format!("{prop}.Description"),
+                "no one-line description",
+                "say what the unit is for",
+            );
         }
         if let Some(c) = &u.container {
             if !(u.exec_start.is_empty() && u.exec_stop.is_empty()) {
-                p.error(
-                    "IAC162",
+                p.report(
+                    Code::UnitContainerOrCommands,
                     format!("{prop}.ExecStart"),
                     "a container unit with its own commands",
                     "leave exec_start and exec_stop empty: the container's docker run is the command",
                 );
             }
             if let Some(problem) = c.image.pin_problem() {
-                p.error(
-                    "IAC041",
+                p.report(
+                    Code::UnpinnedHostImage,
                     format!("{prop}.Container.Image"),
                     problem,
                     "pin the image to a version tag or a digest",
                 );
             }
         } else if u.exec_start.is_empty() {
-            p.error(
-                "IAC162",
+            p.report(
+                Code::UnitContainerOrCommands,
                 format!("{prop}.ExecStart"),
                 "a unit with nothing to run",
                 "add an exec_start command or a container",
             );
         }
         if u.exec_start.len() > 1 && u.service_type != ServiceType::Oneshot {
-            p.error(
-                "IAC162",
+            p.report(
+                Code::SeveralExecStart,
                 format!("{prop}.ExecStart"),
                 "several ExecStart= lines in a unit that is not oneshot",
                 "make it ServiceType::Oneshot or use one command",
             );
         }
         if u.service_type == ServiceType::Oneshot && u.restart == UnitRestart::Always {
-            p.error(
-                "IAC162",
+            p.report(
+                Code::OneshotRestartAlways,
                 format!("{prop}.Restart"),
                 "Restart=always on a oneshot unit",
                 "use UnitRestart::OnFailure or No",
@@ -811,8 +810,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             let ok =
                 [".service", ".target", ".timer", ".socket", ".mount", ".path"].iter().any(|s| unit_name_ok(dep, s));
             if !ok {
-                p.error(
-                    "IAC160",
+                p.report(
+                    Code::InvalidUnitName,
                     format!("{prop}.Dependencies"),
                     format!("`{dep}` is not a unit name"),
                     "name a unit with its suffix, e.g. `network-online.target`",
@@ -824,16 +823,16 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, t) in host.timers.iter().enumerate() {
         let prop = format!("UserData.Timers[{i}]");
         if !unit_name_ok(&t.name, ".timer") {
-            p.error(
-                "IAC160",
+            p.report(
+                Code::InvalidUnitName,
                 format!("{prop}.Name"),
                 format!("`{}` is not a timer unit name", t.name),
                 "end it in `.timer`, e.g. `report.timer`",
             );
         }
         if t.on_calendar.is_empty() {
-            p.error(
-                "IAC163",
+            p.report(
+                Code::TimerSchedule,
                 format!("{prop}.OnCalendar"),
                 "a timer with no OnCalendar=",
                 "give a time, e.g. `*-*-* 22:00:00`",
@@ -841,8 +840,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         }
         for expr in &t.on_calendar {
             if let Some(problem) = on_calendar_problem(expr) {
-                p.error(
-                    "IAC163",
+                p.report(
+                    Code::TimerSchedule,
                     format!("{prop}.OnCalendar"),
                     format!("`{expr}`: {problem}"),
                     "write e.g. `daily`, `Mon..Fri 08:00` or `*-*-* 22:00:00 Europe/London` (see systemd.time(7))",
@@ -851,8 +850,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         }
         let target = t.unit.clone().unwrap_or_else(|| t.name.replace(".timer", ".service"));
         if !unit_names.contains(&target.as_str()) {
-            p.error(
-                "IAC164",
+            p.report(
+                Code::TimerUnknownUnit,
                 format!("{prop}.Unit"),
                 format!("the timer starts `{target}`, which the host does not define"),
                 "add that unit to `units` (with empty wanted_by if only the timer starts it)",
@@ -863,8 +862,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, prog) in host.supervisor.iter().enumerate() {
         let prop = format!("UserData.Supervisor[{i}]");
         if !simple_name_ok(&prog.name) {
-            p.error(
-                "IAC170",
+            p.report(
+                Code::InvalidProgramName,
                 format!("{prop}.Name"),
                 format!("`{}` is not a program name", prog.name),
                 "use letters, digits, `-` and `_`",
@@ -872,8 +871,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         }
         p.command(format!("{prop}.Command"), &prog.command);
         if prog.command.iter().any(|a| a.contains('%')) {
-            p.error(
-                "IAC170",
+            p.report(
+                Code::PercentInSupervisorCommand,
                 format!("{prop}.Command"),
                 "`%` in a supervisor command (it expands %(name)s)",
                 "write %% for a literal percent sign",
@@ -886,8 +885,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         if let Some(unit) = &prog.replaces_unit
             && !unit_name_ok(&unit.replace('*', "x"), ".service")
         {
-            p.error(
-                "IAC160",
+            p.report(
+                Code::InvalidUnitName,
                 format!("{prop}.ReplacesUnit"),
                 format!("`{unit}` is not a service unit name"),
                 "e.g. `redis-server.service`",
@@ -899,27 +898,27 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     for (i, site) in host.nginx_sites.iter().enumerate() {
         let prop = format!("UserData.NginxSites[{i}]");
         if !simple_name_ok(&site.name) {
-            p.error(
-                "IAC171",
+            p.report(
+                Code::InvalidSiteName,
                 format!("{prop}.Name"),
                 format!("`{}` is not a site name", site.name),
                 "use letters, digits, `-` and `_`",
             );
         }
         if site.listen == 0 {
-            p.error("IAC166", format!("{prop}.Listen"), "port 0", "listen on a port, e.g. 80");
+            p.report(Code::PortZero, format!("{prop}.Listen"), "port 0", "listen on a port, e.g. 80");
         }
         if site.server_names.is_empty() && !site.default_server {
-            p.error(
-                "IAC171",
+            p.report(
+                Code::SiteServerNames,
                 format!("{prop}.ServerNames"),
                 "a site with no server name that is not the default server",
                 "give its host names or make it the default server",
             );
         }
         if site.default_server && !defaults.insert(site.listen) {
-            p.error(
-                "IAC171",
+            p.report(
+                Code::DuplicateDefaultServer,
                 format!("{prop}.DefaultServer"),
                 format!("two default servers on port {}", site.listen),
                 "make only one site the default",
@@ -927,8 +926,8 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         }
         for n in &site.server_names {
             if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || ".-*_".contains(c)) {
-                p.error(
-                    "IAC171",
+                p.report(
+                    Code::SiteServerNames,
                     format!("{prop}.ServerNames"),
                     format!("`{n}` is not a host name"),
                     "e.g. `viewbovis.example.org`",
@@ -939,13 +938,18 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             p.absolute(format!("{prop}.Root"), root, "document root");
         }
         if site.locations.is_empty() {
-            p.error("IAC171", format!("{prop}.Locations"), "a site with no location", "add at least `location /`");
+            p.report(
+                Code::SiteWithoutLocation,
+                format!("{prop}.Locations"),
+                "a site with no location",
+                "add at least `location /`",
+            );
         }
         for (j, loc) in site.locations.iter().enumerate() {
             let lp = format!("{prop}.Locations[{j}]");
             if loc.path.trim().is_empty() || loc.path.contains(['{', '}', ';', '\n']) {
-                p.error(
-                    "IAC171",
+                p.report(
+                    Code::InvalidLocationMatch,
                     lp.clone(),
                     format!("`{}` is not a location match", loc.path),
                     "e.g. `/`, `= /nginx_status` or `~ \\.php$`",
@@ -953,12 +957,12 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             }
             match &loc.action {
                 LocationAction::Proxy { port } if *port == 0 => {
-                    p.error("IAC166", lp, "proxy to port 0", "give the local port of the service");
+                    p.report(Code::PortZero, lp, "proxy to port 0", "give the local port of the service");
                 }
                 LocationAction::PhpFpm { socket } => p.absolute(lp, socket, "php-fpm socket"),
                 LocationAction::TryFiles(files) if files.is_empty() || site.root.is_none() => {
-                    p.error(
-                        "IAC171",
+                    p.report(
+                        Code::TryFilesWithoutRoot,
                         lp,
                         "try_files needs a root and at least one file",
                         "set the site's root and list the files, e.g. `$uri`, `/index.php?$query_string`",

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::Value;
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// The managed cache policy `CachingOptimized`.
 pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
@@ -14,17 +14,16 @@ pub const CLOUDFRONT_HOSTED_ZONE_ID: &str = "Z2FDTNDATAQYW2";
 
 /// `AWS::CloudFront::OriginAccessControl` / `aws_cloudfront_origin_access_control`: CloudFront
 /// signs its requests to an S3 origin (`SigV4`, always), so the bucket stays private.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct OriginAccessControl {
     /// The control's name (unique in the account); derived when absent.
     pub name: Option<String>,
     /// Description.
     pub description: String,
 }
-impl_refs!(OriginAccessControl {});
 
 /// Edge locations a distribution uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum PriceClass {
     /// North America and Europe.
     PriceClass100,
@@ -46,7 +45,7 @@ impl PriceClass {
 }
 
 /// The certificate viewers see.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum ViewerCertificate {
     /// `*.cloudfront.net` (no aliases possible).
     CloudFrontDefault,
@@ -62,7 +61,7 @@ pub enum ViewerCertificate {
 /// `AWS::CloudFront::Distribution` / `aws_cloudfront_distribution` with one private S3 origin
 /// reached through origin access control. Viewers are redirected to HTTPS; only `GET` and
 /// `HEAD` are allowed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Distribution {
     /// Comment shown in the console.
     pub comment: String,
@@ -87,17 +86,67 @@ pub struct Distribution {
     /// Answer over IPv6 too.
     pub ipv6: bool,
 }
-impl_refs!(Distribution { origin_domain_name, origin_access_control_id, certificate });
 
-impl crate::value::HasRefs for ViewerCertificate {
-    fn collect_refs(&self, out: &mut crate::value::Refs) {
-        if let ViewerCertificate::Acm { certificate_arn, .. } = self {
-            certificate_arn.collect_refs(out);
-        }
+impl ResourceKind for OriginAccessControl {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "OriginAccessControl",
+        label: "origin access control",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::CloudFront::OriginAccessControl"),
+        terraform: Some("aws_cloudfront_origin_access_control"),
+        attrs: &[by_ref(Attr::Id, "id")],
+        naming: Naming::Explicit { max: 64 },
+        tagging: Tagging::Untagged("CloudFront origin access controls take no tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 5,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        if let ViewerCertificate::Acm { certificate_arn, .. } = self {
-            certificate_arn.rewrite_refs(f);
-        }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for Distribution {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Distribution",
+        label: "CloudFront distribution",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::CloudFront::Distribution"),
+        terraform: Some("aws_cloudfront_distribution"),
+        attrs: &[
+            by_ref(Attr::Id, "id"),
+            AttrSpec {
+                attr: Attr::Arn,
+                cloudformation: CfnAttr::Join(&[
+                    JoinPart::Text("arn:"),
+                    JoinPart::Pseudo("AWS::Partition"),
+                    JoinPart::Text(":cloudfront::"),
+                    JoinPart::Pseudo("AWS::AccountId"),
+                    JoinPart::Text(":distribution/"),
+                    JoinPart::SelfRef,
+                ]),
+                terraform: "arn",
+            },
+            get_att(Attr::DnsName, "DomainName", "domain_name"),
+            AttrSpec {
+                attr: Attr::CanonicalHostedZoneId,
+                cloudformation: CfnAttr::Constant(CLOUDFRONT_HOSTED_ZONE_ID),
+                terraform: "hosted_zone_id",
+            },
+        ],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 3,
+    };
+    fn unique_dns_names_mut(&mut self) -> Vec<&mut String> {
+        // An alias (CNAME) belongs to one distribution across all of AWS.
+        self.aliases.iter_mut().collect()
     }
 }

@@ -3,32 +3,13 @@
 use serde::Serialize;
 
 use crate::app::HostConfig;
-use crate::impl_refs;
-use crate::value::Value;
-
-/// The root EBS volume.
-#[derive(Debug, Clone, Serialize)]
-pub struct RootVolume {
-    /// Device name of the AMI's root, `/dev/sda1` on Ubuntu, `/dev/xvda` on Amazon Linux.
-    pub device_name: String,
-    /// Size in GiB.
-    pub size_gib: u32,
-    /// `gp3` ("General Purpose SSD").
-    pub volume_type: String,
-    /// Encrypted at rest (validation requires it).
-    pub encrypted: bool,
-}
-
-impl RootVolume {
-    /// An encrypted gp3 root volume.
-    pub fn gp3(device_name: impl Into<String>, size_gib: u32) -> Self {
-        Self { device_name: device_name.into(), size_gib, volume_type: "gp3".into(), encrypted: true }
-    }
-}
+pub use crate::app::RootVolume;
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// What an instance runs: image, size, network, identity and boot script. Shared by
 /// [`LaunchTemplate`] and [`Instance`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct MachineSpec {
     /// The AMI, usually a parameter.
     pub image_id: Value<String>,
@@ -47,30 +28,27 @@ pub struct MachineSpec {
     /// Detailed (1-minute) monitoring.
     pub detailed_monitoring: bool,
 }
-impl_refs!(MachineSpec { image_id, instance_type, security_group_ids, instance_profile, user_data, key_name });
 
 /// `AWS::EC2::LaunchTemplate` / `aws_launch_template`. IMDSv2 is always required.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct LaunchTemplate {
     /// The template's name (physical); derived from stack, env and id when absent.
     pub name: Option<String>,
     /// What instances launched from it run.
     pub machine: MachineSpec,
 }
-impl_refs!(LaunchTemplate { machine });
 
 /// `AWS::EC2::Instance` / `aws_instance`, for single hosts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Instance {
     /// The subnet (private in this project's patterns).
     pub subnet_id: Value<String>,
     /// What it runs.
     pub machine: MachineSpec,
 }
-impl_refs!(Instance { subnet_id, machine });
 
 /// How the ASG decides an instance is unhealthy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum HealthCheckType {
     /// EC2 status checks only.
     Ec2,
@@ -79,7 +57,7 @@ pub enum HealthCheckType {
 }
 
 /// `AWS::AutoScaling::AutoScalingGroup` / `aws_autoscaling_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct AutoScalingGroup {
     /// The ASG's name (physical); derived when absent.
     pub name: Option<String>,
@@ -102,10 +80,9 @@ pub struct AutoScalingGroup {
     /// Seconds before health checks count after launch.
     pub health_check_grace_period: u32,
 }
-impl_refs!(AutoScalingGroup { launch_template_id, launch_template_version, subnet_ids, target_group_arns });
 
 /// Predefined target tracking metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum TrackedMetric {
     /// `ASGAverageCPUUtilization`, in percent.
     AverageCpu,
@@ -114,7 +91,7 @@ pub enum TrackedMetric {
 }
 
 /// `AWS::AutoScaling::ScalingPolicy` / `aws_autoscaling_policy` (target tracking).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct ScalingPolicy {
     /// The group's name.
     pub auto_scaling_group_name: Value<String>,
@@ -123,4 +100,96 @@ pub struct ScalingPolicy {
     /// The target value.
     pub target_value: f64,
 }
-impl_refs!(ScalingPolicy { auto_scaling_group_name });
+
+impl ResourceKind for LaunchTemplate {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "LaunchTemplate",
+        label: "launch template",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::LaunchTemplate"),
+        terraform: Some("aws_launch_template"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::LatestVersionNumber, "LatestVersionNumber", "latest_version")],
+        naming: Naming::Explicit { max: 128 },
+        tagging: Tagging::OwnRendering("TagSpecifications"),
+        data: Data::None,
+        replacement: crate::replace!["LaunchTemplateName"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+    fn host(&self) -> Option<&HostConfig> {
+        self.machine.user_data.as_ref()
+    }
+}
+
+impl ResourceKind for Instance {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Instance",
+        label: "EC2 instance",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EC2::Instance"),
+        terraform: Some("aws_instance"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::PrivateIp, "PrivateIp", "private_ip")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["AvailabilityZone", "CpuOptions", "ElasticGpuSpecifications", "ElasticInferenceAccelerators", "EnclaveOptions", "HibernationOptions", "HostResourceGroupArn", "ImageId": "an instance boots from its image once", "Ipv6AddressCount", "Ipv6Addresses", "KeyName", "LaunchTemplate", "LicenseSpecifications", "NetworkInterfaces", "PlacementGroupName", "PrivateIpAddress", "SecurityGroups", "SubnetId": "an instance lives in one subnet for life", "Tenancy": "the SDK path does not move a running instance between tenancies", "HostId": "the SDK path does not move a running instance between hosts", "BlockDeviceMappings": "the SDK path does not resize or swap the volumes of a running instance"],
+        replacement_notes: &[
+            ("Tenancy", "CloudFormation changes it with a stop and start; the SDK path replaces"),
+            ("HostId", "as Tenancy"),
+            (
+                "BlockDeviceMappings",
+                "CloudFormation updates some mappings in place; the SDK path replaces the instance (a data volume is a separate kind and is kept)",
+            ),
+        ],
+        teardown: 6,
+    };
+    fn host(&self) -> Option<&HostConfig> {
+        self.machine.user_data.as_ref()
+    }
+}
+
+impl ResourceKind for AutoScalingGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "AutoScalingGroup",
+        label: "auto scaling group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::AutoScaling::AutoScalingGroup"),
+        terraform: Some("aws_autoscaling_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::OwnRendering("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["InstanceId", "AutoScalingGroupName"],
+        replacement_notes: &[],
+        teardown: 2,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for ScalingPolicy {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "ScalingPolicy",
+        label: "scaling policy",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::AutoScaling::ScalingPolicy"),
+        terraform: Some("aws_autoscaling_policy"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("a scaling policy takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["AutoScalingGroupName": "a policy moves to another group by being created there"],
+        replacement_notes: &[],
+        teardown: 1,
+    };
+}

@@ -5,11 +5,11 @@
 use serde::Serialize;
 
 use crate::app::{FirewallProtocol, HostConfig};
-use crate::impl_refs;
-use crate::value::Value;
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// `digitalocean_droplet`: one virtual machine with cloud-init user data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Droplet {
     /// The droplet's name (host name).
     pub name: String,
@@ -30,10 +30,9 @@ pub struct Droplet {
     /// Host setup, rendered as the same cloud-init user data an EC2 host gets.
     pub user_data: Option<HostConfig>,
 }
-impl_refs!(Droplet { user_data });
 
 /// One rule of a DigitalOcean cloud firewall.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DoFirewallRule {
     /// Protocol.
     pub protocol: FirewallProtocol,
@@ -44,7 +43,7 @@ pub struct DoFirewallRule {
 }
 
 /// `digitalocean_firewall`: deny-by-default inbound rules in front of droplets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DoFirewall {
     /// The firewall's name.
     pub name: String,
@@ -55,4 +54,52 @@ pub struct DoFirewall {
     /// Allowed outbound traffic.
     pub outbound: Vec<DoFirewallRule>,
 }
-impl_refs!(DoFirewall { droplet_ids });
+
+impl ResourceKind for Droplet {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Droplet",
+        label: "DigitalOcean droplet",
+        provider: Provider::DigitalOcean,
+        cloudformation: None,
+        terraform: Some("digitalocean_droplet"),
+        attrs: &[AttrSpec { attr: Attr::Id, cloudformation: CfnAttr::Ref, terraform: "id" }],
+        naming: Naming::Required { max: 255 },
+        tagging: Tagging::Untagged("DigitalOcean tags are labels of their own, not the stack's key/value tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 0,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        Some(&mut self.name)
+    }
+    fn host(&self) -> Option<&HostConfig> {
+        self.user_data.as_ref()
+    }
+}
+
+impl ResourceKind for DoFirewall {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DoFirewall",
+        label: "DigitalOcean firewall",
+        provider: Provider::DigitalOcean,
+        cloudformation: None,
+        terraform: Some("digitalocean_firewall"),
+        attrs: &[AttrSpec { attr: Attr::Id, cloudformation: CfnAttr::Ref, terraform: "id" }],
+        naming: Naming::Required { max: 255 },
+        tagging: Tagging::Untagged("DigitalOcean tags are labels of their own, not the stack's key/value tags"),
+        data: Data::None,
+        replacement: crate::replace![],
+        replacement_notes: &[],
+        teardown: 0,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        Some(&mut self.name)
+    }
+}

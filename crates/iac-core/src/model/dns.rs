@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 
-use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// Record type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum RecordType {
     /// IPv4 address (or alias).
     A,
@@ -27,7 +28,7 @@ impl RecordType {
 }
 
 /// What a record answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum RecordTarget {
     /// An alias to an AWS resource (load balancer, distribution).
     Alias {
@@ -48,7 +49,7 @@ pub enum RecordTarget {
 }
 
 /// `AWS::Route53::RecordSet` / `aws_route53_record`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct RecordSet {
     /// The hosted zone's id.
     pub hosted_zone_id: Value<String>,
@@ -60,27 +61,29 @@ pub struct RecordSet {
     pub target: RecordTarget,
 }
 
-impl HasRefs for RecordSet {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.hosted_zone_id.collect_refs(out);
-        self.name.collect_refs(out);
-        match &self.target {
-            RecordTarget::Alias { dns_name, hosted_zone_id, .. } => {
-                dns_name.collect_refs(out);
-                hosted_zone_id.collect_refs(out);
-            }
-            RecordTarget::Values { values, .. } => values.collect_refs(out),
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.hosted_zone_id.rewrite_refs(f);
-        self.name.rewrite_refs(f);
-        match &mut self.target {
-            RecordTarget::Alias { dns_name, hosted_zone_id, .. } => {
-                dns_name.rewrite_refs(f);
-                hosted_zone_id.rewrite_refs(f);
-            }
-            RecordTarget::Values { values, .. } => values.rewrite_refs(f),
+impl ResourceKind for RecordSet {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "RecordSet",
+        label: "DNS record",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::Route53::RecordSet"),
+        terraform: Some("aws_route53_record"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("Route53 records take no tags"),
+        data: Data::None,
+        replacement: crate::replace!["HostedZoneName", "HostedZoneId", "Name": "a record is identified by its name, type and set identifier", "Type": "a record is identified by its name, type and set identifier", "SetIdentifier": "a record is identified by its name, type and set identifier"],
+        replacement_notes: &[
+            ("Name", "part of the schema's primary identifier: CloudFormation replaces the record too"),
+            ("Type", "as Name"),
+            ("SetIdentifier", "as Name"),
+        ],
+        teardown: 0,
+    };
+    fn unique_dns_names_mut(&mut self) -> Vec<&mut String> {
+        match &mut self.name {
+            Value::Lit(name) => vec![name],
+            _ => Vec::new(),
         }
     }
 }

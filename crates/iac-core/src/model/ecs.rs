@@ -4,21 +4,20 @@
 use serde::Serialize;
 
 use crate::app::Container;
-use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// `AWS::ECS::Cluster` / `aws_ecs_cluster`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct EcsCluster {
     /// The cluster's name; derived when absent.
     pub name: Option<String>,
     /// CloudWatch Container Insights (per-task CPU, memory and network metrics).
     pub container_insights: bool,
 }
-impl_refs!(EcsCluster {});
 
 /// Where the containers of a task send their output: the `awslogs` driver into a log group.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct AwsLogs {
     /// The log group's name.
     pub group: Value<String>,
@@ -27,11 +26,10 @@ pub struct AwsLogs {
     /// Stream prefix (streams are `<prefix>/<container>/<task id>`).
     pub stream_prefix: String,
 }
-impl_refs!(AwsLogs { group, region });
 
 /// A task volume on an EFS file system, mounted through an access point with TLS in transit and
 /// IAM authorization (the task role must be allowed to mount it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct EfsVolume {
     /// The volume's name, which container mounts use as their `source`.
     pub name: String,
@@ -40,10 +38,9 @@ pub struct EfsVolume {
     /// The access point's id (it fixes the POSIX user and the root directory).
     pub access_point_id: Value<String>,
 }
-impl_refs!(EfsVolume { file_system_id, access_point_id });
 
 /// CPU architecture of a Fargate task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum CpuArchitecture {
     /// `X86_64`.
     X86_64,
@@ -62,7 +59,7 @@ impl CpuArchitecture {
 }
 
 /// `AWS::ECS::TaskDefinition` / `aws_ecs_task_definition`: Fargate, `awsvpc` networking.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct TaskDefinition {
     /// The family; derived when absent.
     pub family: Option<String>,
@@ -83,10 +80,9 @@ pub struct TaskDefinition {
     /// CPU architecture.
     pub cpu_architecture: CpuArchitecture,
 }
-impl_refs!(TaskDefinition { execution_role_arn, task_role_arn, containers, logs, volumes });
 
 /// The load balancer a service registers its tasks with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct ServiceLoadBalancer {
     /// Target group (IP targets).
     pub target_group_arn: Value<String>,
@@ -95,10 +91,9 @@ pub struct ServiceLoadBalancer {
     /// Its port.
     pub container_port: u16,
 }
-impl_refs!(ServiceLoadBalancer { target_group_arn });
 
 /// Where a task's network interface goes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct TaskNetwork {
     /// Subnets (private ones).
     pub subnet_ids: Vec<Value<String>>,
@@ -107,10 +102,9 @@ pub struct TaskNetwork {
     /// A public address for each task (validation refuses it: tasks sit behind the load balancer).
     pub assign_public_ip: bool,
 }
-impl_refs!(TaskNetwork { subnet_ids, security_group_ids });
 
 /// `AWS::ECS::Service` / `aws_ecs_service`: a REPLICA service on Fargate.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct EcsService {
     /// The service's name; derived when absent.
     pub name: Option<String>,
@@ -134,17 +128,72 @@ pub struct EcsService {
     /// Stop a failing deployment and roll back to the last one that reached a steady state.
     pub circuit_breaker_rollback: bool,
 }
-impl HasRefs for EcsService {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.cluster.collect_refs(out);
-        self.task_definition.collect_refs(out);
-        self.network.collect_refs(out);
-        self.load_balancer.collect_refs(out);
+
+impl ResourceKind for EcsCluster {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "EcsCluster",
+        label: "ECS cluster",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ECS::Cluster"),
+        terraform: Some("aws_ecs_cluster"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["ClusterName"],
+        replacement_notes: &[],
+        teardown: 8,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        self.cluster.rewrite_refs(f);
-        self.task_definition.rewrite_refs(f);
-        self.network.rewrite_refs(f);
-        self.load_balancer.rewrite_refs(f);
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for TaskDefinition {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "TaskDefinition",
+        label: "ECS task definition",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ECS::TaskDefinition"),
+        terraform: Some("aws_ecs_task_definition"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["Family", "ContainerDefinitions": "task definitions are immutable; a change registers a new revision", "Cpu", "EnableFaultInjection", "ExecutionRoleArn", "InferenceAccelerators", "Memory", "NetworkMode", "PlacementConstraints", "ProxyConfiguration", "RequiresCompatibilities", "RuntimePlatform", "TaskRoleArn", "Volumes", "PidMode", "IpcMode", "EphemeralStorage"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.family.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.family.as_mut()
+    }
+}
+
+impl ResourceKind for EcsService {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "EcsService",
+        label: "ECS service",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ECS::Service"),
+        terraform: Some("aws_ecs_service"),
+        attrs: &[get_att(Attr::Name, "Name", "name")],
+        naming: Naming::Explicit { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["Cluster", "Role", "SchedulingStrategy", "ServiceName"],
+        replacement_notes: &[],
+        teardown: 2,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
     }
 }

@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::Value;
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// EFS performance mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum PerformanceMode {
     /// Lowest latency; right for web content and sessions.
     GeneralPurpose,
@@ -26,7 +26,7 @@ impl PerformanceMode {
 }
 
 /// `AWS::EFS::FileSystem` / `aws_efs_file_system` (elastic throughput).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct FileSystem {
     /// Encrypted at rest (validation requires it).
     pub encrypted: bool,
@@ -40,10 +40,9 @@ pub struct FileSystem {
     /// they move back on first access. `None`: never.
     pub transition_to_ia_days: Option<u32>,
 }
-impl_refs!(FileSystem { kms_key_id });
 
 /// `AWS::EFS::MountTarget` / `aws_efs_mount_target`: the file system's address in one subnet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct MountTarget {
     /// The file system's id.
     pub file_system_id: Value<String>,
@@ -52,10 +51,9 @@ pub struct MountTarget {
     /// Security groups (admitting NFS only from the named tiers).
     pub security_group_ids: Vec<Value<String>>,
 }
-impl_refs!(MountTarget { file_system_id, subnet_id, security_group_ids });
 
 /// The POSIX identity every request through an access point runs as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub struct PosixUser {
     /// User id.
     pub uid: u32,
@@ -64,7 +62,7 @@ pub struct PosixUser {
 }
 
 /// `AWS::EFS::AccessPoint` / `aws_efs_access_point`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct AccessPoint {
     /// The file system's id.
     pub file_system_id: Value<String>,
@@ -76,4 +74,54 @@ pub struct AccessPoint {
     /// Octal permissions of a created root directory, e.g. `0755`.
     pub permissions: String,
 }
-impl_refs!(AccessPoint { file_system_id });
+
+impl ResourceKind for FileSystem {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "FileSystem",
+        label: "EFS file system",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EFS::FileSystem"),
+        terraform: Some("aws_efs_file_system"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("FileSystemTags"),
+        data: Data::Holds { keep: Keep::Retain },
+        replacement: crate::replace!["AvailabilityZoneName", "Encrypted": "encryption is chosen when the file system is created", "KmsKeyId", "PerformanceMode"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+}
+
+impl ResourceKind for MountTarget {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "MountTarget",
+        label: "EFS mount target",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EFS::MountTarget"),
+        terraform: Some("aws_efs_mount_target"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("mount targets take no tags"),
+        data: Data::None,
+        replacement: crate::replace!["IpAddress", "Ipv6Address", "IpAddressType", "SubnetId", "FileSystemId"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+}
+
+impl ResourceKind for AccessPoint {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "AccessPoint",
+        label: "EFS access point",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::EFS::AccessPoint"),
+        terraform: Some("aws_efs_access_point"),
+        attrs: &[by_ref(Attr::Id, "id"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("AccessPointTags"),
+        data: Data::None,
+        replacement: crate::replace!["FileSystemId", "ClientToken", "PosixUser", "RootDirectory"],
+        replacement_notes: &[],
+        teardown: 7,
+    };
+}

@@ -3,21 +3,20 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::{SecretRef, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, SecretRef, Value};
 
 /// `AWS::ElastiCache::SubnetGroup` / `aws_elasticache_subnet_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CacheSubnetGroup {
     /// Description.
     pub description: String,
     /// Private subnets in at least two zones (Multi-AZ needs them).
     pub subnet_ids: Vec<Value<String>>,
 }
-impl_refs!(CacheSubnetGroup { subnet_ids });
 
 /// `AWS::ElastiCache::ParameterGroup` / `aws_elasticache_parameter_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CacheParameterGroup {
     /// Description.
     pub description: String,
@@ -26,12 +25,11 @@ pub struct CacheParameterGroup {
     /// Parameters in order.
     pub parameters: IndexMap<String, String>,
 }
-impl_refs!(CacheParameterGroup {});
 
 /// `AWS::ElastiCache::ReplicationGroup` / `aws_elasticache_replication_group`: a Redis OSS
 /// primary with replicas (cluster mode off), one node per cache cluster.
 #[allow(clippy::struct_excessive_bools)] // mirrors the AWS API's switches one to one
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct CacheReplicationGroup {
     /// The replication group id (physical, at most 40 characters); derived when absent.
     pub replication_group_id: Option<String>,
@@ -70,17 +68,72 @@ pub struct CacheReplicationGroup {
     /// Apply minor engine upgrades in the maintenance window.
     pub auto_minor_version_upgrade: bool,
 }
-impl_refs!(CacheReplicationGroup {
-    node_type,
-    auth_token,
-    security_group_ids,
-    subnet_group_name,
-    parameter_group_name
-});
 
 impl CacheReplicationGroup {
     /// The port clients connect to.
     pub fn port(&self) -> u16 {
         self.port.unwrap_or(6379)
+    }
+}
+
+impl ResourceKind for CacheSubnetGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "CacheSubnetGroup",
+        label: "cache subnet group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElastiCache::SubnetGroup"),
+        terraform: Some("aws_elasticache_subnet_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["CacheSubnetGroupName"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+}
+
+impl ResourceKind for CacheParameterGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "CacheParameterGroup",
+        label: "cache parameter group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElastiCache::ParameterGroup"),
+        terraform: Some("aws_elasticache_parameter_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["CacheParameterGroupFamily": "a parameter group belongs to one engine family"],
+        replacement_notes: &[],
+        teardown: 10,
+    };
+}
+
+impl ResourceKind for CacheReplicationGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "CacheReplicationGroup",
+        label: "cache replication group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElastiCache::ReplicationGroup"),
+        terraform: Some("aws_elasticache_replication_group"),
+        attrs: &[
+            by_ref(Attr::Id, "id"),
+            get_att(Attr::EndpointAddress, "PrimaryEndPoint.Address", "primary_endpoint_address"),
+            get_att(Attr::EndpointPort, "PrimaryEndPoint.Port", "port"),
+            get_att(Attr::ReaderEndpointAddress, "ReaderEndPoint.Address", "reader_endpoint_address"),
+        ],
+        naming: Naming::Explicit { max: 40 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::Holds { keep: Keep::Snapshot },
+        replacement: crate::replace!["AtRestEncryptionEnabled": "encryption at rest is chosen when the group is created", "CacheSubnetGroupName", "DataTieringEnabled", "GlobalReplicationGroupId", "KmsKeyId", "NetworkType", "Port", "PreferredCacheClusterAZs", "ReplicationGroupId", "SnapshotArns", "SnapshotName"],
+        replacement_notes: &[],
+        teardown: 8,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.replication_group_id.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.replication_group_id.as_mut()
     }
 }

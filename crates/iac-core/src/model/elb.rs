@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::{HasRefs, RefMut, Refs, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// Who can reach a load balancer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Scheme {
     /// Public DNS name and addresses.
     InternetFacing,
@@ -15,7 +15,7 @@ pub enum Scheme {
 }
 
 /// `AWS::ElasticLoadBalancingV2::LoadBalancer` / `aws_lb` (application).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct LoadBalancer {
     /// The load balancer's name (at most 32 characters); derived when absent.
     pub name: Option<String>,
@@ -32,10 +32,9 @@ pub struct LoadBalancer {
     /// Idle timeout in seconds.
     pub idle_timeout_seconds: u32,
 }
-impl_refs!(LoadBalancer { subnet_ids, security_group_ids });
 
 /// Application protocol of a listener or target group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum AppProtocol {
     /// HTTP.
     Http,
@@ -54,7 +53,7 @@ impl AppProtocol {
 }
 
 /// A target group's health check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct HealthCheck {
     /// Path requested, e.g. `/ping`.
     pub path: String,
@@ -91,7 +90,7 @@ impl HealthCheck {
 }
 
 /// What a target group's targets are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum TargetType {
     /// EC2 instances (an ASG registers them).
     Instance,
@@ -110,7 +109,7 @@ impl TargetType {
 }
 
 /// `AWS::ElasticLoadBalancingV2::TargetGroup` / `aws_lb_target_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct TargetGroup {
     /// The group's name (at most 32 characters); derived when absent.
     pub name: Option<String>,
@@ -127,10 +126,9 @@ pub struct TargetGroup {
     /// Instances or IP addresses.
     pub target_type: TargetType,
 }
-impl_refs!(TargetGroup { vpc_id });
 
 /// What a listener does with a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum ListenerAction {
     /// Send it to a target group (ARN).
     Forward(Value<String>),
@@ -142,7 +140,7 @@ pub enum ListenerAction {
 }
 
 /// `AWS::ElasticLoadBalancingV2::Listener` / `aws_lb_listener`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Listener {
     /// The load balancer's ARN.
     pub load_balancer_arn: Value<String>,
@@ -157,19 +155,78 @@ pub struct Listener {
     /// The default action.
     pub default_action: ListenerAction,
 }
-impl HasRefs for Listener {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.load_balancer_arn.collect_refs(out);
-        self.certificate_arns.collect_refs(out);
-        if let ListenerAction::Forward(tg) = &self.default_action {
-            tg.collect_refs(out);
-        }
+
+impl ResourceKind for LoadBalancer {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "LoadBalancer",
+        label: "load balancer",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElasticLoadBalancingV2::LoadBalancer"),
+        terraform: Some("aws_lb"),
+        attrs: &[
+            by_ref(Attr::Arn, "arn"),
+            get_att(Attr::DnsName, "DNSName", "dns_name"),
+            get_att(Attr::CanonicalHostedZoneId, "CanonicalHostedZoneID", "zone_id"),
+        ],
+        naming: Naming::Explicit { max: 32 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["Name", "Type", "Scheme": "a load balancer is internal or internet-facing for life"],
+        replacement_notes: &[],
+        teardown: 4,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.load_balancer_arn.rewrite_refs(f);
-        self.certificate_arns.rewrite_refs(f);
-        if let ListenerAction::Forward(tg) = &mut self.default_action {
-            tg.rewrite_refs(f);
-        }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
     }
+}
+
+impl ResourceKind for TargetGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "TargetGroup",
+        label: "target group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElasticLoadBalancingV2::TargetGroup"),
+        terraform: Some("aws_lb_target_group"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Explicit { max: 32 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace![
+            "TargetType",
+            "ProtocolVersion",
+            "Port",
+            "Name",
+            "VpcId",
+            "Protocol",
+            "IpAddressType"
+        ],
+        replacement_notes: &[],
+        teardown: 5,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for Listener {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Listener",
+        label: "listener",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::ElasticLoadBalancingV2::Listener"),
+        terraform: Some("aws_lb_listener"),
+        attrs: &[by_ref(Attr::Arn, "arn")],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("the load balancer carries the stack's tags; its listeners are found through it"),
+        data: Data::None,
+        replacement: crate::replace!["LoadBalancerArn"],
+        replacement_notes: &[],
+        teardown: 3,
+    };
 }

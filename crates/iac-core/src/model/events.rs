@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
 use crate::model::TaskNetwork;
-use crate::value::{HasRefs, Refs, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// Attempts after a failed start of a scheduled task.
 pub const SCHEDULE_RETRIES: u32 = 2;
@@ -15,7 +15,7 @@ pub const SCHEDULE_MAX_EVENT_AGE_SECONDS: u32 = 300;
 
 /// `AWS::Scheduler::Schedule` / `aws_scheduler_schedule`; a failed start is retried
 /// [`SCHEDULE_RETRIES`] times within [`SCHEDULE_MAX_EVENT_AGE_SECONDS`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Schedule {
     /// The schedule's name; derived when absent.
     pub name: Option<String>,
@@ -35,7 +35,7 @@ pub struct Schedule {
 }
 
 /// What a schedule does when it fires.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum ScheduleTarget {
     /// Start a Fargate task.
     RunTask(RunTask),
@@ -49,27 +49,6 @@ pub enum ScheduleTarget {
     },
 }
 
-impl HasRefs for ScheduleTarget {
-    fn collect_refs(&self, out: &mut Refs) {
-        match self {
-            ScheduleTarget::RunTask(t) => t.collect_refs(out),
-            ScheduleTarget::Call { target_arn, input } => {
-                target_arn.collect_refs(out);
-                input.collect_refs(out);
-            }
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        match self {
-            ScheduleTarget::RunTask(t) => t.rewrite_refs(f),
-            ScheduleTarget::Call { target_arn, input } => {
-                target_arn.rewrite_refs(f);
-                input.rewrite_refs(f);
-            }
-        }
-    }
-}
-
 impl Schedule {
     /// The universal target that calls `service:action` of the AWS SDK, e.g.
     /// `universal_target("ec2", "startInstances")`.
@@ -79,7 +58,7 @@ impl Schedule {
 }
 
 /// A Fargate task started by a schedule, with its container's command replaced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct RunTask {
     /// The cluster's ARN.
     pub cluster_arn: Value<String>,
@@ -92,18 +71,6 @@ pub struct RunTask {
     /// The command it runs instead of its own.
     pub command: Vec<String>,
 }
-impl_refs!(RunTask { cluster_arn, task_definition_arn, network });
-
-impl HasRefs for Schedule {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.role_arn.collect_refs(out);
-        self.target.collect_refs(out);
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        self.role_arn.rewrite_refs(f);
-        self.target.rewrite_refs(f);
-    }
-}
 
 impl RunTask {
     /// The `RunTask` overrides as the JSON text both backends pass as the target's input.
@@ -112,5 +79,28 @@ impl RunTask {
             "containerOverrides": [{ "name": self.container_name, "command": self.command }],
         })
         .to_string()
+    }
+}
+
+impl ResourceKind for Schedule {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Schedule",
+        label: "schedule",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::Scheduler::Schedule"),
+        terraform: Some("aws_scheduler_schedule"),
+        attrs: &[get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Explicit { max: 64 },
+        tagging: Tagging::Untagged("EventBridge Scheduler schedules take no tags"),
+        data: Data::None,
+        replacement: crate::replace!["Name"],
+        replacement_notes: &[],
+        teardown: 1,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
     }
 }

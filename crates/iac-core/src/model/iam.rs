@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::Value;
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// One statement of an inline policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Statement {
     /// `Allow` when true, `Deny` otherwise.
     pub allow: bool,
@@ -15,20 +15,18 @@ pub struct Statement {
     /// Resource ARNs (never `*` for data access; validation warns).
     pub resources: Vec<Value<String>>,
 }
-impl_refs!(Statement { resources });
 
 /// A named inline policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Policy {
     /// Policy name, unique in the role.
     pub name: String,
     /// Statements.
     pub statements: Vec<Statement>,
 }
-impl_refs!(Policy { statements });
 
 /// `AWS::IAM::Role` / `aws_iam_role`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Role {
     /// What the role is for.
     pub description: String,
@@ -39,12 +37,44 @@ pub struct Role {
     /// Inline policies.
     pub policies: Vec<Policy>,
 }
-impl_refs!(Role { managed_policy_arns, policies });
 
 /// `AWS::IAM::InstanceProfile` / `aws_iam_instance_profile`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct InstanceProfile {
     /// The role's name.
     pub role: Value<String>,
 }
-impl_refs!(InstanceProfile { role });
+
+impl ResourceKind for Role {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Role",
+        label: "IAM role",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::IAM::Role"),
+        terraform: Some("aws_iam_role"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 64 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["RoleName", "Path"],
+        replacement_notes: &[],
+        teardown: 12,
+    };
+}
+
+impl ResourceKind for InstanceProfile {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "InstanceProfile",
+        label: "instance profile",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::IAM::InstanceProfile"),
+        terraform: Some("aws_iam_instance_profile"),
+        attrs: &[by_ref(Attr::Name, "name"), get_att(Attr::Arn, "Arn", "arn")],
+        naming: Naming::Derived { max: 64 },
+        tagging: Tagging::Untagged("CloudFormation cannot tag an instance profile"),
+        data: Data::None,
+        replacement: crate::replace!["InstanceProfileName", "Path"],
+        replacement_notes: &[],
+        teardown: 11,
+    };
+}

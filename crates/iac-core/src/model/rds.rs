@@ -3,11 +3,11 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::{HasRefs, RefMut, Refs, SecretRef, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, SecretRef, Value};
 
 /// Database engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum Engine {
     /// PostgreSQL.
     Postgres,
@@ -42,17 +42,16 @@ impl Engine {
 }
 
 /// `AWS::RDS::DBSubnetGroup` / `aws_db_subnet_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DbSubnetGroup {
     /// Description.
     pub description: String,
     /// Private subnets in at least two zones.
     pub subnet_ids: Vec<Value<String>>,
 }
-impl_refs!(DbSubnetGroup { subnet_ids });
 
 /// `AWS::RDS::DBParameterGroup` / `aws_db_parameter_group`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DbParameterGroup {
     /// Description.
     pub description: String,
@@ -61,10 +60,9 @@ pub struct DbParameterGroup {
     /// Parameters in order.
     pub parameters: IndexMap<String, String>,
 }
-impl_refs!(DbParameterGroup {});
 
 /// Where the master password comes from. Never a literal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum MasterPassword {
     /// RDS creates and rotates it in Secrets Manager (`ManageMasterUserPassword`).
     ManagedByRds,
@@ -74,7 +72,7 @@ pub enum MasterPassword {
 
 /// `AWS::RDS::DBInstance` / `aws_db_instance`.
 #[allow(clippy::struct_excessive_bools)] // mirrors the AWS API's switches one to one
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct DbInstance {
     /// The instance identifier (physical); derived when absent.
     pub identifier: Option<String>,
@@ -140,31 +138,71 @@ impl DbInstance {
     }
 }
 
-impl HasRefs for DbInstance {
-    fn collect_refs(&self, out: &mut Refs) {
-        self.instance_class.collect_refs(out);
-        self.security_group_ids.collect_refs(out);
-        self.subnet_group_name.collect_refs(out);
-        self.parameter_group_name.collect_refs(out);
-        if let Some((_, role)) = &self.monitoring {
-            role.collect_refs(out);
-        }
-        if let MasterPassword::Secret(s) = &self.master_password {
-            s.collect_refs(out);
-        }
-        self.source_db_instance.collect_refs(out);
+impl ResourceKind for DbSubnetGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DbSubnetGroup",
+        label: "DB subnet group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::RDS::DBSubnetGroup"),
+        terraform: Some("aws_db_subnet_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["DBSubnetGroupName"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+}
+
+impl ResourceKind for DbParameterGroup {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DbParameterGroup",
+        label: "DB parameter group",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::RDS::DBParameterGroup"),
+        terraform: Some("aws_db_parameter_group"),
+        attrs: &[by_ref(Attr::Name, "name")],
+        naming: Naming::Derived { max: 255 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::None,
+        replacement: crate::replace!["DBParameterGroupName", "Description", "Family": "a parameter group belongs to one engine family"],
+        replacement_notes: &[],
+        teardown: 10,
+    };
+}
+
+impl ResourceKind for DbInstance {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "DbInstance",
+        label: "RDS instance",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::RDS::DBInstance"),
+        terraform: Some("aws_db_instance"),
+        attrs: &[
+            by_ref(Attr::Id, "identifier"),
+            get_att(Attr::EndpointAddress, "Endpoint.Address", "address"),
+            get_att(Attr::EndpointPort, "Endpoint.Port", "port"),
+            get_att(Attr::MasterUserSecretArn, "MasterUserSecret.SecretArn", "master_user_secret.0.secret_arn"),
+            get_att(Attr::Arn, "DBInstanceArn", "arn"),
+        ],
+        naming: Naming::Explicit { max: 63 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::Holds { keep: Keep::Snapshot },
+        replacement: crate::replace!["BackupTarget", "CharacterSetName": "the character set is fixed when the database is created", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier": "the identifier names the instance; a new one is a new database", "DBName": "the initial database is made once, at creation", "DBSubnetGroupName", "DBSystemId", "KmsKeyId": "encryption keys cannot change on an existing instance", "MasterUsername": "the master user is made once, at creation", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted": "encryption cannot be turned on or off on an existing instance", "Timezone", "AvailabilityZone": "the SDK path does not move an instance between zones"],
+        replacement_notes: &[(
+            "AvailabilityZone",
+            "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces",
+        )],
+        teardown: 8,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.identifier.as_deref()
     }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(RefMut<'_>)) {
-        self.instance_class.rewrite_refs(f);
-        self.security_group_ids.rewrite_refs(f);
-        self.subnet_group_name.rewrite_refs(f);
-        self.parameter_group_name.rewrite_refs(f);
-        if let Some((_, role)) = &mut self.monitoring {
-            role.rewrite_refs(f);
-        }
-        if let MasterPassword::Secret(s) = &mut self.master_password {
-            s.rewrite_refs(f);
-        }
-        self.source_db_instance.rewrite_refs(f);
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.identifier.as_mut()
+    }
+    fn holds_data(&self) -> bool {
+        !self.is_replica()
     }
 }

@@ -2,11 +2,11 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::{HasRefs, Refs, Value};
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// Default encryption of new objects.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum BucketEncryption {
     /// SSE-S3 (`AES256`): the only kind CloudFront origin access control reads without a key
     /// policy of its own.
@@ -19,7 +19,7 @@ pub enum BucketEncryption {
 }
 
 /// Who owns objects written by other accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Refs)]
 pub enum ObjectOwnership {
     /// The bucket owner owns every object and ACLs are off (the recommended setting).
     BucketOwnerEnforced,
@@ -41,7 +41,7 @@ impl ObjectOwnership {
 }
 
 /// One lifecycle rule, for the objects under a prefix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct LifecycleRule {
     /// The rule's id, unique in the bucket.
     pub id: String,
@@ -57,7 +57,7 @@ pub struct LifecycleRule {
 
 /// `AWS::S3::Bucket` / `aws_s3_bucket` plus its encryption, public access block, versioning,
 /// ownership controls and lifecycle (separate resources in Terraform).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Bucket {
     /// The bucket's name (global). When absent, CloudFormation generates a unique one and
     /// Terraform uses a `<stack>-<env>-<id>-` prefix.
@@ -74,21 +74,8 @@ pub struct Bucket {
     pub lifecycle_rules: Vec<LifecycleRule>,
 }
 
-impl HasRefs for Bucket {
-    fn collect_refs(&self, out: &mut Refs) {
-        if let BucketEncryption::Kms { key_id } = &self.encryption {
-            key_id.collect_refs(out);
-        }
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        if let BucketEncryption::Kms { key_id } = &mut self.encryption {
-            key_id.rewrite_refs(f);
-        }
-    }
-}
-
 /// Who a bucket policy statement is about.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub enum Principal {
     /// Everyone (`*`), for deny statements.
     Any,
@@ -99,7 +86,7 @@ pub enum Principal {
 }
 
 /// One condition of a policy statement, e.g. `StringEquals` `AWS:SourceArn` = a distribution.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct Condition {
     /// The operator, e.g. `StringEquals` or `Bool`.
     pub operator: String,
@@ -108,10 +95,9 @@ pub struct Condition {
     /// Accepted values.
     pub values: Vec<Value<String>>,
 }
-impl_refs!(Condition { values });
 
 /// One statement of a bucket policy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct PolicyStatement {
     /// Statement id.
     pub sid: String,
@@ -125,23 +111,6 @@ pub struct PolicyStatement {
     pub resources: Vec<Value<String>>,
     /// Conditions (all must hold).
     pub conditions: Vec<Condition>,
-}
-
-impl HasRefs for PolicyStatement {
-    fn collect_refs(&self, out: &mut Refs) {
-        if let Principal::Aws(v) = &self.principal {
-            v.collect_refs(out);
-        }
-        self.resources.collect_refs(out);
-        self.conditions.collect_refs(out);
-    }
-    fn rewrite_refs(&mut self, f: &mut dyn FnMut(crate::value::RefMut<'_>)) {
-        if let Principal::Aws(v) = &mut self.principal {
-            v.rewrite_refs(f);
-        }
-        self.resources.rewrite_refs(f);
-        self.conditions.rewrite_refs(f);
-    }
 }
 
 impl PolicyStatement {
@@ -180,11 +149,54 @@ impl PolicyStatement {
 }
 
 /// `AWS::S3::BucketPolicy` / `aws_s3_bucket_policy`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct BucketPolicy {
     /// The bucket's name.
     pub bucket: Value<String>,
     /// Statements.
     pub statements: Vec<PolicyStatement>,
 }
-impl_refs!(BucketPolicy { bucket, statements });
+
+impl ResourceKind for Bucket {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "Bucket",
+        label: "S3 bucket",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::S3::Bucket"),
+        terraform: Some("aws_s3_bucket"),
+        attrs: &[
+            by_ref(Attr::Name, "bucket"),
+            get_att(Attr::Arn, "Arn", "arn"),
+            get_att(Attr::RegionalDomainName, "RegionalDomainName", "bucket_regional_domain_name"),
+        ],
+        naming: Naming::GivenOnly { max: 63 },
+        tagging: Tagging::Property("Tags"),
+        data: Data::Holds { keep: Keep::Retain },
+        replacement: crate::replace!["BucketName": "a bucket keeps its name for life", "BucketNamePrefix", "BucketNamespace"],
+        replacement_notes: &[],
+        teardown: 9,
+    };
+    fn explicit_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn explicit_name_mut(&mut self) -> Option<&mut String> {
+        self.name.as_mut()
+    }
+}
+
+impl ResourceKind for BucketPolicy {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "BucketPolicy",
+        label: "bucket policy",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::S3::BucketPolicy"),
+        terraform: Some("aws_s3_bucket_policy"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("a bucket policy takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["Bucket"],
+        replacement_notes: &[],
+        teardown: 4,
+    };
+}

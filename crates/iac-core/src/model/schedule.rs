@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use crate::impl_refs;
-use crate::value::Value;
+use crate::model::spec::prelude::*;
+use crate::value::{Refs, Value};
 
 /// `AWS::AutoScaling::ScheduledAction` / `aws_autoscaling_schedule`: sets an ASG's sizes on a
 /// cron schedule. A size left out stays as it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Refs)]
 pub struct ScheduledAction {
     /// The group's name.
     pub auto_scaling_group_name: Value<String>,
@@ -23,4 +23,20 @@ pub struct ScheduledAction {
     /// New desired capacity.
     pub desired_capacity: Option<u32>,
 }
-impl_refs!(ScheduledAction { auto_scaling_group_name });
+
+impl ResourceKind for ScheduledAction {
+    const SPEC: &'static KindSpec = &KindSpec {
+        kind: "ScheduledAction",
+        label: "scheduled action",
+        provider: Provider::Aws,
+        cloudformation: Some("AWS::AutoScaling::ScheduledAction"),
+        terraform: Some("aws_autoscaling_schedule"),
+        attrs: &[],
+        naming: Naming::Unnamed,
+        tagging: Tagging::Untagged("a scheduled action takes no tags"),
+        data: Data::None,
+        replacement: crate::replace!["AutoScalingGroupName"],
+        replacement_notes: &[],
+        teardown: 1,
+    };
+}

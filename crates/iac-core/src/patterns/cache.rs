@@ -5,11 +5,9 @@
 
 use indexmap::IndexMap;
 
-use crate::model::{
-    CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Handle, Peer, Rule, SecurityGroup,
-    SecurityGroupIngress, StackBuilder,
-};
+use crate::model::{CacheParameterGroup, CacheReplicationGroup, CacheSubnetGroup, Handle, SecurityGroup};
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::{SecretRef, Value};
 
 /// What a cache looks like.
@@ -35,6 +33,26 @@ pub struct CacheProps<'a> {
     pub snapshot_retention_days: u32,
     /// A Redis `AUTH` token (a secret reference), when the clients send one.
     pub auth_token: Option<SecretRef>,
+}
+
+impl<'a> CacheProps<'a> {
+    /// Redis 7.1 on `cache.t4g.micro` with one replica in a second zone (Multi-AZ with automatic
+    /// failover), 7 days of snapshots, no AUTH token (TLS in transit and encryption at rest are
+    /// always on). Change what differs with struct update syntax.
+    pub fn redis(name: &'a str, network: &'a Network) -> Self {
+        Self {
+            name,
+            network,
+            engine_version: "7.1".into(),
+            family: "redis7".into(),
+            parameters: IndexMap::new(),
+            node_type: "cache.t4g.micro".into(),
+            replicas: 1,
+            multi_az: true,
+            snapshot_retention_days: 7,
+            auth_token: None,
+        }
+    }
 }
 
 /// Handles of a cache.
@@ -121,16 +139,15 @@ impl Cache {
         Self { group, security_group: sg, port, name: n.to_owned() }
     }
 
-    /// Admits a tier's security group on the cache port, as its own rule resource
-    /// `<Cache>From<Tier>`.
-    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &str, group_id: Value<String>) {
-        stack.add(
-            &format!("{}From{tier}", self.name),
-            SecurityGroupIngress {
-                group_id: self.security_group.group_id(),
-                rule: Rule::tcp(self.port, Peer::Group(group_id), format!("redis from the {tier} tier")),
-            },
-        );
+    /// Admits `tier` (a host, web tier, container service, or `("Name", &group)`) on the
+    /// cache's port: a rule resource `<Cache>From<tier>`.
+    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &impl super::Tier) {
+        self.allow_from_group(stack, tier.tier_name(), tier.tier_group().group_id());
+    }
+
+    /// Admits a security group given by id on the cache's port, as the tier `label`.
+    pub fn allow_from_group(&self, stack: &mut StackBuilder, label: &str, group_id: Value<String>) {
+        super::admit(stack, &self.name, &self.security_group, self.port, label, group_id, "redis");
     }
 
     /// The primary endpoint's host name (reads and writes).

@@ -5,8 +5,9 @@
 use crate::model::{
     Bucket, BucketEncryption, BucketPolicy, CACHING_OPTIMIZED, Distribution, Handle, LifecycleRule, ObjectOwnership,
     OriginAccessControl, PolicyStatement, PriceClass, RecordSet, RecordTarget, RecordType, SECURITY_HEADERS_POLICY,
-    StackBuilder, ViewerCertificate,
+    ViewerCertificate,
 };
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// TLS policy of viewer connections: TLS 1.2 or later.

@@ -18,11 +18,12 @@ use crate::id::LogicalId;
 use crate::model::{
     AccessPoint, AwsLogs, CpuArchitecture, EcsCluster, EcsService, EfsVolume, FileSystem, Handle, HealthCheck,
     LoadBalancer, LogGroup, MountTarget, Peer, PerformanceMode, Policy, PosixUser, Role, Rule, RunTask, Schedule,
-    ScheduleTarget, SecurityGroup, ServiceLoadBalancer, StackBuilder, Statement, TargetGroup, TargetType,
-    TaskDefinition, TaskNetwork,
+    ScheduleTarget, SecurityGroup, ServiceLoadBalancer, Statement, TargetGroup, TargetType, TaskDefinition,
+    TaskNetwork,
 };
 use crate::patterns::network::Network;
 use crate::patterns::web_tier::{PublicLoadBalancerProps, load_balancer_security_group, public_load_balancer};
+use crate::stack::StackBuilder;
 use crate::value::{Pseudo, SecretSource, Value};
 
 /// The managed policy of the ECS agent (image pull from ECR, log streams).
@@ -99,9 +100,45 @@ pub struct ContainerServiceProps<'a> {
     pub vpc_egress_ports: Vec<u16>,
 }
 
+impl<'a> ContainerServiceProps<'a> {
+    /// Two Fargate tasks of 0.5 vCPU and 1 GiB (x86-64) running `container` behind an
+    /// internet-facing load balancer that terminates HTTPS with `certificate_arn`; health check
+    /// `GET /` with a 60 s grace period, logs kept 30 days, no shared volume or schedules, UTC,
+    /// HTTPS egress only, deletion protection on. Change what differs with struct update syntax.
+    pub fn new(
+        name: &'a str,
+        network: &'a Network,
+        container: Container,
+        certificate_arn: impl Into<Value<String>>,
+    ) -> Self {
+        Self {
+            name,
+            network,
+            container,
+            cpu: 512,
+            memory_mib: 1024,
+            cpu_architecture: CpuArchitecture::X86_64,
+            desired_count: 2,
+            health_check: HealthCheck::http("/"),
+            health_check_grace_period_seconds: 60,
+            certificate_arn: certificate_arn.into(),
+            deletion_protection: true,
+            log_retention_days: 30,
+            shared_volume: None,
+            schedules: Vec::new(),
+            timezone: "UTC".into(),
+            statements: Vec::new(),
+            internet_egress_ports: vec![443],
+            vpc_egress_ports: Vec::new(),
+        }
+    }
+}
+
 /// Handles of a container service.
 #[derive(Debug, Clone)]
 pub struct ContainerService {
+    /// The name given in its props (the prefix of its logical ids).
+    pub name: String,
     /// The cluster.
     pub cluster: Handle<EcsCluster>,
     /// The task definition.
@@ -410,6 +447,7 @@ impl ContainerService {
         }
 
         Self {
+            name: n.to_owned(),
             cluster,
             task_definition,
             service,
@@ -422,5 +460,29 @@ impl ContainerService {
             task_role,
             execution_role,
         }
+    }
+}
+
+impl super::Tier for ContainerService {
+    fn tier_name(&self) -> &str {
+        &self.name
+    }
+    fn tier_group(&self) -> &Handle<SecurityGroup> {
+        &self.task_security_group
+    }
+}
+
+impl ContainerService {
+    /// Admits `tier` to its tasks on `port` (a rule resource `<ContainerService>From<tier>`).
+    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &impl super::Tier, port: u16) {
+        super::admit(
+            stack,
+            &self.name,
+            &self.task_security_group,
+            port,
+            tier.tier_name(),
+            tier.tier_group().group_id(),
+            "TCP",
+        );
     }
 }

@@ -6,10 +6,10 @@
 use indexmap::IndexMap;
 
 use crate::model::{
-    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Peer, Role, Rule, SecurityGroup,
-    SecurityGroupIngress, StackBuilder, Statement,
+    DbInstance, DbParameterGroup, DbSubnetGroup, Engine, Handle, MasterPassword, Role, SecurityGroup, Statement,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::{SecretRef, Value};
 
 /// The managed policy for RDS enhanced monitoring.
@@ -48,6 +48,42 @@ pub struct DatabaseProps<'a> {
     pub master_username: String,
     /// Enhanced monitoring interval (seconds; 0 = off).
     pub monitoring_interval: u32,
+}
+
+impl<'a> DatabaseProps<'a> {
+    /// PostgreSQL 17 with the defaults a small production database starts from: `db.t4g.micro`,
+    /// 20 GiB gp3 (autoscaling off), 7 days of backups, single-AZ, enhanced monitoring every 60
+    /// s, database and master user `app`. Change what differs with struct update syntax:
+    /// `DatabaseProps { multi_az: true, ..DatabaseProps::postgres("Db", &network) }`.
+    pub fn postgres(name: &'a str, network: &'a Network) -> Self {
+        Self {
+            name,
+            network,
+            engine: Engine::Postgres,
+            engine_version: "17.6".into(),
+            family: "postgres17".into(),
+            parameters: IndexMap::new(),
+            instance_class: "db.t4g.micro".into(),
+            allocated_storage_gib: 20,
+            max_allocated_storage_gib: None,
+            backup_retention_days: 7,
+            multi_az: false,
+            identifier: None,
+            db_name: "app".into(),
+            master_username: "app".into(),
+            monitoring_interval: 60,
+        }
+    }
+
+    /// MySQL 8.4 (the current long-term release), otherwise as [`DatabaseProps::postgres`].
+    pub fn mysql(name: &'a str, network: &'a Network) -> Self {
+        Self {
+            engine: Engine::Mysql,
+            engine_version: "8.4.7".into(),
+            family: "mysql8.4".into(),
+            ..Self::postgres(name, network)
+        }
+    }
 }
 
 /// Handles of a database.
@@ -270,20 +306,16 @@ impl Database {
         )
     }
 
-    /// Admits a tier's security group on the database port, as its own rule resource
-    /// `<Database>From<Tier>`.
-    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &str, group_id: Value<String>) {
-        stack.add(
-            &format!("{}From{tier}", self.name),
-            SecurityGroupIngress {
-                group_id: self.security_group.group_id(),
-                rule: Rule::tcp(
-                    self.port,
-                    Peer::Group(group_id),
-                    format!("{} from the {tier} tier", self.engine.as_aws()),
-                ),
-            },
-        );
+    /// Admits `tier` (a host, web tier, container service, or `("Name", &group)`) on the
+    /// engine's port: a rule resource `<Database>From<tier>`.
+    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &impl super::Tier) {
+        self.allow_from_group(stack, tier.tier_name(), tier.tier_group().group_id());
+    }
+
+    /// Admits a security group given by id (one outside the stack, or a parameter) on the
+    /// engine's port, as the tier `label`.
+    pub fn allow_from_group(&self, stack: &mut StackBuilder, label: &str, group_id: Value<String>) {
+        super::admit(stack, &self.name, &self.security_group, self.port, label, group_id, self.engine.as_aws());
     }
 
     /// The RDS-managed master password (JSON key `password` of the managed secret).

@@ -1,6 +1,7 @@
 //! `Dns`: records that point a domain at a stack's endpoints.
 
-use crate::model::{Handle, LoadBalancer, RecordSet, RecordTarget, RecordType, StackBuilder};
+use crate::model::{Handle, LoadBalancer, RecordSet, RecordTarget, RecordType};
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// An alias `A` record `name` in `zone` pointing at a load balancer.

@@ -1,10 +1,11 @@
 //! `Network`: a new VPC with public and private subnets across zones, or an existing one.
 
 use crate::model::{
-    Eip, InternetGateway, NatGateway, Route, RouteTable, RouteTarget, StackBuilder, Subnet,
-    SubnetRouteTableAssociation, Vpc, VpcGatewayAttachment,
+    Eip, InternetGateway, NatGateway, Route, RouteTable, RouteTarget, Subnet, SubnetRouteTableAssociation, Vpc,
+    VpcGatewayAttachment,
 };
 use crate::net::Ipv4Cidr;
+use crate::stack::StackBuilder;
 use crate::value::{Pseudo, Value};
 
 /// What a new network looks like.
@@ -18,6 +19,13 @@ pub struct NetworkProps {
     pub subnet_prefix: u8,
     /// One NAT gateway per zone (resilient) instead of one shared (cheaper).
     pub nat_per_zone: bool,
+}
+
+impl Default for NetworkProps {
+    /// `10.0.0.0/16` over two zones, `/20` subnets, one shared NAT gateway.
+    fn default() -> Self {
+        Self { cidr: Ipv4Cidr::new([10, 0, 0, 0], 16), zones: 2, subnet_prefix: 20, nat_per_zone: false }
+    }
 }
 
 /// Ids of a network, new or existing.

@@ -10,9 +10,10 @@ use crate::app::HostConfig;
 use crate::model::{
     AppProtocol, AutoScalingGroup, Handle, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, Listener,
     ListenerAction, LoadBalancer, MachineSpec, Peer, Role, RootVolume, Rule, ScalingPolicy, Scheme, SecurityGroup,
-    StackBuilder, Statement, TargetGroup, TargetType, TrackedMetric,
+    Statement, TargetGroup, TargetType, TrackedMetric,
 };
 use crate::patterns::network::Network;
+use crate::stack::StackBuilder;
 use crate::value::Value;
 
 /// TLS policy for HTTPS listeners: TLS 1.3 and 1.2 only.
@@ -60,9 +61,46 @@ pub struct WebTierProps<'a> {
     pub deletion_protection: bool,
 }
 
+impl<'a> WebTierProps<'a> {
+    /// Two to four `t3.small` instances booting `image_id` behind an internet-facing load
+    /// balancer that terminates HTTPS with `certificate_arn` and redirects HTTP; instances on port
+    /// 80 with a health check of `GET /`, CPU target 50 %, a 20 GiB gp3 root volume
+    /// (`/dev/xvda`), HTTPS egress only, deletion protection on. Change what differs with struct
+    /// update syntax.
+    pub fn new(
+        name: &'a str,
+        network: &'a Network,
+        image_id: impl Into<Value<String>>,
+        certificate_arn: impl Into<Value<String>>,
+    ) -> Self {
+        Self {
+            name,
+            network,
+            image_id: image_id.into(),
+            instance_type: "t3.small".into(),
+            host: HostConfig { name: name.to_ascii_lowercase(), ..HostConfig::default() },
+            instance_port: 80,
+            health_check: HealthCheck::http("/"),
+            certificate_arn: certificate_arn.into(),
+            min_size: 2,
+            max_size: 4,
+            desired_capacity: 2,
+            cpu_target: 50.0,
+            admin_cidrs: Vec::new(),
+            root_volume: RootVolume::gp3("/dev/xvda", 20),
+            statements: Vec::new(),
+            internet_egress_ports: vec![443],
+            vpc_egress_ports: Vec::new(),
+            deletion_protection: true,
+        }
+    }
+}
+
 /// Handles of a web tier.
 #[derive(Debug, Clone)]
 pub struct WebTier {
+    /// The name given in its props (the prefix of its logical ids).
+    pub name: String,
     /// The load balancer.
     pub load_balancer: Handle<LoadBalancer>,
     /// The target group the ASG registers in (blue/green shares it).
@@ -166,6 +204,7 @@ impl WebTier {
             },
         );
         Self {
+            name: n.to_owned(),
             load_balancer: lb,
             target_group: tg,
             auto_scaling_group: asg,
@@ -310,4 +349,28 @@ pub(crate) fn public_load_balancer(
         },
     );
     (tg, lb)
+}
+
+impl super::Tier for WebTier {
+    fn tier_name(&self) -> &str {
+        &self.name
+    }
+    fn tier_group(&self) -> &Handle<SecurityGroup> {
+        &self.instance_security_group
+    }
+}
+
+impl WebTier {
+    /// Admits `tier` to its instances on `port` (a rule resource `<WebTier>From<tier>`).
+    pub fn allow_from(&self, stack: &mut StackBuilder, tier: &impl super::Tier, port: u16) {
+        super::admit(
+            stack,
+            &self.name,
+            &self.instance_security_group,
+            port,
+            tier.tier_name(),
+            tier.tier_group().group_id(),
+            "TCP",
+        );
+    }
 }

@@ -1,0 +1,3 @@
+//! CloudWatch kinds (`AWS::CloudWatch::*`): metric alarms.
+
+mod alarm;

@@ -1,0 +1,3 @@
+//! KMS kinds (`AWS::KMS::*`): keys.
+
+mod key;

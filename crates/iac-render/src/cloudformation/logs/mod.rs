@@ -1,0 +1,3 @@
+//! CloudWatch Logs kinds (`AWS::Logs::*`): log groups.
+
+mod log_group;

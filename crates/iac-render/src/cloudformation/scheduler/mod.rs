@@ -1,0 +1,3 @@
+//! `EventBridge` Scheduler kinds (`AWS::Scheduler::*`): schedules.
+
+mod schedule;

@@ -1,0 +1,3 @@
+//! Secrets Manager kinds (`AWS::SecretsManager::*`): generated secrets.
+
+mod secret;

@@ -1,0 +1,4 @@
+//! SNS kinds (`AWS::SNS::*`): topics and subscriptions.
+
+mod subscription;
+mod topic;

@@ -1,0 +1,3 @@
+//! CloudWatch kinds (`aws_cloudwatch_metric_alarm`): metric alarms.
+
+mod alarm;

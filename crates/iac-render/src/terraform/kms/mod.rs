@@ -1,0 +1,3 @@
+//! KMS kinds (`aws_kms_key`): keys.
+
+mod key;

@@ -1,0 +1,3 @@
+//! `EventBridge` Scheduler kinds (`aws_scheduler_schedule`): schedules.
+
+mod schedule;

@@ -1,0 +1,3 @@
+//! Secrets Manager kinds (`aws_secretsmanager_secret`): generated secrets.
+
+mod secret;
