@@ -240,7 +240,8 @@ pub struct Container {
     /// The root file system is read-only (writable paths must be mounts).
     pub read_only_root_filesystem: bool,
     /// Why the image's tag could not be checked against its upstream (its published tags,
-    /// changelog, Dockerfile); validation warns with it (IAC196) so that synth says so.
+    /// changelog, Dockerfile); validation warns with it
+    /// ([`crate::diag::Code::UncheckedImageTag`]) so that synth says so.
     pub unverified_image: Option<String>,
 }
 

@@ -603,8 +603,9 @@ impl Problems {
     }
 }
 
-/// Secrets recognised by their value anywhere the host writes text (IAC195): the containers'
-/// environment and commands, files, cron jobs, units and supervisor programs.
+/// Secrets recognised by their value ([`crate::diag::Code::LiteralSecretValue`]) anywhere the
+/// host writes text: the containers' environment and commands, files, cron jobs, units and
+/// supervisor programs.
 fn literal_secrets(host: &super::HostConfig, p: &mut Problems) {
     use super::secrets::{literal_secret, literal_secret_in};
     let hint = "read it from a SecretRef (Secrets Manager or SSM SecureString); in a URL, join the password in \
