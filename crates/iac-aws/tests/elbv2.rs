@@ -330,7 +330,7 @@ async fn an_untagged_listener_is_found_through_its_load_balancer() {
 
 #[test]
 fn replacement_properties_are_the_documented_ones() {
-    assert_eq!(services::replaced_by("AWS::ElasticLoadBalancingV2::LoadBalancer"), ["Name", "Scheme", "Type"]);
+    assert_eq!(services::replaced_by("AWS::ElasticLoadBalancingV2::LoadBalancer"), ["Name", "Type", "Scheme"]);
     assert!(services::replaced_by("AWS::ElasticLoadBalancingV2::TargetGroup").contains(&"Port"));
     assert!(!services::replaced_by("AWS::ElasticLoadBalancingV2::TargetGroup").contains(&"HealthCheckPath"));
     assert_eq!(services::replaced_by("AWS::ElasticLoadBalancingV2::Listener"), ["LoadBalancerArn"]);

@@ -130,11 +130,7 @@ impl Role {
             RunsOn::Group { launch_template, .. } => launch_template,
             RunsOn::Instance(id) => id,
         };
-        match &stack.entry(id)?.resource {
-            Resource::LaunchTemplate(lt) => Some(&lt.machine),
-            Resource::Instance(i) => Some(&i.machine),
-            _ => None,
-        }
+        stack.entry(id)?.resource.machine()
     }
 
     /// The host setup of the role's instances (containers, files), if it has one.

@@ -10,11 +10,11 @@ use std::collections::BTreeSet;
 
 use crate::app::HostConfig;
 use crate::diag::{Code, Diagnostic, Path};
-use crate::model::{AppProtocol, DbInstance, ListenerAction, MachineSpec, Peer, Resource, ResourceEntry, Scheme};
 use crate::model::{
-    Bucket, BucketPolicy, CacheReplicationGroup, Distribution, Principal, ScheduleTarget, ScheduledAction,
-    ViewerCertificate,
+    AppProtocol, CacheReplicationGroup, DbInstance, ListenerAction, LoadBalancer, MachineSpec, MountTarget, Peer,
+    Resource, ResourceEntry, Scheme, SecurityGroup, SecurityGroupIngress,
 };
+use crate::model::{Bucket, BucketPolicy, Distribution, Principal, ScheduleTarget, ScheduledAction, ViewerCertificate};
 use crate::net::{Ipv4Cidr, cidr_problem};
 use crate::stack::Stack;
 use crate::value::{Attr, Value};
@@ -136,31 +136,33 @@ impl Validator<'_> {
                 })
                 .collect()
         };
-        let public_lb_groups = groups_of(&|r| match r {
-            Resource::LoadBalancer(lb) if lb.scheme == Scheme::InternetFacing => Some(lb.security_group_ids.clone()),
-            _ => None,
+        let public_lb_groups = groups_of(&|r| {
+            r.get::<LoadBalancer>()
+                .filter(|lb| lb.scheme == Scheme::InternetFacing)
+                .map(|lb| lb.security_group_ids.clone())
         });
-        let data_groups = groups_of(&|r| match r {
-            Resource::DbInstance(db) => Some(db.security_group_ids.clone()),
-            Resource::CacheReplicationGroup(c) => Some(c.security_group_ids.clone()),
-            _ => None,
+        let data_groups = groups_of(&|r| {
+            r.get::<DbInstance>()
+                .map(|db| db.security_group_ids.clone())
+                .or_else(|| r.get::<CacheReplicationGroup>().map(|c| c.security_group_ids.clone()))
         });
-        let file_system_groups = groups_of(&|r| match r {
-            Resource::MountTarget(m) => Some(m.security_group_ids.clone()),
-            _ => None,
-        });
+        let file_system_groups = groups_of(&|r| r.get::<MountTarget>().map(|m| m.security_group_ids.clone()));
         for entry in stack.resources() {
-            let (id, rules): (String, Vec<(String, &crate::model::Rule)>) = match &entry.resource {
-                Resource::SecurityGroup(sg) => (
-                    entry.id.as_str().to_owned(),
-                    sg.ingress.iter().enumerate().map(|(i, r)| (format!("Ingress[{i}]"), r)).collect(),
-                ),
-                Resource::SecurityGroupIngress(rule) => match &rule.group_id {
-                    Value::Attr(r) => (r.id.as_str().to_owned(), vec![("Rule".to_owned(), &rule.rule)]),
-                    _ => (String::new(), vec![("Rule".to_owned(), &rule.rule)]),
-                },
-                _ => continue,
-            };
+            let (id, rules): (String, Vec<(String, &crate::model::Rule)>) =
+                if let Some(sg) = entry.resource.get::<SecurityGroup>() {
+                    (
+                        entry.id.as_str().to_owned(),
+                        sg.ingress.iter().enumerate().map(|(i, r)| (format!("Ingress[{i}]"), r)).collect(),
+                    )
+                } else if let Some(rule) = entry.resource.get::<SecurityGroupIngress>() {
+                    let group = match &rule.group_id {
+                        Value::Attr(r) => r.id.as_str().to_owned(),
+                        _ => String::new(),
+                    };
+                    (group, vec![("Rule".to_owned(), &rule.rule)])
+                } else {
+                    continue;
+                };
             let id = id.as_str();
             for (prop, rule) in rules {
                 if rule.peer.is_world() {
@@ -436,10 +438,12 @@ impl Validator<'_> {
             }
         };
         let vpc_range = match &s.vpc_id {
-            Value::Attr(r) => match self.stack.resource(&r.id).map(|e| &e.resource) {
-                Some(Resource::Vpc(vpc)) => vpc.cidr_block.as_lit().and_then(|c| c.parse::<Ipv4Cidr>().ok()),
-                _ => None,
-            },
+            Value::Attr(r) => self
+                .stack
+                .resource(&r.id)
+                .and_then(|e| e.resource.get::<crate::model::Vpc>())
+                .and_then(|vpc| vpc.cidr_block.as_lit())
+                .and_then(|c| c.parse::<Ipv4Cidr>().ok()),
             _ => None,
         };
         if let Some(vpc) = vpc_range
@@ -937,10 +941,9 @@ impl Validator<'_> {
         let tables: Vec<&Value<String>> = self
             .stack
             .resources()
-            .filter_map(|e| match &e.resource {
-                Resource::SubnetRouteTableAssociation(a) if a.subnet_id == *subnet => Some(&a.route_table_id),
-                _ => None,
-            })
+            .filter_map(|e| e.resource.get::<crate::model::SubnetRouteTableAssociation>())
+            .filter(|a| a.subnet_id == *subnet)
+            .map(|a| &a.route_table_id)
             .collect();
         self.stack.resources().any(|e| {
             matches!(&e.resource, Resource::Route(route)

@@ -407,3 +407,56 @@ fn core_modules_import_only_lower_layers() {
     assert_eq!(documented, LAYERS, "the table of layers in lib.rs's docs matches LAYERS");
     assert!(problems.is_empty(), "imports against the layers (see lib.rs):\n{}", problems.join("\n"));
 }
+
+/// Finds `match` expressions that name a `Resource::Kind` variant in one arm and catch the other
+/// kinds with a wildcard (`_`) arm.
+#[derive(Default)]
+struct WildcardOverKinds {
+    found: Vec<usize>,
+}
+
+fn names_resource_variant(pat: &syn::Pat) -> bool {
+    let path = match pat {
+        syn::Pat::TupleStruct(p) => &p.path,
+        syn::Pat::Struct(p) => &p.path,
+        syn::Pat::Path(p) => &p.path,
+        syn::Pat::Or(or) => return or.cases.iter().any(names_resource_variant),
+        syn::Pat::Reference(r) => return names_resource_variant(&r.pat),
+        syn::Pat::Ident(i) => return i.subpat.as_ref().is_some_and(|(_, p)| names_resource_variant(p)),
+        _ => return false,
+    };
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    segments.len() >= 2 && segments[segments.len() - 2] == "Resource"
+}
+
+fn is_wildcard(pat: &syn::Pat) -> bool {
+    matches!(pat, syn::Pat::Wild(_)) || matches!(pat, syn::Pat::Ident(i) if i.subpat.is_none() && i.ident != "None")
+}
+
+impl<'ast> Visit<'ast> for WildcardOverKinds {
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        let over_kinds = m.arms.iter().any(|a| names_resource_variant(&a.pat));
+        if over_kinds && m.arms.iter().any(|a| a.guard.is_none() && is_wildcard(&a.pat)) {
+            self.found.push(m.match_token.span.start().line);
+        }
+        syn::visit::visit_expr_match(self, m);
+    }
+}
+
+/// A new kind must make the compiler list every place that decides something per kind: no
+/// `match` over [`iac_core::model::Resource`] has a wildcard arm (pick one kind out with
+/// `Resource::get::<K>()`, or put the fact on the kind's `ResourceKind` impl).
+#[test]
+fn no_match_over_resource_kinds_has_a_wildcard_arm() {
+    let mut problems = Vec::new();
+    for file in workspace_sources() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        without_tests(&mut ast.items);
+        let mut v = WildcardOverKinds::default();
+        v.visit_file(&ast);
+        let rel = file.strip_prefix(root()).unwrap_or(&file).display().to_string();
+        problems.extend(v.found.into_iter().map(|line| format!("{rel}:{line}")));
+    }
+    assert!(problems.is_empty(), "matches over Resource with a wildcard arm:\n{}", problems.join("\n"));
+}

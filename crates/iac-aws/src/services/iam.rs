@@ -21,7 +21,7 @@ use aws_sdk_iam::types::Tag;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
-use iac_core::model::{InstanceProfile, Resource, ResourceEntry, Role};
+use iac_core::model::{InstanceProfile, ResourceEntry, Role};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
@@ -159,11 +159,11 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let mut profiles = BTreeSet::new();
     for entry in ctx.stack.resources() {
         let Some(name) = iac_core::naming::physical_name(ctx.stack, entry) else { continue };
-        match entry.resource {
-            Resource::Role(_) => roles.insert(name),
-            Resource::InstanceProfile(_) => profiles.insert(name),
-            _ => false,
-        };
+        if entry.resource.get::<Role>().is_some() {
+            roles.insert(name);
+        } else if entry.resource.get::<InstanceProfile>().is_some() {
+            profiles.insert(name);
+        }
     }
     let prefix = format!("{}-{}-", ctx.stack.name(), ctx.stack.env());
     roles.extend(listed_roles(ctx).await?.into_iter().filter(|n| n.starts_with(&prefix)));

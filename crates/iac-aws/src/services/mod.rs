@@ -210,9 +210,14 @@ pub fn kind_of(stack: &Stack, entry: &ResourceEntry) -> Result<SdkKind, AwsError
     SdkKind::of(&entry.resource).map_err(|why| AwsError::Unsupported {
         stack: stack.name().to_owned(),
         id: entry.id.to_string(),
-        kind: match &entry.resource {
-            iac_core::model::Resource::DbInstance(db) if db.is_replica() => "RDS read replica",
-            other => other.kind_name(),
+        kind: if entry
+            .resource
+            .get::<iac_core::model::DbInstance>()
+            .is_some_and(iac_core::model::DbInstance::is_replica)
+        {
+            "RDS read replica"
+        } else {
+            entry.resource.kind_name()
         },
         reason: why.0,
     })

@@ -125,6 +125,9 @@ impl ResourceKind for LaunchTemplate {
     fn host(&self) -> Option<&HostConfig> {
         self.machine.user_data.as_ref()
     }
+    fn machine(&self) -> Option<&MachineSpec> {
+        Some(&self.machine)
+    }
 }
 
 impl ResourceKind for Instance {
@@ -151,6 +154,9 @@ impl ResourceKind for Instance {
     };
     fn host(&self) -> Option<&HostConfig> {
         self.machine.user_data.as_ref()
+    }
+    fn machine(&self) -> Option<&MachineSpec> {
+        Some(&self.machine)
     }
 }
 

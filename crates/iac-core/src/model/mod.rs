@@ -111,6 +111,17 @@ macro_rules! resources {
                 match self { $( Resource::$kind(r) => r.host(), )* }
             }
 
+            /// The machine this resource boots, for kinds that run one.
+            pub fn machine(&self) -> Option<&MachineSpec> {
+                match self { $( Resource::$kind(r) => r.machine(), )* }
+            }
+
+            /// The resource as kind `K`, if it is one: picks one kind out without a `match`
+            /// (and its wildcard arm) at the call site.
+            pub fn get<K: FromResource>(&self) -> Option<&K> {
+                K::from_resource(self)
+            }
+
             /// The CloudFormation type (a raw resource's own, if it has one).
             pub fn cloudformation_type(&self) -> Option<&str> {
                 match self { $( Resource::$kind(r) => r.cloudformation_type(), )* }
@@ -134,6 +145,12 @@ macro_rules! resources {
         $(
             impl From<$kind> for Resource {
                 fn from(r: $kind) -> Self { Resource::$kind(r) }
+            }
+
+            impl FromResource for $kind {
+                fn from_resource(r: &Resource) -> Option<&Self> {
+                    if let Resource::$kind(x) = r { Some(x) } else { None }
+                }
             }
         )*
 
@@ -202,6 +219,12 @@ resources! {
 
 /// Marker for resource structs that can be added to a stack.
 pub trait Kind: ResourceKind {}
+
+/// A kind that can be picked out of a [`Resource`] ([`Resource::get`]); every kind is one.
+pub trait FromResource: ResourceKind + Sized {
+    /// `r` as this kind, if it is one.
+    fn from_resource(r: &Resource) -> Option<&Self>;
+}
 impl<K: ResourceKind> Kind for K {}
 
 impl Resource {

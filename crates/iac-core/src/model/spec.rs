@@ -268,6 +268,11 @@ pub trait ResourceKind: Into<Resource> + HasRefs {
         None
     }
 
+    /// The machine this resource boots (image, type, user data), for kinds that run one.
+    fn machine(&self) -> Option<&super::MachineSpec> {
+        None
+    }
+
     /// The CloudFormation type of this value (the kind's, or a raw resource's own).
     fn cloudformation_type(&self) -> Option<&str> {
         Self::SPEC.cloudformation

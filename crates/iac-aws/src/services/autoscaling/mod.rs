@@ -34,7 +34,7 @@ use aws_sdk_autoscaling::types::{
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use iac_core::LogicalId;
-use iac_core::model::{AutoScalingGroup, Resource, ResourceEntry, ScalingPolicy};
+use iac_core::model::{AutoScalingGroup, ResourceEntry, ScalingPolicy};
 use iac_core::value::Value;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};

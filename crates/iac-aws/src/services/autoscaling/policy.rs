@@ -3,8 +3,8 @@
 
 use super::{
     Adapter, AwsError, AwsPolicy, Ctx, Deserialize, Desired, HashMap, LogicalId, Map, MetricType, Observed,
-    PredefinedMetricSpecification, Resource, ResourceEntry, ScalingPolicy, SdkKind, Tags, TargetTrackingConfiguration,
-    Value, busy, de, ignore_not_found, json, not_visible_yet, policy_name, retry_if,
+    PredefinedMetricSpecification, ResourceEntry, ScalingPolicy, SdkKind, Tags, TargetTrackingConfiguration, Value,
+    busy, de, ignore_not_found, json, not_visible_yet, policy_name, retry_if,
 };
 
 /// The desired properties of an `AWS::AutoScaling::ScalingPolicy` (target tracking or simple).
@@ -220,16 +220,14 @@ pub(super) fn policy_arn_parts(arn: &str) -> Option<(String, String)> {
 pub(super) fn policy_entries(ctx: &Ctx<'_>, groups: &[Observed]) -> HashMap<String, (LogicalId, Option<String>)> {
     ctx.stack
         .resources()
-        .filter_map(|e| match &e.resource {
-            Resource::ScalingPolicy(p) => {
-                let group = match &p.auto_scaling_group_name {
-                    Value::Attr(r) => groups.iter().find(|g| g.id == r.id).map(|g| g.physical_id.clone()),
-                    Value::Lit(name) => Some(name.clone()),
-                    _ => None,
-                };
-                Some((policy_name(ctx, &e.id), (e.id.clone(), group)))
-            }
-            _ => None,
+        .filter_map(|e| {
+            let p = e.resource.get::<ScalingPolicy>()?;
+            let group = match &p.auto_scaling_group_name {
+                Value::Attr(r) => groups.iter().find(|g| g.id == r.id).map(|g| g.physical_id.clone()),
+                Value::Lit(name) => Some(name.clone()),
+                _ => None,
+            };
+            Some((policy_name(ctx, &e.id), (e.id.clone(), group)))
         })
         .collect()
 }

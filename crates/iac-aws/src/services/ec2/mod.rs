@@ -88,7 +88,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine as _;
 use iac_core::LogicalId;
-use iac_core::model::{self, Resource, ResourceEntry};
+use iac_core::model::{self, ResourceEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
@@ -359,16 +359,15 @@ fn bool_value(v: bool) -> AttributeBooleanValue {
 // ---------------------------------------------------------------------------------------------
 // The untaggable kinds, through their parents.
 
+/// The EC2 kinds that take no tags: found through their parents.
+const UNTAGGABLE: [SdkKind; 3] = [SdkKind::VpcGatewayAttachment, SdkKind::Route, SdkKind::SubnetRouteTableAssociation];
+
 async fn discover_untaggable(ctx: &Ctx<'_>, found: &[Observed]) -> Result<Vec<Observed>, AwsError> {
-    let entries: Vec<&ResourceEntry> = ctx
+    let entries: Vec<(&ResourceEntry, SdkKind)> = ctx
         .stack
         .resources()
-        .filter(|e| {
-            matches!(
-                e.resource,
-                Resource::VpcGatewayAttachment(_) | Resource::Route(_) | Resource::SubnetRouteTableAssociation(_)
-            )
-        })
+        .filter_map(|e| SdkKind::of(&e.resource).ok().map(|k| (e, k)))
+        .filter(|(_, k)| UNTAGGABLE.contains(k))
         .collect();
     if entries.is_empty() {
         return Ok(Vec::new());
@@ -385,7 +384,7 @@ async fn discover_untaggable(ctx: &Ctx<'_>, found: &[Observed]) -> Result<Vec<Ob
         observed: &observed,
     };
     let mut out = Vec::new();
-    for e in entries {
+    for (e, kind) in entries {
         let id = &e.id;
         // A parent that does not exist (yet) means the child does not either.
         let Ok(Json::Object(props)) =
@@ -394,19 +393,15 @@ async fn discover_untaggable(ctx: &Ctx<'_>, found: &[Observed]) -> Result<Vec<Ob
             continue;
         };
         let (stack, ids) = (ctx.stack.name(), id.as_str());
-        let seen = match &e.resource {
-            Resource::VpcGatewayAttachment(_) => {
-                let p: AttachmentProps = adapter::parse(stack, ids, &props)?;
-                find_attachment(ctx, id, &p.internet_gateway_id, &p.vpc_id).await?
-            }
-            Resource::Route(_) => {
-                let p: RouteProps = adapter::parse(stack, ids, &props)?;
-                find_route(ctx, id, &p.route_table_id, &p.destination_cidr_block).await?
-            }
-            _ => {
-                let p: AssociationProps = adapter::parse(stack, ids, &props)?;
-                find_association(ctx, id, &p.route_table_id, &p.subnet_id).await?
-            }
+        let seen = if kind == SdkKind::VpcGatewayAttachment {
+            let p: AttachmentProps = adapter::parse(stack, ids, &props)?;
+            find_attachment(ctx, id, &p.internet_gateway_id, &p.vpc_id).await?
+        } else if kind == SdkKind::Route {
+            let p: RouteProps = adapter::parse(stack, ids, &props)?;
+            find_route(ctx, id, &p.route_table_id, &p.destination_cidr_block).await?
+        } else {
+            let p: AssociationProps = adapter::parse(stack, ids, &props)?;
+            find_association(ctx, id, &p.route_table_id, &p.subnet_id).await?
         };
         out.extend(seen);
     }

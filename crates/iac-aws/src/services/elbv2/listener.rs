@@ -4,8 +4,8 @@
 use super::{
     Action, ActionTypeEnum, Adapter, AwsError, AwsListener, Certificate, Ctx, Deserialize, Desired,
     FixedResponseActionConfig, ForwardActionConfig, HashSet, Json, Listener, LogicalId, Map, Observed, ProtocolEnum,
-    RedirectActionConfig, RedirectActionStatusCodeEnum, Resource, ResourceEntry, SdkKind, TAG_STACK, Tags,
-    TargetGroupTuple, Value, absent_on, add_tags, de, json, own_tags, sdk_tags, tags_of,
+    RedirectActionConfig, RedirectActionStatusCodeEnum, ResourceEntry, SdkKind, TAG_STACK, Tags, TargetGroupTuple,
+    Value, absent_on, add_tags, de, json, own_tags, sdk_tags, tags_of,
 };
 
 /// The desired properties of an `AWS::ElasticLoadBalancingV2::Listener`.
@@ -313,13 +313,12 @@ pub(super) async fn discover_listeners(ctx: &Ctx<'_>, lbs: &[Observed]) -> Resul
             }
         }
         for l in untagged {
-            let entry = ctx.stack.resources().find(|e| match &e.resource {
-                Resource::Listener(x) => {
+            let entry = ctx.stack.resources().find(|e| {
+                e.resource.get::<Listener>().is_some_and(|x| {
                     !seen.contains(&e.id)
                         && matches!(&x.load_balancer_arn, Value::Attr(r) if r.id == lb.id)
                         && l.port() == Some(i32::from(x.port))
-                }
-                _ => false,
+                })
             });
             if let Some(entry) = entry {
                 seen.insert(entry.id.clone());

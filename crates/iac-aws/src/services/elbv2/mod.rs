@@ -35,7 +35,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     TargetTypeEnum,
 };
 use iac_core::LogicalId;
-use iac_core::model::{Listener, LoadBalancer, Resource, ResourceEntry, TargetGroup};
+use iac_core::model::{Listener, LoadBalancer, ResourceEntry, TargetGroup};
 use iac_core::value::Value;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
