@@ -188,7 +188,7 @@ pub async fn apply(
 
 /// The config without its `[alarms]` table: the SDK engine has no SNS, CloudWatch or KMS adapters
 /// yet, so Aquamark is deployed through it without its alarm.
-fn without_alarms(text: &str) -> String {
+pub fn without_alarms(text: &str) -> String {
     let Some(start) = text.find("\n[alarms]") else { return text.to_owned() };
     let end = text[start + 1..].find("\n[").map_or(text.len(), |i| start + 1 + i);
     format!("{}{}", &text[..=start], text[end..].trim_start_matches('\n'))
