@@ -38,7 +38,7 @@ impl World {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{path}: {e}"))
             .replace("Z0123456789ABCDEFGHIJ", &self.zone);
-        let source = stacks::ConfigSource { file: format!("{env}.toml").into(), text };
+        let source = stacks::ConfigSource { file: format!("{env}.toml"), text };
         stacks::registry().build(system, env, Some(&source)).unwrap_or_else(|e| panic!("{system}/{env}: {e}"))
     }
 
