@@ -11,54 +11,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
+use common::SystemWorld;
 use iac_aws::{Engine, Options};
-use iac_core::Stack;
 use iac_core::model::{DbInstance, Vpc};
-use iac_core::stack::ParamKind;
-
-/// What a system's environment needs from outside: an image, the `example.org` zone and a
-/// certificate for each certificate parameter.
-struct World {
-    ami: String,
-    zone: String,
-}
-
-impl World {
-    async fn create(moto: &common::Moto) -> Self {
-        let clients = moto.clients().await;
-        let w = common::AquamarkWorld::create(moto, &clients).await;
-        Self { ami: w.ami, zone: w.zone }
-    }
-
-    /// The system's environment from its checked-in config, with this world's hosted zone.
-    fn stack(&self, system: &str, env: &str) -> Stack {
-        let path = format!("{}/../../stacks/config/{system}/{env}.toml", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{path}: {e}"))
-            .replace("Z0123456789ABCDEFGHIJ", &self.zone);
-        let source = stacks::ConfigSource { file: format!("{env}.toml"), text };
-        stacks::registry().build(system, env, Some(&source)).unwrap_or_else(|e| panic!("{system}/{env}: {e}"))
-    }
-
-    /// Engine options with every parameter given a value of its kind.
-    fn options(&self, moto: &common::Moto, stack: &Stack) -> Options {
-        let mut params = BTreeMap::new();
-        for (id, p) in stack.parameters() {
-            let value = match p.kind {
-                ParamKind::ImageId => self.ami.clone(),
-                ParamKind::CertificateArn => moto.acm_certificate("example.org"),
-                ParamKind::String => match &p.default {
-                    Some(d) => d.clone(),
-                    None => format!("{id}-value"),
-                },
-            };
-            params.insert(id.to_string(), value);
-        }
-        Options { params, timing: common::fast(), ..Options::default() }
-    }
-}
 
 fn quiet(_: &iac_aws::engine::Event) {}
 
@@ -66,7 +21,7 @@ fn quiet(_: &iac_aws::engine::Event) {}
 async fn lifecycle(moto: &common::Moto, system: &str, env: &str) -> String {
     moto.reset();
     let clients = moto.clients().await;
-    let world = World::create(moto).await;
+    let world = SystemWorld::create(moto).await;
     let stack = world.stack(system, env);
     let options = world.options(moto, &stack);
     let total = stack.resources().len();

@@ -140,6 +140,51 @@ impl AquamarkWorld {
     }
 }
 
+/// What a system's environment needs from outside: an image, the `example.org` zone and a
+/// certificate for each certificate parameter.
+pub struct SystemWorld {
+    /// An AL2023 image of moto's.
+    pub ami: String,
+    /// The hosted zone id of `example.org`.
+    pub zone: String,
+}
+
+impl SystemWorld {
+    /// Creates the zone (after a reset) and finds an image.
+    pub async fn create(moto: &Moto) -> Self {
+        let clients = moto.clients().await;
+        let w = AquamarkWorld::create(moto, &clients).await;
+        Self { ami: w.ami, zone: w.zone }
+    }
+
+    /// The system's environment from its checked-in config, with this world's hosted zone.
+    pub fn stack(&self, system: &str, env: &str) -> iac_core::Stack {
+        let path = format!("{}/../../stacks/config/{system}/{env}.toml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .replace("Z0123456789ABCDEFGHIJ", &self.zone);
+        let source = stacks::ConfigSource { file: format!("{env}.toml"), text };
+        stacks::registry().build(system, env, Some(&source)).unwrap_or_else(|e| panic!("{system}/{env}: {e}"))
+    }
+
+    /// Engine options with every parameter given a value of its kind.
+    pub fn options(&self, moto: &Moto, stack: &iac_core::Stack) -> iac_aws::Options {
+        let mut params = std::collections::BTreeMap::new();
+        for (id, p) in stack.parameters() {
+            let value = match p.kind {
+                iac_core::stack::ParamKind::ImageId => self.ami.clone(),
+                iac_core::stack::ParamKind::CertificateArn => moto.acm_certificate("example.org"),
+                iac_core::stack::ParamKind::String => match &p.default {
+                    Some(d) => d.clone(),
+                    None => format!("{id}-value"),
+                },
+            };
+            params.insert(id.to_string(), value);
+        }
+        iac_aws::Options { params, timing: fast(), ..iac_aws::Options::default() }
+    }
+}
+
 /// A logical id from a literal.
 pub fn id(s: &str) -> LogicalId {
     LogicalId::new(s).expect("valid id")
