@@ -93,6 +93,9 @@ pub struct Common {
     /// Resources worked on at once (SDK engine).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// How many copies of the environment (the `scale` stack), as for `synth`.
+    #[arg(long, value_name = "N")]
+    pub copies: Option<u32>,
     /// Regions to deploy to in turn, e.g. `us-east-1,eu-west-1` (CloudFormation engine; default:
     /// the environment's region). Each region's status is printed; the worst exit code wins.
     #[arg(long = "region", value_name = "REGION", value_delimiter = ',')]
@@ -116,7 +119,7 @@ pub async fn run(
     let io = |e| StackError::Io { action: "cannot write to the terminal", path: "-".into(), source: e };
     let (Command::Plan(c) | Command::Apply(c) | Command::Destroy(c) | Command::Drift(c)) = &args.command;
     let config = c.config.as_deref().map(ConfigSource::read).transpose()?;
-    let stack = registry.build(&c.stack, &c.env, config.as_ref())?;
+    let stack = registry.build_with(&c.stack, &c.env, config.as_ref(), &crate::BuildOptions { copies: c.copies })?;
     let mut params = BTreeMap::new();
     for p in &c.params {
         let (k, v) = p.split_once('=').ok_or_else(|| StackError::Usage(format!("--param `{p}` is not NAME=VALUE")))?;
