@@ -69,6 +69,7 @@ pub enum Command {
 
 /// Options shared by every subcommand.
 #[derive(Debug, Clone, clap::Args)]
+#[expect(clippy::struct_excessive_bools, reason = "each is a command-line flag")]
 pub struct Common {
     /// The stack.
     pub stack: String,

@@ -70,7 +70,9 @@ pub async fn run(
                 statuses.push(format!("{region}: failed: {}", crate::synth::error_chain(&e)));
                 code = 1;
                 if stops {
-                    statuses.extend(c.regions[i + 1..].iter().map(|r| format!("{r}: not attempted (an earlier region failed)")));
+                    statuses.extend(
+                        c.regions[i + 1..].iter().map(|r| format!("{r}: not attempted (an earlier region failed)")),
+                    );
                     break;
                 }
             }
@@ -110,7 +112,8 @@ async fn one(
             let prepared = engine.plan(&progress).await?;
             engine.discard(&prepared).await?;
             if c.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&prepared.plan).expect("plan serialises")).map_err(io)?;
+                writeln!(out, "{}", serde_json::to_string_pretty(&prepared.plan).expect("plan serialises"))
+                    .map_err(io)?;
             } else {
                 writeln!(out, "{}", prepared.plan).map_err(io)?;
             }
@@ -157,8 +160,14 @@ async fn one(
             if report.status == "absent" {
                 writeln!(err, "{} does not exist: nothing to destroy", engine.stack_name()).map_err(io)?;
             } else {
-                writeln!(err, "deleted {} in {:.1} s ({} stack events)", engine.stack_name(), report.seconds, report.events)
-                    .map_err(io)?;
+                writeln!(
+                    err,
+                    "deleted {} in {:.1} s ({} stack events)",
+                    engine.stack_name(),
+                    report.seconds,
+                    report.events
+                )
+                .map_err(io)?;
                 for k in &report.kept {
                     writeln!(err, "  kept: {k}").map_err(io)?;
                 }

@@ -98,7 +98,9 @@ fn world(moto: &tests::MotoServer) -> (String, String) {
     let auth = "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0\r\n";
     let resp = moto.post(
         "/",
-        &format!("Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CertificateManager.RequestCertificate\r\n{auth}"),
+        &format!(
+            "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CertificateManager.RequestCertificate\r\n{auth}"
+        ),
         r#"{"DomainName":"survey.example.org","ValidationMethod":"DNS"}"#,
     );
     let body = resp.split("\r\n\r\n").nth(1).unwrap_or_default();
@@ -120,17 +122,33 @@ fn cloudformation_engine_end_to_end() {
     let (cert, zone) = world(&moto);
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("dev.toml");
-    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/aquamark/dev.toml"))
-        .expect("dev config")
-        .replace("Z0123456789ABCDEFGHIJ", &zone);
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/aquamark/dev.toml"))
+            .expect("dev config")
+            .replace("Z0123456789ABCDEFGHIJ", &zone);
     std::fs::write(&config, text).expect("written");
     let config = config.display().to_string();
     let cert_param = format!("CertificateArn={cert}");
     let args = |cmd: &'static str| -> Vec<String> {
-        ["--engine", "cloudformation", cmd, "aquamark", "--env", "dev", "--config", &config, "--poll", "50ms", "--param", "WebImageId=ami-0123456789abcdef0", "--param", &cert_param]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
+        [
+            "--engine",
+            "cloudformation",
+            cmd,
+            "aquamark",
+            "--env",
+            "dev",
+            "--config",
+            &config,
+            "--poll",
+            "50ms",
+            "--param",
+            "WebImageId=ami-0123456789abcdef0",
+            "--param",
+            &cert_param,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
     };
     let run = |a: &[String]| deploy(&moto, &a.iter().map(String::as_str).collect::<Vec<_>>());
 
@@ -157,7 +175,9 @@ fn cloudformation_engine_end_to_end() {
     assert!(out.contains("0 to create, 0 to update, 0 to replace, 0 to delete, 46 unchanged"), "{out}");
 
     // A database replacement: shown, refused without the flag (exit 1).
-    let moved = std::fs::read_to_string(&config).expect("config").replace("identifier = \"aquamark-dev\"", "identifier = \"aquamark-dev2\"");
+    let moved = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("identifier = \"aquamark-dev\"", "identifier = \"aquamark-dev2\"");
     std::fs::write(&config, moved).expect("written");
     let (code, out, err) = run(&apply);
     assert_eq!(code, 1, "{out}{err}");
@@ -176,14 +196,44 @@ fn cloudformation_engine_plans_scale_as_nested_stacks() {
     moto.reset();
     let (code, out, err) = deploy(
         &moto,
-        &["--engine", "cloudformation", "plan", "scale", "--env", "dev", "--copies", "12", "--poll", "50ms", "--param", "ImageId=ami-0123456789abcdef0", "--param", "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc"],
+        &[
+            "--engine",
+            "cloudformation",
+            "plan",
+            "scale",
+            "--env",
+            "dev",
+            "--copies",
+            "12",
+            "--poll",
+            "50ms",
+            "--param",
+            "ImageId=ami-0123456789abcdef0",
+            "--param",
+            "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        ],
     );
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.contains("+ Nested01/C001Vpc"), "{out}");
     assert_eq!(err.matches(": uploaded (").count(), 3, "three nested templates uploaded: {err}");
     let (code, _, err) = deploy(
         &moto,
-        &["--engine", "cloudformation", "plan", "scale", "--env", "dev", "--copies", "12", "--poll", "50ms", "--param", "ImageId=ami-0123456789abcdef0", "--param", "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc"],
+        &[
+            "--engine",
+            "cloudformation",
+            "plan",
+            "scale",
+            "--env",
+            "dev",
+            "--copies",
+            "12",
+            "--poll",
+            "50ms",
+            "--param",
+            "ImageId=ami-0123456789abcdef0",
+            "--param",
+            "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        ],
     );
     assert_eq!(code, 2);
     assert_eq!(err.matches("unchanged, not uploaded").count(), 3, "nothing uploaded twice: {err}");

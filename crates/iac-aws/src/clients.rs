@@ -89,8 +89,10 @@ impl Clients {
     /// Clients from the environment, in `region` instead of the environment's region (a
     /// deployment to several regions in turn).
     pub async fn from_env_in(region: &str) -> Self {
-        let config =
-            aws_config::defaults(BehaviorVersion::latest()).region(aws_config::Region::new(region.to_owned())).load().await;
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .load()
+            .await;
         Self::new(&config)
     }
 

@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use iac_aws::cloudformation::{CfnEngine, CfnEvent, CfnOptions};
 use iac_aws::{Action, AwsError, Clients};
-use iac_core::model::s3::{Bucket, BucketEncryption, ObjectOwnership};
 use iac_core::model::network::Vpc;
+use iac_core::model::s3::{Bucket, BucketEncryption, ObjectOwnership};
 
 /// Collects progress lines.
 #[derive(Default)]
@@ -47,7 +47,7 @@ fn options(world: &common::AquamarkWorld) -> CfnOptions {
     let mut params = std::collections::BTreeMap::new();
     params.insert("WebImageId".to_owned(), world.ami.clone());
     params.insert("CertificateArn".to_owned(), world.cert.clone());
-    CfnOptions { params, poll: Duration::from_millis(50), timeout: Duration::from_secs(120), ..CfnOptions::default() }
+    CfnOptions { params, poll: Duration::from_millis(50), timeout: Duration::from_mins(2), ..CfnOptions::default() }
 }
 
 /// Aquamark `env` from its config (alarms included: CloudFormation deploys every kind), with the
@@ -55,7 +55,7 @@ fn options(world: &common::AquamarkWorld) -> CfnOptions {
 fn aquamark(world: &common::AquamarkWorld, env: &str, edit: impl Fn(String) -> String) -> iac_core::Stack {
     let path = format!("{}/../../stacks/config/aquamark/{env}.toml", env!("CARGO_MANIFEST_DIR"));
     let text = edit(std::fs::read_to_string(path).expect("config").replace("Z0123456789ABCDEFGHIJ", &world.zone));
-    let source = stacks::ConfigSource { file: format!("{env}.toml").into(), text };
+    let source = stacks::ConfigSource { file: format!("{env}.toml"), text };
     stacks::registry().build("aquamark", env, Some(&source)).expect("aquamark builds")
 }
 
@@ -104,9 +104,13 @@ async fn aquamark_through_a_change_set() {
     let enc = s3.get_bucket_encryption().bucket(bucket).send().await.expect("encryption");
     assert!(enc.server_side_encryption_configuration().is_some());
     let pab = s3.get_public_access_block().bucket(bucket).send().await.expect("public access block");
-    assert_eq!(pab.public_access_block_configuration().and_then(|c| c.block_public_acls()), Some(true));
+    assert_eq!(
+        pab.public_access_block_configuration()
+            .and_then(aws_sdk_s3::types::PublicAccessBlockConfiguration::block_public_acls),
+        Some(true)
+    );
     let life = s3.get_bucket_lifecycle_configuration().bucket(bucket).send().await.expect("lifecycle");
-    assert_eq!(life.rules()[0].expiration().and_then(|e| e.days()), Some(30));
+    assert_eq!(life.rules()[0].expiration().and_then(aws_sdk_s3::types::LifecycleExpiration::days), Some(30));
     let tags = s3.get_bucket_tagging().bucket(bucket).send().await.expect("tags");
     assert!(tags.tag_set().iter().any(|t| t.key() == "iac:owner"));
 
@@ -131,18 +135,24 @@ async fn aquamark_through_a_change_set() {
 
     // A new identifier replaces the database: DATA LOSS, refused without the flag (the change
     // set is deleted), done with it.
-    let moved = aquamark(&world, "dev", |t| t.replace("identifier = \"aquamark-dev\"", "identifier = \"aquamark-dev2\""));
+    let moved =
+        aquamark(&world, "dev", |t| t.replace("identifier = \"aquamark-dev\"", "identifier = \"aquamark-dev2\""));
     let careful = CfnEngine::new(clients.clone(), moved.clone(), options(&world)).expect("engine");
     let prepared = careful.plan(&progress).await.expect("plan");
     let db = prepared.plan.changes.iter().find(|c| c.id == "DatabaseInstance").expect("planned");
-    assert!(matches!(&db.action, Action::Replace { reason } if reason.contains("DBInstanceIdentifier")), "{}", prepared.plan);
+    assert!(
+        matches!(&db.action, Action::Replace { reason } if reason.contains("DBInstanceIdentifier")),
+        "{}",
+        prepared.plan
+    );
     assert!(db.data_loss && prepared.plan.to_string().contains("!! DATA LOSS"));
     assert_eq!(prepared.plan.changes.iter().filter(|c| c.action != Action::Unchanged).count(), 1, "{}", prepared.plan);
     let err = careful.apply(&prepared, &progress).await.expect_err("refused");
     assert!(matches!(err, AwsError::DataLoss { .. }), "{err}");
     assert!(err.to_string().contains("--allow-data-loss"), "{err}");
     assert_eq!(change_sets(&clients, "aquamark-dev").await, 0, "the refused change set is deleted");
-    let bold = CfnEngine::new(clients.clone(), moved, CfnOptions { allow_data_loss: true, ..options(&world) }).expect("engine");
+    let bold = CfnEngine::new(clients.clone(), moved, CfnOptions { allow_data_loss: true, ..options(&world) })
+        .expect("engine");
     let prepared = bold.plan(&progress).await.expect("plan");
     let report = bold.apply(&prepared, &progress).await.expect("apply with the flag");
     assert_eq!(report.status, "UPDATE_COMPLETE");
@@ -207,7 +217,7 @@ async fn scale_twelve_copies_as_nested_stacks() {
         ] {
             params.insert(k.to_owned(), v.to_owned());
         }
-        CfnOptions { params, poll: Duration::from_millis(50), timeout: Duration::from_secs(300), ..CfnOptions::default() }
+        CfnOptions { params, poll: Duration::from_millis(50), timeout: Duration::from_mins(5), ..CfnOptions::default() }
     };
     let stack = build(12);
     let engine = CfnEngine::new(clients.clone(), stack, opts()).expect("engine");
@@ -232,7 +242,10 @@ async fn scale_twelve_copies_as_nested_stacks() {
 /// A small stack that exports: a VPC, a retained bucket and two outputs.
 fn exporter(with_marker: bool) -> iac_core::Stack {
     let mut b = iac_core::StackBuilder::new("exporter", "dev");
-    let vpc = b.add("Vpc", Vpc { cidr_block: "10.9.0.0/16".to_owned().into(), enable_dns_hostnames: true, enable_dns_support: true });
+    let vpc = b.add(
+        "Vpc",
+        Vpc { cidr_block: "10.9.0.0/16".to_owned().into(), enable_dns_hostnames: true, enable_dns_support: true },
+    );
     b.add(
         "Data",
         Bucket {
@@ -256,7 +269,7 @@ async fn exports_are_guarded_and_destroy_names_what_is_retained() {
     let Some(moto) = common::Moto::start() else { return };
     moto.reset();
     let clients = moto.clients().await;
-    let opts = CfnOptions { poll: Duration::from_millis(50), timeout: Duration::from_secs(60), ..CfnOptions::default() };
+    let opts = CfnOptions { poll: Duration::from_millis(50), timeout: Duration::from_mins(1), ..CfnOptions::default() };
     let progress = |_: &CfnEvent| {};
     let engine = CfnEngine::new(clients.clone(), exporter(true), opts.clone()).expect("engine");
     let prepared = engine.plan(&progress).await.expect("plan");

@@ -37,7 +37,11 @@ pub fn bucket_name(account: &str, region: &str) -> String {
 /// The content address of a body: `templates/<sha256>.json`.
 pub fn key_of(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest.iter().fold(String::with_capacity(64), |mut out, b| {
+        use std::fmt::Write as _;
+        let _ = write!(out, "{b:02x}");
+        out
+    });
     format!("templates/{hex}.json")
 }
 
@@ -82,7 +86,10 @@ impl Assets {
         let id = format!("assets bucket {}", self.bucket);
         let exists = match s3.head_bucket().bucket(&self.bucket).send().await {
             Ok(_) => true,
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found) =>
+            {
                 false
             }
             Err(e) => return Err(ctx.sdk_error(&id, "s3:HeadBucket", e)),
@@ -143,7 +150,9 @@ impl Assets {
             .status(ExpirationStatus::Enabled)
             .filter(LifecycleRuleFilter::builder().prefix("").build())
             .expiration(LifecycleExpiration::builder().days(EXPIRE_DAYS).build())
-            .abort_incomplete_multipart_upload(AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build())
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder().days_after_initiation(1).build(),
+            )
             .build()
             .map_err(|e| build("s3:PutBucketLifecycleConfiguration", e))?;
         s3.put_bucket_lifecycle_configuration()
@@ -157,7 +166,8 @@ impl Assets {
             .send()
             .await
             .map_err(|e| ctx.sdk_error(id, "s3:PutBucketLifecycleConfiguration", e))?;
-        let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().map_err(|e| build("s3:PutBucketTagging", e));
+        let tag =
+            |k: &str, v: &str| Tag::builder().key(k).value(v).build().map_err(|e| build("s3:PutBucketTagging", e));
         let tagging = Tagging::builder()
             .tag_set(tag("iac:owner", "iac-rs")?)
             .tag_set(tag("iac:purpose", "cloudformation templates (content-addressed)")?)
@@ -183,7 +193,10 @@ impl Assets {
                 let Ok(at) = SystemTime::try_from(*t) else { return false };
                 SystemTime::now().duration_since(at).unwrap_or_default() < REFRESH_AFTER
             }),
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) =>
+            {
                 false
             }
             Err(e) => return Err(ctx.sdk_error(what, "s3:HeadObject", e)),

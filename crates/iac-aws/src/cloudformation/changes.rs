@@ -84,7 +84,8 @@ pub fn to_change(stack: &Stack, d: &Described, nested: Option<&str>, old: Option
         "Remove" => Action::Delete,
         _ => modify(d, old, new),
     };
-    let data_loss = matches!(action, Action::Replace { .. } | Action::Delete) && holds_data(stack, &d.logical_id, &d.cfn_type);
+    let data_loss =
+        matches!(action, Action::Replace { .. } | Action::Delete) && holds_data(stack, &d.logical_id, &d.cfn_type);
     Change {
         id: d.logical_id.clone(),
         cfn_type: d.cfn_type.clone(),
@@ -103,7 +104,9 @@ fn modify(d: &Described, old: Option<&Json>, new: Option<&Json>) -> Action {
             ("Properties", Some(n)) => n.clone(),
             (attribute, _) => attribute.to_owned(),
         };
-        if matches!(detail.requires_recreation.as_deref(), Some("Always" | "Conditionally")) && !recreated.contains(&name) {
+        if matches!(detail.requires_recreation.as_deref(), Some("Always" | "Conditionally"))
+            && !recreated.contains(&name)
+        {
             recreated.push(name.clone());
         }
         if !properties.contains(&name) {
@@ -189,7 +192,11 @@ mod tests {
         let d = modify_db(
             Some("False"),
             vec![
-                Detail { attribute: "Properties".into(), name: Some("BackupRetentionPeriod".into()), requires_recreation: Some("Never".into()) },
+                Detail {
+                    attribute: "Properties".into(),
+                    name: Some("BackupRetentionPeriod".into()),
+                    requires_recreation: Some("Never".into()),
+                },
                 Detail { attribute: "Tags".into(), name: None, requires_recreation: Some("Never".into()) },
             ],
         );
@@ -215,7 +222,10 @@ mod tests {
         assert_eq!(c.action, Action::Update { changes: vec!["BackupRetentionPeriod".into()] });
         let moved = json!({"DBInstanceIdentifier": "aquamark2", "BackupRetentionPeriod": 7});
         let c = to_change(&stack(), &modify_db(None, vec![]), None, Some(&old), Some(&moved));
-        assert!(matches!(&c.action, Action::Replace { reason } if reason.starts_with("DBInstanceIdentifier changed")), "{c:?}");
+        assert!(
+            matches!(&c.action, Action::Replace { reason } if reason.starts_with("DBInstanceIdentifier changed")),
+            "{c:?}"
+        );
         assert!(c.data_loss);
     }
 

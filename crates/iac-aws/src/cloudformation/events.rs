@@ -46,7 +46,9 @@ pub fn is_success(status: &str) -> bool {
 pub fn first_failure(events: &[StackEvent]) -> Option<&StackEvent> {
     let failed = |e: &&StackEvent| e.status.ends_with("_FAILED");
     let own = |e: &&StackEvent| {
-        !e.reason.as_deref().is_some_and(|r| r.contains("cancelled") || r.contains("canceled") || r.contains("Embedded stack"))
+        !e.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("cancelled") || r.contains("canceled") || r.contains("Embedded stack"))
     };
     let mut ordered: Vec<&StackEvent> = events.iter().collect();
     ordered.sort_by(|a, b| a.elapsed.total_cmp(&b.elapsed));
@@ -70,7 +72,9 @@ pub fn todo(stack: &str, status: &str, env_args: &str) -> String {
             "Some resources were not deleted; fix the cause named above (or delete them by hand) and run destroy \
              again, or `aws cloudformation delete-stack --stack-name {stack} --retain-resources <LogicalId>`"
         ),
-        _ => "The stack was rolled back to what it was before: nothing changed. Fix the cause and apply again".to_owned(),
+        _ => {
+            "The stack was rolled back to what it was before: nothing changed. Fix the cause and apply again".to_owned()
+        }
     }
 }
 

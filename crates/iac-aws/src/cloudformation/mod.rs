@@ -31,10 +31,10 @@ use aws_sdk_cloudformation::types::{
     Capability, ChangeSetType, Parameter, StackResourceDriftStatus, Tag, TemplateStage,
 };
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use iac_core::CoreError;
 use iac_core::diag::has_errors;
 use iac_core::stack::Stack;
 use iac_core::validate::validate;
-use iac_core::CoreError;
 use iac_render::cloudformation::Format;
 use iac_render::nested::{self, Limits};
 use serde::Serialize;
@@ -74,7 +74,7 @@ impl Default for CfnOptions {
             params: BTreeMap::new(),
             production: false,
             poll: Duration::from_secs(5),
-            timeout: Duration::from_secs(3 * 60 * 60),
+            timeout: Duration::from_hours(3),
         }
     }
 }
@@ -156,11 +156,11 @@ impl CfnEngine {
         }
         stack.check_params(options.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
         let template = iac_render::cloudformation::template(&stack)?;
-        let (template, children) =
-            match nested::split(stack.name(), &template, Format::Json, &Limits::CLOUDFORMATION)? {
-                Some(split) => (split.parent, split.children),
-                None => (template, Vec::new()),
-            };
+        let (template, children) = match nested::split(stack.name(), &template, Format::Json, &Limits::CLOUDFORMATION)?
+        {
+            Some(split) => (split.parent, split.children),
+            None => (template, Vec::new()),
+        };
         let name = format!("{}-{}", stack.name(), stack.env());
         Ok(Self { clients, stack, options, template, children, name })
     }
@@ -216,7 +216,11 @@ impl CfnEngine {
                     .collect(),
                 protected: s.enable_termination_protection().unwrap_or(false),
             })),
-            Err(e) if e.as_service_error().and_then(ProvideErrorMetadata::message).is_some_and(|m| m.contains("does not exist")) => {
+            Err(e)
+                if e.as_service_error()
+                    .and_then(ProvideErrorMetadata::message)
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(self.sdk("cloudformation:DescribeStacks", e)),
@@ -224,12 +228,19 @@ impl CfnEngine {
     }
 
     async fn account(&self) -> Result<String, AwsError> {
-        let out = self.clients.sts.get_caller_identity().send().await.map_err(|e| AwsError::Account {
-            stack: self.stack.name().to_owned(),
-            source: SdkFailure::new(e),
-        })?;
+        let out = self
+            .clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::Account { stack: self.stack.name().to_owned(), source: SdkFailure::new(e) })?;
         out.account().map(str::to_owned).ok_or_else(|| {
-            self.ctx().fail("-", "sts:GetCallerIdentity", "the answer names no account; the assets bucket cannot be named")
+            self.ctx().fail(
+                "-",
+                "sts:GetCallerIdentity",
+                "the answer names no account; the assets bucket cannot be named",
+            )
         })
     }
 
@@ -285,7 +296,12 @@ impl CfnEngine {
 
     /// Uploads the nested templates (content-addressed) and points the root at them; returns the
     /// root template's body or URL.
-    async fn upload(&self, template: &mut Json, uploads: &mut Uploads, progress: CfnProgress<'_>) -> Result<Body, AwsError> {
+    async fn upload(
+        &self,
+        template: &mut Json,
+        uploads: &mut Uploads,
+        progress: CfnProgress<'_>,
+    ) -> Result<Body, AwsError> {
         let ctx = self.ctx();
         let mut assets: Option<Assets> = None;
         for (child, body) in &self.children {
@@ -341,7 +357,7 @@ impl CfnEngine {
     }
 
     /// The stacks that import `export` (`ListImports`; AWS answers "not imported by any stack"
-    /// with a ValidationError).
+    /// with a `ValidationError`).
     async fn importers(&self, export: &str) -> Result<Vec<String>, AwsError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -356,7 +372,11 @@ impl CfnEngine {
                 .await
             {
                 Ok(p) => p,
-                Err(e) if e.as_service_error().and_then(ProvideErrorMetadata::message).is_some_and(|m| m.contains("is not imported")) => {
+                Err(e)
+                    if e.as_service_error()
+                        .and_then(ProvideErrorMetadata::message)
+                        .is_some_and(|m| m.contains("is not imported")) =>
+                {
                     return Ok(out);
                 }
                 Err(e) => {
@@ -396,11 +416,18 @@ impl CfnEngine {
         let deployed = self.describe(&self.name).await?;
         let creates = deployed.as_ref().is_none_or(|d| d.status == "REVIEW_IN_PROGRESS");
         if let Some(d) = &deployed
-            && matches!(d.status.as_str(), "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "DELETE_FAILED" | "UPDATE_ROLLBACK_FAILED")
+            && matches!(
+                d.status.as_str(),
+                "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "DELETE_FAILED" | "UPDATE_ROLLBACK_FAILED"
+            )
         {
             return Err(AwsError::CfnRefused {
                 stack: self.name.clone(),
-                message: format!("the stack is {}: {}", d.status, events::todo(&self.name, &d.status, &self.cli_args())),
+                message: format!(
+                    "the stack is {}: {}",
+                    d.status,
+                    events::todo(&self.name, &d.status, &self.cli_args())
+                ),
             });
         }
         let mut template = self.template.clone();
@@ -410,10 +437,8 @@ impl CfnEngine {
         };
         let mut uploads = Uploads::default();
         let body = self.upload(&mut template, &mut uploads, progress).await?;
-        let change_set_name = format!(
-            "iac-{}",
-            SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis()
-        );
+        let change_set_name =
+            format!("iac-{}", SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis());
         let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
         let mut request = cfn
             .create_change_set()
@@ -459,7 +484,7 @@ impl CfnEngine {
                 // No changes: CloudFormation made a FAILED change set; delete it.
                 self.discard(&prepared).await?;
                 prepared.change_set = None;
-                prepared.plan.changes = self.unchanged(&template, &HashSet::new(), None);
+                prepared.plan.changes = Self::unchanged(&template, &HashSet::new(), None);
             }
             Err(e) => {
                 let _ = self.discard(&prepared).await;
@@ -470,7 +495,7 @@ impl CfnEngine {
     }
 
     /// Every resource of `template` not in `changed`, as unchanged.
-    fn unchanged(&self, template: &Json, changed: &HashSet<String>, nested: Option<&str>) -> Vec<Change> {
+    fn unchanged(template: &Json, changed: &HashSet<String>, nested: Option<&str>) -> Vec<Change> {
         template
             .get("Resources")
             .and_then(Json::as_object)
@@ -561,7 +586,7 @@ impl CfnEngine {
             }
         }
         if nested.is_none() {
-            rows.extend(self.unchanged(template, &changed, None));
+            rows.extend(Self::unchanged(template, &changed, None));
         }
         Ok(())
     }
@@ -677,7 +702,9 @@ impl CfnEngine {
             .and_then(Json::as_object)
             .into_iter()
             .flatten()
-            .filter(|(id, r)| changes::holds_data(&self.stack, id, r.get("Type").and_then(Json::as_str).unwrap_or_default()))
+            .filter(|(id, r)| {
+                changes::holds_data(&self.stack, id, r.get("Type").and_then(Json::as_str).unwrap_or_default())
+            })
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -700,7 +727,11 @@ impl CfnEngine {
         let started = Instant::now();
         let calls = self.clients.calls();
         let Some(change_set) = &prepared.change_set else {
-            return Ok(CfnReport { status: "unchanged".into(), calls: self.clients.calls() - calls, ..CfnReport::default() });
+            return Ok(CfnReport {
+                status: "unchanged".into(),
+                calls: self.clients.calls() - calls,
+                ..CfnReport::default()
+            });
         };
         let lossy: Vec<String> = prepared
             .plan
@@ -714,7 +745,11 @@ impl CfnEngine {
             .collect();
         if !lossy.is_empty() && !self.options.allow_data_loss {
             self.discard(prepared).await?;
-            return Err(AwsError::DataLoss { stack: self.stack.name().to_owned(), action: "replace or delete", ids: lossy });
+            return Err(AwsError::DataLoss {
+                stack: self.stack.name().to_owned(),
+                action: "replace or delete",
+                ids: lossy,
+            });
         }
         let stack_id = prepared.stack_id.clone().unwrap_or_else(|| self.name.clone());
         let mut warnings = Vec::new();
@@ -734,15 +769,10 @@ impl CfnEngine {
             seen.ids.shrink_to_fit();
         }
         let since = SystemTime::now() - Duration::from_secs(1);
-        let executed = self
-            .clients
-            .cloudformation
-            .execute_change_set()
-            .change_set_name(change_set)
-            .send()
-            .await;
+        let executed = self.clients.cloudformation.execute_change_set().change_set_name(change_set).send().await;
         if let Err(e) = executed {
-            let status = self.describe(&stack_id).await.ok().flatten().map_or_else(|| "unknown".to_owned(), |d| d.status);
+            let status =
+                self.describe(&stack_id).await.ok().flatten().map_or_else(|| "unknown".to_owned(), |d| d.status);
             let failure = SdkFailure::new(e);
             return Err(AwsError::CfnFailed {
                 stack: self.name.clone(),
@@ -754,32 +784,17 @@ impl CfnEngine {
             });
         }
         let (status, events) = self.follow(&stack_id, since, &mut seen, progress).await?;
-        if !self.options.allow_data_loss || prepared.creates || events::is_success(&status) || status.ends_with("ROLLBACK_COMPLETE") {
-            if let Err(e) = self.protect_children(&stack_id, &guard).await {
-                warnings.push(format!("the stack policy could not be set: {e}; set it with `aws cloudformation set-stack-policy`"));
-            }
+        // The guard goes back on whatever the outcome (it was lifted for this update only).
+        if let Err(e) = self.protect_children(&stack_id, &guard).await {
+            warnings.push(format!(
+                "the stack policy could not be set: {e}; set it with `aws cloudformation set-stack-policy`"
+            ));
         }
         if !events::is_success(&status) {
             return Err(self.failed("apply", &status, &events));
         }
         if self.options.production {
-            let on = self
-                .clients
-                .cloudformation
-                .update_termination_protection()
-                .stack_name(&stack_id)
-                .enable_termination_protection(true)
-                .send()
-                .await;
-            match on {
-                Ok(_) => progress(&CfnEvent::Step("termination protection on (production)".into())),
-                Err(e) => warnings.push(format!(
-                    "termination protection could not be turned on ({}); run `aws cloudformation \
-                     update-termination-protection --enable-termination-protection --stack-name {}`",
-                    SdkFailure::new(e),
-                    self.name
-                )),
-            }
+            self.protect_termination(&stack_id, progress, &mut warnings).await;
         }
         let changed = prepared.plan.changes.iter().filter(|c| c.action != Action::Unchanged).count();
         Ok(CfnReport {
@@ -791,6 +806,27 @@ impl CfnEngine {
             warnings,
             calls: self.clients.calls() - calls,
         })
+    }
+
+    /// Turns termination protection on; a failure is a warning with the command to run.
+    async fn protect_termination(&self, stack_id: &str, progress: CfnProgress<'_>, warnings: &mut Vec<String>) {
+        let on = self
+            .clients
+            .cloudformation
+            .update_termination_protection()
+            .stack_name(stack_id)
+            .enable_termination_protection(true)
+            .send()
+            .await;
+        match on {
+            Ok(_) => progress(&CfnEvent::Step("termination protection on (production)".into())),
+            Err(e) => warnings.push(format!(
+                "termination protection could not be turned on ({}); run `aws cloudformation \
+                 update-termination-protection --enable-termination-protection --stack-name {}`",
+                SdkFailure::new(e),
+                self.name
+            )),
+        }
     }
 
     /// Puts the guard on the stack and on each nested stack (with the stateful resources of its
@@ -907,7 +943,11 @@ impl CfnEngine {
             {
                 Ok(p) => p,
                 // A deleted stack by name, or a nested stack not there yet.
-                Err(e) if e.as_service_error().and_then(ProvideErrorMetadata::message).is_some_and(|m| m.contains("does not exist")) => {
+                Err(e)
+                    if e.as_service_error()
+                        .and_then(ProvideErrorMetadata::message)
+                        .is_some_and(|m| m.contains("does not exist")) =>
+                {
                     break;
                 }
                 Err(e) => return Err(self.sdk("cloudformation:DescribeStackEvents", e)),
@@ -1009,7 +1049,7 @@ impl CfnEngine {
                 .send()
                 .await
                 .map_err(|e| self.sdk("cloudformation:DescribeStackDriftDetectionStatus", e))?;
-            match s.detection_status().map(|x| x.as_str()) {
+            match s.detection_status().map(aws_sdk_cloudformation::types::StackDriftDetectionStatus::as_str) {
                 Some("DETECTION_IN_PROGRESS") | None => {}
                 Some("DETECTION_FAILED") => {
                     return Err(AwsError::CfnFailed {
@@ -1048,9 +1088,13 @@ impl CfnEngine {
                 let cfn_type = r.get("Type").and_then(Json::as_str).unwrap_or_default();
                 let name = child.as_ref().map_or_else(|| id.clone(), |c| format!("{c}/{id}"));
                 match r.get("DeletionPolicy").and_then(Json::as_str) {
-                    Some("Snapshot") => kept.push(format!("{name} ({cfn_type}): a final snapshot (DeletionPolicy Snapshot)")),
+                    Some("Snapshot") => {
+                        kept.push(format!("{name} ({cfn_type}): a final snapshot (DeletionPolicy Snapshot)"));
+                    }
                     Some("Retain" | "RetainExceptOnCreate") => {
-                        kept.push(format!("{name} ({cfn_type}): retained, no longer in any stack (DeletionPolicy Retain)"));
+                        kept.push(format!(
+                            "{name} ({cfn_type}): retained, no longer in any stack (DeletionPolicy Retain)"
+                        ));
                     }
                     _ if changes::holds_data(&self.stack, id, cfn_type) => lost.push(name),
                     _ => {}
@@ -1067,7 +1111,11 @@ impl CfnEngine {
         let started = Instant::now();
         let calls = self.clients.calls();
         let Some(deployed) = self.describe(&self.name).await? else {
-            return Ok(CfnReport { status: "absent".into(), calls: self.clients.calls() - calls, ..CfnReport::default() });
+            return Ok(CfnReport {
+                status: "absent".into(),
+                calls: self.clients.calls() - calls,
+                ..CfnReport::default()
+            });
         };
         if deployed.protected {
             return Err(AwsError::CfnRefused {
@@ -1091,7 +1139,8 @@ impl CfnEngine {
         let mut seen = Seen::default();
         let _ = self.new_events(&deployed.id, None, &mut seen, SystemTime::now()).await?;
         if let Err(e) = self.clients.cloudformation.delete_stack().stack_name(&deployed.id).send().await {
-            let status = self.describe(&deployed.id).await.ok().flatten().map_or_else(|| "unknown".to_owned(), |d| d.status);
+            let status =
+                self.describe(&deployed.id).await.ok().flatten().map_or_else(|| "unknown".to_owned(), |d| d.status);
             let failure = SdkFailure::new(e);
             return Err(AwsError::CfnFailed {
                 stack: self.name.clone(),
@@ -1155,4 +1204,3 @@ fn count(uploads: &mut Uploads, uploaded: bool, size: usize) {
         uploads.reused += 1;
     }
 }
-
