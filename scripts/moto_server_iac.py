@@ -22,6 +22,52 @@ def _create_version_with_parsed_user_data(self, data, description):
 
 LaunchTemplate.create_version = _create_version_with_parsed_user_data
 
+# moto 5.2.5: an RDS parameter group created by CloudFormation has no physical_resource_id, so
+# `{"Ref": "DatabaseParameterGroup"}` resolves to the Python object and the DB instance that
+# names it fails with HTTP 500 (AttributeError: no attribute 'startswith'). CloudFormation's Ref
+# of an AWS::RDS::DBParameterGroup is its name.
+from moto.rds.models import DBParameterGroup  # noqa: E402
+
+DBParameterGroup.physical_resource_id = property(lambda self: self.name)
+
+# moto 5.2.5: CloudFormation's RDS instance ignores ManageMasterUserPassword and cannot read
+# `Fn::GetAtt [DB, MasterUserSecret.SecretArn]`, so a template that passes the managed secret's
+# ARN to its hosts fails to create. Read it as RDS does: the managed secret, made on first use.
+from moto.rds.models import DBInstance, MasterUserSecret  # noqa: E402
+
+_has_cfn_attr = DBInstance.has_cfn_attr.__func__
+_get_cfn_attribute = DBInstance.get_cfn_attribute
+
+
+def _db_get_cfn_attribute(self, attribute_name):
+    if attribute_name == "MasterUserSecret.SecretArn":
+        if getattr(self, "master_user_secret", None) is None:
+            self.master_user_secret = MasterUserSecret(self, None)
+        return self.master_user_secret.secret_arn
+    return _get_cfn_attribute(self, attribute_name)
+
+
+DBInstance.has_cfn_attr = classmethod(lambda cls, attr: attr == "MasterUserSecret.SecretArn" or _has_cfn_attr(cls, attr))
+DBInstance.get_cfn_attribute = _db_get_cfn_attribute
+
+# moto 5.2.5: CloudFormation's AWS::KMS::Key passes its `Tags` (Key/Value, as CloudFormation
+# writes them) to the KMS API's tagging, which wants TagKey/TagValue: HTTP 500 (KeyError).
+from moto.kms.models import Key as KmsKey  # noqa: E402
+
+_kms_create = KmsKey.create_from_cloudformation_json.__func__
+
+
+def _kms_create_with_api_tags(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    props = cloudformation_json.get("Properties", {})
+    if props.get("Tags"):
+        tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"] if "Key" in t]
+        cloudformation_json = dict(cloudformation_json, Properties=dict(props, Tags=tags))
+    return _kms_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+
+KmsKey.create_from_cloudformation_json = classmethod(_kms_create_with_api_tags)
+
+
 from moto.server import main  # noqa: E402  (after the fixes)
 
 if __name__ == "__main__":

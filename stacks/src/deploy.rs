@@ -1,6 +1,8 @@
 //! The `deploy` command: plan, apply, destroy and drift of a registered stack straight through
-//! the AWS SDKs (no CloudFormation, no state file). Clients come from the environment, so
-//! `AWS_PROFILE`, `AWS_REGION` and `AWS_ENDPOINT_URL` (a local moto server) work as usual.
+//! the AWS SDKs (no CloudFormation, no state file), or with `--engine cloudformation` through
+//! CloudFormation change sets ([`iac_aws::cloudformation`]). Clients come from the environment,
+//! so `AWS_PROFILE`, `AWS_REGION` and `AWS_ENDPOINT_URL` (a local moto server) work as usual;
+//! `--region a,b` runs the CloudFormation engine in each region in turn.
 //!
 //! Exit codes: 0 success (for `plan` and `drift`: nothing to do), 2 changes pending or drift
 //! found, 1 any error.
@@ -17,7 +19,7 @@ use crate::error::StackError;
 use crate::{ConfigSource, Registry};
 
 /// Examples and the guarantees, after the options of `deploy -h`.
-const AFTER_HELP: &str = "Examples:\n  deploy plan aquamark --env prod                          # what would change (exit 2 if anything)\n  deploy plan aquamark --env prod --json                   # the same for tools\n  deploy apply aquamark --env prod --param WebImageId=ami-0abc --param CertificateArn=arn:aws:acm:...\n  deploy destroy aquamark --env dev --yes --allow-data-loss   # the database is snapshotted first\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 deploy apply aquamark --env dev --yes   # against moto\n\nState lives in AWS as iac:stack / iac:env / iac:id / iac:hash tags. A database is never replaced or\ndeleted without --allow-data-loss, and then only after a final snapshot. Exit codes: 0 success\n(plan/drift: nothing to do), 2 changes pending or drift found, 1 error.";
+const AFTER_HELP: &str = "Examples:\n  deploy plan aquamark --env prod                          # what would change (exit 2 if anything)\n  deploy plan aquamark --env prod --json                   # the same for tools\n  deploy apply aquamark --env prod --param WebImageId=ami-0abc --param CertificateArn=arn:aws:acm:...\n  deploy destroy aquamark --env dev --yes --allow-data-loss   # the database is snapshotted first\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 deploy apply aquamark --env dev --yes   # against moto\n  deploy --engine cloudformation plan aquamark --env prod  # a change set, shown the same way\n  deploy --engine cloudformation apply aquamark --env prod --region us-east-1,eu-west-1 --yes\n\nState lives in AWS as iac:stack / iac:env / iac:id / iac:hash tags. A database is never replaced or\ndeleted without --allow-data-loss, and then only after a final snapshot. Exit codes: 0 success\n(plan/drift: nothing to do), 2 changes pending or drift found, 1 error.";
 
 /// `deploy --help`: the examples, then every resource kind the engine deploys.
 fn long_help() -> String {
@@ -34,9 +36,21 @@ fn long_help() -> String {
     after_long_help = long_help()
 )]
 pub struct DeployArgs {
+    /// The engine: `sdk` (straight through the AWS SDKs) or `cloudformation` (change sets).
+    #[arg(long, global = true, value_enum, default_value_t = EngineKind::Sdk)]
+    pub engine: EngineKind,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Which engine deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// Straight through the AWS SDKs; state in `iac:*` tags.
+    Sdk,
+    /// Through CloudFormation change sets, in a stack `<stack>-<env>`.
+    Cloudformation,
 }
 
 /// The subcommands.
@@ -55,6 +69,7 @@ pub enum Command {
 
 /// Options shared by every subcommand.
 #[derive(Debug, Clone, clap::Args)]
+#[expect(clippy::struct_excessive_bools, reason = "each is a command-line flag")]
 pub struct Common {
     /// The stack.
     pub stack: String,
@@ -76,9 +91,23 @@ pub struct Common {
     /// Allow replacing or deleting databases (a final snapshot is taken first).
     #[arg(long)]
     pub allow_data_loss: bool,
-    /// Resources worked on at once.
+    /// Resources worked on at once (SDK engine).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// How many copies of the environment (the `scale` stack), as for `synth`.
+    #[arg(long, value_name = "N")]
+    pub copies: Option<u32>,
+    /// Regions to deploy to in turn, e.g. `us-east-1,eu-west-1` (CloudFormation engine; default:
+    /// the environment's region). Each region's status is printed; the worst exit code wins.
+    #[arg(long = "region", value_name = "REGION", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Treat the environment as production (termination protection; CloudFormation engine).
+    /// `prod` and `production` always are.
+    #[arg(long)]
+    pub production: bool,
+    /// Between two looks at a change set or stack (CloudFormation engine).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub poll: std::time::Duration,
 }
 
 /// Runs the command; the `Ok` value is the exit code.
@@ -91,11 +120,14 @@ pub async fn run(
     let io = |e| StackError::Io { action: "cannot write to the terminal", path: "-".into(), source: e };
     let (Command::Plan(c) | Command::Apply(c) | Command::Destroy(c) | Command::Drift(c)) = &args.command;
     let config = c.config.as_deref().map(ConfigSource::read).transpose()?;
-    let stack = registry.build(&c.stack, &c.env, config.as_ref())?;
+    let stack = registry.build_with(&c.stack, &c.env, config.as_ref(), &crate::BuildOptions { copies: c.copies })?;
     let mut params = BTreeMap::new();
     for p in &c.params {
         let (k, v) = p.split_once('=').ok_or_else(|| StackError::Usage(format!("--param `{p}` is not NAME=VALUE")))?;
         params.insert(k.to_owned(), v.to_owned());
+    }
+    if args.engine == EngineKind::Cloudformation {
+        return crate::deploy_cfn::run(&args.command, c, stack, params, out, err).await;
     }
     let options =
         Options { concurrency: c.concurrency, allow_data_loss: c.allow_data_loss, params, ..Options::default() };
@@ -149,25 +181,32 @@ pub async fn run(
         }
         Command::Drift(_) => {
             let drift = engine.drift().await?;
-            if c.json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&drift).expect("drift serialises")).map_err(io)?;
-            } else if drift.is_empty() {
-                writeln!(out, "no drift").map_err(io)?;
-            } else {
-                for d in &drift {
-                    if d.missing {
-                        writeln!(out, "  {}: missing", d.id).map_err(io)?;
-                    } else {
-                        writeln!(out, "  {}: {}", d.id, d.properties.join(", ")).map_err(io)?;
-                    }
-                }
-            }
+            print_drift(out, &drift, c.json)?;
             Ok(if drift.is_empty() { 0 } else { 2 })
         }
     }
 }
 
-fn confirm(err: &mut (dyn Write + Send), question: &str) -> Result<bool, StackError> {
+/// Prints drift in the format both engines share: `no drift`, or one line per resource.
+pub(crate) fn print_drift(out: &mut dyn Write, drift: &[iac_aws::engine::Drift], json: bool) -> Result<(), StackError> {
+    let io = |e| StackError::Io { action: "cannot write to the terminal", path: "-".into(), source: e };
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&drift).expect("drift serialises")).map_err(io)?;
+    } else if drift.is_empty() {
+        writeln!(out, "no drift").map_err(io)?;
+    } else {
+        for d in drift {
+            if d.missing {
+                writeln!(out, "  {}: missing", d.id).map_err(io)?;
+            } else {
+                writeln!(out, "  {}: {}", d.id, d.properties.join(", ")).map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn confirm(err: &mut (dyn Write + Send), question: &str) -> Result<bool, StackError> {
     let io = |e| StackError::Io { action: "cannot ask for confirmation on", path: "stdin".into(), source: e };
     write!(err, "{question} [y/N] ").map_err(io)?;
     err.flush().map_err(io)?;

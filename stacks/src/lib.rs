@@ -14,6 +14,8 @@ pub mod concerto;
 pub mod config;
 #[cfg(feature = "aws")]
 pub mod deploy;
+#[cfg(feature = "aws")]
+pub mod deploy_cfn;
 pub mod error;
 pub mod ichnaea;
 pub mod migration;

@@ -92,3 +92,149 @@ fn help_teaches() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("--allow-data-loss") || text.contains("Examples:"), "{text}");
 }
+
+/// A certificate and a hosted zone on moto, through raw calls (the test needs no SDK crate).
+fn world(moto: &tests::MotoServer) -> (String, String) {
+    let auth = "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/acm/aws4_request, SignedHeaders=host, Signature=0\r\n";
+    let resp = moto.post(
+        "/",
+        &format!(
+            "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: CertificateManager.RequestCertificate\r\n{auth}"
+        ),
+        r#"{"DomainName":"survey.example.org","ValidationMethod":"DNS"}"#,
+    );
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let cert: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("ACM answer {resp}: {e}"));
+    let r53 = auth.replace("/acm/", "/route53/");
+    let resp = moto.post(
+        "/2013-04-01/hostedzone",
+        &format!("Content-Type: application/xml\r\n{r53}"),
+        r#"<CreateHostedZoneRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Name>example.org</Name><CallerReference>cli</CallerReference></CreateHostedZoneRequest>"#,
+    );
+    let zone = resp.split("<Id>/hostedzone/").nth(1).and_then(|s| s.split('<').next()).expect("a zone id").to_owned();
+    (cert["CertificateArn"].as_str().expect("an ARN").to_owned(), zone)
+}
+
+#[test]
+fn cloudformation_engine_end_to_end() {
+    let Some(moto) = tests::MotoServer::start() else { return };
+    moto.reset();
+    let (cert, zone) = world(&moto);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("dev.toml");
+    let text =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/aquamark/dev.toml"))
+            .expect("dev config")
+            .replace("Z0123456789ABCDEFGHIJ", &zone);
+    std::fs::write(&config, text).expect("written");
+    let config = config.display().to_string();
+    let cert_param = format!("CertificateArn={cert}");
+    let args = |cmd: &'static str| -> Vec<String> {
+        [
+            "--engine",
+            "cloudformation",
+            cmd,
+            "aquamark",
+            "--env",
+            "dev",
+            "--config",
+            &config,
+            "--poll",
+            "50ms",
+            "--param",
+            "WebImageId=ami-0123456789abcdef0",
+            "--param",
+            &cert_param,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let run = |a: &[String]| deploy(&moto, &a.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // Plan from nothing: exit 2, every resource created, in the SDK engine's format; JSON too.
+    let (code, out, err) = run(&args("plan"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("+ Vpc") && out.contains("46 to create, 0 to update"), "{out}");
+    assert!(err.contains("change set iac-") && err.contains("(CREATE) made on aquamark-dev"), "{err}");
+    let mut json = args("plan");
+    json.push("--json".into());
+    let (code, out, _) = run(&json);
+    assert_eq!(code, 2);
+    let plan: serde_json::Value = serde_json::from_str(&out).expect("plan JSON");
+    assert!(plan["changes"].as_array().expect("changes").iter().all(|c| c["action"] == "create"), "{out}");
+
+    // Apply, then nothing to do (exit 0).
+    let mut apply = args("apply");
+    apply.push("--yes".into());
+    let (code, out, err) = run(&apply);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("applied 46 changes to aquamark-dev") && err.contains("CREATE_COMPLETE"), "{err}");
+    let (code, out, err) = run(&args("plan"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0 to create, 0 to update, 0 to replace, 0 to delete, 46 unchanged"), "{out}");
+
+    // A database replacement: shown, refused without the flag (exit 1).
+    let moved = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("identifier = \"aquamark-dev\"", "identifier = \"aquamark-dev2\"");
+    std::fs::write(&config, moved).expect("written");
+    let (code, out, err) = run(&apply);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("-/+ DatabaseInstance") && err.contains("!! DATA LOSS"), "{err}");
+    assert!(err.contains("error: stack `aquamark`: refusing to replace or delete DatabaseInstance"), "{err}");
+
+    // Drift: moto has no drift detection; a clean error, exit 1.
+    let (code, _, err) = run(&args("drift"));
+    assert_eq!(code, 1);
+    assert!(err.contains("cloudformation DetectStackDrift"), "{err}");
+}
+
+#[test]
+fn cloudformation_engine_plans_scale_as_nested_stacks() {
+    let Some(moto) = tests::MotoServer::start() else { return };
+    moto.reset();
+    let (code, out, err) = deploy(
+        &moto,
+        &[
+            "--engine",
+            "cloudformation",
+            "plan",
+            "scale",
+            "--env",
+            "dev",
+            "--copies",
+            "12",
+            "--poll",
+            "50ms",
+            "--param",
+            "ImageId=ami-0123456789abcdef0",
+            "--param",
+            "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("+ Nested01/C001Vpc"), "{out}");
+    assert_eq!(err.matches(": uploaded (").count(), 3, "three nested templates uploaded: {err}");
+    let (code, _, err) = deploy(
+        &moto,
+        &[
+            "--engine",
+            "cloudformation",
+            "plan",
+            "scale",
+            "--env",
+            "dev",
+            "--copies",
+            "12",
+            "--poll",
+            "50ms",
+            "--param",
+            "ImageId=ami-0123456789abcdef0",
+            "--param",
+            "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(err.matches("unchanged, not uploaded").count(), 3, "nothing uploaded twice: {err}");
+}

@@ -86,6 +86,16 @@ impl Clients {
         Self::new(&config)
     }
 
+    /// Clients from the environment, in `region` instead of the environment's region (a
+    /// deployment to several regions in turn).
+    pub async fn from_env_in(region: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .load()
+            .await;
+        Self::new(&config)
+    }
+
     /// Clients for a local endpoint that stands in for AWS (moto, `LocalStack`) in `region`, with
     /// static test credentials: what tests and local tools need without depending on
     /// `aws-config` themselves.

@@ -267,6 +267,7 @@ impl Engine {
                 id: entry.id.to_string(),
                 cfn_type,
                 physical_id: current.map(|o| o.physical_id.clone()),
+                nested: None,
                 action,
                 data_loss,
             });
@@ -287,11 +288,12 @@ impl Engine {
                 id: o.id.to_string(),
                 cfn_type: o.cfn_type.clone(),
                 physical_id: Some(o.physical_id.clone()),
+                nested: None,
                 action: Action::Delete,
                 data_loss: is_stateful_type(&o.cfn_type),
             });
         }
-        Ok(Plan { stack: self.stack.name().to_owned(), env: self.stack.env().to_owned(), changes })
+        Ok(Plan { stack: self.stack.name().to_owned(), env: self.stack.env().to_owned(), changes, notes: Vec::new() })
     }
 
     fn refuse_data_loss(&self, plan: &Plan, action: &'static str) -> Result<(), AwsError> {

@@ -209,6 +209,34 @@ pub enum AwsError {
         /// How long.
         seconds: u64,
     },
+    /// A CloudFormation operation on the stack ended in failure (a change set that could not be
+    /// made, an apply or destroy that failed or rolled back). Names the first failing resource
+    /// when CloudFormation's events name one, and says what to do.
+    #[error("stack `{stack}`: {operation} ended {status}: {failure}. {todo}")]
+    CfnFailed {
+        /// The CloudFormation stack (`<stack>-<env>`).
+        stack: String,
+        /// `apply`, `destroy`, `plan (change set <name>)`...
+        operation: String,
+        /// The stack's (or change set's) final status.
+        status: String,
+        /// The first failure: `resource `Id` (Type): reason`, or the call's error.
+        failure: String,
+        /// What to do next.
+        todo: String,
+        /// The SDK's error when the failure was the answer to a call.
+        #[source]
+        source: Option<SdkFailure>,
+    },
+    /// The CloudFormation engine refuses an operation (termination protection, data that no
+    /// `DeletionPolicy` keeps, a stack in a state it cannot change from).
+    #[error("stack `{stack}`: {message}")]
+    CfnRefused {
+        /// The CloudFormation stack.
+        stack: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// The stack is not valid.
     #[error(transparent)]
     Core(#[from] iac_core::CoreError),

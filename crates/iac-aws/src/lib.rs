@@ -7,11 +7,13 @@
 //! disagree. One module per AWS service ([`services`]) creates, updates, deletes and discovers
 //! resources; [`engine`] walks the dependency graph in parallel. [`bake`] bakes the stack's AMIs
 //! (builder instance, image, cleanup of older images); [`rollout`] carries out a stack's release
-//! order: blue/green switches, stops and starts, one-off commands through SSM.
+//! order: blue/green switches, stops and starts, one-off commands through SSM. [`cloudformation`]
+//! is the other engine: the same plan, apply, destroy and drift carried out by CloudFormation.
 
 pub mod adapter;
 pub mod bake;
 pub mod clients;
+pub mod cloudformation;
 pub mod desired;
 pub mod engine;
 pub mod error;

@@ -35,6 +35,10 @@ pub struct Change {
     pub cfn_type: String,
     /// Physical id, if it exists.
     pub physical_id: Option<String>,
+    /// The nested stack the resource lives in (its logical id in the parent), for the
+    /// CloudFormation engine's nested stacks; `None` for the stack itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nested: Option<String>,
     /// The decision.
     #[serde(flatten)]
     pub action: Action,
@@ -51,6 +55,10 @@ pub struct Plan {
     pub env: String,
     /// One change per resource: stack order, then deletions.
     pub changes: Vec<Change>,
+    /// What else the plan does that is not a resource (the CloudFormation engine's kept or
+    /// dropped exports), one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Plan {
@@ -88,7 +96,14 @@ impl fmt::Display for Plan {
             };
             let loud =
                 if c.data_loss { "  !! DATA LOSS: needs --allow-data-loss; a final snapshot is taken" } else { "" };
-            writeln!(f, "  {mark:>3} {:<40} {:<42} {what}{loud}", c.id, c.cfn_type)?;
+            let id = match &c.nested {
+                Some(parent) => format!("{parent}/{}", c.id),
+                None => c.id.clone(),
+            };
+            writeln!(f, "  {mark:>3} {id:<40} {:<42} {what}{loud}", c.cfn_type)?;
+        }
+        for note in &self.notes {
+            writeln!(f, "  note: {note}")?;
         }
         let [create, update, replace, delete, unchanged] = self.counts();
         write!(
