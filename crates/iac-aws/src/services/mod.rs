@@ -210,10 +210,7 @@ pub fn kind_of(stack: &Stack, entry: &ResourceEntry) -> Result<SdkKind, AwsError
     SdkKind::of(&entry.resource).map_err(|why| AwsError::Unsupported {
         stack: stack.name().to_owned(),
         id: entry.id.to_string(),
-        kind: match &entry.resource {
-            iac_core::model::Resource::DbInstance(db) if db.is_replica() => "RDS read replica",
-            other => other.kind_name(),
-        },
+        kind: entry.resource.kind_name(),
         reason: why.0,
     })
 }
