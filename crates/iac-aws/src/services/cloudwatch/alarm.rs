@@ -169,8 +169,8 @@ pub(super) async fn tags(ctx: &Ctx<'_>, id: &str, arn: &str) -> Result<Tags, Aws
         .collect())
 }
 
-/// The alarm as the template spells it.
-pub(super) fn observe(id: LogicalId, a: &MetricAlarm) -> Observed {
+/// The alarm as the template spells it (what `DescribeAlarms` answers, in CloudFormation's shape).
+pub fn observe(id: LogicalId, a: &MetricAlarm) -> Observed {
     let name = a.alarm_name().unwrap_or_default();
     let dimensions: Vec<Json> = a
         .dimensions()
