@@ -10,8 +10,9 @@
 //! - Delete: disabled first (an update with `Enabled: false`), waited on until `Deployed`, then
 //!   `DeleteDistribution` with the ETag of a fresh read.
 //!
-//! On moto (5.2.5): the origin's `OriginAccessControlId` is dropped (so it is not read back
-//! there), and `IfMatch` is not checked (a stale ETag is not refused), nor is an enabled
+//! On moto (5.2.5): the origin's `OriginAccessControlId` is dropped, and so is an
+//! `S3OriginConfig` with an empty `OriginAccessIdentity` (so neither is read back there), and
+//! `IfMatch` is not checked (a stale ETag is not refused), nor is an enabled
 //! distribution refused deletion; the tests exercise the rest.
 
 use aws_sdk_cloudfront::types::{
