@@ -443,7 +443,9 @@ impl Engine {
         // an orphan by its type.
         let stateful: Vec<String> = observed
             .values()
-            .filter(|o| self.stack.resource(&o.id).map_or_else(|| is_stateful_type(&o.cfn_type), |e| e.resource.is_stateful()))
+            .filter(|o| {
+                self.stack.resource(&o.id).map_or_else(|| is_stateful_type(&o.cfn_type), |e| e.resource.is_stateful())
+            })
             .map(|o| o.id.to_string())
             .collect();
         if !stateful.is_empty() && !self.options.allow_data_loss {

@@ -66,7 +66,11 @@ async fn update_with(
     let planned = desired::changed(&want, &current.props);
     let entry = ctx.stack.resource(&id(name)).expect("in the stack");
     let o = services::update(ctx, entry, &current, &map, &tags).await.unwrap_or_else(|e| panic!("update {name}: {e}"));
-    assert!(desired::changed(&want, &o.props).is_empty(), "{name} after update: {:?}", desired::changed(&want, &o.props));
+    assert!(
+        desired::changed(&want, &o.props).is_empty(),
+        "{name} after update: {:?}",
+        desired::changed(&want, &o.props)
+    );
     observed.insert(id(name), o.clone());
     (planned, o)
 }
@@ -108,7 +112,9 @@ async fn ichnaea_monitoring_and_secret_through_the_sdks() {
     assert_eq!(topic.props["KmsMasterKeyId"], json!(key.attrs["Arn"]), "the topic is encrypted with the stack's key");
     assert_eq!(observed[&id("AlarmsEmail1")].props["Endpoint"], json!("ops@location.example.org"));
     let secret = observed[&id("SecretKey")].clone();
-    assert!(secret.physical_id.starts_with("arn:aws:secretsmanager:us-east-1:123456789012:secret:ichnaea-prod-secret-key"));
+    assert!(
+        secret.physical_id.starts_with("arn:aws:secretsmanager:us-east-1:123456789012:secret:ichnaea-prod-secret-key")
+    );
 
     // The generated value: 64 letters and digits (GenerateSecretString honoured), in no
     // observation, tag or plan.
@@ -262,7 +268,9 @@ async fn ichnaea_monitoring_and_secret_through_the_sdks() {
     let meta = clients.kms.describe_key().key_id(&observed[&id("AlarmsKey")].physical_id).send().await.expect("key");
     let meta = meta.key_metadata().expect("metadata");
     assert_eq!(meta.key_state(), Some(&aws_sdk_kms::types::KeyState::PendingDeletion), "not deleted at once");
-    let days = (meta.deletion_date().expect("a date").secs() - aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs()) / 86_400;
+    let days = (meta.deletion_date().expect("a date").secs()
+        - aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs())
+        / 86_400;
     assert!((29..=30).contains(&days), "{days} days");
     let described = clients.secretsmanager.describe_secret().secret_id(&secret.physical_id).send().await.expect("d");
     assert!(described.deleted_date().is_some(), "scheduled for deletion, restorable");
@@ -308,25 +316,27 @@ fn alarms_read_back_equal_to_the_template() {
                     .build()
             })
             .collect();
-        let answer = |threshold: Option<f64>| aws_sdk_cloudwatch::types::MetricAlarm::builder()
-            .set_alarm_name(text("AlarmName"))
-            .alarm_arn(format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{}", props["AlarmName"]))
-            .set_alarm_description(text("AlarmDescription"))
-            .set_namespace(text("Namespace"))
-            .set_metric_name(text("MetricName"))
-            .set_dimensions(Some(dimensions.clone()))
-            .set_statistic(text("Statistic").map(|s| aws_sdk_cloudwatch::types::Statistic::from(s.as_str())))
-            .set_period(number("Period"))
-            .set_evaluation_periods(number("EvaluationPeriods"))
-            .set_datapoints_to_alarm(number("DatapointsToAlarm"))
-            .set_threshold(threshold)
-            .set_comparison_operator(
-                text("ComparisonOperator").map(|s| aws_sdk_cloudwatch::types::ComparisonOperator::from(s.as_str())),
-            )
-            .set_treat_missing_data(text("TreatMissingData"))
-            .alarm_actions(topic)
-            .ok_actions(topic)
-            .build();
+        let answer = |threshold: Option<f64>| {
+            aws_sdk_cloudwatch::types::MetricAlarm::builder()
+                .set_alarm_name(text("AlarmName"))
+                .alarm_arn(format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{}", props["AlarmName"]))
+                .set_alarm_description(text("AlarmDescription"))
+                .set_namespace(text("Namespace"))
+                .set_metric_name(text("MetricName"))
+                .set_dimensions(Some(dimensions.clone()))
+                .set_statistic(text("Statistic").map(|s| aws_sdk_cloudwatch::types::Statistic::from(s.as_str())))
+                .set_period(number("Period"))
+                .set_evaluation_periods(number("EvaluationPeriods"))
+                .set_datapoints_to_alarm(number("DatapointsToAlarm"))
+                .set_threshold(threshold)
+                .set_comparison_operator(
+                    text("ComparisonOperator").map(|s| aws_sdk_cloudwatch::types::ComparisonOperator::from(s.as_str())),
+                )
+                .set_treat_missing_data(text("TreatMissingData"))
+                .alarm_actions(topic)
+                .ok_actions(topic)
+                .build()
+        };
         let o = cloudwatch::alarm::observe(id(name), &answer(props["Threshold"].as_f64()));
         assert!(desired::changed(&props, &o.props).is_empty(), "{name}: {:?}", desired::changed(&props, &o.props));
         // A threshold changed by hand is drift of exactly that property.
@@ -352,8 +362,12 @@ async fn engine_applies_converges_and_guards_the_secret() {
     // A new display name is an in-place update of that property.
     let engine2 = Engine::new(clients.clone(), small("loud"), options.clone()).expect("engine");
     let plan = engine2.plan().await.expect("plan");
-    let changed: Vec<_> =
-        plan.changes.iter().filter(|c| c.action != iac_aws::Action::Unchanged).map(|c| (c.id.as_str(), &c.action)).collect();
+    let changed: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != iac_aws::Action::Unchanged)
+        .map(|c| (c.id.as_str(), &c.action))
+        .collect();
     assert_eq!(changed, [("PlainTopic", &iac_aws::Action::Update { changes: vec!["DisplayName".into()] })]);
     engine2.apply(&plan, &quiet).await.expect("apply");
     assert!(engine2.plan().await.expect("plan").is_empty());
@@ -362,7 +376,8 @@ async fn engine_applies_converges_and_guards_the_secret() {
     let err = engine2.destroy(&quiet).await.expect_err("refused").to_string();
     assert!(err.contains("Token"), "{err}");
     assert!(!err.contains("AlarmsKey"), "a key is not data: {err}");
-    let careless = Engine::new(clients.clone(), small("loud"), Options { allow_data_loss: true, ..options }).expect("engine");
+    let careless =
+        Engine::new(clients.clone(), small("loud"), Options { allow_data_loss: true, ..options }).expect("engine");
     careless.destroy(&quiet).await.expect("destroy");
     assert!(careless.plan().await.expect("plan").changes.iter().all(|c| c.action == iac_aws::Action::Create));
     let secret = clients.secretsmanager.describe_secret().secret_id("watch-test-token").send().await.expect("kept");

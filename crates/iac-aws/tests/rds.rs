@@ -388,7 +388,8 @@ async fn read_replica_is_made_as_a_replica_and_deleted_without_a_snapshot() {
     assert!(entry(&stack1, "Db").resource.is_stateful());
 
     // In place: a larger class.
-    let stack2 = stack_with_replica(&net, |db, _| db.multi_az = true, |r| r.instance_class = "db.t4g.small".into(), true);
+    let stack2 =
+        stack_with_replica(&net, |db, _| db.multi_az = true, |r| r.instance_class = "db.t4g.small".into(), true);
     let ctx2 = Ctx { clients: &clients, stack: &stack2, timing: common::fast() };
     let (props, map, tags) = desired(&stack2, &observed, "DbReplica");
     let current = observed[&LogicalId::new("DbReplica").unwrap()].clone();

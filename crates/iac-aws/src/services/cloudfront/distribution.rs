@@ -16,8 +16,8 @@
 //! distribution refused deletion; the tests exercise the rest.
 
 use aws_sdk_cloudfront::types::{
-    Aliases, AllowedMethods, CachedMethods, DefaultCacheBehavior, Distribution, DistributionConfig, HttpVersion, Method,
-    MinimumProtocolVersion, Origin, Origins, PriceClass, S3OriginConfig, SslSupportMethod, Tag, Tags as CfTags,
+    Aliases, AllowedMethods, CachedMethods, DefaultCacheBehavior, Distribution, DistributionConfig, HttpVersion,
+    Method, MinimumProtocolVersion, Origin, Origins, PriceClass, S3OriginConfig, SslSupportMethod, Tag, Tags as CfTags,
     ViewerCertificate, ViewerProtocolPolicy,
 };
 use iac_core::LogicalId;
@@ -59,7 +59,12 @@ pub struct DistConfig {
     pub(crate) price_class: Option<String>,
     #[serde(default, deserialize_with = "de::opt_text", skip_serializing_if = "Option::is_none")]
     pub(crate) http_version: Option<String>,
-    #[serde(rename = "IPV6Enabled", default, deserialize_with = "de::opt_bool", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "IPV6Enabled",
+        default,
+        deserialize_with = "de::opt_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub(crate) ipv6_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) viewer_certificate: Option<ViewerCertificateProps>,
@@ -133,24 +138,22 @@ impl DistConfig {
     /// The API's config, with `caller_reference`.
     fn to_sdk(&self, ctx: &Ctx<'_>, id: &str, caller_reference: &str) -> Result<DistributionConfig, AwsError> {
         let fail = |e: aws_smithy_types::error::operation::BuildError| ctx.fail(id, "cloudfront:DistributionConfig", e);
-        let origins = self
-            .origins
-            .iter()
-            .map(|o| {
-                Origin::builder()
-                    .id(&o.id)
-                    .domain_name(&o.domain_name)
-                    .set_origin_access_control_id(o.origin_access_control_id.clone())
-                    .set_origin_path(o.origin_path.clone())
-                    .set_s3_origin_config(
-                        o.s3_origin_config
-                            .as_ref()
-                            .map(|s| S3OriginConfig::builder().origin_access_identity(&s.origin_access_identity).build()),
-                    )
-                    .build()
-                    .map_err(fail)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let origins =
+            self.origins
+                .iter()
+                .map(|o| {
+                    Origin::builder()
+                        .id(&o.id)
+                        .domain_name(&o.domain_name)
+                        .set_origin_access_control_id(o.origin_access_control_id.clone())
+                        .set_origin_path(o.origin_path.clone())
+                        .set_s3_origin_config(o.s3_origin_config.as_ref().map(|s| {
+                            S3OriginConfig::builder().origin_access_identity(&s.origin_access_identity).build()
+                        }))
+                        .build()
+                        .map_err(fail)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
         let b = &self.default_cache_behavior;
         let methods = |m: &[String]| m.iter().map(|x| Method::from(x.as_str())).collect::<Vec<_>>();
         let allowed = if b.allowed_methods.is_empty() {
@@ -240,7 +243,10 @@ impl DistConfig {
             target_origin_id: b.map(DefaultCacheBehavior::target_origin_id).unwrap_or_default().to_owned(),
             viewer_protocol_policy: b.map(|b| b.viewer_protocol_policy().as_str()).unwrap_or_default().to_owned(),
             allowed_methods: allowed.map(|a| names(a.items())).unwrap_or_default(),
-            cached_methods: allowed.and_then(AllowedMethods::cached_methods).map(|m| names(m.items())).unwrap_or_default(),
+            cached_methods: allowed
+                .and_then(AllowedMethods::cached_methods)
+                .map(|m| names(m.items()))
+                .unwrap_or_default(),
             cache_policy_id: text(b.and_then(DefaultCacheBehavior::cache_policy_id)),
             origin_request_policy_id: text(b.and_then(DefaultCacheBehavior::origin_request_policy_id)),
             response_headers_policy_id: text(b.and_then(DefaultCacheBehavior::response_headers_policy_id)),
@@ -295,10 +301,9 @@ impl Adapter for model::Distribution {
             })
             .await;
         let dist_id = match made {
-            Ok(out) => out
-                .distribution()
-                .map(|d| d.id().to_owned())
-                .ok_or_else(|| ctx.fail(id, "cloudfront:CreateDistributionWithTags", "the answer names no distribution"))?,
+            Ok(out) => out.distribution().map(|d| d.id().to_owned()).ok_or_else(|| {
+                ctx.fail(id, "cloudfront:CreateDistributionWithTags", "the answer names no distribution")
+            })?,
             // A create of this very config was made before (a rerun after a kill): take it.
             Err(AwsError::Sdk { ref source, .. }) if source.code() == Some("DistributionAlreadyExists") => {
                 let found = discover_distributions(ctx).await?;

@@ -4,8 +4,8 @@
 //! control of that name, so a rerun after a kill makes no second one.
 
 use aws_sdk_cloudfront::types::{
-    OriginAccessControl, OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
-    OriginAccessControlSigningProtocols,
+    OriginAccessControl, OriginAccessControlConfig, OriginAccessControlOriginTypes,
+    OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols,
 };
 use iac_core::LogicalId;
 use iac_core::model::{self, ResourceEntry};

@@ -77,7 +77,12 @@ impl Adapter for model::Alarm {
     type Props = AlarmProps;
 
     /// `PutMetricAlarm` with the tags.
-    async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &AlarmProps, tags: &Tags) -> Result<Observed, AwsError> {
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &AlarmProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
         put(ctx, entry.id.as_str(), props, Some(tags)).await?;
         let mut observed = read(ctx, entry.id.clone(), &props.alarm_name).await?;
         observed.hash = state::hash_of(tags);
@@ -150,18 +155,19 @@ async fn read(ctx: &Ctx<'_>, id: LogicalId, name: &str) -> Result<Observed, AwsE
     let out = ctx
         .retry(id.as_str(), "cloudwatch:DescribeAlarms", &[], || cw.describe_alarms().alarm_names(name).send())
         .await?;
-    let alarm = out
-        .metric_alarms()
-        .iter()
-        .find(|a| a.alarm_name() == Some(name))
-        .ok_or_else(|| ctx.fail(id.as_str(), "cloudwatch:DescribeAlarms", format!("alarm `{name}` is not listed")))?;
+    let alarm =
+        out.metric_alarms().iter().find(|a| a.alarm_name() == Some(name)).ok_or_else(|| {
+            ctx.fail(id.as_str(), "cloudwatch:DescribeAlarms", format!("alarm `{name}` is not listed"))
+        })?;
     Ok(observe(id, alarm))
 }
 
 /// The alarm's tags.
 pub(super) async fn tags(ctx: &Ctx<'_>, id: &str, arn: &str) -> Result<Tags, AwsError> {
     let cw = &ctx.clients.cloudwatch;
-    let out = ctx.retry(id, "cloudwatch:ListTagsForResource", &[], || cw.list_tags_for_resource().resource_arn(arn).send()).await?;
+    let out = ctx
+        .retry(id, "cloudwatch:ListTagsForResource", &[], || cw.list_tags_for_resource().resource_arn(arn).send())
+        .await?;
     Ok(out
         .tags()
         .iter()

@@ -61,7 +61,8 @@ impl Adapter for model::Key {
             .set_key_usage(props.key_usage.as_deref().map(KeyUsageType::from))
             .set_tags(Some(kms_tags(tags)));
         // A principal just created in IAM is not valid in a key policy for a few seconds.
-        let out = ctx.retry(id, "kms:CreateKey", &["MalformedPolicyDocumentException"], || request.clone().send()).await?;
+        let out =
+            ctx.retry(id, "kms:CreateKey", &["MalformedPolicyDocumentException"], || request.clone().send()).await?;
         let key_id = out
             .key_metadata()
             .map(KeyMetadata::key_id)
@@ -85,7 +86,9 @@ impl Adapter for model::Key {
         let key_id = current.physical_id.as_str();
         check_window(ctx, id, props)?;
         let now = read(ctx, entry.id.clone(), key_id).await?;
-        if let Some(text) = props.description.as_deref().filter(|d| now.props.get("Description") != Some(&Json::from(*d))) {
+        if let Some(text) =
+            props.description.as_deref().filter(|d| now.props.get("Description") != Some(&Json::from(*d)))
+        {
             ctx.retry(id, "kms:UpdateKeyDescription", &[], || {
                 kms.update_key_description().key_id(key_id).description(text).send()
             })
@@ -98,8 +101,10 @@ impl Adapter for model::Key {
             })
             .await?;
         }
-        ctx.retry(id, "kms:TagResource", &[], || kms.tag_resource().key_id(key_id).set_tags(Some(kms_tags(tags))).send())
-            .await?;
+        ctx.retry(id, "kms:TagResource", &[], || {
+            kms.tag_resource().key_id(key_id).set_tags(Some(kms_tags(tags))).send()
+        })
+        .await?;
         let mut observed = converge(ctx, entry.id.clone(), key_id, props).await?;
         observed.hash = state::hash_of(tags);
         Ok(observed)
@@ -199,7 +204,9 @@ pub(super) async fn observe(ctx: &Ctx<'_>, id: LogicalId, meta: &KeyMetadata) ->
     let kms = &ctx.clients.kms;
     let key_id = meta.key_id();
     let policy = ctx
-        .retry(id.as_str(), "kms:GetKeyPolicy", &[], || kms.get_key_policy().key_id(key_id).policy_name("default").send())
+        .retry(id.as_str(), "kms:GetKeyPolicy", &[], || {
+            kms.get_key_policy().key_id(key_id).policy_name("default").send()
+        })
         .await?;
     let policy = policy.policy().map_or(Json::Null, |p| serde_json::from_str(p).unwrap_or_else(|_| Json::from(p)));
     let rotation = ctx

@@ -85,7 +85,12 @@ impl Adapter for model::Secret {
     type Props = SecretProps;
 
     /// A generated value in a new secret, or the stack's own secret of that name taken back.
-    async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &SecretProps, tags: &Tags) -> Result<Observed, AwsError> {
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &SecretProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
         let id = entry.id.as_str();
         let sm = &ctx.clients.secretsmanager;
         if let Some(existing) = describe(ctx, id, &props.name).await? {
@@ -102,8 +107,10 @@ impl Adapter for model::Secret {
                 ));
             }
             if existing.deleted_date().is_some() {
-                ctx.retry(id, "secretsmanager:RestoreSecret", &[], || sm.restore_secret().secret_id(&props.name).send())
-                    .await?;
+                ctx.retry(id, "secretsmanager:RestoreSecret", &[], || {
+                    sm.restore_secret().secret_id(&props.name).send()
+                })
+                .await?;
             }
             let arn = existing.arn().unwrap_or(&props.name).to_owned();
             let current = Observed::new(entry.id.clone(), SdkKind::Secret.cfn_type(), arn);
@@ -162,8 +169,12 @@ impl Adapter for model::Secret {
     /// already scheduled is done.
     async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
         let sm = &ctx.clients.secretsmanager;
-        let result =
-            sm.delete_secret().secret_id(&current.physical_id).recovery_window_in_days(RECOVERY_WINDOW_DAYS).send().await;
+        let result = sm
+            .delete_secret()
+            .secret_id(&current.physical_id)
+            .recovery_window_in_days(RECOVERY_WINDOW_DAYS)
+            .send()
+            .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) if code_in(&e, &["ResourceNotFoundException"]) => Ok(()),
@@ -252,9 +263,7 @@ pub(super) fn observe(
 
 /// A secret's tags as pairs.
 pub(super) fn pairs(tags: &[Tag]) -> Tags {
-    tags.iter()
-        .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
-        .collect()
+    tags.iter().map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned())).collect()
 }
 
 fn sm_tags(tags: &Tags) -> Vec<Tag> {

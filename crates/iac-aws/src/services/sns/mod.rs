@@ -26,7 +26,9 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     for entry in ctx.stack.resources() {
         let Resource::Subscription(sub) = &entry.resource else { continue };
         let (Some(topic_arn), Value::Lit(endpoint)) = (topic_of(sub, &topics), &sub.endpoint) else { continue };
-        if let Some(found) = subscription::find(ctx, entry.id.clone(), &topic_arn, sub.protocol.as_aws(), endpoint).await? {
+        if let Some(found) =
+            subscription::find(ctx, entry.id.clone(), &topic_arn, sub.protocol.as_aws(), endpoint).await?
+        {
             out.push(found);
         }
     }

@@ -54,7 +54,12 @@ impl Adapter for model::Topic {
     type Props = TopicProps;
 
     /// `CreateTopic` with the attributes and tags.
-    async fn create(ctx: &Ctx<'_>, entry: &ResourceEntry, props: &TopicProps, tags: &Tags) -> Result<Observed, AwsError> {
+    async fn create(
+        ctx: &Ctx<'_>,
+        entry: &ResourceEntry,
+        props: &TopicProps,
+        tags: &Tags,
+    ) -> Result<Observed, AwsError> {
         let id = entry.id.as_str();
         let sns = &ctx.clients.sns;
         let mut attributes = props.attributes();
@@ -65,7 +70,8 @@ impl Adapter for model::Topic {
             sns.create_topic().name(&props.topic_name).set_attributes(Some(attributes)).set_tags(Some(sns_tags(tags)));
         // A key just made may not be usable by SNS for a moment.
         let out = ctx.retry(id, "sns:CreateTopic", &["KMSNotFound"], || request.clone().send()).await?;
-        let arn = out.topic_arn().ok_or_else(|| ctx.fail(id, "sns:CreateTopic", "the answer names no topic"))?.to_owned();
+        let arn =
+            out.topic_arn().ok_or_else(|| ctx.fail(id, "sns:CreateTopic", "the answer names no topic"))?.to_owned();
         let mut observed = read(ctx, entry.id.clone(), &arn).await?;
         observed.hash = state::hash_of(tags);
         Ok(observed)
@@ -92,8 +98,10 @@ impl Adapter for model::Topic {
             })
             .await?;
         }
-        ctx.retry(id, "sns:TagResource", &[], || sns.tag_resource().resource_arn(arn).set_tags(Some(sns_tags(tags))).send())
-            .await?;
+        ctx.retry(id, "sns:TagResource", &[], || {
+            sns.tag_resource().resource_arn(arn).set_tags(Some(sns_tags(tags))).send()
+        })
+        .await?;
         let mut observed = read(ctx, entry.id.clone(), arn).await?;
         observed.hash = state::hash_of(tags);
         Ok(observed)
@@ -155,14 +163,14 @@ pub(super) async fn discover_topics(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsE
         let Some(arn) = t.topic_arn() else { continue };
         let tags = ctx
             .retry("-", "sns:ListTagsForResource", &[], || async move {
-                absent_on(sns.list_tags_for_resource().resource_arn(arn).send().await, &["ResourceNotFound", "NotFound"])
+                absent_on(
+                    sns.list_tags_for_resource().resource_arn(arn).send().await,
+                    &["ResourceNotFound", "NotFound"],
+                )
             })
             .await?;
-        let tags: Tags = tags
-            .iter()
-            .flat_map(|o| o.tags())
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect();
+        let tags: Tags =
+            tags.iter().flat_map(|o| o.tags()).map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
         if let Some((id, hash)) = ctx.ours(&tags) {
             let mut o = read(ctx, id, arn).await?;
             o.hash = hash;
