@@ -3,7 +3,7 @@
 //! `Deployed`), read back equal to the template, found by discovery, created again without a
 //! second distribution (the deterministic `CallerReference`), updated in place through
 //! `GetDistributionConfig` + `IfMatch`, drift made by a direct SDK call reported, and deleted
-//! (disabled, deployed, deleted with the ETag), each twice.
+//! (disabled, deployed, deleted with the `ETag`), each twice.
 //!
 //! moto (5.2.5) drops an origin's `OriginAccessControlId` and its `S3OriginConfig` with an
 //! empty `OriginAccessIdentity` (so the read-back lacks them there: the test checks that these

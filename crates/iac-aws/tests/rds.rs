@@ -419,7 +419,7 @@ async fn read_replica_is_made_as_a_replica_and_deleted_without_a_snapshot() {
     assert!(changes.contains(&"SourceDBInstanceIdentifier".to_owned()), "{changes:?}");
     let reason = iac_core::model::spec::by_cloudformation_type("AWS::RDS::DBInstance")
         .and_then(|k| k.replacement("SourceDBInstanceIdentifier"))
-        .map(|t| t.reason())
+        .map(iac_core::model::spec::Replacement::reason)
         .expect("a replacement trigger");
     assert!(reason.contains("replica"), "{reason}");
 

@@ -5,14 +5,14 @@
 //!   of a create that was killed inside the call is answered `DistributionAlreadyExists` by
 //!   CloudFront instead of making a second distribution, and the engine then takes the tagged
 //!   one found by discovery.
-//! - Update: `GetDistributionConfig` for the current config and its ETag, then
+//! - Update: `GetDistributionConfig` for the current config and its `ETag`, then
 //!   `UpdateDistribution` with `IfMatch` (the `CallerReference` kept), then the tags.
 //! - Delete: disabled first (an update with `Enabled: false`), waited on until `Deployed`, then
-//!   `DeleteDistribution` with the ETag of a fresh read.
+//!   `DeleteDistribution` with the `ETag` of a fresh read.
 //!
 //! On moto (5.2.5): the origin's `OriginAccessControlId` is dropped, and so is an
 //! `S3OriginConfig` with an empty `OriginAccessIdentity` (so neither is read back there), and
-//! `IfMatch` is not checked (a stale ETag is not refused), nor is an enabled
+//! `IfMatch` is not checked (a stale `ETag` is not refused), nor is an enabled
 //! distribution refused deletion; the tests exercise the rest.
 
 use aws_sdk_cloudfront::types::{
@@ -345,7 +345,7 @@ impl Adapter for model::Distribution {
         Ok(observed)
     }
 
-    /// Disabled, deployed, then deleted with the ETag of a fresh read; already gone is success.
+    /// Disabled, deployed, then deleted with the `ETag` of a fresh read; already gone is success.
     async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
         let id = current.id.as_str();
         let cf = &ctx.clients.cloudfront;
@@ -376,10 +376,10 @@ fn caller_reference(ctx: &Ctx<'_>, entry: &ResourceEntry, tags: &Tags) -> String
     format!("iac-{}-{}-{}-{hash}", ctx.stack.name(), ctx.stack.env(), entry.id)
 }
 
-/// `config` on the distribution: `UpdateDistribution` with the current ETag and caller reference.
+/// `config` on the distribution: `UpdateDistribution` with the current `ETag` and caller reference.
 async fn put_config(ctx: &Ctx<'_>, id: &str, dist_id: &str, config: &DistConfig) -> Result<(), AwsError> {
     let cf = &ctx.clients.cloudfront;
-    ctx.wait_for(id, "updated (ETag current)", || async move {
+    ctx.wait_for(id, "updated (`ETag` current)", || async move {
         let (now, etag) = get_config(ctx, id, dist_id)
             .await?
             .ok_or_else(|| ctx.fail(id, "cloudfront:GetDistributionConfig", format!("{dist_id} does not exist")))?;
@@ -394,7 +394,7 @@ async fn put_config(ctx: &Ctx<'_>, id: &str, dist_id: &str, config: &DistConfig)
     .await
 }
 
-/// The config and its ETag, `None` when the distribution does not exist.
+/// The config and its `ETag`, `None` when the distribution does not exist.
 async fn get_config(ctx: &Ctx<'_>, id: &str, dist_id: &str) -> Result<Option<(DistributionConfig, String)>, AwsError> {
     let cf = &ctx.clients.cloudfront;
     let out = ctx

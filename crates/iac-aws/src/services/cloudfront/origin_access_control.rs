@@ -1,4 +1,4 @@
-//! `AWS::CloudFront::OriginAccessControl`: created, updated with the ETag of a fresh read
+//! `AWS::CloudFront::OriginAccessControl`: created, updated with the `ETag` of a fresh read
 //! (`IfMatch`), deleted once no distribution uses it. It takes no tags; its physical id is the
 //! control's id, and it is found by its name (see the service docs). A create first looks for a
 //! control of that name, so a rerun after a kill makes no second one.
@@ -85,7 +85,7 @@ impl Adapter for model::OriginAccessControl {
         Ok(observe(entry.id.clone(), oac))
     }
 
-    /// `UpdateOriginAccessControl` with the ETag of a fresh read.
+    /// `UpdateOriginAccessControl` with the `ETag` of a fresh read.
     async fn update(
         ctx: &Ctx<'_>,
         entry: &ResourceEntry,
@@ -115,7 +115,7 @@ impl Adapter for model::OriginAccessControl {
         Ok(observe(entry.id.clone(), oac))
     }
 
-    /// `DeleteOriginAccessControl` with the ETag of a fresh read, polled while a distribution
+    /// `DeleteOriginAccessControl` with the `ETag` of a fresh read, polled while a distribution
     /// still uses it; already gone is success.
     async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
         let id = current.id.as_str();
@@ -134,7 +134,7 @@ impl Adapter for model::OriginAccessControl {
     }
 }
 
-/// The control and its ETag, `None` when it does not exist.
+/// The control and its `ETag`, `None` when it does not exist.
 async fn get(ctx: &Ctx<'_>, id: &str, oac_id: &str) -> Result<Option<(OriginAccessControl, String)>, AwsError> {
     let cf = &ctx.clients.cloudfront;
     let out = ctx

@@ -133,8 +133,8 @@ impl Adapter for model::DbInstance {
         tags: &Tags,
     ) -> Result<Observed, AwsError> {
         let mut observed = match &props.source_db_instance_identifier {
-            Some(source) => create_replica(ctx, entry, source, props, tags).await?,
-            None => create_instance(ctx, entry, props, tags).await?,
+            Some(source) => Box::pin(create_replica(ctx, entry, source, props, tags)).await?,
+            None => Box::pin(create_instance(ctx, entry, props, tags)).await?,
         };
         observed.hash = state::hash_of(tags);
         Ok(observed)

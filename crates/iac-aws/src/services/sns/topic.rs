@@ -126,11 +126,11 @@ async fn read(ctx: &Ctx<'_>, id: LogicalId, arn: &str) -> Result<Observed, AwsEr
         })
         .await?
         .ok_or_else(|| ctx.fail(id.as_str(), "sns:GetTopicAttributes", format!("topic {arn} does not exist")))?;
-    Ok(observe(id, arn, out.attributes().cloned().unwrap_or_default()))
+    Ok(observe(id, arn, &out.attributes().cloned().unwrap_or_default()))
 }
 
 /// The topic as the template spells it.
-fn observe(id: LogicalId, arn: &str, attributes: HashMap<String, String>) -> Observed {
+fn observe(id: LogicalId, arn: &str, attributes: &HashMap<String, String>) -> Observed {
     let name = arn.rsplit(':').next().unwrap_or(arn);
     let mut o = Observed::new(id, SdkKind::Topic.cfn_type(), arn)
         .attr("TopicArn", arn)
@@ -169,8 +169,11 @@ pub(super) async fn discover_topics(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsE
                 )
             })
             .await?;
-        let tags: Tags =
-            tags.iter().flat_map(|o| o.tags()).map(|t| (t.key().to_owned(), t.value().to_owned())).collect();
+        let tags: Tags = tags
+            .iter()
+            .flat_map(aws_sdk_sns::operation::list_tags_for_resource::ListTagsForResourceOutput::tags)
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
         if let Some((id, hash)) = ctx.ours(&tags) {
             let mut o = read(ctx, id, arn).await?;
             o.hash = hash;
