@@ -697,7 +697,7 @@ fn role_group(stack: &mut StackBuilder, p: RoleGroupProps<'_>) -> RoleGroup {
         &format!("{n}LaunchTemplate"),
         LaunchTemplate {
             name: None,
-            machine: MachineSpec {
+            machine: Some(MachineSpec {
                 image_id: p.image_id,
                 instance_type: p.instance_type.into(),
                 security_group_ids: vec![sg.group_id()],
@@ -706,7 +706,7 @@ fn role_group(stack: &mut StackBuilder, p: RoleGroupProps<'_>) -> RoleGroup {
                 user_data: Some(p.host),
                 key_name: None,
                 detailed_monitoring: true,
-            },
+            }),
         },
         |e| {
             e.suppressions.push(iac_core::patterns::suppress(

@@ -21,7 +21,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use iac_core::app::HostConfig;
-use iac_core::model::Resource;
 
 /// A host of a stack: its setup and its rendered user data (`userdata/<id>.yaml`).
 pub struct BootHost {
@@ -49,16 +48,12 @@ pub fn hosts() -> Vec<BootHost> {
         for (env, _) in &def.envs {
             let stack = registry.build(def.name, env, None).unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name));
             for entry in stack.resources() {
-                let (host, cloud) = if let Resource::LaunchTemplate(lt) = &entry.resource {
-                    (lt.machine.user_data.as_ref(), iac_render::userdata::Cloud::Aws)
-                } else if let Resource::Instance(i) = &entry.resource {
-                    (i.machine.user_data.as_ref(), iac_render::userdata::Cloud::Aws)
-                } else if let Resource::Droplet(d) = &entry.resource {
-                    (d.user_data.as_ref(), iac_render::userdata::Cloud::Generic)
+                let Some(host) = entry.resource.host() else { continue };
+                let cloud = if entry.resource.is_digitalocean() {
+                    iac_render::userdata::Cloud::Generic
                 } else {
-                    (None, iac_render::userdata::Cloud::Aws)
+                    iac_render::userdata::Cloud::Aws
                 };
-                let Some(host) = host else { continue };
                 // Deploy-time values are shown as `<Resource.Attr>`; the region is a value a
                 // real host gets, as the AWS CLI (the stand-in) reads it.
                 let user_data = iac_render::userdata::render_text_for(&stack, host, cloud)

@@ -173,6 +173,7 @@ fn stack_with_unit_container() -> iac_core::Stack {
                 key_name: None,
                 detailed_monitoring: false,
             },
+            launch_template: None,
         },
     );
     s.build().expect("the source stack builds")

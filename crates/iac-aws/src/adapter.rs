@@ -168,7 +168,7 @@ sdk_kinds! {
     DbSubnetGroup,
     /// `AWS::RDS::DBParameterGroup`.
     DbParameterGroup,
-    /// `AWS::RDS::DBInstance` (a primary: read replicas are not supported yet).
+    /// `AWS::RDS::DBInstance`: a primary, or a read replica of one (`SourceDBInstanceIdentifier`).
     DbInstance,
     // Route 53.
     /// `AWS::Route53::RecordSet`.
@@ -178,7 +178,20 @@ sdk_kinds! {
     // EFS, ElastiCache, S3, EBS volumes.
 
     // CloudFront, RDS read replicas, KMS, SNS, CloudWatch alarms, Secrets Manager.
-
+    /// `AWS::CloudFront::OriginAccessControl`.
+    OriginAccessControl,
+    /// `AWS::CloudFront::Distribution`.
+    Distribution,
+    /// `AWS::KMS::Key`.
+    Key,
+    /// `AWS::SNS::Topic`.
+    Topic,
+    /// `AWS::SNS::Subscription`.
+    Subscription,
+    /// `AWS::CloudWatch::Alarm`.
+    Alarm,
+    /// `AWS::SecretsManager::Secret`.
+    Secret,
 }
 
 pub(crate) use with_adapter;
@@ -213,9 +226,6 @@ impl SdkKind {
             Resource::Listener(_) => SdkKind::Listener,
             Resource::DbSubnetGroup(_) => SdkKind::DbSubnetGroup,
             Resource::DbParameterGroup(_) => SdkKind::DbParameterGroup,
-            Resource::DbInstance(db) if db.is_replica() => {
-                return Err(NotSupported("the engine would create a primary instead of a replica"));
-            }
             Resource::DbInstance(_) => SdkKind::DbInstance,
             Resource::RecordSet(_) => SdkKind::RecordSet,
             Resource::RawResource(_) => {
@@ -243,13 +253,13 @@ impl SdkKind {
             Resource::Volume(_) => return Err(NO_ADAPTER),
             Resource::VolumeAttachment(_) => return Err(NO_ADAPTER),
             // CloudFront, KMS, SNS, CloudWatch alarms, Secrets Manager.
-            Resource::OriginAccessControl(_) => return Err(NO_ADAPTER),
-            Resource::Distribution(_) => return Err(NO_ADAPTER),
-            Resource::Key(_) => return Err(NO_ADAPTER),
-            Resource::Topic(_) => return Err(NO_ADAPTER),
-            Resource::Subscription(_) => return Err(NO_ADAPTER),
-            Resource::Alarm(_) => return Err(NO_ADAPTER),
-            Resource::Secret(_) => return Err(NO_ADAPTER),
+            Resource::OriginAccessControl(_) => SdkKind::OriginAccessControl,
+            Resource::Distribution(_) => SdkKind::Distribution,
+            Resource::Key(_) => SdkKind::Key,
+            Resource::Topic(_) => SdkKind::Topic,
+            Resource::Subscription(_) => SdkKind::Subscription,
+            Resource::Alarm(_) => SdkKind::Alarm,
+            Resource::Secret(_) => SdkKind::Secret,
         })
     }
 

@@ -442,8 +442,15 @@ impl Engine {
         let started_at = Instant::now();
         let calls_before = self.clients.calls();
         let observed = self.discover().await?;
-        let stateful: Vec<String> =
-            observed.values().filter(|o| is_stateful_type(&o.cfn_type)).map(|o| o.id.to_string()).collect();
+        // A resource of the stack answers for itself (a read replica holds no data of its own);
+        // an orphan by its type.
+        let stateful: Vec<String> = observed
+            .values()
+            .filter(|o| {
+                self.stack.resource(&o.id).map_or_else(|| is_stateful_type(&o.cfn_type), |e| e.resource.is_stateful())
+            })
+            .map(|o| o.id.to_string())
+            .collect();
         if !stateful.is_empty() && !self.options.allow_data_loss {
             return Err(AwsError::DataLoss { stack: self.stack.name().to_owned(), action: "delete", ids: stateful });
         }

@@ -16,9 +16,9 @@ use iac_aws::state::{Observed, Tags};
 use iac_core::app::HostConfig;
 use iac_core::graph::Graph;
 use iac_core::model::{
-    Eip, Instance, InternetGateway, LaunchTemplate, MachineSpec, NatGateway, Peer, Protocol, RootVolume, Route,
-    RouteTable, RouteTarget, Rule, SecurityGroup, SecurityGroupIngress, Subnet, SubnetRouteTableAssociation, Vpc,
-    VpcGatewayAttachment,
+    Eip, Instance, InstanceTemplate, InternetGateway, LaunchTemplate, MachineSpec, NatGateway, Peer, Protocol,
+    RootVolume, Route, RouteTable, RouteTarget, Rule, SecurityGroup, SecurityGroupIngress, Subnet,
+    SubnetRouteTableAssociation, Vpc, VpcGatewayAttachment,
 };
 use iac_core::patterns::{Network, NetworkProps};
 use iac_core::stack::{Stack, StackBuilder};
@@ -598,9 +598,12 @@ fn compute_stack(image: &str, c: &ComputeConfig) -> Stack {
         key_name: None,
         detailed_monitoring: c.monitoring,
     };
-    b.add("HostTemplate", LaunchTemplate { name: None, machine: machine.clone() });
+    b.add("HostTemplate", LaunchTemplate { name: None, machine: Some(machine.clone()) });
     let machine = MachineSpec { user_data: Some(host_config(c.host_packages)), ..machine };
-    b.add("Host", Instance { subnet_id: subnet.subnet_id(), machine });
+    // As the host pattern does: a template of the metadata options alone, launched from.
+    let imds = b.add("HostImds", LaunchTemplate { name: None, machine: None });
+    let template = InstanceTemplate { id: imds.template_id(), version: imds.latest_version() };
+    b.add("Host", Instance { subnet_id: subnet.subnet_id(), machine, launch_template: Some(template) });
     b.build().expect("valid stack")
 }
 
@@ -669,7 +672,25 @@ async fn launch_template_and_instance() {
     let x = clients.ec2.describe_instances().instance_ids(&host.physical_id).send().await.expect("describes");
     let x = &x.reservations()[0].instances()[0];
     assert_eq!(x.state().and_then(|s| s.name()), Some(&InstanceStateName::Running));
-    assert_eq!(x.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()), Some("required"), "IMDSv2");
+    // IMDSv2 comes from the template it is launched from (moto does not apply a template's
+    // metadata options to the instance: the template and the link are checked).
+    let imds = &w.observed[&World::lid("HostImds")];
+    let tag = |k: &str| x.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+    assert_eq!(tag("aws:ec2launchtemplate:id"), Some(imds.physical_id.as_str()), "launched from its template");
+    assert_eq!(
+        host.props["LaunchTemplate"],
+        serde_json::json!({ "LaunchTemplateId": imds.physical_id, "Version": "1" })
+    );
+    let data = clients
+        .ec2
+        .describe_launch_template_versions()
+        .launch_template_id(&imds.physical_id)
+        .send()
+        .await
+        .expect("versions");
+    let data = data.launch_template_versions()[0].launch_template_data().expect("data");
+    assert_eq!(data.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()), Some("required"), "IMDSv2");
+    assert!(data.image_id().is_none() && data.user_data().is_none(), "the metadata options alone");
     let volumes = clients
         .ec2
         .describe_volumes()

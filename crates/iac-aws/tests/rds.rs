@@ -1,6 +1,8 @@
 //! The RDS service module on a local moto server: subnet group, parameter group (static
 //! parameters pending reboot) and a MySQL instance created with every property, read back equal
-//! to the template, found by tags, updated in place, and deleted with a final snapshot.
+//! to the template, found by tags, updated in place, and deleted with a final snapshot; and a
+//! read replica of it, made as a replica (never a primary), updated in place, replaced when its
+//! source changes, deleted without a final snapshot and without `--allow-data-loss`.
 
 mod common;
 
@@ -49,6 +51,17 @@ async fn network(clients: &iac_aws::Clients) -> Network {
 
 /// The stack under test; `edit` changes the instance or the parameters.
 fn stack(net: &Network, edit: impl Fn(&mut DbInstance, &mut DbParameterGroup)) -> Stack {
+    stack_with_replica(net, edit, |_| {}, false)
+}
+
+/// The stack under test, with a read replica `DbReplica` of `Db` (as the `Database` pattern makes
+/// one) when `replica`, changed by `edit_replica`.
+fn stack_with_replica(
+    net: &Network,
+    edit: impl Fn(&mut DbInstance, &mut DbParameterGroup),
+    edit_replica: impl Fn(&mut DbInstance),
+    replica: bool,
+) -> Stack {
     let mut b = StackBuilder::new("shop", "test");
     let mut params = DbParameterGroup {
         description: "shop test parameters".into(),
@@ -99,7 +112,23 @@ fn stack(net: &Network, edit: impl Fn(&mut DbInstance, &mut DbParameterGroup)) -
     let params = b.add("DbParams", params);
     db.subnet_group_name = subnets.name();
     db.parameter_group_name = Some(params.name());
-    b.add("Db", db);
+    let mut copy = DbInstance {
+        identifier: None,
+        allocated_storage_gib: 0,
+        max_allocated_storage_gib: None,
+        multi_az: false,
+        backup_retention_days: 0,
+        db_name: None,
+        master_username: String::new(),
+        source_db_instance: None,
+        ..db.clone()
+    };
+    let primary = b.add("Db", db);
+    if replica {
+        copy.source_db_instance = Some(primary.identifier());
+        edit_replica(&mut copy);
+        b.add("DbReplica", copy);
+    }
     b.build().expect("stack builds")
 }
 
@@ -312,4 +341,103 @@ fn replacement_properties_cover_identity_and_encryption() {
     assert!(!r.contains(&"DBInstanceClass"));
     assert!(!r.contains(&"AllocatedStorage"));
     assert!(services::replaced_by("AWS::RDS::DBParameterGroup").contains(&"Family"));
+}
+
+#[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
+async fn read_replica_is_made_as_a_replica_and_deleted_without_a_snapshot() {
+    let Some(moto) = common::Moto::start() else { return };
+    moto.reset();
+    let clients = moto.clients().await;
+    let net = network(&clients).await;
+    // The primary is Multi-AZ, the replica not: RDS (and moto) copy some settings from the
+    // source, and the adapter then brings the replica to its template.
+    let stack1 = stack_with_replica(&net, |db, _| db.multi_az = true, |_| {}, true);
+    let ctx = Ctx { clients: &clients, stack: &stack1, timing: common::fast() };
+    let mut observed: HashMap<LogicalId, Observed> = HashMap::new();
+    for id in ["DbSubnets", "DbParams", "Db", "DbReplica"] {
+        let (props, map, tags) = desired(&stack1, &observed, id);
+        let o = services::create(&ctx, entry(&stack1, id), &map, &tags)
+            .await
+            .unwrap_or_else(|e| panic!("create {id}: {e}"));
+        let diff = desired::changed(&props, &o.props);
+        assert!(diff.is_empty(), "{id}: read back differs in {diff:?}: {:?}", o.props);
+        observed.insert(o.id.clone(), o);
+    }
+    let (props, _, _) = desired(&stack1, &observed, "DbReplica");
+    assert_eq!(props["SourceDBInstanceIdentifier"], Json::String("shop-test-db".into()));
+    assert!(props.get("AllocatedStorage").is_none() && props.get("MasterUsername").is_none(), "{props}");
+    let replica = &observed[&LogicalId::new("DbReplica").unwrap()];
+    assert_eq!(replica.props["SourceDBInstanceIdentifier"], Json::String("shop-test-db".into()));
+    assert!(replica.attrs["Endpoint.Address"].starts_with("shop-test-db-replica."), "{:?}", replica.attrs);
+
+    // A replica, never a primary: RDS says so from both sides.
+    let d = clients.rds.describe_db_instances().db_instance_identifier("shop-test-db-replica").send().await.expect("d");
+    let d = &d.db_instances()[0];
+    assert_eq!(d.read_replica_source_db_instance_identifier(), Some("shop-test-db"));
+    assert_eq!(d.multi_az(), Some(false), "brought to its template after creation");
+    assert!(d.tag_list().iter().any(|t| t.key() == Some("iac:id") && t.value() == Some("DbReplica")));
+    let p = clients.rds.describe_db_instances().db_instance_identifier("shop-test-db").send().await.expect("d");
+    assert_eq!(p.db_instances()[0].read_replica_db_instance_identifiers(), ["shop-test-db-replica"]);
+
+    // Discovery finds it, equal to the template; a replica holds no data of its own.
+    let found = rds::discover(&ctx).await.expect("discover");
+    let o = found.iter().find(|o| o.id.as_str() == "DbReplica").expect("found");
+    assert!(desired::changed(&props, &o.props).is_empty(), "{:?}", desired::changed(&props, &o.props));
+    assert!(!entry(&stack1, "DbReplica").resource.is_stateful());
+    assert!(entry(&stack1, "Db").resource.is_stateful());
+
+    // In place: a larger class.
+    let stack2 =
+        stack_with_replica(&net, |db, _| db.multi_az = true, |r| r.instance_class = "db.t4g.small".into(), true);
+    let ctx2 = Ctx { clients: &clients, stack: &stack2, timing: common::fast() };
+    let (props, map, tags) = desired(&stack2, &observed, "DbReplica");
+    let current = observed[&LogicalId::new("DbReplica").unwrap()].clone();
+    assert_eq!(desired::changed(&props, &current.props), ["DBInstanceClass"]);
+    let o = services::update(&ctx2, entry(&stack2, "DbReplica"), &current, &map, &tags).await.expect("update");
+    assert!(desired::changed(&props, &o.props).is_empty());
+    observed.insert(o.id.clone(), o);
+
+    // Drift made by hand: the class changed back.
+    clients
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier("shop-test-db-replica")
+        .db_instance_class("db.t4g.micro")
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("modify");
+    let found = rds::discover(&ctx2).await.expect("discover");
+    let o = found.iter().find(|o| o.id.as_str() == "DbReplica").expect("found");
+    assert_eq!(desired::changed(&props, &o.props), ["DBInstanceClass"]);
+
+    // A new source replaces it, for the spec's reason (and is no data loss).
+    let mut moved = props.clone();
+    moved["SourceDBInstanceIdentifier"] = Json::String("another-db".into());
+    let changes = desired::changed(&moved, &o.props);
+    assert!(changes.contains(&"SourceDBInstanceIdentifier".to_owned()), "{changes:?}");
+    let reason = iac_core::model::spec::by_cloudformation_type("AWS::RDS::DBInstance")
+        .and_then(|k| k.replacement("SourceDBInstanceIdentifier"))
+        .map(iac_core::model::spec::Replacement::reason)
+        .expect("a replacement trigger");
+    assert!(reason.contains("replica"), "{reason}");
+
+    // Delete: no final snapshot of a replica (RDS refuses one), gone; twice.
+    let replica = observed[&LogicalId::new("DbReplica").unwrap()].clone();
+    services::delete(&ctx2, &replica).await.expect("delete the replica");
+    services::delete(&ctx2, &replica).await.expect("second delete of the replica");
+    assert!(clients.rds.describe_db_instances().db_instance_identifier("shop-test-db-replica").send().await.is_err());
+    let snapshots = clients.rds.describe_db_snapshots().send().await.expect("snapshots");
+    assert!(
+        snapshots.db_snapshots().iter().all(|s| s.db_instance_identifier() != Some("shop-test-db-replica")),
+        "{:?}",
+        snapshots.db_snapshots()
+    );
+    // The primary still gets its final snapshot.
+    let db = observed[&LogicalId::new("Db").unwrap()].clone();
+    services::delete(&ctx2, &db).await.expect("delete the primary");
+    let snapshots =
+        clients.rds.describe_db_snapshots().db_instance_identifier("shop-test-db").send().await.expect("snapshots");
+    assert_eq!(snapshots.db_snapshots().len(), 1);
 }

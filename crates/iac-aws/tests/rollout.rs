@@ -745,7 +745,7 @@ fn three_roles(image: &str, cert: &str) -> Stack {
             &format!("{id}LaunchTemplate"),
             LaunchTemplate {
                 name: None,
-                machine: MachineSpec {
+                machine: Some(MachineSpec {
                     image_id: ami.value(),
                     instance_type: "t3.small".into(),
                     security_group_ids: vec![web.instance_security_group.group_id()],
@@ -754,7 +754,7 @@ fn three_roles(image: &str, cert: &str) -> Stack {
                     user_data: Some(host(&format!("shop-{}", id.to_lowercase()), &[command])),
                     key_name: None,
                     detailed_monitoring: false,
-                },
+                }),
             },
         );
         let asg = s.add(

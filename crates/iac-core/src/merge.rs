@@ -181,6 +181,7 @@ mod tests {
                     root_volume: None,
                     detailed_monitoring: false,
                 },
+                launch_template: None,
             },
         );
         s.add(

@@ -566,8 +566,8 @@ mod tests {
         let vpc = s
             .add("Vpc", Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true });
         let app = Container::new("app", "example/app:2.0.0");
-        let web_lt = s.add("WebLt", LaunchTemplate { name: None, machine: machine(vec![app.clone()]) });
-        let worker_lt = s.add("WorkerLt", LaunchTemplate { name: None, machine: machine(vec![app]) });
+        let web_lt = s.add("WebLt", LaunchTemplate { name: None, machine: Some(machine(vec![app.clone()])) });
+        let worker_lt = s.add("WorkerLt", LaunchTemplate { name: None, machine: Some(machine(vec![app])) });
         let web_tg = s.add(
             "WebTg",
             TargetGroup {
@@ -582,7 +582,10 @@ mod tests {
         );
         let web_group = group(&mut s, "WebGroup", &web_lt, Some(&web_tg), 4);
         let worker_group = group(&mut s, "WorkerGroup", &worker_lt, None, 3);
-        let bare = s.add("Bare", Instance { subnet_id: Value::from("subnet-1"), machine: machine(Vec::new()) });
+        let bare = s.add(
+            "Bare",
+            Instance { subnet_id: Value::from("subnet-1"), machine: machine(Vec::new()), launch_template: None },
+        );
         let web = Role::web("web", &web_group, &web_lt, &web_tg);
         World { stack: s.build().expect("builds"), web, worker_group, worker_lt, web_lt, web_tg, web_group, bare }
     }

@@ -208,7 +208,11 @@ impl Validator<'_> {
     fn resource(&mut self, entry: &ResourceEntry) {
         match &entry.resource {
             Resource::DbInstance(db) => self.database(entry, db),
-            Resource::LaunchTemplate(lt) => self.machine(entry, &lt.machine),
+            Resource::LaunchTemplate(lt) => {
+                if let Some(m) = &lt.machine {
+                    self.machine(entry, m);
+                }
+            }
             Resource::Instance(i) => self.machine(entry, &i.machine),
             Resource::AutoScalingGroup(asg) => {
                 if !(asg.min_size <= asg.desired_capacity && asg.desired_capacity <= asg.max_size) {

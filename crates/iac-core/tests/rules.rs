@@ -211,6 +211,7 @@ fn unpinned_images_and_literal_secrets_are_refused() {
                 key_name: None,
                 detailed_monitoring: false,
             },
+            launch_template: None,
         },
     );
     let found = codes(&s.build().unwrap());
@@ -463,6 +464,7 @@ fn host_instance(s: &mut StackBuilder, id: &str, host: HostConfig) {
                 key_name: None,
                 detailed_monitoring: false,
             },
+            launch_template: None,
         },
     );
 }

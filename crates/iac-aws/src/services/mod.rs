@@ -210,15 +210,7 @@ pub fn kind_of(stack: &Stack, entry: &ResourceEntry) -> Result<SdkKind, AwsError
     SdkKind::of(&entry.resource).map_err(|why| AwsError::Unsupported {
         stack: stack.name().to_owned(),
         id: entry.id.to_string(),
-        kind: if entry
-            .resource
-            .get::<iac_core::model::DbInstance>()
-            .is_some_and(iac_core::model::DbInstance::is_replica)
-        {
-            "RDS read replica"
-        } else {
-            entry.resource.kind_name()
-        },
+        kind: entry.resource.kind_name(),
         reason: why.0,
     })
 }

@@ -118,6 +118,18 @@ fn throttle(mut stream: std::net::TcpStream) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
+    // The JSON protocols (KMS, Secrets Manager, ECS, CloudWatch Logs: an `X-Amz-Target` header)
+    // answer a JSON error; the query and XML protocols an XML one.
+    if head.contains("x-amz-target:") {
+        let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+        let resp = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             x-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(resp.as_bytes());
+        return;
+    }
     let (status, body) = if head.contains("x-iac-fault-service: ec2") {
         (
             "503 Service Unavailable",

@@ -231,8 +231,8 @@ pub async fn apply(
     Ok((props, o))
 }
 
-/// The config without its `[alarms]` table: the SDK engine has no SNS, CloudWatch or KMS adapters
-/// yet, so Aquamark is deployed through it without its alarm.
+/// The config without its `[alarms]` table: moto does not answer the `rpc-v2-cbor` protocol the
+/// Rust SDK speaks to CloudWatch, so Aquamark is deployed there without its alarm.
 pub fn without_alarms(text: &str) -> String {
     let Some(start) = text.find("\n[alarms]") else { return text.to_owned() };
     let end = text[start + 1..].find("\n[").map_or(text.len(), |i| start + 1 + i);

@@ -34,8 +34,10 @@ pub struct MachineSpec {
 pub struct LaunchTemplate {
     /// The template's name (physical); derived from stack, env and id when absent.
     pub name: Option<String>,
-    /// What instances launched from it run.
-    pub machine: MachineSpec,
+    /// What instances launched from it run; `None` for a template of the instance metadata
+    /// options alone, which a single [`Instance`] carrying its own machine launches from
+    /// ([`Instance::launch_template`]).
+    pub machine: Option<MachineSpec>,
 }
 
 /// `AWS::EC2::Instance` / `aws_instance`, for single hosts.
@@ -45,6 +47,20 @@ pub struct Instance {
     pub subnet_id: Value<String>,
     /// What it runs.
     pub machine: MachineSpec,
+    /// The launch template it is launched from, for what `AWS::EC2::Instance` cannot say itself:
+    /// the instance metadata options (IMDSv2 required). [`crate::patterns::host::Host`] gives
+    /// every host one (a [`LaunchTemplate`] without a machine), so CloudFormation, Terraform and
+    /// the SDK path launch the same instance. Changing it replaces the instance.
+    pub launch_template: Option<InstanceTemplate>,
+}
+
+/// The launch template of an [`Instance`]: its id and version.
+#[derive(Debug, Clone, Serialize, Refs)]
+pub struct InstanceTemplate {
+    /// The template's id.
+    pub id: Value<String>,
+    /// The version (usually the template's latest version number).
+    pub version: Value<String>,
 }
 
 /// How the ASG decides an instance is unhealthy.
@@ -123,10 +139,10 @@ impl ResourceKind for LaunchTemplate {
         self.name.as_mut()
     }
     fn host(&self) -> Option<&HostConfig> {
-        self.machine.user_data.as_ref()
+        self.machine.as_ref()?.user_data.as_ref()
     }
     fn machine(&self) -> Option<&MachineSpec> {
-        Some(&self.machine)
+        self.machine.as_ref()
     }
 }
 

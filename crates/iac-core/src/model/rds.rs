@@ -189,13 +189,17 @@ impl ResourceKind for DbInstance {
         naming: Naming::Explicit { max: 63 },
         tagging: Tagging::Property("Tags"),
         data: Data::Holds { keep: Keep::Snapshot },
-        replacement: crate::replace!["BackupTarget", "CharacterSetName": "the character set is fixed when the database is created", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier": "the identifier names the instance; a new one is a new database", "DBName": "the initial database is made once, at creation", "DBSubnetGroupName", "DBSystemId", "KmsKeyId": "encryption keys cannot change on an existing instance", "MasterUsername": "the master user is made once, at creation", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted": "encryption cannot be turned on or off on an existing instance", "Timezone", "AvailabilityZone": "the SDK path does not move an instance between zones", "Engine": "another engine is another database; its data does not carry over"],
+        replacement: crate::replace!["BackupTarget", "CharacterSetName": "the character set is fixed when the database is created", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier": "the identifier names the instance; a new one is a new database", "DBName": "the initial database is made once, at creation", "DBSubnetGroupName", "DBSystemId", "KmsKeyId": "encryption keys cannot change on an existing instance", "MasterUsername": "the master user is made once, at creation", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted": "encryption cannot be turned on or off on an existing instance", "Timezone", "AvailabilityZone": "the SDK path does not move an instance between zones", "Engine": "another engine is another database; its data does not carry over", "SourceDBInstanceIdentifier": "a read replica is bound to its source: promoting it or changing its source makes a new instance"],
         replacement_notes: &[
             (
                 "AvailabilityZone",
                 "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces",
             ),
             ("Engine", "CloudFormation converts in place only between editions of one engine; the SDK path replaces"),
+            (
+                "SourceDBInstanceIdentifier",
+                "CloudFormation promotes a replica whose source is removed; the SDK path replaces it (a replica holds no data of its own)",
+            ),
         ],
         teardown: 8,
     };

@@ -4,8 +4,8 @@
 use crate::app::{DataBind, DataMount, FileSystemType, HostConfig};
 use crate::diag::{Code, Diagnostic, Path};
 use crate::model::{
-    Handle, Instance, InstanceProfile, MachineSpec, Peer, Role, RootVolume, Rule, SecurityGroup, Statement, Volume,
-    VolumeAttachment,
+    Handle, Instance, InstanceProfile, InstanceTemplate, LaunchTemplate, MachineSpec, Peer, Role, RootVolume, Rule,
+    SecurityGroup, Statement, Volume, VolumeAttachment,
 };
 use crate::patterns::network::Network;
 use crate::stack::StackBuilder;
@@ -158,6 +158,15 @@ impl Host {
             });
             volume
         });
+        // `AWS::EC2::Instance` takes no metadata options: the instance is launched from a
+        // template of them (IMDSv2 required), the same in every backend.
+        let template =
+            stack.add_with(&format!("{n}LaunchTemplate"), LaunchTemplate { name: None, machine: None }, |e| {
+                e.suppressions.push(super::suppress(
+                    "CKV_AWS_341",
+                    "hop limit 2 lets containers on the Docker bridge reach IMDSv2 for the instance role's credentials",
+                ));
+            });
         let instance = stack.add(
             &format!("{n}Instance"),
             Instance {
@@ -172,6 +181,10 @@ impl Host {
                     key_name: None,
                     detailed_monitoring: true,
                 },
+                launch_template: Some(InstanceTemplate {
+                    id: template.template_id(),
+                    version: template.latest_version(),
+                }),
             },
         );
         if let Some(volume) = &data_volume {

@@ -149,7 +149,7 @@ impl WebTier {
             &format!("{n}LaunchTemplate"),
             LaunchTemplate {
                 name: None,
-                machine: MachineSpec {
+                machine: Some(MachineSpec {
                     image_id: p.image_id,
                     instance_type: p.instance_type.into(),
                     security_group_ids: vec![instance_sg.group_id()],
@@ -158,7 +158,7 @@ impl WebTier {
                     user_data: Some(p.host),
                     key_name: None,
                     detailed_monitoring: true,
-                },
+                }),
             },
             |e| {
                 e.suppressions.push(super::suppress(

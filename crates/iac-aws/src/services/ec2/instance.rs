@@ -1,6 +1,14 @@
-//! `AWS::EC2::Instance`: launched with IMDSv2, waited on until `running`; security groups,
-//! monitoring and profile change in place, type, user data and EBS optimisation with a stop and
-//! start.
+//! `AWS::EC2::Instance`: launched from its `LaunchTemplate` when it has one (as CloudFormation
+//! does: the host pattern gives every single instance a template of its metadata options, IMDSv2
+//! required, which `AWS::EC2::Instance` cannot carry itself), waited on until `running`; security
+//! groups, monitoring and profile change in place, type, user data and EBS optimisation with a
+//! stop and start; another template replaces it (its spec). `MetadataOptions` of its own (only
+//! through an override) are sent as given; without either, the account's default applies, as in
+//! CloudFormation.
+//!
+//! The template is read back from the `aws:ec2launchtemplate:id` and `:version` tags EC2 puts on
+//! an instance launched from one. moto keeps those tags but does not apply a template's metadata
+//! options to the instance (moto.md), so a test there checks the template, not the instance.
 
 use super::*;
 
@@ -29,9 +37,11 @@ pub struct InstanceProps {
     pub(crate) key_name: Option<String>,
     #[serde(default)]
     pub(crate) user_data: Option<String>,
-    /// Not in CloudFormation's `AWS::EC2::Instance`; IMDSv2 is the default here.
+    /// Not in CloudFormation's `AWS::EC2::Instance` (an override); the launch template carries them.
     #[serde(default)]
     pub(crate) metadata_options: Option<MetadataOptionsProps>,
+    #[serde(default)]
+    pub(crate) launch_template: Option<LaunchTemplateRef>,
     #[serde(default)]
     pub(crate) availability_zone: Option<String>,
     #[serde(default)]
@@ -42,6 +52,18 @@ pub struct InstanceProps {
     pub(crate) instance_initiated_shutdown_behavior: Option<String>,
     #[serde(default)]
     pub(crate) tags: Vec<CfnTag>,
+}
+
+/// An instance's `LaunchTemplate`: the template's id (or name) and version.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+pub struct LaunchTemplateRef {
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) launch_template_id: Option<String>,
+    #[serde(default, deserialize_with = "de::opt_text")]
+    pub(crate) launch_template_name: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub(crate) version: String,
 }
 
 impl InstanceProps {
@@ -103,14 +125,29 @@ pub(super) fn profile_spec(profile: &str) -> IamInstanceProfileSpecification {
     }
 }
 
-/// IMDSv2 always (CloudFormation's instance takes no metadata options; the SDK path can).
-pub(super) fn metadata_options(props: &InstanceProps) -> InstanceMetadataOptionsRequest {
-    let m = props.metadata_options.clone().unwrap_or_default();
-    InstanceMetadataOptionsRequest::builder()
-        .http_endpoint(InstanceMetadataEndpointState::from(m.http_endpoint.as_deref().unwrap_or("enabled")))
-        .http_tokens(HttpTokensState::from(m.http_tokens.as_deref().unwrap_or("required")))
-        .http_put_response_hop_limit(m.http_put_response_hop_limit.unwrap_or(2))
-        .build()
+/// The instance's own metadata options, when an override gives it some (otherwise its launch
+/// template's, or the account's default, as in CloudFormation).
+pub(super) fn metadata_options(props: &InstanceProps) -> Option<InstanceMetadataOptionsRequest> {
+    let m = props.metadata_options.as_ref()?;
+    Some(
+        InstanceMetadataOptionsRequest::builder()
+            .set_http_endpoint(m.http_endpoint.as_deref().map(InstanceMetadataEndpointState::from))
+            .set_http_tokens(m.http_tokens.as_deref().map(HttpTokensState::from))
+            .set_http_put_response_hop_limit(m.http_put_response_hop_limit)
+            .build(),
+    )
+}
+
+/// The launch template to launch from.
+fn launch_template(props: &InstanceProps) -> Option<aws_sdk_ec2::types::LaunchTemplateSpecification> {
+    let t = props.launch_template.as_ref()?;
+    Some(
+        aws_sdk_ec2::types::LaunchTemplateSpecification::builder()
+            .set_launch_template_id(t.launch_template_id.clone())
+            .set_launch_template_name(t.launch_template_name.clone())
+            .version(&t.version)
+            .build(),
+    )
 }
 
 pub(super) fn block_devices(props: &InstanceProps) -> Option<Vec<BlockDeviceMapping>> {
@@ -175,7 +212,8 @@ pub(super) async fn create_instance(
         .set_instance_initiated_shutdown_behavior(
             props.instance_initiated_shutdown_behavior.as_deref().map(ShutdownBehavior::from),
         )
-        .metadata_options(metadata_options(props))
+        .set_launch_template(launch_template(props))
+        .set_metadata_options(metadata_options(props))
         .tag_specifications(tag_spec(ResourceType::Instance, tags))
         .tag_specifications(tag_spec(ResourceType::Volume, tags));
     let out = ctx.retry(id.as_str(), "ec2:RunInstances", &retry, || request.clone().send()).await?;
@@ -271,6 +309,13 @@ pub(super) async fn observe_instance(ctx: &Ctx<'_>, id: LogicalId, x: &Instance)
     if let Some(data) = user_data.user_data().and_then(AttributeValue::value).filter(|d| !d.is_empty()) {
         o = o.prop("UserData", data);
     }
+    let tag = |k: &str| x.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value());
+    // Absent is `null`, as in a template without the property.
+    let template = match (tag("aws:ec2launchtemplate:id"), tag("aws:ec2launchtemplate:version")) {
+        (Some(template), Some(version)) => json!({ "LaunchTemplateId": template, "Version": version }),
+        _ => Json::Null,
+    };
+    o = o.prop("LaunchTemplate", template);
     Ok(with_hash(o, x.tags()))
 }
 

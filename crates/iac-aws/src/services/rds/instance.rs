@@ -1,5 +1,12 @@
-//! `AWS::RDS::DBInstance` (a primary): created with every property of the template, updated with
-//! one `ModifyDBInstance` of what differs, deleted with a final snapshot.
+//! `AWS::RDS::DBInstance`: a primary, created with every property of the template, or a read
+//! replica of one (`SourceDBInstanceIdentifier` set), created with `CreateDBInstanceReadReplica`
+//! and never as a primary. Both are updated with one `ModifyDBInstance` of what differs.
+//!
+//! Deleting a primary takes a final snapshot. A replica holds no data of its own (its spec says
+//! so: [`iac_core::model::DbInstance::is_replica`]; everything it serves is its source's), and RDS
+//! refuses a final snapshot of a replica, so a replica is deleted without one and needs no
+//! `--allow-data-loss`. A replica whose source changes, or that is to become a primary, is
+//! replaced (the spec's `SourceDBInstanceIdentifier` trigger): the SDK path never promotes.
 
 use super::{
     Adapter, AwsError, BTreeSet, CfnTag, CloudwatchLogsExportConfiguration, Ctx, DbInstance, DescribeDBInstancesError,
@@ -7,13 +14,16 @@ use super::{
     UNIX_EPOCH, absent, adapter, add_tags, code, de, list_tags, model, sdk_tags, state, tag_pairs,
 };
 
-/// The desired properties of an `AWS::RDS::DBInstance` (a primary; the master password is
-/// always managed by RDS).
+/// The desired properties of an `AWS::RDS::DBInstance`: a primary (the master password is
+/// always managed by RDS) or, with `SourceDBInstanceIdentifier`, a read replica.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "PascalCase")]
 pub struct DbInstanceProps {
     #[serde(rename = "DBInstanceIdentifier", deserialize_with = "de::text")]
     pub(crate) db_instance_identifier: String,
+    /// The source of a read replica (its identifier, or ARN in another region).
+    #[serde(rename = "SourceDBInstanceIdentifier", default, deserialize_with = "de::opt_text")]
+    pub(crate) source_db_instance_identifier: Option<String>,
     #[serde(deserialize_with = "de::text")]
     pub(crate) engine: String,
     #[serde(default, deserialize_with = "de::opt_text")]
@@ -122,7 +132,10 @@ impl Adapter for model::DbInstance {
         props: &DbInstanceProps,
         tags: &Tags,
     ) -> Result<Observed, AwsError> {
-        let mut observed = create_instance(ctx, entry, props, tags).await?;
+        let mut observed = match &props.source_db_instance_identifier {
+            Some(source) => Box::pin(create_replica(ctx, entry, source, props, tags)).await?,
+            None => Box::pin(create_instance(ctx, entry, props, tags)).await?,
+        };
         observed.hash = state::hash_of(tags);
         Ok(observed)
     }
@@ -140,7 +153,8 @@ impl Adapter for model::DbInstance {
         Ok(observed)
     }
 
-    /// Deletion protection off, then a delete with a final snapshot (see the module docs).
+    /// Deletion protection off, then a delete with a final snapshot (none for a replica: see the
+    /// module docs).
     async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
         delete_instance(ctx, current).await
     }
@@ -221,6 +235,75 @@ pub(super) async fn create_instance(
     .await?;
     let db = wait_settled(ctx, id, &identifier).await?;
     Ok(observe_instance(entry.id.clone(), &db))
+}
+
+/// A read replica of `source`: the settings `CreateDBInstanceReadReplica` takes (the engine,
+/// its version, the master user, the database name, encryption and backups come from the
+/// source), then one `ModifyDBInstance` of whatever the new replica does not match yet (RDS, and
+/// moto, copy some settings such as Multi-AZ from the source).
+pub(super) async fn create_replica(
+    ctx: &Ctx<'_>,
+    entry: &ResourceEntry,
+    source: &str,
+    props: &DbInstanceProps,
+    tags: &Tags,
+) -> Result<Observed, AwsError> {
+    let id = entry.id.as_str();
+    let rds = &ctx.clients.rds;
+    let identifier = props.db_instance_identifier.clone();
+    let security_groups = props.vpc_security_groups.clone();
+    let log_exports = props.enable_cloudwatch_logs_exports.clone();
+    let monitoring = props.monitoring_interval;
+    let request = rds
+        .create_db_instance_read_replica()
+        .db_instance_identifier(&identifier)
+        .source_db_instance_identifier(source)
+        .db_instance_class(props.db_instance_class.clone())
+        .set_storage_type(props.storage_type.clone())
+        .set_iops(props.iops)
+        .set_storage_throughput(props.storage_throughput)
+        .set_max_allocated_storage(props.max_allocated_storage)
+        .set_multi_az(props.multi_az)
+        .set_availability_zone(props.availability_zone.clone())
+        .set_publicly_accessible(props.publicly_accessible)
+        .set_deletion_protection(props.deletion_protection)
+        .set_port(props.port)
+        .set_vpc_security_group_ids((!security_groups.is_empty()).then_some(security_groups))
+        .set_db_subnet_group_name(props.db_subnet_group_name.clone())
+        .set_db_parameter_group_name(props.db_parameter_group_name.clone())
+        .set_option_group_name(props.option_group_name.clone())
+        .set_kms_key_id(props.kms_key_id.clone())
+        .set_enable_iam_database_authentication(props.enable_iam_database_authentication)
+        .set_enable_performance_insights(props.enable_performance_insights)
+        .set_performance_insights_kms_key_id(props.performance_insights_kms_key_id.clone())
+        .set_performance_insights_retention_period(props.performance_insights_retention_period)
+        .set_monitoring_interval(monitoring)
+        .set_monitoring_role_arn(props.monitoring_role_arn.clone().filter(|_| monitoring.unwrap_or(0) > 0))
+        .set_enable_cloudwatch_logs_exports((!log_exports.is_empty()).then_some(log_exports))
+        .set_auto_minor_version_upgrade(props.auto_minor_version_upgrade)
+        .set_copy_tags_to_snapshot(props.copy_tags_to_snapshot)
+        .set_ca_certificate_identifier(props.ca_certificate_identifier.clone())
+        .set_network_type(props.network_type.clone())
+        .set_tags(Some(sdk_tags(tags)));
+    // A source still being modified or backed up refuses replicas for a while
+    // (InvalidDBInstanceState); a new monitoring role or group can lag behind.
+    let made = ctx
+        .retry(
+            id,
+            "rds:CreateDBInstanceReadReplica",
+            &["InvalidDBInstanceState", "InvalidParameterValue", "InvalidVPCNetworkStateFault"],
+            || request.clone().send(),
+        )
+        .await;
+    match made {
+        Ok(_) => {}
+        // A rerun after a kill inside the call: the replica exists, tagged at creation.
+        Err(AwsError::Sdk { ref source, .. }) if source.code() == Some("DBInstanceAlreadyExists") => {}
+        Err(e) => return Err(e),
+    }
+    let db = wait_settled(ctx, id, &identifier).await?;
+    let current = observe_instance(entry.id.clone(), &db);
+    update_instance(ctx, entry, &current, props, tags).await
 }
 
 #[allow(clippy::too_many_lines)] // one block per setting ModifyDBInstance can change
@@ -471,18 +554,33 @@ pub(super) fn observe_instance(id: LogicalId, db: &DbInstance) -> Observed {
         o = o.attr("DBInstanceArn", arn);
     }
     let sgs: Vec<Json> = active_security_groups(db).into_iter().map(Json::String).collect();
-    o.prop("DBInstanceIdentifier", db.db_instance_identifier().unwrap_or_default())
+    let source = db.read_replica_source_db_instance_identifier();
+    let mut o = o
+        .prop("DBInstanceIdentifier", db.db_instance_identifier().unwrap_or_default())
+        .prop("SourceDBInstanceIdentifier", source.map_or(Json::Null, |s| Json::String(s.to_owned())))
         .prop("Engine", db.engine().unwrap_or_default())
         .prop("EngineVersion", db.engine_version().unwrap_or_default())
         .prop("DBInstanceClass", db.db_instance_class().unwrap_or_default())
-        .prop("AllocatedStorage", db.allocated_storage().unwrap_or(0).to_string())
         .prop("StorageType", db.storage_type().unwrap_or_default())
-        .prop("StorageEncrypted", db.storage_encrypted().unwrap_or(false))
         .prop("MultiAZ", db.multi_az().unwrap_or(false))
         .prop("PubliclyAccessible", db.publicly_accessible().unwrap_or(false))
-        .prop("BackupRetentionPeriod", db.backup_retention_period().unwrap_or(0))
         .prop("DeletionProtection", db.deletion_protection().unwrap_or(false))
-        .prop("VPCSecurityGroups", sgs)
+        .prop("VPCSecurityGroups", sgs);
+    if source.is_none() {
+        // A replica's storage, encryption and backups are its source's: its template leaves
+        // them out.
+        o = o
+            .prop("AllocatedStorage", db.allocated_storage().unwrap_or(0).to_string())
+            .prop("StorageEncrypted", db.storage_encrypted().unwrap_or(false))
+            .prop("BackupRetentionPeriod", db.backup_retention_period().unwrap_or(0));
+    }
+    if let Some(group) = db.db_subnet_group().and_then(|g| g.db_subnet_group_name()) {
+        o = o.prop("DBSubnetGroupName", group);
+    }
+    if let Some(group) = db.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name()) {
+        o = o.prop("DBParameterGroupName", group);
+    }
+    o
 }
 
 pub(super) async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
@@ -515,16 +613,18 @@ pub(super) async fn delete_instance(ctx: &Ctx<'_>, current: &Observed) -> Result
                 return Ok(());
             }
         }
+        // A replica holds no data of its own, and RDS refuses a final snapshot of one.
+        let replica = db.read_replica_source_db_instance_identifier().is_some();
         let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let snapshot = format!("{identifier}-final-{seconds}");
+        let snapshot = (!replica).then(|| format!("{identifier}-final-{seconds}"));
         ctx.wait_for(id, "deletable", || {
-            let snapshot = snapshot.as_str();
+            let snapshot = snapshot.clone();
             async move {
                 let r = rds
                     .delete_db_instance()
                     .db_instance_identifier(identifier)
-                    .skip_final_snapshot(false)
-                    .final_db_snapshot_identifier(snapshot)
+                    .skip_final_snapshot(snapshot.is_none())
+                    .set_final_db_snapshot_identifier(snapshot)
                     .send()
                     .await;
                 match r {

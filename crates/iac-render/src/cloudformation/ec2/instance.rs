@@ -1,4 +1,5 @@
-//! A single EC2 instance (`AWS::EC2::Instance`): the launch template's machine, with the few keys that differ.
+//! A single EC2 instance (`AWS::EC2::Instance`): the launch template's machine, with the few keys
+//! that differ, launched from its template of metadata options when it has one.
 
 use super::machine;
 use iac_core::model::{Instance, ResourceEntry};
@@ -17,10 +18,15 @@ impl ToCloudFormation for Instance {
         if let Some(Json::Object(m)) = p.get("Monitoring").cloned() {
             p["Monitoring"] = m.get("Enabled").cloned().unwrap_or(json!(false));
         }
-        // AWS::EC2::Instance takes metadata options only through a launch template;
-        // IMDSv2 for single hosts is enforced by the account default instead.
+        // AWS::EC2::Instance takes metadata options only through a launch template.
         if let Json::Object(o) = &mut p {
             o.remove("MetadataOptions");
+        }
+        if let Some(t) = &self.launch_template {
+            p["LaunchTemplate"] = json!({
+                "LaunchTemplateId": cx.value(&t.id, "LaunchTemplate")?,
+                "Version": cx.value(&t.version, "LaunchTemplate")?,
+            });
         }
         Ok(p)
     }

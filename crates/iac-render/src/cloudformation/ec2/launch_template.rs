@@ -1,6 +1,7 @@
-//! A launch template (`AWS::EC2::LaunchTemplate`): the machine, tagged at launch.
+//! A launch template (`AWS::EC2::LaunchTemplate`): the machine, tagged at launch, or only the
+//! metadata options a single instance launches with.
 
-use super::machine;
+use super::{machine, metadata_options};
 use iac_core::model::{LaunchTemplate, ResourceEntry};
 use serde_json::{Value as Json, json};
 
@@ -9,12 +10,19 @@ use crate::error::RenderError;
 
 impl ToCloudFormation for LaunchTemplate {
     fn properties(&self, cx: &mut CfnContext<'_>, entry: &ResourceEntry) -> Result<Json, RenderError> {
-        let mut data = machine(cx, &self.machine)?;
         let tags = cx.tags(entry);
-        data["TagSpecifications"] = json!([
-            { "ResourceType": "instance", "Tags": tags },
-            { "ResourceType": "volume", "Tags": tags },
-        ]);
+        let data = match &self.machine {
+            Some(m) => {
+                let mut data = machine(cx, m)?;
+                data["TagSpecifications"] = json!([
+                    { "ResourceType": "instance", "Tags": tags },
+                    { "ResourceType": "volume", "Tags": tags },
+                ]);
+                data
+            }
+            // The metadata options of a single instance, which tags itself.
+            None => json!({ "MetadataOptions": metadata_options() }),
+        };
         Ok(json!({
             "LaunchTemplateName": cx.name(entry),
             "LaunchTemplateData": data,

@@ -1,7 +1,7 @@
 //! EC2 kinds (`AWS::EC2::*`): the network, security groups, launch templates and instances.
 //!
-//! Shared here: a security group rule (inline or on its own) and the machine of a launch template,
-//! which an instance adapts.
+//! Shared here: a security group rule (inline or on its own), the machine of a launch template,
+//! which an instance adapts, and the instance metadata options.
 
 use iac_core::model::{MachineSpec, Peer, Protocol, Rule};
 use serde_json::{Value as Json, json};
@@ -43,6 +43,11 @@ fn rule(cx: &CfnContext<'_>, r: &Rule, ingress: bool, property: &str) -> Result<
     Ok(o)
 }
 
+/// IMDSv2 only, with a hop limit that lets containers on the host reach it.
+fn metadata_options() -> Json {
+    json!({ "HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 2 })
+}
+
 /// Launch template data; an instance adapts the few keys that differ.
 fn machine(cx: &CfnContext<'_>, m: &MachineSpec) -> Result<Json, RenderError> {
     let prop = "LaunchTemplateData";
@@ -52,7 +57,7 @@ fn machine(cx: &CfnContext<'_>, m: &MachineSpec) -> Result<Json, RenderError> {
         "SecurityGroupIds": cx.list(&m.security_group_ids, prop)?,
         "EbsOptimized": true,
         "Monitoring": { "Enabled": m.detailed_monitoring },
-        "MetadataOptions": { "HttpEndpoint": "enabled", "HttpTokens": "required", "HttpPutResponseHopLimit": 2 },
+        "MetadataOptions": metadata_options(),
     });
     if let Some(p) = &m.instance_profile {
         d["IamInstanceProfile"] = json!({ "Name": cx.value(p, prop)? });

@@ -26,6 +26,12 @@ impl ToTerraform for Instance {
                 .set("encrypted", v.encrypted);
             a.nested("root_block_device", root);
         }
+        if let Some(t) = &self.launch_template {
+            let mut lt = Args::default();
+            lt.set("id", cx.expr(&t.id, "launch_template")?).set("version", cx.expr(&t.version, "launch_template")?);
+            a.nested("launch_template", lt);
+        }
+        // Also inline (the same options as the template's), where scanners look for them.
         a.nested("metadata_options", metadata_options());
         if m.user_data.is_some() {
             a.set("user_data_base64", cx.user_data()?);

@@ -1,4 +1,5 @@
-//! A launch template (`aws_launch_template`): the machine, tagged at launch.
+//! A launch template (`aws_launch_template`): the machine, tagged at launch, or only the metadata
+//! options a single instance launches with.
 
 use hcl::Expression;
 use iac_core::model::{LaunchTemplate, MachineSpec, ResourceEntry};
@@ -11,7 +12,15 @@ use super::metadata_options;
 impl ToTerraform for LaunchTemplate {
     fn arguments(&self, cx: &mut TfContext<'_>, entry: &ResourceEntry) -> Result<Args, RenderError> {
         let tags = cx.tags(entry);
-        let m: &MachineSpec = &self.machine;
+        let Some(m) = &self.machine else {
+            // The metadata options of a single instance, which tags itself.
+            let mut a = Args::default();
+            a.set_opt("name", cx.name(entry).map(Expression::from));
+            a.nested("metadata_options", metadata_options());
+            a.set_opt("tags", tags);
+            return Ok(a);
+        };
+        let m: &MachineSpec = m;
         let mut a = Args::default();
         a.set_opt("name", cx.name(entry).map(Expression::from))
             .set("image_id", cx.expr(&m.image_id, "image_id")?)
