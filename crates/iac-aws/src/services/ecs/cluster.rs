@@ -85,8 +85,8 @@ impl Adapter for model::EcsCluster {
         let name = current.physical_id.as_str();
         let settings = props.settings();
         if !settings.is_empty() {
-            ctx.retry(id, "ecs:UpdateClusterSettings", &[], || {
-                ecs.update_cluster_settings().cluster(name).set_settings(Some(settings.clone())).send()
+            ctx.retry(id, "ecs:UpdateCluster", &[], || {
+                ecs.update_cluster().cluster(name).set_settings(Some(settings.clone())).send()
             })
             .await?;
         }

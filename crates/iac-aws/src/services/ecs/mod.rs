@@ -5,7 +5,7 @@
 //! create call (`tags`), so a killed run never leaves an untagged resource.
 //!
 //! - Clusters: `CreateCluster` with the cluster settings (Container Insights); settings change in
-//!   place (`UpdateClusterSettings`). `Ref` is the name, `Arn` the ARN. Delete is retried while
+//!   place (`UpdateCluster`). `Ref` is the name, `Arn` the ARN. Delete is retried while
 //!   the cluster still holds services or tasks, and is done once the cluster is `INACTIVE`.
 //! - Task definitions are revisions, never changed in place: every property but the tags is a
 //!   replacement trigger in the kind's spec, and the adapter replaces *beside* the old one
