@@ -4,7 +4,10 @@
 //! Apply is idempotent and resumable: every resource is tagged when it is created, so a rerun
 //! after an interruption discovers what was done and plans only the rest. Stateful resources
 //! (RDS) are never replaced or deleted without [`Options::allow_data_loss`], and then only after a
-//! final snapshot (taken by the service module).
+//! final snapshot (taken by the service module). A replacement deletes the old resource first,
+//! except for kinds that are replaced beside the old one
+//! ([`crate::adapter::Adapter::REPLACE_BESIDE`], ECS task definitions): the new one is created,
+//! everything that refers to it is applied, and the old one is deleted at the end of the apply.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -391,12 +394,7 @@ impl Engine {
         // Replaced resources whose successors were created beside them: everything that
         // referred to them has been applied by now.
         let old: Vec<Observed> = std::mem::take(&mut *retired.lock().expect("not poisoned"));
-        for o in old {
-            progress(&Event::Started { id: o.id.to_string(), action: "delete" });
-            let t = Instant::now();
-            services::delete(&self.ctx(), &o).await?;
-            progress(&Event::Finished { id: o.id.to_string(), action: "delete", seconds: t.elapsed().as_secs_f64() });
-        }
+        self.delete_retired(&old, progress).await?;
         // Resources tagged as ours but gone from the stack, dependents first.
         for c in plan.changes.iter().filter(|c| c.action == Action::Delete) {
             let Ok(id) = LogicalId::new(c.id.as_str()) else { continue };
@@ -415,6 +413,18 @@ impl Engine {
             durations,
             calls: self.clients.calls() - calls_before,
         })
+    }
+
+    /// Deletes the resources a replacement left beside their successors
+    /// ([`crate::adapter::Adapter::REPLACE_BESIDE`]), once their dependants have moved.
+    async fn delete_retired(&self, old: &[Observed], progress: Progress<'_>) -> Result<(), AwsError> {
+        for o in old {
+            progress(&Event::Started { id: o.id.to_string(), action: "delete" });
+            let t = Instant::now();
+            services::delete(&self.ctx(), o).await?;
+            progress(&Event::Finished { id: o.id.to_string(), action: "delete", seconds: t.elapsed().as_secs_f64() });
+        }
+        Ok(())
     }
 
     async fn apply_one(

@@ -386,8 +386,8 @@ async fn a_task_definition_is_replaced_beside_the_old_revision() {
     assert!(second.ends_with(":2") && first.ends_with(":1"), "{first} then {second}");
     assert_eq!(found[&id("WebService")].props["TaskDefinition"], json!(second));
     assert_eq!(found[&id("NightlyJob")].props["Target"]["EcsParameters"]["TaskDefinitionArn"], json!(second));
-    assert_eq!(revisions(&clients, TaskDefinitionStatus::Active).await, [second.clone()]);
-    assert_eq!(revisions(&clients, TaskDefinitionStatus::Inactive).await, [first.clone()]);
+    assert_eq!(revisions(&clients, TaskDefinitionStatus::Active).await, std::slice::from_ref(&second));
+    assert_eq!(revisions(&clients, TaskDefinitionStatus::Inactive).await, std::slice::from_ref(&first));
     assert_eq!(engine.plan().await.expect("plans").counts()[4], 10, "converged");
 
     // A desired count changed in place: planned as exactly that property.
