@@ -11,7 +11,8 @@
 #   venv-kube     -> venv-kube-<hash>     kubernetes-validate                  (requirements-kube.txt)
 #   tools.env     KEY=absolute_path lines: IAC_CFN_LINT, IAC_CHECKOV, IAC_PYTHON,
 #                 IAC_MOTO_SERVER, IAC_KUBERNETES_VALIDATE and, when available, IAC_SHELLCHECK, IAC_NGINX,
-#                 IAC_CLOUD_INIT and IAC_SYSTEMD_ANALYZE
+#                 IAC_CLOUD_INIT and IAC_SYSTEMD_ANALYZE; the boot test's IAC_BOOT_ROOT, IAC_NSPAWN
+#                 and IAC_APT_FTPARCHIVE
 #
 # The host-setup oracles come from the distribution (Debian 12), pinned to an upstream
 # version (the Debian revision may move with security updates): nginx-light (`nginx -t` on
@@ -33,7 +34,8 @@
 #   IAC_CACHE_DIR          cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/iac-rs)
 #   IAC_BOOTSTRAP_PYTHON   interpreter used to create the venvs (default python3; CPython >= 3.11.5, < 3.15)
 #   IAC_SKIP_SHELLCHECK=1  do not try to install shellcheck with apt-get
-#   IAC_SKIP_APT_TOOLS=1   do not try to install nginx-light and cloud-init with apt-get
+#   IAC_SKIP_APT_TOOLS=1   do not try to install nginx-light, cloud-init and the boot test's tools with apt-get
+#   IAC_SKIP_BOOT_ROOT=1   do not build the boot test's Linux root
 set -euo pipefail
 
 PIP_PIN="pip==26.3"
@@ -208,6 +210,95 @@ ensure_apt_tools() {
     return 0
 }
 
+# The boot test's Linux root (tests/tests/boot.rs): a Debian 12 root made from Debian's packages
+# with mmdebstrap, booted with systemd-nspawn. It stands in for an Ubuntu cloud image (systemd,
+# cloud-init, curl, git, python3, ufw...); every other package a host of the stacks installs is
+# in a local mirror inside it (/srv/iac-mirror, Debian's own .debs, listed in BOOT_MIRROR), so
+# that cloud-init installs them for real, offline. Pinned: the suite, the package lists and
+# cloud-init's upstream version; the versions installed are listed in the root's
+# /var/lib/iac-boot-root/manifest. Cached as $IAC_CACHE_DIR/boot-root-<hash> (~600 MB; about two
+# minutes to build), `boot-root` points at the good build.
+BOOT_SUITE="bookworm"
+BOOT_BASE=(systemd systemd-sysv dbus cloud-init curl ca-certificates python3 git cron procps iproute2
+    util-linux ufw iptables sudo netbase locales apt-utils kmod less)
+BOOT_MIRROR=(nginx supervisor jq make python3-pip php-fpm php-cli php-redis composer redis-server
+    nodejs npm influxdb collectd collectd-utils)
+BOOT_PIN_CLOUD_INIT="22.4.2-*"
+BOOT_LAYOUT=2
+
+# The host tools the boot test runs: mmdebstrap (build), systemd-nspawn (boot), apt-ftparchive
+# (the stand-in packages' index), unshare and nsenter (util-linux).
+ensure_boot_tools() {
+    local missing=()
+    command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+    command -v systemd-nspawn >/dev/null 2>&1 || missing+=(systemd-container)
+    command -v apt-ftparchive >/dev/null 2>&1 || missing+=(apt-utils)
+    if [ "${#missing[@]}" -eq 0 ]; then return 0; fi
+    if [ "${IAC_SKIP_APT_TOOLS:-0}" = 1 ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        log "boot test: ${missing[*]} missing and cannot be installed here, skipping"
+        return 0
+    fi
+    log "boot test: installing ${missing[*]} ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+            || log "boot test: apt-get install ${missing[*]} failed, skipping"
+    }
+}
+
+# Prints the path of the boot root when it is (or was just) built; nothing otherwise.
+ensure_boot_root() {
+    local stamp hash dir link
+    if [ "${IAC_SKIP_BOOT_ROOT:-0}" = 1 ]; then log "boot root: IAC_SKIP_BOOT_ROOT=1, skipping"; return 0; fi
+    if [ "$(id -u)" != 0 ] || ! command -v mmdebstrap >/dev/null 2>&1; then
+        log "boot root: needs root and mmdebstrap, skipping"
+        return 0
+    fi
+    stamp="$(printf 'suite=%s\nbase=%s\nmirror=%s\ncloud-init=%s\nlayout=%s\n' "$BOOT_SUITE" "${BOOT_BASE[*]}" \
+        "${BOOT_MIRROR[*]}" "$BOOT_PIN_CLOUD_INIT" "$BOOT_LAYOUT")"
+    hash="$(printf '%s' "$stamp" | sha256sum | cut -c1-16)"
+    dir="$IAC_CACHE_DIR/boot-root-$hash"
+    link="$IAC_CACHE_DIR/boot-root"
+    if [ -f "$dir/var/lib/iac-boot-root/stamp" ] && [ "$(cat "$dir/var/lib/iac-boot-root/stamp")" = "$stamp" ]; then
+        log "boot root up to date ($(basename "$dir"))"
+    else
+        [ -e "$dir" ] && rm -rf -- "$dir"
+        log "boot root: building $(basename "$dir") with mmdebstrap ($BOOT_SUITE) ..."
+        BUILDING="$dir"
+        local base mirror
+        base="$(IFS=,; echo "${BOOT_BASE[*]}")"
+        mirror="${BOOT_MIRROR[*]}"
+        # shellcheck disable=SC2016 # mmdebstrap runs each hook with the root as $1
+        mmdebstrap --quiet --variant=minbase --include="$base" \
+            --customize-hook='echo "en_US.UTF-8 UTF-8" > "$1/etc/locale.gen"; chroot "$1" locale-gen >/dev/null; echo "LANG=en_US.UTF-8" > "$1/etc/default/locale"' \
+            --customize-hook="chroot \"\$1\" apt-get install -qq --download-only -y --no-install-recommends $mirror" \
+            --customize-hook='mkdir -p "$1/srv/iac-mirror" && mv "$1"/var/cache/apt/archives/*.deb "$1/srv/iac-mirror/"' \
+            --customize-hook='chroot "$1" sh -c "cd /srv/iac-mirror && apt-ftparchive packages . > Packages"' \
+            --customize-hook='printf "deb [trusted=yes] file:/srv/iac-mirror ./\ndeb [trusted=yes] file:/srv/iac-fakes ./\n" > "$1/etc/apt/sources.list"; rm -f "$1"/etc/apt/sources.list.d/*' \
+            --customize-hook='printf "datasource_list: [ NoCloud, None ]\n" > "$1/etc/cloud/cloud.cfg.d/90_iac_boot_test.cfg"' \
+            --customize-hook='rm -f "$1/etc/machine-id" "$1/var/lib/dbus/machine-id"' \
+            "$BOOT_SUITE" "$dir" "http://deb.debian.org/debian"
+        mkdir -p "$dir/var/lib/iac-boot-root"
+        # shellcheck disable=SC2016 # dpkg-query's format, not the shell's
+        chroot "$dir" dpkg-query -W -f='${Package} ${Version}\n' > "$dir/var/lib/iac-boot-root/manifest"
+        local ci
+        ci="$(awk '$1 == "cloud-init" {print $2}' "$dir/var/lib/iac-boot-root/manifest")"
+        # shellcheck disable=SC2053 # the pin is a glob on purpose
+        [[ "$ci" == $BOOT_PIN_CLOUD_INIT ]] || die "boot root: cloud-init is $ci, the pin is $BOOT_PIN_CLOUD_INIT"
+        printf '%s' "$stamp" > "$dir/var/lib/iac-boot-root/stamp"
+        BUILDING=""
+        log "boot root built ($(du -sh "$dir" | cut -f1))"
+    fi
+    if [ "$(readlink "$link" 2>/dev/null || true)" != "$(basename "$dir")" ]; then
+        ln -sfn "$(basename "$dir")" "$IAC_CACHE_DIR/.boot-root.link.$$"
+        mv -fT "$IAC_CACHE_DIR/.boot-root.link.$$" "$link"
+    fi
+    for old in "$IAC_CACHE_DIR/boot-root-"*; do
+        [ -d "$old" ] && [ ! -L "$old" ] && [ "$old" != "$dir" ] && rm -rf -- "$old"
+    done
+    printf '%s\n' "$link"
+}
+
 ensure_venv tools "$SCRIPT_DIR/requirements-tools.txt"
 ensure_venv checkov "$SCRIPT_DIR/requirements-checkov.txt"
 ensure_venv kube "$SCRIPT_DIR/requirements-kube.txt"
@@ -216,6 +307,10 @@ ensure_apt_tools
 NGINX="$(command -v nginx 2>/dev/null || true)"
 CLOUD_INIT="$(command -v cloud-init 2>/dev/null || true)"
 SYSTEMD_ANALYZE="$(command -v systemd-analyze 2>/dev/null || true)"
+ensure_boot_tools
+BOOT_ROOT="$(ensure_boot_root)"
+NSPAWN="$(command -v systemd-nspawn 2>/dev/null || true)"
+APT_FTPARCHIVE="$(command -v apt-ftparchive 2>/dev/null || true)"
 
 TOOLS="$IAC_CACHE_DIR/venv-tools/bin"
 CHECKOV_BIN="$IAC_CACHE_DIR/venv-checkov/bin"
@@ -240,6 +335,11 @@ env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
     if [ -n "$NGINX" ]; then printf 'IAC_NGINX=%s\n' "$NGINX"; fi
     if [ -n "$CLOUD_INIT" ]; then printf 'IAC_CLOUD_INIT=%s\n' "$CLOUD_INIT"; fi
     if [ -n "$SYSTEMD_ANALYZE" ]; then printf 'IAC_SYSTEMD_ANALYZE=%s\n' "$SYSTEMD_ANALYZE"; fi
+    if [ -n "$BOOT_ROOT" ] && [ -n "$NSPAWN" ] && [ -n "$APT_FTPARCHIVE" ]; then
+        printf 'IAC_BOOT_ROOT=%s\n' "$BOOT_ROOT"
+        printf 'IAC_NSPAWN=%s\n' "$NSPAWN"
+        printf 'IAC_APT_FTPARCHIVE=%s\n' "$APT_FTPARCHIVE"
+    fi
 } >"$env_tmp"
 mv -f "$env_tmp" "$IAC_CACHE_DIR/tools.env"
 

@@ -3,7 +3,7 @@
 //! (EC2-Classic ELB, launch configurations, db.t2, Ubuntu 14.04, API keys in the AMI) the stack
 //! models the modern equivalent and the config files keep the guide's values as comments.
 
-use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile};
+use iac_core::app::{Bake, BaseImage, Container, CronJob, HostConfig, HostFile, Migration, ServiceType, SystemdUnit};
 use iac_core::model::HealthCheck;
 use iac_core::model::{Engine, RootVolume, Statement};
 use iac_core::net::Ipv4Cidr;
@@ -78,6 +78,8 @@ pub struct AppConfig {
     pub bucket: String,
     /// The AMI baked for this release (default of the `WebImageId` parameter).
     pub ami_id: Option<String>,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The web tier.
@@ -154,22 +156,56 @@ const WATCHDOG: &str = r#"#!/bin/sh
 # Restarts the aquamark container when /ping does not answer "Web services are UP".
 if ! curl -fsS --max-time 10 http://127.0.0.1/ping | grep -q 'Web services are UP'; then
   logger -t aquamark-watchdog "ping failed; restarting the aquamark container"
-  docker restart aquamark
+  systemctl restart aquamark.service
 fi
 "#;
 
-/// The schema migration as a one-off on the daemons host (the rollout runs it through SSM after
-/// the switch): `aquamark-migrate [image]`, the image defaulting to the deployed version.
-fn migrate_script(image: &str) -> String {
+/// The schema migration by hand or from a rollout (`aquamark-migrate [image]`, through SSM after
+/// the switch): the image defaulting to the deployed version, under the same lock as the
+/// migration every host runs at boot, with its env file.
+fn migrate_script(image: &str, lock: &str) -> String {
     format!(
         r#"#!/bin/sh
 # One-off schema migration: alembic upgrade head with the given (or deployed) image.
 set -eu
 image="${{1:-{image}}}"
 docker pull "$image"
-exec docker run --rm --env-file=/etc/iac/recalc.env "$image" alembic upgrade head
+exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file=/etc/iac/{MIGRATE}.env "$image" alembic upgrade head
 "#
     )
+}
+
+/// Fills the daemons' config directory with the image's own config files the first time (the
+/// guide copies `src/app/config` and edits its mail settings there); later edits are kept.
+const CONFIG_SCRIPT: &str = r#"#!/bin/sh
+# aquamark-config IMAGE: copies IMAGE's config directory to /etc/aquamark/config when that is
+# empty, so that the daemons, which mount it over the image's, keep their settings. Edit the mail
+# settings there (as the guide does), then restart recalc and notify.
+set -eu
+dir=/etc/aquamark/config
+image="$1"
+if [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then exit 0; fi
+install -d -m 0755 "$dir"
+id=$(docker create "$image")
+trap 'docker rm "$id" >/dev/null 2>&1' EXIT
+docker cp "$id:/usr/share/aquamark/app/config/." "$dir/"
+"#;
+
+/// The migration's name: its container, unit and lock.
+const MIGRATE: &str = "aquamark-migrate";
+
+/// The unit that fills the daemons' config directory before they start.
+fn config_unit(image: &str) -> SystemdUnit {
+    let mut unit =
+        SystemdUnit::new("aquamark-config.service", "Fill /etc/aquamark/config from the image the first time")
+            .of_type(ServiceType::Oneshot)
+            .exec(["/usr/local/bin/aquamark-config", image])
+            .after_unit("docker.service", false);
+    unit.requires = vec!["docker.service".into()];
+    unit.exec_start_pre = vec![vec!["/usr/local/sbin/iac-image".into(), image.into()]];
+    unit.remain_after_exit = true;
+    unit.before = vec!["recalc.service".into(), "notify.service".into()];
+    unit
 }
 
 /// Builds the stack for `env` from `source`.
@@ -238,12 +274,25 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         ],
     };
     let app_env = |c: Container| {
-        c.with_env("DATABASE_URL", database_url.clone()).with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
+        c.with_env("DATABASE_URL", database_url.clone())
+            .with_env("AWS_DEFAULT_REGION", Value::Pseudo(Pseudo::Region))
+            .with_unverified_image(cfg.app.image_unverified.as_deref())
     };
 
     let web_container =
         app_env(Container::new("aquamark", &cfg.app.image).with_env("ANALYTICS_ID", cfg.app.analytics_id.as_str()))
             .with_port(80, 8000);
+    // Seed: "Schema migration as a one-off: vpac/aquamark alembic upgrade head". Every host runs
+    // it at boot under the stack's lock before its containers start, so a first deploy has a
+    // schema before the web tier takes traffic, and a green web group of a release migrates
+    // before it is healthy.
+    let migration = |before: &[&str]| {
+        Migration::new(
+            app_env(Container::new(MIGRATE, &cfg.app.image).with_command(["alembic", "upgrade", "head"])),
+            before.iter().copied(),
+        )
+    };
+    let lock = crate::migration::lock_statement("aquamark", env);
     let local = cfg.network.local_subnet_cidr.to_string();
     let watchdog = HostFile { path: "/usr/local/bin/aquamark-watchdog".into(), mode: 0o755, content: WATCHDOG.into() };
     let watchdog_cron = CronJob {
@@ -288,6 +337,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 files: vec![watchdog],
                 containers: vec![web_container],
                 cron: vec![watchdog_cron],
+                migration: Some(migration(&["aquamark"])),
                 ..HostConfig::default()
             },
             instance_port: 80,
@@ -299,7 +349,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             cpu_target: cfg.web.cpu_target,
             admin_cidrs: vec![local.clone()],
             root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),
-            statements: vec![db.read_secret_statement(), bucket_statement.clone()],
+            statements: vec![db.read_secret_statement(), bucket_statement.clone(), lock.clone()],
             internet_egress_ports: vec![80, 443],
             vpc_egress_ports: vec![db.port],
             deletion_protection: cfg.web.deletion_protection,
@@ -325,21 +375,30 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 name: "aquamark-daemons".into(),
                 packages: Vec::new(),
                 docker: true,
-                files: vec![HostFile {
-                    path: "/usr/local/bin/aquamark-migrate".into(),
-                    mode: 0o755,
-                    content: migrate_script(&cfg.app.image),
-                }],
+                files: vec![
+                    HostFile {
+                        path: "/usr/local/bin/aquamark-migrate".into(),
+                        mode: 0o755,
+                        content: migrate_script(&cfg.app.image, &format!("/iac/aquamark/{env}/lock/{MIGRATE}")),
+                    },
+                    HostFile {
+                        path: "/usr/local/bin/aquamark-config".into(),
+                        mode: 0o755,
+                        content: CONFIG_SCRIPT.into(),
+                    },
+                ],
+                units: vec![config_unit(&cfg.app.image)],
                 containers: vec![
                     daemon("recalc", "./server/recalculate.py"),
                     daemon("notify", "./server/notifications.py"),
                 ],
                 cron: Vec::new(),
+                migration: Some(migration(&["recalc", "notify"])),
                 ..HostConfig::default()
             },
             admin_cidrs: vec![local],
             root_volume: RootVolume::gp3("/dev/sda1", cfg.web.root_volume_gib),
-            statements: vec![db.read_secret_statement(), bucket_statement],
+            statements: vec![db.read_secret_statement(), bucket_statement, lock],
             internet_egress_ports: vec![80, 443, 587],
             vpc_egress_ports: vec![db.port],
             data_volume: None,

@@ -108,6 +108,8 @@ pub struct AppConfig {
     /// PHP-FPM process manager tuning (`PHP_FPM_PM*`).
     #[serde(default)]
     pub php_fpm: PhpFpmConfig,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 fn london() -> String {
@@ -268,6 +270,7 @@ pub struct DatabaseEnv {
 pub fn container(app: &AppConfig, db: &DatabaseEnv) -> Container {
     let fpm = &app.php_fpm;
     let mut c = Container::new("concerto", &app.image)
+        .with_unverified_image(app.image_unverified.as_deref())
         .with_port(PORT, PORT)
         .with_env("DB_HOST", db.host.clone())
         .with_env("DB_PORT", db.port.to_string().as_str())

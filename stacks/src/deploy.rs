@@ -16,13 +16,22 @@ use iac_aws::{Clients, Engine, Options};
 use crate::error::StackError;
 use crate::{ConfigSource, Registry};
 
+/// Examples and the guarantees, after the options of `deploy -h`.
+const AFTER_HELP: &str = "Examples:\n  deploy plan aquamark --env prod                          # what would change (exit 2 if anything)\n  deploy plan aquamark --env prod --json                   # the same for tools\n  deploy apply aquamark --env prod --param WebImageId=ami-0abc --param CertificateArn=arn:aws:acm:...\n  deploy destroy aquamark --env dev --yes --allow-data-loss   # the database is snapshotted first\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 deploy apply aquamark --env dev --yes   # against moto\n\nState lives in AWS as iac:stack / iac:env / iac:id / iac:hash tags. A database is never replaced or\ndeleted without --allow-data-loss, and then only after a final snapshot. Exit codes: 0 success\n(plan/drift: nothing to do), 2 changes pending or drift found, 1 error.";
+
+/// `deploy --help`: the examples, then every resource kind the engine deploys.
+fn long_help() -> String {
+    format!("{AFTER_HELP}\n\n{}", iac_aws::supported_kinds_help())
+}
+
 /// Deploy a stack straight through the AWS SDKs.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "deploy",
     version,
     about = "Plan, apply, destroy and check drift of a stack straight through the AWS SDKs",
-    after_help = "Examples:\n  deploy plan aquamark --env prod                          # what would change (exit 2 if anything)\n  deploy plan aquamark --env prod --json                   # the same for tools\n  deploy apply aquamark --env prod --param WebImageId=ami-0abc --param CertificateArn=arn:aws:acm:...\n  deploy destroy aquamark --env dev --yes --allow-data-loss   # the database is snapshotted first\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 deploy apply aquamark --env dev --yes   # against moto\n\nState lives in AWS as iac:stack / iac:env / iac:id / iac:hash tags. A database is never replaced or\ndeleted without --allow-data-loss, and then only after a final snapshot. Exit codes: 0 success\n(plan/drift: nothing to do), 2 changes pending or drift found, 1 error."
+    after_help = AFTER_HELP,
+    after_long_help = long_help()
 )]
 pub struct DeployArgs {
     /// What to do.
@@ -34,6 +43,7 @@ pub struct DeployArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Show what apply would do.
+    #[command(after_long_help = iac_aws::supported_kinds_help())]
     Plan(Common),
     /// Create and update resources to match the stack.
     Apply(Common),

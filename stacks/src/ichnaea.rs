@@ -27,7 +27,7 @@
 //! the old pod before the new one starts and it never runs twice.
 
 use iac_core::Handle;
-use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Restart};
+use iac_core::app::{Container, ContainerHealth, CronJob, HostConfig, HostFile, Migration, Restart};
 use iac_core::model::{
     AutoScalingGroup, Engine, HealthCheck, HealthCheckType, InstanceProfile, LaunchTemplate, LifecycleRule,
     MachineSpec, Peer, PriceClass, RootVolume, Rule, ScalingPolicy, SecurityGroup, Statement, TrackedMetric,
@@ -147,6 +147,8 @@ pub struct AppConfig {
     /// The EC2 image the hosts boot (any image with cloud-init; Docker is installed at boot).
     /// `SECRET_KEY` is no setting: the stack generates it in Secrets Manager when it is created.
     pub ami_id: Option<String>,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The web role.
@@ -293,8 +295,15 @@ pub struct DnsConfig {
 
 /// Where the `GeoLite2` database lives on every host, mounted into the containers.
 const GEOIP_DIR: &str = "/opt/geoip";
-/// The env file of the admin node's container, shared by its one-off commands.
-const ADMIN_ENV: &str = "/etc/iac/ichnaea.env";
+/// The migration's name: its container, unit, compose service, Job and lock.
+const MIGRATE: &str = "ichnaea-migrate";
+/// The env file of the admin node's migration, shared by its one-off commands (the primary).
+const ADMIN_ENV: &str = "/etc/iac/ichnaea-migrate.env";
+/// The guide's database setup: `alembic stamp base` on a database that has no schema yet (only
+/// then: on one that has, it would forget the applied revisions), then `alembic upgrade head`,
+/// which "needs to be run whenever you upgrade to a new version".
+const MIGRATE_COMMAND: &str = "if ! alembic current 2>/dev/null | grep -Eq '^[0-9a-f]{6,}'; then alembic stamp base; fi \
+     && exec alembic upgrade head";
 
 /// Fetches the `GeoLite2` database from the backup bucket when it changed and swaps it in with the
 /// given containers stopped: the app does not tolerate the file changing under it (guide).
@@ -314,25 +323,36 @@ tmp=$(mktemp /opt/geoip/.download.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
 aws s3 cp --only-show-errors "s3://$bucket/$key" "$tmp"
 chmod 0644 "$tmp"
-for c in "$@"; do docker stop "$c" >/dev/null 2>&1 || true; done
+for c in "$@"; do systemctl stop "$c.service" || true; done
 mv "$tmp" /opt/geoip/GeoLite2-City.mmdb
 printf '%s\n' "$etag" > /opt/geoip/.etag
-for c in "$@"; do docker start "$c" >/dev/null 2>&1 || true; done
+for c in "$@"; do systemctl start "$c.service" || true; done
 logger -t ichnaea-geoip "installed GeoLite2-City.mmdb $etag"
 "#;
 
-/// The schema migration as a one-off on the admin node (the rollout runs it through SSM with
-/// the new image): `ichnaea-migrate [image]`.
-fn migrate_script(image: &str) -> String {
+/// The schema migration by hand or from a rollout (`ichnaea-migrate [image]`, through SSM with the
+/// new image), under the same lock as the migration every host runs at boot.
+fn migrate_script(image: &str, lock: &str) -> String {
     format!(
         r#"#!/bin/sh
 # One-off schema migration: alembic upgrade head with the given (or deployed) image.
 set -eu
 image="${{1:-{image}}}"
 docker pull "$image"
-exec docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro "$image" alembic upgrade head
-"#
+exec /usr/local/sbin/iac-lock {lock} docker run --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:{GEOIP_MOUNT}:ro "$image" \
+  shell sh -c {command}
+"#,
+        command = iac_render::userdata::shell_quote(MIGRATE_COMMAND),
     )
+}
+
+/// The migration container: the guide's commands on the primary, never restarted.
+pub fn migrate_container(env: &RoleEnv) -> Container {
+    // The image's entrypoint takes a service name; `shell CMD...` runs a command (upstream docs).
+    Container {
+        restart: Restart::No,
+        ..role_container(MIGRATE, &["shell", "sh", "-c", MIGRATE_COMMAND], env.db_primary.clone(), env)
+    }
 }
 
 /// The map tiles job (`map`), never two runs at once.
@@ -342,7 +362,7 @@ fn map_script(image: &str) -> String {
 # Renders the data map tiles (the `map` command) and uploads them to the asset bucket.
 set -eu
 exec flock --nonblock /run/ichnaea-map.lock \
-  docker run --rm --name=ichnaea-map --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} map
+  docker run --rm --name=ichnaea-map --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:{GEOIP_MOUNT}:ro {image} map
 "
     )
 }
@@ -353,7 +373,7 @@ fn shell_script(image: &str) -> String {
         r"#!/bin/sh
 # Interactive shell in the app's environment (the `shell` command), on the primary database.
 set -eu
-exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:/app/geoip:ro {image} shell
+exec docker run -it --rm --env-file={ADMIN_ENV} --volume={GEOIP_DIR}:{GEOIP_MOUNT}:ro {image} shell
 "
     )
 }
@@ -389,8 +409,10 @@ pub struct RoleEnv {
     pub asset_url: Value<String>,
     /// `AWS_DEFAULT_REGION`.
     pub region: Value<String>,
-    /// Source of the `GeoLite2` mount at `/app/geoip`: a host directory, or an app's volume.
+    /// Source of the `GeoLite2` mount at `/mnt/geoip`: a host directory, or an app's volume.
     pub geoip: String,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 impl RoleEnv {
@@ -406,34 +428,45 @@ impl RoleEnv {
         ])
     }
 
-    /// `redis://host:port/0`, or `rediss://` over TLS.
+    /// `redis://host:port/0`, or over TLS `rediss://host:port/0?ssl_cert_reqs=required` (Celery
+    /// refuses a `rediss://` result backend that does not say how to check the certificate).
     pub fn redis_uri(&self, host: Value<String>) -> Value<String> {
-        let scheme = if self.redis_tls { "rediss://" } else { "redis://" };
-        Value::join([Value::from(scheme), host, Value::from(format!(":{}/0", self.redis_port))])
+        if self.redis_tls {
+            Value::join([
+                Value::from("rediss://"),
+                host,
+                Value::from(format!(":{}/0?ssl_cert_reqs=required", self.redis_port)),
+            ])
+        } else {
+            Value::join([Value::from("redis://"), host, Value::from(format!(":{}/0", self.redis_port))])
+        }
     }
 }
 
-/// The container of role `name` (`web`, `worker`, `scheduler`; the admin node's too): the one
-/// image with the role's command, the guide's env file (`DB_HOST` ... `SECRET_KEY`) plus the URIs
-/// current releases read (`ichnaea/conf.py`), where `DB_HOST` and `DB_READONLY_URI` are the
-/// host the role reads from, and the `GeoLite2` directory read-only at `/app/geoip`.
+/// Where the containers see the `GeoLite2` directory (upstream's `docs/deploy.rst`).
+const GEOIP_MOUNT: &str = "/mnt/geoip";
+
+/// The container of role `name` (`web`, `worker`, `scheduler`; the migration too): the one
+/// image with the role's command and the settings that image reads (`ichnaea/conf.py` and
+/// `docs/deploy.rst` of the pinned release, see the config files): `DB_READONLY_URI` on the host
+/// the role reads from, `DB_READWRITE_URI` and `SQLALCHEMY_URL` (alembic's) on the primary,
+/// `REDIS_URI`, `SECRET_KEY`, the assets, and the `GeoLite2` directory read-only at `/mnt/geoip`.
+/// The guide's `DB_HOST`, `DB_USER`, `DB_PASSWORD` and `REDIS_HOST` are what its 2.x images
+/// read; no release that reads them also speaks TLS to Redis or IMDSv2, so they are not set.
 pub fn role_container(name: &str, command: &[&str], reads_from: Value<String>, env: &RoleEnv) -> Container {
     Container::new(name, &env.image)
+        .with_unverified_image(env.image_unverified.as_deref())
         .with_command(command.iter().copied())
-        .with_env("DB_HOST", reads_from.clone())
-        .with_env("DB_USER", env.db_user.as_str())
-        .with_env("DB_PASSWORD", Value::Secret(env.db_password.clone()))
         .with_env("DB_READONLY_URI", env.mysql_uri(reads_from))
         .with_env("DB_READWRITE_URI", env.mysql_uri(env.db_primary.clone()))
-        .with_env("DB_DDL_URI", env.mysql_uri(env.db_primary.clone()))
-        .with_env("GEOIP_PATH", "/app/geoip/GeoLite2-City.mmdb")
-        .with_env("REDIS_HOST", env.redis_host.clone())
+        .with_env("SQLALCHEMY_URL", env.mysql_uri(env.db_primary.clone()))
+        .with_env("GEOIP_PATH", format!("{GEOIP_MOUNT}/GeoLite2-City.mmdb"))
         .with_env("REDIS_URI", env.redis_uri(env.redis_host.clone()))
         .with_env("SECRET_KEY", Value::Secret(env.secret_key.clone()))
         .with_env("ASSET_BUCKET", env.asset_bucket.clone())
         .with_env("ASSET_URL", env.asset_url.clone())
         .with_env("AWS_DEFAULT_REGION", env.region.clone())
-        .with_mount(env.geoip.as_str(), "/app/geoip", true)
+        .with_mount(env.geoip.as_str(), GEOIP_MOUNT, true)
 }
 
 /// The three roles' containers: web (publishing port 8000, reading from `replica`), worker and
@@ -489,11 +522,9 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
         for (platform, e) in [(Platform::Compose, &local), (Platform::Kubernetes, &cluster)] {
             let db = e.db_primary.clone();
             s = s
-                .env_for(platform, "DB_HOST", db.clone())
                 .env_for(platform, "DB_READONLY_URI", e.mysql_uri(db.clone()))
                 .env_for(platform, "DB_READWRITE_URI", e.mysql_uri(db.clone()))
-                .env_for(platform, "DB_DDL_URI", e.mysql_uri(db))
-                .env_for(platform, "REDIS_HOST", e.redis_host.clone())
+                .env_for(platform, "SQLALCHEMY_URL", e.mysql_uri(db))
                 .env_for(platform, "REDIS_URI", e.redis_uri(e.redis_host.clone()))
                 .env_for(platform, "ASSET_BUCKET", e.asset_bucket.clone())
                 .env_for(platform, "ASSET_URL", e.asset_url.clone())
@@ -502,6 +533,7 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
         s.depends_on("mysql", Condition::Healthy).depends_on("redis", Condition::Healthy).run_as_user(APP_UID)
     };
     let [web, worker, scheduler] = role_containers(&env, replica);
+    let migrate = migrate_container(&env);
     let mut ingress = Ingress::new([cfg.dns.domain.as_str()], WEB_PORT);
     if let Some(class) = &k8s.ingress_class {
         ingress = ingress.class(class.as_str());
@@ -545,26 +577,47 @@ pub fn app(cfg: &Config, env: &RoleEnv, replica: Value<String>) -> App {
         .volume(geoip)
         .volume(Volume::new("mysql-data", 10))
         .volume(Volume::new("redis-data", 1))
+        // The migration first: compose starts the roles once it has succeeded; on Kubernetes it is
+        // a Job to apply and wait for before the Deployments.
+        .service(platform_values(Service::new(migrate)))
         .service(
             platform_values(Service::new(web))
                 .replicas(cfg.web.desired_capacity)
                 .http_probe(LB_HEARTBEAT, WEB_PORT)
-                .ingress(ingress),
+                .ingress(ingress)
+                .depends_on(MIGRATE, Condition::CompletedSuccessfully),
         )
-        .service(platform_values(Service::new(worker)).replicas(cfg.worker.desired_capacity))
-        .service(platform_values(Service::new(scheduler).singleton()))
+        .service(
+            platform_values(Service::new(worker))
+                .replicas(cfg.worker.desired_capacity)
+                .depends_on(MIGRATE, Condition::CompletedSuccessfully),
+        )
+        .service(
+            platform_values(Service::new(scheduler).singleton()).depends_on(MIGRATE, Condition::CompletedSuccessfully),
+        )
         .service(Service::backing(mysql))
         .service(Service::backing(redis))
         .job(ScheduledJob::new("map", cfg.admin.map_schedule.as_str(), "worker", ["map"]))
 }
 
-/// What every role's host runs besides its container: the `GeoLite2` refresh.
-fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<CronJob>) -> HostConfig {
+/// What every role's host runs besides its container (none on the admin node): the `GeoLite2`
+/// refresh, and the migration before the container starts.
+fn role_host(
+    name: &str,
+    container: Option<Container>,
+    migration: &Container,
+    backup_bucket: &str,
+    cron: Vec<CronJob>,
+) -> HostConfig {
+    let names: Vec<String> = container.iter().map(|c| c.name.clone()).collect();
     let refresh = CronJob {
         name: "ichnaea-geoip".into(),
         schedule: "*/10 * * * *".into(),
         user: "root".into(),
-        command: format!("/usr/local/bin/ichnaea-geoip {backup_bucket} {}", container.name),
+        command: std::iter::once(format!("/usr/local/bin/ichnaea-geoip {backup_bucket}"))
+            .chain(names.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" "),
     };
     let mut jobs = vec![refresh];
     jobs.extend(cron);
@@ -577,8 +630,9 @@ fn role_host(name: &str, container: Container, backup_bucket: &str, cron: Vec<Cr
             mode: 0o755,
             content: GEOIP_SCRIPT.into(),
         }],
-        containers: vec![container],
+        containers: container.into_iter().collect(),
         cron: jobs,
+        migration: Some(Migration::new(migration.clone(), names)),
         ..HostConfig::default()
     }
 }
@@ -903,8 +957,9 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             Value::join([backup.arn(), Value::from("/*")]),
         ],
     };
-    let reader = vec![db.read_secret_statement(), read_secret_key.clone(), read_geoip.clone()];
-    let writer = vec![db.read_secret_statement(), read_secret_key, read_geoip, write_buckets];
+    let lock = crate::migration::lock_statement("ichnaea", stack.env());
+    let reader = vec![db.read_secret_statement(), read_secret_key.clone(), read_geoip.clone(), lock.clone()];
+    let writer = vec![db.read_secret_statement(), read_secret_key, read_geoip, write_buckets, lock];
 
     // One image, three roles: the role is the command; the env differs only in DB_HOST.
     let assets_url = match &cfg.assets.domain {
@@ -926,8 +981,11 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         asset_url: assets_url,
         region: Value::Pseudo(Pseudo::Region),
         geoip: GEOIP_DIR.into(),
+        image_unverified: cfg.app.image_unverified.clone(),
     };
     let [web_container, worker_container, scheduler_container] = role_containers(&env, replica.endpoint_address());
+    let migrate = migrate_container(&env);
+    let migrate_lock = format!("/iac/ichnaea/{}/lock/{MIGRATE}", stack.env());
     let data_ports = vec![db.port, cache.port];
     let backup_bucket = cfg.backup.bucket.as_str();
 
@@ -938,7 +996,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             network: &network,
             image_id: ami.value(),
             instance_type: cfg.web.instance_type.clone(),
-            host: role_host("ichnaea-web", web_container, backup_bucket, Vec::new()),
+            host: role_host("ichnaea-web", Some(web_container), &migrate, backup_bucket, Vec::new()),
             instance_port: WEB_PORT,
             health_check: HealthCheck::http(LB_HEARTBEAT),
             certificate_arn: certificate.value(),
@@ -963,7 +1021,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.clone(),
             image_id: ami.value(),
             instance_type: cfg.worker.instance_type.clone(),
-            host: role_host("ichnaea-worker", worker_container, backup_bucket, Vec::new()),
+            host: role_host("ichnaea-worker", Some(worker_container), &migrate, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -988,7 +1046,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             subnets: network.private_subnets.iter().take(1).cloned().collect(),
             image_id: ami.value(),
             instance_type: cfg.scheduler.instance_type.clone(),
-            host: role_host("ichnaea-scheduler", scheduler_container, backup_bucket, Vec::new()),
+            host: role_host("ichnaea-scheduler", Some(scheduler_container), &migrate, backup_bucket, Vec::new()),
             local_cidr: local.clone(),
             statements: writer.clone(),
             vpc_egress_ports: data_ports.clone(),
@@ -996,13 +1054,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
 
-    // The admin node: interactive access, migrations and the map job. Its container reports
-    // the schema revision at boot (`alembic current`) and leaves the env file the one-off
-    // commands use.
-    let admin_container = Container {
-        restart: Restart::No,
-        ..role_container("ichnaea", &["alembic", "current"], db.instance.endpoint_address(), &env)
-    };
+    // The admin node: interactive access, migrations and the map job. It runs the migration at
+    // every boot (and leaves the env file its one-off commands use), and no long-running role.
     let admin = Host::create(
         &mut stack,
         HostProps {
@@ -1013,7 +1066,8 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             host: {
                 let mut host = role_host(
                     "ichnaea-admin",
-                    admin_container,
+                    None,
+                    &migrate,
                     backup_bucket,
                     vec![CronJob {
                         name: "ichnaea-map".into(),
@@ -1025,7 +1079,7 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
                 host.files.push(HostFile {
                     path: "/usr/local/bin/ichnaea-migrate".into(),
                     mode: 0o755,
-                    content: migrate_script(&cfg.app.image),
+                    content: migrate_script(&cfg.app.image, &migrate_lock),
                 });
                 host.files.push(HostFile {
                     path: "/usr/local/bin/ichnaea-shell".into(),

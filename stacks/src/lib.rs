@@ -16,6 +16,7 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod ichnaea;
+pub mod migration;
 pub mod network;
 pub mod postback;
 #[cfg(feature = "aws")]
@@ -193,7 +194,7 @@ pub fn registry() -> Registry {
     .with(StackDef {
         name: "viewbovis",
         description: "ViewBovis: one private host (app container, Nextstrain, nginx, systemd units), S3 data at boot, on 08:00-22:00",
-        envs: vec![config_file!("viewbovis", "prod"), config_file!("viewbovis", "test")],
+        envs: vec![config_file!("viewbovis", "prod")],
         build: viewbovis::build,
     })
     .with(StackDef {

@@ -80,7 +80,7 @@ pub struct FirewallConfig {
     /// Ranges admitted on HTTP (empty: anywhere, as in the guide).
     #[serde(default)]
     pub http_cidrs: Vec<String>,
-    /// The monitoring ports (guide: 8083 InfluxDB admin UI, 8086 its HTTP API).
+    /// The monitoring ports (guide: 8083 InfluxDB 0.8's admin UI, gone in 1.x; 8086 its HTTP API).
     pub monitoring_ports: Vec<u16>,
 }
 
@@ -162,6 +162,31 @@ npm install --omit=dev
     )
 }
 
+/// php-fpm's configuration on the host: one pool on [`FPM_SOCKET`], with the guide's setting.
+const FPM_CONFIG: &str = "/etc/postback/php-fpm.conf";
+/// The socket nginx sends PHP to.
+const FPM_SOCKET: &str = "/run/php/postback-fpm.sock";
+const FPM_POOL: &str = r"; php-fpm of Postback, run by supervisor (any PHP version the distribution ships).
+[global]
+pid = /run/php/postback-fpm.pid
+error_log = /proc/self/fd/2
+daemonize = no
+
+[postback]
+user = www-data
+group = www-data
+listen = /run/php/postback-fpm.sock
+listen.owner = www-data
+listen.group = www-data
+pm = dynamic
+pm.max_children = 10
+pm.start_servers = 2
+pm.min_spare_servers = 1
+pm.max_spare_servers = 4
+; The guide's php-fpm setting: never guess a script from a path.
+php_admin_value[cgi.fix_pathinfo] = 0
+";
+
 /// The guide's php-fpm setting.
 const PHP_INI: &str = "; The guide's php-fpm setting: never guess a script from a path.\ncgi.fix_pathinfo=0\n";
 
@@ -199,6 +224,9 @@ reporting-disabled = true
 fn collectd_conf(m: &MonitoringConfig, influxdb: &str, nginx: &str) -> String {
     format!(
         r#"# collectd, run by supervisor: cpu, load, memory, network, nginx status and swap to InfluxDB.
+# The host's own name, not one looked up in DNS (which fails on a host whose name does not resolve).
+FQDNLookup false
+
 LoadPlugin logfile
 LoadPlugin syslog
 
@@ -232,8 +260,6 @@ LoadPlugin swap
 #[allow(clippy::too_many_lines)] // the host, read top to bottom
 fn host_config(env: &str, cfg: &Config) -> HostConfig {
     let app = &cfg.app;
-    let php = &app.php_version;
-    let fpm = format!("/usr/sbin/php-fpm{php}");
     let program = |name: &str, command: &[&str], priority: u32, replaces: Option<&str>| {
         let mut p = SupervisorProgram::new(name, command.iter().copied());
         p.priority = Some(priority);
@@ -265,15 +291,19 @@ fn host_config(env: &str, cfg: &Config) -> HostConfig {
         Some("influxdb.service"),
     );
     influxdb.user = Some("influxdb".into());
+    // Whatever PHP the distribution ships (8.3 on Ubuntu 24.04, 8.2 on Debian 12): its php-fpm
+    // binary with a pool of our own on a socket of our own, so nothing names the version.
     let php_fpm = program(
         "php-fpm",
         &[
             "/bin/sh",
             "-c",
-            &format!("mkdir -p /run/php && exec {fpm} --nodaemonize --fpm-config /etc/php/{php}/fpm/php-fpm.conf"),
+            &format!(
+                "mkdir -p /run/php && for f in /usr/sbin/php-fpm[0-9]*; do fpm=$f; done && exec \"$fpm\" --nodaemonize --fpm-config {FPM_CONFIG}"
+            ),
         ],
         20,
-        Some(&format!("php{php}-fpm.service")),
+        Some("php*-fpm.service"),
     );
     let nginx = program("nginx", &["/usr/sbin/nginx", "-g", "daemon off;"], 30, Some("nginx.service"));
     let worker_path = format!("{}/{}", app.dir, app.worker);
@@ -308,11 +338,7 @@ fn host_config(env: &str, cfg: &Config) -> HostConfig {
         packages: app.packages.clone(),
         files: vec![
             HostFile { path: DEPLOY.into(), mode: 0o755, content: deploy_script(app) },
-            HostFile {
-                path: format!("/etc/php/{php}/fpm/conf.d/99-postback.ini"),
-                mode: 0o644,
-                content: PHP_INI.into(),
-            },
+            HostFile { path: FPM_CONFIG.into(), mode: 0o644, content: FPM_POOL.into() },
             HostFile {
                 path: "/etc/influxdb/influxdb.conf".into(),
                 mode: 0o644,
@@ -343,7 +369,7 @@ fn host_config(env: &str, cfg: &Config) -> HostConfig {
             locations: vec![
                 NginxLocation {
                     path: "~ \\.php$".into(),
-                    action: LocationAction::PhpFpm { socket: format!("/run/php/php{php}-fpm.sock") },
+                    action: LocationAction::PhpFpm { socket: FPM_SOCKET.into() },
                 },
                 NginxLocation {
                     path: "= /nginx_status".into(),
@@ -531,6 +557,10 @@ const INFLUXDB_IMAGE: &str = "influxdb:1.11.8";
 const COMPOSER_IMAGE: &str = "composer:2.8.3";
 /// collectd has no official image: Debian's package, installed when the container starts.
 const COLLECTD_IMAGE: &str = "debian:12.8-slim";
+/// 127.0.0.1:6379 -> redis:6379, for the worker that only looks on its own host.
+const REDIS_FORWARDER: &str = "require('net').createServer(c => { const s = require('net').connect(6379, 'redis'); \
+     c.pipe(s).pipe(c); c.on('error', () => s.destroy()); s.on('error', () => c.destroy()); }).listen(6379, '127.0.0.1')";
+
 /// Where collectd shares its `types.db` with InfluxDB.
 const TYPES_DIR: &str = "/usr/share/collectd";
 
@@ -597,7 +627,8 @@ fn app(cfg: &Config) -> App {
             "-c".to_owned(),
             format!(
                 "set -eu; [ -d '{dir}/.git' ] || git clone '{repo}' '{dir}'; git -C '{dir}' fetch --quiet origin; \
-                 git -C '{dir}' checkout --quiet '{rev}'; cd '{dir}/php'; composer install --no-dev --no-interaction",
+                 git -C '{dir}' checkout --quiet '{rev}'; cd '{dir}/php'; composer install --no-dev --no-interaction; \
+                 printf '%s\\n' \"<?php define('REDIS_IP', 'redis');\" > config.php",
                 repo = a.repository,
                 rev = a.revision,
             ),
@@ -622,7 +653,12 @@ fn app(cfg: &Config) -> App {
         .with_command([
             "/bin/sh".to_owned(),
             "-c".to_owned(),
-            format!("cd '{dir}/{worker_dir}' && npm install --omit=dev && exec node '{worker_file}'"),
+            // The worker connects to Redis at 127.0.0.1:6379 (`redis.createClient()`, no setting):
+            // a forwarder in its container takes that port to the `redis` service.
+            format!(
+                "cd '{dir}/{worker_dir}' && npm install --omit=dev && {{ node -e \"{REDIS_FORWARDER}\" & }} \
+                 && exec node '{worker_file}'"
+            ),
         ])
         .with_mount("code", dir, false);
     let influxdb = Container::new("influxdb", INFLUXDB_IMAGE)

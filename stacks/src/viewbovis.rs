@@ -6,9 +6,11 @@
 //! The guide's `ranch-869` runs its systemd units from the repository; here they are typed
 //! [`SystemdUnit`]s in the host's cloud-init user data. The guide starts the machine from outside
 //! and stops it with a cronjob; here two `EventBridge` Scheduler schedules start and stop the
-//! instance (the stop is a clean shutdown, so the analytics unit runs). The `test` environment
-//! is the guide's test deployment: the `:prod-test` image, container `viewbovis-test` and the
-//! testing domain.
+//! instance (the stop is a clean shutdown, so the analytics unit runs). As in the guide, the units
+//! run as its service user (`ranch-869` there), and the test deployment that precedes each
+//! production one is a container on the same host, `viewbovis-test` on the `:prod-test` image
+//! behind the testing domain, started by hand and stopped after the test
+//! (`systemctl start|stop viewbovis-test`).
 
 use iac_core::app::{Container, HostConfig, HostFile, NetworkMode, NginxSite, ServiceType, SystemdUnit};
 use iac_core::model::{
@@ -33,6 +35,8 @@ pub struct Config {
     pub app: AppConfig,
     /// The data bucket.
     pub data: DataConfig,
+    /// The test deployment on the same host.
+    pub test: TestConfig,
     /// The Nextstrain Auspice server.
     pub nextstrain: NextstrainConfig,
     /// The machine.
@@ -65,6 +69,25 @@ pub struct AppConfig {
     pub domain: String,
     /// Where gunicorn listens on the host (the image binds 127.0.0.1:3000).
     pub port: u16,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
+}
+
+/// The guide's test deployment: a second container of the app on the same host, behind the
+/// testing domain, started by hand before a release and stopped after the test.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestConfig {
+    /// The test image, e.g. `aphacsubot/viewbovis:prod-test`.
+    pub image: String,
+    /// The container's name (`viewbovis-test` in the guide).
+    pub container_name: String,
+    /// The testing domain, routed by nginx to the test container.
+    pub domain: String,
+    /// Where its gunicorn listens (the production one has `app.port`).
+    pub port: u16,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The production data.
@@ -92,6 +115,8 @@ pub struct NextstrainConfig {
     pub port: u16,
     /// Dataset directory under the data directory.
     pub datasets: String,
+    /// Why the image's tag could not be checked against its upstream (synth warns).
+    pub image_unverified: Option<String>,
 }
 
 /// The machine.
@@ -104,6 +129,8 @@ pub struct MachineConfig {
     pub root_volume_gib: u32,
     /// The AMI (an Ubuntu 24.04 image; otherwise given at deploy time).
     pub ami_id: Option<String>,
+    /// The user the app's units run as (the guide's `ranch-869`), created at first boot.
+    pub service_user: String,
 }
 
 /// When the host runs.
@@ -122,6 +149,28 @@ pub struct ScheduleConfig {
 const ACCESS_LOG: &str = "/var/log/viewbovis-access.log";
 const ERROR_LOG: &str = "/var/log/viewbovis-error.log";
 const DOWNLOAD: &str = "/usr/local/bin/viewbovis-download";
+const TEST_ACCESS_LOG: &str = "/var/log/viewbovis-test-access.log";
+const TEST_ERROR_LOG: &str = "/var/log/viewbovis-test-error.log";
+const TEST_ACCESS_LOG_IN: &str = "/ViewBovis/test-access.log";
+const TEST_ERROR_LOG_IN: &str = "/ViewBovis/test-error.log";
+
+/// The guide's gunicorn command line, on `port`, logging to the given files in the container.
+fn gunicorn(port: u16, access_log: &str, error_log: &str) -> Vec<String> {
+    [
+        "gunicorn".to_owned(),
+        "-b".into(),
+        format!("127.0.0.1:{port}"),
+        "-w".into(),
+        "4".into(),
+        "deploy:app".into(),
+        "--log-level=info".into(),
+        "--access-logfile".into(),
+        access_log.into(),
+        "--error-logfile".into(),
+        error_log.into(),
+    ]
+    .into()
+}
 const ANALYTICS: &str = "/usr/local/bin/viewbovis-analytics";
 
 /// The guide's `parse_nginx_log.py`: today's requests per path, from nginx's access log, as JSON
@@ -197,11 +246,22 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
 
     // The app: gunicorn inside the image on 127.0.0.1:<port>, host networking, the data and the
     // two log files bind-mounted as in the guide's `docker run`.
+    let user = cfg.host.service_user.as_str();
     let mut app = Container::new(cfg.app.container_name.as_str(), &cfg.app.image)
+        .with_unverified_image(cfg.app.image_unverified.as_deref())
         .with_mount(cfg.data.dir.as_str(), "/data", false)
         .with_mount(ACCESS_LOG, "/ViewBovis/access.log", false)
         .with_mount(ERROR_LOG, "/ViewBovis/error.log", false);
     app.network = NetworkMode::Host;
+    // The test deployment: the test image, its own logs, gunicorn on the test port (the guide's
+    // command line with that port).
+    let mut test = Container::new(cfg.test.container_name.as_str(), &cfg.test.image)
+        .with_unverified_image(cfg.test.image_unverified.as_deref())
+        .with_command(gunicorn(cfg.test.port, TEST_ACCESS_LOG_IN, TEST_ERROR_LOG_IN))
+        .with_mount(cfg.data.dir.as_str(), "/data", false)
+        .with_mount(TEST_ACCESS_LOG, TEST_ACCESS_LOG_IN, false)
+        .with_mount(TEST_ERROR_LOG, TEST_ERROR_LOG_IN, false);
+    test.network = NetworkMode::Host;
     let data_unit_name = format!("{}-data.service", cfg.app.container_name);
     let mut data_unit = SystemdUnit::new(
         data_unit_name.as_str(),
@@ -211,20 +271,43 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
     .exec([DOWNLOAD])
     .after_unit("network-online.target", true);
     data_unit.remain_after_exit = true;
+    data_unit.user = Some(user.to_owned());
+    // The data directory is the service user's (created as root: `+`).
+    data_unit.exec_start_pre.push(vec![
+        "+/usr/bin/install".into(),
+        "-d".into(),
+        "-o".into(),
+        user.into(),
+        "-g".into(),
+        user.into(),
+        cfg.data.dir.clone(),
+    ]);
     data_unit.before = vec![format!("{}.service", cfg.app.container_name)];
     let mut app_unit = SystemdUnit::container(app, "ViewBovis app (gunicorn in Docker, host network)")
         .after_unit(data_unit_name.as_str(), true);
-    // The bind-mounted log files must exist, or Docker would create directories in their place.
-    app_unit.exec_start_pre.push(vec!["/usr/bin/touch".into(), ACCESS_LOG.into(), ERROR_LOG.into()]);
+    app_unit.user = Some(user.to_owned());
+    // The bind-mounted log files must exist, or Docker would create directories in their place
+    // (in /var/log, so as root: `+`).
+    app_unit.exec_start_pre.push(vec!["+/usr/bin/touch".into(), ACCESS_LOG.into(), ERROR_LOG.into()]);
+    let mut test_unit = SystemdUnit::container(
+        test,
+        "ViewBovis test deployment (started by hand before a release, stopped after the test)",
+    )
+    .after_unit(data_unit_name.as_str(), false);
+    test_unit.user = Some(user.to_owned());
+    test_unit.wanted_by.clear();
+    test_unit.exec_start_pre.push(vec!["+/usr/bin/touch".into(), TEST_ACCESS_LOG.into(), TEST_ERROR_LOG.into()]);
 
     let mut auspice = Container::new("nextstrain", &cfg.nextstrain.image)
+        .with_unverified_image(cfg.nextstrain.image_unverified.as_deref())
         .with_command(["auspice", "view", "--datasetDir", &format!("/data/{}", cfg.nextstrain.datasets)])
         .with_env("HOST", "127.0.0.1")
         .with_env("PORT", cfg.nextstrain.port.to_string())
         .with_mount(cfg.data.dir.as_str(), "/data", true);
     auspice.network = NetworkMode::Host;
-    let nextstrain_unit =
+    let mut nextstrain_unit =
         SystemdUnit::container(auspice, "Nextstrain Auspice server").after_unit(data_unit_name.as_str(), true);
+    nextstrain_unit.user = Some(user.to_owned());
 
     let mut analytics =
         SystemdUnit::new("viewbovis-analytics.service", "Write the day's ViewBovis request counts when the host stops")
@@ -248,10 +331,11 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
             },
             HostFile { path: ANALYTICS.into(), mode: 0o755, content: ANALYTICS_SCRIPT.into() },
         ],
-        units: vec![data_unit, app_unit, nextstrain_unit, analytics],
+        units: vec![data_unit, app_unit, nextstrain_unit, test_unit, analytics],
         nginx_sites: vec![
             NginxSite::proxy(cfg.app.container_name.as_str(), cfg.app.domain.as_str(), cfg.app.port),
             NginxSite::proxy("nextstrain", cfg.nextstrain.domain.as_str(), cfg.nextstrain.port),
+            NginxSite::proxy(cfg.test.container_name.as_str(), cfg.test.domain.as_str(), cfg.test.port),
         ],
         ..HostConfig::default()
     };

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use iac_render::{Format, OutputFile, Target};
 
 pub mod apps;
+pub mod boot;
 
 /// One rendered stack environment.
 pub struct Rendered {

@@ -106,15 +106,22 @@ fn aquamark_prod() {
 fn aquamark_user_data() {
     let web = userdata("aquamark", "prod", "web-launch-template.yaml");
     for needle in [
-        "--restart=always",
+        // The guide's `docker run --restart=always -p 80:8000 --env-file`, as a systemd unit
+        // that systemd restarts and that requires the migration.
+        "Restart=always",
         "--publish=80:8000",
         "--env-file=/etc/iac/aquamark.env",
+        "Environment=IAC_IMAGE=vpac/aquamark:1.0.1",
+        "Requires=aquamark-migrate.service",
         "ANALYTICS_ID=",
         "DATABASE_URL=postgresql://aquamark:",
-        "vpac/aquamark:1.0.1",
         "*/5 * * * * root /usr/local/bin/aquamark-watchdog",
         "Web services are UP",
         "iac_secret secretsmanager",
+        // Seed: "Schema migration as a one-off: vpac/aquamark alembic upgrade head", at boot
+        // under the stack's lock.
+        "/usr/local/sbin/iac-lock /iac/aquamark/prod/lock/aquamark-migrate /usr/bin/docker run",
+        "${IAC_IMAGE} alembic upgrade head",
     ] {
         assert!(web.contains(needle), "web user data lacks `{needle}`");
     }
@@ -131,7 +138,8 @@ fn aquamark_user_data() {
     ] {
         assert!(daemons.contains(needle), "daemons user data lacks `{needle}`");
     }
-    assert_eq!(daemons.matches("--restart=always").count(), 2);
+    assert_eq!(daemons.matches("Restart=always").count(), 2);
+    assert_eq!(daemons.matches("Requires=aquamark-migrate.service").count(), 2);
 }
 
 #[test]
@@ -278,19 +286,9 @@ fn concerto_prod() {
     assert_eq!(rule["FromPort"], 3306);
     assert_eq!(rule["SourceSecurityGroupId"]["Fn::GetAtt"][0], "AppTaskSecurityGroup");
 
-    // The two scheduled commands: tick every minute, sessions cleared daily.
-    let schedules: Vec<(&str, Value)> = resources_of_type(&t, "AWS::Scheduler::Schedule")
-        .map(|(_, s)| {
-            let p = &s["Properties"];
-            let input: Value = serde_json::from_str(p["Target"]["Input"].as_str().unwrap()).unwrap();
-            (p["ScheduleExpression"].as_str().unwrap(), input["containerOverrides"][0]["command"].clone())
-        })
-        .collect();
-    assert_eq!(schedules.len(), 2);
-    assert_eq!(schedules[0].0, "rate(1 minute)");
-    assert!(schedules[0].1.as_array().unwrap().contains(&Value::from("concerto:schedule:tick")));
-    assert!(schedules[1].0.starts_with("cron(") && schedules[1].0.contains(" * * ? *"), "daily: {}", schedules[1].0);
-    assert!(schedules[1].1.as_array().unwrap().contains(&Value::from("concerto:sessions:clear")));
+    // The guide's scheduled commands run in the image's own cron (its Dockerfile at the pinned
+    // tag): scheduled tasks would run them a second time.
+    assert_eq!(resources_of_type(&t, "AWS::Scheduler::Schedule").count(), 0);
 
     // DNS: the domain is an alias of the load balancer.
     assert_eq!(r["SiteRecord"]["Properties"]["AliasTarget"]["DNSName"]["Fn::GetAtt"][0], "AppLoadBalancer");
@@ -307,8 +305,6 @@ fn concerto_terraform() {
         "valueFrom = join(\"\", [aws_db_instance.database_instance.master_user_secret[0].secret_arn, \":password::\"])",
         "containerPath = \"/data\"",
         "path = \"/api/check/health\"",
-        "schedule_expression = \"rate(1 minute)\"",
-        "concerto:sessions:clear",
         "logDriver = \"awslogs\"",
     ] {
         assert!(tf.contains(needle), "Terraform lacks `{needle}`");
@@ -335,7 +331,7 @@ fn concerto_container_is_one_definition() {
             password: iac_core::SecretRef::ssm("/concerto/db-password").into(),
         },
     );
-    assert_eq!(c.image.to_string(), "campsych/concerto-platform:5.0.28");
+    assert_eq!(c.image.to_string(), "campsych/concerto-platform:5.0.27", "upstream's newest release tag");
     assert!(c.image.pin_problem().is_none());
     let names: Vec<&str> = c.env.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names.len(), 13, "{names:?}");
@@ -382,7 +378,7 @@ fn ichnaea_prod() {
     assert!(r["SchedulerAutoScalingGroup"].get("UpdatePolicy").is_none(), "nothing replaces it behind the plan's back");
 
     // RDS MySQL Multi-AZ, database `location`, private, protected; its parameter group sets
-    // utf8mb4 (the guide's utf8) and 4 GiB of redo (the guide's 2 x 2 GB innodb_log_file_size).
+    // the guide's utf8 (utf8mb3: the app connects with it and its tables use it) and 4 GiB of redo (the guide's 2 x 2 GB innodb_log_file_size).
     let db = props(&t, "DatabaseInstance");
     assert_eq!(db["Engine"], "mysql");
     assert!(db["EngineVersion"].as_str().unwrap().starts_with("8."));
@@ -394,8 +390,8 @@ fn ichnaea_prod() {
     assert_eq!(r["DatabaseInstance"]["DeletionPolicy"], "Snapshot");
     let pg = props(&t, "DatabaseParameterGroup");
     assert_eq!(pg["Family"], "mysql8.4");
-    assert_eq!(pg["Parameters"]["character_set_server"], "utf8mb4");
-    assert_eq!(pg["Parameters"]["collation_server"], "utf8mb4_0900_ai_ci");
+    assert_eq!(pg["Parameters"]["character_set_server"], "utf8mb3");
+    assert_eq!(pg["Parameters"]["collation_server"], "utf8mb3_general_ci");
     assert_eq!(pg["Parameters"]["innodb_redo_log_capacity"], "4294967296");
     // A read replica of it, for the web role.
     let replica = props(&t, "DatabaseReplica1");
@@ -458,66 +454,50 @@ fn ichnaea_roles_share_one_image_and_read_secrets_at_boot() {
     let admin = userdata("ichnaea", "prod", "admin-instance.yaml");
     // One image, the role as the command; the GeoIP volume everywhere.
     for (script, role) in [(&web, "web"), (&worker, "worker"), (&scheduler, "scheduler")] {
-        assert!(script.contains(&format!("  mozilla/location:2.2.0 {role}\n")), "{role}");
-        assert!(script.contains("--volume=/opt/geoip:/app/geoip"), "{role}");
-        assert!(script.contains("--restart=always"), "{role}");
-        // The guide's env file, with the secrets read through the instance role at boot.
+        assert!(script.contains(&format!("${{IAC_IMAGE}} {role}\n")), "{role}");
+        assert!(script.contains("Environment=IAC_IMAGE=mozilla/location:2023.01.16"), "{role}");
+        assert!(script.contains("--volume=/opt/geoip:/mnt/geoip:ro"), "{role}");
+        assert!(script.contains("Restart=always"), "{role}");
+        // The settings of the pinned release (ichnaea/conf.py, docs/deploy.rst), the secrets read
+        // through the instance role at boot.
         for var in [
-            "DB_HOST=",
-            "DB_USER=location",
-            "DB_PASSWORD=\"${IAC_SECRET_",
-            "GEOIP_PATH=/app/geoip/GeoLite2-City.mmdb",
-            "REDIS_HOST=",
+            "DB_READONLY_URI=mysql+pymysql://location:\"${IAC_SECRET_",
+            "DB_READWRITE_URI=mysql+pymysql://location:\"${IAC_SECRET_",
+            "SQLALCHEMY_URL=mysql+pymysql://location:\"${IAC_SECRET_",
+            "GEOIP_PATH=/mnt/geoip/GeoLite2-City.mmdb",
+            "REDIS_URI=rediss://'<CacheReplicationGroup.EndpointAddress>'':6379/0?ssl_cert_reqs=required'",
             "SECRET_KEY=\"${IAC_SECRET_",
         ] {
             assert!(script.contains(var), "{role} lacks {var}");
         }
+        assert!(!script.contains("DB_HOST=") && !script.contains("REDIS_HOST="), "{role}: 2.x settings");
         // SECRET_KEY is generated in Secrets Manager when the stack is created.
         assert!(script.contains("iac_secret secretsmanager '<SecretKey.Id>' '' raw"), "{role}");
-        assert!(script.contains("REDIS_HOST='<CacheReplicationGroup.EndpointAddress>'"), "{role}");
+        // The guide's database setup before the role starts, under the stack's lock.
+        assert!(script.contains("Requires=ichnaea-migrate.service"), "{role}");
+        assert!(script.contains("/usr/local/sbin/iac-lock /iac/ichnaea/prod/lock/ichnaea-migrate"), "{role}");
     }
     // The web role reads from the replica; the others write to the primary.
-    assert!(web.contains("DB_HOST='<DatabaseReplica1.EndpointAddress>'"));
     assert!(web.contains("DB_READONLY_URI=mysql+pymysql://location:\"${IAC_SECRET_"), "{web}");
     assert!(web.contains("\"@'<DatabaseReplica1.EndpointAddress>':3306/location"), "the web role reads the replica");
     assert!(web.contains("\"@'<DatabaseInstance.EndpointAddress>':3306/location"), "writes (if any) go to the primary");
-    assert!(web.contains("REDIS_URI=rediss://"), "the cache only speaks TLS");
     assert!(web.contains("--publish=8000:8000"));
     for script in [&worker, &scheduler, &admin] {
-        assert!(script.contains("DB_HOST='<DatabaseInstance.EndpointAddress>'"));
+        assert!(!script.contains("<DatabaseReplica1.EndpointAddress>"));
     }
-    // Admin node: migrations (`alembic upgrade head`), the shell, and the map job on a schedule.
+    // Admin node: migrations (`alembic stamp base` on a new database, `alembic upgrade head`),
+    // the shell, and the map job on a schedule.
     for needle in [
+        "alembic stamp base",
         "alembic upgrade head",
-        "mozilla/location:2.2.0 shell",
-        "mozilla/location:2.2.0 map",
+        "${IAC_IMAGE} shell sh -c",
+        "mozilla/location:2023.01.16 shell",
+        "mozilla/location:2023.01.16 map",
         "17 2 * * * root /usr/local/bin/ichnaea-map",
         "flock --nonblock",
     ] {
         assert!(admin.contains(needle), "admin user data lacks `{needle}`");
     }
-}
-
-#[test]
-fn ichnaea_upgrade_order() {
-    let stack = stacks::registry().build("ichnaea", "prod", None).expect("builds");
-    let plan = stack.rollout().expect("ichnaea declares its release order");
-    let steps: Vec<String> = plan.steps.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        steps,
-        [
-            "stop scheduler",
-            "stop worker",
-            "run `/usr/local/bin/ichnaea-migrate <new image>` on admin",
-            "start scheduler on the new image",
-            "start worker on the new image",
-            "switch web blue/green",
-            "update admin to the new image",
-        ]
-    );
-    assert!(plan.validate("ichnaea").is_empty());
-    let scheduler = plan.roles.iter().find(|r| r.name == "scheduler").unwrap();
-    assert_eq!(scheduler.kind, iac_core::rollout::RoleKind::Singleton);
 }
 
 #[test]
@@ -565,7 +545,7 @@ fn concerto_compose() {
         services.iter().filter(|(_, s)| s.get("profiles").is_none()).map(|(n, _)| n.as_str()).collect();
     assert_eq!(started, ["concerto", "mysql"]);
     let concerto = &services["concerto"];
-    assert_eq!(concerto["image"], "campsych/concerto-platform:5.0.28");
+    assert_eq!(concerto["image"], "campsych/concerto-platform:5.0.27");
     assert_eq!(concerto["ports"][0], "80:80");
     assert_eq!(concerto["environment"]["DB_HOST"], "mysql", "the stand-in, not the RDS endpoint");
     assert_eq!(concerto["environment"]["DB_PORT"], "3306");
@@ -583,24 +563,16 @@ fn concerto_compose() {
     assert_eq!(mysql["environment"]["MYSQL_USER"], "concerto");
     assert_eq!(mysql["environment"]["MYSQL_PASSWORD"], concerto["environment"]["DB_PASSWORD"]);
     assert!(mysql["healthcheck"].is_object());
-    // The scheduled commands, every minute and daily.
-    for (job, schedule, command) in [
-        ("schedule-tick", "* * * * *", "concerto:schedule:tick"),
-        ("sessions-clear", "0 3 * * *", "concerto:sessions:clear"),
-    ] {
-        let j = &services[job];
-        assert_eq!(j["profiles"][0], "jobs");
-        assert_eq!(j["labels"]["iac.schedule"], schedule, "{job}");
-        assert_eq!(j["command"][2], command, "{job}");
-        assert_eq!(j["volumes"][0], "data:/data", "{job}");
-    }
+    // No scheduled jobs: the image's own cron runs the guide's scheduled commands.
+    assert_eq!(services.len(), 2, "{:?}", services.keys().collect::<Vec<_>>());
 }
 
 #[test]
 fn concerto_kubernetes() {
     let docs = kubernetes("concerto", "prod");
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["PersistentVolumeClaim", "Deployment", "Service", "Ingress", "CronJob", "CronJob"]);
+    // No CronJobs: the image's own cron runs the guide's scheduled commands.
+    assert_eq!(kinds, ["PersistentVolumeClaim", "Deployment", "Service", "Ingress"]);
     // /data: a ReadWriteMany claim, mounted by the Deployment.
     let claim = object(&docs, "PersistentVolumeClaim", "data");
     assert_eq!(claim["spec"]["accessModes"][0], "ReadWriteMany");
@@ -609,7 +581,7 @@ fn concerto_kubernetes() {
     let pod = &deployment["spec"]["template"]["spec"];
     assert_eq!(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "data");
     let container = &pod["containers"][0];
-    assert_eq!(container["image"], "campsych/concerto-platform:5.0.28");
+    assert_eq!(container["image"], "campsych/concerto-platform:5.0.27");
     assert_eq!(container["volumeMounts"][0]["mountPath"], "/data");
     // Liveness and readiness probes on /api/check/health.
     for probe in ["livenessProbe", "readinessProbe"] {
@@ -628,18 +600,6 @@ fn concerto_kubernetes() {
     assert_eq!(ingress["rules"][0]["host"], "concerto.example.org");
     assert_eq!(ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"], "concerto");
     assert_eq!(ingress["tls"][0]["secretName"], "concerto-tls");
-    // The scheduled commands as CronJobs: every minute and daily, never overlapping.
-    for (name, schedule, command) in [
-        ("schedule-tick", "* * * * *", "concerto:schedule:tick"),
-        ("sessions-clear", "0 3 * * *", "concerto:sessions:clear"),
-    ] {
-        let job = &object(&docs, "CronJob", name)["spec"];
-        assert_eq!(job["schedule"], schedule, "{name}");
-        assert_eq!(job["concurrencyPolicy"], "Forbid", "{name}");
-        let c = &job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
-        assert_eq!(c["args"], serde_json::json!(["php", "bin/console", command, "--env=prod"]), "{name}");
-        assert!(c["env"].as_array().unwrap().iter().any(|e| e["valueFrom"]["secretKeyRef"]["key"] == "DB_PASSWORD"));
-    }
 }
 
 #[test]
@@ -669,24 +629,26 @@ fn ichnaea_compose_for_local_development() {
     let c = compose("ichnaea", "dev");
     let services = c["services"].as_object().unwrap();
     let names: Vec<&str> = services.keys().map(String::as_str).collect();
-    assert_eq!(names, ["web", "worker", "scheduler", "mysql", "redis", "map"]);
+    assert_eq!(names, ["ichnaea-migrate", "web", "worker", "scheduler", "mysql", "redis", "map"]);
+    // The guide's database setup as a one-off the roles wait for.
+    let migrate = &services["ichnaea-migrate"];
+    assert_eq!(migrate["restart"], "no");
+    assert!(migrate["command"][3].as_str().unwrap().contains("alembic upgrade head"));
     // One image, the role as the command, GeoIP read-only from a volume, the stand-ins as hosts.
     for role in ["web", "worker", "scheduler"] {
         let s = &services[role];
-        assert_eq!(s["image"], "mozilla/location:2.2.0", "{role}");
+        assert_eq!(s["image"], "mozilla/location:2023.01.16", "{role}");
         assert_eq!(s["command"], serde_json::json!([role]), "{role}");
-        assert_eq!(s["volumes"][0], "geoip:/app/geoip:ro", "{role}");
+        assert_eq!(s["volumes"][0], "geoip:/mnt/geoip:ro", "{role}");
         let env = &s["environment"];
-        assert_eq!(env["DB_HOST"], "mysql", "{role}");
-        assert_eq!(env["REDIS_HOST"], "redis", "{role}");
         assert_eq!(env["REDIS_URI"], "redis://redis:6379/0", "{role}: no TLS locally");
-        assert_eq!(env["DB_USER"], "location", "{role}");
-        assert_eq!(env["GEOIP_PATH"], "/app/geoip/GeoLite2-City.mmdb", "{role}");
-        for secret in ["DB_PASSWORD", "SECRET_KEY", "DB_READONLY_URI"] {
+        assert_eq!(env["GEOIP_PATH"], "/mnt/geoip/GeoLite2-City.mmdb", "{role}");
+        for secret in ["SECRET_KEY", "DB_READONLY_URI", "SQLALCHEMY_URL"] {
             assert!(env[secret].as_str().unwrap().starts_with(&format!("${{{secret}:?")), "{role} {secret}");
         }
         assert_eq!(s["depends_on"]["mysql"]["condition"], "service_healthy", "{role}");
         assert_eq!(s["depends_on"]["redis"]["condition"], "service_healthy", "{role}");
+        assert_eq!(s["depends_on"]["ichnaea-migrate"]["condition"], "service_completed_successfully", "{role}");
     }
     assert_eq!(services["web"]["ports"][0], "8000:8000");
     assert!(c["volumes"]["geoip"].is_object());
@@ -694,7 +656,7 @@ fn ichnaea_compose_for_local_development() {
     let mysql = &services["mysql"];
     assert_eq!(mysql["image"], "mysql:8.4.7");
     assert_eq!(mysql["environment"]["MYSQL_DATABASE"], "location");
-    assert!(mysql["command"].as_array().unwrap().iter().any(|a| a == "--character-set-server=utf8mb4"));
+    assert!(mysql["command"].as_array().unwrap().iter().any(|a| a == "--character-set-server=utf8mb3"));
     assert!(services["redis"]["image"].as_str().unwrap().starts_with("redis:7."));
     // The map tiles on the admin node's schedule, in a worker's container.
     let map = &services["map"];
@@ -717,7 +679,7 @@ fn ichnaea_app_roles_are_the_hosts_containers() {
     for role in ["web", "worker", "scheduler"] {
         let c = &app.find_service(role).unwrap().container;
         assert_eq!(c.command, [role]);
-        assert_eq!((c.mounts[0].source.as_str(), c.mounts[0].target.as_str()), ("geoip", "/app/geoip"));
+        assert_eq!((c.mounts[0].source.as_str(), c.mounts[0].target.as_str()), ("geoip", "/mnt/geoip"));
         for e in &c.env {
             assert!(web.contains(&format!("{}=", e.name)), "{role}: {} is not in the hosts' env file", e.name);
         }
@@ -733,9 +695,11 @@ fn ichnaea_kubernetes() {
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["PersistentVolumeClaim", "Deployment", "Service", "Ingress", "Deployment", "Deployment", "CronJob"],
-        "the stand-ins and their volumes stay in compose"
+        ["PersistentVolumeClaim", "Job", "Deployment", "Service", "Ingress", "Deployment", "Deployment", "CronJob"],
+        "the migration first; the stand-ins and their volumes stay in compose"
     );
+    let job = object(&docs, "Job", "ichnaea-migrate-2023-01-16");
+    assert_eq!(job["spec"]["template"]["spec"]["restartPolicy"], "Never");
     assert_eq!(object(&docs, "PersistentVolumeClaim", "geoip")["spec"]["accessModes"][0], "ReadWriteMany");
     for (role, replicas) in [("web", 20), ("worker", 5), ("scheduler", 1)] {
         let d = object(&docs, "Deployment", role);
@@ -745,7 +709,7 @@ fn ichnaea_kubernetes() {
         assert_eq!(c["volumeMounts"][0]["readOnly"], true, "{role}");
         let env = c["env"].as_array().unwrap();
         let var = |name: &str| env.iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{role}: no {name}"));
-        assert_eq!(var("DB_HOST")["value"], "mysql", "{role}");
+        assert_eq!(var("DB_READONLY_URI")["valueFrom"]["secretKeyRef"]["key"], "DB_READONLY_URI", "{role}");
         assert_eq!(var("SECRET_KEY")["valueFrom"]["secretKeyRef"]["key"], "SECRET_KEY", "{role}");
     }
     let web = &object(&docs, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0];
@@ -856,12 +820,25 @@ fn viewbovis_prod() {
 
 #[test]
 fn viewbovis_test_deployment() {
-    let files = written(&userdata("viewbovis", "test", "app-instance.yaml"));
-    let app = &files["/etc/systemd/system/viewbovis-test.service"];
-    assert!(app.contains("--name=viewbovis-test") && app.contains("aphacsubot/viewbovis:prod-test\n"), "{app}");
-    assert!(app.contains("After=viewbovis-test-data.service"));
+    // The guide's test deployment: a container on the production host, behind the testing
+    // domain, started by hand (no WantedBy=) and stopped after the test.
+    let files = written(&userdata("viewbovis", "prod", "app-instance.yaml"));
+    let test = &files["/etc/systemd/system/viewbovis-test.service"];
+    assert!(
+        test.contains("--name=viewbovis-test") && test.contains("IAC_IMAGE=aphacsubot/viewbovis:prod-test\n"),
+        "{test}"
+    );
+    assert!(test.contains("gunicorn -b 127.0.0.1:3001 -w 4 deploy:app"), "{test}");
+    assert!(!test.contains("[Install]"), "started by hand: {test}");
     let site = &files["/etc/nginx/sites-enabled/viewbovis-test.conf"];
-    assert!(site.contains("server_name viewbovis-test.int.sce.network;"), "{site}");
+    assert!(site.contains("server_name viewbovis-test.int.sce.network;") && site.contains("127.0.0.1:3001"), "{site}");
+    // The guide's units run as its service user, who may use Docker.
+    for unit in ["viewbovis-data.service", "viewbovis.service", "nextstrain.service", "viewbovis-test.service"] {
+        assert!(files[&format!("/etc/systemd/system/{unit}")].contains("User=viewbovis\n"), "{unit}");
+    }
+    let boot = &files["/var/lib/iac/boot.sh"];
+    assert!(boot.contains("useradd --system --create-home --shell /usr/sbin/nologin viewbovis"), "{boot}");
+    assert!(boot.contains("usermod -aG docker viewbovis"), "{boot}");
 }
 
 #[test]
@@ -874,15 +851,12 @@ fn postback_host() {
         let files = written(&text);
         let sysctl = &files["/etc/sysctl.d/60-iac.conf"];
         assert!(sysctl.contains("vm.swappiness = 10\n") && sysctl.contains("vm.vfs_cache_pressure = 50\n"), "{sysctl}");
-        // The firewall denies incoming but 22 and 80; 8083/8086 only from the admin range.
+        // The firewall denies incoming but 22 and 80; 8086 (InfluxDB's API) only from the admin
+        // range (the guide's 8083 was InfluxDB 0.8's admin UI, which 1.x no longer has).
         let boot = &files["/var/lib/iac/boot.sh"];
-        assert!(boot.contains("ufw default deny incoming\n") && boot.contains("ufw --force enable\n"));
-        for port in [8083, 8086] {
-            assert!(
-                boot.contains(&format!("ufw allow proto tcp from 203.0.113.0/24 to any port {port} ")),
-                "{env}: {boot}"
-            );
-        }
+        assert!(boot.contains("ufw default deny incoming || return 1\n") && boot.contains("ufw --force enable\n"));
+        assert!(!boot.contains("port 8083"), "no admin UI to admit");
+        assert!(boot.contains("ufw allow proto tcp from 203.0.113.0/24 to any port 8086 "), "{env}: {boot}");
         if env == "do" {
             assert!(
                 boot.contains("ufw allow proto tcp from any to any port 22 ")
@@ -901,10 +875,11 @@ fn postback_host() {
                 .contains("/usr/bin/node /usr/share/nginx/html/postback-example/nodejs/daemon.js")
         );
         assert!(files["/etc/supervisor/conf.d/nginx.conf"].contains("command=/usr/sbin/nginx -g 'daemon off;'"));
+        // The distribution's units for the same daemons are disabled, php-fpm's whatever its version.
         assert!(boot.contains(
-            "for unit in redis-server.service influxdb.service php8.3-fpm.service nginx.service collectd.service; do"
+            "for pattern in redis-server.service influxdb.service 'php*-fpm.service' nginx.service collectd.service; do"
         ));
-        assert!(files["/etc/php/8.3/fpm/conf.d/99-postback.ini"].contains("cgi.fix_pathinfo=0"));
+        assert!(files["/etc/postback/php-fpm.conf"].contains("php_admin_value[cgi.fix_pathinfo] = 0"));
         // InfluxDB's collectd input on 25826 into `monitor`; collectd's plugins.
         let influx = &files["/etc/influxdb/influxdb.conf"];
         assert!(
@@ -921,7 +896,7 @@ fn postback_host() {
         assert!(
             site.contains("location = /nginx_status {")
                 && site.contains("stub_status;")
-                && site.contains("fastcgi_pass unix:/run/php/php8.3-fpm.sock;")
+                && site.contains("fastcgi_pass unix:/run/php/postback-fpm.sock;")
         );
     }
 }
@@ -943,9 +918,12 @@ fn postback_is_the_same_cloud_init_on_aws_and_digitalocean() {
     let mut aws = normalize(userdata("postback", "aws", "app-instance.yaml"), "aws");
     // Only the EC2 host has the data volume (Redis' AOF and InfluxDB's data), mounted first.
     let start = aws.iter().position(|l| l.contains("# iac_data_volume VOLUME_ID")).expect("the data volume's mount");
-    let end = aws.iter().position(|l| l.contains("supervisor.service.d/iac-data.conf")).expect("supervisor after it");
+    let end = aws.iter().position(|l| l.contains("iac_data_failed '")).expect("what a failed mount stops");
+    assert!(aws[start..end].iter().any(|l| l.contains("supervisor.service.d/iac-data.conf")), "supervisor after it");
     assert!(aws[start..end].iter().any(|l| l.contains("iac_data_bind /srv/postback-data redis /var/lib/redis")));
-    aws.drain(start - 1..end + 2);
+    assert!(aws[end].ends_with(" /srv/postback-data supervisor.service"), "{}", aws[end]);
+    // The call, its `fi` and the daemon-reload.
+    aws.drain(start - 1..end + 3);
     let digitalocean = normalize(userdata("postback", "do", "droplet.yaml"), "do");
     let differ: Vec<(&String, &String)> = aws.iter().zip(&digitalocean).filter(|(a, b)| a != b).collect();
     assert!(
@@ -985,12 +963,7 @@ fn postback_on_digitalocean() {
         .collect();
     assert_eq!(
         rules,
-        [
-            "\"22\" [\"0.0.0.0/0\",\"::/0\"]",
-            "\"80\" [\"0.0.0.0/0\",\"::/0\"]",
-            "\"8083\" [\"203.0.113.0/24\"]",
-            "\"8086\" [\"203.0.113.0/24\"]",
-        ]
+        ["\"22\" [\"0.0.0.0/0\",\"::/0\"]", "\"80\" [\"0.0.0.0/0\",\"::/0\"]", "\"8086\" [\"203.0.113.0/24\"]",]
     );
 }
 
@@ -1006,10 +979,7 @@ fn postback_on_aws_mirrors_the_firewall() {
         })
         .collect();
     rules.sort();
-    assert_eq!(
-        rules,
-        [(80, "10.40.0.0/16".to_owned()), (8083, "203.0.113.0/24".to_owned()), (8086, "203.0.113.0/24".to_owned())]
-    );
+    assert_eq!(rules, [(80, "10.40.0.0/16".to_owned()), (8086, "203.0.113.0/24".to_owned())]);
 }
 
 #[test]

@@ -282,6 +282,11 @@ impl SdkKind {
         with_adapter!(self, A => <A as ResourceKind>::SPEC.cloudformation.unwrap_or_default())
     }
 
+    /// The kind's label in plans and errors (`RDS instance`), from its spec.
+    pub fn label(self) -> &'static str {
+        with_adapter!(self, A => <A as ResourceKind>::SPEC.label)
+    }
+
     /// The kind whose CloudFormation type is `cfn_type`.
     pub fn from_cfn_type(cfn_type: &str) -> Option<SdkKind> {
         SdkKind::ALL.iter().copied().find(|k| k.cfn_type() == cfn_type)

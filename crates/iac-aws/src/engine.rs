@@ -129,6 +129,7 @@ impl Engine {
             return Err(CoreError::Invalid { stack: stack.name().to_owned(), diagnostics }.into());
         }
         crate::check_supported(&stack)?;
+        stack.check_params(options.params.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
         let template = iac_render::cloudformation::template(&stack)?;
         let graph = Graph::new(&stack)?;
         let uses_account = uses_account(&template["Resources"]);

@@ -102,6 +102,19 @@ pub enum AwsError {
         /// Why.
         reason: &'static str,
     },
+    /// Several resources the SDK engine cannot manage, every one listed.
+    #[error(
+        "stack `{stack}`: {} resources cannot be deployed through the SDK engine:\n{}\nrender the stack to \
+         CloudFormation or Terraform, or model these resources as kinds the engine deploys (`deploy --help` lists them)",
+        resources.len(),
+        resources.iter().map(AwsError::unsupported_line).collect::<Vec<_>>().join("\n")
+    )]
+    UnsupportedMany {
+        /// The stack.
+        stack: String,
+        /// One [`AwsError::Unsupported`] per resource.
+        resources: Vec<AwsError>,
+    },
     /// An AWS call failed. The message shows the service's error code and message; the SDK's
     /// own error is kept whole as the source ([`SdkFailure::sdk_error`]).
     #[error("stack `{stack}`{}: {service} {operation}: {source}", on(id))]
@@ -378,6 +391,16 @@ pub enum AwsError {
         /// The command that removes it by hand.
         todo: String,
     },
+}
+
+impl AwsError {
+    /// One line of [`AwsError::UnsupportedMany`]: `  - Id: a kind (reason)`.
+    fn unsupported_line(&self) -> String {
+        match self {
+            AwsError::Unsupported { id, kind, reason, .. } => format!("  - `{id}`: a {kind} ({reason})"),
+            other => format!("  - {other}"),
+        }
+    }
 }
 
 #[cfg(test)]

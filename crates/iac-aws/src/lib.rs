@@ -28,37 +28,33 @@ pub use rollout::{RolloutEvent, RolloutOptions, Summary, rollout};
 
 use iac_core::stack::Stack;
 
-/// Checks that every resource of `stack` is of a kind the SDK engine deploys.
+/// Checks that every resource of `stack` is of a kind the SDK engine deploys; the error lists
+/// every resource that is not, at once.
 pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
-    for entry in stack.resources() {
-        services::kind_of(stack, entry)?;
+    let mut refused: Vec<AwsError> =
+        stack.resources().filter_map(|entry| services::kind_of(stack, entry).err()).collect();
+    match refused.len() {
+        0 => Ok(()),
+        1 => Err(refused.remove(0)),
+        _ => Err(AwsError::UnsupportedMany { stack: stack.name().to_owned(), resources: refused }),
     }
-    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership};
-    use iac_core::stack::StackBuilder;
+/// Every kind the SDK engine deploys: its label and CloudFormation type, in the engine's order.
+pub fn supported_kinds() -> Vec<(&'static str, &'static str)> {
+    adapter::SdkKind::ALL.iter().map(|k| (k.label(), k.cfn_type())).collect()
+}
 
-    #[test]
-    fn kinds_without_sdk_support_are_refused_by_name() {
-        let mut s = StackBuilder::new("demo", "dev");
-        s.add(
-            "Assets",
-            Bucket {
-                name: None,
-                encryption: BucketEncryption::S3Managed,
-                block_public_access: true,
-                versioning: true,
-                object_ownership: ObjectOwnership::BucketOwnerEnforced,
-                lifecycle_rules: Vec::new(),
-            },
-        );
-        let err = super::check_supported(&s.build().unwrap()).unwrap_err().to_string();
-        assert!(
-            err.contains("`Assets`") && err.contains("a S3 bucket cannot be deployed through the SDK engine"),
-            "{err}"
-        );
+/// The kinds the SDK engine deploys as a help text: one `label (Type)` per line.
+pub fn supported_kinds_help() -> String {
+    let mut out = String::from("Resource kinds the SDK engine deploys:\n");
+    for (label, cfn) in supported_kinds() {
+        out.push_str("  ");
+        out.push_str(label);
+        out.push_str(" (");
+        out.push_str(cfn);
+        out.push_str(")\n");
     }
+    out.push_str("Anything else is refused before any change, with every such resource listed; render it with\n`synth --target cloudformation` or `--target terraform` instead.");
+    out
 }

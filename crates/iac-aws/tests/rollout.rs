@@ -485,9 +485,12 @@ async fn a_rollout_goes_from_v1_to_v2_and_the_hooks_run_after_the_switch() {
     assert_eq!(commands[0].0, std::slice::from_ref(&host));
     assert!(commands[0].1.ends_with("/usr/local/bin/aquamark-migrate vpac/aquamark:1.0.2\n"), "{}", commands[0].1);
     assert_eq!(commands[1].0, [host]);
-    for needle in
-        ["docker pull vpac/aquamark:1.0.2", "docker rm --force recalc", "docker rm --force notify", "recalculate.py"]
-    {
+    for needle in [
+        "docker pull vpac/aquamark:1.0.2",
+        "Environment=IAC_IMAGE=vpac/aquamark:1.0.2",
+        "systemctl restart recalc.service",
+        "systemctl restart notify.service",
+    ] {
         assert!(commands[1].1.contains(needle), "the host update has `{needle}`:\n{}", commands[1].1);
     }
     let deleted = recorder.last_position(&format!("DeleteAutoScalingGroup {BASE}")).expect("blue deleted");

@@ -10,9 +10,11 @@ use serde::Serialize;
 
 use crate::value::{Refs, Value};
 
+pub mod secrets;
 pub mod setup;
 pub mod volume;
 
+pub use secrets::{literal_secret, literal_secret_in};
 pub use setup::*;
 pub use volume::{DataBind, DataMount, FileSystemType};
 
@@ -237,6 +239,10 @@ pub struct Container {
     pub stop_timeout_seconds: Option<u32>,
     /// The root file system is read-only (writable paths must be mounts).
     pub read_only_root_filesystem: bool,
+    /// Why the image's tag could not be checked against its upstream (its published tags,
+    /// changelog, Dockerfile); validation warns with it
+    /// ([`crate::diag::Code::UncheckedImageTag`]) so that synth says so.
+    pub unverified_image: Option<String>,
 }
 
 impl Container {
@@ -259,7 +265,15 @@ impl Container {
             working_dir: None,
             stop_timeout_seconds: None,
             read_only_root_filesystem: false,
+            unverified_image: None,
         }
+    }
+
+    /// Records why the image's tag could not be checked against its upstream (synth warns).
+    #[must_use]
+    pub fn with_unverified_image(mut self, reason: Option<&str>) -> Self {
+        self.unverified_image = reason.map(str::to_owned);
+        self
     }
 
     /// Sets the command.
@@ -365,8 +379,53 @@ pub struct HostConfig {
     pub nginx_sites: Vec<NginxSite>,
     /// Install the AWS CLI (also installed when a container needs a secret at boot).
     pub aws_cli: bool,
+    /// The schema migration run before the containers it names start (see [`Migration`]).
+    pub migration: Option<Migration>,
     /// Data volumes mounted at boot (EC2 hosts; see [`crate::patterns::Host`]).
     pub data_mounts: Vec<DataMount>,
+}
+
+/// A one-off schema migration (`alembic upgrade head`), modelled once and run wherever the app
+/// runs, before the services that need the new schema take traffic, on the first deploy and in
+/// every release:
+///
+/// - on hosts ([`HostConfig::migration`]): a oneshot unit at every boot, holding a lock shared by
+///   every host of the stack (an SSM parameter, so twenty web instances booting at once migrate
+///   one after the other), that the containers named in `before` require;
+/// - in compose: a one-off service those services wait for (`service_completed_successfully`);
+/// - on Kubernetes: a Job named after the image's version, applied and waited for before the
+///   Deployments (the file's header says how).
+#[derive(Debug, Clone, Serialize, Refs)]
+pub struct Migration {
+    /// The one-off container: the app's image and environment, the migration as its command,
+    /// never restarted. Its name names the unit, the compose service and the Job.
+    pub container: Container,
+    /// The containers that start only once it has succeeded (the web role...).
+    pub before: Vec<String>,
+}
+
+impl Migration {
+    /// Runs `container` (its restart policy becomes [`Restart::No`]) before the containers named
+    /// in `before`.
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(container: Container, before: I) -> Self {
+        Self {
+            container: Container { restart: Restart::No, ..container },
+            before: before.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// Its unit's name.
+    pub fn unit_name(&self) -> String {
+        format!("{}.service", self.container.name)
+    }
+
+    /// The oneshot unit that runs it at boot, under its lock (named after the container).
+    pub fn unit(&self) -> SystemdUnit {
+        let mut unit =
+            SystemdUnit::container(self.container.clone(), format!("Schema migration {}", self.container.name));
+        unit.lock = Some(self.container.name.clone());
+        unit
+    }
 }
 
 impl HostConfig {
@@ -375,9 +434,34 @@ impl HostConfig {
         self.all_containers().any(Container::has_secrets)
     }
 
-    /// The containers the boot script runs and those systemd units run, in that order.
+    /// Every container of the host: the migration's, the host's own, then those its units run.
     pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
-        self.containers.iter().chain(self.units.iter().filter_map(|u| u.container.as_ref()))
+        self.migration
+            .iter()
+            .map(|m| &m.container)
+            .chain(&self.containers)
+            .chain(self.units.iter().filter_map(|u| u.container.as_ref()))
+    }
+
+    /// Every systemd unit of the host: one per container of [`HostConfig::containers`] (named
+    /// after it, see [`SystemdUnit::container`]), then [`HostConfig::units`]. Each container runs
+    /// under systemd, so one that cannot start (its image missing and the registry unreachable,
+    /// its env file missing) fails alone and is retried, and the rest of the host comes up.
+    pub fn all_units(&self) -> Vec<SystemdUnit> {
+        let migration = self.migration.as_ref();
+        migration
+            .map(Migration::unit)
+            .into_iter()
+            .chain(self.containers.iter().map(|c| {
+                let mut unit = SystemdUnit::container(c.clone(), format!("Container {} of {}", c.name, self.name));
+                if let Some(m) = migration.filter(|m| m.before.contains(&c.name)) {
+                    unit.after.push(m.unit_name());
+                    unit.requires.push(m.unit_name());
+                }
+                unit
+            }))
+            .chain(self.units.iter().cloned())
+            .collect()
     }
 
     /// True when Docker is needed (asked for, or some container runs).

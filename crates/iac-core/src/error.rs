@@ -22,6 +22,14 @@ pub enum CoreError {
         /// Every problem found.
         diagnostics: Vec<Diagnostic>,
     },
+    /// Parameter values given at deploy time that the stack does not take, or of the wrong form.
+    #[error("stack `{stack}`: wrong parameter value(s):\n{}", problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Params {
+        /// The stack.
+        stack: String,
+        /// Every problem, one line each.
+        problems: Vec<String>,
+    },
     /// Resources depend on each other in a circle.
     #[error(
         "stack `{stack}` has a dependency cycle: {}; break it with a separate rule resource or by removing one reference",

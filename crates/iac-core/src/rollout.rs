@@ -142,11 +142,11 @@ impl Role {
         self.machine(stack)?.user_data.as_ref()
     }
 
-    /// The role's image in `stack`: the image of its first container. This is "the new image"
-    /// of a rollout ([`Arg::Image`]), since a rollout carries out the stack built for the new
-    /// release.
+    /// The role's image in `stack`: the image of its first container (its migration's, when it
+    /// has one). This is "the new image" of a rollout ([`Arg::Image`]), since a rollout carries
+    /// out the stack built for the new release.
     pub fn image(&self, stack: &dyn ResourceLookup) -> Option<String> {
-        self.host_config(stack)?.containers.first().map(|c| c.image.to_string())
+        self.host_config(stack)?.all_containers().next().map(|c| c.image.to_string())
     }
 }
 
@@ -343,7 +343,7 @@ impl RolloutPlan {
                 Step::UpdateHost(_) => "containers to update",
                 _ => continue,
             };
-            let has = role.host_config(stack).is_some_and(|h| !h.containers.is_empty());
+            let has = role.host_config(stack).is_some_and(|h| h.all_containers().next().is_some());
             if !has && role.machine(stack).is_some() {
                 out.push(Diagnostic::new(
                     Code::StepNeedsContainer,

@@ -25,6 +25,27 @@ pub enum ParamKind {
     CertificateArn,
 }
 
+impl ParamKind {
+    /// The regular expression a value must match, and what it must look like in words: one
+    /// fact that the CloudFormation (`AllowedPattern`), the Terraform (`validation`) and the SDK
+    /// (`--param`) paths all check.
+    pub const fn constraint(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            ParamKind::String => None,
+            ParamKind::ImageId => Some(("^ami-[0-9a-f]{8,17}$", "an EC2 image id such as ami-0123456789abcdef0")),
+            ParamKind::CertificateArn => Some((
+                "^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$",
+                "the ARN of an ACM certificate (arn:aws:acm:REGION:ACCOUNT:certificate/ID)",
+            )),
+        }
+    }
+
+    /// Whether `value` is a value of this kind.
+    pub fn accepts(self, value: &str) -> bool {
+        self.constraint().is_none_or(|(pattern, _)| regex::Regex::new(pattern).is_ok_and(|re| re.is_match(value)))
+    }
+}
+
 /// A stack input, given at deploy time.
 #[derive(Debug, Clone, Serialize)]
 pub struct Parameter {
@@ -85,6 +106,32 @@ impl Stack {
     pub fn parameters(&self) -> &IndexMap<LogicalId, Parameter> {
         &self.parameters
     }
+    /// Checks deploy-time parameter values against the stack's parameters: every name must be
+    /// one of them and every value must match its kind ([`ParamKind::constraint`]). Every problem
+    /// is reported at once.
+    pub fn check_params<'a>(&self, given: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<(), CoreError> {
+        let mut problems = Vec::new();
+        for (name, value) in given {
+            let found = self.parameters.iter().find(|(id, _)| id.as_str() == name);
+            match found {
+                None => {
+                    let known: Vec<&str> = self.parameters.keys().map(LogicalId::as_str).collect();
+                    problems.push(if known.is_empty() {
+                        format!("`{name}` is not a parameter: this stack takes none; drop --param {name}")
+                    } else {
+                        format!("`{name}` is not a parameter; this stack takes {}", known.join(", "))
+                    });
+                }
+                Some((id, p)) => {
+                    if let Some((_, words)) = p.kind.constraint().filter(|_| !p.kind.accepts(value)) {
+                        problems.push(format!("`{id}` = `{value}` is not {words}"));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(CoreError::Params { stack: self.name.clone(), problems }) }
+    }
+
     /// Outputs in insertion order.
     pub fn outputs(&self) -> &IndexMap<LogicalId, Output> {
         &self.outputs

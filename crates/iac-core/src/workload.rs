@@ -604,6 +604,14 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
                     "use a SecretRef: compose reads it from a variable that must be set, Kubernetes from a Secret",
                 );
             }
+            if let Some(why) = crate::app::literal_secret(&e.value) {
+                report(
+                    Code::LiteralSecretValue,
+                    p(&format!("Env.{}", e.name)),
+                    format!("{why}; it would be written into the compose file and the manifests"),
+                    "use a SecretRef, joined into the URL where it is part of one (Value::join)",
+                );
+            }
             let mut refs = Refs::default();
             e.value.collect_refs(&mut refs);
             for r in refs.attrs.iter().filter(|r| !resource_exists(&r.id)) {
@@ -614,6 +622,14 @@ pub fn validate_app(stack: &str, app: &App, resource_exists: &dyn Fn(&crate::Log
                     "add the resource or fix the id",
                 );
             }
+        }
+        if let Some(why) = &s.container.unverified_image {
+            warnings.push(Diagnostic::new(
+                Code::UncheckedImageTag,
+                at(p("Image")),
+                format!("image `{}` is not checked against its upstream: {why}", s.container.image),
+                "check the tag where the image is published, then remove the note from the config",
+            ));
         }
         if s.container.network == NetworkMode::Host {
             report(

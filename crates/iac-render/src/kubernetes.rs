@@ -7,7 +7,9 @@
 //! when it mounts a single-writer volume), a Service for its ports and an Ingress when it has
 //! one (hosts, TLS secret, class). Each volume is a `PersistentVolumeClaim` (`ReadWriteMany` when
 //! shared) and each scheduled job a `CronJob` (`concurrencyPolicy: Forbid`) running the service's
-//! pod with the job's command.
+//! pod with the job's command. A one-off service (a container that is never restarted, such as a
+//! schema migration) is a `Job` named after its image's version, first in the file: the header
+//! says to apply it and wait for it before the rest.
 //!
 //! Secrets are never written: variables read `secretKeyRef` from the Secret `<app>-secrets`,
 //! which the operator creates (the header gives the `kubectl` command with every key). The
@@ -18,7 +20,7 @@
 use std::fmt::Write as _;
 
 use iac_core::Stack;
-use iac_core::app::{ImageRef, NetworkMode};
+use iac_core::app::{ImageRef, NetworkMode, Restart};
 use iac_core::workload::{App, Platform, ScheduledJob, Service};
 use serde_json::{Map, Value as Json, json};
 
@@ -70,6 +72,17 @@ pub fn text(stack: &Stack, app: &App) -> Result<String, RenderError> {
     if volumes(app).any(|v| v.shared) {
         out.push_str("#\n# ReadWriteMany volumes need a storage class that supports it (NFS, EFS).\n");
     }
+    for s in app.services_on(Platform::Kubernetes).filter(|s| one_off(s)) {
+        let _ = write!(
+            out,
+            "#\n# Run the one-off `{name}` (a Job) to completion before the rest, on every version:\n\
+             #   kubectl apply -n <namespace> -f {app}.yaml -l app.kubernetes.io/component={name}\n\
+             #   kubectl wait -n <namespace> --for=condition=complete --timeout=30m job/{job}\n",
+            name = s.name(),
+            app = app.name,
+            job = job_name(s),
+        );
+    }
     for doc in documents(stack, app)? {
         out.push_str("---\n");
         out.push_str(&apps::to_yaml(&doc));
@@ -96,7 +109,10 @@ pub fn documents(stack: &Stack, app: &App) -> Result<Vec<Json>, RenderError> {
             "spec": spec,
         }));
     }
-    for s in app.services_on(Platform::Kubernetes) {
+    for s in app.services_on(Platform::Kubernetes).filter(|s| one_off(s)) {
+        docs.push(r.job(s)?);
+    }
+    for s in app.services_on(Platform::Kubernetes).filter(|s| !one_off(s)) {
         docs.push(r.deployment(s)?);
         if !s.container.ports.is_empty() {
             docs.push(r.service(s));
@@ -172,6 +188,23 @@ impl Renderer<'_> {
         }))
     }
 
+    /// The Job of one-off service `s`, named after its version (a Job's pod cannot change).
+    fn job(&self, s: &Service) -> Result<Json, RenderError> {
+        let version = label_version(s);
+        Ok(json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": self.metadata(&job_name(s), s.name(), version.as_deref()),
+            "spec": {
+                "backoffLimit": 3,
+                "template": {
+                    "metadata": { "labels": self.labels(s.name(), version.as_deref()) },
+                    "spec": self.pod(s, None)?,
+                },
+            },
+        }))
+    }
+
     /// The pod of service `s`, or of `job` run in its container.
     fn pod(&self, s: &Service, job: Option<&ScheduledJob>) -> Result<Map<String, Json>, RenderError> {
         let c = &s.container;
@@ -205,7 +238,8 @@ impl Renderer<'_> {
                 .collect();
             container.insert("env".into(), Json::Array(vars));
         }
-        if job.is_none() && !c.ports.is_empty() {
+        let runs_to_completion = job.is_some() || one_off(s);
+        if !runs_to_completion && !c.ports.is_empty() {
             let ports: Vec<Json> = c
                 .ports
                 .iter()
@@ -213,9 +247,7 @@ impl Renderer<'_> {
                 .collect();
             container.insert("ports".into(), Json::Array(ports));
         }
-        if job.is_none()
-            && let Some((readiness, liveness)) = probes(s)
-        {
+        if !runs_to_completion && let Some((readiness, liveness)) = probes(s) {
             container.insert("readinessProbe".into(), readiness);
             container.insert("livenessProbe".into(), liveness);
         }
@@ -257,7 +289,7 @@ impl Renderer<'_> {
         }
         pod_security.insert("seccompProfile".into(), json!({ "type": "RuntimeDefault" }));
         pod.insert("securityContext".into(), Json::Object(pod_security));
-        if job.is_some() {
+        if runs_to_completion {
             pod.insert("restartPolicy".into(), json!("Never"));
         }
         pod.insert("containers".into(), json!([container]));
@@ -374,6 +406,23 @@ fn probes(s: &Service) -> Option<(Json, Json)> {
 
 /// The image tag as a label value, when it is one (a label value is at most 63 characters of
 /// `[A-Za-z0-9._-]`).
+/// A service that runs to completion (its container is never restarted): a Job.
+fn one_off(s: &Service) -> bool {
+    s.container.restart == Restart::No
+}
+
+/// The Job's name: the service's, with its version (`migrate-2-2-0`).
+fn job_name(s: &Service) -> String {
+    match label_version(s) {
+        Some(v) => {
+            let v: String =
+                v.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+            format!("{}-{}", s.name(), v.trim_matches('-'))
+        }
+        None => s.name().to_owned(),
+    }
+}
+
 fn label_version(s: &Service) -> Option<String> {
     match &s.container.image.reference {
         ImageRef::Tag(t) if t.len() <= 63 && t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) => {

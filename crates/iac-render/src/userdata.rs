@@ -96,10 +96,21 @@ struct SecretCtx {
 struct ContainerCtx {
     name: String,
     image: String,
+    /// The systemd unit that runs it.
+    unit: String,
     env_file: String,
     env_lines: Vec<String>,
-    /// The `docker run` command; empty for a container a systemd unit runs.
-    run: String,
+    /// The variables of the secrets its env file needs (read when it is written).
+    secrets: Vec<String>,
+    /// The user its unit runs as, who owns its env file (the docker CLI reads it), if not root.
+    owner: Option<String>,
+}
+
+#[derive(Serialize)]
+struct UserCtx {
+    name: String,
+    /// It runs containers: a member of the docker group.
+    docker: bool,
 }
 
 #[derive(Serialize)]
@@ -130,13 +141,17 @@ struct DataBindCtx {
 #[derive(Serialize)]
 struct DropInCtx {
     unit: String,
+    /// The paths as one word (`RequiresMountsFor=`).
     paths: String,
+    /// The paths as one word each (a `ConditionPathIsMountPoint=` line each).
+    mounted: String,
 }
 
 /// A data volume's mount, binds and the units ordered after them (see
 /// [`iac_core::app::DataMount`]).
 fn data_mount_ctx(m: &iac_core::app::DataMount, slots: &mut Slots) -> DataMountCtx {
     let paths = shell_quote(&m.required_paths().join(" "));
+    let mounted = m.required_paths().iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ");
     DataMountCtx {
         volume: slots.word(&m.volume_id),
         xen_device: shell_quote(&m.xen_device),
@@ -151,7 +166,11 @@ fn data_mount_ctx(m: &iac_core::app::DataMount, slots: &mut Slots) -> DataMountC
                 owner: shell_quote(&b.owner),
             })
             .collect(),
-        dropins: m.required_by.iter().map(|u| DropInCtx { unit: shell_quote(u), paths: paths.clone() }).collect(),
+        dropins: m
+            .required_by
+            .iter()
+            .map(|u| DropInCtx { unit: shell_quote(u), paths: paths.clone(), mounted: mounted.clone() })
+            .collect(),
     }
 }
 
@@ -183,20 +202,39 @@ pub enum Cloud {
     Generic,
 }
 
-fn container_ctx(c: &Container, by_systemd: bool, slots: &mut Slots) -> ContainerCtx {
+fn container_ctx(c: &Container, slots: &mut Slots) -> ContainerCtx {
     let env_file = format!("{ENV_DIR}/{}.env", c.name);
     let env_lines =
         c.env.iter().map(|e| format!("{}{}", shell_quote(&format!("{}=", e.name)), slots.word(&e.value))).collect();
-    let run = if by_systemd {
-        String::new()
-    } else {
-        let args = crate::cloudinit::docker_run_args(c, false);
-        let (opts, last) = args.split_at(args.len() - 1 - c.command.len());
-        let mut lines: Vec<String> = opts.iter().map(|a| shell_quote(a)).collect();
-        lines.push(last.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "));
-        format!("docker run {}", lines.join(" \\\n  "))
-    };
-    ContainerCtx { name: c.name.clone(), image: shell_quote(&c.image.to_string()), env_file, env_lines, run }
+    let mut used = Vec::new();
+    for e in &c.env {
+        secrets_in(&e.value, &mut used);
+    }
+    let secrets = used
+        .iter()
+        .map(|s| {
+            let i = slots.secrets.iter().position(|x| x == s).expect("every secret of the env lines has a slot");
+            format!("IAC_SECRET_{i}")
+        })
+        .collect();
+    ContainerCtx {
+        name: c.name.clone(),
+        image: shell_quote(&c.image.to_string()),
+        unit: format!("{}.service", c.name),
+        env_file,
+        env_lines,
+        secrets,
+        owner: None,
+    }
+}
+
+/// The secrets inside `v`, each once, in order.
+fn secrets_in(v: &Value<String>, out: &mut Vec<SecretRef>) {
+    match v {
+        Value::Secret(s) if !out.contains(s) => out.push(s.clone()),
+        Value::Join(parts) => parts.iter().for_each(|p| secrets_in(p, out)),
+        _ => {}
+    }
 }
 
 /// Docker's `--health-cmd` takes a shell command; the model keeps the compose/ECS form
@@ -337,29 +375,40 @@ fn text_only(stack: &Stack, bake: &iac_core::app::Bake, mode: Mode) -> Result<St
     Ok(out)
 }
 
-/// A script that re-runs `host`'s containers with the images `host` names (a rollout's in-place
+/// A script that runs `host`'s containers on the images `host` names (a rollout's in-place
 /// update of a host, sent through SSM Run Command): every image is pulled first, then each
-/// container is replaced with the same flags as at boot. The env files written at boot are kept
-/// (they hold secrets read through the instance role; a changed environment needs a new host).
+/// container's unit gets a drop-in with its new image and is restarted (the migration's unit
+/// gets its drop-in and runs at the next boot). The env files written at
+/// boot are kept (they hold secrets read through the instance role; a changed environment needs
+/// a new host).
 pub fn update_script(host: &HostConfig) -> String {
-    let mut slots = Slots { values: Vec::new(), secrets: Vec::new() };
-    let containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, false, &mut slots)).collect();
     let mut out = format!(
         "#!/bin/bash\n# Update of {}: its containers on new images, generated by iac-rs.\nset -euo pipefail\n",
         host.name
     );
-    for c in &containers {
-        let _ = writeln!(out, "docker pull {}", c.image);
+    let migration = host.migration.as_ref().map(|m| &m.container);
+    for c in migration.into_iter().chain(&host.containers) {
+        let _ = writeln!(out, "docker pull {}", shell_quote(&c.image.to_string()));
     }
-    for c in &containers {
+    // The migration runs on the new image at the next boot (a rollout runs it before this).
+    for c in migration.into_iter().chain(&host.containers) {
+        let unit = format!("{}.service", c.name);
+        let drop_in = crate::cloudinit::image_drop_in(&unit, &c.image.to_string());
+        let env_file = format!("{ENV_DIR}/{}.env", c.name);
         let _ = writeln!(out, "# container {}", c.name);
-        let _ = writeln!(
-            out,
-            "test -f {} || {{ echo \"iac: {} is missing; the host was not set up by its user data\" >&2; exit 1; }}",
-            c.env_file, c.env_file
-        );
-        let _ = writeln!(out, "docker rm --force {} >/dev/null 2>&1 || true", c.name);
-        let _ = writeln!(out, "{}", c.run);
+        if !c.env.is_empty() {
+            let _ = writeln!(
+                out,
+                "test -f {env_file} || {{ echo \"iac: {env_file} is missing; the host was not set up by its user data\" >&2; exit 1; }}"
+            );
+        }
+        let dir = drop_in.path.rsplit_once('/').map_or("/", |(d, _)| d);
+        let _ = writeln!(out, "install -d -m 0755 {dir}");
+        let _ = writeln!(out, "cat > {} <<'IAC_EOF'\n{}IAC_EOF", drop_in.path, drop_in.content);
+    }
+    out.push_str("systemctl daemon-reload\n");
+    for c in &host.containers {
+        let _ = writeln!(out, "systemctl restart {}.service", c.name);
     }
     out
 }
@@ -406,13 +455,22 @@ fn script(
     slots: &mut Slots,
 ) -> Result<String, RenderError> {
     let bake = mode != Mode::Boot;
-    let mut containers: Vec<ContainerCtx> = host.containers.iter().map(|c| container_ctx(c, false, slots)).collect();
-    if !bake {
-        containers
-            .extend(host.units.iter().filter_map(|u| u.container.as_ref()).map(|c| container_ctx(c, true, slots)));
+    // A bake pulls the images of the host's own containers; a boot writes the env files of every
+    // container (the units run them).
+    let mut containers: Vec<ContainerCtx> = if bake {
+        host.containers.iter().map(|c| container_ctx(c, slots)).collect()
+    } else {
+        host.all_containers().map(|c| container_ctx(c, slots)).collect()
+    };
+    for (c, unit) in containers.iter_mut().map(|c| {
+        let unit = host.all_units().into_iter().find(|u| u.name == c.unit);
+        (c, unit)
+    }) {
+        c.owner = unit.and_then(|u| u.user).filter(|u| u != "root");
     }
-    let secrets_list = if bake { Vec::new() } else { slots.secrets.clone() };
-    let secrets: Vec<SecretCtx> = secrets_list.iter().enumerate().map(|(i, s)| secret_ctx(i, s, slots)).collect();
+    let needs_secrets = !bake && containers.iter().any(|c| !c.secrets.is_empty());
+    let secret_refs = if bake { Vec::new() } else { slots.secrets.clone() };
+    let secrets: Vec<SecretCtx> = secret_refs.iter().enumerate().map(|(i, s)| secret_ctx(i, s, slots)).collect();
     let region = if bake || cloud != Cloud::Aws {
         String::new()
     } else {
@@ -439,16 +497,28 @@ fn script(
     };
     let package_list =
         if bake { host.packages.iter().map(|p| shell_quote(p)).collect::<Vec<_>>().join(" ") } else { String::new() };
-    let replaced: Vec<String> = host.supervisor.iter().filter_map(|p| p.replaces_unit.clone()).collect();
+    let replaced: Vec<String> =
+        host.supervisor.iter().filter_map(|p| p.replaces_unit.as_deref().map(shell_quote)).collect();
     let nginx_supervised = host.supervisor.iter().any(|p| p.replaces_unit.as_deref() == Some("nginx.service"));
-    let enable: Vec<String> = host
-        .units
+    let enable: Vec<String> = start_order(host.all_units())
         .iter()
         .filter(|u| !u.wanted_by.is_empty())
         .map(|u| u.name.clone())
         .chain(host.timers.iter().map(|t| t.name.clone()))
         .collect();
     let setup = !bake;
+    // The users units run as are made at first boot (system users; in the docker group when the
+    // unit runs a container).
+    let mut users: Vec<UserCtx> = Vec::new();
+    if setup {
+        for u in host.all_units() {
+            let Some(name) = u.user.clone().filter(|n| n != "root") else { continue };
+            match users.iter_mut().find(|x| x.name == name) {
+                Some(x) => x.docker |= u.container.is_some(),
+                None => users.push(UserCtx { name, docker: u.container.is_some() }),
+            }
+        }
+    }
     let data_mounts: Vec<DataMountCtx> =
         if setup { host.data_mounts.iter().map(|m| data_mount_ctx(m, slots)).collect() } else { Vec::new() };
 
@@ -464,11 +534,12 @@ fn script(
     ctx.insert("host", &host.name);
     ctx.insert("packages", &package_list);
     ctx.insert("docker", &host.needs_docker());
-    ctx.insert("aws_cli", &(setup && (host.aws_cli || !secrets.is_empty())));
-    ctx.insert("needs_secrets", &!secrets.is_empty());
+    ctx.insert("aws_cli", &(setup && (host.aws_cli || needs_secrets)));
+    ctx.insert("needs_secrets", &needs_secrets);
+    ctx.insert("secrets", &secrets);
+    ctx.insert("users", &users);
     ctx.insert("region", &region);
     ctx.insert("env_dir", ENV_DIR);
-    ctx.insert("secrets", &secrets);
     ctx.insert("containers", &containers);
     ctx.insert("files", &files);
     ctx.insert("cron", &cron);
@@ -478,7 +549,7 @@ fn script(
     ctx.insert("nginx", &(setup && !host.nginx_sites.is_empty()));
     ctx.insert("nginx_systemd", &(setup && !host.nginx_sites.is_empty() && !nginx_supervised));
     ctx.insert("supervisor", &(setup && !host.supervisor.is_empty()));
-    ctx.insert("units", &(setup && !(host.units.is_empty() && host.timers.is_empty())));
+    ctx.insert("units", &(setup && !(enable.is_empty() && host.units.is_empty())));
     ctx.insert("enable", &enable.join(" "));
     ctx.insert("start", &enable);
     ctx.insert("data_mounts", &data_mounts);
@@ -488,6 +559,21 @@ fn script(
         template: templates::BOOT_SCRIPT.into(),
         source,
     })
+}
+
+/// The units in an order that keeps their `Before=` and `After=` between each other (the boot
+/// script starts them one at a time, so systemd cannot order them itself), otherwise as given.
+fn start_order(mut units: Vec<iac_core::app::SystemdUnit>) -> Vec<iac_core::app::SystemdUnit> {
+    let first = |a: &iac_core::app::SystemdUnit, b: &iac_core::app::SystemdUnit| {
+        a.before.contains(&b.name) || b.after.contains(&a.name)
+    };
+    // Insertion: each unit goes before the first one placed that must come after it.
+    let mut out: Vec<iac_core::app::SystemdUnit> = Vec::with_capacity(units.len());
+    for u in units.drain(..) {
+        let at = out.iter().position(|o| first(&u, o)).unwrap_or(out.len());
+        out.insert(at, u);
+    }
+    out
 }
 
 fn cron_line(j: &iac_core::app::CronJob) -> String {
@@ -720,6 +806,7 @@ mod tests {
                 "/etc/app.conf",
                 "/etc/cron.d/tick",
                 "/etc/sysctl.d/60-iac.conf",
+                "/usr/local/sbin/iac-image",
                 "/etc/systemd/system/report.service",
                 "/etc/systemd/system/app.service",
                 "/etc/systemd/system/report.timer",
@@ -741,29 +828,32 @@ mod tests {
         let boot = d["write_files"].as_sequence().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
         let order = [
             "export AWS_DEFAULT_REGION='<Region>'",
-            "sysctl -p /etc/sysctl.d/60-iac.conf",
+            "systemctl restart systemd-sysctl.service",
             "ufw default deny incoming",
             "ufw allow proto tcp from any to any port 80 comment web",
             "ufw allow proto tcp from 10.0.0.0/8 to any port 8086 comment 'admin'\\''s range'",
             "ufw allow proto tcp from 192.168.0.0/16 to any port 8086",
             "ufw --force enable",
+            "iac_firewall || iac_problem",
             "printf '%s\\n' DB_HOST='<Db.EndpointAddress>'",
-            "iac_retry docker pull example/app:1.0",
-            "for unit in redis-server.service; do",
+            "mv /etc/iac/app.env.tmp /etc/iac/app.env",
+            "iac_skip+=(app.service)",
+            "for pattern in redis-server.service; do",
             "rm -f /etc/nginx/sites-enabled/default",
             "systemctl reload-or-restart nginx.service",
             "systemctl daemon-reload",
             "systemctl enable app.service report.timer",
-            "systemctl start app.service ||",
+            "iac_start app.service",
             "systemctl restart supervisor",
+            "exit 1",
         ];
         let mut at = 0;
         for needle in order {
             let Some(i) = boot[at..].find(needle) else { panic!("`{needle}` missing or out of order in:\n{boot}") };
             at += i;
         }
-        assert!(!boot.contains("report.service ||"), "a unit only its timer starts is not started at boot");
-        assert!(!boot.contains("docker run"), "the unit runs the container, not the script");
+        assert!(!boot.contains("iac_start report.service"), "a unit only its timer starts is not started at boot");
+        assert!(!boot.contains("docker run") && !boot.contains("docker pull"), "the unit runs the container");
         assert!(!boot.contains("iac_install curl"), "cloud-init installs the packages");
     }
 
@@ -813,12 +903,12 @@ mod update_tests {
     use iac_core::app::Container;
 
     #[test]
-    fn update_script_pulls_then_replaces_each_container() {
+    fn update_script_pulls_then_restarts_each_container_on_its_new_image() {
         let host = HostConfig {
             name: "daemons".into(),
             docker: true,
             containers: vec![
-                Container::new("recalc", "example/app:2.0.0").with_command(["python3", "recalc.py"]),
+                Container::new("recalc", "example/app:2.0.0").with_command(["python3", "recalc.py"]).with_env("A", "1"),
                 Container::new("notify", "example/app:2.0.0"),
             ],
             ..HostConfig::default()
@@ -826,10 +916,13 @@ mod update_tests {
         let script = update_script(&host);
         let pulls = script.matches("docker pull example/app:2.0.0").count();
         assert_eq!(pulls, 2, "{script}");
-        let first_rm = script.find("docker rm --force recalc").expect("recalc replaced");
-        assert!(script.rfind("docker pull").unwrap() < first_rm, "every pull comes before the first stop:\n{script}");
-        assert!(script.contains("--env-file=/etc/iac/recalc.env"), "{script}");
-        assert!(script.contains("example/app:2.0.0 python3 recalc.py"), "{script}");
-        assert!(script.contains("docker rm --force notify"), "{script}");
+        let first_drop_in =
+            script.find("/etc/systemd/system/recalc.service.d/50-image.conf").expect("recalc's drop-in");
+        assert!(script.rfind("docker pull").unwrap() < first_drop_in, "every pull comes first:\n{script}");
+        assert!(script.contains("test -f /etc/iac/recalc.env"), "{script}");
+        assert!(script.contains("Environment=IAC_IMAGE=example/app:2.0.0\n"), "{script}");
+        let reload = script.find("systemctl daemon-reload").expect("reload");
+        assert!(reload < script.find("systemctl restart recalc.service").expect("restart"), "{script}");
+        assert!(script.contains("systemctl restart notify.service"), "{script}");
     }
 }

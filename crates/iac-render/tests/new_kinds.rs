@@ -161,7 +161,11 @@ fn the_boot_script_mounts_the_volume_by_its_id_and_orders_the_units_after_it() {
         "iac_data_volume '<value>' /dev/xvdf /srv/data ext4",
         "iac_data_bind /srv/data redis /var/lib/redis redis:redis",
         "bind,nofail,x-systemd.requires-mounts-for=%s",
-        "printf '[Unit]\\nRequiresMountsFor=%s\\n' /var/lib/redis > /etc/systemd/system/supervisor.service.d/iac-data.conf",
+        "printf '[Unit]\\nRequiresMountsFor=%s\\n' /var/lib/redis\n",
+        "printf 'ConditionPathIsMountPoint=%s\\n' /var/lib/redis\n",
+        "} > /etc/systemd/system/supervisor.service.d/iac-data.conf",
+        // A volume that cannot be mounted is reported; what keeps its data on it is not started.
+        "iac_data_failed '<value>' /srv/data supervisor.service",
     ] {
         assert!(text.contains(needle), "`{needle}` not in\n{text}");
     }

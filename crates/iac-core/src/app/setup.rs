@@ -176,6 +176,9 @@ pub struct SystemdUnit {
     pub wanted_by: Vec<String>,
     /// Run this container instead of `exec_*` (which must then be empty).
     pub container: Option<Container>,
+    /// `ExecStart=` runs holding this lock, shared by every host of the stack and environment (an
+    /// SSM parameter): one host at a time runs it (a schema migration).
+    pub lock: Option<String>,
 }
 
 impl SystemdUnit {
@@ -199,11 +202,14 @@ impl SystemdUnit {
             timeout_stop_seconds: None,
             wanted_by: vec!["multi-user.target".into()],
             container: None,
+            lock: None,
         }
     }
 
     /// A service running `container` in the foreground (`docker run --rm`), after Docker, restarted
-    /// by systemd according to the container's restart policy. Named `<container>.service`.
+    /// by systemd according to the container's restart policy. Named `<container>.service`. A
+    /// container that is never restarted ([`super::Restart::No`]) is a one-off: a oneshot unit that
+    /// stays active once it has succeeded, so that units ordered after it start only then.
     pub fn container(container: Container, description: impl Into<String>) -> Self {
         let restart = match container.restart {
             super::Restart::No => UnitRestart::No,
@@ -215,6 +221,10 @@ impl SystemdUnit {
         unit.requires = vec!["docker.service".into()];
         unit.wants = vec!["network-online.target".into()];
         unit.restart = restart;
+        if container.restart == super::Restart::No {
+            unit.service_type = ServiceType::Oneshot;
+            unit.remain_after_exit = true;
+        }
         unit.timeout_stop_seconds = Some(30);
         unit.container = Some(container);
         unit
@@ -296,8 +306,9 @@ pub struct SupervisorProgram {
     pub stop_wait_seconds: Option<u32>,
     /// Output.
     pub log: ProgramLog,
-    /// The distribution's own unit for the same daemon (e.g. `redis-server.service`), disabled and
-    /// stopped so that two managers never run it twice (the guide's `update-rc.d -f ... remove`).
+    /// The distribution's own unit for the same daemon (e.g. `redis-server.service`, or a pattern
+    /// such as `php*-fpm.service`), disabled and stopped so that two managers never run it twice
+    /// (the guide's `update-rc.d -f ... remove`).
     pub replaces_unit: Option<String>,
 }
 
@@ -592,6 +603,53 @@ impl Problems {
     }
 }
 
+/// Secrets recognised by their value ([`crate::diag::Code::LiteralSecretValue`]) anywhere the
+/// host writes text: the containers' environment and commands, files, cron jobs, units and
+/// supervisor programs.
+fn literal_secrets(host: &super::HostConfig, p: &mut Problems) {
+    use super::secrets::{literal_secret, literal_secret_in};
+    let hint = "read it from a SecretRef (Secrets Manager or SSM SecureString); in a URL, join the password in \
+                as one (Value::join, or a database handle's url())";
+    let mut noted = std::collections::BTreeSet::new();
+    for c in host.all_containers() {
+        if let Some(why) = c.unverified_image.as_ref().filter(|_| noted.insert(c.image.to_string())) {
+            p.report(
+                Code::UncheckedImageTag,
+                format!("UserData.Containers.{}.Image", c.name),
+                format!("image `{}` is not checked against its upstream: {why}", c.image),
+                "check the tag where the image is published, then remove the note from the config",
+            );
+        }
+    }
+    let mut report = |property: String, why: Option<String>| {
+        if let Some(why) = why {
+            p.report(Code::LiteralSecretValue, property, format!("{why}; it would be written into every output"), hint);
+        }
+    };
+    for c in host.all_containers() {
+        for e in &c.env {
+            report(format!("UserData.Containers.{}.Env.{}", c.name, e.name), literal_secret(&e.value));
+        }
+        for a in &c.command {
+            report(format!("UserData.Containers.{}.Command", c.name), literal_secret_in(a));
+        }
+    }
+    for (i, f) in host.files.iter().enumerate() {
+        report(format!("UserData.Files[{i}].Content"), literal_secret_in(&f.content));
+    }
+    for (i, j) in host.cron.iter().enumerate() {
+        report(format!("UserData.Cron[{i}].Command"), literal_secret_in(&j.command));
+    }
+    for (i, u) in host.units.iter().enumerate() {
+        for argv in u.exec_start_pre.iter().chain(&u.exec_start).chain(&u.exec_stop) {
+            report(format!("UserData.Units[{i}].Exec"), literal_secret_in(&argv.join(" ")));
+        }
+    }
+    for (i, prog) in host.supervisor.iter().enumerate() {
+        report(format!("UserData.Supervisor[{i}].Command"), literal_secret_in(&prog.command.join(" ")));
+    }
+}
+
 fn unit_name_ok(name: &str, suffix: &str) -> bool {
     name.strip_suffix(suffix)
         .is_some_and(|stem| !stem.is_empty() && stem.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-@".contains(c)))
@@ -606,6 +664,7 @@ fn simple_name_ok(name: &str) -> bool {
 #[allow(clippy::too_many_lines)] // one block per feature
 pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
     let mut p = Problems(Vec::new());
+    literal_secrets(host, &mut p);
     for (i, f) in host.files.iter().enumerate() {
         p.absolute(format!("UserData.Files[{i}].Path"), &f.path, "file path");
     }
@@ -675,7 +734,9 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
             );
         }
     }
-    let unit_names: Vec<&str> = host.units.iter().map(|u| u.name.as_str()).collect();
+    // The containers run as units too: their names count (a timer may start one).
+    let all_units = host.all_units();
+    let unit_names: Vec<&str> = all_units.iter().map(|u| u.name.as_str()).collect();
     p.duplicates("UserData.Units", unit_names.iter().copied(), "unit");
     for (i, u) in host.units.iter().enumerate() {
         let prop = format!("UserData.Units[{i}]");
@@ -821,8 +882,9 @@ pub fn setup_problems(host: &super::HostConfig) -> Vec<SetupProblem> {
         if let Some(dir) = &prog.directory {
             p.absolute(format!("{prop}.Directory"), dir, "directory");
         }
+        // A pattern such as `php*-fpm.service` names the unit whatever its version.
         if let Some(unit) = &prog.replaces_unit
-            && !unit_name_ok(unit, ".service")
+            && !unit_name_ok(&unit.replace('*', "x"), ".service")
         {
             p.report(
                 Code::InvalidUnitName,

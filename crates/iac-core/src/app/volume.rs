@@ -3,10 +3,13 @@
 //! The boot script waits for the volume's device (found by the volume's id, which Nitro
 //! instances show in `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol…`; Xen instances by
 //! the device name), makes a file system only when it has none (a volume kept from a replaced
-//! host keeps its data), mounts it by its file system's UUID through `/etc/fstab` with `nofail`
-//! (a missing volume does not stop the boot), bind-mounts its directories where the daemons
-//! keep their data, and orders the units that use it after the mounts
-//! (`RequiresMountsFor=` drop-ins), so that they never write to the root disk instead.
+//! host keeps its data), mounts it and records it by its file system's UUID in `/etc/fstab` with
+//! `nofail` (a missing volume does not stop the boot), bind-mounts its directories where the
+//! daemons keep their data, and orders the units that use it after the mounts
+//! (`RequiresMountsFor=` drop-ins), so that they never write to the root disk instead. When the
+//! volume cannot be mounted, the boot script reports it and goes on: the units that use it are
+//! stopped and do not start (their drop-ins' `ConditionPathIsMountPoint=`), the rest of the host
+//! comes up.
 
 use serde::Serialize;
 

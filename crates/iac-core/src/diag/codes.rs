@@ -13,7 +13,7 @@
 //! buckets, CloudFront and scheduled actions, `IAC120`-`IAC138` ECS, EFS, logs and schedules,
 //! `IAC139`-`IAC159` apps for container platforms, `IAC160`-`IAC179` host setup and
 //! DigitalOcean. `IAC180` and later are checks that used to share a code with another check in
-//! a full group; each names the group it belongs to.
+//! a full group, or new checks of a full group; each names the group it belongs to.
 //!
 //! [`reference()`] writes the whole registry as Markdown for the user documentation.
 
@@ -1062,6 +1062,18 @@ registry! {
         explanation: "try_files looks for files under the site's root, so it needs a root and at least one file.",
         example: "`LocationAction::TryFiles(vec![])`, or a site without a root",
         fix: "set the site's root and list the files, e.g. `$uri`, `/index.php?$query_string`",
+    }
+    LiteralSecretValue = "IAC195", Error {
+        title: "a literal value is a secret: a password in a URL or connection string, a private key or a token (host setup and apps, IAC139-IAC179)",
+        explanation: "Secrets are recognised by their value as well as by the variable's name: a password inside a literal URL (`postgres://user:hunter2@host/db`), a `password=` pair of a connection string, a private key or a token of a well-known shape (AWS access keys, GitHub, Slack, Stripe) would be written into every output. Only literal text counts: a URL whose password is a `SecretRef` part of a join is fine.",
+        example: "a container variable `DATABASE_URL=postgres://user:hunter2@db/app`",
+        fix: "read it from a `SecretRef` (Secrets Manager or SSM SecureString); in a URL, join the password in as one (`Value::join`, or a database handle's `url()`)",
+    }
+    UncheckedImageTag = "IAC196", Warning {
+        title: "a container image's tag is not checked against its upstream (host setup and apps, IAC139-IAC179)",
+        explanation: "The stack says why the image's tag could not be checked where the image is published (its registry, changelog or Dockerfile); synth warns so that the tag is checked before a deploy.",
+        example: "`Container::new(..).with_unverified_image(Some(\"the registry could not be reached\"))`",
+        fix: "check the tag where the image is published, then remove the note from the config",
     }
     // IAC200-IAC212: notifications, alarms, data volumes and generated secrets.
     TopicNotEncrypted = "IAC200", Error {

@@ -114,6 +114,15 @@ struct ReplicaTemplate {
     monitoring: Option<(u32, Value<String>)>,
 }
 
+/// RDS offers Performance Insights on every instance class but the smallest burstable ones
+/// (`db.t2`, `db.t3` and `db.t4g` `micro` and `small`): enabling it there fails the create.
+pub fn performance_insights_supported(instance_class: &str) -> bool {
+    let small = ["db.t2.", "db.t3.", "db.t4g."]
+        .iter()
+        .any(|family| instance_class.strip_prefix(family).is_some_and(|size| size == "micro" || size == "small"));
+    !small
+}
+
 impl Database {
     /// Adds the database's resources.
     #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
@@ -159,6 +168,7 @@ impl Database {
         let multi_az = p.multi_az;
         let engine_version = p.engine_version.clone();
         let instance_class_text = p.instance_class.clone();
+        let pi = performance_insights_supported(&instance_class_text);
         let monitoring_copy = monitoring.clone();
         let instance = stack.add_with(
             &format!("{n}Instance"),
@@ -183,7 +193,7 @@ impl Database {
                 subnet_group_name: subnets.name(),
                 parameter_group_name: Some(params.name()),
                 iam_authentication: true,
-                performance_insights: true,
+                performance_insights: pi,
                 monitoring,
                 log_exports: p.engine.log_exports(),
                 auto_minor_version_upgrade: true,
@@ -195,6 +205,12 @@ impl Database {
                     "CKV_AWS_354",
                     "Performance Insights data is encrypted with the AWS-managed RDS key; the stack holds no customer-managed KMS key",
                 ));
+                if !pi {
+                    e.suppressions.push(super::suppress(
+                        "CKV_AWS_353",
+                        "RDS offers no Performance Insights on this instance class (micro and small burstable)",
+                    ));
+                }
                 if !multi_az {
                     e.suppressions.push(super::suppress(
                         "CKV_AWS_157",
@@ -234,6 +250,7 @@ impl Database {
         multi_az: bool,
     ) -> Handle<DbInstance> {
         let t = &self.template;
+        let pi = performance_insights_supported(instance_class.unwrap_or(&t.instance_class));
         stack.add_with(
             &format!("{}Replica{suffix}", self.name),
             DbInstance {
@@ -257,7 +274,7 @@ impl Database {
                 subnet_group_name: t.subnet_group.clone(),
                 parameter_group_name: Some(t.parameter_group.clone()),
                 iam_authentication: true,
-                performance_insights: true,
+                performance_insights: pi,
                 monitoring: t.monitoring.clone(),
                 log_exports: self.engine.log_exports(),
                 auto_minor_version_upgrade: true,
@@ -273,6 +290,12 @@ impl Database {
                     "CKV_AWS_16",
                     "a read replica is encrypted because its primary is; CloudFormation refuses StorageEncrypted next to SourceDBInstanceIdentifier",
                 ));
+                if !pi {
+                    e.suppressions.push(super::suppress(
+                        "CKV_AWS_353",
+                        "RDS offers no Performance Insights on this instance class (micro and small burstable)",
+                    ));
+                }
                 if !multi_az {
                     e.suppressions.push(super::suppress(
                         "CKV_AWS_157",
@@ -318,6 +341,21 @@ impl Database {
             allow: true,
             actions: vec!["secretsmanager:GetSecretValue".into(), "secretsmanager:DescribeSecret".into()],
             resources: vec![self.instance.master_user_secret_arn()],
+        }
+    }
+}
+
+#[cfg(test)]
+mod performance_insights_tests {
+    use super::performance_insights_supported;
+
+    #[test]
+    fn not_on_the_smallest_burstable_classes() {
+        for no in ["db.t4g.micro", "db.t4g.small", "db.t3.micro", "db.t2.small"] {
+            assert!(!performance_insights_supported(no), "{no}");
+        }
+        for yes in ["db.t4g.medium", "db.t3.large", "db.r7g.xlarge", "db.m7g.large"] {
+            assert!(performance_insights_supported(yes), "{yes}");
         }
     }
 }

@@ -97,21 +97,15 @@ pub fn pieces<'a>(stack: &'a Stack, user_data: &'a UserData) -> Pieces<'a> {
         let mut params = Map::new();
         for (id, p) in stack.parameters() {
             let mut o = Map::new();
-            match p.kind {
-                ParamKind::String => {
-                    o.insert("Type".into(), json!("String"));
-                }
-                ParamKind::ImageId => {
-                    o.insert("Type".into(), json!("AWS::EC2::Image::Id"));
-                }
-                ParamKind::CertificateArn => {
-                    o.insert("Type".into(), json!("String"));
-                    o.insert(
-                        "AllowedPattern".into(),
-                        json!("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$"),
-                    );
-                    o.insert("ConstraintDescription".into(), json!("must be the ARN of an ACM certificate"));
-                }
+            // CloudFormation checks that an image exists (and so its form); others by pattern.
+            let ty = match p.kind {
+                ParamKind::String | ParamKind::CertificateArn => "String",
+                ParamKind::ImageId => "AWS::EC2::Image::Id",
+            };
+            o.insert("Type".into(), json!(ty));
+            if let Some((pattern, words)) = p.kind.constraint().filter(|_| p.kind != ParamKind::ImageId) {
+                o.insert("AllowedPattern".into(), json!(pattern));
+                o.insert("ConstraintDescription".into(), json!(format!("must be {words}")));
             }
             o.insert("Description".into(), json!(p.description));
             if let Some(d) = &p.default {

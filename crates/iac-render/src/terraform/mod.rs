@@ -32,7 +32,6 @@ use hcl::{Attribute, Block, BlockLabel, Body, Expression, Identifier, ObjectKey,
 use iac_core::Stack;
 use iac_core::model::{Backend, Resource, ResourceEntry};
 use iac_core::naming;
-use iac_core::stack::ParamKind;
 use iac_core::value::{AttrRef, Literal, Pseudo, SecretEncoding, SecretRef, SecretSource, Value};
 use indexmap::IndexMap;
 
@@ -702,19 +701,11 @@ impl<'a> TfContext<'a> {
             a.set("type", Variable::unchecked("string"))
                 .set("description", p.description.as_str())
                 .set_opt("default", p.default.as_deref().map(Expression::from));
-            let check = match p.kind {
-                ParamKind::String => None,
-                ParamKind::ImageId => {
-                    Some(("^ami-[0-9a-f]{8,17}$", "The image id must look like ami-0123456789abcdef0."))
-                }
-                ParamKind::CertificateArn => {
-                    Some(("^arn:aws[a-z-]*:acm:", "The certificate must be an ACM certificate ARN (arn:aws:acm:...)."))
-                }
-            };
+            let check = p.kind.constraint().map(|(pattern, words)| (pattern, format!("The value must be {words}.")));
             if let Some((pattern, message)) = check {
                 let condition = func("can", [func("regex", [Expression::from(pattern), traversal("var", &[&label])])]);
                 let mut v = Args::default();
-                v.set("condition", condition).set("error_message", message);
+                v.set("condition", condition).set("error_message", message.as_str());
                 a.nested("validation", v);
             }
             out.push('\n');

@@ -7,6 +7,7 @@ use iac_core::model::{
     RootVolume, SecurityGroup, Vpc,
 };
 use iac_core::patterns::{Database, DatabaseProps, Network, NetworkProps, WebTier, WebTierProps, alias_record};
+use iac_core::stack::ParamKind;
 use iac_core::stack::Parameter;
 use indexmap::IndexMap;
 
