@@ -2,7 +2,7 @@
 //!
 //! - Concerto's own log group, cluster, task definition (Fargate, EFS volume, a Secrets Manager
 //!   secret, awslogs, a health check) and service (behind Concerto's target group, circuit
-//!   breaker with rollback) and its two scheduled tasks are created through their adapters, read
+//!   breaker with rollback), and the scheduled console command its config documents, are created through their adapters, read
 //!   back equal to the template, found again by their tags, drift made by direct SDK calls is
 //!   reported as exactly that property, and they are deleted. Its network, security groups,
 //!   roles and target group are made by their own adapters; the RDS instance and the EFS file
@@ -46,8 +46,24 @@ fn skip_steady() -> Timing {
     Timing { steady_state: SteadyState::Skip, ..common::fast() }
 }
 
+/// Concerto dev, with the scheduled console command its config documents (commented out there:
+/// the image's own cron runs the guide's two) switched on, so the stack has an ECS `RunTask`
+/// schedule and the role the scheduler assumes.
 fn concerto() -> Stack {
-    stacks::registry().build("concerto", "dev", None).expect("concerto builds")
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../stacks/config/concerto/dev.toml");
+    let text = std::fs::read_to_string(path).expect("dev config");
+    let example = ["[[schedules]]", "name = ", "description = ", "expression = ", "command = "];
+    let text: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if example.iter().any(|e| rest.starts_with(e)) => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(text.contains("\n[[schedules]]\n"), "the config documents a scheduled command");
+    let source = stacks::ConfigSource { file: "dev.toml".into(), text };
+    stacks::registry().build("concerto", "dev", Some(&source)).expect("concerto builds")
 }
 
 /// Stand-ins for the kinds of other service modules the task definition refers to.
@@ -80,15 +96,8 @@ const NETWORK: [&str; 8] = [
     "AppExecutionRole",
     "AppTaskRole",
 ];
-const OURS: [&str; 7] = [
-    "AppLogGroup",
-    "AppCluster",
-    "AppTaskDefinition",
-    "AppService",
-    "AppSchedulerRole",
-    "AppScheduleTick",
-    "AppSessionsClear",
-];
+const OURS: [&str; 6] =
+    ["AppLogGroup", "AppCluster", "AppTaskDefinition", "AppService", "AppSchedulerRole", "AppSessionsLog"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::too_many_lines)] // one scenario, read top to bottom
@@ -122,21 +131,18 @@ async fn concerto_ecs_logs_and_schedules_round_trip() {
     assert_eq!(service.props["TaskDefinition"], json!(td.physical_id));
     assert!(observed[&id("AppLogGroup")].attrs["Arn"].ends_with(":log-group:concerto-dev-app-log-group:*"));
     assert!(observed[&id("AppCluster")].attrs["Arn"].ends_with(":cluster/concerto-dev-app-cluster"));
-    assert!(
-        observed[&id("AppScheduleTick")].attrs["Arn"].ends_with(":schedule/default/concerto-dev-app-schedule-tick")
-    );
+    assert!(observed[&id("AppSessionsLog")].attrs["Arn"].ends_with(":schedule/default/concerto-dev-app-sessions-log"));
 
     // Found again by their tags (schedules: by name and description marker), with the hash.
     let found = discovered(&ctx).await;
-    for name in ["AppLogGroup", "AppCluster", "AppTaskDefinition", "AppService", "AppScheduleTick", "AppSessionsClear"]
-    {
+    for name in ["AppLogGroup", "AppCluster", "AppTaskDefinition", "AppService", "AppSessionsLog"] {
         let o = found.get(&id(name)).unwrap_or_else(|| panic!("{name} is discovered: {:?}", found.keys()));
         assert_eq!(o.hash, observed[&id(name)].hash, "{name}: the hash is read back");
         let (props, _) = common::desired(&stack, &observed, name);
         assert!(desired::changed(&props, &o.props).is_empty(), "{name}: {:?}", desired::changed(&props, &o.props));
         assert_eq!(o.physical_id, observed[&id(name)].physical_id);
     }
-    assert_eq!(found.len(), 6, "{:?}", found.keys());
+    assert_eq!(found.len(), 5, "{:?}", found.keys());
 
     // Drift made by direct SDK calls is exactly that property.
     let ecs = &clients.ecs;
@@ -162,11 +168,11 @@ async fn concerto_ecs_logs_and_schedules_round_trip() {
         .await
         .expect("update_service");
     // The schedule's own description (with the engine's marker) kept: only the expression changes.
-    let tick = clients.scheduler.get_schedule().name("concerto-dev-app-schedule-tick").send().await.expect("get");
+    let tick = clients.scheduler.get_schedule().name("concerto-dev-app-sessions-log").send().await.expect("get");
     clients
         .scheduler
         .update_schedule()
-        .name("concerto-dev-app-schedule-tick")
+        .name("concerto-dev-app-sessions-log")
         .set_description(tick.description().map(str::to_owned))
         .schedule_expression("rate(5 minutes)")
         .set_schedule_expression_timezone(tick.schedule_expression_timezone().map(str::to_owned))
@@ -182,19 +188,18 @@ async fn concerto_ecs_logs_and_schedules_round_trip() {
         ("AppLogGroup", vec!["RetentionInDays"]),
         ("AppService", vec!["DesiredCount"]),
         ("AppTaskDefinition", vec![]),
-        ("AppSessionsClear", vec![]),
     ];
     for (name, props) in expect {
         let (want, _) = common::desired(&stack, &observed, name);
         assert_eq!(desired::changed(&want, &drifted[&id(name)].props), props, "{name}");
     }
-    let (want, _) = common::desired(&stack, &observed, "AppScheduleTick");
-    assert_eq!(desired::changed(&want, &drifted[&id("AppScheduleTick")].props), ["ScheduleExpression"]);
+    let (want, _) = common::desired(&stack, &observed, "AppSessionsLog");
+    assert_eq!(desired::changed(&want, &drifted[&id("AppSessionsLog")].props), ["ScheduleExpression"]);
 
     // Updates in place put each back (the service's update waits for a steady state for real:
     // moto reports the desired count running after an UpdateService).
     let waiting = Ctx { timing: common::fast(), ..ctx };
-    for name in ["AppCluster", "AppLogGroup", "AppService", "AppScheduleTick"] {
+    for name in ["AppCluster", "AppLogGroup", "AppService", "AppSessionsLog"] {
         let (props, o) =
             apply(&waiting, &mut observed, name, true).await.unwrap_or_else(|e| panic!("update {name}: {e}"));
         assert!(desired::changed(&props, &o.props).is_empty(), "{name}: {:?}", desired::changed(&props, &o.props));
