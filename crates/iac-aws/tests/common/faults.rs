@@ -118,6 +118,18 @@ fn throttle(mut stream: std::net::TcpStream) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
+    // Services whose protocol is JSON (awsJson or restJson), by their signing name.
+    const JSON: [&str; 7] = ["logs", "ecs", "scheduler", "elasticfilesystem", "kms", "secretsmanager", "ssm"];
+    if JSON.iter().any(|s| head.contains(&format!("x-iac-fault-service: {s}\r\n"))) {
+        let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+        let resp = format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+             x-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(resp.as_bytes());
+        return;
+    }
     let (status, body) = if head.contains("x-iac-fault-service: ec2") {
         (
             "503 Service Unavailable",
