@@ -93,6 +93,9 @@ impl Intercept for Handle {
     }
 }
 
+/// Services whose protocol is JSON (awsJson or restJson), by their signing name.
+const JSON: [&str; 7] = ["logs", "ecs", "scheduler", "elasticfilesystem", "kms", "secretsmanager", "ssm"];
+
 /// Answers one request with the throttling error of its service's protocol.
 fn throttle(mut stream: std::net::TcpStream) {
     let mut buf = Vec::new();
@@ -118,8 +121,6 @@ fn throttle(mut stream: std::net::TcpStream) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    // Services whose protocol is JSON (awsJson or restJson), by their signing name.
-    const JSON: [&str; 7] = ["logs", "ecs", "scheduler", "elasticfilesystem", "kms", "secretsmanager", "ssm"];
     if JSON.iter().any(|s| head.contains(&format!("x-iac-fault-service: {s}\r\n"))) {
         let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
         let resp = format!(
