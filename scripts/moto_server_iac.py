@@ -68,6 +68,30 @@ def _kms_create_with_api_tags(cls, resource_name, cloudformation_json, account_i
 KmsKey.create_from_cloudformation_json = classmethod(_kms_create_with_api_tags)
 
 
+from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
+
+_create_service = EC2ContainerServiceResponse.create_service
+
+
+def _create_service_keeping_settings(self):
+    # moto 5.2.5: CreateService drops deploymentConfiguration, healthCheckGracePeriodSeconds and
+    # enableECSManagedTags (UpdateService keeps them), so a service read back after its create
+    # differs from what was asked. Store them as UpdateService does.
+    result = _create_service(self)
+    service = self.ecs_backend._get_service(self._get_param("cluster", "default"), self._get_param("serviceName"))
+    for param, attr in (
+        ("deploymentConfiguration", "deployment_configuration"),
+        ("healthCheckGracePeriodSeconds", "health_check_grace_period_seconds"),
+        ("enableECSManagedTags", "enable_ecs_managed_tags"),
+    ):
+        value = self._get_param(param)
+        if value is not None:
+            setattr(service, attr, value)
+    return result
+
+
+EC2ContainerServiceResponse.create_service = _create_service_keeping_settings
+
 from moto.server import main  # noqa: E402  (after the fixes)
 
 if __name__ == "__main__":

@@ -96,6 +96,7 @@ async fn deployed() -> Option<World> {
         timeout: Duration::from_secs(20),
         backoff: Duration::from_millis(10),
         attempts: 5,
+        ..Timing::default()
     };
     let options = iac_aws::Options { params, timing: fast, ..iac_aws::Options::default() };
     let engine = iac_aws::Engine::new(clients.clone(), stack, options).expect("engine");

@@ -35,6 +35,12 @@ pub trait Adapter: ResourceKind {
     /// keys are refused (`#[serde(deny_unknown_fields)]`).
     type Props: Desired;
 
+    /// A replacement creates the new resource beside the old one, and the engine deletes the old
+    /// one only at the end of the apply, once everything that refers to it has moved to the new
+    /// one (an ECS task definition: a new revision of the same family, while the service keeps
+    /// running the old revision until it is updated). Otherwise the old one is deleted first.
+    const REPLACE_BESIDE: bool = false;
+
     /// Creates the resource with `tags` (which include `iac:hash`) and waits until it is ready.
     fn create(
         ctx: &Ctx<'_>,
@@ -174,6 +180,18 @@ sdk_kinds! {
     /// `AWS::Route53::RecordSet`.
     RecordSet,
     // ECS, CloudWatch Logs, EventBridge Scheduler, scheduled actions.
+    /// `AWS::ECS::Cluster`.
+    EcsCluster,
+    /// `AWS::ECS::TaskDefinition` (revisions: a replacement registers a new one beside the old).
+    TaskDefinition,
+    /// `AWS::ECS::Service`.
+    EcsService,
+    /// `AWS::Logs::LogGroup`.
+    LogGroup,
+    /// `AWS::Scheduler::Schedule`.
+    Schedule,
+    /// `AWS::AutoScaling::ScheduledAction`.
+    ScheduledAction,
 
     // EFS, ElastiCache, S3, EBS volumes.
 
@@ -235,12 +253,12 @@ impl SdkKind {
                 return Err(NotSupported("not an AWS resource (render it with the Terraform digitalocean provider)"));
             }
             // ECS, CloudWatch Logs, EventBridge Scheduler, scheduled actions.
-            Resource::EcsCluster(_) => return Err(NO_ADAPTER),
-            Resource::TaskDefinition(_) => return Err(NO_ADAPTER),
-            Resource::EcsService(_) => return Err(NO_ADAPTER),
-            Resource::LogGroup(_) => return Err(NO_ADAPTER),
-            Resource::Schedule(_) => return Err(NO_ADAPTER),
-            Resource::ScheduledAction(_) => return Err(NO_ADAPTER),
+            Resource::EcsCluster(_) => SdkKind::EcsCluster,
+            Resource::TaskDefinition(_) => SdkKind::TaskDefinition,
+            Resource::EcsService(_) => SdkKind::EcsService,
+            Resource::LogGroup(_) => SdkKind::LogGroup,
+            Resource::Schedule(_) => SdkKind::Schedule,
+            Resource::ScheduledAction(_) => SdkKind::ScheduledAction,
             // EFS, ElastiCache, S3, EBS volumes.
             Resource::FileSystem(_) => return Err(NO_ADAPTER),
             Resource::MountTarget(_) => return Err(NO_ADAPTER),
@@ -261,6 +279,12 @@ impl SdkKind {
             Resource::Alarm(_) => SdkKind::Alarm,
             Resource::Secret(_) => SdkKind::Secret,
         })
+    }
+
+    /// Whether a replacement of this kind creates the new resource before the old one goes
+    /// ([`Adapter::REPLACE_BESIDE`]).
+    pub fn replaces_beside(self) -> bool {
+        with_adapter!(self, A => <A as Adapter>::REPLACE_BESIDE)
     }
 
     /// The kind's CloudFormation type, from its spec ([`ResourceKind::SPEC`]).

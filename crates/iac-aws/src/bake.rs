@@ -118,7 +118,13 @@ impl Default for BakeTiming {
 
 impl BakeTiming {
     fn sdk(&self) -> Timing {
-        Timing { poll: self.poll, timeout: self.image_timeout, backoff: self.backoff, attempts: self.attempts }
+        Timing {
+            poll: self.poll,
+            timeout: self.image_timeout,
+            backoff: self.backoff,
+            attempts: self.attempts,
+            ..Timing::default()
+        }
     }
 }
 

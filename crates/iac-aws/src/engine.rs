@@ -4,7 +4,10 @@
 //! Apply is idempotent and resumable: every resource is tagged when it is created, so a rerun
 //! after an interruption discovers what was done and plans only the rest. Stateful resources
 //! (RDS) are never replaced or deleted without [`Options::allow_data_loss`], and then only after a
-//! final snapshot (taken by the service module).
+//! final snapshot (taken by the service module). A replacement deletes the old resource first,
+//! except for kinds that are replaced beside the old one
+//! ([`crate::adapter::Adapter::REPLACE_BESIDE`], ECS task definitions): the new one is created,
+//! everything that refers to it is applied, and the old one is deleted at the end of the apply.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -311,6 +314,8 @@ impl Engine {
         let started_at = Instant::now();
         let calls_before = self.clients.calls();
         let observed = Arc::new(Mutex::new(self.discover().await?));
+        // Replaced resources kept until the end (see `Adapter::REPLACE_BESIDE`).
+        let retired: Arc<Mutex<Vec<Observed>>> = Arc::new(Mutex::new(Vec::new()));
         let zones = Arc::new(self.zones().await?);
         self.account().await?;
         let actions: HashMap<&str, &Action> = plan.changes.iter().map(|c| (c.id.as_str(), &c.action)).collect();
@@ -341,9 +346,10 @@ impl Engine {
                 let id = id.clone();
                 let observed = Arc::clone(&observed);
                 let zones = Arc::clone(&zones);
+                let retired = Arc::clone(&retired);
                 tasks.spawn(async move {
                     let t = Instant::now();
-                    let result = Box::pin(engine.apply_one(&id, &action, &observed, &zones)).await;
+                    let result = Box::pin(engine.apply_one(&id, &action, &observed, &zones, &retired)).await;
                     (id, verb, t.elapsed().as_secs_f64(), result)
                 });
             }
@@ -388,6 +394,10 @@ impl Engine {
                 return Err(AwsError::FaultInjected(changed));
             }
         }
+        // Replaced resources whose successors were created beside them: everything that
+        // referred to them has been applied by now.
+        let old: Vec<Observed> = std::mem::take(&mut *retired.lock().expect("not poisoned"));
+        self.delete_retired(&old, progress).await?;
         // Resources tagged as ours but gone from the stack, dependents first.
         for c in plan.changes.iter().filter(|c| c.action == Action::Delete) {
             let Ok(id) = LogicalId::new(c.id.as_str()) else { continue };
@@ -408,12 +418,25 @@ impl Engine {
         })
     }
 
+    /// Deletes the resources a replacement left beside their successors
+    /// ([`crate::adapter::Adapter::REPLACE_BESIDE`]), once their dependants have moved.
+    async fn delete_retired(&self, old: &[Observed], progress: Progress<'_>) -> Result<(), AwsError> {
+        for o in old {
+            progress(&Event::Started { id: o.id.to_string(), action: "delete" });
+            let t = Instant::now();
+            services::delete(&self.ctx(), o).await?;
+            progress(&Event::Finished { id: o.id.to_string(), action: "delete", seconds: t.elapsed().as_secs_f64() });
+        }
+        Ok(())
+    }
+
     async fn apply_one(
         &self,
         id: &LogicalId,
         action: &Action,
         observed: &Mutex<HashMap<LogicalId, Observed>>,
         zones: &[String],
+        retired: &Mutex<Vec<Observed>>,
     ) -> Result<Option<Observed>, AwsError> {
         let snapshot = observed.lock().expect("not poisoned").clone();
         let facts = self.facts(zones, &snapshot);
@@ -427,6 +450,12 @@ impl Engine {
         let current = snapshot.get(id);
         let mut result = match (action, current) {
             (Action::Update { .. }, Some(c)) => services::update(&ctx, entry, c, &props, &tags).await?,
+            (Action::Replace { .. }, Some(c)) if services::replaces_beside(c) => {
+                // The new one first; the old one goes once its dependants have moved.
+                let new = services::create(&ctx, entry, &props, &tags).await?;
+                retired.lock().expect("not poisoned").push(c.clone());
+                new
+            }
             (Action::Replace { .. }, Some(c)) => {
                 services::delete(&ctx, c).await?;
                 services::create(&ctx, entry, &props, &tags).await?

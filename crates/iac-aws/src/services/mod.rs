@@ -49,6 +49,8 @@ pub struct Timing {
     pub backoff: Duration,
     /// Attempts of a retried call.
     pub attempts: u32,
+    /// Whether an ECS service's create and update wait for its steady state.
+    pub steady_state: SteadyState,
 }
 
 impl Default for Timing {
@@ -58,8 +60,24 @@ impl Default for Timing {
             timeout: Duration::from_mins(30),
             backoff: Duration::from_millis(500),
             attempts: 8,
+            steady_state: SteadyState::Wait,
         }
     }
+}
+
+/// Whether the engine waits for an ECS service to reach a steady state after a create or an
+/// update (ECS's own `services_stable`: one deployment, and as many tasks running as desired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SteadyState {
+    /// Poll `DescribeServices` every [`Timing::poll`] until the service is stable, for at most
+    /// [`Timing::timeout`]; a deployment the circuit breaker failed ends the wait with an error.
+    #[default]
+    Wait,
+    /// Read the service back without waiting. Only with the `testing` feature, for a local moto
+    /// server: moto's services never start a task, so a new service never becomes stable there.
+    #[cfg(feature = "testing")]
+    Skip,
 }
 
 /// What every service function gets.
@@ -292,6 +310,12 @@ pub async fn delete(ctx: &Ctx<'_>, current: &Observed) -> Result<(), AwsError> {
         });
     };
     with_adapter!(kind, A => Box::pin(<A as Adapter>::delete(ctx, current)).await)
+}
+
+/// Whether a replacement of `current` creates the new resource before deleting it
+/// ([`Adapter::REPLACE_BESIDE`]).
+pub fn replaces_beside(current: &Observed) -> bool {
+    SdkKind::from_cfn_type(&current.cfn_type).is_some_and(SdkKind::replaces_beside)
 }
 
 /// Everything of this stack and environment that exists, from every service.

@@ -93,6 +93,9 @@ impl Intercept for Handle {
     }
 }
 
+/// Services whose protocol is JSON (awsJson or restJson), by their signing name.
+const JSON: [&str; 7] = ["logs", "ecs", "scheduler", "elasticfilesystem", "kms", "secretsmanager", "ssm"];
+
 /// Answers one request with the throttling error of its service's protocol.
 fn throttle(mut stream: std::net::TcpStream) {
     let mut buf = Vec::new();
@@ -118,9 +121,9 @@ fn throttle(mut stream: std::net::TcpStream) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    // The JSON protocols (KMS, Secrets Manager, ECS, CloudWatch Logs: an `X-Amz-Target` header)
-    // answer a JSON error; the query and XML protocols an XML one.
-    if head.contains("x-amz-target:") {
+    // The JSON protocols (awsJson and restJson) answer a JSON error; the query and XML protocols
+    // an XML one.
+    if JSON.iter().any(|s| head.contains(&format!("x-iac-fault-service: {s}\r\n"))) {
         let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
         let resp = format!(
             "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\

@@ -82,6 +82,7 @@ pub fn fast() -> Timing {
         timeout: Duration::from_secs(20),
         backoff: Duration::from_millis(10),
         attempts: 5,
+        ..Timing::default()
     }
 }
 

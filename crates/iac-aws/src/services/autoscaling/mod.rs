@@ -18,6 +18,13 @@
 //!   policy that left the stack (so plan deletes it). Policies have no `iac:hash`: plan compares
 //!   the properties read back.
 //!
+//! - `AWS::AutoScaling::ScheduledAction` (`PutScheduledUpdateGroupAction`): like a policy, it
+//!   takes no tags, so it is put under `<stack>-<env>-<LogicalId>` and discovery lists the
+//!   scheduled actions of this stack's groups (`DescribeScheduledActions`), by that name. It has
+//!   no `iac:hash`: plan compares the properties read back (a size the stack does not set reads
+//!   back as `null`). `Ref` is the action's name. On moto the action is stored and never runs,
+//!   and its cron expression is not checked (validation checks it).
+//!
 //! Groups are discovered with `DescribeAutoScalingGroups` filtered on the `tag:iac:stack` and
 //! `tag:iac:env` tags. A group made by a blue/green rollout ([`crate::rollout`]) has a suffixed
 //! name and carries the stack's name in `iac:name`; plan compares that one, so a finished rollout
@@ -46,6 +53,7 @@ use crate::state::{Observed, TAG_ENV, TAG_HASH, TAG_NAME, TAG_STACK, Tags};
 
 pub mod group;
 pub mod policy;
+pub mod scheduled_action;
 
 use self::group::{is_deleting, observe_group};
 use self::policy::{describe_policies, observe_policy, policy_entries};
@@ -98,7 +106,9 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
             }
         }
     }
+    let actions = scheduled_action::discover_actions(ctx, &groups).await?;
     groups.extend(policies);
+    groups.extend(actions);
     Ok(groups)
 }
 

@@ -9,7 +9,6 @@
 //! stack is therefore not found as an orphan (destroy the stack before removing it, or delete it
 //! by hand).
 
-
 use super::Ctx;
 use crate::error::AwsError;
 use crate::state::Observed;
