@@ -176,7 +176,26 @@ sdk_kinds! {
     // ECS, CloudWatch Logs, EventBridge Scheduler, scheduled actions.
 
     // EFS, ElastiCache, S3, EBS volumes.
-
+    /// `AWS::EFS::FileSystem`.
+    FileSystem,
+    /// `AWS::EFS::MountTarget`.
+    MountTarget,
+    /// `AWS::EFS::AccessPoint`.
+    AccessPoint,
+    /// `AWS::ElastiCache::SubnetGroup`.
+    CacheSubnetGroup,
+    /// `AWS::ElastiCache::ParameterGroup`.
+    CacheParameterGroup,
+    /// `AWS::ElastiCache::ReplicationGroup`.
+    CacheReplicationGroup,
+    /// `AWS::S3::Bucket`.
+    Bucket,
+    /// `AWS::S3::BucketPolicy`.
+    BucketPolicy,
+    /// `AWS::EC2::Volume`.
+    Volume,
+    /// `AWS::EC2::VolumeAttachment`.
+    VolumeAttachment,
     // CloudFront, RDS read replicas, KMS, SNS, CloudWatch alarms, Secrets Manager.
 
 }
@@ -232,16 +251,16 @@ impl SdkKind {
             Resource::Schedule(_) => return Err(NO_ADAPTER),
             Resource::ScheduledAction(_) => return Err(NO_ADAPTER),
             // EFS, ElastiCache, S3, EBS volumes.
-            Resource::FileSystem(_) => return Err(NO_ADAPTER),
-            Resource::MountTarget(_) => return Err(NO_ADAPTER),
-            Resource::AccessPoint(_) => return Err(NO_ADAPTER),
-            Resource::CacheSubnetGroup(_) => return Err(NO_ADAPTER),
-            Resource::CacheParameterGroup(_) => return Err(NO_ADAPTER),
-            Resource::CacheReplicationGroup(_) => return Err(NO_ADAPTER),
-            Resource::Bucket(_) => return Err(NO_ADAPTER),
-            Resource::BucketPolicy(_) => return Err(NO_ADAPTER),
-            Resource::Volume(_) => return Err(NO_ADAPTER),
-            Resource::VolumeAttachment(_) => return Err(NO_ADAPTER),
+            Resource::FileSystem(_) => SdkKind::FileSystem,
+            Resource::MountTarget(_) => SdkKind::MountTarget,
+            Resource::AccessPoint(_) => SdkKind::AccessPoint,
+            Resource::CacheSubnetGroup(_) => SdkKind::CacheSubnetGroup,
+            Resource::CacheParameterGroup(_) => SdkKind::CacheParameterGroup,
+            Resource::CacheReplicationGroup(_) => SdkKind::CacheReplicationGroup,
+            Resource::Bucket(_) => SdkKind::Bucket,
+            Resource::BucketPolicy(_) => SdkKind::BucketPolicy,
+            Resource::Volume(_) => SdkKind::Volume,
+            Resource::VolumeAttachment(_) => SdkKind::VolumeAttachment,
             // CloudFront, KMS, SNS, CloudWatch alarms, Secrets Manager.
             Resource::OriginAccessControl(_) => return Err(NO_ADAPTER),
             Resource::Distribution(_) => return Err(NO_ADAPTER),

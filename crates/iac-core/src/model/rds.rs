@@ -191,7 +191,10 @@ impl ResourceKind for DbInstance {
         data: Data::Holds { keep: Keep::Snapshot },
         replacement: crate::replace!["BackupTarget", "CharacterSetName": "the character set is fixed when the database is created", "CustomIAMInstanceProfile", "DBClusterIdentifier", "DBInstanceIdentifier": "the identifier names the instance; a new one is a new database", "DBName": "the initial database is made once, at creation", "DBSubnetGroupName", "DBSystemId", "KmsKeyId": "encryption keys cannot change on an existing instance", "MasterUsername": "the master user is made once, at creation", "NcharCharacterSetName", "SourceRegion", "StorageEncrypted": "encryption cannot be turned on or off on an existing instance", "Timezone", "AvailabilityZone": "the SDK path does not move an instance between zones", "Engine": "another engine is another database; its data does not carry over"],
         replacement_notes: &[
-            ("AvailabilityZone", "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces"),
+            (
+                "AvailabilityZone",
+                "CloudFormation moves a single-AZ instance with some interruption; the SDK path replaces",
+            ),
             ("Engine", "CloudFormation converts in place only between editions of one engine; the SDK path replaces"),
         ],
         teardown: 8,
