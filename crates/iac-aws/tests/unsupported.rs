@@ -1,4 +1,4 @@
-//! Kinds without an SDK module (ECS, EFS, logs, schedules) are refused up front, by name.
+//! Kinds without an SDK module (ECS, logs, schedules, monitoring, secrets) are refused up front, by name.
 
 use iac_core::model::{EcsCluster, LogGroup, Vpc};
 use iac_core::stack::StackBuilder;
@@ -19,10 +19,19 @@ fn ecs_kinds_are_refused_with_the_resource_named() {
 }
 
 #[test]
-fn monitoring_volume_and_secret_kinds_are_refused_by_name() {
-    use iac_core::model::{Key, Secret, Subscription, SubscriptionProtocol, Topic, Volume, VolumeAttachment};
+fn volumes_and_their_attachments_are_supported() {
+    use iac_core::model::{Volume, VolumeAttachment};
+    let mut s = StackBuilder::new("demo", "dev");
+    s.add("Data", Volume::gp3("eu-west-1a", 10));
+    s.add("Attach", VolumeAttachment { instance_id: "i-1".into(), volume_id: "vol-1".into(), device: "/dev/sdf".into() });
+    assert!(iac_aws::check_supported(&s.build().unwrap()).is_ok());
+}
+
+#[test]
+fn monitoring_and_secret_kinds_are_refused_by_name() {
+    use iac_core::model::{Key, Secret, Subscription, SubscriptionProtocol, Topic};
     type AddKind = fn(&mut StackBuilder);
-    let cases: [(&str, &str, AddKind); 6] = [
+    let cases: [(&str, &str, AddKind); 4] = [
         ("Topic", "SNS topic", |s| {
             s.add("Topic", Topic::encrypted("alarms"));
         }),
@@ -33,15 +42,6 @@ fn monitoring_volume_and_secret_kinds_are_refused_by_name() {
                 endpoint: "ops@example.org".into(),
             };
             s.add("Email", email);
-        }),
-        ("Data", "EBS volume", |s| {
-            s.add("Data", Volume::gp3("eu-west-1a", 10));
-        }),
-        ("Attach", "volume attachment", |s| {
-            s.add(
-                "Attach",
-                VolumeAttachment { instance_id: "i-1".into(), volume_id: "vol-1".into(), device: "/dev/sdf".into() },
-            );
         }),
         ("Signing", "Secrets Manager secret", |s| {
             s.add("Signing", Secret::generated("signing key", 64));
