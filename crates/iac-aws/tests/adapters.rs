@@ -99,11 +99,8 @@ fn every_seed_resource_of_a_supported_kind_fits_its_adapter() {
     assert!(envs >= 9, "every AWS environment of the seed stacks is rendered ({envs})");
     // Every kind the engine deploys appears in the seed stacks (so each adapter is exercised),
     // but those no seed stack uses, each checked by a test of its own below.
-    let missing: Vec<SdkKind> = SdkKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| !checked.contains_key(k) && !NO_SEED_USE.contains(k))
-        .collect();
+    let missing: Vec<SdkKind> =
+        SdkKind::ALL.iter().copied().filter(|k| !checked.contains_key(k) && !NO_SEED_USE.contains(k)).collect();
     assert!(missing.is_empty(), "kinds no seed stack uses: {missing:?}");
     // Only secrets CloudFormation resolves itself stop the SDK path (a DB password from a secret).
     assert!(unresolved.iter().all(|u| u.contains("dynamic secret references")), "{unresolved:#?}");
@@ -116,7 +113,8 @@ const NO_SEED_USE: [SdkKind; 1] = [SdkKind::CacheParameterGroup];
 fn a_cache_parameter_group_fits_its_adapter() {
     use iac_core::model::CacheParameterGroup;
     let mut b = StackBuilder::new("typed", "test");
-    let parameters = [("maxmemory-policy".to_owned(), "allkeys-lru".to_owned()), ("timeout".to_owned(), "300".to_owned())];
+    let parameters =
+        [("maxmemory-policy".to_owned(), "allkeys-lru".to_owned()), ("timeout".to_owned(), "300".to_owned())];
     b.add(
         "CacheParams",
         CacheParameterGroup {

@@ -23,7 +23,10 @@ fn volumes_and_their_attachments_are_supported() {
     use iac_core::model::{Volume, VolumeAttachment};
     let mut s = StackBuilder::new("demo", "dev");
     s.add("Data", Volume::gp3("eu-west-1a", 10));
-    s.add("Attach", VolumeAttachment { instance_id: "i-1".into(), volume_id: "vol-1".into(), device: "/dev/sdf".into() });
+    s.add(
+        "Attach",
+        VolumeAttachment { instance_id: "i-1".into(), volume_id: "vol-1".into(), device: "/dev/sdf".into() },
+    );
     assert!(iac_aws::check_supported(&s.build().unwrap()).is_ok());
 }
 
