@@ -378,21 +378,22 @@ async fn observe_volume(ctx: &Ctx<'_>, id: LogicalId, v: &Volume) -> Result<Obse
         .prop("Size", v.size().unwrap_or(0))
         .prop("VolumeType", kind)
         .prop("Encrypted", v.encrypted().unwrap_or(false));
+    // What the template does not give reads back as `null` (absent): gp3's baseline speed, no
+    // snapshot, the AWS-managed key.
     let gp3 = kind == "gp3";
-    if let Some(iops) = v.iops().filter(|i| !(gp3 && *i == GP3_IOPS)) {
-        o = o.prop("Iops", iops);
-    }
-    if let Some(t) = v.throughput().filter(|t| !(gp3 && *t == GP3_THROUGHPUT)) {
-        o = o.prop("Throughput", t);
-    }
-    if let Some(s) = v.snapshot_id().filter(|s| !s.is_empty()) {
-        o = o.prop("SnapshotId", s);
-    }
-    if let Some(key) = v.kms_key_id()
-        && customer_key(ctx, id.as_str(), key).await?
-    {
-        o = o.prop("KmsKeyId", key);
-    }
+    let iops = v.iops().filter(|i| !(gp3 && *i == GP3_IOPS));
+    let throughput = v.throughput().filter(|t| !(gp3 && *t == GP3_THROUGHPUT));
+    let snapshot = v.snapshot_id().filter(|s| !s.is_empty());
+    let key = match v.kms_key_id() {
+        Some(key) if customer_key(ctx, id.as_str(), key).await? => Some(key),
+        _ => None,
+    };
+    o = o
+        .prop("Iops", iops.map_or(Json::Null, Json::from))
+        .prop("Throughput", throughput.map_or(Json::Null, Json::from));
+    o = o
+        .prop("SnapshotId", snapshot.map_or(Json::Null, Json::from))
+        .prop("KmsKeyId", key.map_or(Json::Null, Json::from));
     Ok(with_hash(o, v.tags()))
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value as Json, json};
 use super::{Ctx, efs_tags, retag, tag_pairs};
 use crate::adapter::{self, Adapter, CfnTag, Desired, SdkKind, de};
 use crate::error::AwsError;
-use crate::services::{absent, client_token, code_in, customer_key};
+use crate::services::{absent, code_in, customer_key};
 use crate::state::{self, Observed, Tags};
 
 /// The desired properties of an `AWS::EFS::FileSystem`.
@@ -96,7 +96,9 @@ impl Adapter for model::FileSystem {
         let (id, fs) = (entry.id.as_str(), current.physical_id.as_str());
         let efs = &ctx.clients.efs;
         let want = lifecycle_json(&props.lifecycle_policies);
-        if current.props.get("LifecyclePolicies").unwrap_or(&Json::Array(Vec::new())) != &want {
+        let now =
+            current.props.get("LifecyclePolicies").filter(|p| !p.is_null()).cloned().unwrap_or(Json::Array(Vec::new()));
+        if now != want {
             put_lifecycle(ctx, id, fs, &props.lifecycle_policies).await?;
         }
         let backup = if props.backup() { "ENABLED" } else { "DISABLED" };
@@ -157,7 +159,7 @@ async fn create_file_system(
 ) -> Result<String, AwsError> {
     let efs = &ctx.clients.efs;
     let ids = id.as_str();
-    let token = client_token(ctx, id, tags, 64);
+    let token = creation_token(ctx, id, props);
     let efs_tags = efs_tags(ctx, ids, "elasticfilesystem:CreateFileSystem", tags)?;
     let request = efs
         .create_file_system()
@@ -214,6 +216,22 @@ async fn create_file_system(
     };
     wait_available(ctx, ids, &fs).await?;
     Ok(fs)
+}
+
+/// The creation token: `<stack>-<env>-<id>-<hash of the create-only properties>` (encryption,
+/// key, performance mode). A create retried gets the same token; so does a create of the same
+/// file system after a destroy retained it (it is taken back), while a replacement, which
+/// changes one of these, gets a token of its own. In-place changes (lifecycle, backups,
+/// throughput, tags) do not change it.
+pub(crate) fn creation_token(ctx: &Ctx<'_>, id: &LogicalId, props: &FileSystemProps) -> String {
+    let fixed = format!(
+        "{:?}|{}|{}",
+        props.encrypted,
+        props.kms_key_id.as_deref().unwrap_or_default(),
+        props.performance_mode.as_deref().unwrap_or_default()
+    );
+    let hash = iac_core::naming::fnv1a(fixed.as_bytes());
+    iac_core::naming::fit(&format!("{}-{}-{id}-{hash:08x}", ctx.stack.name(), ctx.stack.env()), 64)
 }
 
 fn lifecycle_policies(policies: &[Lifecycle]) -> Vec<LifecyclePolicy> {
@@ -341,15 +359,13 @@ async fn observe(ctx: &Ctx<'_>, id: LogicalId, found: &FileSystemDescription) ->
         .prop("ThroughputMode", found.throughput_mode().map_or("bursting", ThroughputMode::as_str))
         // DISABLED is also what a file system without a policy has.
         .prop("BackupPolicy", json!({ "Status": backup.as_deref().unwrap_or("DISABLED") }));
-    // An empty list and no list are the same: the template writes none.
-    if !policies.is_empty() {
-        o = o.prop("LifecyclePolicies", Json::Array(policies));
-    }
-    if let Some(key) = found.kms_key_id()
-        && customer_key(ctx, &ids, key).await?
-    {
-        o = o.prop("KmsKeyId", key);
-    }
+    // No policies is what a template without `LifecyclePolicies` means (`null`: absent).
+    o = o.prop("LifecyclePolicies", if policies.is_empty() { Json::Null } else { Json::Array(policies) });
+    let key = match found.kms_key_id() {
+        Some(key) if customer_key(ctx, &ids, key).await? => Json::String(key.to_owned()),
+        _ => Json::Null,
+    };
+    o = o.prop("KmsKeyId", key);
     o.hash = state::hash_of(&tags);
     Ok(o)
 }

@@ -7,9 +7,11 @@
 //!
 //! File systems and access points are tagged in their create call and found by listing them
 //! (`DescribeFileSystems`, `DescribeAccessPoints`) and keeping those whose `iac:*` tags name this
-//! stack and environment. Both creates carry a deterministic idempotency token
-//! (`CreationToken`, `ClientToken`: `<stack>-<env>-<id>-<iac:hash>`), so a create the SDK retries
-//! after a lost answer, or a rerun after a kill, reuses what the first attempt made: EFS answers
+//! stack and environment. Both creates carry a deterministic idempotency token (an access point's
+//! `ClientToken`: `<stack>-<env>-<id>-<iac:hash>`; a file system's `CreationToken`:
+//! `<stack>-<env>-<id>-<hash of its create-only properties>`, see
+//! [`file_system::creation_token`]), so a create the SDK retries after a lost answer, or a rerun
+//! after a kill, reuses what the first attempt made: EFS answers
 //! `FileSystemAlreadyExists` for a token it has seen, and the file system of that token is taken
 //! (after checking its tags name no other stack), never a second one made.
 //!
@@ -34,7 +36,7 @@
 //! as CloudFormation does: its mount targets and access points are deleted (they are the
 //! stack's, deleted first as dependents), the file system itself loses its ownership tags for
 //! `iac:retained` = `<stack>/<env>/<id>` and is kept with its data; `destroy` names it. Creating
-//! it again with the same properties (so the same creation token) takes it back.
+//! it again with the same create-only properties (so the same creation token) takes it back.
 //!
 //! # Local moto server
 //!

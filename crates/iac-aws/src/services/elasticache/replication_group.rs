@@ -387,15 +387,11 @@ async fn observe(ctx: &Ctx<'_>, id: LogicalId, g: &ReplicationGroup) -> Result<O
         .prop("AtRestEncryptionEnabled", g.at_rest_encryption_enabled().unwrap_or(false))
         .prop("TransitEncryptionEnabled", g.transit_encryption_enabled().unwrap_or(false))
         .prop("SnapshotRetentionLimit", g.snapshot_retention_limit().unwrap_or(0));
-    if let Some(m) = g.transit_encryption_mode() {
-        o = o.prop("TransitEncryptionMode", m.as_str());
-    }
-    if let Some(w) = g.snapshot_window() {
-        o = o.prop("SnapshotWindow", w);
-    }
-    if let Some(v) = g.auto_minor_version_upgrade() {
-        o = o.prop("AutoMinorVersionUpgrade", v);
-    }
+    // Absent settings read back as `null`, as a template without them means.
+    o = o
+        .prop("TransitEncryptionMode", g.transit_encryption_mode().map_or(Json::Null, |m| json!(m.as_str())))
+        .prop("SnapshotWindow", g.snapshot_window().map_or(Json::Null, Json::from))
+        .prop("AutoMinorVersionUpgrade", g.auto_minor_version_upgrade().map_or(Json::Null, Json::from));
     if let Some(c) = member(ctx, &ids, g).await? {
         let sgs: Vec<Json> = c
             .security_groups()
@@ -407,17 +403,14 @@ async fn observe(ctx: &Ctx<'_>, id: LogicalId, g: &ReplicationGroup) -> Result<O
             .prop("EngineVersion", major_minor(c.engine_version().unwrap_or_default()))
             .prop("CacheSubnetGroupName", c.cache_subnet_group_name().unwrap_or_default())
             .prop("SecurityGroupIds", sgs);
-        if let Some(w) = c.preferred_maintenance_window() {
-            o = o.prop("PreferredMaintenanceWindow", w);
-        }
         // A group given none has its family's default, which the template does not name.
-        if let Some(p) = c
+        let group = c
             .cache_parameter_group()
             .and_then(|p| p.cache_parameter_group_name())
-            .filter(|p| !p.starts_with("default."))
-        {
-            o = o.prop("CacheParameterGroupName", p);
-        }
+            .filter(|p| !p.starts_with("default."));
+        o = o
+            .prop("PreferredMaintenanceWindow", c.preferred_maintenance_window().map_or(Json::Null, Json::from))
+            .prop("CacheParameterGroupName", group.map_or(Json::Null, Json::from));
     }
     o.hash = state::hash_of(&list_tags(ctx, &ids, g.arn().unwrap_or_default()).await?);
     Ok(o)

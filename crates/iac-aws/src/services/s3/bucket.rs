@@ -439,9 +439,12 @@ pub(crate) async fn read_bucket(ctx: &Ctx<'_>, id: &LogicalId, name: &str) -> Re
         .attr("Arn", format!("arn:aws:s3:::{name}"))
         .attr("DomainName", format!("{name}.s3.amazonaws.com"))
         .attr("RegionalDomainName", format!("{name}.s3.{region}.amazonaws.com"));
-    if name != derived_name(ctx, id) {
-        o = o.prop("BucketName", name);
-    }
+    // A derived name is one the template does not give (`null`: absent).
+    o = o.prop("BucketName", if name == derived_name(ctx, id) { Json::Null } else { json!(name) });
+    o = o.prop("BucketEncryption", Json::Null);
+    o = o.prop("PublicAccessBlockConfiguration", Json::Null);
+    o = o.prop("OwnershipControls", Json::Null);
+    o = o.prop("LifecycleConfiguration", Json::Null);
     if let Some(e) = encryption {
         let rules: Vec<Json> = e
             .server_side_encryption_configuration()
