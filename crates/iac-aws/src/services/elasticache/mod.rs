@@ -49,7 +49,8 @@
 //!   the group `deleting` forever; the tests check the request carries the snapshot name;
 //! - `NumCacheClusters` is ignored (one member) and `DescribeCacheClusters` does not list the
 //!   members, so the per-node settings above cannot be read back there (they are then left out
-//!   of what is read, not guessed); `IncreaseReplicaCount` / `DecreaseReplicaCount` are missing.
+//!   of what is read, not guessed); `IncreaseReplicaCount` / `DecreaseReplicaCount` are missing;
+//! - a node group has no `ReaderEndpoint`, so `ReaderEndPoint.*` are not among the attributes.
 
 use aws_sdk_elasticache::types::Tag;
 
