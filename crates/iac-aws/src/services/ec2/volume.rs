@@ -24,7 +24,9 @@
 //! `attached`; a volume already attached to that instance is taken as it is (a rerun after a
 //! kill). Detaching waits until the volume no longer lists the instance; an instance that is
 //! gone (terminated: EBS detaches its volumes) is already detached. Every property replaces the
-//! attachment (a new instance gets a new attachment and the volume is kept).
+//! attachment (a new instance gets a new attachment and the volume is kept); when the instance is
+//! replaced the engine plans the attachment as an update (its new id is known only once made),
+//! which detaches the volume and attaches it to the new instance.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -258,15 +260,21 @@ impl Adapter for model::VolumeAttachment {
             .ok_or_else(|| ctx.fail(id, "ec2:AttachVolume", format!("{volume} is not attached to {instance}")))
     }
 
-    /// Nothing changes in place (every property replaces it).
+    /// Nothing changes in place (every property replaces it); but the engine plans an update
+    /// when a dependency is replaced (a new instance, known only once made): then the volume is
+    /// detached from the old instance and attached to the new one.
     async fn update(
         ctx: &Ctx<'_>,
         entry: &ResourceEntry,
         current: &Observed,
-        _: &VolumeAttachmentProps,
-        _: &Tags,
+        props: &VolumeAttachmentProps,
+        tags: &Tags,
     ) -> Result<Observed, AwsError> {
         let (volume, instance) = split_pair(&current.physical_id);
+        if (volume, instance) != (props.volume_id.as_str(), props.instance_id.as_str()) {
+            <Self as Adapter>::delete(ctx, current).await?;
+            return <Self as Adapter>::create(ctx, entry, props, tags).await;
+        }
         let found = wait_volume(ctx, entry.id.as_str(), volume, |_| true).await?;
         observe_attachment(entry.id.clone(), &found, instance).ok_or_else(|| {
             ctx.fail(
@@ -408,7 +416,9 @@ fn observe_attachment(id: LogicalId, v: &Volume, instance: &str) -> Option<Obser
     )
 }
 
-/// Every volume of this stack and environment, by its tags.
+/// Every data volume of this stack and environment, by its tags (not an instance's own volumes,
+/// which carry the instance's tags: those are named after another kind, or go with their
+/// instance on termination).
 pub(super) async fn discover_volumes(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
     let ec2 = &ctx.clients.ec2;
     let pages = ours_paged(ctx, "ec2:DescribeVolumes", |filters, t| {
@@ -420,9 +430,14 @@ pub(super) async fn discover_volumes(ctx: &Ctx<'_>) -> Result<Vec<Observed>, Aws
         if v.state() == Some(&VolumeState::Deleted) || v.state() == Some(&VolumeState::Deleting) {
             continue;
         }
-        if let Some((id, _)) = ours(ctx, v.tags()) {
-            out.push(observe_volume(ctx, id, v).await?);
+        let Some((id, _)) = ours(ctx, v.tags()) else { continue };
+        // An instance's own volumes carry its tags (its tag specifications): not data volumes.
+        let of_another_kind = ctx.stack.resource(&id).is_some_and(|e| !matches!(e.resource, Resource::Volume(_)));
+        let goes_with_its_instance = v.attachments().iter().any(|a| a.delete_on_termination() == Some(true));
+        if of_another_kind || goes_with_its_instance {
+            continue;
         }
+        out.push(observe_volume(ctx, id, v).await?);
     }
     Ok(out)
 }
