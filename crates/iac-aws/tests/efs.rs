@@ -90,7 +90,10 @@ async fn concerto_file_system_up_converges_drifts_and_is_retained() {
     assert!(engine2.plan().await.expect("plan").is_empty());
     let lifecycle =
         clients.efs.describe_lifecycle_configuration().file_system_id(&fs.physical_id).send().await.expect("lifecycle");
-    assert_eq!(lifecycle.lifecycle_policies()[0].transition_to_ia().map(|t| t.as_str()), Some("AFTER_60_DAYS"));
+    assert_eq!(
+        lifecycle.lifecycle_policies()[0].transition_to_ia().map(aws_sdk_efs::types::TransitionToIaRules::as_str),
+        Some("AFTER_60_DAYS")
+    );
 
     // Drift made through the SDK: the lifecycle, and a mount target's security groups.
     clients

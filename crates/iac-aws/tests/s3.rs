@@ -97,7 +97,7 @@ async fn ichnaea_buckets_up_converge_drift_and_are_retained() {
     engine2.apply(&plan, &quiet).await.expect("apply the change");
     assert!(engine2.plan().await.expect("plan").is_empty());
     let rules = clients.s3.get_bucket_lifecycle_configuration().bucket(BACKUP).send().await.expect("lifecycle");
-    assert_eq!(rules.rules()[0].expiration().and_then(|e| e.days()), Some(45));
+    assert_eq!(rules.rules()[0].expiration().and_then(aws_sdk_s3::types::LifecycleExpiration::days), Some(45));
 
     // Drift made through the SDK is that property. (Versioning cannot be read on moto: see the
     // module docs of `services::s3`.)

@@ -60,7 +60,7 @@ async fn postback_volume_up_grows_drifts_survives_its_host_and_is_snapshotted() 
     moto.reset();
     let clients = moto.clients().await;
     let amis = images(&clients).await;
-    let (ami, ami2) = (amis[0].as_str(), amis[1].as_str());
+    let (ami, new_image) = (amis[0].as_str(), amis[1].as_str());
 
     // Up from nothing, read back equal to the template.
     let engine = Engine::new(clients.clone(), postback(|_| {}), options(ami, false)).expect("engine");
@@ -142,7 +142,7 @@ async fn postback_volume_up_grows_drifts_survives_its_host_and_is_snapshotted() 
     assert!(err.contains("refusing to replace or delete AppDataVolume"), "{err}");
 
     // A new host image replaces the instance and its attachment; the volume (and its data) stays.
-    let engine4 = Engine::new(clients.clone(), at_40.clone(), options(ami2, false)).expect("engine");
+    let engine4 = Engine::new(clients.clone(), at_40.clone(), options(new_image, false)).expect("engine");
     let plan = engine4.plan().await.expect("plan");
     let replaced: Vec<&str> =
         plan.changes.iter().filter(|c| matches!(c.action, Action::Replace { .. })).map(|c| c.id.as_str()).collect();
@@ -165,7 +165,7 @@ async fn postback_volume_up_grows_drifts_survives_its_host_and_is_snapshotted() 
     assert!(err.contains("AppDataVolume") && err.contains("--allow-data-loss"), "{err}");
     assert_eq!(volume(&clients, &vol).await.volume_id(), Some(vol.as_str()));
     // ... and with it the volume is snapshotted, then deleted.
-    let careless = Engine::new(clients.clone(), at_40, options(ami2, true)).expect("engine");
+    let careless = Engine::new(clients.clone(), at_40, options(new_image, true)).expect("engine");
     let report = careless.destroy(&quiet).await.expect("destroy");
     assert!(report.kept.iter().any(|k| k.contains("final snapshot `") && k.contains(&vol)), "{:?}", report.kept);
     assert!(careless.discover().await.expect("discover").is_empty(), "everything is gone");
