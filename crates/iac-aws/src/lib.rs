@@ -38,26 +38,19 @@ pub fn check_supported(stack: &Stack) -> Result<(), AwsError> {
 
 #[cfg(test)]
 mod tests {
-    use iac_core::model::{Bucket, BucketEncryption, ObjectOwnership};
+    use iac_core::model::RawResource;
     use iac_core::stack::StackBuilder;
 
     #[test]
     fn kinds_without_sdk_support_are_refused_by_name() {
         let mut s = StackBuilder::new("demo", "dev");
         s.add(
-            "Assets",
-            Bucket {
-                name: None,
-                encryption: BucketEncryption::S3Managed,
-                block_public_access: true,
-                versioning: true,
-                object_ownership: ObjectOwnership::BucketOwnerEnforced,
-                lifecycle_rules: Vec::new(),
-            },
+            "Topic",
+            RawResource { cloudformation: Some(("AWS::SNS::Topic".into(), serde_json::json!({}))), terraform: None },
         );
         let err = super::check_supported(&s.build().unwrap()).unwrap_err().to_string();
         assert!(
-            err.contains("`Assets`") && err.contains("a S3 bucket cannot be deployed through the SDK engine"),
+            err.contains("`Topic`") && err.contains("a raw resource cannot be deployed through the SDK engine"),
             "{err}"
         );
     }
