@@ -88,7 +88,8 @@ pub struct Common {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Allow replacing or deleting databases (a final snapshot is taken first).
+    /// Allow replacing or deleting what holds data: databases, caches and volumes keep a final
+    /// snapshot; buckets and file systems are kept, detached from the stack.
     #[arg(long)]
     pub allow_data_loss: bool,
     /// Resources worked on at once (SDK engine).
@@ -166,6 +167,9 @@ pub async fn run(
                 report.changed, report.seconds, report.calls
             )
             .map_err(io)?;
+            for note in &report.kept {
+                writeln!(err, "kept {note}").map_err(io)?;
+            }
             if c.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&report).expect("report serialises")).map_err(io)?;
             }
@@ -177,6 +181,9 @@ pub async fn run(
             }
             let report = engine.destroy(&progress).await?;
             writeln!(err, "deleted {} resources in {:.1} s", report.changed, report.seconds).map_err(io)?;
+            for note in &report.kept {
+                writeln!(err, "kept {note}").map_err(io)?;
+            }
             Ok(0)
         }
         Command::Drift(_) => {

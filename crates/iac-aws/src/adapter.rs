@@ -194,7 +194,26 @@ sdk_kinds! {
     ScheduledAction,
 
     // EFS, ElastiCache, S3, EBS volumes.
-
+    /// `AWS::EFS::FileSystem`.
+    FileSystem,
+    /// `AWS::EFS::MountTarget`.
+    MountTarget,
+    /// `AWS::EFS::AccessPoint`.
+    AccessPoint,
+    /// `AWS::ElastiCache::SubnetGroup`.
+    CacheSubnetGroup,
+    /// `AWS::ElastiCache::ParameterGroup`.
+    CacheParameterGroup,
+    /// `AWS::ElastiCache::ReplicationGroup`.
+    CacheReplicationGroup,
+    /// `AWS::S3::Bucket`.
+    Bucket,
+    /// `AWS::S3::BucketPolicy`.
+    BucketPolicy,
+    /// `AWS::EC2::Volume`.
+    Volume,
+    /// `AWS::EC2::VolumeAttachment`.
+    VolumeAttachment,
     // CloudFront, RDS read replicas, KMS, SNS, CloudWatch alarms, Secrets Manager.
     /// `AWS::CloudFront::OriginAccessControl`.
     OriginAccessControl,
@@ -218,9 +237,6 @@ impl SdkKind {
     /// The adapter kind of `resource`, or why the engine does not deploy it. The one `match`
     /// over [`Resource`]: no wildcard arm.
     pub fn of(resource: &Resource) -> Result<SdkKind, NotSupported> {
-        const NO_ADAPTER: NotSupported = NotSupported("no SDK adapter for this kind yet");
-        // One arm per kind, so an adapter replaces its own line.
-        #[expect(clippy::match_same_arms, reason = "one arm per kind")]
         Ok(match resource {
             Resource::Vpc(_) => SdkKind::Vpc,
             Resource::Subnet(_) => SdkKind::Subnet,
@@ -260,16 +276,16 @@ impl SdkKind {
             Resource::Schedule(_) => SdkKind::Schedule,
             Resource::ScheduledAction(_) => SdkKind::ScheduledAction,
             // EFS, ElastiCache, S3, EBS volumes.
-            Resource::FileSystem(_) => return Err(NO_ADAPTER),
-            Resource::MountTarget(_) => return Err(NO_ADAPTER),
-            Resource::AccessPoint(_) => return Err(NO_ADAPTER),
-            Resource::CacheSubnetGroup(_) => return Err(NO_ADAPTER),
-            Resource::CacheParameterGroup(_) => return Err(NO_ADAPTER),
-            Resource::CacheReplicationGroup(_) => return Err(NO_ADAPTER),
-            Resource::Bucket(_) => return Err(NO_ADAPTER),
-            Resource::BucketPolicy(_) => return Err(NO_ADAPTER),
-            Resource::Volume(_) => return Err(NO_ADAPTER),
-            Resource::VolumeAttachment(_) => return Err(NO_ADAPTER),
+            Resource::FileSystem(_) => SdkKind::FileSystem,
+            Resource::MountTarget(_) => SdkKind::MountTarget,
+            Resource::AccessPoint(_) => SdkKind::AccessPoint,
+            Resource::CacheSubnetGroup(_) => SdkKind::CacheSubnetGroup,
+            Resource::CacheParameterGroup(_) => SdkKind::CacheParameterGroup,
+            Resource::CacheReplicationGroup(_) => SdkKind::CacheReplicationGroup,
+            Resource::Bucket(_) => SdkKind::Bucket,
+            Resource::BucketPolicy(_) => SdkKind::BucketPolicy,
+            Resource::Volume(_) => SdkKind::Volume,
+            Resource::VolumeAttachment(_) => SdkKind::VolumeAttachment,
             // CloudFront, KMS, SNS, CloudWatch alarms, Secrets Manager.
             Resource::OriginAccessControl(_) => SdkKind::OriginAccessControl,
             Resource::Distribution(_) => SdkKind::Distribution,

@@ -91,6 +91,9 @@ pub struct Report {
     pub durations: BTreeMap<String, f64>,
     /// SDK calls made (every attempt, retries included).
     pub calls: usize,
+    /// What was kept of the resources that hold data and were deleted or replaced: a final
+    /// snapshot, or the resource itself detached from the stack (see [`kept`]).
+    pub kept: Vec<String>,
 }
 
 /// A property changed outside the tool.
@@ -415,6 +418,7 @@ impl Engine {
             seconds: started_at.elapsed().as_secs_f64(),
             durations,
             calls: self.clients.calls() - calls_before,
+            kept: plan.kept(),
         })
     }
 
@@ -485,6 +489,7 @@ impl Engine {
         }
         let mut durations = BTreeMap::new();
         let mut changed = 0;
+        let mut kept_list: Vec<String> = Vec::new();
         // Orphans (tagged, no longer in the stack) first, by type rank; then the stack in reverse.
         let mut orphans: Vec<&Observed> = observed.values().filter(|o| self.stack.resource(&o.id).is_none()).collect();
         orphans.sort_by_key(|o| (type_rank(&o.cfn_type), o.id.clone()));
@@ -493,6 +498,7 @@ impl Engine {
             let t = Instant::now();
             services::delete(&self.ctx(), o).await?;
             progress(&Event::Finished { id: o.id.to_string(), action: "delete", seconds: t.elapsed().as_secs_f64() });
+            kept_list.extend(kept(&o.id, &o.cfn_type, &o.physical_id));
             changed += 1;
         }
         let mut gone: HashSet<LogicalId> =
@@ -527,6 +533,9 @@ impl Engine {
             }
             running.remove(&id);
             progress(&Event::Finished { id: id.to_string(), action: "delete", seconds });
+            if let Some(o) = observed.get(&id) {
+                kept_list.extend(kept(&o.id, &o.cfn_type, &o.physical_id));
+            }
             durations.insert(id.to_string(), seconds);
             gone.insert(id);
             changed += 1;
@@ -536,6 +545,7 @@ impl Engine {
             seconds: started_at.elapsed().as_secs_f64(),
             durations,
             calls: self.clients.calls() - calls_before,
+            kept: kept_list,
         })
     }
 
@@ -629,6 +639,26 @@ fn verb(action: &Action) -> &'static str {
         Action::Replace { .. } => "replace",
         Action::Delete => "delete",
         Action::Unchanged => "unchanged",
+    }
+}
+
+/// What deleting (or replacing) resource `id` of `cfn_type`, physically `physical`, kept, by its
+/// kind's spec ([`spec::Keep`]); `None` for kinds that hold no data. Every stateful adapter
+/// names its final snapshot `<physical>-final-<unix seconds>` (an EBS snapshot carries it as its
+/// `Name` tag), and a retained resource loses its `iac:stack`/`iac:env`/`iac:id`/`iac:hash`
+/// tags for `iac:retained` = `<stack>/<env>/<id>`.
+pub fn kept(id: &LogicalId, cfn_type: &str, physical: &str) -> Option<String> {
+    let kind = spec::by_cloudformation_type(cfn_type)?;
+    match kind.data {
+        spec::Data::None => None,
+        spec::Data::Holds { keep: spec::Keep::Snapshot } => {
+            Some(format!("{id}: {} `{physical}`: final snapshot `{physical}-final-<unix seconds>`", kind.label))
+        }
+        spec::Data::Holds { keep: spec::Keep::Retain } => Some(format!(
+            "{id}: {} `{physical}`: kept with its data, detached from the stack (tag `{}`)",
+            kind.label,
+            crate::state::TAG_RETAINED
+        )),
     }
 }
 

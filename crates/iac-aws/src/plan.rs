@@ -67,6 +67,19 @@ impl Plan {
         self.changes.iter().all(|c| c.action == Action::Unchanged)
     }
 
+    /// What its replacements and deletions keep of the resources that hold data (a final
+    /// snapshot, or the resource detached), once applied: [`crate::engine::kept`].
+    pub fn kept(&self) -> Vec<String> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Replace { .. } | Action::Delete))
+            .filter_map(|c| {
+                let id = iac_core::LogicalId::new(c.id.as_str()).ok()?;
+                crate::engine::kept(&id, &c.cfn_type, c.physical_id.as_deref()?)
+            })
+            .collect()
+    }
+
     /// Counts per action: create, update, replace, delete, unchanged.
     pub fn counts(&self) -> [usize; 5] {
         let mut n = [0; 5];
@@ -94,8 +107,14 @@ impl fmt::Display for Plan {
                 Action::Replace { reason } => ("-/+", format!("replace: {reason}")),
                 Action::Delete => ("-", "delete".to_owned()),
             };
-            let loud =
-                if c.data_loss { "  !! DATA LOSS: needs --allow-data-loss; a final snapshot is taken" } else { "" };
+            let keep = iac_core::model::spec::by_cloudformation_type(&c.cfn_type).map(|k| k.data);
+            let loud = match (c.data_loss, keep) {
+                (false, _) => "",
+                (true, Some(iac_core::model::spec::Data::Holds { keep: iac_core::model::spec::Keep::Retain })) => {
+                    "  !! DATA LOSS: needs --allow-data-loss; the old one is kept, detached from the stack"
+                }
+                (true, _) => "  !! DATA LOSS: needs --allow-data-loss; a final snapshot is taken",
+            };
             let id = match &c.nested {
                 Some(parent) => format!("{parent}/{}", c.id),
                 None => c.id.clone(),

@@ -20,6 +20,12 @@ pub const TAG_HASH: &str = "iac:hash";
 /// green group of a blue/green rollout is `<name>-<rollout>`); plan compares this one.
 pub const TAG_NAME: &str = "iac:name";
 
+/// Tag: on a resource that holds data and was retained when its stack let go of it (a kind whose
+/// spec keeps the resource itself, CloudFormation's `DeletionPolicy: Retain`): `<stack>/<env>/<id>`.
+/// The ownership tags are removed, so discovery no longer sees it; creating the same resource
+/// again (same name or creation token) takes it back.
+pub const TAG_RETAINED: &str = "iac:retained";
+
 /// A resource as it exists in AWS.
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {
@@ -75,6 +81,37 @@ pub fn ours(tags: &[(String, String)], stack: &str, env: &str) -> Option<(Logica
     let id = LogicalId::new(get(TAG_ID)?).ok()?;
     Some((id, get(TAG_HASH).map(str::to_owned)))
 }
+
+/// Whether `tags` let the stack `stack`/`env` take the resource as its `id`: no ownership tags
+/// at all (a create cut off before its tags were written), its own tags, or `iac:retained` by
+/// the same stack, environment and id. `Err` names who owns it otherwise.
+pub fn claimable(tags: &[(String, String)], stack: &str, env: &str, id: &str) -> Result<(), String> {
+    let get = |k: &str| tags.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let mine = format!("{stack}/{env}/{id}");
+    match (get(TAG_STACK), get(TAG_ENV), get(TAG_ID), get(TAG_RETAINED)) {
+        (None, None, None, None) => Ok(()),
+        (None, None, None, Some(r)) if r == mine => Ok(()),
+        (None, None, None, Some(r)) => Err(format!("retained by `{r}`")),
+        (Some(s), Some(e), Some(i), _) if s == stack && e == env && i == id => Ok(()),
+        (s, e, i, _) => {
+            Err(format!("owned by stack `{}` env `{}` as `{}`", s.unwrap_or("?"), e.unwrap_or("?"), i.unwrap_or("?")))
+        }
+    }
+}
+
+/// The tags that retain a resource: `tags` without the ownership tags, plus `iac:retained`.
+pub fn retained_tags(tags: &[(String, String)], stack: &str, env: &str, id: &str) -> Tags {
+    let mut out: Tags = tags
+        .iter()
+        .filter(|(k, _)| ![TAG_STACK, TAG_ENV, TAG_ID, TAG_HASH, TAG_RETAINED].contains(&k.as_str()))
+        .cloned()
+        .collect();
+    out.push((TAG_RETAINED.to_owned(), format!("{stack}/{env}/{id}")));
+    out
+}
+
+/// The ownership tag keys a retained resource loses.
+pub const OWNERSHIP_TAGS: [&str; 4] = [TAG_STACK, TAG_ENV, TAG_ID, TAG_HASH];
 
 /// The `iac:hash` value in a tag list, if any.
 pub fn hash_of(tags: &[(String, String)]) -> Option<String> {

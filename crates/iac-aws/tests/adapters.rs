@@ -98,19 +98,39 @@ fn every_seed_resource_of_a_supported_kind_fits_its_adapter() {
     eprintln!("{envs} environments; checked per kind: {checked:?}; not resolvable on the SDK path: {unresolved:#?}");
     assert!(envs >= 9, "every AWS environment of the seed stacks is rendered ({envs})");
     // Every kind the engine deploys appears in the seed stacks (so each adapter is exercised),
-    // except these, each with the test that deploys it instead.
-    let elsewhere: [(SdkKind, &str); 1] = [(
-        SdkKind::ScheduledAction,
-        "no seed stack schedules a group's size; tests/scheduled_action.rs deploys one through the engine",
-    )];
-    let missing: Vec<SdkKind> = SdkKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| !checked.contains_key(k) && !elsewhere.iter().any(|(e, _)| e == k))
-        .collect();
+    // but those no seed stack uses, each checked by a test of its own below.
+    let missing: Vec<SdkKind> =
+        SdkKind::ALL.iter().copied().filter(|k| !checked.contains_key(k) && !NO_SEED_USE.contains(k)).collect();
     assert!(missing.is_empty(), "kinds no seed stack uses: {missing:?}");
     // Only secrets CloudFormation resolves itself stop the SDK path (a DB password from a secret).
     assert!(unresolved.iter().all(|u| u.contains("dynamic secret references")), "{unresolved:#?}");
+}
+
+/// Kinds the engine deploys that no seed stack uses; each has its own test here.
+/// Kinds no seed stack uses, each deployed by a test of its own: the cache parameter group below,
+/// the scheduled action in `tests/scheduled_action.rs` (no seed stack schedules a group's size).
+const NO_SEED_USE: [SdkKind; 2] = [SdkKind::CacheParameterGroup, SdkKind::ScheduledAction];
+
+#[test]
+fn a_cache_parameter_group_fits_its_adapter() {
+    use iac_core::model::CacheParameterGroup;
+    let mut b = StackBuilder::new("typed", "test");
+    let parameters =
+        [("maxmemory-policy".to_owned(), "allkeys-lru".to_owned()), ("timeout".to_owned(), "300".to_owned())];
+    b.add(
+        "CacheParams",
+        CacheParameterGroup {
+            description: "typed test cache parameters".into(),
+            family: "redis7".into(),
+            parameters: parameters.into_iter().collect(),
+        },
+    );
+    let stack = b.build().expect("builds");
+    let template = iac_render::cloudformation::template(&stack).expect("renders");
+    let props = template["Resources"]["CacheParams"]["Properties"].as_object().expect("properties").clone();
+    assert_eq!(props["Properties"]["maxmemory-policy"], json!("allkeys-lru"));
+    let entry = stack.resources().next().expect("the group");
+    services::check(&stack, entry, &props).expect("the adapter takes every property the renderer writes");
 }
 
 #[test]

@@ -494,10 +494,12 @@ sdk_tag!(
     aws_sdk_ec2::types::Tag,
     aws_sdk_elasticloadbalancingv2::types::Tag,
     aws_sdk_rds::types::Tag,
-    aws_sdk_autoscaling::types::TagDescription;
+    aws_sdk_autoscaling::types::TagDescription,
+    aws_sdk_elasticache::types::Tag;
     aws_sdk_ec2::types::Tag,
     aws_sdk_elasticloadbalancingv2::types::Tag,
-    aws_sdk_rds::types::Tag
+    aws_sdk_rds::types::Tag,
+    aws_sdk_elasticache::types::Tag
 );
 
 impl SdkTag for aws_sdk_iam::types::Tag {
@@ -514,4 +516,35 @@ pub(crate) fn tag_pairs<T: SdkTag>(tags: &[T]) -> Tags {
 /// Our [`Tags`] as an SDK's tags.
 pub(crate) fn sdk_tags<T: NewSdkTag>(tags: &Tags) -> Vec<T> {
     tags.iter().map(|(k, v)| T::new(k, v)).collect()
+}
+
+/// Whether `key` (an id, ARN or alias of a KMS key a resource reports) is a customer-managed
+/// key: the template names only those (the AWS-managed `aws/<service>` key is what a resource
+/// gets when it names none), so a reported key is read back only when this is true. A key is
+/// AWS-managed when KMS says so (`KeyManager`) or when it carries an `alias/aws/...` name (moto
+/// calls every key the customer's). A key KMS cannot describe counts as the customer's, so a
+/// difference shows rather than hides.
+pub(crate) async fn customer_key(ctx: &Ctx<'_>, id: &str, key: &str) -> Result<bool, AwsError> {
+    let kms = &ctx.clients.kms;
+    let described = ctx
+        .retry(id, "kms:DescribeKey", &[], || async {
+            absent_on(kms.describe_key().key_id(key).send().await, &["NotFoundException"])
+        })
+        .await?;
+    let Some(meta) = described.and_then(|o| o.key_metadata().cloned()) else { return Ok(true) };
+    if meta.key_manager() == Some(&aws_sdk_kms::types::KeyManagerType::Aws) {
+        return Ok(false);
+    }
+    let key_id = meta.key_id();
+    let aliases = ctx.retry(id, "kms:ListAliases", &[], || kms.list_aliases().key_id(key_id).send()).await?;
+    Ok(!aliases.aliases().iter().any(|a| a.alias_name().is_some_and(|n| n.starts_with("alias/aws/"))))
+}
+
+/// The idempotency token of creating resource `id` with `tags`: `<stack>-<env>-<id>-<iac:hash>`
+/// fitted to `max` characters, so a create retried (by the SDK, or by a rerun after a kill)
+/// finds or reuses what the first attempt made, and a replacement (other properties, so another
+/// hash) gets a token of its own.
+pub(crate) fn client_token(ctx: &Ctx<'_>, id: &LogicalId, tags: &Tags, max: usize) -> String {
+    let hash = crate::state::hash_of(tags).unwrap_or_default();
+    iac_core::naming::fit(&format!("{}-{}-{id}-{hash}", ctx.stack.name(), ctx.stack.env()), max)
 }

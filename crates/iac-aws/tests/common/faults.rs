@@ -93,8 +93,9 @@ impl Intercept for Handle {
     }
 }
 
-/// Services whose protocol is JSON (awsJson or restJson), by their signing name.
-const JSON: [&str; 7] = ["logs", "ecs", "scheduler", "elasticfilesystem", "kms", "secretsmanager", "ssm"];
+/// Services of the JSON protocols (`restJson1`, `awsJson1_x`), by signing name: their SDKs read the
+/// error code from the `x-amzn-ErrorType` header and `__type`.
+const JSON: [&str; 7] = ["elasticfilesystem", "kms", "ecs", "logs", "scheduler", "secretsmanager", "ssm"];
 
 /// Answers one request with the throttling error of its service's protocol.
 fn throttle(mut stream: std::net::TcpStream) {
@@ -121,33 +122,39 @@ fn throttle(mut stream: std::net::TcpStream) {
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
     }
-    // The JSON protocols (awsJson and restJson) answer a JSON error; the query and XML protocols
-    // an XML one.
-    if JSON.iter().any(|s| head.contains(&format!("x-iac-fault-service: {s}\r\n"))) {
-        let body = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
-        let resp = format!(
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
-             x-amzn-ErrorType: ThrottlingException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = stream.write_all(resp.as_bytes());
-        return;
-    }
-    let (status, body) = if head.contains("x-iac-fault-service: ec2") {
-        (
+    let service = head.lines().find_map(|l| l.strip_prefix("x-iac-fault-service:")).map_or("", str::trim).to_owned();
+    let (status, kind, extra, body) = match service.as_str() {
+        "ec2" => (
             "503 Service Unavailable",
+            "text/xml",
+            "",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>\
              <Message>Request limit exceeded.</Message></Error></Errors><RequestID>iac-fault</RequestID></Response>",
-        )
-    } else {
-        (
+        ),
+        // S3 (rest-xml): a bare `Error` root.
+        "s3" => (
+            "503 Slow Down",
+            "application/xml",
+            "",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request \
+             rate.</Message><RequestId>iac-fault</RequestId></Error>",
+        ),
+        s if JSON.contains(&s) => (
             "400 Bad Request",
+            "application/x-amz-json-1.1",
+            "x-amzn-ErrorType: ThrottlingException\r\n",
+            "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}",
+        ),
+        _ => (
+            "400 Bad Request",
+            "text/xml",
+            "",
             "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
              <RequestId>iac-fault</RequestId></ErrorResponse>",
-        )
+        ),
     };
     let resp = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = stream.write_all(resp.as_bytes());

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::print_stderr)]
 
 pub mod faults;
+pub mod seed;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! EC2: VPCs, subnets, internet gateways and their attachments, route tables, routes and subnet
 //! associations, Elastic IPs, NAT gateways, security groups (with inline rules), standalone
-//! ingress rules, launch templates and instances.
+//! ingress rules, launch templates, instances, and EBS data volumes with their attachments
+//! ([`volume`], with its own docs on data safety).
 //!
 //! One file per kind (kinds that only exist through another share its file: an attachment with
 //! its gateway, routes and associations with their table, an Elastic IP with the NAT gateway):
@@ -118,6 +119,7 @@ pub mod nat_gateway;
 pub mod route_table;
 pub mod security_group;
 pub mod subnet;
+pub mod volume;
 pub mod vpc;
 
 use self::instance::discover_instances;
@@ -152,6 +154,11 @@ pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
         [vpcs, subnets, igws, tables, eips, nats, sg_found, ingress, lts, instances].into_iter().flatten().collect();
     let untaggable = Box::pin(discover_untaggable(ctx, &out)).await?;
     out.extend(untaggable);
+    // EBS data volumes, then their attachments through them and the instances found above.
+    let volumes = Box::pin(volume::discover_volumes(ctx)).await?;
+    out.extend(volumes);
+    let attachments = Box::pin(volume::discover_attachments(ctx, &out)).await?;
+    out.extend(attachments);
     Ok(out)
 }
 
@@ -249,6 +256,7 @@ page!(
     aws_sdk_ec2::operation::describe_tags::DescribeTagsOutput,
     aws_sdk_ec2::operation::describe_launch_templates::DescribeLaunchTemplatesOutput,
     aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput,
+    aws_sdk_ec2::operation::describe_volumes::DescribeVolumesOutput,
 );
 
 /// Every page of a paginated call.
