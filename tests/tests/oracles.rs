@@ -1,7 +1,7 @@
 //! External oracles on everything rendered: cfn-lint and checkov on CloudFormation (JSON and
-//! YAML), python-hcl2, the AWS provider argument check and checkov on Terraform; on the hosts'
-//! cloud-init user data: cloud-init's own schema check, shellcheck on every shell script it
-//! writes (and on the bake scripts), `nginx -t` on every nginx site, `systemd-analyze verify` on
+//! YAML), python-hcl2, the AWS provider argument check, `terraform fmt -check` and checkov on
+//! Terraform (`terraform fmt` on the Packer templates too); on the hosts' cloud-init user data:
+//! cloud-init's own schema check, shellcheck on every shell script it writes (and on the bake scripts), `nginx -t` on every nginx site, `systemd-analyze verify` on
 //! every unit; the compose-spec schema (and references it cannot express) on compose files and
 //! kubernetes-validate (strict) on Kubernetes manifests. Each test renders every stack and
 //! environment into a temporary directory.
@@ -110,6 +110,40 @@ fn terraform_parses_and_uses_real_provider_arguments() {
         eprintln!("provider arguments: {}", text.lines().last().unwrap_or(""));
         assert!(out.status.success(), "unknown provider arguments:\n{text}{}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// `terraform fmt -check` on every Terraform file and Packer template rendered: the layout is
+/// Terraform's own (offline: `fmt` needs no provider).
+#[test]
+fn terraform_fmt_changes_nothing() {
+    let Some(terraform) = oracle("IAC_TERRAFORM") else { return };
+    let (dir, paths) = rendered_dir();
+    let tf_count = with_suffix(&paths, ".tf").count();
+    assert!(tf_count > 0);
+    let fmt = |cmd: &mut Command| {
+        run(cmd.env("CHECKPOINT_DISABLE", "1").env("TF_CLI_CONFIG_FILE", "/dev/null").env("TF_IN_AUTOMATION", "1"))
+    };
+    let out = fmt(Command::new(&terraform).args(["fmt", "-check", "-diff", "-recursive"]).arg(dir.path()));
+    assert!(
+        out.status.success(),
+        "terraform fmt would change these files:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Packer templates (`.pkr.hcl`, which `terraform fmt` does not pick up by name) through stdin.
+    let packer: Vec<&PathBuf> = with_suffix(&paths, ".pkr.hcl").collect();
+    assert!(!packer.is_empty(), "no Packer template rendered");
+    for p in &packer {
+        let file = std::fs::File::open(p).expect("rendered file");
+        let out = fmt(Command::new(&terraform).args(["fmt", "-check", "-diff", "-"]).stdin(file));
+        assert!(
+            out.status.success(),
+            "terraform fmt would change {}:\n{}",
+            p.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    eprintln!("terraform fmt -check: {tf_count} Terraform files and {} Packer templates unchanged", packer.len());
 }
 
 #[test]

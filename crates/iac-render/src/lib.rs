@@ -26,6 +26,7 @@ pub mod cloudinit;
 mod ecs;
 pub mod error;
 pub mod files;
+mod hcl_layout;
 pub mod nested;
 pub mod packer;
 mod pretty;

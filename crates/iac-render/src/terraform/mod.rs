@@ -1,8 +1,9 @@
-//! Terraform: an [`iac_core::Stack`] as HCL for the AWS provider v5, written with `hcl-rs`.
+//! Terraform: an [`iac_core::Stack`] as HCL for the AWS provider v6, written with `hcl-rs` and
+//! laid out as `terraform fmt` lays it out (aligned `=` signs).
 //!
 //! [`render`] gives three files:
 //!
-//! - `main.tf`: a header comment, the `terraform` block (Terraform >= 1.5, `hashicorp/aws ~> 5.0`),
+//! - `main.tf`: a header comment, the `terraform` block (Terraform >= 1.5, `hashicorp/aws ~> 6.0`),
 //!   the `aws` provider with the stack's tags as `default_tags`, the `data` blocks the stack needs
 //!   (region, account, availability zones, secrets), then one or more `resource` blocks per model
 //!   resource in stack order.
@@ -75,7 +76,7 @@ pub struct TerraformFiles {
 /// Terraform versions the output is written for.
 const REQUIRED_VERSION: &str = ">= 1.5";
 /// AWS provider versions the output is written for.
-const AWS_PROVIDER_VERSION: &str = "~> 5.0";
+const AWS_PROVIDER_VERSION: &str = "~> 6.0";
 /// DigitalOcean provider versions the output is written for.
 const DIGITALOCEAN_PROVIDER_VERSION: &str = "~> 2.0";
 
@@ -431,12 +432,14 @@ impl<'a> TfContext<'a> {
         }
     }
 
+    /// `block` as `terraform fmt` lays it out.
     fn format(&self, block: &Block) -> Result<String, RenderError> {
-        hcl::format::to_string(block).map_err(|e| RenderError::Serialize {
+        let text = hcl::format::to_string(block).map_err(|e| RenderError::Serialize {
             stack: self.stack.name().to_owned(),
             format: "HCL",
             source: Box::new(e),
-        })
+        })?;
+        Ok(crate::hcl_layout::align_assignments(&text))
     }
 
     // ----- values -----
@@ -514,7 +517,7 @@ impl<'a> TfContext<'a> {
         match p {
             Pseudo::Region => {
                 self.data.region = true;
-                traversal("data", &["aws_region", "current", "name"])
+                traversal("data", &["aws_region", "current", "region"])
             }
             Pseudo::AccountId => {
                 self.data.account = true;

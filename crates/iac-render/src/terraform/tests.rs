@@ -260,7 +260,7 @@ fn user_data_keeps_shell_variables_literal() {
     let refs: Vec<String> =
         parts.iter().filter(|p| !matches!(p, Expression::String(_))).map(ToString::to_string).collect();
     assert!(refs.contains(&"aws_db_instance.database_instance.address".to_owned()), "{refs:?}");
-    assert!(refs.contains(&"data.aws_region.current.name".to_owned()), "{refs:?}");
+    assert!(refs.contains(&"data.aws_region.current.region".to_owned()), "{refs:?}");
     assert!(!tf.main_tf.contains("aws_secretsmanager_secret_version"), "secrets in user data are read at boot");
 }
 
