@@ -513,3 +513,68 @@ fn terraform_of_a_split_stack_is_one_configuration() {
     eprintln!("python-hcl2: {resources} Terraform resources for 12 copies");
     assert!(resources >= 12 * 44, "{resources} resources");
 }
+
+/// Viewbovis prod with one Terraform override on its instance (`AppInstance`): a second data
+/// disk as an `ebs_block_device`, made by `make`.
+fn viewbovis_with_disk(make: impl Fn(Value) -> iac_core::model::Override) -> iac_core::Stack {
+    let seed = stacks::registry().build("viewbovis", "prod", None).expect("viewbovis builds");
+    let mut b = iac_core::StackBuilder::new(seed.name(), seed.env());
+    b.description(seed.description());
+    for (k, v) in seed.tags() {
+        b.tag(k, v);
+    }
+    for (id, p) in seed.parameters() {
+        b.parameter(id.as_str(), p.clone());
+    }
+    for entry in seed.resources() {
+        let mut entry = entry.clone();
+        if entry.id.as_str() == "AppInstance" {
+            let disk = serde_json::json!({ "device_name": "/dev/sdg", "volume_size": 50, "volume_type": "gp3", "encrypted": true });
+            entry.overrides.push(make(disk));
+        }
+        b.add_entry(entry);
+    }
+    b.build().expect("viewbovis rebuilt")
+}
+
+/// `stack`'s Terraform written to a temporary directory, and the provider schema check on it.
+fn schema_check(python: &Path, stack: &iac_core::Stack) -> (tempfile::TempDir, String, std::process::Output) {
+    let oracles = workspace_root().join("tests/oracles");
+    let dir = temp_dir();
+    let main_tf = iac_render::terraform::render(stack).expect("renders").main_tf;
+    let main = dir.path().join("main.tf");
+    std::fs::write(&main, &main_tf).expect("write main.tf");
+    let out = run(Command::new(python)
+        .arg(oracles.join("tf_schema_check.py"))
+        .arg(oracles.join("aws_provider_schema.json"))
+        .arg(&main));
+    (dir, main_tf, out)
+}
+
+/// A Terraform override that needs a nested block is written as one: the provider schema check
+/// and `terraform fmt` accept it, and the same value as an argument is caught by the check.
+#[test]
+fn a_block_override_is_a_block_for_the_provider() {
+    use iac_core::model::Override;
+    let Some(python) = oracle("IAC_PYTHON") else { return };
+    let (dir, main_tf, out) =
+        schema_check(&python, &viewbovis_with_disk(|v| Override::terraform_block("ebs_block_device", v)));
+    assert!(main_tf.contains("\n  ebs_block_device {\n    device_name = \"/dev/sdg\"\n"), "{main_tf}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the block override:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("block override: {}", text.lines().last().unwrap_or(""));
+    if let Some(terraform) = oracle("IAC_TERRAFORM") {
+        let out = run(Command::new(terraform)
+            .args(["fmt", "-check", "-diff"])
+            .arg(dir.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_CLI_CONFIG_FILE", "/dev/null"));
+        assert!(out.status.success(), "terraform fmt:\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    let (_dir, main_tf, out) =
+        schema_check(&python, &viewbovis_with_disk(|v| Override::terraform("ebs_block_device", v)));
+    assert!(main_tf.contains("\n  ebs_block_device = {\n"), "an argument, as asked:\n{main_tf}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && text.contains("ebs_block_device"), "the argument form must be caught:\n{text}");
+}

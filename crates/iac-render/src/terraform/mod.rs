@@ -16,8 +16,9 @@
 //! are written by `hcl-rs`, which escapes `${` and `%{` as `$${` and `%%{`, so a boot script's
 //! shell variables survive. Checkov suppressions become `#checkov:skip=CHECK:reason` comment lines
 //! inside the resource block (hcl-rs has no comments, so they are inserted into the formatted
-//! text). Terraform overrides set, replace or remove an argument of the resource block. Stateful
-//! resources get `lifecycle { prevent_destroy = true }`. The output is deterministic.
+//! text). Terraform overrides set, replace or remove an argument or nested blocks of the resource
+//! block. Stateful resources get `lifecycle { prevent_destroy = true }`. The output is
+//! deterministic, laid out as `terraform fmt` lays it out.
 //!
 //! This module assembles the files and holds what every kind shares (`TfContext`: values,
 //! references, data sources, secrets, tags, names, user data); each kind's arguments live in its
@@ -657,7 +658,7 @@ impl<'a> TfContext<'a> {
 
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::Terraform) {
             let path: Vec<&str> = o.path.split('.').collect();
-            overrides::apply(&mut args.0, &path, &o.value)
+            overrides::apply(&mut args.0, &path, &o.value, o.shape)
                 .map_err(|message| self.unsupported(&o.path, format!("Terraform override: {message}")))?;
         }
         if !entry.depends_on.is_empty() {
