@@ -578,3 +578,31 @@ fn a_block_override_is_a_block_for_the_provider() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() && text.contains("ebs_block_device"), "the argument form must be caught:\n{text}");
 }
+
+/// Graphviz's `dot` draws every stack's dependency graph (`synth --target graph`) as SVG.
+#[test]
+fn graphviz_draws_every_dependency_graph() {
+    let Some(dot) = oracle("IAC_DOT") else { return };
+    let registry = stacks::registry();
+    let mut drawn = 0;
+    for def in registry.stacks() {
+        for (env, _) in &def.envs {
+            let stack = registry.build(def.name, env, None).expect("builds");
+            let text = iac_render::graph::render(&stack).expect("renders");
+            let dir = temp_dir();
+            let file = dir.path().join("graph.dot");
+            std::fs::write(&file, &text).expect("write");
+            let out = run(Command::new(&dot).arg("-Tsvg").arg(&file));
+            let svg = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && out.stderr.is_empty() && svg.contains("<svg"),
+                "{}/{env}: dot said:\n{}",
+                def.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(svg.matches("class=\"node\"").count(), stack.resources().len(), "{}/{env}", def.name);
+            drawn += 1;
+        }
+    }
+    eprintln!("graphviz: {drawn} dependency graphs drawn");
+}

@@ -333,6 +333,31 @@ pub struct ResourceEntry {
     pub suppressions: Vec<Suppression>,
     /// Per-backend property overrides.
     pub overrides: Vec<Override>,
+    /// The pattern that added it (none for a resource added directly): `synth --target graph`
+    /// draws each pattern's resources as one group.
+    pub origin: Option<Origin>,
+}
+
+/// The pattern call that added a resource: which pattern and the name it was given, e.g. the
+/// `WebTier` named `Web`. Set by [`crate::stack::StackBuilder::pattern`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Origin {
+    /// The pattern, e.g. `Database`.
+    pub pattern: &'static str,
+    /// The name it was given (the prefix of its logical ids, e.g. `Database`); empty for a
+    /// pattern without one (the `Network`).
+    pub name: String,
+}
+
+/// `Web (WebTier)`; the pattern alone when the name is empty or the pattern's own.
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name.is_empty() || self.name == self.pattern {
+            f.write_str(self.pattern)
+        } else {
+            write!(f, "{} ({})", self.name, self.pattern)
+        }
+    }
 }
 
 /// Resources by logical id, as the modules below the stack (a rollout plan's roles) look their
