@@ -66,7 +66,7 @@ pub enum TargetArg {
     Userdata,
     /// `packer/<bake>.pkr.hcl` and its bake script.
     Packer,
-    /// Every target that applies to the stack.
+    /// Every target that applies to the stack (all but `graph`).
     All,
     /// `compose/<app>/compose.yaml`, one compose project per app.
     Compose,
