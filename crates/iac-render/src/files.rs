@@ -61,12 +61,11 @@ impl Target {
             Target::CloudFormation => {
                 stack.resources().len() > 0 && !stack.resources().any(|e| e.resource.is_digitalocean())
             }
-            Target::Terraform => stack.resources().len() > 0,
+            Target::Terraform | Target::Graph => stack.resources().len() > 0,
             Target::UserData => userdata::hosts(stack).next().is_some(),
             Target::Packer => !stack.bakes().is_empty(),
             Target::Compose => stack.apps().iter().any(|a| a.targets(Platform::Compose)),
             Target::Kubernetes => stack.apps().iter().any(|a| a.targets(Platform::Kubernetes)),
-            Target::Graph => stack.resources().len() > 0,
             Target::All => true,
         }
     }

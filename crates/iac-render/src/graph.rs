@@ -54,25 +54,21 @@ pub fn render(stack: &Stack) -> Result<String, RenderError> {
         groups.entry(entry.origin.as_ref()).or_default().push(entry);
     }
     for (n, (origin, entries)) in groups.iter().enumerate() {
-        match origin {
-            Some(origin) => {
-                out.push('\n');
-                let _ = writeln!(out, "  subgraph cluster_{n} {{");
-                let _ = writeln!(
-                    out,
-                    "    graph [label={}, style=\"rounded,filled\", fillcolor=\"#fbfcfd\", color=\"#c3ccd5\", fontsize=12];",
-                    quote(&origin.to_string())
-                );
-                for entry in entries {
-                    node(&mut out, "    ", entry);
-                }
-                out.push_str("  }\n");
+        out.push('\n');
+        if let Some(origin) = origin {
+            let _ = writeln!(out, "  subgraph cluster_{n} {{");
+            let _ = writeln!(
+                out,
+                "    graph [label={}, style=\"rounded,filled\", fillcolor=\"#fbfcfd\", color=\"#c3ccd5\", fontsize=12];",
+                quote(&origin.to_string())
+            );
+            for entry in entries {
+                node(&mut out, "    ", entry);
             }
-            None => {
-                out.push('\n');
-                for entry in entries {
-                    node(&mut out, "  ", entry);
-                }
+            out.push_str("  }\n");
+        } else {
+            for entry in entries {
+                node(&mut out, "  ", entry);
             }
         }
     }
@@ -150,7 +146,7 @@ mod tests {
         let mut s = StackBuilder::new("demo", "dev");
         Network::create(&mut s, &NetworkProps::default());
         s.add_with("Gateway", InternetGateway {}, |e| {
-            e.depends_on.push(iac_core::LogicalId::new("PrivateSubnet1").unwrap())
+            e.depends_on.push(iac_core::LogicalId::new("PrivateSubnet1").unwrap());
         });
         let vpc = |cidr_block| Vpc { cidr_block, enable_dns_hostnames: false, enable_dns_support: false };
         let other = s.add("Other", vpc("10.1.0.0/16".into()));

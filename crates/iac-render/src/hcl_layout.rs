@@ -123,20 +123,7 @@ impl Scanner {
             let counting = equals.is_some();
             match modes.last().copied() {
                 Some(Mode::Quoted) => {
-                    match rest {
-                        [b'\\', ..] => i += 2,
-                        [b'$' | b'%', b'$' | b'%', b'{', ..] if rest[0] == rest[1] => i += 3,
-                        [b'$' | b'%', b'{', ..] => {
-                            modes.push(Mode::Interpolation(0));
-                            net += i64::from(counting);
-                            i += 2;
-                        }
-                        [b'"', ..] => {
-                            modes.pop();
-                            i += 1;
-                        }
-                        _ => i += 1,
-                    }
+                    i += quoted(rest, &mut modes, &mut net, counting);
                     continue;
                 }
                 Some(Mode::Interpolation(depth)) => match rest[0] {
@@ -160,7 +147,7 @@ impl Scanner {
             }
             match rest {
                 [b' ' | b'\t' | b'\r', ..] => i += 1,
-                [b'#', ..] | [b'/', b'/', ..] => break,
+                [b'#', ..] | [b'/', b'/', ..] | [] => break,
                 [b'/', b'*', ..] => {
                     self.comment = true;
                     i += 2;
@@ -201,10 +188,28 @@ impl Scanner {
                     seen_token = true;
                     i += 1;
                 }
-                [] => break,
             }
         }
         equals.filter(|_| net == 0)
+    }
+}
+
+/// One step inside a quoted string at `rest`: the bytes it takes. An interpolation's `${` opens
+/// a bracket (counted in `net` when `counting`), as Terraform counts it.
+fn quoted(rest: &[u8], modes: &mut Vec<Mode>, net: &mut i64, counting: bool) -> usize {
+    match rest {
+        [b'\\', ..] => 2,
+        [b'$' | b'%', b'$' | b'%', b'{', ..] if rest[0] == rest[1] => 3,
+        [b'$' | b'%', b'{', ..] => {
+            modes.push(Mode::Interpolation(0));
+            *net += i64::from(counting);
+            2
+        }
+        [b'"', ..] => {
+            modes.pop();
+            1
+        }
+        _ => 1,
     }
 }
 

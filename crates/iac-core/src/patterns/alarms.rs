@@ -39,7 +39,6 @@ impl Notifications {
     /// Adds the key `<name>Key`, the topic `<name>Topic` and one subscription `<name>Email<n>`
     /// per address.
     pub fn create(stack: &mut StackBuilder, name: &str, emails: &[String]) -> Self {
-        let name = name;
         stack.pattern("Notifications", name, |stack| Self::add_resources(stack, name, emails))
     }
 

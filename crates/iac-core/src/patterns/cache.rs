@@ -70,8 +70,7 @@ pub struct Cache {
 impl Cache {
     /// Adds the cache's resources.
     pub fn create(stack: &mut StackBuilder, p: CacheProps<'_>) -> Self {
-        let name = p.name;
-        stack.pattern("Cache", name, |stack| Self::add_resources(stack, p))
+        stack.pattern("Cache", p.name, |stack| Self::add_resources(stack, p))
     }
 
     /// [`Self::create`] inside its pattern scope.

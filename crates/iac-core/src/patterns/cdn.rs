@@ -48,8 +48,7 @@ pub struct AssetCdn {
 impl AssetCdn {
     /// Adds the bucket, the origin access control, the distribution and the bucket policy.
     pub fn create(stack: &mut StackBuilder, p: AssetCdnProps<'_>) -> Self {
-        let name = p.name;
-        stack.pattern("AssetCdn", name, |stack| Self::add_resources(stack, p))
+        stack.pattern("AssetCdn", p.name, |stack| Self::add_resources(stack, p))
     }
 
     /// [`Self::create`] inside its pattern scope.

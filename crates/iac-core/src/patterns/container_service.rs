@@ -213,8 +213,7 @@ fn ecs_role(
 impl ContainerService {
     /// Adds the service's resources.
     pub fn create(stack: &mut StackBuilder, p: ContainerServiceProps<'_>) -> Self {
-        let name = p.name;
-        stack.pattern("ContainerService", name, |stack| Self::add_resources(stack, p))
+        stack.pattern("ContainerService", p.name, |stack| Self::add_resources(stack, p))
     }
 
     /// [`Self::create`] inside its pattern scope.

@@ -126,8 +126,7 @@ pub fn performance_insights_supported(instance_class: &str) -> bool {
 impl Database {
     /// Adds the database's resources.
     pub fn create(stack: &mut StackBuilder, p: DatabaseProps<'_>) -> Self {
-        let name = p.name;
-        stack.pattern("Database", name, |stack| Self::add_resources(stack, p))
+        stack.pattern("Database", p.name, |stack| Self::add_resources(stack, p))
     }
 
     /// [`Self::create`] inside its pattern scope.

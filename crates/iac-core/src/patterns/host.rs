@@ -116,8 +116,7 @@ pub struct Host {
 impl Host {
     /// Adds the host's resources.
     pub fn create(stack: &mut StackBuilder, p: HostProps<'_>) -> Self {
-        let name = p.name;
-        stack.pattern("Host", name, |stack| Self::add_resources(stack, p))
+        stack.pattern("Host", p.name, |stack| Self::add_resources(stack, p))
     }
 
     /// [`Self::create`] inside its pattern scope.

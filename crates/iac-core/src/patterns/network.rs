@@ -56,8 +56,7 @@ impl Network {
     /// private subnets routed through NAT. Subnet `i` of each kind is in zone `i`; public subnets
     /// take the first blocks of the range and private ones the blocks after them.
     pub fn create(stack: &mut StackBuilder, props: &NetworkProps) -> Self {
-        let name = "";
-        stack.pattern("Network", name, |stack| Self::add_resources(stack, props))
+        stack.pattern("Network", "", |stack| Self::add_resources(stack, props))
     }
 
     /// [`Self::create`] inside its pattern scope.

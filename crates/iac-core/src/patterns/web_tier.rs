@@ -120,8 +120,7 @@ pub struct WebTier {
 impl WebTier {
     /// Adds the tier's resources.
     pub fn create(stack: &mut StackBuilder, p: WebTierProps<'_>) -> Self {
-        let name = p.name;
-        stack.pattern("WebTier", name, |stack| Self::add_resources(stack, p))
+        stack.pattern("WebTier", p.name, |stack| Self::add_resources(stack, p))
     }
 
     /// [`Self::create`] inside its pattern scope.
