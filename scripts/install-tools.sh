@@ -11,12 +11,18 @@
 #   venv-kube     -> venv-kube-<hash>     kubernetes-validate                  (requirements-kube.txt)
 #   tools.env     KEY=absolute_path lines: IAC_CFN_LINT, IAC_CHECKOV, IAC_PYTHON,
 #                 IAC_MOTO_SERVER, IAC_KUBERNETES_VALIDATE and, when available, IAC_SHELLCHECK, IAC_NGINX,
-#                 IAC_CLOUD_INIT and IAC_SYSTEMD_ANALYZE; the boot test's IAC_BOOT_ROOT, IAC_NSPAWN
-#                 and IAC_APT_FTPARCHIVE
+#                 IAC_CLOUD_INIT, IAC_SYSTEMD_ANALYZE, IAC_DOT (Graphviz) and IAC_TERRAFORM; the boot
+#                 test's IAC_BOOT_ROOT, IAC_NSPAWN and IAC_APT_FTPARCHIVE
 #
 # The host-setup oracles come from the distribution (Debian 12), pinned to an upstream
 # version (the Debian revision may move with security updates): nginx-light (`nginx -t` on
-# rendered sites) and cloud-init (`cloud-init schema` on rendered user data). cloud-init is
+# rendered sites) and cloud-init (`cloud-init schema` on rendered user data); so does Graphviz
+# (`dot`, which turns `synth --target graph` into SVG and checks its DOT).
+#
+# terraform (`terraform fmt -check` on the rendered Terraform) is in no package registry this
+# script uses (not Debian, PyPI or npm): it is used where it is installed, on PATH or named by
+# $IAC_TERRAFORM, when its version is a 1.x from 1.5 on (the rendered `required_version`).
+# Elsewhere its test is skipped with a message (a failure when CI=true). cloud-init is
 # disabled on this machine right after it is installed (/etc/cloud/cloud-init.disabled): only
 # its schema check is used. systemd-analyze comes with systemd.
 #
@@ -170,7 +176,7 @@ ensure_shellcheck() {
 }
 
 # Debian packages of the host-setup oracles: name=upstream version (any Debian revision).
-APT_PINS=("nginx-light=1.22.1-*" "cloud-init=22.4.2-*")
+APT_PINS=("nginx-light=1.22.1-*" "cloud-init=22.4.2-*" "graphviz=2.42.2-*")
 
 # apt_pin_installed PIN: true when the package is installed at the pinned upstream version.
 apt_pin_installed() {
@@ -207,6 +213,24 @@ ensure_apt_tools() {
             return 0
         fi
     fi
+    return 0
+}
+
+# Prints the path of terraform when it is installed at a version the rendered Terraform accepts
+# (1.x, x >= 5); prints nothing otherwise (it cannot be installed from a package registry).
+ensure_terraform() {
+    local p version
+    p="${IAC_TERRAFORM:-$(command -v terraform 2>/dev/null || true)}"
+    if [ -z "$p" ] || [ ! -x "$p" ]; then
+        log "terraform: not installed, skipping its fmt check (install terraform >= 1.5 to run it)"
+        return 0
+    fi
+    version="$(CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$p" version -json 2>/dev/null \
+        | sed -n 's/.*"terraform_version": *"\([0-9.]*\)".*/\1/p')"
+    case "$version" in
+        1.[5-9].* | 1.[1-9][0-9].*) printf '%s\n' "$p" ;;
+        *) log "terraform: $p is version '${version:-unknown}', not 1.x from 1.5; skipping its fmt check" ;;
+    esac
     return 0
 }
 
@@ -307,6 +331,8 @@ ensure_apt_tools
 NGINX="$(command -v nginx 2>/dev/null || true)"
 CLOUD_INIT="$(command -v cloud-init 2>/dev/null || true)"
 SYSTEMD_ANALYZE="$(command -v systemd-analyze 2>/dev/null || true)"
+DOT="$(command -v dot 2>/dev/null || true)"
+TERRAFORM="$(ensure_terraform)"
 ensure_boot_tools
 BOOT_ROOT="$(ensure_boot_root)"
 NSPAWN="$(command -v systemd-nspawn 2>/dev/null || true)"
@@ -335,6 +361,8 @@ env_tmp="$IAC_CACHE_DIR/.tools.env.$$"
     if [ -n "$NGINX" ]; then printf 'IAC_NGINX=%s\n' "$NGINX"; fi
     if [ -n "$CLOUD_INIT" ]; then printf 'IAC_CLOUD_INIT=%s\n' "$CLOUD_INIT"; fi
     if [ -n "$SYSTEMD_ANALYZE" ]; then printf 'IAC_SYSTEMD_ANALYZE=%s\n' "$SYSTEMD_ANALYZE"; fi
+    if [ -n "$DOT" ]; then printf 'IAC_DOT=%s\n' "$DOT"; fi
+    if [ -n "$TERRAFORM" ]; then printf 'IAC_TERRAFORM=%s\n' "$TERRAFORM"; fi
     if [ -n "$BOOT_ROOT" ] && [ -n "$NSPAWN" ] && [ -n "$APT_FTPARCHIVE" ]; then
         printf 'IAC_BOOT_ROOT=%s\n' "$BOOT_ROOT"
         printf 'IAC_NSPAWN=%s\n' "$NSPAWN"
@@ -364,5 +392,12 @@ if [ -n "$CLOUD_INIT" ]; then
 fi
 if [ -n "$SYSTEMD_ANALYZE" ]; then
     printf '%-12s %-10s %s\n' systemd "$("$SYSTEMD_ANALYZE" --version | awk 'NR==1 {print $2}')" "$SYSTEMD_ANALYZE"
+fi
+if [ -n "$DOT" ]; then
+    printf '%-12s %-10s %s\n' graphviz "$("$DOT" -V 2>&1 | awk '{print $5}')" "$DOT"
+fi
+if [ -n "$TERRAFORM" ]; then
+    printf '%-12s %-10s %s\n' terraform "$(CHECKPOINT_DISABLE=1 TF_CLI_CONFIG_FILE=/dev/null "$TERRAFORM" version -json 2>/dev/null \
+        | sed -n 's/.*"terraform_version": *"\([0-9.]*\)".*/\1/p')" "$TERRAFORM"
 fi
 log "wrote $IAC_CACHE_DIR/tools.env"

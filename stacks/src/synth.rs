@@ -19,13 +19,14 @@ use crate::Registry;
 use crate::config::ConfigSource;
 use crate::error::StackError;
 
-/// Render a stack to CloudFormation, Terraform, cloud-init user data, Packer, compose and Kubernetes.
+/// Render a stack to CloudFormation, Terraform, cloud-init user data, Packer, compose and
+/// Kubernetes, or draw its dependency graph.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "synth",
     version,
-    about = "Render an infrastructure stack to CloudFormation, Terraform, cloud-init user data, Packer, compose and Kubernetes",
-    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n  synth <stack> --env <env> --target k8s --out out/                 # out/k8s/<app>.yaml for each app of a stack with apps\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
+    about = "Render an infrastructure stack to CloudFormation, Terraform, cloud-init user data, Packer, compose and Kubernetes, or draw its dependency graph",
+    after_help = "Examples:\n  synth --list\n  synth aquamark --env prod --target cloudformation            # template on stdout\n  synth aquamark --env prod --target all --out out/             # out/cloudformation, out/terraform, out/userdata\n  synth aquamark --env dev --target cloudformation --format yaml --out out/\n  synth aquamark --env prod --config my-prod.toml --target terraform --out tf/\n  synth aquamark --env prod --target packer --out bake/             # packer build -var version=1.0.1 bake/packer/aq-web.pkr.hcl\n  synth <stack> --env <env> --target k8s --out out/                 # out/k8s/<app>.yaml for each app of a stack with apps\n  synth aquamark --env prod --target graph --out out/           # out/graph/aquamark.dot, and .svg when Graphviz is installed\n  synth aquamark --env prod --target graph | dot -Tpng > graph.png\n\nA stack that fails validation writes nothing; every problem is printed with its\nstack/resource/property path and a hint. Exit codes: 0 success, 1 error, 2 bad usage."
 )]
 pub struct SynthArgs {
     /// The stack to render (see --list).
@@ -65,12 +66,16 @@ pub enum TargetArg {
     Userdata,
     /// `packer/<bake>.pkr.hcl` and its bake script.
     Packer,
-    /// Every target that applies to the stack.
+    /// Every target that applies to the stack (all but `graph`).
     All,
     /// `compose/<app>/compose.yaml`, one compose project per app.
     Compose,
     /// `k8s/<app>.yaml`, Kubernetes manifests, one file per app.
     K8s,
+    /// `graph/<stack>.dot`, the dependency graph: resources grouped by the pattern that added
+    /// them, edges labelled with the attribute referred to; with --out also `graph/<stack>.svg`
+    /// when Graphviz's `dot` is on PATH. Not part of `all`.
+    Graph,
 }
 
 /// `--format`.
@@ -92,6 +97,7 @@ impl From<TargetArg> for Target {
             TargetArg::All => Target::All,
             TargetArg::Compose => Target::Compose,
             TargetArg::K8s => Target::Kubernetes,
+            TargetArg::Graph => Target::Graph,
         }
     }
 }
@@ -124,6 +130,9 @@ pub fn run(
     if let Some(dir) = &args.out {
         let mut sink = DirSink::new(dir);
         let warnings = iac_render::render_into(&stack, args.target.into(), format, &mut sink)?;
+        if args.target == TargetArg::Graph {
+            write_svg(&stack, &mut sink, stderr)?;
+        }
         let written = sink.commit()?;
         for w in &warnings {
             writeln!(stderr, "{w}").map_err(io)?;
@@ -158,7 +167,7 @@ pub fn run(
             }
         }
         // A split CloudFormation template (nested stacks) is several files.
-        TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s
+        TargetArg::Cloudformation | TargetArg::Userdata | TargetArg::Compose | TargetArg::K8s | TargetArg::Graph
             if rendered.files.len() == 1 =>
         {
             stdout.write_all(rendered.files[0].contents.as_bytes()).map_err(io)?;
@@ -168,7 +177,8 @@ pub fn run(
         | TargetArg::Packer
         | TargetArg::All
         | TargetArg::Compose
-        | TargetArg::K8s => {
+        | TargetArg::K8s
+        | TargetArg::Graph => {
             return Err(StackError::Io {
                 action: "this target writes several files; give an output directory with --out, e.g. --out",
                 path: PathBuf::from("out"),
@@ -177,6 +187,51 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// Adds `graph/<stack>.svg`, drawn by Graphviz's `dot` from the graph, when `dot` is on PATH;
+/// says so on `stderr` when it is not.
+fn write_svg(stack: &iac_core::Stack, sink: &mut DirSink, stderr: &mut dyn Write) -> Result<(), StackError> {
+    let dot = iac_render::graph::render(stack)?;
+    let path = iac_render::graph::path(stack).with_extension("svg");
+    let svg = match run_dot(&dot) {
+        Ok(svg) => svg,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            writeln!(
+                stderr,
+                "synth: Graphviz's `dot` is not on PATH: wrote the DOT file only (install graphviz for the SVG)"
+            )
+            .map_err(|source| StackError::Io {
+                action: "cannot write to the terminal",
+                path: PathBuf::from("-"),
+                source,
+            })?;
+            return Ok(());
+        }
+        Err(source) => return Err(StackError::Io { action: "Graphviz's `dot -Tsvg` failed to draw", path, source }),
+    };
+    sink.file(&path, &mut |w| w.write_all(&svg)).map_err(|source| StackError::Io {
+        action: "cannot write",
+        path: path.clone(),
+        source,
+    })
+}
+
+/// `dot -Tsvg` on `text`: the SVG, or why not (`NotFound` when `dot` is not installed).
+fn run_dot(text: &str) -> io::Result<Vec<u8>> {
+    use std::process::{Command, Stdio};
+    let mut child =
+        Command::new("dot").arg("-Tsvg").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let mut stdin = child.stdin.take().ok_or_else(|| io::Error::other("no stdin for dot"))?;
+    let input = text.to_owned();
+    let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output()?;
+    feeder.join().map_err(|_| io::Error::other("writing to dot panicked"))??;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(io::Error::other(format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim())))
+    }
 }
 
 /// Writes every file as `<path>.iac-tmp`, then renames them all into place. On any failure the

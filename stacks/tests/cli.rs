@@ -144,6 +144,7 @@ fn help_teaches() {
     let (ok, out, _) = synth(&["--help"]);
     assert!(ok);
     assert!(out.contains("Examples:") && out.contains("--target"), "{out}");
+    assert!(out.contains("graph") && out.contains("--target graph --out out/"), "{out}");
 }
 
 #[test]
@@ -214,4 +215,28 @@ fn copies_split_cloudformation_into_nested_stacks_and_only_scale_takes_them() {
         assert_eq!(child["Properties"]["TemplateURL"], path.trim_start_matches("cloudformation/"));
         assert!(Path::new(out).join(&path).exists(), "{path} not written");
     }
+}
+
+#[test]
+fn graph_prints_dot_and_writes_svg_when_graphviz_is_there() {
+    let (ok, out, err) = synth(&["aquamark", "--env", "prod", "--target", "graph"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("digraph \"aquamark-prod\" {") && out.contains("subgraph cluster_"), "{out}");
+    assert!(out.contains("\"SiteRecord\" -> \"WebLoadBalancer\" [label=\"DNSName, CanonicalHostedZoneID\"];"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) =
+        synth(&["aquamark", "--env", "prod", "--target", "graph", "--out", dir.path().to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("graph/aquamark.dot")).unwrap(), out);
+    let svg = dir.path().join("graph/aquamark.svg");
+    let has_dot = Command::new("dot").arg("-V").output().is_ok();
+    if has_dot {
+        assert!(std::fs::read_to_string(svg).unwrap().contains("<svg"), "{err}");
+    } else {
+        assert!(!svg.exists() && err.contains("Graphviz's `dot` is not on PATH"), "{err}");
+    }
+
+    let (ok, _, err) = synth(&["aquamark", "--env", "prod", "--target", "all", "--out", dir.path().to_str().unwrap()]);
+    assert!(ok && !err.contains("graph/"), "`all` does not draw the graph:\n{err}");
 }

@@ -1,7 +1,7 @@
 //! Shared helpers of the cross-crate tests: every registered stack and environment rendered to
 //! a directory, the files their cloud-init user data writes, and the external oracles (cfn-lint,
-//! checkov, python-hcl2, shellcheck, nginx, cloud-init, systemd-analyze) found through
-//! `tools.env`, which `scripts/install-tools.sh` writes.
+//! checkov, python-hcl2, shellcheck, nginx, cloud-init, systemd-analyze, terraform, Graphviz)
+//! found through `tools.env`, which `scripts/install-tools.sh` writes.
 
 #![allow(clippy::print_stderr)] // test and example output goes to stderr on purpose
 
@@ -83,7 +83,7 @@ fn tools_env() -> Vec<(String, String)> {
 }
 
 /// The path of an oracle tool (`IAC_CFN_LINT`, `IAC_CHECKOV`, `IAC_PYTHON`, `IAC_SHELLCHECK`,
-/// `IAC_KUBERNETES_VALIDATE`),
+/// `IAC_KUBERNETES_VALIDATE`, `IAC_TERRAFORM`, `IAC_DOT`),
 /// from the environment or `tools.env`. When it is missing: a failure when `CI=true`, otherwise
 /// a printed skip (`None`).
 pub fn oracle(var: &str) -> Option<PathBuf> {

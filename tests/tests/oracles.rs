@@ -1,7 +1,7 @@
 //! External oracles on everything rendered: cfn-lint and checkov on CloudFormation (JSON and
-//! YAML), python-hcl2, the AWS provider argument check and checkov on Terraform; on the hosts'
-//! cloud-init user data: cloud-init's own schema check, shellcheck on every shell script it
-//! writes (and on the bake scripts), `nginx -t` on every nginx site, `systemd-analyze verify` on
+//! YAML), python-hcl2, the AWS provider argument check, `terraform fmt -check` and checkov on
+//! Terraform (`terraform fmt` on the Packer templates too); on the hosts' cloud-init user data:
+//! cloud-init's own schema check, shellcheck on every shell script it writes (and on the bake scripts), `nginx -t` on every nginx site, `systemd-analyze verify` on
 //! every unit; the compose-spec schema (and references it cannot express) on compose files and
 //! kubernetes-validate (strict) on Kubernetes manifests. Each test renders every stack and
 //! environment into a temporary directory.
@@ -110,6 +110,40 @@ fn terraform_parses_and_uses_real_provider_arguments() {
         eprintln!("provider arguments: {}", text.lines().last().unwrap_or(""));
         assert!(out.status.success(), "unknown provider arguments:\n{text}{}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// `terraform fmt -check` on every Terraform file and Packer template rendered: the layout is
+/// Terraform's own (offline: `fmt` needs no provider).
+#[test]
+fn terraform_fmt_changes_nothing() {
+    let Some(terraform) = oracle("IAC_TERRAFORM") else { return };
+    let (dir, paths) = rendered_dir();
+    let tf_count = with_suffix(&paths, ".tf").count();
+    assert!(tf_count > 0);
+    let fmt = |cmd: &mut Command| {
+        run(cmd.env("CHECKPOINT_DISABLE", "1").env("TF_CLI_CONFIG_FILE", "/dev/null").env("TF_IN_AUTOMATION", "1"))
+    };
+    let out = fmt(Command::new(&terraform).args(["fmt", "-check", "-diff", "-recursive"]).arg(dir.path()));
+    assert!(
+        out.status.success(),
+        "terraform fmt would change these files:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Packer templates (`.pkr.hcl`, which `terraform fmt` does not pick up by name) through stdin.
+    let packer: Vec<&PathBuf> = with_suffix(&paths, ".pkr.hcl").collect();
+    assert!(!packer.is_empty(), "no Packer template rendered");
+    for p in &packer {
+        let file = std::fs::File::open(p).expect("rendered file");
+        let out = fmt(Command::new(&terraform).args(["fmt", "-check", "-diff", "-"]).stdin(file));
+        assert!(
+            out.status.success(),
+            "terraform fmt would change {}:\n{}",
+            p.display(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    eprintln!("terraform fmt -check: {tf_count} Terraform files and {} Packer templates unchanged", packer.len());
 }
 
 #[test]
@@ -478,4 +512,97 @@ fn terraform_of_a_split_stack_is_one_configuration() {
     let resources: usize = String::from_utf8_lossy(&out.stdout).trim().parse().expect("a count");
     eprintln!("python-hcl2: {resources} Terraform resources for 12 copies");
     assert!(resources >= 12 * 44, "{resources} resources");
+}
+
+/// Viewbovis prod with one Terraform override on its instance (`AppInstance`): a second data
+/// disk as an `ebs_block_device`, made by `make`.
+fn viewbovis_with_disk(make: impl Fn(Value) -> iac_core::model::Override) -> iac_core::Stack {
+    let seed = stacks::registry().build("viewbovis", "prod", None).expect("viewbovis builds");
+    let mut b = iac_core::StackBuilder::new(seed.name(), seed.env());
+    b.description(seed.description());
+    for (k, v) in seed.tags() {
+        b.tag(k, v);
+    }
+    for (id, p) in seed.parameters() {
+        b.parameter(id.as_str(), p.clone());
+    }
+    for entry in seed.resources() {
+        let mut entry = entry.clone();
+        if entry.id.as_str() == "AppInstance" {
+            let disk = serde_json::json!({ "device_name": "/dev/sdg", "volume_size": 50, "volume_type": "gp3", "encrypted": true });
+            entry.overrides.push(make(disk));
+        }
+        b.add_entry(entry);
+    }
+    b.build().expect("viewbovis rebuilt")
+}
+
+/// `stack`'s Terraform written to a temporary directory, and the provider schema check on it.
+fn schema_check(python: &Path, stack: &iac_core::Stack) -> (tempfile::TempDir, String, std::process::Output) {
+    let oracles = workspace_root().join("tests/oracles");
+    let dir = temp_dir();
+    let main_tf = iac_render::terraform::render(stack).expect("renders").main_tf;
+    let main = dir.path().join("main.tf");
+    std::fs::write(&main, &main_tf).expect("write main.tf");
+    let out = run(Command::new(python)
+        .arg(oracles.join("tf_schema_check.py"))
+        .arg(oracles.join("aws_provider_schema.json"))
+        .arg(&main));
+    (dir, main_tf, out)
+}
+
+/// A Terraform override that needs a nested block is written as one: the provider schema check
+/// and `terraform fmt` accept it, and the same value as an argument is caught by the check.
+#[test]
+fn a_block_override_is_a_block_for_the_provider() {
+    use iac_core::model::Override;
+    let Some(python) = oracle("IAC_PYTHON") else { return };
+    let (dir, main_tf, out) =
+        schema_check(&python, &viewbovis_with_disk(|v| Override::terraform_block("ebs_block_device", v)));
+    assert!(main_tf.contains("\n  ebs_block_device {\n    device_name = \"/dev/sdg\"\n"), "{main_tf}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the block override:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("block override: {}", text.lines().last().unwrap_or(""));
+    if let Some(terraform) = oracle("IAC_TERRAFORM") {
+        let out = run(Command::new(terraform)
+            .args(["fmt", "-check", "-diff"])
+            .arg(dir.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_CLI_CONFIG_FILE", "/dev/null"));
+        assert!(out.status.success(), "terraform fmt:\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    let (_dir, main_tf, out) =
+        schema_check(&python, &viewbovis_with_disk(|v| Override::terraform("ebs_block_device", v)));
+    assert!(main_tf.contains("\n  ebs_block_device = {\n"), "an argument, as asked:\n{main_tf}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && text.contains("ebs_block_device"), "the argument form must be caught:\n{text}");
+}
+
+/// Graphviz's `dot` draws every stack's dependency graph (`synth --target graph`) as SVG.
+#[test]
+fn graphviz_draws_every_dependency_graph() {
+    let Some(dot) = oracle("IAC_DOT") else { return };
+    let registry = stacks::registry();
+    let mut drawn = 0;
+    for def in registry.stacks() {
+        for (env, _) in &def.envs {
+            let stack = registry.build(def.name, env, None).expect("builds");
+            let text = iac_render::graph::render(&stack).expect("renders");
+            let dir = temp_dir();
+            let file = dir.path().join("graph.dot");
+            std::fs::write(&file, &text).expect("write");
+            let out = run(Command::new(&dot).arg("-Tsvg").arg(&file));
+            let svg = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && out.stderr.is_empty() && svg.contains("<svg"),
+                "{}/{env}: dot said:\n{}",
+                def.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(svg.matches("class=\"node\"").count(), stack.resources().len(), "{}/{env}", def.name);
+            drawn += 1;
+        }
+    }
+    eprintln!("graphviz: {drawn} dependency graphs drawn");
 }

@@ -147,7 +147,7 @@ fn aquamark_bake() {
     let stack = stacks::registry().build("aquamark", "prod", None).expect("builds");
     let files =
         iac_render::render_target(&stack, iac_render::Target::Packer, iac_render::Format::Json).expect("renders").files;
-    let template = &files.iter().find(|f| f.path.ends_with("aq-web.pkr.hcl")).expect("template").contents;
+    let template = &unaligned(&files.iter().find(|f| f.path.ends_with("aq-web.pkr.hcl")).expect("template").contents);
     let script = &files.iter().find(|f| f.path.ends_with("aq-web.sh")).expect("script").contents;
     // Named like the guide's `aq-web-v1.0.1-1`, from an Ubuntu base, encrypted, IMDSv2 only.
     assert!(template.contains("format(\"aq-web-v%s-%s\", var.version, var.build)"), "{template}");
@@ -190,7 +190,16 @@ fn aquamark_upgrade_order() {
 
 fn terraform(stack: &str, env: &str) -> String {
     let stack = stacks::registry().build(stack, env, None).expect("builds");
-    iac_render::terraform::render(&stack).expect("renders").main_tf
+    unaligned(&iac_render::terraform::render(&stack).expect("renders").main_tf)
+}
+
+/// HCL with the padding `terraform fmt` puts before `=` taken out (`key = value` throughout).
+fn unaligned(hcl: &str) -> String {
+    let mut text = hcl.to_owned();
+    while text.contains("  =") {
+        text = text.replace("  =", " =");
+    }
+    text
 }
 
 #[test]
@@ -940,7 +949,7 @@ fn postback_on_digitalocean() {
     let files =
         iac_render::render_target(&stack, iac_render::Target::All, iac_render::Format::Json).expect("renders").files;
     assert!(files.iter().all(|f| !f.path.starts_with("cloudformation")), "no CloudFormation for a droplet");
-    let main = &files.iter().find(|f| f.path.ends_with("main.tf")).unwrap().contents;
+    let main = &unaligned(&files.iter().find(|f| f.path.ends_with("main.tf")).unwrap().contents);
     let body = hcl::parse(main).unwrap_or_else(|e| panic!("{e}"));
     assert!(main.contains("source = \"digitalocean/digitalocean\"") && !main.contains("hashicorp/aws"), "{main}");
     let block = |ty: &str| {

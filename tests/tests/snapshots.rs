@@ -35,3 +35,20 @@ fn bake_builder_scripts() {
         insta::assert_snapshot!(format!("aquamark__prod__builder__{}.sh", bake.name), text);
     }
 }
+
+/// `synth --target graph` of every stack and environment (not part of `all`).
+#[test]
+fn dependency_graph_of_every_stack_env() {
+    let registry = stacks::registry();
+    for def in registry.stacks() {
+        for (env, _) in &def.envs {
+            let stack = registry.build(def.name, env, None).unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name));
+            let files = iac_render::render_target(&stack, iac_render::Target::Graph, iac_render::Format::Json)
+                .unwrap_or_else(|e| panic!("{}/{env}: {e}", def.name))
+                .files;
+            assert_eq!(files.len(), 1);
+            assert_eq!(files[0].path, std::path::Path::new("graph").join(format!("{}.dot", def.name)));
+            insta::assert_snapshot!(format!("{}__{env}__graph__{}.dot", def.name, def.name), &files[0].contents);
+        }
+    }
+}

@@ -228,6 +228,7 @@ macro_rules! sample_entries {
                         depends_on: Vec::new(),
                         suppressions: Vec::new(),
                         overrides: Vec::new(),
+                        origin: None,
                     });
                 }
             )*

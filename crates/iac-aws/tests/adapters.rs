@@ -13,7 +13,7 @@ use common::{Moto, ZONES, fast};
 use iac_aws::adapter::SdkKind;
 use iac_aws::desired::{self, Facts};
 use iac_aws::{AwsError, Engine, Options, services};
-use iac_core::model::{Backend, Override, Subnet, Vpc};
+use iac_core::model::{Override, Subnet, Vpc};
 use iac_core::value::{Pseudo, Value};
 use iac_core::{Stack, StackBuilder};
 use serde_json::{Value as Json, json};
@@ -41,7 +41,7 @@ fn network(vpc_override: Vec<Override>, subnet_override: Vec<Override>) -> Stack
 
 /// An override of the CloudFormation properties.
 fn cfn_override(path: &str, value: Json) -> Vec<Override> {
-    vec![Override { backend: Backend::CloudFormation, path: path.into(), value }]
+    vec![Override::cloudformation(path, value)]
 }
 
 #[test]

@@ -16,7 +16,7 @@ use iac_aws::Clients;
 use iac_aws::desired;
 use iac_aws::services::{self, Ctx, autoscaling};
 use iac_aws::state::{Observed, TAG_HASH};
-use iac_core::model::{AutoScalingGroup, Backend, HealthCheckType, Override, ScalingPolicy, TrackedMetric};
+use iac_core::model::{AutoScalingGroup, HealthCheckType, Override, ScalingPolicy, TrackedMetric};
 use iac_core::{LogicalId, Stack, StackBuilder};
 use serde_json::json;
 
@@ -136,11 +136,10 @@ fn stack(net: &Network, k: &Knobs) -> Stack {
         },
         |e| {
             // Named metrics: moto records them (it records nothing for "all metrics").
-            e.overrides.push(Override {
-                backend: Backend::CloudFormation,
-                path: "MetricsCollection".into(),
-                value: json!([{ "Granularity": "1Minute", "Metrics": ["GroupInServiceInstances", "GroupMaxSize"] }]),
-            });
+            e.overrides.push(Override::cloudformation(
+                "MetricsCollection",
+                json!([{ "Granularity": "1Minute", "Metrics": ["GroupInServiceInstances", "GroupMaxSize"] }]),
+            ));
         },
     );
     if k.policy {

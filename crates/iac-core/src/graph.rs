@@ -1,8 +1,9 @@
 //! The dependency graph of a stack: edges come from references and explicit `depends_on`.
 //!
 //! Gives a deterministic topological order (ties broken by insertion order), the reverse order
-//! for destroy, a cycle error that names the cycle, and the critical path under a cost function
-//! (the SDK engine uses estimated creation times).
+//! for destroy, a cycle error that names the cycle, the critical path under a cost function
+//! (the SDK engine uses estimated creation times), and every edge with why it is there (the
+//! attributes referred to, or `depends_on`), which `synth --target graph` draws.
 
 use indexmap::{IndexMap, IndexSet};
 
@@ -10,6 +11,28 @@ use crate::error::CoreError;
 use crate::id::LogicalId;
 use crate::model::ResourceEntry;
 use crate::stack::Stack;
+use crate::value::Attr;
+
+/// Why one resource depends on another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Because {
+    /// It refers to this attribute of the other.
+    Attr(Attr),
+    /// It names the other in `depends_on`.
+    DependsOn,
+}
+
+/// One edge of the graph: `from` depends on `to`, for the reasons in `because` (the attributes
+/// in the order `from` first refers to them, then `depends_on`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge<'a> {
+    /// The resource that depends.
+    pub from: &'a LogicalId,
+    /// The resource it depends on.
+    pub to: &'a LogicalId,
+    /// Why, never empty.
+    pub because: Vec<Because>,
+}
 
 /// Dependencies between the resources of one stack.
 #[derive(Debug, Clone)]
@@ -49,6 +72,28 @@ impl Graph {
     /// What depends on `id` directly.
     pub fn dependents<'a>(&'a self, id: &'a LogicalId) -> impl Iterator<Item = &'a LogicalId> + 'a {
         self.deps.iter().filter(move |(_, d)| d.contains(id)).map(|(k, _)| k)
+    }
+
+    /// Every edge, in stack order of `from` and then first-use order of `to`, with its reasons.
+    pub fn edges<'a>(&'a self, stack: &Stack) -> Vec<Edge<'a>> {
+        let mut out = Vec::new();
+        for (from, deps) in &self.deps {
+            let entry = stack.resource(from);
+            let refs = entry.map(|e| e.resource.refs().attrs).unwrap_or_default();
+            for to in deps {
+                let mut because: Vec<Because> = Vec::new();
+                for r in refs.iter().filter(|r| &r.id == to) {
+                    if !because.contains(&Because::Attr(r.attr)) {
+                        because.push(Because::Attr(r.attr));
+                    }
+                }
+                if entry.is_some_and(|e| e.depends_on.contains(to)) {
+                    because.push(Because::DependsOn);
+                }
+                out.push(Edge { from, to, because });
+            }
+        }
+        out
     }
 
     /// Creation order: every resource after all it depends on.

@@ -84,6 +84,9 @@ pub fn add_copy(target: &mut StackBuilder, source: &Stack, options: &CopyOptions
         entry.id = prefixed(prefix, &entry.id);
         entry.depends_on = entry.depends_on.iter().map(|d| prefixed(prefix, d)).collect();
         entry.resource.rewrite_refs(&mut |r| rename_ref(prefix, r));
+        if let Some(origin) = &mut entry.origin {
+            origin.name = format!("{prefix}{}", origin.name);
+        }
         make_names_unique(&mut entry, &label);
         target.add_entry(entry);
     }

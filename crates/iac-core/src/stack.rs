@@ -9,7 +9,7 @@ use crate::app::Bake;
 use crate::diag::{Code, Diagnostic, Path};
 use crate::error::CoreError;
 use crate::id::LogicalId;
-use crate::model::{Handle, Kind, ResourceEntry, ResourceLookup};
+use crate::model::{Handle, Kind, Origin, ResourceEntry, ResourceLookup};
 use crate::rollout::RolloutPlan;
 use crate::value::Value;
 use crate::workload::App;
@@ -192,6 +192,8 @@ impl ParamHandle {
 pub struct StackBuilder {
     stack: Stack,
     problems: Vec<Diagnostic>,
+    /// The pattern adding resources now ([`StackBuilder::pattern`]).
+    origin: Option<Origin>,
 }
 
 impl StackBuilder {
@@ -231,6 +233,7 @@ impl StackBuilder {
                 apps: Vec::new(),
             },
             problems,
+            origin: None,
         }
     }
 
@@ -306,6 +309,7 @@ impl StackBuilder {
             depends_on: Vec::new(),
             suppressions: Vec::new(),
             overrides: Vec::new(),
+            origin: self.origin.clone(),
         };
         configure(&mut entry);
         if self.is_unused(&id) {
@@ -341,6 +345,26 @@ impl StackBuilder {
     /// The bakes added so far.
     pub(crate) fn bakes_so_far(&self) -> &[Bake] {
         &self.stack.bakes
+    }
+
+    /// Runs `add` with every resource it adds recorded as made by the pattern `pattern` named
+    /// `name` ([`ResourceEntry::origin`]; `synth --target graph` groups them). The patterns call
+    /// it around what they add; a pattern called inside another records the inner one.
+    pub fn pattern<R>(&mut self, pattern: &'static str, name: &str, add: impl FnOnce(&mut Self) -> R) -> R {
+        self.with_origin(Some(Origin { pattern, name: name.to_owned() }), add)
+    }
+
+    /// Runs `add` with `origin` as the origin of what it adds.
+    pub(crate) fn with_origin<R>(&mut self, origin: Option<Origin>, add: impl FnOnce(&mut Self) -> R) -> R {
+        let outer = std::mem::replace(&mut self.origin, origin);
+        let out = add(self);
+        self.origin = outer;
+        out
+    }
+
+    /// The origin of the resource `id` added so far.
+    pub(crate) fn origin_of(&self, id: &LogicalId) -> Option<Origin> {
+        self.stack.resources.get(id).and_then(|e| e.origin.clone())
     }
 
     /// Changes an already added resource's shared options.

@@ -50,6 +50,29 @@ pub enum Attr {
     AvailabilityZone,
 }
 
+impl Attr {
+    /// The model's name of the attribute, e.g. `EndpointAddress`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attr::Id => "Id",
+            Attr::Arn => "Arn",
+            Attr::Name => "Name",
+            Attr::DnsName => "DnsName",
+            Attr::CanonicalHostedZoneId => "CanonicalHostedZoneId",
+            Attr::EndpointAddress => "EndpointAddress",
+            Attr::EndpointPort => "EndpointPort",
+            Attr::MasterUserSecretArn => "MasterUserSecretArn",
+            Attr::LatestVersionNumber => "LatestVersionNumber",
+            Attr::AllocationId => "AllocationId",
+            Attr::PrivateIp => "PrivateIp",
+            Attr::CidrBlock => "CidrBlock",
+            Attr::ReaderEndpointAddress => "ReaderEndpointAddress",
+            Attr::RegionalDomainName => "RegionalDomainName",
+            Attr::AvailabilityZone => "AvailabilityZone",
+        }
+    }
+}
+
 /// A reference to an attribute of a resource in the same stack.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AttrRef {

@@ -35,10 +35,13 @@ pub enum Target {
     Compose,
     /// `k8s/<app>.yaml`, one per app.
     Kubernetes,
+    /// `graph/<stack>.dot`, the dependency graph ([`crate::graph`]). Not part of `All`: it is a
+    /// picture of the stack, not something to deploy.
+    Graph,
 }
 
 impl Target {
-    /// Every concrete target, in output order.
+    /// Every target `All` writes (when it applies), in output order.
     pub const CONCRETE: [Target; 6] = [
         Target::CloudFormation,
         Target::Terraform,
@@ -58,7 +61,7 @@ impl Target {
             Target::CloudFormation => {
                 stack.resources().len() > 0 && !stack.resources().any(|e| e.resource.is_digitalocean())
             }
-            Target::Terraform => stack.resources().len() > 0,
+            Target::Terraform | Target::Graph => stack.resources().len() > 0,
             Target::UserData => userdata::hosts(stack).next().is_some(),
             Target::Packer => !stack.bakes().is_empty(),
             Target::Compose => stack.apps().iter().any(|a| a.targets(Platform::Compose)),
@@ -78,6 +81,7 @@ impl fmt::Display for Target {
             Target::All => "all",
             Target::Compose => "compose",
             Target::Kubernetes => "k8s",
+            Target::Graph => "graph",
         })
     }
 }
@@ -181,6 +185,7 @@ pub fn render_into(
             Target::Packer => put_files(sink, &crate::packer::render(stack)?)?,
             Target::Compose => put_files(sink, &crate::compose::render(stack)?)?,
             Target::Kubernetes => put_files(sink, &crate::kubernetes::render(stack)?)?,
+            Target::Graph => put_text(sink, &crate::graph::path(stack), &crate::graph::render(stack)?)?,
             Target::All => unreachable!("expanded by `targets`"),
         }
     }

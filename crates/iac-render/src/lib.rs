@@ -10,6 +10,8 @@
 //! - [`compose`]: compose spec YAML for the stack's apps (local stand-ins included).
 //! - [`kubernetes`]: Kubernetes manifests for the stack's apps (Deployments, Services,
 //!   Ingresses, claims, `CronJob`s; secrets as references to a Secret the operator creates).
+//! - [`graph`]: the stack's dependency graph as Graphviz DOT, resources grouped by the pattern
+//!   that added them, edges labelled with the attribute referred to.
 //! - [`userdata`]: cloud-init user data, a `#cloud-config` document for every host (EC2 or a
 //!   DigitalOcean droplet) that writes the host's files and runs its boot script; [`cloudinit`]:
 //!   the files of its setup (systemd units and timers, supervisor programs, nginx sites, kernel
@@ -26,6 +28,8 @@ pub mod cloudinit;
 mod ecs;
 pub mod error;
 pub mod files;
+pub mod graph;
+mod hcl_layout;
 pub mod nested;
 pub mod packer;
 mod pretty;

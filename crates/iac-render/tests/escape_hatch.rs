@@ -1,6 +1,6 @@
 //! The escape hatch: raw resources and per-backend overrides reach the output as given.
 
-use iac_core::model::{Backend, InternetGateway, Override, RawResource, Vpc};
+use iac_core::model::{InternetGateway, Override, RawResource, Vpc};
 use iac_core::stack::StackBuilder;
 use iac_render::{Format, Target, cloudformation, render_target};
 use serde_json::json;
@@ -12,21 +12,9 @@ fn raw_resources_and_overrides_are_emitted_as_given() {
         "Vpc",
         Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true },
         |e| {
-            e.overrides.push(Override {
-                backend: Backend::CloudFormation,
-                path: "InstanceTenancy".into(),
-                value: json!("dedicated"),
-            });
-            e.overrides.push(Override {
-                backend: Backend::CloudFormation,
-                path: "EnableDnsSupport".into(),
-                value: json!(null),
-            });
-            e.overrides.push(Override {
-                backend: Backend::Terraform,
-                path: "instance_tenancy".into(),
-                value: json!("dedicated"),
-            });
+            e.overrides.push(Override::cloudformation("InstanceTenancy", json!("dedicated")));
+            e.overrides.push(Override::cloudformation("EnableDnsSupport", json!(null)));
+            e.overrides.push(Override::terraform("instance_tenancy", json!("dedicated")));
         },
     );
     s.add("Igw", InternetGateway {});

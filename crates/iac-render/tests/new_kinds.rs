@@ -94,10 +94,15 @@ fn cloudformation_keeps_the_data_and_generates_the_secret() {
     assert!(cloudformation::render(&stack, Format::Yaml).unwrap().contains("AWS::CloudWatch::Alarm"));
 }
 
-fn block<'a>(main: &'a str, header: &str) -> &'a str {
+/// The block that starts with `header`, the padding `terraform fmt` puts before `=` taken out.
+fn block(main: &str, header: &str) -> String {
     let start = main.find(header).unwrap_or_else(|| panic!("no `{header}` in\n{main}"));
     let end = main[start..].find("\n}\n").map_or(main.len(), |i| start + i + 3);
-    &main[start..end]
+    let mut text = main[start..end].to_owned();
+    while text.contains("  =") {
+        text = text.replace("  =", " =");
+    }
+    text
 }
 
 #[test]

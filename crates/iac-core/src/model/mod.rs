@@ -278,6 +278,26 @@ pub enum Backend {
 
 /// A property the model lacks, set as data on one backend's output. Path segments are separated
 /// by `.`, e.g. `Tags` or `MetadataOptions.HttpPutResponseHopLimit`.
+///
+/// Terraform tells arguments (`name = value`) from nested blocks (`name { ... }`) and refuses
+/// one written as the other, so a Terraform override says which it is: [`Override::terraform`]
+/// writes an argument, [`Override::terraform_block`] nested blocks.
+///
+/// ```
+/// use iac_core::model::Override;
+/// use serde_json::json;
+///
+/// // ebs_block_device { device_name = "/dev/sdf" ... } on an aws_instance
+/// let disk = Override::terraform_block(
+///     "ebs_block_device",
+///     json!({ "device_name": "/dev/sdf", "volume_size": 100, "encrypted": true }),
+/// );
+/// // instance_tenancy = "dedicated"
+/// let tenancy = Override::terraform("instance_tenancy", json!("dedicated"));
+/// // Properties.MetricsCollection in CloudFormation
+/// let metrics = Override::cloudformation("MetricsCollection", json!([{ "Granularity": "1Minute" }]));
+/// # let _ = (disk, tenancy, metrics);
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct Override {
     /// The backend.
@@ -286,6 +306,41 @@ pub struct Override {
     pub path: String,
     /// The value (JSON; `null` deletes).
     pub value: serde_json::Value,
+    /// What the value is written as: an argument or (Terraform) nested blocks.
+    pub shape: OverrideShape,
+}
+
+/// What an [`Override`]'s value is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum OverrideShape {
+    /// A property or argument, `name = value` (an object is an object value). In Terraform,
+    /// where the resource already has blocks of that name, an object (or a list of objects)
+    /// replaces them with blocks.
+    #[default]
+    Value,
+    /// Terraform nested blocks: an object is one `name { ... }` block, a list of objects one
+    /// block each (members that are objects stay map arguments, e.g. `tags`; a block inside the
+    /// block is a second override whose path goes through the first). CloudFormation has no
+    /// blocks: its properties take the value as given.
+    Block,
+}
+
+impl Override {
+    /// A CloudFormation property at `path` inside `Properties` (`null` removes it).
+    pub fn cloudformation(path: impl Into<String>, value: serde_json::Value) -> Self {
+        Self { backend: Backend::CloudFormation, path: path.into(), value, shape: OverrideShape::Value }
+    }
+
+    /// A Terraform argument at `path` inside the resource block (`null` removes it).
+    pub fn terraform(path: impl Into<String>, value: serde_json::Value) -> Self {
+        Self { backend: Backend::Terraform, path: path.into(), value, shape: OverrideShape::Value }
+    }
+
+    /// Terraform nested blocks at `path`: `value` is an object (one block) or a list of objects
+    /// (one block each), and replaces any blocks or argument of that name (`null` removes them).
+    pub fn terraform_block(path: impl Into<String>, value: serde_json::Value) -> Self {
+        Self { backend: Backend::Terraform, path: path.into(), value, shape: OverrideShape::Block }
+    }
 }
 
 /// A resource with its id and the options every kind shares.
@@ -301,6 +356,31 @@ pub struct ResourceEntry {
     pub suppressions: Vec<Suppression>,
     /// Per-backend property overrides.
     pub overrides: Vec<Override>,
+    /// The pattern that added it (none for a resource added directly): `synth --target graph`
+    /// draws each pattern's resources as one group.
+    pub origin: Option<Origin>,
+}
+
+/// The pattern call that added a resource: which pattern and the name it was given, e.g. the
+/// `WebTier` named `Web`. Set by [`crate::stack::StackBuilder::pattern`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Origin {
+    /// The pattern, e.g. `Database`.
+    pub pattern: &'static str,
+    /// The name it was given (the prefix of its logical ids, e.g. `Database`); empty for a
+    /// pattern without one (the `Network`).
+    pub name: String,
+}
+
+/// `Web (WebTier)`; the pattern alone when the name is empty or the pattern's own.
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name.is_empty() || self.name == self.pattern {
+            f.write_str(self.pattern)
+        } else {
+            write!(f, "{} ({})", self.name, self.pattern)
+        }
+    }
 }
 
 /// Resources by logical id, as the modules below the stack (a rollout plan's roles) look their

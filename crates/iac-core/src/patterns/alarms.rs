@@ -39,6 +39,11 @@ impl Notifications {
     /// Adds the key `<name>Key`, the topic `<name>Topic` and one subscription `<name>Email<n>`
     /// per address.
     pub fn create(stack: &mut StackBuilder, name: &str, emails: &[String]) -> Self {
+        stack.pattern("Notifications", name, |stack| Self::add_resources(stack, name, emails))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    fn add_resources(stack: &mut StackBuilder, name: &str, emails: &[String]) -> Self {
         let key = stack.add(
             &format!("{name}Key"),
             Key {

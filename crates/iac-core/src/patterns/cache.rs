@@ -70,6 +70,11 @@ pub struct Cache {
 impl Cache {
     /// Adds the cache's resources.
     pub fn create(stack: &mut StackBuilder, p: CacheProps<'_>) -> Self {
+        stack.pattern("Cache", p.name, |stack| Self::add_resources(stack, p))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    fn add_resources(stack: &mut StackBuilder, p: CacheProps<'_>) -> Self {
         let n = p.name;
         let port = 6379;
         let sg = stack.add(

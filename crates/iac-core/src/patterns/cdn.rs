@@ -47,8 +47,13 @@ pub struct AssetCdn {
 
 impl AssetCdn {
     /// Adds the bucket, the origin access control, the distribution and the bucket policy.
-    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: AssetCdnProps<'_>) -> Self {
+        stack.pattern("AssetCdn", p.name, |stack| Self::add_resources(stack, p))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
+    fn add_resources(stack: &mut StackBuilder, p: AssetCdnProps<'_>) -> Self {
         let n = p.name;
         let bucket = stack.add_with(
             &format!("{n}Bucket"),

@@ -212,8 +212,13 @@ fn ecs_role(
 
 impl ContainerService {
     /// Adds the service's resources.
-    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: ContainerServiceProps<'_>) -> Self {
+        stack.pattern("ContainerService", p.name, |stack| Self::add_resources(stack, p))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
+    fn add_resources(stack: &mut StackBuilder, p: ContainerServiceProps<'_>) -> Self {
         let n = p.name;
         let what = format!("{} {} {n}", stack.name(), stack.env());
         let port = p.container.ports.first().map_or(80, |m| m.container);

@@ -125,8 +125,13 @@ pub fn performance_insights_supported(instance_class: &str) -> bool {
 
 impl Database {
     /// Adds the database's resources.
-    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: DatabaseProps<'_>) -> Self {
+        stack.pattern("Database", p.name, |stack| Self::add_resources(stack, p))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
+    fn add_resources(stack: &mut StackBuilder, p: DatabaseProps<'_>) -> Self {
         let n = p.name;
         let port = p.engine.default_port();
         let sg = stack.add(
@@ -243,6 +248,18 @@ impl Database {
     /// data of its own, so it is not stateful: no snapshot policy and no final snapshot (RDS
     /// refuses one for a replica); the primary keeps both.
     pub fn add_read_replica(
+        &self,
+        stack: &mut StackBuilder,
+        suffix: &str,
+        instance_class: Option<&str>,
+        multi_az: bool,
+    ) -> Handle<DbInstance> {
+        let origin = stack.origin_of(self.instance.id());
+        stack.with_origin(origin, |stack| self.add_replica(stack, suffix, instance_class, multi_az))
+    }
+
+    /// [`Self::add_read_replica`] inside the database's pattern scope.
+    fn add_replica(
         &self,
         stack: &mut StackBuilder,
         suffix: &str,

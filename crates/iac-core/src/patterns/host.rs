@@ -116,6 +116,11 @@ pub struct Host {
 impl Host {
     /// Adds the host's resources.
     pub fn create(stack: &mut StackBuilder, p: HostProps<'_>) -> Self {
+        stack.pattern("Host", p.name, |stack| Self::add_resources(stack, p))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    fn add_resources(stack: &mut StackBuilder, p: HostProps<'_>) -> Self {
         let n = p.name;
         let egress = super::egress_rules(&p.internet_egress_ports, &p.vpc_egress_ports, p.network);
         let sg = stack.add(

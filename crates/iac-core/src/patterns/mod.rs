@@ -90,13 +90,17 @@ pub(crate) fn admit(
     from: Value<String>,
     what: &str,
 ) {
-    stack.add(
-        &format!("{to_name}From{from_name}"),
-        SecurityGroupIngress {
-            group_id: to.group_id(),
-            rule: Rule::tcp(port, Peer::Group(from), format!("{what} from the {from_name} tier")),
-        },
-    );
+    // The rule belongs with the group it opens (the same pattern's).
+    let origin = stack.origin_of(to.id());
+    stack.with_origin(origin, |stack| {
+        stack.add(
+            &format!("{to_name}From{from_name}"),
+            SecurityGroupIngress {
+                group_id: to.group_id(),
+                rule: Rule::tcp(port, Peer::Group(from), format!("{what} from the {from_name} tier")),
+            },
+        );
+    });
 }
 
 /// Shorthand for a suppression.

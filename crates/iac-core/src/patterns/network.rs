@@ -56,6 +56,11 @@ impl Network {
     /// private subnets routed through NAT. Subnet `i` of each kind is in zone `i`; public subnets
     /// take the first blocks of the range and private ones the blocks after them.
     pub fn create(stack: &mut StackBuilder, props: &NetworkProps) -> Self {
+        stack.pattern("Network", "", |stack| Self::add_resources(stack, props))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    fn add_resources(stack: &mut StackBuilder, props: &NetworkProps) -> Self {
         let vpc = stack.add(
             "Vpc",
             Vpc { cidr_block: props.cidr.to_string().into(), enable_dns_hostnames: true, enable_dns_support: true },

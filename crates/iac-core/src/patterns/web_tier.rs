@@ -119,8 +119,13 @@ pub struct WebTier {
 
 impl WebTier {
     /// Adds the tier's resources.
-    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
     pub fn create(stack: &mut StackBuilder, p: WebTierProps<'_>) -> Self {
+        stack.pattern("WebTier", p.name, |stack| Self::add_resources(stack, p))
+    }
+
+    /// [`Self::create`] inside its pattern scope.
+    #[allow(clippy::too_many_lines)] // one declaration per resource, read top to bottom
+    fn add_resources(stack: &mut StackBuilder, p: WebTierProps<'_>) -> Self {
         let n = p.name;
         let lb_sg = load_balancer_security_group(stack, n, p.network, p.instance_port, "instances");
         let mut ingress = vec![Rule::tcp(p.instance_port, Peer::Group(lb_sg.group_id()), "from the load balancer")];

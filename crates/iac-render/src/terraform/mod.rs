@@ -1,8 +1,9 @@
-//! Terraform: an [`iac_core::Stack`] as HCL for the AWS provider v5, written with `hcl-rs`.
+//! Terraform: an [`iac_core::Stack`] as HCL for the AWS provider v6, written with `hcl-rs` and
+//! laid out as `terraform fmt` lays it out (aligned `=` signs).
 //!
 //! [`render`] gives three files:
 //!
-//! - `main.tf`: a header comment, the `terraform` block (Terraform >= 1.5, `hashicorp/aws ~> 5.0`),
+//! - `main.tf`: a header comment, the `terraform` block (Terraform >= 1.5, `hashicorp/aws ~> 6.0`),
 //!   the `aws` provider with the stack's tags as `default_tags`, the `data` blocks the stack needs
 //!   (region, account, availability zones, secrets), then one or more `resource` blocks per model
 //!   resource in stack order.
@@ -15,8 +16,9 @@
 //! are written by `hcl-rs`, which escapes `${` and `%{` as `$${` and `%%{`, so a boot script's
 //! shell variables survive. Checkov suppressions become `#checkov:skip=CHECK:reason` comment lines
 //! inside the resource block (hcl-rs has no comments, so they are inserted into the formatted
-//! text). Terraform overrides set, replace or remove an argument of the resource block. Stateful
-//! resources get `lifecycle { prevent_destroy = true }`. The output is deterministic.
+//! text). Terraform overrides set, replace or remove an argument or nested blocks of the resource
+//! block. Stateful resources get `lifecycle { prevent_destroy = true }`. The output is
+//! deterministic, laid out as `terraform fmt` lays it out.
 //!
 //! This module assembles the files and holds what every kind shares (`TfContext`: values,
 //! references, data sources, secrets, tags, names, user data); each kind's arguments live in its
@@ -75,7 +77,7 @@ pub struct TerraformFiles {
 /// Terraform versions the output is written for.
 const REQUIRED_VERSION: &str = ">= 1.5";
 /// AWS provider versions the output is written for.
-const AWS_PROVIDER_VERSION: &str = "~> 5.0";
+const AWS_PROVIDER_VERSION: &str = "~> 6.0";
 /// DigitalOcean provider versions the output is written for.
 const DIGITALOCEAN_PROVIDER_VERSION: &str = "~> 2.0";
 
@@ -431,12 +433,14 @@ impl<'a> TfContext<'a> {
         }
     }
 
+    /// `block` as `terraform fmt` lays it out.
     fn format(&self, block: &Block) -> Result<String, RenderError> {
-        hcl::format::to_string(block).map_err(|e| RenderError::Serialize {
+        let text = hcl::format::to_string(block).map_err(|e| RenderError::Serialize {
             stack: self.stack.name().to_owned(),
             format: "HCL",
             source: Box::new(e),
-        })
+        })?;
+        Ok(crate::hcl_layout::align_assignments(&text))
     }
 
     // ----- values -----
@@ -514,7 +518,7 @@ impl<'a> TfContext<'a> {
         match p {
             Pseudo::Region => {
                 self.data.region = true;
-                traversal("data", &["aws_region", "current", "name"])
+                traversal("data", &["aws_region", "current", "region"])
             }
             Pseudo::AccountId => {
                 self.data.account = true;
@@ -654,7 +658,7 @@ impl<'a> TfContext<'a> {
 
         for o in entry.overrides.iter().filter(|o| o.backend == Backend::Terraform) {
             let path: Vec<&str> = o.path.split('.').collect();
-            overrides::apply(&mut args.0, &path, &o.value)
+            overrides::apply(&mut args.0, &path, &o.value, o.shape)
                 .map_err(|message| self.unsupported(&o.path, format!("Terraform override: {message}")))?;
         }
         if !entry.depends_on.is_empty() {

@@ -260,7 +260,7 @@ fn user_data_keeps_shell_variables_literal() {
     let refs: Vec<String> =
         parts.iter().filter(|p| !matches!(p, Expression::String(_))).map(ToString::to_string).collect();
     assert!(refs.contains(&"aws_db_instance.database_instance.address".to_owned()), "{refs:?}");
-    assert!(refs.contains(&"data.aws_region.current.name".to_owned()), "{refs:?}");
+    assert!(refs.contains(&"data.aws_region.current.region".to_owned()), "{refs:?}");
     assert!(!tf.main_tf.contains("aws_secretsmanager_secret_version"), "secrets in user data are read at boot");
 }
 
@@ -372,21 +372,9 @@ fn overrides_depends_on_and_raw_resources() {
         "Vpc",
         Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true },
         |e| {
-            e.overrides.push(Override {
-                backend: Backend::Terraform,
-                path: "instance_tenancy".into(),
-                value: serde_json::json!("default"),
-            });
-            e.overrides.push(Override {
-                backend: Backend::Terraform,
-                path: "enable_dns_support".into(),
-                value: serde_json::Value::Null,
-            });
-            e.overrides.push(Override {
-                backend: Backend::CloudFormation,
-                path: "Ignored".into(),
-                value: serde_json::json!(1),
-            });
+            e.overrides.push(Override::terraform("instance_tenancy", serde_json::json!("default")));
+            e.overrides.push(Override::terraform("enable_dns_support", serde_json::Value::Null));
+            e.overrides.push(Override::cloudformation("Ignored", serde_json::json!(1)));
         },
     );
     s.add_with(
@@ -414,4 +402,52 @@ fn overrides_depends_on_and_raw_resources() {
     s.add("Topic", RawResource { cloudformation: None, terraform: None });
     let err = render(&s.build().unwrap()).unwrap_err().to_string();
     assert!(err.contains("Topic") && err.contains("no Terraform form"), "{err}");
+}
+
+#[test]
+fn block_overrides_write_nested_blocks() {
+    let vpc = || Vpc { cidr_block: "10.0.0.0/16".into(), enable_dns_hostnames: true, enable_dns_support: true };
+    let mut s = StackBuilder::new("demo", "dev");
+    s.add_with("Vpc", vpc(), |e| {
+        e.overrides.push(Override::terraform_block(
+            "ebs_block_device",
+            serde_json::json!({ "device_name": "/dev/sdf", "volume_size": 100, "tags": { "role": "data" } }),
+        ));
+        e.overrides.push(Override::terraform_block(
+            "ingress",
+            serde_json::json!([{ "from_port": 443, "to_port": 443 }, { "from_port": 80, "to_port": 80 }]),
+        ));
+        e.overrides.push(Override::terraform_block("outer", serde_json::json!({ "a": 1 })));
+        e.overrides.push(Override::terraform_block("outer.inner", serde_json::json!({ "b": true })));
+        e.overrides.push(Override::terraform("object_argument", serde_json::json!({ "c": "d" })));
+    });
+    let tf = render(&s.build().unwrap()).unwrap();
+    let body = hcl::parse(&tf.main_tf).unwrap();
+    let v = block(&body, "aws_vpc", "vpc");
+    let disks = nested(v, "ebs_block_device");
+    assert_eq!(disks.len(), 1, "{}", tf.main_tf);
+    assert!(attr(v, "ebs_block_device").is_none(), "a block, never an argument");
+    assert_eq!(attr(disks[0], "volume_size"), Some(&Expression::from(100u64)));
+    assert!(matches!(attr(disks[0], "tags"), Some(Expression::Object(_))), "an object member stays a map argument");
+    assert_eq!(nested(v, "ingress").len(), 2);
+    let outer = nested(v, "outer");
+    assert_eq!(outer.len(), 1);
+    assert_eq!(attr(nested(outer[0], "inner")[0], "b"), Some(&Expression::Bool(true)));
+    assert!(matches!(attr(v, "object_argument"), Some(Expression::Object(_))));
+    assert!(nested(v, "object_argument").is_empty());
+    assert!(
+        tf.main_tf.contains("  ebs_block_device {\n    device_name = \"/dev/sdf\"\n    volume_size = 100\n"),
+        "{}",
+        tf.main_tf
+    );
+
+    let mut s = StackBuilder::new("demo", "dev");
+    s.add_with("Vpc", vpc(), |e| e.overrides.push(Override::terraform_block("ebs_block_device", serde_json::json!(3))));
+    let err = render(&s.build().unwrap()).unwrap_err().to_string();
+    assert!(
+        err.contains("stack `demo` resource `Vpc`")
+            && err.contains("ebs_block_device")
+            && err.contains("list of objects"),
+        "{err}"
+    );
 }
