@@ -183,7 +183,10 @@ impl SystemWorld {
             };
             params.insert(id.to_string(), value);
         }
-        iac_aws::Options { params, timing: fast(), ..iac_aws::Options::default() }
+        // Moto's ECS services never start tasks, so they never reach a steady state: the wait is
+        // skipped here (its own test in tests/ecs.rs shows it times out honestly on moto).
+        let timing = iac_aws::services::Timing { steady_state: iac_aws::services::SteadyState::Skip, ..fast() };
+        iac_aws::Options { params, timing, ..iac_aws::Options::default() }
     }
 }
 
