@@ -47,6 +47,35 @@ pub fn supported_kinds() -> Vec<(&'static str, &'static str)> {
     adapter::SdkKind::ALL.iter().map(|k| (k.label(), k.cfn_type())).collect()
 }
 
+/// The reference page of the kinds the SDK engine deploys (`docs/reference/sdk-kinds.md`): each
+/// with its CloudFormation type, what the engine keeps of it when data loss is allowed, and what
+/// forces a replacement, all from the kinds' specs.
+pub fn supported_kinds_reference() -> String {
+    use std::fmt::Write as _;
+
+    use iac_core::model::spec::{Data, Keep};
+    let mut out = String::from(
+        "# Kinds the SDK engine deploys\n\nGenerated from the kinds' specs and the engine's adapters \
+         (`UPDATE_DOCS=1 cargo test -p iac-aws --features testing --test unsupported`). Every other kind is \
+         refused before any change, every such resource listed at once; render it with `synth`.\n\n\
+         | kind | CloudFormation type | holds data (kept on an allowed delete) | replaced when these change |\n\
+         |---|---|---|---|\n",
+    );
+    for kind in adapter::SdkKind::ALL {
+        let spec = iac_core::model::spec::by_cloudformation_type(kind.cfn_type());
+        let data = match spec.map(|s| s.data) {
+            Some(Data::Holds { keep: Keep::Snapshot }) => "yes (final snapshot)",
+            Some(Data::Holds { keep: Keep::Retain }) => "yes (kept, detached)",
+            Some(Data::None) | None => "no",
+        };
+        let replaced: Vec<String> =
+            spec.map(|s| s.replacement.iter().map(|r| format!("`{}`", r.property)).collect()).unwrap_or_default();
+        let replaced = if replaced.is_empty() { "nothing".to_owned() } else { replaced.join(", ") };
+        let _ = writeln!(out, "| {} | `{}` | {data} | {replaced} |", kind.label(), kind.cfn_type());
+    }
+    out
+}
+
 /// The kinds the SDK engine deploys as a help text: one `label (Type)` per line.
 pub fn supported_kinds_help() -> String {
     let mut out = String::from("Resource kinds the SDK engine deploys:\n");

@@ -101,3 +101,20 @@ async fn the_engine_refuses_wrong_parameters_before_any_call() {
     assert!(err.contains("stack `demo`: wrong parameter value(s):"), "{err}");
     assert!(err.contains("`WebImageId` = `not-an-ami`"), "{err}");
 }
+
+/// `docs/reference/sdk-kinds.md` is what the engine deploys; `UPDATE_DOCS=1` rewrites it.
+#[test]
+fn the_sdk_kinds_page_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reference/sdk-kinds.md");
+    let generated = iac_aws::supported_kinds_reference();
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("write the page");
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == generated,
+        "{} is out of date: run `UPDATE_DOCS=1 cargo test -p iac-aws --features testing --test unsupported` and commit it",
+        path.display()
+    );
+}
