@@ -59,6 +59,18 @@ impl Default for Options {
     }
 }
 
+/// How long what a plan discovered stays good for the apply that follows it (`deploy apply`
+/// plans, asks, then applies): older, the apply discovers again.
+pub const FRESH: Duration = Duration::from_mins(1);
+
+/// What a plan found: the stack's resources that exist and the region's availability zones.
+#[derive(Debug)]
+pub struct Discovered {
+    observed: HashMap<LogicalId, Observed>,
+    zones: Vec<String>,
+    at: Instant,
+}
+
 /// A progress event, for the caller to print.
 #[derive(Debug, Clone, Serialize)]
 pub enum Event {
@@ -248,11 +260,36 @@ impl Engine {
         Ok(zones)
     }
 
+    /// What the plan found, when it is fresh ([`FRESH`]); otherwise everything is discovered
+    /// again. With the region's zones.
+    async fn found(&self, plan: &Plan) -> Result<(HashMap<LogicalId, Observed>, Vec<String>), AwsError> {
+        if let Some(d) = plan.discovered.as_deref().filter(|d| d.at.elapsed() <= FRESH) {
+            Ok((d.observed.clone(), d.zones.clone()))
+        } else {
+            tokio::try_join!(self.discover(), self.zones())
+        }
+    }
+
+    /// The stack's resources, those with the longest chain of dependents first (then in
+    /// dependency order): when more are ready than `--concurrency` allows, the ones the most
+    /// work waits on start first, so the apply follows the critical path.
+    fn by_height(&self) -> Vec<LogicalId> {
+        let order = self.graph.order();
+        let mut height: HashMap<&LogicalId, usize> = HashMap::new();
+        for id in order.iter().rev() {
+            let h = 1 + self.graph.dependents(id).filter_map(|d| height.get(d)).max().copied().unwrap_or(0);
+            height.insert(id, h);
+        }
+        let mut sorted: Vec<(usize, usize, &LogicalId)> =
+            order.iter().enumerate().map(|(i, id)| (usize::MAX - height[id], i, id)).collect();
+        sorted.sort_unstable();
+        sorted.into_iter().map(|(_, _, id)| id.clone()).collect()
+    }
+
     /// The plan: one decision per resource of the stack, then deletions of what is tagged as
     /// this stack's but no longer in it.
     pub async fn plan(&self) -> Result<Plan, AwsError> {
-        let observed = self.discover().await?;
-        let zones = self.zones().await?;
+        let (observed, zones) = tokio::try_join!(self.discover(), self.zones())?;
         self.account().await?;
         let facts = self.facts(&zones, &observed);
         let mut changes = Vec::new();
@@ -299,7 +336,13 @@ impl Engine {
                 data_loss: is_stateful_type(&o.cfn_type),
             });
         }
-        Ok(Plan { stack: self.stack.name().to_owned(), env: self.stack.env().to_owned(), changes, notes: Vec::new() })
+        Ok(Plan {
+            stack: self.stack.name().to_owned(),
+            env: self.stack.env().to_owned(),
+            changes,
+            notes: Vec::new(),
+            discovered: Some(Arc::new(Discovered { observed, zones, at: Instant::now() })),
+        })
     }
 
     fn refuse_data_loss(&self, plan: &Plan, action: &'static str) -> Result<(), AwsError> {
@@ -316,10 +359,11 @@ impl Engine {
         self.refuse_data_loss(plan, "replace or delete")?;
         let started_at = Instant::now();
         let calls_before = self.clients.calls();
-        let observed = Arc::new(Mutex::new(self.discover().await?));
+        let (found, zones) = self.found(plan).await?;
+        let observed = Arc::new(Mutex::new(found));
         // Replaced resources kept until the end (see `Adapter::REPLACE_BESIDE`).
         let retired: Arc<Mutex<Vec<Observed>>> = Arc::new(Mutex::new(Vec::new()));
-        let zones = Arc::new(self.zones().await?);
+        let zones = Arc::new(zones);
         self.account().await?;
         let actions: HashMap<&str, &Action> = plan.changes.iter().map(|c| (c.id.as_str(), &c.action)).collect();
 
@@ -328,7 +372,7 @@ impl Engine {
         let mut durations = BTreeMap::new();
         let mut changed = 0;
         let mut tasks: JoinSet<ApplyTask> = JoinSet::new();
-        let order: Vec<LogicalId> = self.graph.order().to_vec();
+        let order = self.by_height();
         loop {
             for id in &order {
                 if done.contains(id) || running.contains(id) || tasks.len() >= self.options.concurrency.max(1) {

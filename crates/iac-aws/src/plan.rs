@@ -59,6 +59,10 @@ pub struct Plan {
     /// dropped exports), one sentence each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the SDK engine's plan found, reused by an apply that follows within
+    /// [`crate::engine::FRESH`] instead of discovering everything again.
+    #[serde(skip)]
+    pub(crate) discovered: Option<std::sync::Arc<crate::engine::Discovered>>,
 }
 
 impl Plan {

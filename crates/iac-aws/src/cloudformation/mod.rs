@@ -468,6 +468,7 @@ impl CfnEngine {
         )));
         let mut prepared = Prepared {
             plan: Plan {
+                discovered: None,
                 stack: self.stack.name().to_owned(),
                 env: self.stack.env().to_owned(),
                 changes: Vec::new(),
