@@ -4,7 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub struct Faults {
     pub latency: Duration,
     calls: AtomicUsize,
     throttled: AtomicUsize,
+    by_service: Mutex<BTreeMap<String, usize>>,
     port: u16,
 }
 
@@ -41,6 +43,7 @@ impl Faults {
             latency,
             calls: AtomicUsize::new(0),
             throttled: AtomicUsize::new(0),
+            by_service: Mutex::new(BTreeMap::new()),
             port,
         });
         (Arc::clone(&faults), SharedInterceptor::new(Handle(faults)))
@@ -49,6 +52,11 @@ impl Faults {
     /// Requests throttled so far.
     pub fn throttled(&self) -> usize {
         self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Requests throttled so far, by signing name (`ec2`, `monitoring`, ...).
+    pub fn throttled_by_service(&self) -> BTreeMap<String, usize> {
+        self.by_service.lock().expect("not poisoned").clone()
     }
 
     /// Requests seen so far.
@@ -85,6 +93,7 @@ impl Intercept for Handle {
                 .and_then(|a| a.split('/').nth(3))
                 .unwrap_or("unknown")
                 .to_owned();
+            *f.by_service.lock().expect("not poisoned").entry(service.clone()).or_default() += 1;
             request.headers_mut().insert("x-iac-fault-service", service);
             request.set_uri(format!("http://127.0.0.1:{}/", f.port))?;
             f.throttled.fetch_add(1, Ordering::Relaxed);
