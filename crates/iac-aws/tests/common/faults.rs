@@ -2,11 +2,11 @@
 //! sends every Nth request to a local server that answers with the service's own throttling
 //! error, so the request never reaches AWS (moto), exactly as a throttled call on AWS.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
