@@ -27,37 +27,20 @@ const PARAMS: [&str; 4] = [
     "CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
 ];
 
-/// Aquamark dev's config without its `[alarms]` table, which the SDK engine cannot create yet.
-fn config_without_alarms(dir: &std::path::Path) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/aquamark/dev.toml");
-    let text = std::fs::read_to_string(path).expect("dev config");
-    let start = text.find("\n[alarms]").expect("an [alarms] table");
-    let end = text[start + 1..].find("\n[").map_or(text.len(), |i| start + 1 + i);
-    let file = dir.join("dev.toml");
-    std::fs::write(&file, format!("{}{}", &text[..=start], text[end..].trim_start_matches('\n'))).expect("written");
-    file.display().to_string()
-}
-
 #[test]
 fn plan_exit_codes_json_and_errors() {
     let Some(moto) = tests::MotoServer::start() else { return };
     moto.reset();
 
-    // The alarm, its topic, key and subscription are refused by name, before any call.
-    let mut args = vec!["plan", "aquamark", "--env", "dev"];
+    // Nothing exists: everything is to be created, alarms included, exit code 2 (changes pending).
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/aquamark/dev.toml");
+    let config = config.display().to_string();
+    let mut args = vec!["plan", "aquamark", "--env", "dev", "--config", config.as_str()];
     args.extend(PARAMS);
-    let (code, _, err) = deploy(&moto, &args);
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("resources cannot be deployed through the SDK engine"), "{err}");
-    assert!(err.contains("`AlarmsKey`: a KMS key"), "{err}");
-
-    // Nothing exists: everything is to be created, exit code 2 (changes pending).
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = config_without_alarms(dir.path());
-    args.extend(["--config", config.as_str()]);
     let (code, out, err) = deploy(&moto, &args);
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.contains("+ Vpc") && out.contains("to create, 0 to update"), "{out}");
+    assert!(out.contains("+ DatabaseCpuAlarm") && out.contains("+ AlarmsKey"), "{out}");
 
     args.push("--json");
     let (code, out, err) = deploy(&moto, &args);

@@ -27,10 +27,11 @@ async fn aquamark_converges_through_throttling_and_latency() {
     let again = engine.plan().await.expect("plan");
     assert!(again.is_empty(), "not converged:\n{again}");
     eprintln!(
-        "with every 4th call throttled and 3 ms latency: {:.2} s, {} calls seen, {} throttled",
+        "with every 4th call throttled and 3 ms latency: {:.2} s, {} calls seen, {} throttled ({:?})",
         report.seconds,
         injected.calls(),
-        injected.throttled()
+        injected.throttled(),
+        injected.throttled_by_service()
     );
     assert!(injected.throttled() > 20, "the interceptor throttled only {} calls", injected.throttled());
 }

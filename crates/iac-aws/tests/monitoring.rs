@@ -8,10 +8,11 @@
 //! second plan, an update of one property, and destroy refused without `--allow-data-loss` (the
 //! secret holds data).
 //!
-//! CloudWatch alarms: moto (5.2.5) does not answer the `rpc-v2-cbor` protocol the Rust SDK
-//! speaks to CloudWatch, so Ichnaea's three alarms are checked without a server: their template
-//! properties deserialize, and what `DescribeAlarms` would answer for them reads back equal to
-//! the template.
+//! Ichnaea's three CloudWatch alarms (the SDK speaks `rpc-v2-cbor` to CloudWatch, which the
+//! tests' moto server answers through `scripts/moto_server_iac.py`): created, read back equal to
+//! the template, found by discovery (also by a stack that has no alarm left: an orphan), created
+//! again without a duplicate, updated in place as exactly the property changed, drift made by a
+//! direct `PutMetricAlarm` reported as that property, and deleted with their tags.
 
 mod common;
 
@@ -22,7 +23,7 @@ use iac_aws::services::{self, Ctx, cloudwatch, kms, secretsmanager, sns};
 use iac_aws::state::Observed;
 use iac_aws::{Engine, Options, desired};
 use iac_core::model::spec;
-use iac_core::model::{Secret, Topic};
+use iac_core::model::{Alarm, Comparison, Dimension, MissingData, Secret, Statistic, Topic};
 use iac_core::patterns::alarms::Notifications;
 use iac_core::{LogicalId, Stack, StackBuilder};
 use serde_json::{Value as Json, json};
@@ -283,66 +284,171 @@ async fn ichnaea_monitoring_and_secret_through_the_sdks() {
     assert_eq!(value(&clients).await, generated, "restored, not generated anew");
 }
 
-/// A small stack of these kinds: an alarm topic with its key and subscription (no alarm: see
-/// the module docs), a plain topic, a generated secret.
+/// A small stack of these kinds: an alarm on a plain topic's failed deliveries, notifying an
+/// alarm topic with its key and subscription; a generated secret.
 fn small(display_name: &str) -> Stack {
     let mut b = StackBuilder::new("watch", "test");
-    Notifications::create(&mut b, "Alarms", &["ops@example.org".to_owned()]);
+    let alarms = Notifications::create(&mut b, "Alarms", &["ops@example.org".to_owned()]);
     b.add("PlainTopic", Topic::encrypted(display_name));
+    let failed = Alarm {
+        name: None,
+        description: "deliveries of the plain topic failed".into(),
+        namespace: "AWS/SNS".into(),
+        metric_name: "NumberOfNotificationsFailed".into(),
+        dimensions: vec![Dimension { name: "TopicName".into(), value: "watch-test-plain-topic".into() }],
+        statistic: Statistic::Sum,
+        period_seconds: 300,
+        evaluation_periods: 1,
+        datapoints_to_alarm: None,
+        threshold: 1.0,
+        comparison: Comparison::GreaterThanOrEqual,
+        missing_data: MissingData::NotBreaching,
+        alarm_actions: Vec::new(),
+        ok_actions: Vec::new(),
+    };
+    alarms.alarm(&mut b, "FailedAlarm", failed);
     b.add("Token", Secret::generated("an API token", 40));
     b.build().expect("stack")
 }
 
-/// Ichnaea's alarms: what `DescribeAlarms` answers for an alarm made from the template reads
-/// back equal to it (no server: see the module docs).
-#[test]
-fn alarms_read_back_equal_to_the_template() {
-    let stack = ichnaea();
-    let mut observed = databases();
-    let topic = "arn:aws:sns:us-east-1:123456789012:ichnaea-prod-alarms-topic";
-    observed.insert(id("AlarmsTopic"), Observed::new(id("AlarmsTopic"), "AWS::SNS::Topic", topic));
-    for name in ["DatabaseCpuAlarm", "ReplicaLagAlarm", "BinLogDiskUsageAlarm"] {
-        let (props, _) = common::desired(&stack, &observed, name);
-        let text = |k: &str| props[k].as_str().map(str::to_owned);
-        let number = |k: &str| props[k].as_i64().and_then(|n| i32::try_from(n).ok());
-        let dimensions: Vec<_> = props["Dimensions"]
-            .as_array()
-            .expect("dimensions")
-            .iter()
+const ALARMS: [&str; 3] = ["DatabaseCpuAlarm", "ReplicaLagAlarm", "BinLogDiskUsageAlarm"];
+
+/// `name`'s alarm as its template says, through `PutMetricAlarm` straight from the SDK, with
+/// `edit` made to the request (drift made by hand).
+async fn put_by_hand(
+    clients: &iac_aws::Clients,
+    props: &Json,
+    edit: impl FnOnce(
+        aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder,
+    ) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder,
+) {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension as CwDimension, Statistic as CwStatistic};
+    let text = |k: &str| props[k].as_str().map(str::to_owned);
+    let number = |k: &str| props[k].as_i64().and_then(|n| i32::try_from(n).ok());
+    let actions = |k: &str| {
+        props[k].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect::<Vec<_>>())
+    };
+    let dimensions = props["Dimensions"].as_array().map(|ds| {
+        ds.iter()
             .map(|d| {
-                aws_sdk_cloudwatch::types::Dimension::builder()
+                CwDimension::builder()
                     .name(d["Name"].as_str().expect("name"))
                     .value(d["Value"].as_str().expect("value"))
                     .build()
             })
-            .collect();
-        let answer = |threshold: Option<f64>| {
-            aws_sdk_cloudwatch::types::MetricAlarm::builder()
-                .set_alarm_name(text("AlarmName"))
-                .alarm_arn(format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{}", props["AlarmName"]))
-                .set_alarm_description(text("AlarmDescription"))
-                .set_namespace(text("Namespace"))
-                .set_metric_name(text("MetricName"))
-                .set_dimensions(Some(dimensions.clone()))
-                .set_statistic(text("Statistic").map(|s| aws_sdk_cloudwatch::types::Statistic::from(s.as_str())))
-                .set_period(number("Period"))
-                .set_evaluation_periods(number("EvaluationPeriods"))
-                .set_datapoints_to_alarm(number("DatapointsToAlarm"))
-                .set_threshold(threshold)
-                .set_comparison_operator(
-                    text("ComparisonOperator").map(|s| aws_sdk_cloudwatch::types::ComparisonOperator::from(s.as_str())),
-                )
-                .set_treat_missing_data(text("TreatMissingData"))
-                .alarm_actions(topic)
-                .ok_actions(topic)
-                .build()
-        };
-        let o = cloudwatch::alarm::observe(id(name), &answer(props["Threshold"].as_f64()));
-        assert!(desired::changed(&props, &o.props).is_empty(), "{name}: {:?}", desired::changed(&props, &o.props));
-        // A threshold changed by hand is drift of exactly that property.
-        let o = cloudwatch::alarm::observe(id(name), &answer(props["Threshold"].as_f64().map(|t| t + 1.0)));
-        assert_eq!(desired::changed(&props, &o.props), ["Threshold"], "{name}");
+            .collect::<Vec<_>>()
+    });
+    let request = clients
+        .cloudwatch
+        .put_metric_alarm()
+        .set_alarm_name(text("AlarmName"))
+        .set_alarm_description(text("AlarmDescription"))
+        .set_namespace(text("Namespace"))
+        .set_metric_name(text("MetricName"))
+        .set_dimensions(dimensions)
+        .set_statistic(text("Statistic").map(|s| CwStatistic::from(s.as_str())))
+        .set_period(number("Period"))
+        .set_evaluation_periods(number("EvaluationPeriods"))
+        .set_datapoints_to_alarm(number("DatapointsToAlarm"))
+        .set_threshold(props["Threshold"].as_f64())
+        .set_comparison_operator(text("ComparisonOperator").map(|s| ComparisonOperator::from(s.as_str())))
+        .set_treat_missing_data(text("TreatMissingData"))
+        .set_alarm_actions(actions("AlarmActions"))
+        .set_ok_actions(actions("OKActions"));
+    edit(request).send().await.expect("PutMetricAlarm by hand");
+}
+
+#[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario, step by step
+async fn ichnaea_alarms_through_the_sdk() {
+    let Some(moto) = common::Moto::start() else { return };
+    moto.reset();
+    let clients = moto.clients().await;
+    let stack = ichnaea();
+    let ctx = Ctx { clients: &clients, stack: &stack, timing: common::fast() };
+    let mut observed = databases();
+    for name in ["AlarmsKey", "AlarmsTopic"] {
+        common::apply(&ctx, &mut observed, name, false).await.unwrap_or_else(|e| panic!("create {name}: {e}"));
     }
+    let topic = observed[&id("AlarmsTopic")].physical_id.clone();
+
+    // Create, each read back equal to the template, notifying the stack's topic.
+    for name in ALARMS {
+        let (props, o) =
+            common::apply(&ctx, &mut observed, name, false).await.unwrap_or_else(|e| panic!("create {name}: {e}"));
+        let diff = desired::changed(&props, &o.props);
+        assert!(diff.is_empty(), "{name}: read back differs in {diff:?}: {:?}", o.props);
+        assert_eq!(o.attrs["Arn"], format!("arn:aws:cloudwatch:us-east-1:123456789012:alarm:{}", o.physical_id));
+        assert_eq!(o.props["AlarmActions"], json!([topic]), "{name}");
+        assert_eq!(o.props["OKActions"], json!([topic]), "{name}");
+    }
+    assert_eq!(observed[&id("DatabaseCpuAlarm")].physical_id, "ichnaea-prod-database-cpu-alarm");
+    assert_eq!(observed[&id("DatabaseCpuAlarm")].props["Dimensions"][0]["Value"], json!("ichnaea-prod-database"));
+
+    // Discovery finds the three, with their hashes, equal to the template; another
+    // environment sees none; a stack that has no alarm any more still finds them (orphans).
+    let found = cloudwatch::discover(&ctx).await.expect("discover");
+    assert_eq!(found.len(), ALARMS.len(), "{found:?}");
+    for o in &found {
+        let (props, _) = common::desired(&stack, &observed, o.id.as_str());
+        assert!(desired::changed(&props, &o.props).is_empty(), "{}: {:?}", o.id, desired::changed(&props, &o.props));
+        assert_eq!(o.hash, Some(hash_of(&stack, &observed, o.id.as_str())), "{} hash", o.id);
+    }
+    let other = StackBuilder::new("ichnaea", "dev").build().expect("stack");
+    let other_ctx = Ctx { clients: &clients, stack: &other, timing: common::fast() };
+    assert!(cloudwatch::discover(&other_ctx).await.expect("discover").is_empty());
+    let bare = StackBuilder::new("ichnaea", "prod").build().expect("stack");
+    let bare_ctx = Ctx { clients: &clients, stack: &bare, timing: common::fast() };
+    assert_eq!(cloudwatch::discover(&bare_ctx).await.expect("discover").len(), ALARMS.len(), "orphans are found");
+
+    // A create run again makes no second alarm (PutMetricAlarm overwrites by name).
+    let before = observed[&id("ReplicaLagAlarm")].clone();
+    let (_, o) = common::apply(&ctx, &mut observed, "ReplicaLagAlarm", false).await.expect("again");
+    assert_eq!((&o.physical_id, &o.attrs), (&before.physical_id, &before.attrs));
+    let all = clients.cloudwatch.describe_alarms().send().await.expect("describe");
+    assert_eq!(all.metric_alarms().len(), ALARMS.len());
+
+    // In place: a new threshold is planned as exactly that property; the new hash is tagged.
+    let (planned, o) = update_with(&ctx, &mut observed, "DatabaseCpuAlarm", |m| {
+        m.insert("Threshold".into(), json!(90.0));
+    })
+    .await;
+    assert_eq!(planned, ["Threshold"]);
+    assert_eq!(o.props["Threshold"], json!(90.0));
+    let cpu = cloudwatch::discover(&ctx)
+        .await
+        .expect("discover")
+        .into_iter()
+        .find(|f| f.id == id("DatabaseCpuAlarm"))
+        .expect("still ours after the update");
+    assert_eq!(cpu.props["Threshold"], json!(90.0));
+    assert_eq!(cpu.hash, o.hash, "the update tagged the new hash");
+    assert!(spec::by_cloudformation_type("AWS::CloudWatch::Alarm").expect("spec").replacement("Threshold").is_none());
+
+    // Drift made by a direct PutMetricAlarm (which keeps the alarm's tags) is reported as
+    // exactly that property.
+    let (lag, _) = common::desired(&stack, &observed, "ReplicaLagAlarm");
+    put_by_hand(&clients, &lag, |r| r.evaluation_periods(9)).await;
+    let (disk, _) = common::desired(&stack, &observed, "BinLogDiskUsageAlarm");
+    put_by_hand(&clients, &disk, |r| r.treat_missing_data("breaching").alarm_description("changed by hand")).await;
+    let found: HashMap<LogicalId, Observed> =
+        cloudwatch::discover(&ctx).await.expect("discover").into_iter().map(|o| (o.id.clone(), o)).collect();
+    assert_eq!(desired::changed(&lag, &found[&id("ReplicaLagAlarm")].props), ["EvaluationPeriods"]);
+    let mut disk_drift = desired::changed(&disk, &found[&id("BinLogDiskUsageAlarm")].props);
+    disk_drift.sort();
+    assert_eq!(disk_drift, ["AlarmDescription", "TreatMissingData"]);
+
+    // Delete, each twice (already gone is success); the alarms and their tags are gone.
+    for name in ALARMS {
+        let o = found[&id(name)].clone();
+        services::delete(&ctx, &o).await.unwrap_or_else(|e| panic!("delete {name}: {e}"));
+        services::delete(&ctx, &o).await.unwrap_or_else(|e| panic!("second delete {name}: {e}"));
+        let tags =
+            clients.cloudwatch.list_tags_for_resource().resource_arn(&o.attrs["Arn"]).send().await.expect("tags");
+        assert!(tags.tags().is_empty(), "{name}: {:?}", tags.tags());
+    }
+    assert!(clients.cloudwatch.describe_alarms().send().await.expect("describe").metric_alarms().is_empty());
+    assert!(cloudwatch::discover(&ctx).await.expect("discover").is_empty());
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@
 //! sends every Nth request to a local server that answers with the service's own throttling
 //! error, so the request never reaches AWS (moto), exactly as a throttled call on AWS.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -23,6 +24,7 @@ pub struct Faults {
     pub latency: Duration,
     calls: AtomicUsize,
     throttled: AtomicUsize,
+    by_service: Mutex<BTreeMap<String, usize>>,
     port: u16,
 }
 
@@ -41,6 +43,7 @@ impl Faults {
             latency,
             calls: AtomicUsize::new(0),
             throttled: AtomicUsize::new(0),
+            by_service: Mutex::new(BTreeMap::new()),
             port,
         });
         (Arc::clone(&faults), SharedInterceptor::new(Handle(faults)))
@@ -49,6 +52,11 @@ impl Faults {
     /// Requests throttled so far.
     pub fn throttled(&self) -> usize {
         self.throttled.load(Ordering::Relaxed)
+    }
+
+    /// Requests throttled so far, by signing name (`ec2`, `monitoring`, ...).
+    pub fn throttled_by_service(&self) -> BTreeMap<String, usize> {
+        self.by_service.lock().expect("not poisoned").clone()
     }
 
     /// Requests seen so far.
@@ -85,6 +93,7 @@ impl Intercept for Handle {
                 .and_then(|a| a.split('/').nth(3))
                 .unwrap_or("unknown")
                 .to_owned();
+            *f.by_service.lock().expect("not poisoned").entry(service.clone()).or_default() += 1;
             request.headers_mut().insert("x-iac-fault-service", service);
             request.set_uri(format!("http://127.0.0.1:{}/", f.port))?;
             f.throttled.fetch_add(1, Ordering::Relaxed);
@@ -123,13 +132,14 @@ fn throttle(mut stream: std::net::TcpStream) {
         }
     }
     let service = head.lines().find_map(|l| l.strip_prefix("x-iac-fault-service:")).map_or("", str::trim).to_owned();
-    let (status, kind, extra, body) = match service.as_str() {
+    let (status, kind, extra, body): (&str, &str, &str, Vec<u8>) = match service.as_str() {
         "ec2" => (
             "503 Service Unavailable",
             "text/xml",
             "",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>\
-             <Message>Request limit exceeded.</Message></Error></Errors><RequestID>iac-fault</RequestID></Response>",
+             <Message>Request limit exceeded.</Message></Error></Errors><RequestID>iac-fault</RequestID></Response>"
+                .into(),
         ),
         // S3 (rest-xml): a bare `Error` root.
         "s3" => (
@@ -137,25 +147,45 @@ fn throttle(mut stream: std::net::TcpStream) {
             "application/xml",
             "",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request \
-             rate.</Message><RequestId>iac-fault</RequestId></Error>",
+             rate.</Message><RequestId>iac-fault</RequestId></Error>"
+                .into(),
         ),
+        // CloudWatch (rpc-v2-cbor, awsQueryCompatible): a CBOR map with `__type`, and the query
+        // protocol's code in `x-amzn-query-error`, which the SDK reports as the error's code.
+        "monitoring" => {
+            let mut body = aws_smithy_cbor::Encoder::new(Vec::new());
+            body.map(2)
+                .str("__type")
+                .str("com.amazonaws.cloudwatch#ThrottlingException")
+                .str("message")
+                .str("Rate exceeded");
+            (
+                "400 Bad Request",
+                "application/cbor",
+                "smithy-protocol: rpc-v2-cbor\r\nx-amzn-query-error: Throttling;Sender\r\n",
+                body.into_writer(),
+            )
+        }
         s if JSON.contains(&s) => (
             "400 Bad Request",
             "application/x-amz-json-1.1",
             "x-amzn-ErrorType: ThrottlingException\r\n",
-            "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}",
+            "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}".into(),
         ),
         _ => (
             "400 Bad Request",
             "text/xml",
             "",
             "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
-             <RequestId>iac-fault</RequestId></ErrorResponse>",
+             <RequestId>iac-fault</RequestId></ErrorResponse>"
+                .into(),
         ),
     };
-    let resp = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+    let mut resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    );
-    let _ = stream.write_all(resp.as_bytes());
+    )
+    .into_bytes();
+    resp.extend_from_slice(&body);
+    let _ = stream.write_all(&resp);
 }

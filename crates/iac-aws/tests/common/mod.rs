@@ -125,10 +125,8 @@ impl AquamarkWorld {
     /// Aquamark prod from its config file, edited by `edit`, with this world's zone.
     pub fn stack(&self, edit: impl Fn(String) -> String) -> iac_core::Stack {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../stacks/config/aquamark/prod.toml");
-        let text = edit(
-            without_alarms(&std::fs::read_to_string(path).expect("prod config"))
-                .replace("Z0123456789ABCDEFGHIJ", &self.zone),
-        );
+        let text =
+            edit(std::fs::read_to_string(path).expect("prod config").replace("Z0123456789ABCDEFGHIJ", &self.zone));
         let source = stacks::ConfigSource { file: "prod.toml".into(), text };
         stacks::registry().build("aquamark", "prod", Some(&source)).expect("aquamark builds")
     }
@@ -236,12 +234,4 @@ pub async fn apply(
     o.hash = Some(desired::hash(&props));
     observed.insert(entry.id.clone(), o.clone());
     Ok((props, o))
-}
-
-/// The config without its `[alarms]` table: moto does not answer the `rpc-v2-cbor` protocol the
-/// Rust SDK speaks to CloudWatch, so Aquamark is deployed there without its alarm.
-pub fn without_alarms(text: &str) -> String {
-    let Some(start) = text.find("\n[alarms]") else { return text.to_owned() };
-    let end = text[start + 1..].find("\n[").map_or(text.len(), |i| start + 1 + i);
-    format!("{}{}", &text[..=start], text[end..].trim_start_matches('\n'))
 }

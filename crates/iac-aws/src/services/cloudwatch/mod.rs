@@ -3,14 +3,13 @@
 //! One file per kind (its desired properties, its [`Adapter`](crate::adapter::Adapter) and its
 //! calls); this file holds discovery: the account's metric alarms (`DescribeAlarms`), kept when
 //! their `iac:*` tags (`ListTagsForResource`, written by `PutMetricAlarm` at creation) name this
-//! stack and environment. CloudWatch is asked only when the stack has an alarm, so an alarm is
-//! found as an orphan only while the stack still has another one (destroy the alarms before
-//! removing the last one from a stack).
+//! stack and environment. CloudWatch is asked for every stack, with or without alarms, so an
+//! alarm left behind when the last one is removed from a stack is still found (as an orphan, to
+//! delete).
 //!
-//! Not exercised on moto: the Rust SDK speaks CloudWatch's `rpc-v2-cbor` protocol, which moto
-//! (5.2.5) does not answer (HTTP 404 on `/service/GraniteServiceVersion20100801/...`); a stack
-//! without alarms therefore never calls CloudWatch, and the alarm's read-back shape is tested
-//! without a server.
+//! The Rust SDK speaks CloudWatch's `rpc-v2-cbor` protocol; the tests' moto server answers it
+//! through the shim in `scripts/moto_server_iac.py` (moto 5.2.5 itself answers only the query
+//! protocol).
 
 use super::Ctx;
 use crate::error::AwsError;
@@ -20,9 +19,6 @@ pub mod alarm;
 
 /// Every alarm of this stack and environment.
 pub async fn discover(ctx: &Ctx<'_>) -> Result<Vec<Observed>, AwsError> {
-    if !ctx.stack.resources().any(|e| matches!(e.resource, iac_core::model::Resource::Alarm(_))) {
-        return Ok(Vec::new());
-    }
     let cw = &ctx.clients.cloudwatch;
     let alarms = super::paged_items(
         ctx,
