@@ -139,7 +139,7 @@ fn cloudformation_engine_end_to_end() {
     // Plan from nothing: exit 2, every resource created, in the SDK engine's format; JSON too.
     let (code, out, err) = run(&args("plan"));
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("+ Vpc") && out.contains("46 to create, 0 to update"), "{out}");
+    assert!(out.contains("+ Vpc") && out.contains("47 to create, 0 to update"), "{out}");
     assert!(err.contains("change set iac-") && err.contains("(CREATE) made on aquamark-dev"), "{err}");
     let mut json = args("plan");
     json.push("--json".into());
@@ -156,7 +156,7 @@ fn cloudformation_engine_end_to_end() {
     assert!(err.contains("applied 46 changes to aquamark-dev") && err.contains("CREATE_COMPLETE"), "{err}");
     let (code, out, err) = run(&args("plan"));
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("0 to create, 0 to update, 0 to replace, 0 to delete, 46 unchanged"), "{out}");
+    assert!(out.contains("0 to create, 0 to update, 0 to replace, 0 to delete, 47 unchanged"), "{out}");
 
     // A database replacement: shown, refused without the flag (exit 1).
     let moved = std::fs::read_to_string(&config)

@@ -70,6 +70,12 @@ impl Resolver<'_, '_> {
     fn reference(&self, name: &str, property: &str) -> Result<Json, AwsError> {
         match name {
             "AWS::Region" => return Ok(Json::String(self.facts.region.to_owned())),
+            "AWS::Partition" => return Ok(Json::String(partition(self.facts.region).to_owned())),
+            "AWS::URLSuffix" => {
+                let suffix =
+                    if partition(self.facts.region) == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
+                return Ok(Json::String(suffix.to_owned()));
+            }
             "AWS::AccountId" => {
                 return match self.facts.account {
                     Some(account) => Ok(Json::String(account.to_owned())),
@@ -184,5 +190,19 @@ fn same(a: &Json, b: &Json) -> bool {
         }
         (Json::Object(x), Json::Object(y)) => x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
         _ => a == b,
+    }
+}
+/// The partition of `region`, as CloudFormation's `AWS::Partition` gives it.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else {
+        "aws"
     }
 }
