@@ -111,8 +111,8 @@ pub fn release_stack(
     let repositories: BTreeSet<String> = plan
         .roles
         .iter()
-        .filter_map(|r| r.host_config(&stack))
-        .flat_map(|h| h.containers.iter().map(|c| c.image.repository.clone()))
+        .flat_map(|r| r.containers(&stack))
+        .map(|c| c.image.repository.clone())
         .collect();
     if repositories.is_empty() {
         return Err(StackError::Usage(format!(
