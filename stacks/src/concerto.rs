@@ -14,10 +14,10 @@
 use iac_core::app::{Container, ContainerHealth};
 use iac_core::model::{CpuArchitecture, Engine, HealthCheck, PosixUser};
 use iac_core::net::Ipv4Cidr;
-use iac_core::rollout;
 use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Database, DatabaseProps, ScheduledCommand, SharedVolume, alias_record,
 };
+use iac_core::rollout;
 use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};

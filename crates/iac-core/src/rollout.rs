@@ -416,9 +416,10 @@ impl RolloutPlan {
                         "ECS task definition",
                         |r| matches!(r, Resource::TaskDefinition(_)),
                     );
-                    let tg_ok = check_ref(&mut out, stack, role, at("target_group"), target_group, "target group", |r| {
-                        matches!(r, Resource::TargetGroup(_))
-                    });
+                    let tg_ok =
+                        check_ref(&mut out, stack, role, at("target_group"), target_group, "target group", |r| {
+                            matches!(r, Resource::TargetGroup(_))
+                        });
                     let Some(Resource::EcsService(svc)) = stack.entry(service).map(|e| &e.resource) else { continue };
                     if service_ok && td_ok && !refers_to(&svc.task_definition, task_definition, Attr::Arn) {
                         out.push(Diagnostic::new(
@@ -428,8 +429,10 @@ impl RolloutPlan {
                             "pass the task definition the service's TaskDefinition refers to",
                         ));
                     }
-                    let in_tg =
-                        svc.load_balancer.as_ref().is_some_and(|lb| refers_to(&lb.target_group_arn, target_group, Attr::Arn));
+                    let in_tg = svc
+                        .load_balancer
+                        .as_ref()
+                        .is_some_and(|lb| refers_to(&lb.target_group_arn, target_group, Attr::Arn));
                     if service_ok && tg_ok && !in_tg {
                         out.push(Diagnostic::new(
                             Code::ServiceNotOnTaskDefinition,
