@@ -159,7 +159,8 @@ impl Run<'_> {
                     d.rollout_state_reason().unwrap_or("no reason given")
                 ))));
             }
-            if let Some(other) = primary.and_then(|d| d.task_definition()).filter(|td| *td != revision) {
+            // The service's task definition is its primary deployment's (moto updates only it).
+            if let Some(other) = s.aws.task_definition().filter(|td| *td != revision) {
                 return Err(self.state_error(
                     "-",
                     format!(
