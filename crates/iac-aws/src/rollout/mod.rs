@@ -435,7 +435,11 @@ impl std::fmt::Display for RolloutEvent {
         match self {
             RolloutEvent::Started { rollout, version, ami, resumed, steps } => {
                 let how = if *resumed { "resuming" } else { "starting" };
-                write!(f, "{how} rollout {rollout}: version {version} on {ami}, {steps} steps")
+                if ami.is_empty() {
+                    write!(f, "{how} rollout {rollout}: version {version}, {steps} steps")
+                } else {
+                    write!(f, "{how} rollout {rollout}: version {version} on {ami}, {steps} steps")
+                }
             }
             RolloutEvent::Step { number, total, step } => write!(f, "step {number}/{total}: {step}"),
             RolloutEvent::Phase { phase, touches } => write!(f, "  {phase}: {}", touches.join("; ")),
