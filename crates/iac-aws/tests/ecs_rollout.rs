@@ -220,7 +220,7 @@ async fn concerto_rolls_out_rolls_back_resumes_and_prunes_on_ecs() {
     assert!(err.to_string().contains("0 of 1 targets healthy"), "{err}");
     let (_, _, now) = service(&clients).await;
     assert_eq!(now, first, "the service runs the previous revision again");
-    assert_eq!(revisions(&clients, &family, TaskDefinitionStatus::Active).await, [first.clone()]);
+    assert_eq!(revisions(&clients, &family, TaskDefinitionStatus::Active).await, std::slice::from_ref(&first));
     eprintln!("rolled back in {:.2} s", started.elapsed().as_secs_f64());
     converged(&clients, &v1, &engine_options, "after the rollback").await;
 

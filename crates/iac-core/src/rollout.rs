@@ -341,9 +341,7 @@ impl RolloutPlan {
                     Code::RoleRunsOnWrongKind,
                     at("runs_on"),
                     format!("role `{}` is {:?} but runs on {}", role.name, role.kind, describe(&role.runs_on)),
-                    "build roles with Role::web (group, launch template, target group), Role::workers or \
-                     Role::singleton (group, launch template), Role::host (instance), or Role::service (ECS \
-                     service, task definition, target group)",
+                    "build roles with Role::web, Role::workers, Role::singleton, Role::host or Role::service",
                 ));
             }
             match &role.runs_on {
@@ -404,43 +402,7 @@ impl RolloutPlan {
                     });
                 }
                 RunsOn::Service { service, task_definition, target_group } => {
-                    let service_ok = check_ref(&mut out, stack, role, at("service"), service, "ECS service", |r| {
-                        matches!(r, Resource::EcsService(_))
-                    });
-                    let td_ok = check_ref(
-                        &mut out,
-                        stack,
-                        role,
-                        at("task_definition"),
-                        task_definition,
-                        "ECS task definition",
-                        |r| matches!(r, Resource::TaskDefinition(_)),
-                    );
-                    let tg_ok =
-                        check_ref(&mut out, stack, role, at("target_group"), target_group, "target group", |r| {
-                            matches!(r, Resource::TargetGroup(_))
-                        });
-                    let Some(Resource::EcsService(svc)) = stack.entry(service).map(|e| &e.resource) else { continue };
-                    if service_ok && td_ok && !refers_to(&svc.task_definition, task_definition, Attr::Arn) {
-                        out.push(Diagnostic::new(
-                            Code::ServiceNotOnTaskDefinition,
-                            at("task_definition"),
-                            format!("role `{}`: service `{service}` does not run `{task_definition}`", role.name),
-                            "pass the task definition the service's TaskDefinition refers to",
-                        ));
-                    }
-                    let in_tg = svc
-                        .load_balancer
-                        .as_ref()
-                        .is_some_and(|lb| refers_to(&lb.target_group_arn, target_group, Attr::Arn));
-                    if service_ok && tg_ok && !in_tg {
-                        out.push(Diagnostic::new(
-                            Code::ServiceNotOnTaskDefinition,
-                            at("target_group"),
-                            format!("role `{}`: service `{service}` does not register in target group `{target_group}`", role.name),
-                            "pass the target group of the service's load balancer: the rollout waits for its tasks there",
-                        ));
-                    }
+                    check_service(&mut out, stack, role, &at, service, task_definition, target_group);
                 }
             }
         }
@@ -564,6 +526,46 @@ impl RolloutPlan {
             }
         }
         out
+    }
+}
+
+/// The references of a service role: the service, its task definition and target group, and
+/// that the service runs that task definition and registers in that target group.
+fn check_service(
+    out: &mut Vec<Diagnostic>,
+    stack: &dyn ResourceLookup,
+    role: &Role,
+    at: &dyn Fn(&str) -> Path,
+    service: &LogicalId,
+    task_definition: &LogicalId,
+    target_group: &LogicalId,
+) {
+    let service_ok =
+        check_ref(out, stack, role, at("service"), service, "ECS service", |r| matches!(r, Resource::EcsService(_)));
+    let definition_ok =
+        check_ref(out, stack, role, at("task_definition"), task_definition, "ECS task definition", |r| {
+            matches!(r, Resource::TaskDefinition(_))
+        });
+    let group_ok = check_ref(out, stack, role, at("target_group"), target_group, "target group", |r| {
+        matches!(r, Resource::TargetGroup(_))
+    });
+    let Some(Resource::EcsService(svc)) = stack.entry(service).map(|e| &e.resource) else { return };
+    if service_ok && definition_ok && !refers_to(&svc.task_definition, task_definition, Attr::Arn) {
+        out.push(Diagnostic::new(
+            Code::ServiceNotOnTaskDefinition,
+            at("task_definition"),
+            format!("role `{}`: service `{service}` does not run `{task_definition}`", role.name),
+            "pass the task definition the service's TaskDefinition refers to",
+        ));
+    }
+    let in_tg = svc.load_balancer.as_ref().is_some_and(|lb| refers_to(&lb.target_group_arn, target_group, Attr::Arn));
+    if service_ok && group_ok && !in_tg {
+        out.push(Diagnostic::new(
+            Code::ServiceNotOnTaskDefinition,
+            at("target_group"),
+            format!("role `{}`: service `{service}` does not register in target group `{target_group}`", role.name),
+            "pass the target group of the service's load balancer: the rollout waits for its tasks there",
+        ));
     }
 }
 

@@ -12,7 +12,9 @@ use crate::services::ecs::{family_of, revision_of};
 impl Run<'_> {
     #[allow(clippy::too_many_lines)] // the phases, in order
     pub(super) async fn deploy(&mut self, role: &Role, from: Option<Phase>) -> Result<(), AwsError> {
-        let RunsOn::Service { service: service_id, task_definition: td_id, target_group: tg_id } = &role.runs_on else {
+        let RunsOn::Service { service: service_id, task_definition: definition_id, target_group: tg_id } =
+            &role.runs_on
+        else {
             return Err(self.state_error(&role.name, "a deploy needs an ECS service role (Role::service)"));
         };
         let from = from.unwrap_or(Phase::Prepare);
@@ -43,14 +45,14 @@ impl Run<'_> {
         // deploy finds the revision it made.
         let mut revision = None;
         if from <= Phase::WaitSteady {
-            let touches = vec![format!("task definition `{td_id}`: a revision with {}", self.images(role))];
+            let touches = vec![format!("task definition `{definition_id}`: a revision with {}", self.images(role))];
             let t = if from <= Phase::Register {
                 Some(self.enter(Phase::Register, &ledger, &[], touches).await?)
             } else {
                 None
             };
-            let registered = self.register(td_id, &observed).await?;
-            observed.insert(td_id.clone(), registered.clone());
+            let registered = self.register(definition_id, &observed).await?;
+            observed.insert(definition_id.clone(), registered.clone());
             if let Some(t) = t {
                 self.finish(Phase::Register, t)?;
             }
