@@ -17,6 +17,7 @@ use iac_core::net::Ipv4Cidr;
 use iac_core::patterns::{
     ContainerService, ContainerServiceProps, Database, DatabaseProps, ScheduledCommand, SharedVolume, alias_record,
 };
+use iac_core::rollout;
 use iac_core::stack::{ParamKind, Parameter, Stack, StackBuilder};
 use iac_core::value::{SecretRef, Value};
 use iac_core::workload::{App, Condition, Ingress, Platform, Resources, ScheduledJob, Service, Volume};
@@ -402,6 +403,13 @@ pub fn build(env: &str, source: &ConfigSource) -> Result<Stack, StackError> {
         },
     );
     db.allow_from(&mut stack, &service);
+
+    // A release (`rollout concerto --version V`): a task definition revision with the new image,
+    // deployed on the service and waited for behind the load balancer.
+    stack.rollout(rollout::RolloutPlan {
+        roles: vec![rollout::Role::service("web", &service.service, &service.task_definition, &service.target_group)],
+        steps: vec![rollout::Step::Deploy("web".into())],
+    });
 
     alias_record(
         &mut stack,

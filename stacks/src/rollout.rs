@@ -1,11 +1,12 @@
-//! The `rollout` command: a release of a stack's ASG roles on a new AMI, in the order the stack
-//! declares ([`iac_core::rollout::RolloutPlan`]): optionally bake the AMI first
-//! ([`iac_aws::bake`]), then switch web roles blue/green, stop and start workers and singletons,
-//! and run one-off commands and host updates through SSM ([`iac_aws::rollout`]).
+//! The `rollout` command: a release of a stack's roles, in the order the stack declares
+//! ([`iac_core::rollout::RolloutPlan`]): optionally bake the AMI first ([`iac_aws::bake`]), then
+//! switch web roles blue/green, stop and start workers and singletons, run one-off commands and
+//! host updates through SSM, and deploy ECS service roles on a new task definition revision
+//! ([`iac_aws::rollout`]). A rollout of ECS services only needs no AMI.
 //!
 //! `--version V` is the release: the stack is built from its config with every image of the
 //! roles' repository set to tag `V` (so the bake pulls, and the hosts run, that version); the
-//! config file itself is not changed. Every phase is recorded in tags on the groups before it
+//! config file itself is not changed. Every phase is recorded in tags on the groups (or the ECS service) before it
 //! starts, so after a crash `rollout --resume` finishes or rolls back from where it stopped.
 //!
 //! Exit codes: 0 done (or, with `--dry-run`, nothing changed), 1 any error, rollback included.
@@ -31,8 +32,8 @@ use crate::{ConfigSource, Registry};
 // No `version` here: `--version` is the release rolled out, not the program's version.
 #[command(
     name = "rollout",
-    about = "Roll a new version of a stack's ASG roles out blue/green (optionally baking its AMI first)",
-    after_help = "Examples:\n  rollout aquamark --env prod --version 1.0.2 --bake --dry-run     # the steps and what they touch\n  rollout aquamark --env prod --version 1.0.2 --bake --keep-images 3\n  rollout aquamark --env prod --version 1.0.2 --ami ami-0123456789abcdef0 --health-timeout 15m\n  rollout aquamark --env prod --resume                               # after a crash or a failed hook\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 rollout aquamark --env dev --version 1.0.2 --ami ami-...\n\nThe order comes from the stack (Aquamark: switch web, migrate on the daemons host, update the\ndaemons). A web role gets a green group on the same target group at the blue's capacity; only when\nevery green target is healthy are the blue's targets drained and the blue deleted. If green is not\nhealthy in time it is deleted and blue serves as before (exit 1). Each phase is recorded in tags on\nthe groups before it starts: --resume finishes or rolls back, never leaving two live groups or none."
+    about = "Roll a new version of a stack's roles out: ASG roles blue/green (optionally baking their AMI first), ECS services on a new task definition revision",
+    after_help = "Examples:\n  rollout aquamark --env prod --version 1.0.2 --bake --dry-run     # the steps and what they touch\n  rollout aquamark --env prod --version 1.0.2 --bake --keep-images 3\n  rollout aquamark --env prod --version 1.0.2 --ami ami-0123456789abcdef0 --health-timeout 15m\n  rollout aquamark --env prod --resume                               # after a crash or a failed hook\n  rollout concerto --env prod --version v5.0.30 --keep-revisions 5   # ECS: a new task definition revision\n  AWS_ENDPOINT_URL=http://127.0.0.1:5000 rollout aquamark --env dev --version 1.0.2 --ami ami-...\n\nThe order comes from the stack (Aquamark: switch web, migrate on the daemons host, update the\ndaemons). A web role gets a green group on the same target group at the blue's capacity; only when\nevery green target is healthy are the blue's targets drained and the blue deleted. If green is not\nhealthy in time it is deleted and blue serves as before (exit 1). Each phase is recorded in tags on\nthe groups before it starts: --resume finishes or rolls back, never leaving two live groups or none."
 )]
 pub struct RolloutArgs {
     /// The stack.
@@ -80,6 +81,10 @@ pub struct RolloutArgs {
     /// How long a one-off command (migration) or host update may run.
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
     pub command_timeout: Duration,
+    /// ECS service roles: how many active task definition revisions to keep (the running one
+    /// included); older ones are deregistered after a deploy.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub keep_revisions: usize,
     /// Between two looks at the groups, the targets' health, the commands and the bake (shorter
     /// against a local endpoint, e.g. `100ms`).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
@@ -108,12 +113,8 @@ pub fn release_stack(
     let plan = stack.rollout().ok_or_else(|| {
         StackError::Usage(format!("stack `{name}` declares no rollout plan (roles and steps), so it cannot roll out"))
     })?;
-    let repositories: BTreeSet<String> = plan
-        .roles
-        .iter()
-        .filter_map(|r| r.host_config(&stack))
-        .flat_map(|h| h.containers.iter().map(|c| c.image.repository.clone()))
-        .collect();
+    let repositories: BTreeSet<String> =
+        plan.roles.iter().flat_map(|r| r.containers(&stack)).map(|c| c.image.repository.clone()).collect();
     if repositories.is_empty() {
         return Err(StackError::Usage(format!(
             "stack `{name}`: its rollout roles run no containers, so --version has no image to set"
@@ -187,7 +188,8 @@ pub async fn run(
             ami = Some(outcome.image_id);
         }
     }
-    if ami.is_none() && !args.resume && !args.dry_run {
+    let needs_ami = stack.rollout().is_some_and(|p| p.needs_ami(&args.tiers));
+    if ami.is_none() && needs_ami && !args.resume && !args.dry_run {
         return Err(StackError::Usage(
             "give the AMI to roll out with --ami ami-..., or --bake to bake it first (or --resume)".into(),
         ));
@@ -196,7 +198,7 @@ pub async fn run(
     #[allow(clippy::needless_update)]
     let options = RolloutOptions {
         version: args.version.clone(),
-        ami: ami.or_else(|| (args.dry_run && !args.resume).then(|| "<baked image>".to_owned())),
+        ami: ami.or_else(|| (needs_ami && args.dry_run && !args.resume).then(|| "<baked image>".to_owned())),
         params,
         roles: args.tiers.clone(),
         resume: args.resume,
@@ -205,6 +207,7 @@ pub async fn run(
         drain_timeout: args.drain_timeout,
         command_timeout: args.command_timeout,
         timing: Timing { poll: args.poll, ..Timing::default() },
+        keep_revisions: args.keep_revisions,
         ..RolloutOptions::default()
     };
     let summary = iac_aws::rollout(&clients, &stack, &options, &|e: &RolloutEvent| say(e)).await?;

@@ -344,3 +344,25 @@ fn help_names_the_flags_moto_needs() {
         assert!(text.contains(needle), "--help has `{needle}`:\n{text}");
     }
 }
+
+/// Concerto rolls out on ECS: no AMI is asked for, `--version` sets the task definition's image,
+/// and the steps read the live service (which an empty account lacks: Concerto's deploy waits
+/// for a steady state that moto's services never reach, so its release is tested in iac-aws's
+/// `ecs_rollout` test with the tasks stood in for).
+#[test]
+fn concerto_needs_no_ami_and_its_version_sets_the_task_image() {
+    let Some(moto) = tests::MotoServer::start() else {
+        eprintln!("moto_server not found: skipped");
+        return;
+    };
+    moto.reset();
+    let (code, out, err, _) =
+        rollout(&moto, &["concerto", "-e", "dev", "--version", "5.0.28", "--dry-run", "--poll", "50ms"]);
+    assert_eq!(code, 1, "stdout: {out}\nstderr: {err}");
+    assert!(
+        err.contains("release: app.image = campsych/concerto-platform:5.0.27 -> campsych/concerto-platform:5.0.28"),
+        "the release's image: {err}"
+    );
+    assert!(!err.contains("--ami"), "an ECS rollout needs no AMI: {err}");
+    assert!(err.contains("ECS service `AppService` does not exist; deploy the stack first"), "{err}");
+}

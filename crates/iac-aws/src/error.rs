@@ -281,6 +281,24 @@ pub enum AwsError {
         /// Why.
         reason: String,
     },
+    /// An ECS service's deployment did not become steady and healthy: the service was moved
+    /// back to its previous task definition revision, and the new revision deregistered.
+    #[error(
+        "stack `{stack}` role `{role}`: rolled back service `{service}` to `{previous}`: {reason}. The new revision \
+         was deregistered; see the service's events and the stopped tasks' reasons, fix the image and roll out again"
+    )]
+    ServiceRolledBack {
+        /// The stack.
+        stack: String,
+        /// The role.
+        role: String,
+        /// The service.
+        service: String,
+        /// The task definition revision it runs again.
+        previous: String,
+        /// Why.
+        reason: String,
+    },
     /// A one-off command or host update failed; the rollout stopped there.
     #[error(
         "stack `{stack}` role `{role}`: `{command}` on {instance} ended {status} (exit code {exit_code}){output}. \

@@ -5,7 +5,8 @@
 //! reviewed, and validated before anything runs.
 //!
 //! A role names the resources it runs on with typed references taken from the builders'
-//! handles ([`Role::web`], [`Role::workers`], [`Role::singleton`], [`Role::host`]), so the
+//! handles ([`Role::web`], [`Role::workers`], [`Role::singleton`], [`Role::host`],
+//! [`Role::service`]), so the
 //! executor never looks a resource up by a string, and validation checks that each reference
 //! exists, has the right kind, and fits the role (see [`RolloutPlan::validate_resources`]).
 
@@ -14,11 +15,12 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::app::HostConfig;
+use crate::app::{Container, HostConfig};
 use crate::diag::{Code, Diagnostic, Path};
 use crate::id::LogicalId;
 use crate::model::{
-    AutoScalingGroup, Handle, Instance, LaunchTemplate, MachineSpec, Resource, ResourceLookup, TargetGroup,
+    AutoScalingGroup, EcsService, Handle, Instance, LaunchTemplate, MachineSpec, Resource, ResourceLookup, TargetGroup,
+    TaskDefinition,
 };
 use crate::value::{Attr, Value};
 
@@ -33,6 +35,10 @@ pub enum RoleKind {
     Singleton,
     /// One host whose containers are updated in place (daemons).
     Host,
+    /// An ECS service behind a load balancer: deployed on a new revision of its task definition
+    /// (ECS replaces the tasks, the circuit breaker watching), rolled back to the previous
+    /// revision when it does not reach a steady state.
+    Service,
 }
 
 /// The stack's resources a role runs on.
@@ -50,6 +56,15 @@ pub enum RunsOn {
     },
     /// One EC2 instance (a host updated in place).
     Instance(LogicalId),
+    /// An ECS service running a task definition, its tasks registered in a target group.
+    Service {
+        /// The service.
+        service: LogicalId,
+        /// Its task definition (the rollout registers a revision with the new image).
+        task_definition: LogicalId,
+        /// The target group its tasks serve through.
+        target_group: LogicalId,
+    },
 }
 
 /// A role of the system, e.g. `web`, `worker`, `scheduler`, `daemons`.
@@ -106,6 +121,25 @@ impl Role {
         Self { name: name.into(), kind: RoleKind::Host, runs_on: RunsOn::Instance(instance.id().clone()) }
     }
 
+    /// A role on an ECS service: `service`, running `task_definition`, its tasks registered in
+    /// `target_group`.
+    pub fn service(
+        name: impl Into<String>,
+        service: &Handle<EcsService>,
+        task_definition: &Handle<TaskDefinition>,
+        target_group: &Handle<TargetGroup>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            kind: RoleKind::Service,
+            runs_on: RunsOn::Service {
+                service: service.id().clone(),
+                task_definition: task_definition.id().clone(),
+                target_group: target_group.id().clone(),
+            },
+        }
+    }
+
     fn group(
         name: impl Into<String>,
         kind: RoleKind,
@@ -124,13 +158,33 @@ impl Role {
     }
 
     /// What the role's instances run (the launch template's or the instance's machine), if the
-    /// references resolve in `stack`.
+    /// references resolve in `stack`; `None` for a service (its tasks run no machine of ours).
     pub fn machine<'a>(&self, stack: &'a dyn ResourceLookup) -> Option<&'a MachineSpec> {
         let id = match &self.runs_on {
             RunsOn::Group { launch_template, .. } => launch_template,
             RunsOn::Instance(id) => id,
+            RunsOn::Service { .. } => return None,
         };
         stack.entry(id)?.resource.machine()
+    }
+
+    /// The task definition a service role runs, if the reference resolves in `stack`.
+    pub fn task_definition<'a>(&self, stack: &'a dyn ResourceLookup) -> Option<&'a TaskDefinition> {
+        let RunsOn::Service { task_definition, .. } = &self.runs_on else { return None };
+        let Resource::TaskDefinition(t) = &stack.entry(task_definition)?.resource else { return None };
+        Some(t)
+    }
+
+    /// The long-running containers of the role: its host config's, or its task definition's.
+    pub fn containers<'a>(&self, stack: &'a dyn ResourceLookup) -> Vec<&'a Container> {
+        match &self.runs_on {
+            RunsOn::Service { .. } => {
+                self.task_definition(stack).map(|t| t.containers.iter().collect()).unwrap_or_default()
+            }
+            RunsOn::Group { .. } | RunsOn::Instance(_) => {
+                self.host_config(stack).map(|h| h.containers.iter().collect()).unwrap_or_default()
+            }
+        }
     }
 
     /// The host setup of the role's instances (containers, files), if it has one.
@@ -142,7 +196,12 @@ impl Role {
     /// has one). This is "the new image" of a rollout ([`Arg::Image`]), since a rollout carries
     /// out the stack built for the new release.
     pub fn image(&self, stack: &dyn ResourceLookup) -> Option<String> {
-        self.host_config(stack)?.all_containers().next().map(|c| c.image.to_string())
+        match &self.runs_on {
+            RunsOn::Service { .. } => self.containers(stack).first().map(|c| c.image.to_string()),
+            RunsOn::Group { .. } | RunsOn::Instance(_) => {
+                self.host_config(stack)?.all_containers().next().map(|c| c.image.to_string())
+            }
+        }
     }
 }
 
@@ -198,13 +257,18 @@ pub enum Step {
     Switch(String),
     /// Re-run a host's containers with the new image.
     UpdateHost(String),
+    /// ECS: register a revision of the service role's task definition with the new image, move
+    /// the service to it, wait until the deployment is steady with every task healthy in the
+    /// target group (roll back to the previous revision when it is not), and deregister old
+    /// revisions beyond the kept count.
+    Deploy(String),
 }
 
 impl Step {
     /// The role the step acts on.
     pub fn role(&self) -> &str {
         match self {
-            Step::Stop(r) | Step::Start(r) | Step::Switch(r) | Step::UpdateHost(r) => r,
+            Step::Stop(r) | Step::Start(r) | Step::Switch(r) | Step::UpdateHost(r) | Step::Deploy(r) => r,
             Step::RunOnce { role, .. } => role,
         }
     }
@@ -221,6 +285,7 @@ impl fmt::Display for Step {
             Step::Start(r) => write!(f, "start {r} on the new image"),
             Step::Switch(r) => write!(f, "switch {r} blue/green"),
             Step::UpdateHost(r) => write!(f, "update {r} to the new image"),
+            Step::Deploy(r) => write!(f, "deploy {r} on a new task definition revision"),
         }
     }
 }
@@ -239,6 +304,12 @@ impl RolloutPlan {
     /// `only` is empty), in order.
     pub fn steps_for(&self, only: &[String]) -> Vec<(usize, &Step)> {
         self.steps.iter().enumerate().filter(|(_, s)| only.is_empty() || only.iter().any(|r| r == s.role())).collect()
+    }
+
+    /// True when the steps of `only` (all when empty) run on EC2 and so need a new AMI: every
+    /// role but an ECS service's.
+    pub fn needs_ami(&self, only: &[String]) -> bool {
+        self.steps_for(only).iter().any(|(_, s)| self.role(s.role()).is_none_or(|r| r.kind != RoleKind::Service))
     }
 
     /// The role named `name`.
@@ -261,16 +332,16 @@ impl RolloutPlan {
             let fits_kind = match (&role.runs_on, role.kind) {
                 (RunsOn::Group { target_group: Some(_), .. }, RoleKind::Web)
                 | (RunsOn::Group { target_group: None, .. }, RoleKind::Workers | RoleKind::Singleton)
-                | (RunsOn::Instance(_), RoleKind::Host) => true,
-                (RunsOn::Group { .. } | RunsOn::Instance(_), _) => false,
+                | (RunsOn::Instance(_), RoleKind::Host)
+                | (RunsOn::Service { .. }, RoleKind::Service) => true,
+                (RunsOn::Group { .. } | RunsOn::Instance(_) | RunsOn::Service { .. }, _) => false,
             };
             if !fits_kind {
                 out.push(Diagnostic::new(
                     Code::RoleRunsOnWrongKind,
                     at("runs_on"),
                     format!("role `{}` is {:?} but runs on {}", role.name, role.kind, describe(&role.runs_on)),
-                    "build roles with Role::web (group, launch template, target group), Role::workers or \
-                     Role::singleton (group, launch template), or Role::host (instance)",
+                    "build roles with Role::web, Role::workers, Role::singleton, Role::host or Role::service",
                 ));
             }
             match &role.runs_on {
@@ -330,6 +401,9 @@ impl RolloutPlan {
                         matches!(r, Resource::Instance(_))
                     });
                 }
+                RunsOn::Service { service, task_definition, target_group } => {
+                    check_service(&mut out, stack, role, &at, service, task_definition, target_group);
+                }
             }
         }
         for (i, step) in self.steps.iter().enumerate() {
@@ -378,14 +452,17 @@ impl RolloutPlan {
                 Step::Stop(_) | Step::Start(_) => matches!(role.kind, RoleKind::Workers | RoleKind::Singleton),
                 Step::Switch(_) => role.kind == RoleKind::Web,
                 Step::UpdateHost(_) => role.kind == RoleKind::Host,
-                Step::RunOnce { .. } => true,
+                Step::Deploy(_) => role.kind == RoleKind::Service,
+                // One-off commands run through SSM on an instance; a service's tasks have none.
+                Step::RunOnce { .. } => role.kind != RoleKind::Service,
             };
             if !fits {
                 out.push(Diagnostic::new(
                     Code::StepDoesNotFitRole,
                     at(i),
                     format!("`{step}` does not fit a {:?} role", role.kind),
-                    "web roles switch, workers and singletons stop and start, hosts update",
+                    "web roles switch, workers and singletons stop and start, hosts update, services deploy (one-off \
+                     commands run on groups and hosts)",
                 ));
             }
             if let Step::RunOnce { role: r, command } = step
@@ -424,7 +501,7 @@ impl RolloutPlan {
                     }
                     upgraded.insert(r);
                 }
-                Step::Switch(r) | Step::UpdateHost(r) => {
+                Step::Switch(r) | Step::UpdateHost(r) | Step::Deploy(r) => {
                     upgraded.insert(r);
                 }
                 Step::RunOnce { .. } => {}
@@ -449,6 +526,46 @@ impl RolloutPlan {
             }
         }
         out
+    }
+}
+
+/// The references of a service role: the service, its task definition and target group, and
+/// that the service runs that task definition and registers in that target group.
+fn check_service(
+    out: &mut Vec<Diagnostic>,
+    stack: &dyn ResourceLookup,
+    role: &Role,
+    at: &dyn Fn(&str) -> Path,
+    service: &LogicalId,
+    task_definition: &LogicalId,
+    target_group: &LogicalId,
+) {
+    let service_ok =
+        check_ref(out, stack, role, at("service"), service, "ECS service", |r| matches!(r, Resource::EcsService(_)));
+    let definition_ok =
+        check_ref(out, stack, role, at("task_definition"), task_definition, "ECS task definition", |r| {
+            matches!(r, Resource::TaskDefinition(_))
+        });
+    let group_ok = check_ref(out, stack, role, at("target_group"), target_group, "target group", |r| {
+        matches!(r, Resource::TargetGroup(_))
+    });
+    let Some(Resource::EcsService(svc)) = stack.entry(service).map(|e| &e.resource) else { return };
+    if service_ok && definition_ok && !refers_to(&svc.task_definition, task_definition, Attr::Arn) {
+        out.push(Diagnostic::new(
+            Code::ServiceNotOnTaskDefinition,
+            at("task_definition"),
+            format!("role `{}`: service `{service}` does not run `{task_definition}`", role.name),
+            "pass the task definition the service's TaskDefinition refers to",
+        ));
+    }
+    let in_tg = svc.load_balancer.as_ref().is_some_and(|lb| refers_to(&lb.target_group_arn, target_group, Attr::Arn));
+    if service_ok && group_ok && !in_tg {
+        out.push(Diagnostic::new(
+            Code::ServiceNotOnTaskDefinition,
+            at("target_group"),
+            format!("role `{}`: service `{service}` does not register in target group `{target_group}`", role.name),
+            "pass the target group of the service's load balancer: the rollout waits for its tasks there",
+        ));
     }
 }
 
@@ -490,6 +607,7 @@ fn describe(runs_on: &RunsOn) -> String {
         RunsOn::Group { group, target_group: Some(tg), .. } => format!("group `{group}` behind target group `{tg}`"),
         RunsOn::Group { group, .. } => format!("group `{group}` with no target group"),
         RunsOn::Instance(id) => format!("instance `{id}`"),
+        RunsOn::Service { service, .. } => format!("ECS service `{service}`"),
     }
 }
 

@@ -91,6 +91,41 @@ impl Run<'_> {
                         .collect();
                     phases = vec![(Phase::RunOnce, vec![format!("instance {instance}: {}", words.join(" "))])];
                 }
+                (Step::Deploy(_), RunsOn::Service { service: id, task_definition, target_group }) => {
+                    let Some(live) = service(&self.ctx, id).await? else {
+                        return Err(self.state_error(
+                            &role.name,
+                            format!("ECS service `{id}` does not exist; deploy the stack first"),
+                        ));
+                    };
+                    let tg = observed.get(target_group).map(|o| o.physical_id.clone()).unwrap_or_default();
+                    let images: Vec<String> =
+                        role.containers(self.ctx.stack).iter().map(|c| format!("{} {}", c.name, c.image)).collect();
+                    phases = vec![
+                        (Phase::Prepare, vec![format!("service {}: runs {}", live.name, live.task_definition())]),
+                        (
+                            Phase::Register,
+                            vec![format!("task definition `{task_definition}`: a revision with {}", images.join(", "))],
+                        ),
+                        (Phase::Deploy, vec![format!("service {}: the new revision", live.name)]),
+                        (
+                            Phase::WaitSteady,
+                            vec![format!(
+                                "service {}: one deployment, every task healthy in {tg} within {:.1} s",
+                                live.name,
+                                self.options.health_timeout.as_secs_f64()
+                            )],
+                        ),
+                        (
+                            Phase::Prune,
+                            vec![format!(
+                                "the family's active revisions beyond the {} newest",
+                                self.options.keep_revisions
+                            )],
+                        ),
+                    ];
+                    from = Some(live.task_definition());
+                }
                 (Step::UpdateHost(_), _) => {
                     let (_, instance, _) = self.hook_target(&role).await?;
                     let images: Vec<String> = role

@@ -13,6 +13,11 @@ impl Run<'_> {
                 })?;
                 Ok((Ledger::Instance(iid.clone()), iid, tags))
             }
+            RunsOn::Service { .. } => Err(self.state_error(
+                &role.name,
+                "one-off commands and host updates run through SSM on an instance; an ECS service role has none \
+                 (the plan's validation refuses them)",
+            )),
             RunsOn::Group { .. } => {
                 let (_, _, group) = self.live_group(role).await?;
                 let Some(first) = group.in_service().into_iter().next() else {

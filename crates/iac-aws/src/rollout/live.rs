@@ -1,5 +1,5 @@
-//! What exists: a role's groups (the live one and a switch's green twin) and hosts, and where
-//! a step's phases are recorded.
+//! What exists: a role's groups (the live one and a switch's green twin), hosts and ECS
+//! services, and where a step's phases are recorded.
 
 #[allow(clippy::wildcard_imports)] // the parent's types and imports
 use super::*;
@@ -115,6 +115,81 @@ pub(super) async fn instance(ctx: &Ctx<'_>, id: &LogicalId) -> Result<Option<(St
 pub(super) enum Ledger {
     Group(String),
     Instance(String),
+    /// An ECS service, by ARN.
+    Service(String),
+}
+
+/// An ECS service of a role, as it is now.
+#[derive(Debug, Clone)]
+pub(super) struct LiveService {
+    pub(super) arn: String,
+    pub(super) name: String,
+    pub(super) cluster: String,
+    pub(super) tags: Tags,
+    pub(super) aws: aws_sdk_ecs::types::Service,
+}
+
+impl LiveService {
+    pub(super) fn tag(&self, key: &str) -> Option<&str> {
+        self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The task definition revision it runs (its primary deployment's).
+    pub(super) fn task_definition(&self) -> String {
+        self.aws.task_definition().unwrap_or_default().to_owned()
+    }
+}
+
+/// The stack's ECS service `id` (`ACTIVE`, in any cluster), with its tags.
+pub(super) async fn service(ctx: &Ctx<'_>, id: &LogicalId) -> Result<Option<LiveService>, AwsError> {
+    let ecs = &ctx.clients.ecs;
+    let clusters = services::paged_items(
+        ctx,
+        id.as_str(),
+        "ecs:ListClusters",
+        |t| ecs.list_clusters().set_next_token(t).send(),
+        |o| (o.cluster_arns(), o.next_token()),
+    )
+    .await?;
+    for cluster in &clusters {
+        let arns = services::paged_items(
+            ctx,
+            id.as_str(),
+            "ecs:ListServices",
+            |t| ecs.list_services().cluster(cluster).set_next_token(t).send(),
+            |o| (o.service_arns(), o.next_token()),
+        )
+        .await?;
+        for batch in arns.chunks(10) {
+            let found = ctx
+                .retry(id.as_str(), "ecs:DescribeServices", &[], || {
+                    ecs.describe_services()
+                        .cluster(cluster)
+                        .set_services(Some(batch.to_vec()))
+                        .include(aws_sdk_ecs::types::ServiceField::Tags)
+                        .send()
+                })
+                .await?;
+            for s in found.services().iter().filter(|s| s.status() == Some("ACTIVE")) {
+                let tags: Tags = s
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
+                    .collect();
+                let has = |k: &str, v: &str| tags.iter().any(|(key, value)| key == k && value == v);
+                if has(TAG_STACK, ctx.stack.name()) && has(TAG_ENV, ctx.stack.env()) && has(TAG_ID, id.as_str()) {
+                    return Ok(Some(LiveService {
+                        arn: s.service_arn().unwrap_or_default().to_owned(),
+                        name: s.service_name().unwrap_or_default().to_owned(),
+                        cluster: cluster.clone(),
+                        tags,
+                        aws: s.clone(),
+                    }));
+                }
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// A green group name: the stack's name for the group and the rollout's id.

@@ -13,6 +13,20 @@
 //!   healthy in time, the rollout rolls back: green is deleted, the launch template's default
 //!   data is the blue's again, the blue group is left as it was, and [`AwsError::RolledBack`]
 //!   says why.
+//! - `deploy` (ECS service roles): a revision of the role's task definition is registered with
+//!   the new release's containers (the engine's own create, so the revision is what `plan`
+//!   wants; an existing revision with that hash is reused), the service is moved to it
+//!   (`UpdateService`), and the rollout waits until the service has one deployment, as many
+//!   tasks running as desired, and as many `healthy` targets in the role's target group (no
+//!   target in any state but `healthy` or `draining`). A deployment the circuit breaker
+//!   fails (`rolloutState` `FAILED`), or one not healthy before the health timeout, is rolled
+//!   back: the service is moved to the previous revision (recorded before the step), and the
+//!   revisions newer than it are deregistered, so discovery and `plan` see the previous one
+//!   again; [`AwsError::ServiceRolledBack`] says why. Then the family's `ACTIVE` revisions
+//!   beyond [`RolloutOptions::keep_revisions`] are deregistered (never the one that runs). On
+//!   moto services never start a task and nothing registers in the target group, so the tests
+//!   stand in for the tasks by registering targets themselves; the circuit breaker cannot be
+//!   shown there.
 //! - `stop` / `start` (workers, singletons): scale to zero and wait until nothing runs (the
 //!   capacity is recorded first); start on the new launch template version at that capacity.
 //! - `run once` / `update host`: a shell script through SSM Run Command (`AWS-RunShellScript`)
@@ -23,7 +37,7 @@
 //! # Crash safety
 //!
 //! Before a phase starts, the rollout writes it in tags on the resources the step acts on (the
-//! blue and green groups, or the host): `iac:rollout` (the rollout's id), `iac:rollout-step`
+//! blue and green groups, the host, or the ECS service): `iac:rollout` (the rollout's id), `iac:rollout-step`
 //! (`i/n`), `iac:rollout-phase`, `iac:rollout-ami`, `iac:rollout-version`, `iac:rollout-roles`,
 //! and where needed `iac:rollout-color`, `iac:rollout-previous` (the blue's launch template
 //! version and hash), `iac:rollout-capacity`, `iac:rollout-command` and `iac:rollout-reason`.
@@ -85,6 +99,9 @@ pub const TAG_PREVIOUS: &str = "iac:rollout-previous";
 pub const TAG_CAPACITY: &str = "iac:rollout-capacity";
 /// Tag on a hook's resource: `<step>/<SSM command id>`.
 pub const TAG_COMMAND: &str = "iac:rollout-command";
+/// Tag on an ECS service: the `iac:hash` it had before the deploy (its previous revision is in
+/// [`TAG_PREVIOUS`]).
+pub const TAG_PREVIOUS_HASH: &str = "iac:rollout-previous-hash";
 /// Tag: why the rollout rolled back.
 pub const TAG_REASON: &str = "iac:rollout-reason";
 
@@ -116,6 +133,14 @@ pub enum Phase {
     RunOnce,
     /// A host's containers on the new image.
     UpdateHost,
+    /// Deploy: a task definition revision with the new containers.
+    Register,
+    /// Deploy: the service moved to the new revision.
+    Deploy,
+    /// Deploy: one steady deployment, every task healthy in the target group.
+    WaitSteady,
+    /// Deploy: old revisions beyond the kept count deregistered.
+    Prune,
     /// The step is finished.
     Done,
     /// Switch: green is being deleted.
@@ -125,7 +150,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    const ALL: [Phase; 14] = [
+    const ALL: [Phase; 18] = [
         Phase::Prepare,
         Phase::LaunchTemplate,
         Phase::CreateGreen,
@@ -137,6 +162,10 @@ impl Phase {
         Phase::Start,
         Phase::RunOnce,
         Phase::UpdateHost,
+        Phase::Register,
+        Phase::Deploy,
+        Phase::WaitSteady,
+        Phase::Prune,
         Phase::Done,
         Phase::RollBack,
         Phase::RolledBack,
@@ -156,6 +185,10 @@ impl Phase {
             Phase::Start => "start",
             Phase::RunOnce => "run-once",
             Phase::UpdateHost => "update-host",
+            Phase::Register => "register",
+            Phase::Deploy => "deploy",
+            Phase::WaitSteady => "wait-steady",
+            Phase::Prune => "prune",
             Phase::Done => "done",
             Phase::RollBack => "roll-back",
             Phase::RolledBack => "rolled-back",
@@ -180,7 +213,8 @@ pub struct RolloutOptions {
     /// The version rolled out (a label in tags and events; default: the AMI id). On resume,
     /// `None` takes the recorded one.
     pub version: Option<String>,
-    /// The new AMI (required unless resuming; on resume it must match the recorded one).
+    /// The new AMI (required unless resuming or only ECS services roll out; on resume it must
+    /// match the recorded one).
     pub ami: Option<String>,
     /// Values of the stack's other parameters (the launch template's image parameter is set to
     /// the AMI).
@@ -191,7 +225,8 @@ pub struct RolloutOptions {
     pub resume: bool,
     /// Return the steps and the resources they would touch; change nothing.
     pub dry_run: bool,
-    /// How long every green target has to become healthy.
+    /// How long every green target (or every task of a service's deployment) has to become
+    /// healthy.
     pub health_timeout: Duration,
     /// The longest wait for the blue's targets to drain (`None`: the target group's
     /// deregistration delay).
@@ -200,6 +235,9 @@ pub struct RolloutOptions {
     pub command_timeout: Duration,
     /// Polling, retries, and the wait for groups to be in service.
     pub timing: Timing,
+    /// ECS: how many `ACTIVE` revisions of a deployed task definition's family to keep (the
+    /// running one included); older ones are deregistered.
+    pub keep_revisions: usize,
     /// Test hook: stop at this phase boundary (1-based; each phase has two: right after its
     /// tag is written and right after its action), as if the process were killed there.
     #[cfg(feature = "testing")]
@@ -219,6 +257,7 @@ impl Default for RolloutOptions {
             drain_timeout: None,
             command_timeout: Duration::from_mins(30),
             timing: Timing::default(),
+            keep_revisions: 5,
             #[cfg(feature = "testing")]
             fault_after: None,
         }
@@ -357,13 +396,14 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let verb = if self.dry_run { "would roll out" } else { "rolled out" };
         let old = self.old_ami.as_deref().unwrap_or("?");
+        // An ECS-only rollout has no AMI.
+        let amis = if self.new_ami.is_empty() { String::new() } else { format!(" ({old} -> {})", self.new_ami) };
         writeln!(
             f,
-            "{} ({}): {verb} version {} ({old} -> {}), rollout {}{}",
+            "{} ({}): {verb} version {}{amis}, rollout {}{}",
             self.stack,
             self.env,
             self.version,
-            self.new_ami,
             self.rollout,
             if self.resumed { ", resumed" } else { "" }
         )?;
@@ -395,7 +435,11 @@ impl std::fmt::Display for RolloutEvent {
         match self {
             RolloutEvent::Started { rollout, version, ami, resumed, steps } => {
                 let how = if *resumed { "resuming" } else { "starting" };
-                write!(f, "{how} rollout {rollout}: version {version} on {ami}, {steps} steps")
+                if ami.is_empty() {
+                    write!(f, "{how} rollout {rollout}: version {version}, {steps} steps")
+                } else {
+                    write!(f, "{how} rollout {rollout}: version {version} on {ami}, {steps} steps")
+                }
             }
             RolloutEvent::Step { number, total, step } => write!(f, "step {number}/{total}: {step}"),
             RolloutEvent::Phase { phase, touches } => write!(f, "  {phase}: {}", touches.join("; ")),
@@ -549,9 +593,14 @@ fn begin(
             return Err(state_error("-", format!("nothing to resume: {what}; start a new rollout instead")));
         }
         (false, None) => {
-            let Some(ami) = options.ami.clone() else {
-                return Err(state_error("-", "no AMI given: pass the image to roll out (--ami)".to_owned()));
+            let ami = match options.ami.clone() {
+                Some(ami) => ami,
+                None if !plan.needs_ami(&options.roles) => String::new(),
+                None => return Err(state_error("-", "no AMI given: pass the image to roll out (--ami)".to_owned())),
             };
+            if ami.is_empty() && options.version.is_none() {
+                return Err(state_error("-", "no version given: pass the release to roll out (--version)".to_owned()));
+            }
             let now = u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis()))
                 .unwrap_or(u64::MAX);
             let after = last.as_ref().map_or(0, |p| p.record.rollout.parse::<u64>().unwrap_or(0) + 1);
@@ -595,6 +644,7 @@ fn begin(
     Ok((base, start))
 }
 
+mod deploy;
 mod dry_run;
 mod hooks;
 mod live;
@@ -602,7 +652,7 @@ mod record;
 mod switch;
 mod workers;
 
-use live::{Group, Ledger, green_name, groups, instance};
+use live::{Group, Ledger, green_name, groups, instance, service};
 use record::{Position, Record, scan};
 
 struct Run<'a> {
@@ -657,6 +707,7 @@ impl Run<'_> {
             match &step {
                 Step::Switch(_) => Box::pin(self.switch(&role, phase)).await?,
                 Step::Stop(_) => Box::pin(self.stop(&role, phase)).await?,
+                Step::Deploy(_) => Box::pin(self.deploy(&role, phase)).await?,
                 Step::Start(_) => Box::pin(self.start(&role, phase)).await?,
                 Step::RunOnce { command, .. } => {
                     let image = role.image(self.ctx.stack).unwrap_or_default();
@@ -764,6 +815,12 @@ impl Run<'_> {
                 let sdk: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
                 let req = self.ctx.clients.ec2.create_tags().resources(id).set_tags(Some(sdk));
                 self.ctx.retry(id, "ec2:CreateTags", &["InvalidInstanceID.NotFound"], || req.clone().send()).await?;
+            }
+            Ledger::Service(arn) => {
+                let sdk: Vec<aws_sdk_ecs::types::Tag> =
+                    tags.iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build()).collect();
+                let req = self.ctx.clients.ecs.tag_resource().resource_arn(arn).set_tags(Some(sdk));
+                self.ctx.retry(arn, "ecs:TagResource", &[], || req.clone().send()).await?;
             }
         }
         Ok(())

@@ -37,14 +37,17 @@ impl Record {
     }
 
     pub(super) fn tags(&self) -> Tags {
-        vec![
+        let mut tags = vec![
             (TAG_ROLLOUT.to_owned(), self.rollout.clone()),
             (TAG_STEP.to_owned(), format!("{}/{}", self.step, self.steps)),
             (TAG_PHASE.to_owned(), self.phase.as_str().to_owned()),
             (TAG_AMI.to_owned(), self.ami.clone()),
             (TAG_VERSION.to_owned(), self.version.clone()),
             (TAG_ROLES.to_owned(), if self.roles.is_empty() { ALL_ROLES.to_owned() } else { self.roles.join(",") }),
-        ]
+        ];
+        // An ECS-only rollout has no AMI (and tag values are never empty: moto refuses them).
+        tags.retain(|(k, v)| k != TAG_AMI || !v.is_empty());
+        tags
     }
 
     pub(super) fn is_same_rollout(&self, other: &Record) -> bool {
@@ -89,6 +92,11 @@ pub(super) async fn scan(ctx: &Ctx<'_>, plan: &RolloutPlan) -> Result<Vec<Record
             RunsOn::Instance(id) => {
                 if let Some((_, tags)) = instance(ctx, id).await? {
                     out.extend(Record::read(&tags));
+                }
+            }
+            RunsOn::Service { service: id, .. } => {
+                if let Some(s) = service(ctx, id).await? {
+                    out.extend(Record::read(&s.tags));
                 }
             }
         }

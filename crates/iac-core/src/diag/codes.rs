@@ -469,6 +469,12 @@ registry! {
         example: "a web role naming target group `WebTg` for a group whose `target_group_arns` are empty",
         fix: "pass the target group in the group's target groups",
     }
+    ServiceNotOnTaskDefinition = "IAC082", Error {
+        title: "a service role's service does not run the role's task definition or target group",
+        explanation: "A rollout registers a new revision of the role's task definition and moves the role's service to it, then waits for its tasks to be healthy in the role's target group; a service on another task definition or target group would never run or show it.",
+        example: "`Role::service(\"web\", &service, &other_task_definition, &target_group)`",
+        fix: "pass the task definition and target group the service's TaskDefinition and LoadBalancers refer to",
+    }
 
     // IAC090-IAC099: copies of stacks.
     InvalidCopyPrefix = "IAC090", Error {

@@ -130,12 +130,12 @@ fn network_json(n: &NetworkConfiguration) -> Json {
 }
 
 /// The revision number at the end of a task definition ARN (`...:task-definition/family:7`).
-fn revision_of(arn: &str) -> Option<i64> {
+pub(crate) fn revision_of(arn: &str) -> Option<i64> {
     arn.rsplit_once(':').and_then(|(_, r)| r.parse().ok())
 }
 
 /// The family of a task definition ARN.
-fn family_of(arn: &str) -> Option<&str> {
+pub(crate) fn family_of(arn: &str) -> Option<&str> {
     let (head, _) = arn.rsplit_once(':')?;
     head.rsplit_once('/').map(|(_, f)| f)
 }
