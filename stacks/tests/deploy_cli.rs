@@ -153,7 +153,7 @@ fn cloudformation_engine_end_to_end() {
     apply.push("--yes".into());
     let (code, out, err) = run(&apply);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(err.contains("applied 46 changes to aquamark-dev") && err.contains("CREATE_COMPLETE"), "{err}");
+    assert!(err.contains("applied 47 changes to aquamark-dev") && err.contains("CREATE_COMPLETE"), "{err}");
     let (code, out, err) = run(&args("plan"));
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("0 to create, 0 to update, 0 to replace, 0 to delete, 47 unchanged"), "{out}");
